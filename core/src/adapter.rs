@@ -1,0 +1,167 @@
+//! The traits an adapter implements. An adapter connects to one kind of
+//! database; a connected [`Node`] implements [`Capture`], [`TypeMapping`] and
+//! [`Apply`]. Dialect differences are named [`Capabilities`], never checks of
+//! the adapter's name.
+
+use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use crate::code::CombinedCode;
+use crate::schema::{SyncTable, TableShape};
+use crate::value::Value;
+use crate::Result;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::any::Any;
+use std::path::PathBuf;
+
+/// How an adapter loads rows in bulk.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkCopyKind {
+    /// Prepared statements executed row by row inside one transaction.
+    PreparedStatements,
+    /// A staging table filled by the database's bulk protocol (COPY, bulk insert).
+    StagingTable,
+}
+
+/// What a database can do, as named flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Stored procedures exist (apply goes through per-table procedures).
+    pub procedures: bool,
+    /// Statement-level triggers with transition tables exist.
+    pub statement_triggers: bool,
+    /// A MERGE statement exists.
+    pub merge: bool,
+    /// How rows are loaded in bulk.
+    pub bulk_copy: BulkCopyKind,
+}
+
+/// Everything a node needs to connect: its name, the adapter's URL and the
+/// directory relative paths are resolved against.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// The node's name in the deployment.
+    pub name: String,
+    /// Connection URL (adapter-specific; may hold a secret, never log it).
+    pub url: String,
+    /// Directory of the configuration file.
+    pub base_dir: PathBuf,
+}
+
+/// An exclusive, cross-process lock on a hub's integration; released on drop.
+pub struct IntegrationLock(pub Box<dyn Any + Send + Sync>);
+
+/// Change capture: tracking table and triggers, reading changes.
+#[async_trait]
+pub trait Capture: Send + Sync {
+    /// Creates the tracking table, the bookkeeping tables and one trigger per
+    /// table and operation. Idempotent: running it again recreates the triggers.
+    async fn install(&self, tables: &[SyncTable]) -> Result<()>;
+
+    /// Removes exactly what [`Capture::install`] made. Base tables are untouched.
+    async fn uninstall(&self) -> Result<()>;
+
+    /// Whether install has run on this node.
+    async fn is_installed(&self) -> Result<bool>;
+
+    /// Reads every change after `since`, with the current rows of the changed
+    /// codes, in one consistent snapshot.
+    async fn read_changes(&self, tables: &[SyncTable], since: Watermark) -> Result<ChangeSet>;
+
+    /// The current end of the tracking table.
+    async fn position(&self) -> Result<Watermark>;
+
+    /// Counts tracking events after `since`, leaving out those whose origin is
+    /// `exclude_origin` (events made locally have this node as origin).
+    async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64>;
+
+    /// The watermark of `peer` integrated into this node, `None` if never synced.
+    async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>>;
+}
+
+/// Native ⇄ canonical types and the data dictionary.
+#[async_trait]
+pub trait TypeMapping: Send + Sync {
+    /// Describes a table, `None` when it does not exist.
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>>;
+}
+
+/// Writing: batches, lookups, scans, the integration lock.
+#[async_trait]
+pub trait Apply: Send + Sync {
+    /// Applies a batch in one transaction with capture suppressed: all or nothing.
+    async fn apply(&self, tables: &[SyncTable], batch: &ApplyBatch) -> Result<ApplyOutcome>;
+
+    /// Current rows of the given codes (absent codes are simply missing).
+    async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>>;
+
+    /// Up to `limit` rows whose code sorts after `after`, in code order.
+    async fn scan(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>>;
+
+    /// Number of rows in a table.
+    async fn count_rows(&self, table: &SyncTable) -> Result<u64>;
+
+    /// Takes the integration lock (the hub integrates one spoke at a time).
+    async fn lock_integration(&self) -> Result<IntegrationLock>;
+}
+
+/// A connected node: everything an adapter does for one database.
+pub trait Node: Capture + TypeMapping + Apply {
+    /// The adapter's name (e.g. `sqlite`).
+    fn adapter(&self) -> &str;
+    /// The node's name in the deployment.
+    fn name(&self) -> &str;
+    /// What the database can do.
+    fn capabilities(&self) -> Capabilities;
+}
+
+/// Creates connected nodes for one database kind.
+#[async_trait]
+pub trait AdapterFactory: Send + Sync {
+    /// The adapter name used in the config's `adapter` key.
+    fn name(&self) -> &'static str;
+    /// The adapter's version.
+    fn version(&self) -> &'static str;
+    /// Connects to a node.
+    async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>>;
+}
+
+/// Removes a password from a URL of the form `scheme://user:password@host/...`
+/// so it can be shown or logged.
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    match (authority.rfind('@'), authority.find(':')) {
+        (Some(at), Some(colon)) if colon < at => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &authority[..colon],
+            &rest[at..]
+        ),
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://sync:s3cret@db:5432/plan"),
+            "postgres://sync:***@db:5432/plan"
+        );
+        assert_eq!(redact_url("sqlite://hub.db"), "sqlite://hub.db");
+        assert_eq!(redact_url("hub.db"), "hub.db");
+    }
+}

@@ -1,0 +1,221 @@
+//! Change events as read from a tracking table, the change sets a node
+//! returns, and the batches the engine asks a node to apply.
+
+use crate::code::CombinedCode;
+use crate::value::Value;
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::fmt;
+
+/// A position in a node's tracking table. Adapters guarantee that every change
+/// committed later is read at a greater position, whatever the commit order of
+/// concurrent transactions (SQLite: the tracking sequence, since writers are
+/// serialized).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Watermark(pub i64);
+
+impl fmt::Display for Watermark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// When and where a change was made: UTC microseconds since the Unix epoch and
+/// the node it was first made on. Stamps travel with a change from node to node
+/// so every node compares the original edit times.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Stamp {
+    /// UTC microseconds since 1970-01-01.
+    pub time: i64,
+    /// Name of the node where the edit was made.
+    pub origin: String,
+}
+
+impl Stamp {
+    /// Orders two stamps for conflict resolution: the later time wins; on a tie
+    /// the hub wins, and between two spokes the name that sorts first wins.
+    pub fn precedence(&self, other: &Stamp, hub: &str) -> Ordering {
+        self.time.cmp(&other.time).then_with(|| {
+            match (self.origin == hub, other.origin == hub) {
+                (true, false) => Ordering::Greater,
+                (false, true) => Ordering::Less,
+                _ => other.origin.cmp(&self.origin),
+            }
+        })
+    }
+
+    /// The time as an RFC 3339 string with milliseconds.
+    pub fn time_text(&self) -> String {
+        format_micros(self.time)
+    }
+}
+
+/// Formats UTC microseconds as RFC 3339 with millisecond precision.
+pub fn format_micros(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| micros.to_string())
+}
+
+/// Parses an RFC 3339 / ISO 8601 UTC time into microseconds.
+pub fn parse_micros(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_micros())
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc().timestamp_micros())
+        })
+}
+
+/// One tracking-table row: which row of which table changed, which fields,
+/// when, where, by whom, and whether it was deleted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the node's tracking table.
+    pub seq: i64,
+    /// Combined code of the changed row.
+    pub code: CombinedCode,
+    /// Change time and origin node.
+    pub stamp: Stamp,
+    /// True when the row was deleted.
+    pub deleted: bool,
+    /// Changed columns; `None` means every column (an insert).
+    pub fields: Option<Vec<String>>,
+    /// Database user that made the change, where the database knows one.
+    pub user: Option<String>,
+}
+
+/// The changes of one table read from one node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableChanges {
+    /// Events in tracking order.
+    pub events: Vec<Event>,
+    /// Current rows of every changed code that still exists, in
+    /// [`crate::schema::SyncTable::columns`] order (paper 001's "temporary table").
+    pub rows: HashMap<CombinedCode, Vec<Value>>,
+}
+
+/// Everything a node changed since a watermark, read in one consistent snapshot.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChangeSet {
+    /// The position the read covers up to (inclusive).
+    pub upto: Watermark,
+    /// Changes per synced table, keyed by table name.
+    pub tables: HashMap<String, TableChanges>,
+}
+
+/// One write the engine asks a node to make.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RowOp {
+    /// Make the row exist with these values. When the row exists, only the
+    /// `fields` positions are written (`None`: every column); when it does not,
+    /// the whole row is inserted.
+    Upsert {
+        /// Full row image in table column order.
+        values: Vec<Value>,
+        /// Column positions to write when the row exists.
+        fields: Option<Vec<usize>>,
+    },
+    /// Delete the row with this code if it exists.
+    Delete {
+        /// The row to delete.
+        code: CombinedCode,
+    },
+}
+
+/// A tracking row the engine writes itself, carrying the original stamp of a
+/// change it integrates (so other spokes compare the original edit time).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackingEntry {
+    /// Table name.
+    pub table: String,
+    /// Combined code.
+    pub code: CombinedCode,
+    /// Original stamp.
+    pub stamp: Stamp,
+    /// Whether this records a delete.
+    pub deleted: bool,
+    /// Changed fields; `None` for every column.
+    pub fields: Option<Vec<String>>,
+}
+
+/// The watermark of a peer that a node has integrated, stored on that node in
+/// the same transaction as the writes (this is what makes a round exactly-once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerMark {
+    /// The peer node's name.
+    pub peer: String,
+    /// Position in the peer's tracking table integrated so far.
+    pub watermark: Watermark,
+}
+
+/// Everything one node must apply in one transaction.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ApplyBatch {
+    /// Row operations per table name. Deletes run first in reverse table order,
+    /// then upserts in table order.
+    pub ops: Vec<(String, Vec<RowOp>)>,
+    /// Tracking rows to write (the engine's own writes are never captured).
+    pub tracking: Vec<TrackingEntry>,
+    /// Peer watermark to record.
+    pub peer: Option<PeerMark>,
+    /// When set, the node refuses the batch with [`crate::Error::ConcurrentEdit`]
+    /// if any row the batch touches has a tracking event after this position:
+    /// someone edited it after the round read it.
+    pub guard: Option<Watermark>,
+}
+
+impl ApplyBatch {
+    /// True when the batch writes no rows and no tracking entries.
+    pub fn has_no_rows(&self) -> bool {
+        self.tracking.is_empty() && self.ops.iter().all(|(_, ops)| ops.is_empty())
+    }
+
+    /// Number of row operations.
+    pub fn row_count(&self) -> usize {
+        self.ops.iter().map(|(_, ops)| ops.len()).sum()
+    }
+}
+
+/// What a node did with a batch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyOutcome {
+    /// Rows inserted.
+    pub inserted: u64,
+    /// Rows updated (only rows whose values really changed).
+    pub updated: u64,
+    /// Rows deleted.
+    pub deleted: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(time: i64, origin: &str) -> Stamp {
+        Stamp { time, origin: origin.into() }
+    }
+
+    #[test]
+    fn later_time_wins() {
+        assert_eq!(st(2, "b").precedence(&st(1, "hub"), "hub"), Ordering::Greater);
+    }
+
+    #[test]
+    fn ties_go_to_hub_then_lowest_name() {
+        assert_eq!(st(1, "hub").precedence(&st(1, "a"), "hub"), Ordering::Greater);
+        assert_eq!(st(1, "a").precedence(&st(1, "b"), "hub"), Ordering::Greater);
+        assert_eq!(st(1, "b").precedence(&st(1, "a"), "hub"), Ordering::Less);
+    }
+
+    #[test]
+    fn times_round_trip() {
+        let micros = parse_micros("2021-10-31T12:02:02.250Z").unwrap();
+        assert_eq!(format_micros(micros), "2021-10-31T12:02:02.250Z");
+        assert_eq!(parse_micros("2021-10-31 12:02:02.250"), Some(micros));
+    }
+}

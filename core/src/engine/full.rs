@@ -1,0 +1,115 @@
+//! The initial full sync of a spoke (paper 001 §2.3.1): after the spoke's own
+//! captured changes went up, every row is compared in bounded batches. Rows
+//! only on the hub or different on the spoke come down (the hub's copy wins
+//! where nobody recorded a change); rows only on the spoke go up, stamped now.
+
+use super::round::{add_outcome, merge_counts};
+use super::{Engine, FaultPoint};
+use crate::adapter::Node;
+use crate::change::{ApplyBatch, ApplyOutcome, RowOp, Stamp, TrackingEntry, Watermark};
+use crate::code::CombinedCode;
+use crate::plan::{OpCounts, TableCounts};
+use crate::schema::SyncTable;
+use crate::value::{rows_identical, Value};
+use crate::Result;
+use std::collections::HashMap;
+
+/// What a full comparison moved.
+#[derive(Default)]
+pub(super) struct FullSyncOutcome {
+    pub downloaded: TableCounts,
+    pub uploaded: TableCounts,
+    pub spoke_written: ApplyOutcome,
+    pub hub_written: ApplyOutcome,
+}
+
+impl Engine {
+    /// Compares every row of every table between the hub and `s`.
+    /// `spoke_guard`/`hub_guard` are the positions read at the start of the
+    /// round: rows edited after them abort the batch (and the round retries).
+    pub(super) async fn reconcile(&self, s: &dyn Node, spoke_guard: Watermark, hub_guard: Watermark) -> Result<FullSyncOutcome> {
+        let hub = self.hub();
+        let mut out = FullSyncOutcome::default();
+        for table in &self.tables {
+            let total = hub.count_rows(table).await? + s.count_rows(table).await?;
+            self.progress.start(&format!("{} ⇄ {}: {}", s.name(), hub.name(), table.name), total);
+            let down = self.copy_missing(table, hub, s, spoke_guard, None, s.name()).await?;
+            let stamp = Stamp { time: chrono::Utc::now().timestamp_micros(), origin: s.name().to_string() };
+            let up = self.copy_missing(table, s, hub, hub_guard, Some(stamp), s.name()).await?;
+            self.progress.finish();
+            add_outcome(&mut out.spoke_written, down.1);
+            add_outcome(&mut out.hub_written, up.1);
+            merge_counts(&mut out.downloaded, [(table.name.clone(), down.0)].into());
+            merge_counts(&mut out.uploaded, [(table.name.clone(), up.0)].into());
+        }
+        out.downloaded.retain(|_, c| c.upserts + c.deletes > 0);
+        out.uploaded.retain(|_, c| c.upserts + c.deletes > 0);
+        Ok(out)
+    }
+
+    /// Streams `from` in code order and writes to `to` what it lacks.
+    /// Going down (`stamp` is `None`) rows that differ are overwritten too;
+    /// going up (`stamp` set) only rows the hub lacks are sent, with tracking
+    /// entries so that the other spokes receive them.
+    async fn copy_missing(
+        &self,
+        table: &SyncTable,
+        from: &dyn Node,
+        to: &dyn Node,
+        guard: Watermark,
+        stamp: Option<Stamp>,
+        spoke: &str,
+    ) -> Result<(OpCounts, ApplyOutcome)> {
+        let mut after: Option<CombinedCode> = None;
+        let mut counts = OpCounts::default();
+        let mut written = ApplyOutcome::default();
+        loop {
+            let rows = from.scan(table, after.as_ref(), self.options.batch_size).await?;
+            let Some(last) = rows.last() else { break };
+            after = Some(table.code_of(last, from.name())?);
+            let codes = rows.iter().map(|r| table.code_of(r, from.name())).collect::<Result<Vec<_>>>()?;
+            let theirs: HashMap<CombinedCode, Vec<Value>> = to
+                .fetch(table, &codes)
+                .await?
+                .into_iter()
+                .map(|r| Ok((table.code_of(&r, to.name())?, r)))
+                .collect::<Result<_>>()?;
+            let mut ops = Vec::new();
+            let mut tracking = Vec::new();
+            for (row, code) in rows.iter().zip(&codes) {
+                let write = match (theirs.get(code), &stamp) {
+                    (None, _) => true,
+                    (Some(existing), None) => !rows_identical(existing, row),
+                    (Some(_), Some(_)) => false,
+                };
+                if !write {
+                    continue;
+                }
+                ops.push(RowOp::Upsert { values: row.clone(), fields: None });
+                if let Some(stamp) = &stamp {
+                    tracking.push(TrackingEntry {
+                        table: table.name.clone(),
+                        code: code.clone(),
+                        stamp: stamp.clone(),
+                        deleted: false,
+                        fields: None,
+                    });
+                }
+            }
+            if !ops.is_empty() {
+                counts.upserts += ops.len() as u64;
+                let batch = ApplyBatch {
+                    ops: vec![(table.name.clone(), ops)],
+                    tracking,
+                    peer: None,
+                    guard: Some(guard),
+                };
+                let outcome = to.apply(&self.tables, &batch).await?;
+                add_outcome(&mut written, outcome);
+            }
+            self.progress.advance(rows.len() as u64);
+            self.faults.reached(spoke, FaultPoint::AfterFullSyncBatch).await?;
+        }
+        Ok((counts, written))
+    }
+}

@@ -1,0 +1,133 @@
+//! What the engine reports: rounds, verification, status. All serialize to
+//! JSON for `--json`.
+
+use crate::change::{ApplyOutcome, Watermark};
+use crate::code::CombinedCode;
+use crate::plan::{Conflict, TableCounts};
+use crate::state::LastRound;
+use serde::{Deserialize, Serialize};
+
+/// Whether a round copied everything or only changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncMode {
+    /// First sync of a spoke: its changes, then a streamed comparison of every row.
+    Full,
+    /// Only changes since the spoke's last successful sync.
+    Incremental,
+}
+
+/// The outcome of one round of one spoke.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundReport {
+    /// The spoke.
+    pub spoke: String,
+    /// The hub.
+    pub hub: String,
+    /// Full or incremental.
+    pub mode: SyncMode,
+    /// Start time (RFC 3339).
+    pub started_at: String,
+    /// Duration in milliseconds.
+    pub duration_ms: u64,
+    /// Tracking events read on the spoke and on the hub.
+    pub events_read: (u64, u64),
+    /// Rows sent to the hub, per table.
+    pub uploaded: TableCounts,
+    /// Rows sent to the spoke, per table.
+    pub downloaded: TableCounts,
+    /// What the hub's database did with them.
+    pub hub_written: ApplyOutcome,
+    /// What the spoke's database did with them.
+    pub spoke_written: ApplyOutcome,
+    /// Conflicts resolved.
+    pub conflicts: Vec<Conflict>,
+    /// The spoke's tracking position now integrated into the hub.
+    pub spoke_watermark: Watermark,
+    /// The hub's tracking position now integrated into the spoke.
+    pub hub_watermark: Watermark,
+    /// How often the round restarted because rows changed under it.
+    pub retries: u32,
+}
+
+impl RoundReport {
+    /// Rows moved in both directions.
+    pub fn rows_moved(&self) -> u64 {
+        self.uploaded
+            .values()
+            .chain(self.downloaded.values())
+            .map(|c| c.upserts + c.deletes)
+            .sum()
+    }
+}
+
+/// Differences of one node against the hub in one table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeDiff {
+    /// The node.
+    pub node: String,
+    /// Rows on the node.
+    pub rows: u64,
+    /// Codes on the hub but not on the node.
+    pub missing: Vec<CombinedCode>,
+    /// Codes on the node but not on the hub.
+    pub extra: Vec<CombinedCode>,
+    /// Codes on both whose values differ, with the differing columns.
+    pub differing: Vec<(CombinedCode, Vec<String>)>,
+    /// Total differing rows (lists above are capped).
+    pub differences: u64,
+}
+
+/// Verification of one table.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableVerify {
+    /// Table name.
+    pub table: String,
+    /// Rows on the hub.
+    pub hub_rows: u64,
+    /// One entry per spoke.
+    pub nodes: Vec<NodeDiff>,
+}
+
+/// Verification of every table on every node.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// True when every node matches the hub.
+    pub ok: bool,
+    /// Per table.
+    pub tables: Vec<TableVerify>,
+}
+
+/// Status of one node.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    /// Node name.
+    pub name: String,
+    /// `hub` or `spoke`.
+    pub role: String,
+    /// Adapter name.
+    pub adapter: String,
+    /// Whether `install` has run.
+    pub installed: bool,
+    /// End of the node's tracking table.
+    pub position: Option<Watermark>,
+    /// Spoke: its captured changes not yet integrated into the hub.
+    pub pending_upload: Option<u64>,
+    /// Spoke: hub changes it has not pulled yet.
+    pub pending_download: Option<u64>,
+    /// Spoke: its tracking position integrated into the hub.
+    pub spoke_watermark: Option<Watermark>,
+    /// Spoke: the hub's tracking position it has integrated.
+    pub hub_watermark: Option<Watermark>,
+    /// Spoke: last successful round.
+    pub last_success: Option<LastRound>,
+    /// Spoke: last round, when it failed.
+    pub last_failure: Option<LastRound>,
+}
+
+/// Status of the deployment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusReport {
+    /// Hub first, then spokes.
+    pub nodes: Vec<NodeStatus>,
+}

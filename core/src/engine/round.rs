@@ -1,0 +1,220 @@
+//! One pull round of a spoke (SPEC §4):
+//! 1. read the spoke's changes since the hub last integrated them;
+//! 2. read the hub's changes since the spoke last integrated them;
+//! 3. plan (pure);
+//! 4. apply uploads at the hub, with the spoke's new watermark, in one transaction;
+//! 5. apply downloads at the spoke, with the hub's new watermark, in one transaction.
+//!
+//! Each watermark is stored on the node that integrated the changes, in the
+//! same transaction, so a round stopped anywhere either left a side untouched
+//! or recorded exactly what it integrated: rerunning reads precisely what is
+//! still missing. Applies are guarded: if a row the round writes was edited
+//! after it was read, the node refuses the batch and the round starts over.
+
+use super::report::{RoundReport, SyncMode};
+use super::{Engine, FaultPoint};
+use crate::adapter::Node;
+use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, PeerMark, RowOp, TableChanges, TrackingEntry, Watermark};
+use crate::schema::SyncTable;
+use crate::plan::{plan_round, OpCounts, Peers, RoundPlan, TableCounts, TablePlan};
+use crate::code::CombinedCode;
+use crate::{Error, Result};
+use std::collections::HashSet;
+use std::time::Instant;
+
+impl Engine {
+    /// Runs one round of `spoke` against the hub, holding the hub's
+    /// integration lock, retrying when rows change under it.
+    pub async fn sync_spoke(&self, spoke: &str) -> Result<RoundReport> {
+        let s = self.spoke(spoke)?;
+        let _lock = self.hub().lock_integration().await?;
+        let mut retries = 0;
+        loop {
+            match self.try_round(s).await {
+                Err(Error::ConcurrentEdit { node, detail }) if retries < self.options.max_retries => {
+                    retries += 1;
+                    tracing::warn!(spoke, node, detail, retries, "rows changed during the round; retrying");
+                }
+                Err(e) => {
+                    if let Some(state) = &self.state {
+                        state.record_failure(spoke, &e.to_string()).await?;
+                    }
+                    return Err(e);
+                }
+                Ok(mut report) => {
+                    report.retries = retries;
+                    if let Some(state) = &self.state {
+                        state.record_round(&report).await?;
+                    }
+                    tracing::info!(
+                        spoke,
+                        mode = ?report.mode,
+                        moved = report.rows_moved(),
+                        conflicts = report.conflicts.len(),
+                        "round finished"
+                    );
+                    return Ok(report);
+                }
+            }
+        }
+    }
+
+    async fn fault(&self, spoke: &dyn Node, point: FaultPoint) -> Result<()> {
+        self.faults.reached(spoke.name(), point).await
+    }
+
+    async fn try_round(&self, s: &dyn Node) -> Result<RoundReport> {
+        let hub = self.hub();
+        let started = Instant::now();
+        let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let spoke_mark = hub.peer_watermark(s.name()).await?.unwrap_or_default();
+        let hub_mark = s.peer_watermark(hub.name()).await?;
+        let mode = if hub_mark.is_some() { SyncMode::Incremental } else { SyncMode::Full };
+
+        let local = s.read_changes(&self.tables, spoke_mark).await?;
+        // A spoke that never synced compares every row below instead of
+        // replaying the hub's whole history.
+        let remote = match hub_mark {
+            Some(mark) => hub.read_changes(&self.tables, mark).await?,
+            None => ChangeSet { upto: hub.position().await?, ..ChangeSet::default() },
+        };
+        let (mut local, mut remote) = (local, remote);
+        self.complete_rows(s, &mut local, &mut remote).await?;
+        self.fault(s, FaultPoint::AfterRead).await?;
+
+        let peers = Peers { spoke: s.name(), hub: hub.name() };
+        let plan = plan_round(&self.tables, peers, &local, &remote);
+        self.fault(s, FaultPoint::AfterPlan).await?;
+
+        let (up, up_counts) = batch(
+            &plan,
+            |p| &p.upload,
+            plan.tables.iter().flat_map(|(_, p)| p.hub_tracking.iter().cloned()).collect(),
+            PeerMark { peer: s.name().to_string(), watermark: local.upto },
+            remote.upto,
+        );
+        let mut hub_written = ApplyOutcome::default();
+        if !up.has_no_rows() || local.upto != spoke_mark {
+            hub_written = hub.apply(&self.tables, &up).await?;
+        }
+        self.fault(s, FaultPoint::AfterHubApply).await?;
+
+        let mut spoke_written = ApplyOutcome::default();
+        let mut downloaded = TableCounts::new();
+        let mut uploaded = up_counts;
+        if mode == SyncMode::Full {
+            let full = self.reconcile(s, local.upto, remote.upto).await?;
+            add_outcome(&mut spoke_written, full.spoke_written);
+            add_outcome(&mut hub_written, full.hub_written);
+            merge_counts(&mut downloaded, full.downloaded);
+            merge_counts(&mut uploaded, full.uploaded);
+        }
+
+        let (down, down_counts) = batch(
+            &plan,
+            |p| &p.download,
+            Vec::new(),
+            PeerMark { peer: hub.name().to_string(), watermark: remote.upto },
+            local.upto,
+        );
+        merge_counts(&mut downloaded, down_counts);
+        if !down.has_no_rows() || hub_mark != Some(remote.upto) {
+            add_outcome(&mut spoke_written, s.apply(&self.tables, &down).await?);
+        }
+        self.fault(s, FaultPoint::AfterSpokeApply).await?;
+
+        Ok(RoundReport {
+            spoke: s.name().to_string(),
+            hub: hub.name().to_string(),
+            mode,
+            started_at,
+            duration_ms: started.elapsed().as_millis() as u64,
+            events_read: (count_events(&local), count_events(&remote)),
+            uploaded,
+            downloaded,
+            hub_written,
+            spoke_written,
+            conflicts: plan.conflicts().cloned().collect(),
+            spoke_watermark: local.upto,
+            hub_watermark: remote.upto,
+            retries: 0,
+        })
+    }
+}
+
+impl Engine {
+    /// Fetches, on each side, the current rows of the codes only the other
+    /// side changed, so the planner knows every changed row on both sides.
+    async fn complete_rows(&self, s: &dyn Node, local: &mut ChangeSet, remote: &mut ChangeSet) -> Result<()> {
+        for table in &self.tables {
+            let l = local.tables.entry(table.name.clone()).or_default();
+            let r = remote.tables.entry(table.name.clone()).or_default();
+            let (at_hub, at_spoke) = (codes_only_in(l, r), codes_only_in(r, l));
+            fetch_into(self.hub(), table, &at_hub, r).await?;
+            fetch_into(s, table, &at_spoke, l).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Codes with events in `a` but none in `b`, sorted.
+fn codes_only_in(a: &TableChanges, b: &TableChanges) -> Vec<CombinedCode> {
+    let in_b: HashSet<&CombinedCode> = b.events.iter().map(|e| &e.code).collect();
+    let mut codes: Vec<CombinedCode> =
+        a.events.iter().map(|e| &e.code).filter(|c| !in_b.contains(c)).cloned().collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// Fetches the current rows of `codes` from `node` into `into.rows`.
+async fn fetch_into(node: &dyn Node, table: &SyncTable, codes: &[CombinedCode], into: &mut TableChanges) -> Result<()> {
+    for chunk in codes.chunks(FETCH_CHUNK) {
+        for row in node.fetch(table, chunk).await? {
+            into.rows.insert(table.code_of(&row, node.name())?, row);
+        }
+    }
+    Ok(())
+}
+
+/// Codes per lookup query.
+const FETCH_CHUNK: usize = 500;
+
+fn count_events(changes: &ChangeSet) -> u64 {
+    changes.tables.values().map(|t| t.events.len() as u64).sum()
+}
+
+fn counts(ops: &[(String, Vec<RowOp>)]) -> TableCounts {
+    ops.iter()
+        .filter(|(_, o)| !o.is_empty())
+        .map(|(t, o)| (t.clone(), OpCounts::of(o)))
+        .collect()
+}
+
+/// Builds the batch for one direction of a plan.
+fn batch(
+    plan: &RoundPlan,
+    ops_of: impl Fn(&TablePlan) -> &Vec<RowOp>,
+    tracking: Vec<TrackingEntry>,
+    peer: PeerMark,
+    guard: Watermark,
+) -> (ApplyBatch, TableCounts) {
+    let ops: Vec<(String, Vec<RowOp>)> =
+        plan.tables.iter().map(|(t, p)| (t.clone(), ops_of(p).clone())).collect();
+    let c = counts(&ops);
+    (ApplyBatch { ops, tracking, peer: Some(peer), guard: Some(guard) }, c)
+}
+
+pub(super) fn add_outcome(total: &mut ApplyOutcome, more: ApplyOutcome) {
+    total.inserted += more.inserted;
+    total.updated += more.updated;
+    total.deleted += more.deleted;
+}
+
+pub(super) fn merge_counts(total: &mut TableCounts, more: TableCounts) {
+    for (table, c) in more {
+        let t = total.entry(table).or_default();
+        t.upserts += c.upserts;
+        t.deletes += c.deletes;
+    }
+}

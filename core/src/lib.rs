@@ -1,0 +1,24 @@
+//! hetsync-core: the dialect-agnostic heart of hetsync.
+//!
+//! - [`value`]: canonical values that cross between adapters;
+//! - [`code`]: the combined code, a row's identity on every node;
+//! - [`change`]: change events (tracking rows), change sets, apply batches;
+//! - [`schema`]: synced-table definitions and harvested table shapes;
+//! - [`adapter`]: the Capture / TypeMapping / Apply traits an adapter implements;
+//! - [`plan`]: pure planning of one sync round (no I/O);
+//! - [`engine`]: runs rounds, full syncs, verification and status over adapters;
+//! - [`state`]: the state store interface (sync history, conflict log).
+//!
+//! No database driver lives here: adapters bring their own.
+
+pub mod adapter;
+pub mod change;
+pub mod code;
+pub mod engine;
+pub mod error;
+pub mod plan;
+pub mod schema;
+pub mod state;
+pub mod value;
+
+pub use error::{Error, Result};
