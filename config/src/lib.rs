@@ -1,1 +1,264 @@
-//! placeholder
+//! hetsync-config: the deployment file `hetsync.toml`.
+//!
+//! ```toml
+//! state = "hetsync-state.db"          # optional; relative to this file
+//!
+//! [[node]]
+//! name = "hub"
+//! adapter = "sqlite"                  # which adapter serves the node
+//! url = "hub.db"                      # adapter URL; ${VAR} reads an environment variable
+//! role = "hub"                        # exactly one hub; every other node is a spoke
+//!
+//! [[node]]
+//! name = "planner_zhang"
+//! adapter = "sqlite"
+//! url = "planner_zhang.db"
+//! role = "spoke"
+//!
+//! [[table]]
+//! name = "变电站表"
+//! code = ["单位序号", "年份", "ID"]   # the combined code
+//! form = "field"                      # "field" (default) or "table"
+//! conflict = "latest"                 # the default
+//! ```
+//!
+//! Unknown keys and bad values are errors naming the file, line, column and key.
+
+use hetsync_core::schema::{ConflictPolicy, SyncForm, TableDef};
+use serde::Deserialize;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Where something stands in the config file (1-based).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Location {
+    /// Line.
+    pub line: usize,
+    /// Column.
+    pub column: usize,
+}
+
+/// A config error with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The config file.
+    pub file: PathBuf,
+    /// Where, when known.
+    pub location: Option<Location>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.location {
+            Some(l) => write!(f, "{}:{}:{}: {}", self.file.display(), l.line, l.column, self.message),
+            None => write!(f, "{}: {}", self.file.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A node's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The center (paper 001's master database).
+    Hub,
+    /// A spoke (slave) that exchanges data only with the hub.
+    Spoke,
+}
+
+/// One node of the deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeConfig {
+    /// Unique name.
+    pub name: String,
+    /// Adapter name (e.g. `sqlite`).
+    pub adapter: String,
+    /// Adapter URL, environment references expanded. May hold a secret: never log it.
+    pub url: String,
+    /// Hub or spoke.
+    pub role: Role,
+    /// Where the node's `adapter` key stands (for errors about the adapter).
+    pub adapter_at: Location,
+}
+
+/// A loaded, validated deployment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// The config file.
+    pub path: PathBuf,
+    /// Its directory: relative paths are resolved against it.
+    pub base_dir: PathBuf,
+    /// The state store file.
+    pub state_path: PathBuf,
+    /// Nodes in file order.
+    pub nodes: Vec<NodeConfig>,
+    /// Synced tables in file order.
+    pub tables: Vec<TableDef>,
+}
+
+impl Config {
+    /// The hub.
+    pub fn hub(&self) -> &NodeConfig {
+        self.nodes.iter().find(|n| n.role == Role::Hub).expect("validated: one hub")
+    }
+
+    /// The spokes, in file order.
+    pub fn spokes(&self) -> impl Iterator<Item = &NodeConfig> {
+        self.nodes.iter().filter(|n| n.role == Role::Spoke)
+    }
+
+    /// An error about this config at a location.
+    pub fn error_at(&self, location: Location, message: impl Into<String>) -> ConfigError {
+        ConfigError { file: self.path.clone(), location: Some(location), message: message.into() }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    state: Option<Spanned<String>>,
+    #[serde(default, rename = "node")]
+    nodes: Vec<Spanned<RawNode>>,
+    #[serde(default, rename = "table")]
+    tables: Vec<Spanned<RawTable>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    name: Spanned<String>,
+    adapter: Spanned<String>,
+    url: Spanned<String>,
+    role: Role,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTable {
+    name: Spanned<String>,
+    code: Spanned<Vec<String>>,
+    #[serde(default = "default_form")]
+    form: SyncForm,
+    #[serde(default = "default_conflict")]
+    conflict: ConflictPolicy,
+}
+
+fn default_form() -> SyncForm {
+    SyncForm::Field
+}
+
+fn default_conflict() -> ConflictPolicy {
+    ConflictPolicy::Latest
+}
+
+/// Loads and validates a config file.
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.to_path_buf(),
+        location: None,
+        message: format!("cannot read: {e}"),
+    })?;
+    parse(&text, path)
+}
+
+/// Parses and validates config text; `path` names it in errors and anchors
+/// relative paths.
+pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+    let at = |offset: usize| location(text, offset);
+    let err = |offset: Option<usize>, message: String| ConfigError {
+        file: path.to_path_buf(),
+        location: offset.map(at),
+        message,
+    };
+    let raw: RawConfig = toml::from_str(text)
+        .map_err(|e| err(e.span().map(|s| s.start), e.message().to_string()))?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };
+
+    let mut nodes: Vec<NodeConfig> = Vec::new();
+    for node in &raw.nodes {
+        let n = node.get_ref();
+        let name = n.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            return Err(err(Some(n.name.span().start), "key `name`: a node needs a name".into()));
+        }
+        if nodes.iter().any(|x| x.name == name) {
+            return Err(err(Some(n.name.span().start), format!("key `name`: node '{name}' is defined twice")));
+        }
+        let url = expand_env(n.url.get_ref())
+            .map_err(|m| err(Some(n.url.span().start), format!("key `url` of node '{name}': {m}")))?;
+        nodes.push(NodeConfig {
+            name,
+            adapter: n.adapter.get_ref().clone(),
+            url,
+            role: n.role,
+            adapter_at: at(n.adapter.span().start),
+        });
+    }
+    let hubs: Vec<&Spanned<RawNode>> = raw.nodes.iter().filter(|n| n.get_ref().role == Role::Hub).collect();
+    match hubs.len() {
+        0 => return Err(err(None, "no node has role = \"hub\"; exactly one must".into())),
+        1 => {}
+        _ => return Err(err(Some(hubs[1].span().start), "a second node has role = \"hub\"; exactly one may".into())),
+    }
+    if !nodes.iter().any(|n| n.role == Role::Spoke) {
+        return Err(err(None, "no node has role = \"spoke\"; a deployment needs at least one".into()));
+    }
+
+    let mut tables: Vec<TableDef> = Vec::new();
+    for table in &raw.tables {
+        let t = table.get_ref();
+        let name = t.name.get_ref().clone();
+        if name.is_empty() {
+            return Err(err(Some(t.name.span().start), "key `name`: a table needs a name".into()));
+        }
+        if tables.iter().any(|x| x.name == name) {
+            return Err(err(Some(t.name.span().start), format!("key `name`: table '{name}' is listed twice")));
+        }
+        let code = t.code.get_ref().clone();
+        if code.is_empty() {
+            return Err(err(Some(t.code.span().start), format!("key `code` of table '{name}': list at least one column")));
+        }
+        if let Some(dup) = code.iter().enumerate().find(|(i, c)| code[..*i].contains(c)) {
+            return Err(err(Some(t.code.span().start), format!("key `code` of table '{name}': column '{}' appears twice", dup.1)));
+        }
+        tables.push(TableDef { name, code, form: t.form, conflict: t.conflict });
+    }
+    if tables.is_empty() {
+        return Err(err(None, "no [[table]] is configured; nothing would be synced".into()));
+    }
+
+    let state_path = base_dir.join(raw.state.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("hetsync-state.db"));
+    Ok(Config { path: path.to_path_buf(), base_dir, state_path, nodes, tables })
+}
+
+/// Replaces `${NAME}` with the environment variable NAME.
+fn expand_env(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').ok_or("unterminated ${...}")? + start;
+        let var = &rest[start + 2..end];
+        let value = std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
+        out.push_str(&value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn location(text: &str, offset: usize) -> Location {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Location { line, column }
+}
+
+#[cfg(test)]
+mod tests;

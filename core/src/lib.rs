@@ -7,6 +7,7 @@
 //! - [`adapter`]: the Capture / TypeMapping / Apply traits an adapter implements;
 //! - [`plan`]: pure planning of one sync round (no I/O);
 //! - [`engine`]: runs rounds, full syncs, verification and status over adapters;
+//! - [`sql`]: identifier and literal quoting shared by every dialect;
 //! - [`state`]: the state store interface (sync history, conflict log).
 //!
 //! No database driver lives here: adapters bring their own.
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod plan;
 pub mod schema;
+pub mod sql;
 pub mod state;
 pub mod value;
 

@@ -1,0 +1,112 @@
+//! The adapter factory, the connected node and its connection handling.
+
+use async_trait::async_trait;
+use hetsync_core::adapter::{AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec};
+use hetsync_core::{Error, Result};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// How long a statement waits for another writer before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Creates [`SqliteNode`]s. URLs: `sqlite://path/to/file.db`, `sqlite:file.db`
+/// or a bare path; relative paths are resolved against the config directory.
+/// The file must exist: hetsync never creates an empty database by accident.
+pub struct SqliteAdapter;
+
+/// The capabilities of SQLite.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    procedures: false,
+    statement_triggers: false,
+    merge: false,
+    bulk_copy: BulkCopyKind::PreparedStatements,
+};
+
+/// Resolves a SQLite URL to a file path.
+pub fn resolve_path(url: &str, base_dir: &Path) -> std::result::Result<PathBuf, String> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    if path.is_empty() {
+        return Err("the URL names no file".into());
+    }
+    if path.contains('?') {
+        return Err("query options in SQLite URLs are not supported".into());
+    }
+    let path = Path::new(path);
+    Ok(if path.is_absolute() { path.to_path_buf() } else { base_dir.join(path) })
+}
+
+#[async_trait]
+impl AdapterFactory for SqliteAdapter {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
+        let fail = |message: String| Error::Connect { node: spec.name.clone(), message };
+        let path = resolve_path(&spec.url, &spec.base_dir).map_err(fail)?;
+        if !path.is_file() {
+            return Err(fail(format!("database file {} does not exist", path.display())));
+        }
+        Ok(Box::new(SqliteNode::open(&spec.name, &path).await?))
+    }
+}
+
+/// A connected SQLite database.
+pub struct SqliteNode {
+    pub(crate) name: String,
+    pub(crate) path: PathBuf,
+    pub(crate) conn: Mutex<SqliteConnection>,
+}
+
+impl SqliteNode {
+    /// Opens an existing database file.
+    pub async fn open(name: &str, path: &Path) -> Result<SqliteNode> {
+        let conn = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(false)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true)
+            .connect()
+            .await
+            .map_err(|e| Error::Connect { node: name.to_string(), message: e.to_string() })?;
+        Ok(SqliteNode { name: name.to_string(), path: path.to_path_buf(), conn: Mutex::new(conn) })
+    }
+
+    /// Wraps a driver error with this node's name and what was being done.
+    pub(crate) fn err(&self, context: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
+        let context = context.to_string();
+        move |e| Error::db(&self.name, context.clone(), e)
+    }
+
+    /// Runs `BEGIN IMMEDIATE`: the write lock is taken before anything is read.
+    pub(crate) async fn begin_write<'c>(
+        &self,
+        conn: &'c mut SqliteConnection,
+    ) -> Result<sqlx::Transaction<'c, sqlx::Sqlite>> {
+        conn.begin_with("BEGIN IMMEDIATE").await.map_err(self.err("starting a write transaction"))
+    }
+}
+
+impl Node for SqliteNode {
+    fn adapter(&self) -> &str {
+        "sqlite"
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+}

@@ -1,0 +1,158 @@
+//! The state store in an embedded SQLite file (`hetsync-state.db` next to the
+//! config): every round, and every conflict with both values.
+
+use async_trait::async_trait;
+use hetsync_core::engine::RoundReport;
+use hetsync_core::state::{LastRound, StateStore};
+use hetsync_core::{Error, Result};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection, Row};
+use std::path::Path;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS rounds (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        spoke TEXT NOT NULL,
+        started_at TEXT,
+        finished_at TEXT NOT NULL,
+        ok INTEGER NOT NULL,
+        mode TEXT,
+        rows_moved INTEGER,
+        conflicts INTEGER,
+        spoke_watermark INTEGER,
+        hub_watermark INTEGER,
+        error TEXT,
+        report TEXT)",
+    "CREATE INDEX IF NOT EXISTS rounds_by_spoke ON rounds(spoke, id)",
+    "CREATE TABLE IF NOT EXISTS conflicts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        round_id INTEGER NOT NULL REFERENCES rounds(id),
+        table_name TEXT NOT NULL,
+        code TEXT NOT NULL,
+        field TEXT,
+        kind TEXT NOT NULL,
+        winner_node TEXT NOT NULL,
+        winner_time TEXT NOT NULL,
+        winner_value TEXT,
+        loser_node TEXT NOT NULL,
+        loser_time TEXT NOT NULL,
+        loser_value TEXT)",
+];
+
+/// A [`StateStore`] in a SQLite file.
+pub struct SqliteStateStore {
+    conn: Mutex<SqliteConnection>,
+}
+
+fn state_err(e: impl std::fmt::Display) -> Error {
+    Error::State(e.to_string())
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl SqliteStateStore {
+    /// Opens (creating if needed) the state file.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let mut conn = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .busy_timeout(Duration::from_secs(30))
+            .connect()
+            .await
+            .map_err(|e| Error::State(format!("cannot open {}: {e}", path.display())))?;
+        for sql in SCHEMA {
+            sqlx::query(sql).execute(&mut conn).await.map_err(state_err)?;
+        }
+        Ok(SqliteStateStore { conn: Mutex::new(conn) })
+    }
+
+    async fn last(&self, spoke: &str, only_ok: bool) -> Result<Option<LastRound>> {
+        let mut conn = self.conn.lock().await;
+        let row = sqlx::query(
+            "SELECT finished_at, ok, error FROM rounds WHERE spoke = ?1 AND (ok = 1 OR ?2 = 0) ORDER BY id DESC LIMIT 1",
+        )
+        .bind(spoke)
+        .bind(only_ok as i64)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        row.map(|r| {
+            Ok(LastRound {
+                finished_at: r.try_get(0).map_err(state_err)?,
+                ok: r.try_get::<i64, _>(1).map_err(state_err)? != 0,
+                error: r.try_get(2).map_err(state_err)?,
+            })
+        })
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl StateStore for SqliteStateStore {
+    async fn record_round(&self, report: &RoundReport) -> Result<()> {
+        let mut conn = self.conn.lock().await;
+        let mut tx = conn.begin().await.map_err(state_err)?;
+        let json = serde_json::to_string(report).map_err(state_err)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO rounds(spoke, started_at, finished_at, ok, mode, rows_moved, conflicts, spoke_watermark, hub_watermark, report)
+             VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
+        )
+        .bind(&report.spoke)
+        .bind(&report.started_at)
+        .bind(now())
+        .bind(format!("{:?}", report.mode).to_lowercase())
+        .bind(report.rows_moved() as i64)
+        .bind(report.conflicts.len() as i64)
+        .bind(report.spoke_watermark.0)
+        .bind(report.hub_watermark.0)
+        .bind(json)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(state_err)?;
+        for c in &report.conflicts {
+            sqlx::query(
+                "INSERT INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .bind(id)
+            .bind(&c.table)
+            .bind(c.code.to_json())
+            .bind(&c.field)
+            .bind(format!("{:?}", c.kind))
+            .bind(&c.winner.origin)
+            .bind(c.winner.time_text())
+            .bind(&c.winner_value)
+            .bind(&c.loser.origin)
+            .bind(c.loser.time_text())
+            .bind(&c.loser_value)
+            .execute(&mut *tx)
+            .await
+            .map_err(state_err)?;
+        }
+        tx.commit().await.map_err(state_err)
+    }
+
+    async fn record_failure(&self, spoke: &str, error: &str) -> Result<()> {
+        let mut conn = self.conn.lock().await;
+        sqlx::query("INSERT INTO rounds(spoke, finished_at, ok, error) VALUES (?1, ?2, 0, ?3)")
+            .bind(spoke)
+            .bind(now())
+            .bind(error)
+            .execute(&mut *conn)
+            .await
+            .map_err(state_err)?;
+        Ok(())
+    }
+
+    async fn last_success(&self, spoke: &str) -> Result<Option<LastRound>> {
+        self.last(spoke, true).await
+    }
+
+    async fn last_round(&self, spoke: &str) -> Result<Option<LastRound>> {
+        self.last(spoke, false).await
+    }
+}

@@ -1,0 +1,87 @@
+use super::*;
+
+const GOOD: &str = r#"
+[[node]]
+name = "hub"
+adapter = "sqlite"
+url = "hub.db"
+role = "hub"
+
+[[node]]
+name = "a"
+adapter = "sqlite"
+url = "sqlite://a.db"
+role = "spoke"
+
+[[table]]
+name = "变电站表"
+code = ["单位序号", "年份", "ID"]
+form = "field"
+
+[[table]]
+name = "地区概况表"
+code = ["ID"]
+form = "table"
+"#;
+
+fn parse_at(text: &str) -> Result<Config, ConfigError> {
+    parse(text, Path::new("/etc/hetsync/hetsync.toml"))
+}
+
+#[test]
+fn a_good_config_loads() {
+    let c = parse_at(GOOD).unwrap();
+    assert_eq!(c.hub().name, "hub");
+    assert_eq!(c.spokes().count(), 1);
+    assert_eq!(c.tables[0].code, vec!["单位序号", "年份", "ID"]);
+    assert_eq!(c.tables[1].form, SyncForm::Table);
+    assert_eq!(c.state_path, Path::new("/etc/hetsync/hetsync-state.db"));
+}
+
+#[test]
+fn unknown_keys_name_file_line_and_key() {
+    let text = GOOD.replace("form = \"field\"", "form = \"field\"\ncolour = \"red\"");
+    let e = parse_at(&text).unwrap_err();
+    let shown = e.to_string();
+    assert!(shown.starts_with("/etc/hetsync/hetsync.toml:18:1:"), "{shown}");
+    assert!(shown.contains("colour"), "{shown}");
+}
+
+#[test]
+fn bad_values_name_the_line() {
+    let text = GOOD.replace("form = \"table\"", "form = \"rows\"");
+    let e = parse_at(&text).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 22, "{e}");
+    assert!(e.message.contains("rows"), "{e}");
+}
+
+#[test]
+fn two_hubs_are_refused_at_the_second() {
+    let text = GOOD.replace("role = \"spoke\"", "role = \"hub\"");
+    let e = parse_at(&text).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 8, "{e}");
+}
+
+#[test]
+fn empty_and_duplicate_codes_are_refused() {
+    let e = parse_at(&GOOD.replace(r#"["ID"]"#, "[]")).unwrap_err();
+    assert!(e.message.contains("at least one column"), "{e}");
+    let e = parse_at(&GOOD.replace(r#"["ID"]"#, r#"["ID", "ID"]"#)).unwrap_err();
+    assert!(e.message.contains("appears twice"), "{e}");
+}
+
+#[test]
+fn duplicate_node_names_are_refused() {
+    let e = parse_at(&GOOD.replace("name = \"a\"", "name = \"hub\"")).unwrap_err();
+    assert!(e.message.contains("defined twice"), "{e}");
+}
+
+#[test]
+fn urls_read_environment_variables() {
+    std::env::set_var("HETSYNC_TEST_DB", "from-env.db");
+    let c = parse_at(&GOOD.replace("\"hub.db\"", "\"${HETSYNC_TEST_DB}\"")).unwrap();
+    assert_eq!(c.hub().url, "from-env.db");
+    let e = parse_at(&GOOD.replace("\"hub.db\"", "\"${HETSYNC_NOT_SET_ANYWHERE}\"")).unwrap_err();
+    assert!(e.message.contains("HETSYNC_NOT_SET_ANYWHERE"), "{e}");
+    assert_eq!(e.location.unwrap().line, 5);
+}
