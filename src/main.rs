@@ -1,1 +1,28 @@
-fn main() {}
+//! `hetsync`: parse the command line, set up logging, run, map errors to exit codes.
+
+use clap::Parser;
+use hetsync::cli::Cli;
+use hetsync::commands::{self, exit};
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|e| {
+        eprintln!("hetsync: bad --log filter '{}': {e}; using 'warn'", cli.log);
+        EnvFilter::new("warn")
+    });
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    match commands::run(cli).await {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("hetsync: error: {e:#}");
+            let config_error = e.chain().any(|c| {
+                c.is::<hetsync_config::ConfigError>()
+                    || matches!(c.downcast_ref(), Some(hetsync_core::Error::Deployment(_)))
+            });
+            ExitCode::from(if config_error { exit::CONFIG } else { exit::FAILED })
+        }
+    }
+}

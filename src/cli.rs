@@ -1,0 +1,56 @@
+//! The command line.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// hetsync keeps tables in different database systems in sync, in both
+/// directions, while people keep editing every copy.
+#[derive(Debug, Parser)]
+#[command(name = "hetsync", version, about, long_about = None)]
+pub struct Cli {
+    /// The deployment file.
+    #[arg(long, short, global = true, env = "HETSYNC_CONFIG", default_value = "hetsync.toml")]
+    pub config: PathBuf,
+    /// Log filter for stderr, e.g. `info`, `debug`, `hetsync_core=trace`.
+    #[arg(long, global = true, env = "HETSYNC_LOG", default_value = "warn")]
+    pub log: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the tracking table and triggers on every node (idempotent).
+    Install,
+    /// Remove exactly what install created; data tables are untouched.
+    Uninstall,
+    /// Run one sync round for every spoke, or for one.
+    Sync {
+        /// Only this spoke.
+        #[arg(long)]
+        node: Option<String>,
+        /// Print the round reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show pending changes, watermarks and last sync per node.
+    Status {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compare every synced table on every node; exit 3 when they differ.
+    Verify {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the whole story on embedded SQLite with no setup.
+    Demo {
+        /// Where to create the demo deployment (replaced if it holds a previous demo).
+        #[arg(long, default_value = "hetsync-demo")]
+        dir: PathBuf,
+    },
+}

@@ -1,0 +1,93 @@
+//! Running the subcommands.
+
+use crate::cli::{Cli, Command};
+use crate::faults::EnvFaults;
+use crate::output;
+use crate::progress::Bars;
+use crate::registry;
+use anyhow::{Context, Result};
+use hetsync_adapter_sqlite::SqliteStateStore;
+use hetsync_core::engine::Engine;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Exit codes.
+pub mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// A runtime failure (database, network, a failed round).
+    pub const FAILED: u8 = 1;
+    /// Bad configuration or usage.
+    pub const CONFIG: u8 = 2;
+    /// `verify` found differences.
+    pub const DIFFERENT: u8 = 3;
+}
+
+/// Loads the config, connects every node and builds an engine that records
+/// rounds in the state store.
+pub async fn open_engine(config_path: &Path) -> Result<Engine> {
+    let config = hetsync_config::load(config_path)?;
+    let deployment = registry::connect(&config).await?;
+    let state = SqliteStateStore::open(&config.state_path).await?;
+    let mut engine = Engine::new(deployment)
+        .await
+        .with_context(|| format!("in deployment {}", config.path.display()))?
+        .with_state(Arc::new(state))
+        .with_progress(Arc::new(Bars::default()));
+    if let Some(faults) = EnvFaults::from_env().map_err(anyhow::Error::msg)? {
+        engine = engine.with_faults(Arc::new(faults));
+    }
+    Ok(engine)
+}
+
+/// Runs the parsed command line; returns the exit code.
+pub async fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Demo { dir } => crate::demo::run(&dir).await,
+        Command::Install => {
+            let engine = open_engine(&cli.config).await?;
+            engine.install().await?;
+            println!("installed capture on {} node(s) for {} table(s)", 1 + engine.spokes().count(), engine.tables().len());
+            Ok(exit::OK)
+        }
+        Command::Uninstall => {
+            let engine = open_engine(&cli.config).await?;
+            engine.uninstall().await?;
+            println!("removed hetsync tables and triggers from {} node(s)", 1 + engine.spokes().count());
+            Ok(exit::OK)
+        }
+        Command::Sync { node, json } => {
+            let engine = open_engine(&cli.config).await?;
+            let reports = match node {
+                Some(name) => vec![engine.sync_spoke(&name).await?],
+                None => engine.sync_all().await?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&reports)?);
+            } else {
+                output::print_rounds(&reports);
+            }
+            Ok(exit::OK)
+        }
+        Command::Status { json } => {
+            let engine = open_engine(&cli.config).await?;
+            let status = engine.status().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                output::print_status(&status);
+            }
+            Ok(exit::OK)
+        }
+        Command::Verify { json } => {
+            let engine = open_engine(&cli.config).await?;
+            let report = engine.verify().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                output::print_verify(&report);
+            }
+            Ok(if report.ok { exit::OK } else { exit::DIFFERENT })
+        }
+    }
+}
