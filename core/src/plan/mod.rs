@@ -150,8 +150,8 @@ pub fn plan_table(
 
     let mut plan = TablePlan::default();
     for code in codes {
-        let l = Summary::fold(table, l_events.get(code).into_iter().flatten().copied());
-        let h = Summary::fold(table, h_events.get(code).into_iter().flatten().copied())
+        let l = Summary::fold(table, peers.hub, l_events.get(code).into_iter().flatten().copied());
+        let h = Summary::fold(table, peers.hub, h_events.get(code).into_iter().flatten().copied())
             .without_origin(peers.spoke);
         let row = RowState {
             table,
@@ -264,23 +264,26 @@ impl RowState<'_> {
             (Some(lr), Some(hr)) => {
                 let mut up = Vec::new();
                 let mut down = Vec::new();
-                for i in 0..self.table.columns.len() {
-                    if self.table.is_code_column(i) || lr[i].identical(&hr[i]) {
-                        continue;
-                    }
+                for i in (0..self.table.columns.len()).filter(|&i| !self.table.is_code_column(i)) {
+                    // A winning spoke change goes up even when the hub already
+                    // holds the same value: the hub must learn its later stamp.
+                    let same = lr[i].identical(&hr[i]);
                     match (&l.fields[i], &h.fields[i]) {
                         (Some(_), None) => up.push(i),
-                        (None, Some(_)) => down.push(i),
+                        (None, Some(_)) if !same => down.push(i),
                         (Some(a), Some(b)) => {
-                            if self.wins(a, b) {
+                            let spoke_wins = self.wins(a, b);
+                            if spoke_wins {
                                 up.push(i);
-                                plan.conflicts.push(self.conflict(Side::Spoke, Some(i), ConflictKind::UpdateUpdate, a, b));
-                            } else {
+                            } else if !same {
                                 down.push(i);
-                                plan.conflicts.push(self.conflict(Side::Hub, Some(i), ConflictKind::UpdateUpdate, b, a));
+                            }
+                            if !same {
+                                let (side, w, lo) = if spoke_wins { (Side::Spoke, a, b) } else { (Side::Hub, b, a) };
+                                plan.conflicts.push(self.conflict(side, Some(i), ConflictKind::UpdateUpdate, w, lo));
                             }
                         }
-                        (None, None) => {}
+                        _ => {}
                     }
                 }
                 if !up.is_empty() {
@@ -308,12 +311,9 @@ impl RowState<'_> {
         let all: Vec<usize> = (0..self.table.columns.len()).collect();
         let copy_present = |plan: &mut TablePlan| match present {
             Side::Spoke => {
-                let fallback = p.last.clone().expect("spoke changed the row");
                 // Columns untouched since the last sync are re-established now.
-                let stamps = match &a.tomb {
-                    Some(_) => vec![(fallback, None)],
-                    None => self.stamp_groups(&all, &fallback),
-                };
+                let fallback = p.last.clone().expect("spoke changed the row");
+                let stamps = self.stamp_groups(&all, &fallback);
                 self.upload_row(plan, row, None, stamps);
             }
             Side::Hub => plan.download.push(RowOp::Upsert { values: row.clone(), fields: None }),
@@ -376,7 +376,8 @@ impl RowState<'_> {
             Side::Hub => (self.h.1, self.l.1),
         };
         match (from, to) {
-            (Some(x), Some(y)) if crate::value::rows_identical(x, y) => {}
+            // Identical rows: only a winning spoke stamp is worth recording.
+            (Some(x), Some(y)) if winner == Side::Hub && crate::value::rows_identical(x, y) => {}
             (Some(x), _) => match winner {
                 Side::Spoke => {
                     let stamp = l.last.clone().expect("spoke won");

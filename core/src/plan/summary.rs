@@ -2,6 +2,7 @@
 
 use crate::change::{Event, Stamp};
 use crate::schema::SyncTable;
+use std::cmp::Ordering;
 
 /// The latest stamps of one row on one side, after the side's events are
 /// folded in tracking order.
@@ -11,14 +12,15 @@ pub(crate) struct Summary {
     pub fields: Vec<Option<Stamp>>,
     /// Latest delete stamp.
     pub tomb: Option<Stamp>,
-    /// Latest event of any kind.
+    /// The latest change of any kind (by [`Stamp::precedence`]).
     pub last: Option<Stamp>,
 }
 
 impl Summary {
-    /// Folds `events` (one code, tracking order). Events of unknown columns
-    /// (dropped since they were captured) are ignored.
-    pub fn fold<'a>(table: &SyncTable, events: impl IntoIterator<Item = &'a Event>) -> Self {
+    /// Folds `events` (one code, tracking order). Per field the last event
+    /// wins (it wrote the current value); `last` is the latest change in time.
+    /// Events of unknown columns (dropped since they were captured) are ignored.
+    pub fn fold<'a>(table: &SyncTable, hub: &str, events: impl IntoIterator<Item = &'a Event>) -> Self {
         let mut s = Summary {
             fields: vec![None; table.columns.len()],
             ..Summary::default()
@@ -38,7 +40,9 @@ impl Summary {
                     }
                 }
             }
-            s.last = Some(event.stamp.clone());
+            if s.last.as_ref().is_none_or(|l| event.stamp.precedence(l, hub) != Ordering::Less) {
+                s.last = Some(event.stamp.clone());
+            }
         }
         s
     }

@@ -160,3 +160,16 @@ fn unchanged_fields_of_an_existing_row_are_not_sent() {
     assert_eq!(p.upload, vec![RowOp::Upsert { values: row(1, "n", "red", 9), fields: Some(vec![3]) }]);
     assert_eq!(p.hub_tracking[0].fields, Some(vec!["x".to_string()]));
 }
+
+#[test]
+fn a_later_identical_spoke_change_still_records_its_stamp_at_the_hub() {
+    for form in [SyncForm::Field, SyncForm::Table] {
+        let t = table(form);
+        let l = changes(vec![ev(5, 1, 300, "a", false, Some(&["颜色"]))], vec![row(1, "n", "red", 5)]);
+        let h = changes(vec![ev(7, 1, 200, "b", false, Some(&["颜色"]))], vec![row(1, "n", "red", 5)]);
+        let p = plan_table(&t, PEERS, &l, &h);
+        assert!(p.download.is_empty() && p.conflicts.is_empty(), "{form:?}");
+        assert_eq!(p.hub_tracking.len(), 1, "{form:?}");
+        assert_eq!(p.hub_tracking[0].stamp.time, 300, "{form:?}");
+    }
+}
