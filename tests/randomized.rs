@@ -10,8 +10,9 @@
 //! - both present: per field (per row) the later stamp wins;
 //! - present on one side only: a delete the other side recorded since its
 //!   last sync wins when it is later than every change the present side made
-//!   since then; otherwise the row is copied, its untouched fields stamped
-//!   with the present side's latest change.
+//!   since then; otherwise the row is copied, its fields untouched since the
+//!   last sync (or since before that delete) stamped with the present side's
+//!   latest change.
 //!
 //! `HETSYNC_RANDOM_CASES` (default 200) and `HETSYNC_RANDOM_SEED` pick the cases.
 
@@ -102,7 +103,10 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool) {
                 s.tomb = h.tomb.clone();
             } else {
                 let last = s_last.expect("spoke changed the row");
-                let st: Vec<Stamp> = (0..FIELDS).map(|i| if s.dirty[i] { ss[i].clone() } else { last.clone() }).collect();
+                // Fields untouched since the last round, or since before the
+                // delete the row survives, take the resurrecting stamp.
+                let survives = |i: usize| s.dirty[i] && h.tomb.as_ref().is_none_or(|t| wins(&ss[i], t));
+                let st: Vec<Stamp> = (0..FIELDS).map(|i| if survives(i) { ss[i].clone() } else { last.clone() }).collect();
                 s.row = Some((sv.clone(), st.clone()));
                 h.row = Some((sv, st));
             }
@@ -193,7 +197,11 @@ impl Case {
     }
 
     async fn round(&mut self, engine: &hetsync_core::engine::Engine, spoke: usize, context: &str) {
-        engine.sync_spoke(NODES[spoke]).await.unwrap_or_else(|e| panic!("{context}: {e}"));
+        let report = engine.sync_spoke(NODES[spoke]).await.unwrap_or_else(|e| panic!("{context}: {e}"));
+        if trace() {
+            eprintln!("{context}: round {} ↑{:?} ↓{:?} conflicts {:?}", NODES[spoke], report.uploaded, report.downloaded,
+                report.conflicts.iter().map(|c| (&c.table, c.code.to_string(), &c.field, &c.winner.origin)).collect::<Vec<_>>());
+        }
         let keys: Vec<(usize, i64)> = self.model[spoke].keys().chain(self.model[0].keys()).copied().collect();
         for key in keys {
             let mut s = self.model[spoke].remove(&key).unwrap_or_default();
@@ -205,6 +213,11 @@ impl Case {
         self.check_node(spoke, context).await;
         self.check_node(0, context).await;
     }
+}
+
+/// `HETSYNC_RANDOM_TRACE=1` prints every edit and round (to replay one seed).
+fn trace() -> bool {
+    std::env::var_os("HETSYNC_RANDOM_TRACE").is_some()
 }
 
 async fn run_case(seed: u64) {
@@ -241,6 +254,10 @@ async fn run_case(seed: u64) {
         };
         case.d.exec(NODES[node], &sql).await;
         case.record_edit(node, table, k).await;
+        if trace() {
+            let e = case.model[node].get(&(table, k)).cloned().unwrap_or_default();
+            eprintln!("{context}: {} {sql}  → {:?}", NODES[node], e.row.as_ref().map(|(_, st)| st.iter().map(|s| s.time % 100_000_000).collect::<Vec<_>>()));
+        }
     }
     for pass in 0..2 {
         for spoke in 1..NODES.len() {

@@ -239,11 +239,15 @@ impl RowState<'_> {
     }
 
     /// Groups the spoke's per-field stamps for the given columns; columns the
-    /// spoke did not change since its last sync get `fallback`.
-    fn stamp_groups(&self, columns: &[usize], fallback: &Stamp) -> Vec<(Stamp, Option<Vec<String>>)> {
+    /// spoke did not change since its last sync, or last changed before
+    /// `floor` (a delete the row survives), get `fallback`.
+    fn stamp_groups(&self, columns: &[usize], fallback: &Stamp, floor: Option<&Stamp>) -> Vec<(Stamp, Option<Vec<String>>)> {
         let mut groups: Vec<(Stamp, Vec<String>)> = Vec::new();
         for &i in columns {
-            let stamp = self.l.0.fields[i].clone().unwrap_or_else(|| fallback.clone());
+            let stamp = self.l.0.fields[i]
+                .clone()
+                .filter(|s| floor.is_none_or(|f| self.wins(s, f)))
+                .unwrap_or_else(|| fallback.clone());
             let name = self.table.columns[i].clone();
             match groups.iter_mut().find(|(s, _)| *s == stamp) {
                 Some((_, names)) => names.push(name),
@@ -288,7 +292,7 @@ impl RowState<'_> {
                 }
                 if !up.is_empty() {
                     let fallback = l.last.clone().expect("spoke changed fields");
-                    let stamps = self.stamp_groups(&up, &fallback);
+                    let stamps = self.stamp_groups(&up, &fallback, None);
                     self.upload_row(plan, lr, Some(up), stamps);
                 }
                 if !down.is_empty() {
@@ -311,9 +315,10 @@ impl RowState<'_> {
         let all: Vec<usize> = (0..self.table.columns.len()).collect();
         let copy_present = |plan: &mut TablePlan| match present {
             Side::Spoke => {
-                // Columns untouched since the last sync are re-established now.
+                // Columns untouched since the last sync, or since before the
+                // delete the row survives, are re-established now.
                 let fallback = p.last.clone().expect("spoke changed the row");
-                let stamps = self.stamp_groups(&all, &fallback);
+                let stamps = self.stamp_groups(&all, &fallback, a.tomb.as_ref());
                 self.upload_row(plan, row, None, stamps);
             }
             Side::Hub => plan.download.push(RowOp::Upsert { values: row.clone(), fields: None }),
