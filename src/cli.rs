@@ -9,7 +9,13 @@ use std::path::PathBuf;
 #[command(name = "hetsync", version, about, long_about = None)]
 pub struct Cli {
     /// The deployment file.
-    #[arg(long, short, global = true, env = "HETSYNC_CONFIG", default_value = "hetsync.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "HETSYNC_CONFIG",
+        default_value = "hetsync.toml"
+    )]
     pub config: PathBuf,
     /// Log filter for stderr, e.g. `info`, `debug`, `hetsync_core=trace`.
     #[arg(long, global = true, env = "HETSYNC_LOG", default_value = "warn")]

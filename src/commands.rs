@@ -47,13 +47,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Install => {
             let engine = open_engine(&cli.config).await?;
             engine.install().await?;
-            println!("installed capture on {} node(s) for {} table(s)", 1 + engine.spokes().count(), engine.tables().len());
+            println!(
+                "installed capture on {} node(s) for {} table(s)",
+                1 + engine.spokes().count(),
+                engine.tables().len()
+            );
             Ok(exit::OK)
         }
         Command::Uninstall => {
             let engine = open_engine(&cli.config).await?;
             engine.uninstall().await?;
-            println!("removed hetsync tables and triggers from {} node(s)", 1 + engine.spokes().count());
+            println!(
+                "removed hetsync tables and triggers from {} node(s)",
+                1 + engine.spokes().count()
+            );
             Ok(exit::OK)
         }
         Command::Sync { node, json } => {
@@ -62,32 +69,29 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Some(name) => vec![engine.sync_spoke(&name).await?],
                 None => engine.sync_all().await?,
             };
-            if json {
-                println!("{}", serde_json::to_string_pretty(&reports)?);
-            } else {
-                output::print_rounds(&reports);
-            }
+            emit(json, &reports, |r: &Vec<_>| output::print_rounds(r))?;
             Ok(exit::OK)
         }
         Command::Status { json } => {
             let engine = open_engine(&cli.config).await?;
-            let status = engine.status().await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&status)?);
-            } else {
-                output::print_status(&status);
-            }
+            emit(json, &engine.status().await?, output::print_status)?;
             Ok(exit::OK)
         }
         Command::Verify { json } => {
             let engine = open_engine(&cli.config).await?;
             let report = engine.verify().await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                output::print_verify(&report);
-            }
+            emit(json, &report, output::print_verify)?;
             Ok(if report.ok { exit::OK } else { exit::DIFFERENT })
         }
     }
+}
+
+/// Prints `value` as pretty JSON, or for people with `human`.
+fn emit<T: serde::Serialize>(json: bool, value: &T, human: impl Fn(&T)) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(value)?);
+    } else {
+        human(value);
+    }
+    Ok(())
 }

@@ -27,15 +27,24 @@ pub struct EnvFaults {
 impl EnvFaults {
     /// Reads `HETSYNC_FAULT`; `None` when unset.
     pub fn from_env() -> std::result::Result<Option<EnvFaults>, String> {
-        let Ok(spec) = std::env::var("HETSYNC_FAULT") else { return Ok(None) };
+        let Ok(spec) = std::env::var("HETSYNC_FAULT") else {
+            return Ok(None);
+        };
         let (point, action) = spec.split_once(':').unwrap_or((spec.as_str(), "error"));
         let action = match action {
             "error" => FaultAction::Error,
             "abort" => FaultAction::Abort,
             "pause" => FaultAction::Pause,
-            other => return Err(format!("HETSYNC_FAULT: unknown action '{other}' (error, abort, pause)")),
+            other => {
+                return Err(format!(
+                    "HETSYNC_FAULT: unknown action '{other}' (error, abort, pause)"
+                ))
+            }
         };
-        Ok(Some(EnvFaults { point: point.parse().map_err(|e| format!("HETSYNC_FAULT: {e}"))?, action }))
+        Ok(Some(EnvFaults {
+            point: point.parse().map_err(|e| format!("HETSYNC_FAULT: {e}"))?,
+            action,
+        }))
     }
 }
 

@@ -13,7 +13,10 @@ async fn main() -> ExitCode {
         eprintln!("hetsync: bad --log filter '{}': {e}; using 'warn'", cli.log);
         EnvFilter::new("warn")
     });
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
     match commands::run(cli).await {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
@@ -22,7 +25,11 @@ async fn main() -> ExitCode {
                 c.is::<hetsync_config::ConfigError>()
                     || matches!(c.downcast_ref(), Some(hetsync_core::Error::Deployment(_)))
             });
-            ExitCode::from(if config_error { exit::CONFIG } else { exit::FAILED })
+            ExitCode::from(if config_error {
+                exit::CONFIG
+            } else {
+                exit::FAILED
+            })
         }
     }
 }

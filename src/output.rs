@@ -53,7 +53,10 @@ pub fn print_rounds(reports: &[RoundReport]) {
             println!("  ⚡ {}", conflict_line(c));
         }
         if r.retries > 0 {
-            println!("  (retried {} time(s): rows changed during the round)", r.retries);
+            println!(
+                "  (retried {} time(s): rows changed during the round)",
+                r.retries
+            );
         }
     }
 }
@@ -61,14 +64,22 @@ pub fn print_rounds(reports: &[RoundReport]) {
 /// Prints the status table.
 pub fn print_status(status: &StatusReport) {
     println!(
-        "{:<20} {:<6} {:<8} {:>9} {:>9} {:>9}  {}",
-        "node", "role", "adapter", "position", "to send", "to get", "last successful sync"
+        "{:<20} {:<6} {:<8} {:>9} {:>9} {:>9}  last successful sync",
+        "node", "role", "adapter", "position", "to send", "to get"
     );
     let opt = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
     for n in &status.nodes {
-        let position = if n.installed { opt(n.position.map(|p| p.0 as u64)) } else { "not installed".into() };
+        let position = if n.installed {
+            opt(n.position.map(|p| p.0 as u64))
+        } else {
+            "not installed".into()
+        };
         let last = match (&n.last_success, &n.last_failure) {
-            (_, Some(f)) => format!("FAILED at {}: {}", f.finished_at, f.error.as_deref().unwrap_or("")),
+            (_, Some(f)) => format!(
+                "FAILED at {}: {}",
+                f.finished_at,
+                f.error.as_deref().unwrap_or("")
+            ),
             (Some(s), None) => s.finished_at.clone(),
             (None, None) if n.role == "spoke" => "never".into(),
             _ => String::new(),
@@ -90,12 +101,20 @@ pub fn print_verify(report: &VerifyReport) {
     for t in &report.tables {
         let bad: Vec<_> = t.nodes.iter().filter(|n| n.differences > 0).collect();
         if bad.is_empty() {
-            println!("✔ {}: {} row(s), identical on {} node(s)", t.table, t.hub_rows, t.nodes.len() + 1);
+            println!(
+                "✔ {}: {} row(s), identical on {} node(s)",
+                t.table,
+                t.hub_rows,
+                t.nodes.len() + 1
+            );
             continue;
         }
         println!("✘ {}: hub has {} row(s)", t.table, t.hub_rows);
         for n in bad {
-            println!("  {}: {} row(s), {} difference(s)", n.node, n.rows, n.differences);
+            println!(
+                "  {}: {} row(s), {} difference(s)",
+                n.node, n.rows, n.differences
+            );
             for code in &n.missing {
                 println!("    missing {code}");
             }
@@ -107,5 +126,12 @@ pub fn print_verify(report: &VerifyReport) {
             }
         }
     }
-    println!("{}", if report.ok { "all copies match" } else { "copies differ" });
+    println!(
+        "{}",
+        if report.ok {
+            "all copies match"
+        } else {
+            "copies differ"
+        }
+    );
 }

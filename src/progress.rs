@@ -14,9 +14,11 @@ impl Progress for Bars {
     fn start(&self, label: &str, total: u64) {
         let bar = ProgressBar::new(total);
         bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} rows ({per_sec}, eta {eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} rows ({per_sec}, eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_message(label.to_string());
         *self.bar.lock().expect("bar lock") = Some(bar);

@@ -18,14 +18,26 @@ pub async fn connect(config: &Config) -> Result<Deployment> {
     let mut hub = None;
     let mut spokes = Vec::new();
     for node in &config.nodes {
-        let factory = adapters.iter().find(|a| a.name() == node.adapter).ok_or_else(|| {
-            let known: Vec<&str> = adapters.iter().map(|a| a.name()).collect();
-            config.error_at(
-                node.adapter_at,
-                format!("node '{}': unknown adapter '{}' (available: {})", node.name, node.adapter, known.join(", ")),
-            )
-        })?;
-        let spec = NodeSpec { name: node.name.clone(), url: node.url.clone(), base_dir: config.base_dir.clone() };
+        let factory = adapters
+            .iter()
+            .find(|a| a.name() == node.adapter)
+            .ok_or_else(|| {
+                let known: Vec<&str> = adapters.iter().map(|a| a.name()).collect();
+                config.error_at(
+                    node.adapter_at,
+                    format!(
+                        "node '{}': unknown adapter '{}' (available: {})",
+                        node.name,
+                        node.adapter,
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        let spec = NodeSpec {
+            name: node.name.clone(),
+            url: node.url.clone(),
+            base_dir: config.base_dir.clone(),
+        };
         let connected = factory.connect(&spec).await?;
         match node.role {
             hetsync_config::Role::Hub => hub = Some(connected),

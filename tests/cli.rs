@@ -18,11 +18,19 @@ fn hetsync(config: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn sqlite3(db: &Path, sql: &str) -> String {
-    let out = Command::new("sqlite3").arg(db).arg(sql).output().expect("the sqlite3 shell is installed");
+    let out = Command::new("sqlite3")
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("the sqlite3 shell is installed");
     assert!(out.status.success(), "sqlite3: {}", text(&out));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
@@ -31,24 +39,49 @@ fn sqlite3(db: &Path, sql: &str) -> String {
 fn demo_runs_verifies_and_the_operator_can_keep_editing() {
     let dir = tempfile::tempdir().unwrap();
     let demo_dir = dir.path().join("demo");
-    let out = Command::new(env!("CARGO_BIN_EXE_hetsync")).args(["demo", "--dir"]).arg(&demo_dir).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hetsync"))
+        .args(["demo", "--dir"])
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
     let shown = text(&out);
     assert_eq!(out.status.code(), Some(0), "{shown}");
-    for expected in ["field 颜色: kept '紫'", "delete vs update", "all copies match", "变电站表"] {
-        assert!(shown.contains(expected), "demo output lacks {expected:?}:\n{shown}");
+    for expected in [
+        "field 颜色: kept '紫'",
+        "delete vs update",
+        "all copies match",
+        "变电站表",
+    ] {
+        assert!(
+            shown.contains(expected),
+            "demo output lacks {expected:?}:\n{shown}"
+        );
     }
     let config = demo_dir.join("hetsync.toml");
     assert_eq!(hetsync(&config, &["verify"]).status.code(), Some(0));
 
     // The operator edits a planner's copy with the sqlite3 shell and syncs again.
-    sqlite3(&demo_dir.join("planner_zhang.db"), "UPDATE 变电站表 SET 颜色 = '橙' WHERE ID = 1");
+    sqlite3(
+        &demo_dir.join("planner_zhang.db"),
+        "UPDATE 变电站表 SET 颜色 = '橙' WHERE ID = 1",
+    );
     let sync = hetsync(&config, &["sync"]);
     assert!(sync.status.success(), "{}", text(&sync));
     assert_eq!(hetsync(&config, &["verify"]).status.code(), Some(0));
-    assert_eq!(sqlite3(&demo_dir.join("planner_wang.db"), "SELECT 颜色 FROM 变电站表 WHERE ID = 1"), "橙");
+    assert_eq!(
+        sqlite3(
+            &demo_dir.join("planner_wang.db"),
+            "SELECT 颜色 FROM 变电站表 WHERE ID = 1"
+        ),
+        "橙"
+    );
 
     // Rerunning the demo replaces its own directory.
-    let again = Command::new(env!("CARGO_BIN_EXE_hetsync")).args(["demo", "--dir"]).arg(&demo_dir).output().unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_hetsync"))
+        .args(["demo", "--dir"])
+        .arg(&demo_dir)
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
 
@@ -56,7 +89,11 @@ fn demo_runs_verifies_and_the_operator_can_keep_editing() {
 fn demo_refuses_a_foreign_directory() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("precious.txt"), "keep me").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_hetsync")).args(["demo", "--dir"]).arg(dir.path()).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hetsync"))
+        .args(["demo", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_ne!(out.status.code(), Some(0));
     assert!(text(&out).contains("not empty"), "{}", text(&out));
     assert!(dir.path().join("precious.txt").exists());
@@ -65,31 +102,50 @@ fn demo_refuses_a_foreign_directory() {
 #[tokio::test]
 async fn the_sqlite3_shell_is_captured_and_no_op_updates_are_not() {
     let d = Deploy::new(&["a"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)").await;
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
     assert!(hetsync(&d.config(), &["install"]).status.success());
     assert!(hetsync(&d.config(), &["sync"]).status.success());
-    sqlite3(&d.db("a"), "UPDATE t_field SET b = 7 WHERE k = 1; UPDATE t_field SET b = 7 WHERE k = 1;");
+    sqlite3(
+        &d.db("a"),
+        "UPDATE t_field SET b = 7 WHERE k = 1; UPDATE t_field SET b = 7 WHERE k = 1;",
+    );
     assert_eq!(
-        sqlite3(&d.db("a"), "SELECT table_name, code, deleted, fields, origin IS NULL FROM _hetsync_tracking"),
+        sqlite3(
+            &d.db("a"),
+            "SELECT table_name, code, deleted, fields, origin IS NULL FROM _hetsync_tracking"
+        ),
         r#"t_field|[1]|0|["b"]|1"#
     );
     assert!(sqlite3(&d.db("a"), "SELECT changed_at FROM _hetsync_tracking").ends_with('Z'));
     assert!(hetsync(&d.config(), &["sync"]).status.success());
-    assert_eq!(sqlite3(&d.db("hub"), "SELECT b FROM t_field WHERE k = 1"), "7");
+    assert_eq!(
+        sqlite3(&d.db("hub"), "SELECT b FROM t_field WHERE k = 1"),
+        "7"
+    );
 }
 
 #[tokio::test]
 async fn status_and_sync_speak_json() {
     let d = Deploy::new(&["a", "b"], BASIC).await;
     assert!(hetsync(&d.config(), &["install"]).status.success());
-    let before: serde_json::Value = serde_json::from_slice(&hetsync(&d.config(), &["status", "--json"]).stdout).unwrap();
-    assert_eq!(before["nodes"][1]["hub_watermark"], serde_json::Value::Null, "never synced");
-    d.exec("a", "INSERT INTO t_row VALUES (1, 'a', 1, 1.0)").await;
-    let sync: serde_json::Value = serde_json::from_slice(&hetsync(&d.config(), &["sync", "--json"]).stdout).unwrap();
+    let before: serde_json::Value =
+        serde_json::from_slice(&hetsync(&d.config(), &["status", "--json"]).stdout).unwrap();
+    assert_eq!(
+        before["nodes"][1]["hub_watermark"],
+        serde_json::Value::Null,
+        "never synced"
+    );
+    d.exec("a", "INSERT INTO t_row VALUES (1, 'a', 1, 1.0)")
+        .await;
+    let sync: serde_json::Value =
+        serde_json::from_slice(&hetsync(&d.config(), &["sync", "--json"]).stdout).unwrap();
     assert_eq!(sync[0]["mode"], "full");
     assert_eq!(sync[0]["uploaded"]["t_row"]["upserts"], 1);
-    d.exec("b", "INSERT INTO t_row VALUES (2, 'b', 2, 2.0)").await;
-    let status: serde_json::Value = serde_json::from_slice(&hetsync(&d.config(), &["status", "--json"]).stdout).unwrap();
+    d.exec("b", "INSERT INTO t_row VALUES (2, 'b', 2, 2.0)")
+        .await;
+    let status: serde_json::Value =
+        serde_json::from_slice(&hetsync(&d.config(), &["status", "--json"]).stdout).unwrap();
     assert_eq!(status["nodes"][0]["role"], "hub");
     assert_eq!(status["nodes"][2]["name"], "b");
     assert_eq!(status["nodes"][2]["pending_upload"], 1);
@@ -100,7 +156,11 @@ async fn status_and_sync_speak_json() {
 #[tokio::test]
 async fn verify_lists_differences_and_exits_3() {
     let d = Deploy::new(&["a"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+    )
+    .await;
     assert!(hetsync(&d.config(), &["install"]).status.success());
     assert!(hetsync(&d.config(), &["sync"]).status.success());
     // Edits behind hetsync's back (triggers dropped by hand) make copies differ.
@@ -108,19 +168,37 @@ async fn verify_lists_differences_and_exits_3() {
     let out = hetsync(&d.config(), &["verify"]);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let shown = text(&out);
-    assert!(shown.contains("missing [1]") && shown.contains("differs [2]: a"), "{shown}");
-    let json: serde_json::Value = serde_json::from_slice(&hetsync(&d.config(), &["verify", "--json"]).stdout).unwrap();
+    assert!(
+        shown.contains("missing [1]") && shown.contains("differs [2]: a"),
+        "{shown}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&hetsync(&d.config(), &["verify", "--json"]).stdout).unwrap();
     assert_eq!(json["ok"], false);
 }
 
 #[tokio::test]
 async fn uninstall_removes_exactly_what_install_made() {
     let d = Deploy::new(&["a"], BASIC).await;
-    let schema = |db: &Path| sqlite3(db, "SELECT type, name FROM sqlite_master WHERE name <> 'sqlite_sequence' ORDER BY 1, 2");
+    let schema = |db: &Path| {
+        sqlite3(
+            db,
+            "SELECT type, name FROM sqlite_master WHERE name <> 'sqlite_sequence' ORDER BY 1, 2",
+        )
+    };
     let before = schema(&d.db("hub"));
     assert!(hetsync(&d.config(), &["install"]).status.success());
-    assert!(hetsync(&d.config(), &["install"]).status.success(), "install is idempotent");
-    assert_eq!(sqlite3(&d.db("hub"), "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), "6");
+    assert!(
+        hetsync(&d.config(), &["install"]).status.success(),
+        "install is idempotent"
+    );
+    assert_eq!(
+        sqlite3(
+            &d.db("hub"),
+            "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+        ),
+        "6"
+    );
     assert!(hetsync(&d.config(), &["uninstall"]).status.success());
     assert_eq!(schema(&d.db("hub")), before);
     assert_eq!(schema(&d.db("a")), before);
@@ -137,7 +215,11 @@ fn config_errors_name_file_line_and_key_and_exit_2() {
     .unwrap();
     let out = hetsync(&config, &["status"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("hetsync.toml:6:1: unknown field `colour`"), "{}", text(&out));
+    assert!(
+        text(&out).contains("hetsync.toml:6:1: unknown field `colour`"),
+        "{}",
+        text(&out)
+    );
 
     std::fs::write(
         &config,
@@ -146,7 +228,11 @@ fn config_errors_name_file_line_and_key_and_exit_2() {
     .unwrap();
     let out = hetsync(&config, &["status"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).contains("hetsync.toml:3:11: node 'hub': unknown adapter 'oracle'"), "{}", text(&out));
+    assert!(
+        text(&out).contains("hetsync.toml:3:11: node 'hub': unknown adapter 'oracle'"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[tokio::test]
@@ -155,9 +241,17 @@ async fn missing_tables_and_files_are_clear_errors() {
     sqlite3(&d.db("a"), "ALTER TABLE t_row ADD COLUMN extra TEXT");
     let out = hetsync(&d.config(), &["install"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("table 't_row': columns differ between the hub and node 'a'"), "{}", text(&out));
+    assert!(
+        text(&out).contains("table 't_row': columns differ between the hub and node 'a'"),
+        "{}",
+        text(&out)
+    );
     assert!(text(&out).contains("only there [extra]"), "{}", text(&out));
     std::fs::remove_file(d.db("a")).unwrap();
     let out = hetsync(&d.config(), &["install"]);
-    assert!(text(&out).contains("cannot connect to node 'a'") && text(&out).contains("does not exist"), "{}", text(&out));
+    assert!(
+        text(&out).contains("cannot connect to node 'a'") && text(&out).contains("does not exist"),
+        "{}",
+        text(&out)
+    );
 }

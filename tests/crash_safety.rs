@@ -30,31 +30,55 @@ impl FaultHook for FailOnce {
 
 /// Hub tracking rows the engine wrote on behalf of `spoke`.
 async fn integrated_from(d: &Deploy, spoke: &str) -> i64 {
-    d.scalar_i64("hub", &format!("SELECT count(*) FROM _hetsync_tracking WHERE origin = '{spoke}'")).await
+    d.scalar_i64(
+        "hub",
+        &format!("SELECT count(*) FROM _hetsync_tracking WHERE origin = '{spoke}'"),
+    )
+    .await
 }
 
 async fn edits_on_both_sides(d: &Deploy) {
-    d.exec("a", "INSERT INTO t_field VALUES (10, 'new on a', 10, 10.0)").await;
-    d.exec("a", "UPDATE t_field SET a = 'a edited' WHERE k = 1").await;
+    d.exec("a", "INSERT INTO t_field VALUES (10, 'new on a', 10, 10.0)")
+        .await;
+    d.exec("a", "UPDATE t_field SET a = 'a edited' WHERE k = 1")
+        .await;
     d.exec("a", "DELETE FROM t_row WHERE k = 2").await;
     tick().await;
     d.exec("hub", "UPDATE t_field SET b = 99 WHERE k = 1").await;
-    d.exec("hub", "INSERT INTO t_row VALUES (20, 'new on hub', 20, 20.0)").await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_row VALUES (20, 'new on hub', 20, 20.0)",
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_round_stopped_at_any_point_then_rerun_converges_exactly_once() {
     for point in FaultPoint::ALL {
         let d = Deploy::new(&["a", "b"], BASIC).await;
-        d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
-        d.exec("hub", "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
+        d.exec(
+            "hub",
+            "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+        )
+        .await;
+        d.exec(
+            "hub",
+            "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+        )
+        .await;
         let first_round_fault = point == FaultPoint::AfterFullSyncBatch;
-        let hook = Arc::new(FailOnce { point, fired: AtomicBool::new(false) });
+        let hook = Arc::new(FailOnce {
+            point,
+            fired: AtomicBool::new(false),
+        });
         let engine = if first_round_fault {
             // Only a full sync has batches: crash in the middle of the first one.
             let engine = d.engine().await.with_faults(hook);
             engine.install().await.unwrap();
-            assert!(engine.sync_spoke("a").await.is_err(), "{point}: fault fired");
+            assert!(
+                engine.sync_spoke("a").await.is_err(),
+                "{point}: fault fired"
+            );
             engine.sync_all().await.unwrap();
             engine
         } else {
@@ -68,23 +92,41 @@ async fn a_round_stopped_at_any_point_then_rerun_converges_exactly_once() {
             engine.sync_spoke("a").await.unwrap();
             engine.sync_all().await.unwrap();
             // a's three changes reached the hub exactly once each.
-            assert_eq!(integrated_from(&d, "a").await, 3, "{point}: hub integrated a's changes a wrong number of times");
+            assert_eq!(
+                integrated_from(&d, "a").await,
+                3,
+                "{point}: hub integrated a's changes a wrong number of times"
+            );
         }
-        assert_eq!(d.sync_passes(&engine, 1).await, 0, "{point}: nothing left to move");
+        assert_eq!(
+            d.sync_passes(&engine, 1).await,
+            0,
+            "{point}: nothing left to move"
+        );
         d.assert_converged().await;
         if !first_round_fault {
             let rows = d.rows("b", "t_field").await;
             assert_eq!(rows.len(), 3, "{point}");
-            assert_eq!(rows[0][1], hetsync_core::value::Value::Text("a edited".into()), "{point}");
+            assert_eq!(
+                rows[0][1],
+                hetsync_core::value::Value::Text("a edited".into()),
+                "{point}"
+            );
             assert_eq!(rows[0][2], hetsync_core::value::Value::Int(99), "{point}");
-            assert_eq!(d.rows("b", "t_row").await.len(), 2, "{point}: t_row 1 and 20");
+            assert_eq!(
+                d.rows("b", "t_row").await.len(),
+                2,
+                "{point}: t_row 1 and 20"
+            );
         }
     }
 }
 
 fn hetsync(d: &Deploy) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_hetsync"));
-    cmd.arg("--config").arg(d.config()).env_remove("HETSYNC_FAULT");
+    cmd.arg("--config")
+        .arg(d.config())
+        .env_remove("HETSYNC_FAULT");
     cmd
 }
 
@@ -101,13 +143,17 @@ fn kill_at(d: &Deploy, point: &str) {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
             if line.contains("HETSYNC_FAULT reached") {
                 let _ = tx.send(());
             }
         }
     });
-    rx.recv_timeout(Duration::from_secs(60)).expect("hetsync reached the fault point");
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("hetsync reached the fault point");
     child.kill().expect("kill -9");
     child.wait().unwrap();
 }
@@ -115,8 +161,16 @@ fn kill_at(d: &Deploy, point: &str) {
 #[tokio::test]
 async fn kill_9_between_hub_and_spoke_commits_then_rerun() {
     let d = Deploy::new(&["a", "b"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
-    d.exec("hub", "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+    )
+    .await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+    )
+    .await;
     assert!(hetsync(&d).arg("install").status().unwrap().success());
     assert!(hetsync(&d).arg("sync").status().unwrap().success());
     edits_on_both_sides(&d).await;
@@ -125,7 +179,12 @@ async fn kill_9_between_hub_and_spoke_commits_then_rerun() {
     assert!(hetsync(&d).arg("sync").status().unwrap().success());
     assert_eq!(integrated_from(&d, "a").await, 3);
     let verify = hetsync(&d).arg("verify").output().unwrap();
-    assert_eq!(verify.status.code(), Some(0), "{}", String::from_utf8_lossy(&verify.stdout));
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }
 
 #[tokio::test]
@@ -137,16 +196,26 @@ async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun() {
          INSERT INTO t_row SELECT i, 'row ' || i, i, i * 0.25 FROM n",
     )
     .await;
-    d.exec("a", "INSERT INTO t_row VALUES (-1, 'spoke only', 0, 0.0)").await;
+    d.exec("a", "INSERT INTO t_row VALUES (-1, 'spoke only', 0, 0.0)")
+        .await;
     assert!(hetsync(&d).arg("install").status().unwrap().success());
     // Kill at a moment that varies from run to run, somewhere in the copy.
     let delay = Duration::from_millis(50 + (Instant::now().elapsed().subsec_nanos() as u64 % 400));
-    let mut child = hetsync(&d).arg("sync").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = hetsync(&d)
+        .arg("sync")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     std::thread::sleep(delay);
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(hetsync(&d).arg("sync").status().unwrap().success());
     d.assert_converged().await;
     assert_eq!(d.rows("hub", "t_row").await.len(), 30_001);
-    assert_eq!(integrated_from(&d, "a").await, 1, "the spoke-only row went up once");
+    assert_eq!(
+        integrated_from(&d, "a").await,
+        1,
+        "the spoke-only row went up once"
+    );
 }

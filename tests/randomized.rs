@@ -62,15 +62,21 @@ fn wins(a: &Stamp, b: &Stamp) -> bool {
 }
 
 fn latest<'a>(stamps: impl IntoIterator<Item = &'a Stamp>) -> Option<Stamp> {
-    stamps.into_iter().fold(None, |best: Option<&Stamp>, s| match best {
-        Some(b) if !wins(s, b) => Some(b),
-        _ => Some(s),
-    }).cloned()
+    stamps
+        .into_iter()
+        .fold(None, |best: Option<&Stamp>, s| match best {
+            Some(b) if !wins(s, b) => Some(b),
+            _ => Some(s),
+        })
+        .cloned()
 }
 
 /// Merges spoke entry `s` with hub entry `h` (see the module doc).
 fn merge(s: &mut Entry, h: &mut Entry, field_form: bool) {
-    let s_last = s.row.as_ref().and_then(|(_, st)| latest((0..FIELDS).filter(|&i| s.dirty[i]).map(|i| &st[i])));
+    let s_last = s
+        .row
+        .as_ref()
+        .and_then(|(_, st)| latest((0..FIELDS).filter(|&i| s.dirty[i]).map(|i| &st[i])));
     match (s.row.clone(), h.row.clone()) {
         (Some((sv, ss)), Some((hv, hs))) => {
             if field_form {
@@ -92,7 +98,10 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool) {
         (Some((sv, ss)), None) => {
             let delete_wins = match (&s_last, &h.tomb) {
                 (None, tomb) => {
-                    assert!(tomb.is_some(), "a spoke row the hub never had is unchanged since the last round");
+                    assert!(
+                        tomb.is_some(),
+                        "a spoke row the hub never had is unchanged since the last round"
+                    );
                     true
                 }
                 (Some(last), Some(t)) => !wins(last, t),
@@ -105,8 +114,17 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool) {
                 let last = s_last.expect("spoke changed the row");
                 // Fields untouched since the last round, or since before the
                 // delete the row survives, take the resurrecting stamp.
-                let survives = |i: usize| s.dirty[i] && h.tomb.as_ref().is_none_or(|t| wins(&ss[i], t));
-                let st: Vec<Stamp> = (0..FIELDS).map(|i| if survives(i) { ss[i].clone() } else { last.clone() }).collect();
+                let survives =
+                    |i: usize| s.dirty[i] && h.tomb.as_ref().is_none_or(|t| wins(&ss[i], t));
+                let st: Vec<Stamp> = (0..FIELDS)
+                    .map(|i| {
+                        if survives(i) {
+                            ss[i].clone()
+                        } else {
+                            last.clone()
+                        }
+                    })
+                    .collect();
                 s.row = Some((sv.clone(), st.clone()));
                 h.row = Some((sv, st));
             }
@@ -137,7 +155,9 @@ struct Case {
 impl Case {
     async fn row_values(&self, node: usize, table: usize, k: i64) -> Option<Vec<Value>> {
         let rows = self.d.rows(NODES[node], TABLES[table].0).await;
-        rows.into_iter().find(|r| r[0] == Value::Int(k)).map(|r| r[1..].to_vec())
+        rows.into_iter()
+            .find(|r| r[0] == Value::Int(k))
+            .map(|r| r[1..].to_vec())
     }
 
     /// Reads the tracking rows an edit produced and applies them to the model.
@@ -156,7 +176,10 @@ impl Case {
         let spoke = node > 0;
         for (seq, at, deleted, fields) in rows {
             self.seen[node] = seq;
-            let stamp = Stamp { time: parse_micros(&at).unwrap(), origin: NODES[node].to_string() };
+            let stamp = Stamp {
+                time: parse_micros(&at).unwrap(),
+                origin: NODES[node].to_string(),
+            };
             let e = self.model[node].entry((table, k)).or_default();
             if deleted != 0 {
                 e.row = None;
@@ -173,7 +196,11 @@ impl Case {
                 _ => (0..FIELDS).collect(),
             };
             let vals = values.clone().expect("row exists after insert/update");
-            let mut st = e.row.as_ref().map(|(_, s)| s.clone()).unwrap_or_else(|| vec![stamp.clone(); FIELDS]);
+            let mut st = e
+                .row
+                .as_ref()
+                .map(|(_, s)| s.clone())
+                .unwrap_or_else(|| vec![stamp.clone(); FIELDS]);
             for &i in &changed {
                 st[i] = stamp.clone();
                 e.dirty[i] |= spoke;
@@ -188,21 +215,45 @@ impl Case {
             let expected: Vec<Vec<Value>> = self.model[node]
                 .iter()
                 .filter(|((t, _), _)| *t == table)
-                .filter_map(|((_, k), e)| e.row.as_ref().map(|(v, _)| {
-                    std::iter::once(Value::Int(*k)).chain(v.iter().cloned()).collect()
-                }))
+                .filter_map(|((_, k), e)| {
+                    e.row.as_ref().map(|(v, _)| {
+                        std::iter::once(Value::Int(*k))
+                            .chain(v.iter().cloned())
+                            .collect()
+                    })
+                })
                 .collect();
-            assert_eq!(actual, expected, "{context}: {} table {name} differs from the model", NODES[node]);
+            assert_eq!(
+                actual, expected,
+                "{context}: {} table {name} differs from the model",
+                NODES[node]
+            );
         }
     }
 
     async fn round(&mut self, engine: &hetsync_core::engine::Engine, spoke: usize, context: &str) {
-        let report = engine.sync_spoke(NODES[spoke]).await.unwrap_or_else(|e| panic!("{context}: {e}"));
+        let report = engine
+            .sync_spoke(NODES[spoke])
+            .await
+            .unwrap_or_else(|e| panic!("{context}: {e}"));
         if trace() {
-            eprintln!("{context}: round {} ↑{:?} ↓{:?} conflicts {:?}", NODES[spoke], report.uploaded, report.downloaded,
-                report.conflicts.iter().map(|c| (&c.table, c.code.to_string(), &c.field, &c.winner.origin)).collect::<Vec<_>>());
+            eprintln!(
+                "{context}: round {} ↑{:?} ↓{:?} conflicts {:?}",
+                NODES[spoke],
+                report.uploaded,
+                report.downloaded,
+                report
+                    .conflicts
+                    .iter()
+                    .map(|c| (&c.table, c.code.to_string(), &c.field, &c.winner.origin))
+                    .collect::<Vec<_>>()
+            );
         }
-        let keys: Vec<(usize, i64)> = self.model[spoke].keys().chain(self.model[0].keys()).copied().collect();
+        let keys: Vec<(usize, i64)> = self.model[spoke]
+            .keys()
+            .chain(self.model[0].keys())
+            .copied()
+            .collect();
         for key in keys {
             let mut s = self.model[spoke].remove(&key).unwrap_or_default();
             let mut h = self.model[0].remove(&key).unwrap_or_default();
@@ -224,7 +275,11 @@ async fn run_case(seed: u64) {
     let mut rng = Rng(seed);
     let d = Deploy::new(&NODES[1..], support::BASIC).await;
     let engine = d.installed().await;
-    let mut case = Case { d, model: vec![NodeState::new(); NODES.len()], seen: vec![0; NODES.len()] };
+    let mut case = Case {
+        d,
+        model: vec![NodeState::new(); NODES.len()],
+        seen: vec![0; NODES.len()],
+    };
     let texts = ["p", "q", "r"];
     for step in 0..30 {
         let context = format!("seed {seed} step {step}");
@@ -248,34 +303,58 @@ async fn run_case(seed: u64) {
                 .into_iter()
                 .filter(|_| rng.below(2) == 0)
                 .collect();
-            if sets.is_empty() { format!("UPDATE {name} SET a = '{a}' WHERE k = {k}") } else { format!("UPDATE {name} SET {} WHERE k = {k}", sets.join(", ")) }
+            if sets.is_empty() {
+                format!("UPDATE {name} SET a = '{a}' WHERE k = {k}")
+            } else {
+                format!("UPDATE {name} SET {} WHERE k = {k}", sets.join(", "))
+            }
         } else {
             format!("DELETE FROM {name} WHERE k = {k}")
         };
         case.d.exec(NODES[node], &sql).await;
         case.record_edit(node, table, k).await;
         if trace() {
-            let e = case.model[node].get(&(table, k)).cloned().unwrap_or_default();
-            eprintln!("{context}: {} {sql}  → {:?}", NODES[node], e.row.as_ref().map(|(_, st)| st.iter().map(|s| s.time % 100_000_000).collect::<Vec<_>>()));
+            let e = case.model[node]
+                .get(&(table, k))
+                .cloned()
+                .unwrap_or_default();
+            eprintln!(
+                "{context}: {} {sql}  → {:?}",
+                NODES[node],
+                e.row
+                    .as_ref()
+                    .map(|(_, st)| st.iter().map(|s| s.time % 100_000_000).collect::<Vec<_>>())
+            );
         }
     }
     for pass in 0..2 {
         for spoke in 1..NODES.len() {
-            case.round(&engine, spoke, &format!("seed {seed} final pass {pass}")).await;
+            case.round(&engine, spoke, &format!("seed {seed} final pass {pass}"))
+                .await;
         }
     }
     case.d.assert_converged().await;
     for node in 0..NODES.len() {
-        case.check_node(node, &format!("seed {seed} at the end")).await;
+        case.check_node(node, &format!("seed {seed} at the end"))
+            .await;
     }
 }
 
 #[tokio::test]
 async fn random_edits_and_rounds_match_the_reference_model() {
-    let cases: u64 = std::env::var("HETSYNC_RANDOM_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200);
-    let base: u64 = std::env::var("HETSYNC_RANDOM_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(20261122);
+    let cases: u64 = std::env::var("HETSYNC_RANDOM_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    let base: u64 = std::env::var("HETSYNC_RANDOM_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20261122);
     for i in 0..cases {
         run_case(base.wrapping_add(i)).await;
     }
-    println!("{cases} random cases passed (seeds {base}..{})", base.wrapping_add(cases));
+    println!(
+        "{cases} random cases passed (seeds {base}..{})",
+        base.wrapping_add(cases)
+    );
 }

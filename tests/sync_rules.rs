@@ -11,14 +11,27 @@ use std::sync::Arc;
 use support::{tick, Deploy, BASIC};
 
 fn row(k: i64, a: &str, b: i64, c: f64) -> Vec<Value> {
-    vec![Value::Int(k), Value::Text(a.into()), Value::Int(b), Value::Float(c)]
+    vec![
+        Value::Int(k),
+        Value::Text(a.into()),
+        Value::Int(b),
+        Value::Float(c),
+    ]
 }
 
 #[tokio::test]
 async fn first_sync_copies_the_hub_and_uploads_spoke_only_rows() {
     let d = Deploy::new(&["a", "b"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'hub', 1, 1.5), (2, 'hub2', 2, 2.5)").await;
-    d.exec("a", "INSERT INTO t_field VALUES (2, 'stale', 0, 0.0), (7, 'only-a', 7, 7.0)").await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_field VALUES (1, 'hub', 1, 1.5), (2, 'hub2', 2, 2.5)",
+    )
+    .await;
+    d.exec(
+        "a",
+        "INSERT INTO t_field VALUES (2, 'stale', 0, 0.0), (7, 'only-a', 7, 7.0)",
+    )
+    .await;
     let engine = d.engine().await;
     engine.install().await.unwrap();
     d.sync_passes(&engine, 2).await;
@@ -26,33 +39,48 @@ async fn first_sync_copies_the_hub_and_uploads_spoke_only_rows() {
     // The hub's copy wins where nobody recorded a change; a's own row went up.
     assert_eq!(
         d.rows("b", "t_field").await,
-        vec![row(1, "hub", 1, 1.5), row(2, "hub2", 2, 2.5), row(7, "only-a", 7, 7.0)]
+        vec![
+            row(1, "hub", 1, 1.5),
+            row(2, "hub2", 2, 2.5),
+            row(7, "only-a", 7, 7.0)
+        ]
     );
 }
 
 #[tokio::test]
 async fn field_form_keeps_both_edits_to_different_fields() {
     let d = Deploy::new(&["a", "b"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)").await;
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
     let engine = d.installed().await;
-    d.exec("a", "UPDATE t_field SET a = 'from-a' WHERE k = 1").await;
+    d.exec("a", "UPDATE t_field SET a = 'from-a' WHERE k = 1")
+        .await;
     tick().await;
     d.exec("b", "UPDATE t_field SET b = 42 WHERE k = 1").await;
     d.sync_passes(&engine, 2).await;
     d.assert_converged().await;
-    assert_eq!(d.rows("hub", "t_field").await, vec![row(1, "from-a", 42, 1.0)]);
+    assert_eq!(
+        d.rows("hub", "t_field").await,
+        vec![row(1, "from-a", 42, 1.0)]
+    );
 }
 
 #[tokio::test]
 async fn table_form_latest_whole_row_wins() {
     let d = Deploy::new(&["a", "b"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_row VALUES (1, 'x', 1, 1.0)").await;
+    d.exec("hub", "INSERT INTO t_row VALUES (1, 'x', 1, 1.0)")
+        .await;
     let engine = d.installed().await;
-    d.exec("a", "UPDATE t_row SET a = 'from-a' WHERE k = 1").await;
+    d.exec("a", "UPDATE t_row SET a = 'from-a' WHERE k = 1")
+        .await;
     tick().await;
     d.exec("b", "UPDATE t_row SET b = 42 WHERE k = 1").await;
     let first = engine.sync_all().await.unwrap();
-    assert_eq!(first[1].conflicts.len(), 1, "b's round resolves the conflict");
+    assert_eq!(
+        first[1].conflicts.len(),
+        1,
+        "b's round resolves the conflict"
+    );
     d.sync_passes(&engine, 1).await;
     d.assert_converged().await;
     assert_eq!(d.rows("hub", "t_row").await, vec![row(1, "x", 42, 1.0)]);
@@ -62,32 +90,49 @@ async fn table_form_latest_whole_row_wins() {
 async fn same_field_latest_change_wins_whatever_the_sync_order() {
     for order in [["a", "b"], ["b", "a"]] {
         let d = Deploy::new(&["a", "b"], BASIC).await;
-        d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)").await;
+        d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+            .await;
         let engine = d.installed().await;
-        d.exec("a", "UPDATE t_field SET a = 'early' WHERE k = 1").await;
+        d.exec("a", "UPDATE t_field SET a = 'early' WHERE k = 1")
+            .await;
         tick().await;
-        d.exec("b", "UPDATE t_field SET a = 'late' WHERE k = 1").await;
+        d.exec("b", "UPDATE t_field SET a = 'late' WHERE k = 1")
+            .await;
         for _ in 0..2 {
             for s in order {
                 engine.sync_spoke(s).await.unwrap();
             }
         }
         d.assert_converged().await;
-        assert_eq!(d.rows("a", "t_field").await, vec![row(1, "late", 1, 1.0)], "order {order:?}");
+        assert_eq!(
+            d.rows("a", "t_field").await,
+            vec![row(1, "late", 1, 1.0)],
+            "order {order:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn later_update_resurrects_and_later_delete_wins() {
     let d = Deploy::new(&["a", "b"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
-    d.exec("hub", "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+    )
+    .await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+    )
+    .await;
     let engine = d.installed().await;
     for t in ["t_field", "t_row"] {
         d.exec("a", &format!("DELETE FROM {t} WHERE k = 1")).await;
-        d.exec("b", &format!("UPDATE {t} SET b = 2 WHERE k = 2")).await;
+        d.exec("b", &format!("UPDATE {t} SET b = 2 WHERE k = 2"))
+            .await;
         tick().await;
-        d.exec("b", &format!("UPDATE {t} SET b = 10 WHERE k = 1")).await;
+        d.exec("b", &format!("UPDATE {t} SET b = 10 WHERE k = 1"))
+            .await;
         d.exec("a", &format!("DELETE FROM {t} WHERE k = 2")).await;
         tick().await;
     }
@@ -100,7 +145,8 @@ async fn later_update_resurrects_and_later_delete_wins() {
 #[tokio::test]
 async fn a_changed_combined_code_moves_the_row() {
     let d = Deploy::new(&["a"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)").await;
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
     let engine = d.installed().await;
     d.exec("a", "UPDATE t_field SET k = 5 WHERE k = 1").await;
     d.sync_passes(&engine, 1).await;
@@ -110,20 +156,31 @@ async fn a_changed_combined_code_moves_the_row() {
 #[tokio::test]
 async fn no_echo_a_quiet_round_moves_nothing_and_records_nothing() {
     let d = Deploy::new(&["a", "b", "c"], BASIC).await;
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)").await;
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
     let engine = d.installed().await;
-    d.exec("a", "INSERT INTO t_field VALUES (2, 'a', 2, 2.0)").await;
+    d.exec("a", "INSERT INTO t_field VALUES (2, 'a', 2, 2.0)")
+        .await;
     d.exec("b", "UPDATE t_field SET a = 'b' WHERE k = 1").await;
-    d.exec("c", "INSERT INTO t_row VALUES (3, 'c', 3, 3.0)").await;
+    d.exec("c", "INSERT INTO t_row VALUES (3, 'c', 3, 3.0)")
+        .await;
     d.sync_passes(&engine, 2).await;
     d.assert_converged().await;
     let mut before = Vec::new();
     for n in ["hub", "a", "b", "c"] {
         before.push(d.tracking_rows(n).await);
     }
-    assert_eq!(d.sync_passes(&engine, 3).await, 0, "quiet rounds move nothing");
+    assert_eq!(
+        d.sync_passes(&engine, 3).await,
+        0,
+        "quiet rounds move nothing"
+    );
     for (i, n) in ["hub", "a", "b", "c"].into_iter().enumerate() {
-        assert_eq!(d.tracking_rows(n).await, before[i], "{n} recorded new tracking rows");
+        assert_eq!(
+            d.tracking_rows(n).await,
+            before[i],
+            "{n} recorded new tracking rows"
+        );
     }
     // Spokes never capture what the engine wrote to them.
     assert_eq!(d.tracking_rows("b").await, 1);
@@ -134,10 +191,19 @@ async fn convergence_takes_at_most_two_rounds_per_spoke() {
     let d = Deploy::new(&["a", "b", "c"], BASIC).await;
     let engine = d.installed().await;
     for (i, s) in ["a", "b", "c"].into_iter().enumerate() {
-        d.exec(s, &format!("INSERT INTO t_field VALUES ({i}, '{s}', {i}, 0.5)")).await;
-        d.exec(s, &format!("INSERT INTO t_row VALUES ({i}, '{s}', {i}, 0.5)")).await;
+        d.exec(
+            s,
+            &format!("INSERT INTO t_field VALUES ({i}, '{s}', {i}, 0.5)"),
+        )
+        .await;
+        d.exec(
+            s,
+            &format!("INSERT INTO t_row VALUES ({i}, '{s}', {i}, 0.5)"),
+        )
+        .await;
     }
-    d.exec("hub", "INSERT INTO t_field VALUES (9, 'hub', 9, 9.0)").await;
+    d.exec("hub", "INSERT INTO t_field VALUES (9, 'hub', 9, 9.0)")
+        .await;
     d.sync_passes(&engine, 2).await;
     d.assert_converged().await;
     assert_eq!(d.rows("c", "t_field").await.len(), 4);
@@ -154,7 +220,8 @@ async fn one_changed_row_in_100k_moves_one_row() {
     .await;
     let engine = d.installed().await;
     assert_eq!(d.rows("b", "t_field").await.len(), 100_000);
-    d.exec("a", "UPDATE t_field SET b = -1 WHERE k = 77777").await;
+    d.exec("a", "UPDATE t_field SET b = -1 WHERE k = 77777")
+        .await;
     let reports = engine.sync_all().await.unwrap();
     assert_eq!(reports[0].events_read, (1, 0));
     assert_eq!(reports[0].rows_moved(), 1, "a uploads one row");
@@ -186,9 +253,14 @@ impl FaultHook for EditDuringRound {
 #[tokio::test]
 async fn edits_committed_after_the_round_read_are_not_skipped() {
     let d = Arc::new(Deploy::new(&["a"], BASIC).await);
-    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)").await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+    )
+    .await;
     d.installed().await;
-    d.exec("a", "UPDATE t_field SET a = 'read' WHERE k = 1").await;
+    d.exec("a", "UPDATE t_field SET a = 'read' WHERE k = 1")
+        .await;
     d.exec("hub", "UPDATE t_field SET b = 20 WHERE k = 2").await;
     let hook = Arc::new(EditDuringRound {
         deploy: d.clone(),
@@ -203,10 +275,16 @@ async fn edits_committed_after_the_round_read_are_not_skipped() {
     });
     let engine = d.engine().await.with_faults(hook);
     let report = engine.sync_spoke("a").await.unwrap();
-    assert!(report.retries >= 1, "the guarded apply noticed the concurrent edits");
+    assert!(
+        report.retries >= 1,
+        "the guarded apply noticed the concurrent edits"
+    );
     engine.sync_spoke("a").await.unwrap();
     d.assert_converged().await;
-    assert_eq!(d.rows("hub", "t_field").await, vec![row(1, "read", 1, 9.5), row(2, "spoke-late", 20, 2.0)]);
+    assert_eq!(
+        d.rows("hub", "t_field").await,
+        vec![row(1, "read", 1, 9.5), row(2, "spoke-late", 20, 2.0)]
+    );
     assert_eq!(d.rows("hub", "t_row").await, vec![row(3, "late", 3, 3.0)]);
 }
 
@@ -219,8 +297,16 @@ async fn quoted_and_unicode_identifiers_work() {
     }];
     let d = Deploy::new(&["a"], ODD).await;
     let engine = d.installed().await;
-    d.exec("a", r#"INSERT INTO "it's ""odd"" 表" VALUES ('甲''s "1"', 1, '😀 four-byte')"#).await;
-    d.exec("hub", r#"INSERT INTO "it's ""odd"" 表" VALUES ('乙', 2, NULL)"#).await;
+    d.exec(
+        "a",
+        r#"INSERT INTO "it's ""odd"" 表" VALUES ('甲''s "1"', 1, '😀 four-byte')"#,
+    )
+    .await;
+    d.exec(
+        "hub",
+        r#"INSERT INTO "it's ""odd"" 表" VALUES ('乙', 2, NULL)"#,
+    )
+    .await;
     d.sync_passes(&engine, 1).await;
     d.assert_converged().await;
     assert_eq!(d.rows("hub", "it's \"odd\" 表").await.len(), 2);

@@ -53,7 +53,14 @@ pub struct ConfigError {
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
-            Some(l) => write!(f, "{}:{}:{}: {}", self.file.display(), l.line, l.column, self.message),
+            Some(l) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                l.line,
+                l.column,
+                self.message
+            ),
             None => write!(f, "{}: {}", self.file.display(), self.message),
         }
     }
@@ -104,7 +111,10 @@ pub struct Config {
 impl Config {
     /// The hub.
     pub fn hub(&self) -> &NodeConfig {
-        self.nodes.iter().find(|n| n.role == Role::Hub).expect("validated: one hub")
+        self.nodes
+            .iter()
+            .find(|n| n.role == Role::Hub)
+            .expect("validated: one hub")
     }
 
     /// The spokes, in file order.
@@ -114,7 +124,11 @@ impl Config {
 
     /// An error about this config at a location.
     pub fn error_at(&self, location: Location, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: self.path.clone(), location: Some(location), message: message.into() }
+        ConfigError {
+            file: self.path.clone(),
+            location: Some(location),
+            message: message.into(),
+        }
     }
 }
 
@@ -178,20 +192,34 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let raw: RawConfig = toml::from_str(text)
         .map_err(|e| err(e.span().map(|s| s.start), e.message().to_string()))?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };
+    let base_dir = if base_dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        base_dir
+    };
 
     let mut nodes: Vec<NodeConfig> = Vec::new();
     for node in &raw.nodes {
         let n = node.get_ref();
         let name = n.name.get_ref().trim().to_string();
         if name.is_empty() {
-            return Err(err(Some(n.name.span().start), "key `name`: a node needs a name".into()));
+            return Err(err(
+                Some(n.name.span().start),
+                "key `name`: a node needs a name".into(),
+            ));
         }
         if nodes.iter().any(|x| x.name == name) {
-            return Err(err(Some(n.name.span().start), format!("key `name`: node '{name}' is defined twice")));
+            return Err(err(
+                Some(n.name.span().start),
+                format!("key `name`: node '{name}' is defined twice"),
+            ));
         }
-        let url = expand_env(n.url.get_ref())
-            .map_err(|m| err(Some(n.url.span().start), format!("key `url` of node '{name}': {m}")))?;
+        let url = expand_env(n.url.get_ref()).map_err(|m| {
+            err(
+                Some(n.url.span().start),
+                format!("key `url` of node '{name}': {m}"),
+            )
+        })?;
         nodes.push(NodeConfig {
             name,
             adapter: n.adapter.get_ref().clone(),
@@ -200,14 +228,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             adapter_at: at(n.adapter.span().start),
         });
     }
-    let hubs: Vec<&Spanned<RawNode>> = raw.nodes.iter().filter(|n| n.get_ref().role == Role::Hub).collect();
+    let hubs: Vec<&Spanned<RawNode>> = raw
+        .nodes
+        .iter()
+        .filter(|n| n.get_ref().role == Role::Hub)
+        .collect();
     match hubs.len() {
-        0 => return Err(err(None, "no node has role = \"hub\"; exactly one must".into())),
+        0 => {
+            return Err(err(
+                None,
+                "no node has role = \"hub\"; exactly one must".into(),
+            ))
+        }
         1 => {}
-        _ => return Err(err(Some(hubs[1].span().start), "a second node has role = \"hub\"; exactly one may".into())),
+        _ => {
+            return Err(err(
+                Some(hubs[1].span().start),
+                "a second node has role = \"hub\"; exactly one may".into(),
+            ))
+        }
     }
     if !nodes.iter().any(|n| n.role == Role::Spoke) {
-        return Err(err(None, "no node has role = \"spoke\"; a deployment needs at least one".into()));
+        return Err(err(
+            None,
+            "no node has role = \"spoke\"; a deployment needs at least one".into(),
+        ));
     }
 
     let mut tables: Vec<TableDef> = Vec::new();
@@ -215,26 +260,64 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let t = table.get_ref();
         let name = t.name.get_ref().clone();
         if name.is_empty() {
-            return Err(err(Some(t.name.span().start), "key `name`: a table needs a name".into()));
+            return Err(err(
+                Some(t.name.span().start),
+                "key `name`: a table needs a name".into(),
+            ));
         }
         if tables.iter().any(|x| x.name == name) {
-            return Err(err(Some(t.name.span().start), format!("key `name`: table '{name}' is listed twice")));
+            return Err(err(
+                Some(t.name.span().start),
+                format!("key `name`: table '{name}' is listed twice"),
+            ));
         }
         let code = t.code.get_ref().clone();
         if code.is_empty() {
-            return Err(err(Some(t.code.span().start), format!("key `code` of table '{name}': list at least one column")));
+            return Err(err(
+                Some(t.code.span().start),
+                format!("key `code` of table '{name}': list at least one column"),
+            ));
         }
-        if let Some(dup) = code.iter().enumerate().find(|(i, c)| code[..*i].contains(c)) {
-            return Err(err(Some(t.code.span().start), format!("key `code` of table '{name}': column '{}' appears twice", dup.1)));
+        if let Some(dup) = code
+            .iter()
+            .enumerate()
+            .find(|(i, c)| code[..*i].contains(c))
+        {
+            return Err(err(
+                Some(t.code.span().start),
+                format!(
+                    "key `code` of table '{name}': column '{}' appears twice",
+                    dup.1
+                ),
+            ));
         }
-        tables.push(TableDef { name, code, form: t.form, conflict: t.conflict });
+        tables.push(TableDef {
+            name,
+            code,
+            form: t.form,
+            conflict: t.conflict,
+        });
     }
     if tables.is_empty() {
-        return Err(err(None, "no [[table]] is configured; nothing would be synced".into()));
+        return Err(err(
+            None,
+            "no [[table]] is configured; nothing would be synced".into(),
+        ));
     }
 
-    let state_path = base_dir.join(raw.state.as_ref().map(|s| s.get_ref().as_str()).unwrap_or("hetsync-state.db"));
-    Ok(Config { path: path.to_path_buf(), base_dir, state_path, nodes, tables })
+    let state_path = base_dir.join(
+        raw.state
+            .as_ref()
+            .map(|s| s.get_ref().as_str())
+            .unwrap_or("hetsync-state.db"),
+    );
+    Ok(Config {
+        path: path.to_path_buf(),
+        base_dir,
+        state_path,
+        nodes,
+        tables,
+    })
 }
 
 /// Replaces `${NAME}` with the environment variable NAME.
@@ -245,7 +328,8 @@ fn expand_env(text: &str) -> Result<String, String> {
         out.push_str(&rest[..start]);
         let end = rest[start..].find('}').ok_or("unterminated ${...}")? + start;
         let var = &rest[start + 2..end];
-        let value = std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
+        let value =
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))?;
         out.push_str(&value);
         rest = &rest[end + 1..];
     }

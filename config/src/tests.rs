@@ -43,7 +43,10 @@ fn unknown_keys_name_file_line_and_key() {
     let text = GOOD.replace("form = \"field\"", "form = \"field\"\ncolour = \"red\"");
     let e = parse_at(&text).unwrap_err();
     let shown = e.to_string();
-    assert!(shown.starts_with("/etc/hetsync/hetsync.toml:18:1:"), "{shown}");
+    assert!(
+        shown.starts_with("/etc/hetsync/hetsync.toml:18:1:"),
+        "{shown}"
+    );
     assert!(shown.contains("colour"), "{shown}");
 }
 

@@ -12,7 +12,9 @@ use std::fmt;
 /// committed later is read at a greater position, whatever the commit order of
 /// concurrent transactions (SQLite: the tracking sequence, since writers are
 /// serialized).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Watermark(pub i64);
 
@@ -37,13 +39,13 @@ impl Stamp {
     /// Orders two stamps for conflict resolution: the later time wins; on a tie
     /// the hub wins, and between two spokes the name that sorts first wins.
     pub fn precedence(&self, other: &Stamp, hub: &str) -> Ordering {
-        self.time.cmp(&other.time).then_with(|| {
-            match (self.origin == hub, other.origin == hub) {
+        self.time
+            .cmp(&other.time)
+            .then_with(|| match (self.origin == hub, other.origin == hub) {
                 (true, false) => Ordering::Greater,
                 (false, true) => Ordering::Less,
                 _ => other.origin.cmp(&self.origin),
-            }
-        })
+            })
     }
 
     /// The time as an RFC 3339 string with milliseconds.
@@ -197,17 +199,26 @@ mod tests {
     use super::*;
 
     fn st(time: i64, origin: &str) -> Stamp {
-        Stamp { time, origin: origin.into() }
+        Stamp {
+            time,
+            origin: origin.into(),
+        }
     }
 
     #[test]
     fn later_time_wins() {
-        assert_eq!(st(2, "b").precedence(&st(1, "hub"), "hub"), Ordering::Greater);
+        assert_eq!(
+            st(2, "b").precedence(&st(1, "hub"), "hub"),
+            Ordering::Greater
+        );
     }
 
     #[test]
     fn ties_go_to_hub_then_lowest_name() {
-        assert_eq!(st(1, "hub").precedence(&st(1, "a"), "hub"), Ordering::Greater);
+        assert_eq!(
+            st(1, "hub").precedence(&st(1, "a"), "hub"),
+            Ordering::Greater
+        );
         assert_eq!(st(1, "a").precedence(&st(1, "b"), "hub"), Ordering::Greater);
         assert_eq!(st(1, "b").precedence(&st(1, "a"), "hub"), Ordering::Less);
     }

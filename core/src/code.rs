@@ -33,9 +33,7 @@ impl fmt::Display for CodeError {
 
 impl CombinedCode {
     /// Builds a code from the values of the code columns.
-    pub fn from_values<'a>(
-        values: impl IntoIterator<Item = &'a Value>,
-    ) -> Result<Self, CodeError> {
+    pub fn from_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Self, CodeError> {
         values
             .into_iter()
             .map(|v| match v {
@@ -70,9 +68,9 @@ impl CombinedCode {
                 serde_json::Value::Number(n) => n.as_i64().map(KeyPart::Int).ok_or_else(|| {
                     CodeError(format!("combined code {text:?} holds a non-integer number"))
                 }),
-                serde_json::Value::Null => Err(CodeError(format!(
-                    "combined code {text:?} has a NULL part"
-                ))),
+                serde_json::Value::Null => {
+                    Err(CodeError(format!("combined code {text:?} has a NULL part")))
+                }
                 _ => Err(CodeError(format!(
                     "combined code {text:?} holds an unsupported value"
                 ))),

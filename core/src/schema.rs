@@ -81,10 +81,13 @@ impl SyncTable {
             .code
             .iter()
             .map(|c| {
-                columns.iter().position(|x| x == c).ok_or_else(|| crate::Error::Schema {
-                    table: def.name.clone(),
-                    message: format!("combined-code column '{c}' does not exist"),
-                })
+                columns
+                    .iter()
+                    .position(|x| x == c)
+                    .ok_or_else(|| crate::Error::Schema {
+                        table: def.name.clone(),
+                        message: format!("combined-code column '{c}' does not exist"),
+                    })
             })
             .collect::<crate::Result<Vec<_>>>()?;
         if code.is_empty() {

@@ -28,7 +28,11 @@ pub fn quote_literal(text: &str) -> String {
 
 /// Joins quoted identifiers with `, `.
 pub fn ident_list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
-    names.into_iter().map(quote_ident).collect::<Vec<_>>().join(", ")
+    names
+        .into_iter()
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]

@@ -38,44 +38,113 @@ pub async fn run(dir: &Path) -> Result<u8> {
     std::fs::write(&config, config_text())?;
     let engine = open_engine(&config).await?;
     engine.install().await?;
-    let demo = Demo { dir: dir.to_path_buf(), engine };
+    let demo = Demo {
+        dir: dir.to_path_buf(),
+        engine,
+    };
 
-    println!("hetsync demo in {}: hub + {} (SQLite files)\n", dir.display(), PLANNERS.join(", "));
+    println!(
+        "hetsync demo in {}: hub + {} (SQLite files)\n",
+        dir.display(),
+        PLANNERS.join(", ")
+    );
     demo.chapter("1. Every planner takes a copy of the hub (first sync is a full sync)");
     demo.sync_all(1).await?;
 
     demo.chapter("2. New work on different desks");
     demo.edit("planner_zhang", r#"INSERT INTO "变电站表" VALUES ('ZZ01', 2025, 4, '石峰110kV变电站', 63.0, 110, 113.10, 27.90, '蓝')"#, "plans substation 石峰").await?;
     demo.edit("planner_li", r#"INSERT INTO "高压线路表" VALUES ('ZZ01', 2025, 4, '石天线', '石峰110kV变电站', '天元220kV变电站', 9.8, 'LGJ-240')"#, "plans line 石天线").await?;
-    demo.edit("planner_wang", r#"INSERT INTO "负荷电量表" VALUES ('ZZ01', 2035, 1, 720.0, 3900.0, '远景')"#, "adds the 2035 load forecast").await?;
+    demo.edit(
+        "planner_wang",
+        r#"INSERT INTO "负荷电量表" VALUES ('ZZ01', 2035, 1, 720.0, 3900.0, '远景')"#,
+        "adds the 2035 load forecast",
+    )
+    .await?;
     demo.sync_all(2).await?;
 
     demo.chapter("3. Two planners edit different fields of one substation (form = field)");
     demo.edit("planner_zhang", r#"UPDATE "变电站表" SET "X坐标" = 112.99, "Y坐标" = 27.86 WHERE "ID" = 1 AND "年份" = 2024"#, "moves 荷塘 on the map").await?;
-    demo.edit("planner_li", r#"UPDATE "变电站表" SET "容量MVA" = 126.0 WHERE "ID" = 1 AND "年份" = 2024"#, "raises 荷塘's capacity to 126 MVA").await?;
+    demo.edit(
+        "planner_li",
+        r#"UPDATE "变电站表" SET "容量MVA" = 126.0 WHERE "ID" = 1 AND "年份" = 2024"#,
+        "raises 荷塘's capacity to 126 MVA",
+    )
+    .await?;
     demo.sync_all(2).await?;
     demo.show("planner_wang", r#"SELECT printf('荷塘 at (%.2f, %.2f), %.0f MVA', "X坐标", "Y坐标", "容量MVA") FROM "变电站表" WHERE "ID" = 1 AND "年份" = 2024"#).await?;
 
     demo.chapter("4. Two planners edit the same field (latest change wins)");
-    demo.edit("planner_zhang", r#"UPDATE "变电站表" SET "颜色" = '红' WHERE "ID" = 2"#, "colours 芦淞 red").await?;
-    demo.edit("planner_li", r#"UPDATE "变电站表" SET "颜色" = '紫' WHERE "ID" = 2"#, "colours 芦淞 purple, a moment later").await?;
+    demo.edit(
+        "planner_zhang",
+        r#"UPDATE "变电站表" SET "颜色" = '红' WHERE "ID" = 2"#,
+        "colours 芦淞 red",
+    )
+    .await?;
+    demo.edit(
+        "planner_li",
+        r#"UPDATE "变电站表" SET "颜色" = '紫' WHERE "ID" = 2"#,
+        "colours 芦淞 purple, a moment later",
+    )
+    .await?;
     demo.sync_all(2).await?;
-    demo.show("planner_zhang", r#"SELECT '芦淞 is ' || "颜色" FROM "变电站表" WHERE "ID" = 2"#).await?;
+    demo.show(
+        "planner_zhang",
+        r#"SELECT '芦淞 is ' || "颜色" FROM "变电站表" WHERE "ID" = 2"#,
+    )
+    .await?;
 
     demo.chapter("5. A delete races an update");
-    demo.edit("planner_wang", r#"DELETE FROM "高压线路表" WHERE "ID" = 3"#, "deletes line 天芦线").await?;
-    demo.edit("planner_zhang", r#"UPDATE "高压线路表" SET "长度km" = 16.0 WHERE "ID" = 3"#, "re-measures 天芦线, later: the update wins and the line survives").await?;
-    demo.edit("planner_li", r#"UPDATE "地区概况表" SET "概况" = '新区，规划产业园' WHERE "ID" = 2"#, "rewrites the 天元区 overview").await?;
-    demo.edit("planner_wang", r#"DELETE FROM "地区概况表" WHERE "ID" = 2"#, "deletes the 天元区 overview, later: the delete wins").await?;
+    demo.edit(
+        "planner_wang",
+        r#"DELETE FROM "高压线路表" WHERE "ID" = 3"#,
+        "deletes line 天芦线",
+    )
+    .await?;
+    demo.edit(
+        "planner_zhang",
+        r#"UPDATE "高压线路表" SET "长度km" = 16.0 WHERE "ID" = 3"#,
+        "re-measures 天芦线, later: the update wins and the line survives",
+    )
+    .await?;
+    demo.edit(
+        "planner_li",
+        r#"UPDATE "地区概况表" SET "概况" = '新区，规划产业园' WHERE "ID" = 2"#,
+        "rewrites the 天元区 overview",
+    )
+    .await?;
+    demo.edit(
+        "planner_wang",
+        r#"DELETE FROM "地区概况表" WHERE "ID" = 2"#,
+        "deletes the 天元区 overview, later: the delete wins",
+    )
+    .await?;
     demo.sync_all(2).await?;
     demo.show("hub", r#"SELECT printf('天芦线: %d row(s), %.1f km; 天元区 overview: %d row(s)', (SELECT count(*) FROM "高压线路表" WHERE "ID" = 3), (SELECT "长度km" FROM "高压线路表" WHERE "ID" = 3), (SELECT count(*) FROM "地区概况表" WHERE "ID" = 2))"#).await?;
 
     demo.chapter("6. planner_wang works offline for three rounds");
-    demo.edit("planner_wang", r#"UPDATE "单位信息表" SET "负责人" = '王工' WHERE "序号" = 'ZZ02'"#, "(offline) takes over ZZ02").await?;
-    demo.edit("planner_wang", r#"UPDATE "变电站表" SET "名称" = '天元220kV枢纽变电站' WHERE "ID" = 3"#, "(offline) renames 天元").await?;
+    demo.edit(
+        "planner_wang",
+        r#"UPDATE "单位信息表" SET "负责人" = '王工' WHERE "序号" = 'ZZ02'"#,
+        "(offline) takes over ZZ02",
+    )
+    .await?;
+    demo.edit(
+        "planner_wang",
+        r#"UPDATE "变电站表" SET "名称" = '天元220kV枢纽变电站' WHERE "ID" = 3"#,
+        "(offline) renames 天元",
+    )
+    .await?;
     for round in 1..=3 {
         demo.edit("planner_zhang", &format!(r#"INSERT INTO "开关设施表" VALUES ('ZZ01', 2025, {}, '石峰环网柜{round}号', '环网柜', '石天线', 113.1, 27.9)"#, 2 + round), "adds a ring main unit").await?;
-        demo.edit("planner_li", &format!(r#"UPDATE "负荷电量表" SET "最大负荷MW" = {} WHERE "年份" = 2025"#, 455 + 5 * round), "revises the 2025 peak load").await?;
+        demo.edit(
+            "planner_li",
+            &format!(
+                r#"UPDATE "负荷电量表" SET "最大负荷MW" = {} WHERE "年份" = 2025"#,
+                455 + 5 * round
+            ),
+            "revises the 2025 peak load",
+        )
+        .await?;
         for planner in ["planner_zhang", "planner_li"] {
             demo.sync_one(planner).await?;
         }
@@ -96,7 +165,8 @@ pub async fn run(dir: &Path) -> Result<u8> {
 }
 
 fn config_text() -> String {
-    let mut text = String::from("# Written by `hetsync demo`: a hub and three planners, all SQLite.\n");
+    let mut text =
+        String::from("# Written by `hetsync demo`: a hub and three planners, all SQLite.\n");
     for node in std::iter::once(HUB).chain(PLANNERS) {
         let role = if node == HUB { "hub" } else { "spoke" };
         text.push_str(&format!(
@@ -116,11 +186,15 @@ fn prepare_dir(dir: &Path) -> Result<()> {
             if !dir.join(MARKER).exists() {
                 bail!("{} is not empty and was not made by `hetsync demo`; pass --dir with a new or empty directory", dir.display());
             }
-            std::fs::remove_dir_all(dir).with_context(|| format!("removing the previous demo in {}", dir.display()))?;
+            std::fs::remove_dir_all(dir)
+                .with_context(|| format!("removing the previous demo in {}", dir.display()))?;
         }
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    std::fs::write(dir.join(MARKER), "made by hetsync demo; rerunning the demo replaces this directory\n")?;
+    std::fs::write(
+        dir.join(MARKER),
+        "made by hetsync demo; rerunning the demo replaces this directory\n",
+    )?;
     Ok(())
 }
 
@@ -145,7 +219,10 @@ impl Demo {
     /// A planner edits their own copy through their own connection.
     async fn edit(&self, node: &str, sql: &str, what: &str) -> Result<()> {
         let mut conn = open(&self.dir, node, false).await?;
-        let done = sqlx::query(sql).execute(&mut conn).await.with_context(|| format!("{node}: {sql}"))?;
+        let done = sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .with_context(|| format!("{node}: {sql}"))?;
         conn.close().await?;
         println!("  ✎ {node} {what} ({} row(s))", done.rows_affected());
         // Change times have millisecond resolution: keep the story's order visible.
@@ -180,13 +257,18 @@ impl Demo {
 }
 
 fn print_compact(r: &RoundReport) {
-    let sum = |c: &hetsync_core::plan::TableCounts| c.values().map(|x| x.upserts + x.deletes).sum::<u64>();
+    let sum = |c: &hetsync_core::plan::TableCounts| {
+        c.values().map(|x| x.upserts + x.deletes).sum::<u64>()
+    };
     let (up, down) = (sum(&r.uploaded), sum(&r.downloaded));
     if up + down == 0 && r.conflicts.is_empty() {
         println!("  ⇄ {}: nothing to move", r.spoke);
         return;
     }
-    println!("  ⇄ {}: ↑ {up} row(s) to the hub, ↓ {down} row(s) to {}", r.spoke, r.spoke);
+    println!(
+        "  ⇄ {}: ↑ {up} row(s) to the hub, ↓ {down} row(s) to {}",
+        r.spoke, r.spoke
+    );
     for c in &r.conflicts {
         println!("    ⚡ {}", output::conflict_line(c));
     }

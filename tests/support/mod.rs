@@ -44,10 +44,15 @@ impl Deploy {
     pub async fn new(spokes: &[&str], tables: &[TableSpec]) -> Deploy {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = String::new();
-        for (name, role) in std::iter::once(("hub", "hub")).chain(spokes.iter().map(|s| (*s, "spoke"))) {
+        for (name, role) in
+            std::iter::once(("hub", "hub")).chain(spokes.iter().map(|s| (*s, "spoke")))
+        {
             let mut conn = connect(&dir.path().join(format!("{name}.db")), true).await;
             for t in tables {
-                sqlx::query(t.ddl).execute(&mut conn).await.expect("create table");
+                sqlx::query(t.ddl)
+                    .execute(&mut conn)
+                    .await
+                    .expect("create table");
             }
             config.push_str(&format!("[[node]]\nname = \"{name}\"\nadapter = \"sqlite\"\nurl = \"{name}.db\"\nrole = \"{role}\"\n\n"));
         }
@@ -59,7 +64,10 @@ impl Deploy {
         Deploy {
             dir,
             spokes: spokes.iter().map(|s| s.to_string()).collect(),
-            tables: tables.iter().map(|t| (t.name.to_string(), t.ddl.to_string())).collect(),
+            tables: tables
+                .iter()
+                .map(|t| (t.name.to_string(), t.ddl.to_string()))
+                .collect(),
         }
     }
 
@@ -87,7 +95,11 @@ impl Deploy {
     /// An application edit on a node, through its own connection.
     pub async fn exec(&self, node: &str, sql: &str) -> u64 {
         let mut conn = connect(&self.db(node), false).await;
-        let n = sqlx::query(sql).execute(&mut conn).await.unwrap_or_else(|e| panic!("{node}: {sql}: {e}")).rows_affected();
+        let n = sqlx::query(sql)
+            .execute(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
+            .rows_affected();
         conn.close().await.expect("close");
         n
     }
@@ -95,22 +107,31 @@ impl Deploy {
     /// All rows of a table on a node, ordered by the first column.
     pub async fn rows(&self, node: &str, table: &str) -> Vec<Vec<Value>> {
         let mut conn = connect(&self.db(node), false).await;
-        let rows = sqlx::query(&format!("SELECT * FROM {} ORDER BY 1, 2", hetsync_core::sql::quote_ident(table)))
-            .fetch_all(&mut conn)
-            .await
-            .expect("select");
-        rows.iter().map(|r| (0..r.len()).map(|i| decode(r, i)).collect()).collect()
+        let rows = sqlx::query(&format!(
+            "SELECT * FROM {} ORDER BY 1, 2",
+            hetsync_core::sql::quote_ident(table)
+        ))
+        .fetch_all(&mut conn)
+        .await
+        .expect("select");
+        rows.iter()
+            .map(|r| (0..r.len()).map(|i| decode(r, i)).collect())
+            .collect()
     }
 
     /// One scalar from a node.
     pub async fn scalar_i64(&self, node: &str, sql: &str) -> i64 {
         let mut conn = connect(&self.db(node), false).await;
-        sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
+        sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
     }
 
     /// Number of tracking rows on a node.
     pub async fn tracking_rows(&self, node: &str) -> i64 {
-        self.scalar_i64(node, "SELECT count(*) FROM _hetsync_tracking").await
+        self.scalar_i64(node, "SELECT count(*) FROM _hetsync_tracking")
+            .await
     }
 
     /// Asserts every node holds exactly the hub's rows in every table.
@@ -118,7 +139,11 @@ impl Deploy {
         for (table, _) in &self.tables {
             let hub = self.rows("hub", table).await;
             for s in &self.spokes {
-                assert_eq!(self.rows(s, table).await, hub, "table {table}: {s} differs from the hub");
+                assert_eq!(
+                    self.rows(s, table).await,
+                    hub,
+                    "table {table}: {s} differs from the hub"
+                );
             }
         }
     }

@@ -23,14 +23,22 @@ const CODES_PER_QUERY: usize = 400;
 
 impl SqliteNode {
     fn table<'t>(&self, tables: &'t [SyncTable], name: &str) -> Result<&'t SyncTable> {
-        tables
-            .iter()
-            .find(|t| t.name == name)
-            .ok_or_else(|| Error::Deployment(format!("batch for node '{}' names unknown table '{name}'", self.name)))
+        tables.iter().find(|t| t.name == name).ok_or_else(|| {
+            Error::Deployment(format!(
+                "batch for node '{}' names unknown table '{name}'",
+                self.name
+            ))
+        })
     }
 
     /// Refuses the batch when a row it touches was edited after `guard`.
-    async fn check_guard(&self, conn: &mut SqliteConnection, guard: Watermark, batch: &ApplyBatch, tables: &[SyncTable]) -> Result<()> {
+    async fn check_guard(
+        &self,
+        conn: &mut SqliteConnection,
+        guard: Watermark,
+        batch: &ApplyBatch,
+        tables: &[SyncTable],
+    ) -> Result<()> {
         let rows = sqlx::query(&format!(
             "SELECT table_name, code FROM {} WHERE seq > ?1 AND origin IS NULL",
             quote_ident(ddl::TRACKING)
@@ -54,9 +62,15 @@ impl SqliteNode {
             }
         }
         for row in rows {
-            let name: String = row.try_get(0).map_err(self.err("checking for concurrent edits"))?;
-            let code: String = row.try_get(1).map_err(self.err("checking for concurrent edits"))?;
-            let Ok(code) = CombinedCode::parse_json(&code) else { continue };
+            let name: String = row
+                .try_get(0)
+                .map_err(self.err("checking for concurrent edits"))?;
+            let code: String = row
+                .try_get(1)
+                .map_err(self.err("checking for concurrent edits"))?;
+            let Ok(code) = CombinedCode::parse_json(&code) else {
+                continue;
+            };
             if touched.contains(&(name.as_str(), code.clone())) {
                 return Err(Error::ConcurrentEdit {
                     node: self.name.clone(),
@@ -67,7 +81,13 @@ impl SqliteNode {
         Ok(())
     }
 
-    async fn apply_op(&self, conn: &mut SqliteConnection, table: &SyncTable, op: &RowOp, out: &mut ApplyOutcome) -> Result<()> {
+    async fn apply_op(
+        &self,
+        conn: &mut SqliteConnection,
+        table: &SyncTable,
+        op: &RowOp,
+        out: &mut ApplyOutcome,
+    ) -> Result<()> {
         let ctx = || format!("writing table '{}'", table.name);
         match op {
             RowOp::Delete { code } => {
@@ -89,13 +109,22 @@ impl SqliteNode {
                 }
                 let code: Vec<&Value> = table.code.iter().map(|&i| &values[i]).collect();
                 let set: Vec<usize> = match fields {
-                    Some(f) => f.iter().copied().filter(|&i| !table.is_code_column(i)).collect(),
-                    None => (0..values.len()).filter(|&i| !table.is_code_column(i)).collect(),
+                    Some(f) => f
+                        .iter()
+                        .copied()
+                        .filter(|&i| !table.is_code_column(i))
+                        .collect(),
+                    None => (0..values.len())
+                        .filter(|&i| !table.is_code_column(i))
+                        .collect(),
                 };
                 if !set.is_empty() {
                     let sql = ddl::update(table, &set);
                     let q = bind_all(sqlx::query(&sql), set.iter().map(|&i| &values[i]));
-                    let done = bind_all(q, code.iter().copied()).execute(&mut *conn).await.map_err(self.err(&ctx()))?;
+                    let done = bind_all(q, code.iter().copied())
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(self.err(&ctx()))?;
                     if done.rows_affected() > 0 {
                         out.updated += 1;
                         return Ok(());
@@ -103,15 +132,25 @@ impl SqliteNode {
                 }
                 let sql = ddl::insert_missing(table);
                 let q = bind_all(sqlx::query(&sql), values);
-                let done = bind_all(q, code.iter().copied()).execute(&mut *conn).await.map_err(self.err(&ctx()))?;
+                let done = bind_all(q, code.iter().copied())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(self.err(&ctx()))?;
                 out.inserted += done.rows_affected();
             }
         }
         Ok(())
     }
 
-    async fn write_tracking(&self, conn: &mut SqliteConnection, entry: &TrackingEntry) -> Result<()> {
-        let fields = entry.fields.as_ref().map(|f| serde_json::to_string(f).expect("strings serialize"));
+    async fn write_tracking(
+        &self,
+        conn: &mut SqliteConnection,
+        entry: &TrackingEntry,
+    ) -> Result<()> {
+        let fields = entry
+            .fields
+            .as_ref()
+            .map(|f| serde_json::to_string(f).expect("strings serialize"));
         let time = chrono::DateTime::from_timestamp_micros(entry.stamp.time)
             .ok_or_else(|| Error::Data {
                 table: entry.table.clone(),
@@ -135,7 +174,12 @@ impl SqliteNode {
         Ok(())
     }
 
-    async fn apply_in(&self, conn: &mut SqliteConnection, tables: &[SyncTable], batch: &ApplyBatch) -> Result<ApplyOutcome> {
+    async fn apply_in(
+        &self,
+        conn: &mut SqliteConnection,
+        tables: &[SyncTable],
+        batch: &ApplyBatch,
+    ) -> Result<ApplyOutcome> {
         if let Some(guard) = batch.guard {
             self.check_guard(conn, guard, batch, tables).await?;
         }
@@ -181,7 +225,12 @@ impl SqliteNode {
         Ok(out)
     }
 
-    async fn select_rows(&self, sql: &str, params: &[Value], table: &SyncTable) -> Result<Vec<Vec<Value>>> {
+    async fn select_rows(
+        &self,
+        sql: &str,
+        params: &[Value],
+        table: &SyncTable,
+    ) -> Result<Vec<Vec<Value>>> {
         let mut conn = self.conn.lock().await;
         let rows = bind_all(sqlx::query(sql), params)
             .fetch_all(&mut *conn)
@@ -211,7 +260,9 @@ impl Apply for SqliteNode {
         let mut tx = self.begin_write(&mut conn).await?;
         // On error the transaction is dropped and rolled back: all or nothing.
         let out = self.apply_in(&mut tx, tables, batch).await?;
-        tx.commit().await.map_err(self.err("committing the batch"))?;
+        tx.commit()
+            .await
+            .map_err(self.err("committing the batch"))?;
         Ok(out)
     }
 
@@ -219,23 +270,35 @@ impl Apply for SqliteNode {
         let mut out = Vec::with_capacity(codes.len());
         for chunk in codes.chunks(CODES_PER_QUERY) {
             let params: Vec<Value> = chunk.iter().flat_map(|c| c.to_values()).collect();
-            out.extend(self.select_rows(&ddl::rows_by_codes(table, chunk.len()), &params, table).await?);
+            out.extend(
+                self.select_rows(&ddl::rows_by_codes(table, chunk.len()), &params, table)
+                    .await?,
+            );
         }
         Ok(out)
     }
 
-    async fn scan(&self, table: &SyncTable, after: Option<&CombinedCode>, limit: usize) -> Result<Vec<Vec<Value>>> {
+    async fn scan(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>> {
         let mut params = after.map(|c| c.to_values()).unwrap_or_default();
         params.push(Value::Int(limit as i64));
-        self.select_rows(&ddl::scan(table, after.is_some()), &params, table).await
+        self.select_rows(&ddl::scan(table, after.is_some()), &params, table)
+            .await
     }
 
     async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
         let mut conn = self.conn.lock().await;
-        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {}", quote_ident(&table.name)))
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(self.err(&format!("counting rows of '{}'", table.name)))?;
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {}",
+            quote_ident(&table.name)
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(self.err(&format!("counting rows of '{}'", table.name)))?;
         Ok(n as u64)
     }
 
@@ -248,16 +311,17 @@ impl Apply for SqliteNode {
             .write(true)
             .open(&path)
             .map_err(|e| Error::db(&self.name, "opening the integration lock file", e))?;
-        let mut waited = Duration::ZERO;
+        // Polled every 100 ms; say so every 10 s.
+        let mut polls: u64 = 0;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(IntegrationLock(Box::new(FileLock(file)))),
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    if waited.as_secs() % 10 == 0 && waited.subsec_millis() == 0 {
+                    if polls.is_multiple_of(100) {
                         tracing::info!(node = %self.name, "waiting for another hetsync to finish integrating");
                     }
                     tokio::time::sleep(Duration::from_millis(100)).await;
-                    waited += Duration::from_millis(100);
+                    polls += 1;
                 }
                 Err(std::fs::TryLockError::Error(e)) => {
                     return Err(Error::db(&self.name, "taking the integration lock", e))

@@ -18,26 +18,32 @@ use std::collections::HashMap;
 /// code must be exact): REAL affinity and BLOB.
 fn unusable_code_type(declared: &str) -> bool {
     let t = declared.to_ascii_uppercase();
-    !t.contains("INT") && !t.contains("CHAR") && !t.contains("CLOB") && !t.contains("TEXT")
+    !t.contains("INT")
+        && !t.contains("CHAR")
+        && !t.contains("CLOB")
+        && !t.contains("TEXT")
         && (t.contains("REAL") || t.contains("FLOA") || t.contains("DOUB") || t.contains("BLOB"))
 }
 
 impl SqliteNode {
     async fn position_on(&self, conn: &mut SqliteConnection) -> Result<Watermark> {
-        let seq: Option<i64> = sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = ?1")
-            .bind(ddl::TRACKING)
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(self.err("reading the tracking position"))?;
+        let seq: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = ?1")
+                .bind(ddl::TRACKING)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(self.err("reading the tracking position"))?;
         Ok(Watermark(seq.unwrap_or(0)))
     }
 
     async fn installed_on(&self, conn: &mut SqliteConnection) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1")
-            .bind(ddl::TRACKING)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(self.err("looking for the tracking table"))?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+        )
+        .bind(ddl::TRACKING)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(self.err("looking for the tracking table"))?;
         Ok(n > 0)
     }
 
@@ -77,21 +83,35 @@ impl SqliteNode {
     }
 
     async fn installed_tables(&self, conn: &mut SqliteConnection) -> Result<Vec<String>> {
-        sqlx::query_scalar(&format!("SELECT table_name FROM {}", quote_ident(ddl::INSTALLED)))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(self.err("listing installed tables"))
+        sqlx::query_scalar(&format!(
+            "SELECT table_name FROM {}",
+            quote_ident(ddl::INSTALLED)
+        ))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err("listing installed tables"))
     }
 
     async fn exec(&self, conn: &mut SqliteConnection, sql: &str, context: &str) -> Result<()> {
-        sqlx::query(sql).execute(&mut *conn).await.map_err(self.err(context))?;
+        sqlx::query(sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(self.err(context))?;
         Ok(())
     }
 
     async fn drop_triggers(&self, conn: &mut SqliteConnection, table: &str) -> Result<()> {
         for op in ddl::OPERATIONS {
-            let sql = format!("DROP TRIGGER IF EXISTS {}", quote_ident(&ddl::trigger_name(table, op)));
-            self.exec(conn, &sql, &format!("dropping the {op} trigger of '{table}'")).await?;
+            let sql = format!(
+                "DROP TRIGGER IF EXISTS {}",
+                quote_ident(&ddl::trigger_name(table, op))
+            );
+            self.exec(
+                conn,
+                &sql,
+                &format!("dropping the {op} trigger of '{table}'"),
+            )
+            .await?;
         }
         Ok(())
     }
@@ -100,21 +120,36 @@ impl SqliteNode {
         let get_err = self.err("reading the tracking table");
         let seq: i64 = row.try_get(0).map_err(&get_err)?;
         let code_text: String = row.try_get(2).map_err(&get_err)?;
-        let bad = |message: String| Error::Data { table: table.to_string(), code: code_text.clone(), message };
-        let code = CombinedCode::parse_json(&code_text).map_err(|e| bad(format!("tracking row {seq}: {e}")))?;
+        let bad = |message: String| Error::Data {
+            table: table.to_string(),
+            code: code_text.clone(),
+            message,
+        };
+        let code = CombinedCode::parse_json(&code_text)
+            .map_err(|e| bad(format!("tracking row {seq}: {e}")))?;
         let changed_at: String = row.try_get(3).map_err(&get_err)?;
-        let time = parse_micros(&changed_at)
-            .ok_or_else(|| bad(format!("tracking row {seq}: unreadable change time {changed_at:?}")))?;
+        let time = parse_micros(&changed_at).ok_or_else(|| {
+            bad(format!(
+                "tracking row {seq}: unreadable change time {changed_at:?}"
+            ))
+        })?;
         let fields: Option<String> = row.try_get(5).map_err(&get_err)?;
         let fields = fields
             .map(|f| serde_json::from_str::<Vec<String>>(&f))
             .transpose()
-            .map_err(|e| bad(format!("tracking row {seq}: unreadable changed fields: {e}")))?;
+            .map_err(|e| {
+                bad(format!(
+                    "tracking row {seq}: unreadable changed fields: {e}"
+                ))
+            })?;
         let origin: Option<String> = row.try_get(6).map_err(&get_err)?;
         Ok(Event {
             seq,
             code,
-            stamp: Stamp { time, origin: origin.unwrap_or_else(|| self.name.clone()) },
+            stamp: Stamp {
+                time,
+                origin: origin.unwrap_or_else(|| self.name.clone()),
+            },
             deleted: row.try_get::<i64, _>(4).map_err(&get_err)? != 0,
             fields,
             user: row.try_get(7).map_err(&get_err)?,
@@ -131,24 +166,37 @@ impl Capture for SqliteNode {
         }
         let mut tx = self.begin_write(&mut conn).await?;
         for sql in ddl::META_TABLES {
-            self.exec(&mut tx, sql, "creating the hetsync tables").await?;
+            self.exec(&mut tx, sql, "creating the hetsync tables")
+                .await?;
         }
         for old in self.installed_tables(&mut tx).await? {
             self.drop_triggers(&mut tx, &old).await?;
         }
-        self.exec(&mut tx, &format!("DELETE FROM {}", quote_ident(ddl::INSTALLED)), "resetting the installed list")
-            .await?;
+        self.exec(
+            &mut tx,
+            &format!("DELETE FROM {}", quote_ident(ddl::INSTALLED)),
+            "resetting the installed list",
+        )
+        .await?;
         let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         for table in tables {
             for sql in ddl::triggers(table) {
-                self.exec(&mut tx, &sql, &format!("creating triggers on '{}'", table.name)).await?;
+                self.exec(
+                    &mut tx,
+                    &sql,
+                    &format!("creating triggers on '{}'", table.name),
+                )
+                .await?;
             }
-            sqlx::query(&format!("INSERT INTO {}(table_name, installed_at) VALUES (?1, ?2)", quote_ident(ddl::INSTALLED)))
-                .bind(&table.name)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await
-                .map_err(self.err("recording installed tables"))?;
+            sqlx::query(&format!(
+                "INSERT INTO {}(table_name, installed_at) VALUES (?1, ?2)",
+                quote_ident(ddl::INSTALLED)
+            ))
+            .bind(&table.name)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.err("recording installed tables"))?;
         }
         tx.commit().await.map_err(self.err("committing install"))?;
         Ok(())
@@ -164,10 +212,16 @@ impl Capture for SqliteNode {
             self.drop_triggers(&mut tx, &table).await?;
         }
         for meta in [ddl::INSTALLED, ddl::PEERS, ddl::APPLY_FLAG, ddl::TRACKING] {
-            self.exec(&mut tx, &format!("DROP TABLE IF EXISTS {}", quote_ident(meta)), "dropping hetsync tables")
-                .await?;
+            self.exec(
+                &mut tx,
+                &format!("DROP TABLE IF EXISTS {}", quote_ident(meta)),
+                "dropping hetsync tables",
+            )
+            .await?;
         }
-        tx.commit().await.map_err(self.err("committing uninstall"))?;
+        tx.commit()
+            .await
+            .map_err(self.err("committing uninstall"))?;
         Ok(())
     }
 
@@ -180,7 +234,10 @@ impl Capture for SqliteNode {
         let mut conn = self.conn.lock().await;
         self.require_installed(&mut conn).await?;
         // One read transaction: the events and the rows come from one snapshot.
-        let mut tx = conn.begin().await.map_err(self.err("starting a read transaction"))?;
+        let mut tx = conn
+            .begin()
+            .await
+            .map_err(self.err("starting a read transaction"))?;
         let upto = self.position_on(&mut tx).await?;
         let rows = sqlx::query(&format!(
             "SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
@@ -193,7 +250,9 @@ impl Capture for SqliteNode {
         .map_err(self.err("reading the tracking table"))?;
         let mut changes: HashMap<String, TableChanges> = HashMap::new();
         for row in &rows {
-            let name: String = row.try_get(1).map_err(self.err("reading the tracking table"))?;
+            let name: String = row
+                .try_get(1)
+                .map_err(self.err("reading the tracking table"))?;
             if !tables.iter().any(|t| t.name == name) {
                 continue;
             }
@@ -201,7 +260,9 @@ impl Capture for SqliteNode {
             changes.entry(name).or_default().events.push(event);
         }
         for table in tables {
-            let Some(tc) = changes.get_mut(&table.name) else { continue };
+            let Some(tc) = changes.get_mut(&table.name) else {
+                continue;
+            };
             let rows = sqlx::query(&ddl::changed_rows(table))
                 .bind(&table.name)
                 .bind(since.0)
@@ -215,8 +276,13 @@ impl Capture for SqliteNode {
                 tc.rows.insert(table.code_of(&values, &self.name)?, values);
             }
         }
-        tx.commit().await.map_err(self.err("ending the read transaction"))?;
-        Ok(ChangeSet { upto, tables: changes })
+        tx.commit()
+            .await
+            .map_err(self.err("ending the read transaction"))?;
+        Ok(ChangeSet {
+            upto,
+            tables: changes,
+        })
     }
 
     async fn position(&self) -> Result<Watermark> {

@@ -38,7 +38,11 @@ pub fn resolve_path(url: &str, base_dir: &Path) -> std::result::Result<PathBuf, 
         return Err("query options in SQLite URLs are not supported".into());
     }
     let path = Path::new(path);
-    Ok(if path.is_absolute() { path.to_path_buf() } else { base_dir.join(path) })
+    Ok(if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base_dir.join(path)
+    })
 }
 
 #[async_trait]
@@ -52,10 +56,16 @@ impl AdapterFactory for SqliteAdapter {
     }
 
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
-        let fail = |message: String| Error::Connect { node: spec.name.clone(), message };
+        let fail = |message: String| Error::Connect {
+            node: spec.name.clone(),
+            message,
+        };
         let path = resolve_path(&spec.url, &spec.base_dir).map_err(fail)?;
         if !path.is_file() {
-            return Err(fail(format!("database file {} does not exist", path.display())));
+            return Err(fail(format!(
+                "database file {} does not exist",
+                path.display()
+            )));
         }
         Ok(Box::new(SqliteNode::open(&spec.name, &path).await?))
     }
@@ -78,8 +88,15 @@ impl SqliteNode {
             .foreign_keys(true)
             .connect()
             .await
-            .map_err(|e| Error::Connect { node: name.to_string(), message: e.to_string() })?;
-        Ok(SqliteNode { name: name.to_string(), path: path.to_path_buf(), conn: Mutex::new(conn) })
+            .map_err(|e| Error::Connect {
+                node: name.to_string(),
+                message: e.to_string(),
+            })?;
+        Ok(SqliteNode {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
     }
 
     /// Wraps a driver error with this node's name and what was being done.
@@ -93,7 +110,9 @@ impl SqliteNode {
         &self,
         conn: &'c mut SqliteConnection,
     ) -> Result<sqlx::Transaction<'c, sqlx::Sqlite>> {
-        conn.begin_with("BEGIN IMMEDIATE").await.map_err(self.err("starting a write transaction"))
+        conn.begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(self.err("starting a write transaction"))
     }
 }
 

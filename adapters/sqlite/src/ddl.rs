@@ -65,7 +65,10 @@ fn tracking_insert(table: &SyncTable, code: &str, deleted: bool, fields: &str) -
 /// `CREATE TRIGGER` statements for a table: insert, update, delete.
 pub(crate) fn triggers(table: &SyncTable) -> Vec<String> {
     let t = quote_ident(&table.name);
-    let quiet = format!("WHEN NOT EXISTS (SELECT 1 FROM {})", quote_ident(APPLY_FLAG));
+    let quiet = format!(
+        "WHEN NOT EXISTS (SELECT 1 FROM {})",
+        quote_ident(APPLY_FLAG)
+    );
     let (old, new) = (code_expr(table, "OLD"), code_expr(table, "NEW"));
     let insert = format!(
         "CREATE TRIGGER {} AFTER INSERT ON {t} {quiet} BEGIN {}; END",
@@ -80,8 +83,14 @@ pub(crate) fn triggers(table: &SyncTable) -> Vec<String> {
     // A changed combined code is the old row leaving and a new row arriving.
     let key_changed = format!("WHERE {old} IS NOT {new}");
     let mut body = vec![
-        format!("{} {key_changed}", tracking_insert(table, &old, true, "NULL")),
-        format!("{} {key_changed}", tracking_insert(table, &new, false, "NULL")),
+        format!(
+            "{} {key_changed}",
+            tracking_insert(table, &old, true, "NULL")
+        ),
+        format!(
+            "{} {key_changed}",
+            tracking_insert(table, &new, false, "NULL")
+        ),
     ];
     let changed: Vec<String> = (0..table.columns.len())
         .filter(|&i| !table.is_code_column(i))
@@ -136,7 +145,11 @@ pub(crate) fn changed_rows(table: &SyncTable) -> String {
         .enumerate()
         .map(|(i, c)| format!("b.{} = json_extract(c.code, '$[{i}]')", quote_ident(c)))
         .collect();
-    let cols: Vec<String> = table.columns.iter().map(|c| format!("b.{}", quote_ident(c))).collect();
+    let cols: Vec<String> = table
+        .columns
+        .iter()
+        .map(|c| format!("b.{}", quote_ident(c)))
+        .collect();
     format!(
         "SELECT {} FROM (SELECT DISTINCT code FROM {} WHERE table_name = ?1 AND seq > ?2 AND seq <= ?3) AS c JOIN {} AS b ON {}",
         cols.join(", "),
@@ -151,16 +164,31 @@ pub(crate) fn rows_by_codes(table: &SyncTable, n: usize) -> String {
     let arity = table.code.len();
     let tuple = format!("({})", vec!["?"; arity].join(", "));
     let list = vec![tuple.as_str(); n].join(", ");
-    let lhs = if arity == 1 { code_list(table) } else { format!("({})", code_list(table)) };
-    let rhs = if arity == 1 { format!("({})", vec!["?"; n].join(", ")) } else { format!("(VALUES {list})") };
-    format!("SELECT {} FROM {} WHERE {lhs} IN {rhs}", column_list(table), quote_ident(&table.name))
+    let lhs = if arity == 1 {
+        code_list(table)
+    } else {
+        format!("({})", code_list(table))
+    };
+    let rhs = if arity == 1 {
+        format!("({})", vec!["?"; n].join(", "))
+    } else {
+        format!("(VALUES {list})")
+    };
+    format!(
+        "SELECT {} FROM {} WHERE {lhs} IN {rhs}",
+        column_list(table),
+        quote_ident(&table.name)
+    )
 }
 
 /// Selects the next page of rows in code order.
 pub(crate) fn scan(table: &SyncTable, after: bool) -> String {
     let keys = code_list(table);
     let filter = if after {
-        format!("WHERE ({keys}) > ({})", vec!["?"; table.code.len()].join(", "))
+        format!(
+            "WHERE ({keys}) > ({})",
+            vec!["?"; table.code.len()].join(", ")
+        )
     } else {
         String::new()
     };
@@ -182,7 +210,13 @@ pub(crate) fn update(table: &SyncTable, fields: &[usize]) -> String {
     let differs: Vec<String> = fields
         .iter()
         .enumerate()
-        .map(|(p, &i)| format!("{} IS NOT ?{} COLLATE BINARY", quote_ident(&table.columns[i]), p + 1))
+        .map(|(p, &i)| {
+            format!(
+                "{} IS NOT ?{} COLLATE BINARY",
+                quote_ident(&table.columns[i]),
+                p + 1
+            )
+        })
         .collect();
     let keys: Vec<String> = table
         .code_columns()
@@ -218,5 +252,9 @@ pub(crate) fn insert_missing(table: &SyncTable) -> String {
 
 /// Deletes a row by code.
 pub(crate) fn delete(table: &SyncTable) -> String {
-    format!("DELETE FROM {} WHERE {}", quote_ident(&table.name), code_match(table))
+    format!(
+        "DELETE FROM {} WHERE {}",
+        quote_ident(&table.name),
+        code_match(table)
+    )
 }

@@ -30,6 +30,9 @@ impl TypeMapping for SqliteNode {
             })
             .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
             .map_err(self.err(&format!("describing table '{table}'")))?;
-        Ok(Some(TableShape { name: table.to_string(), columns }))
+        Ok(Some(TableShape {
+            name: table.to_string(),
+            columns,
+        }))
     }
 }

@@ -65,9 +65,14 @@ impl SqliteStateStore {
             .await
             .map_err(|e| Error::State(format!("cannot open {}: {e}", path.display())))?;
         for sql in SCHEMA {
-            sqlx::query(sql).execute(&mut conn).await.map_err(state_err)?;
+            sqlx::query(sql)
+                .execute(&mut conn)
+                .await
+                .map_err(state_err)?;
         }
-        Ok(SqliteStateStore { conn: Mutex::new(conn) })
+        Ok(SqliteStateStore {
+            conn: Mutex::new(conn),
+        })
     }
 
     async fn last(&self, spoke: &str, only_ok: bool) -> Result<Option<LastRound>> {

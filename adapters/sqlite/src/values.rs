@@ -20,7 +20,10 @@ pub(crate) fn bind<'q>(q: Query<'q>, value: &Value) -> Query<'q> {
 }
 
 /// Binds several values in order.
-pub(crate) fn bind_all<'q, 'v>(mut q: Query<'q>, values: impl IntoIterator<Item = &'v Value>) -> Query<'q> {
+pub(crate) fn bind_all<'q, 'v>(
+    mut q: Query<'q>,
+    values: impl IntoIterator<Item = &'v Value>,
+) -> Query<'q> {
     for v in values {
         q = bind(q, v);
     }
@@ -43,6 +46,10 @@ pub(crate) fn decode(row: &SqliteRow, i: usize) -> Result<Value, sqlx::Error> {
 }
 
 /// Reads columns `from..from+n` of a row.
-pub(crate) fn decode_row(row: &SqliteRow, from: usize, n: usize) -> Result<Vec<Value>, sqlx::Error> {
+pub(crate) fn decode_row(
+    row: &SqliteRow,
+    from: usize,
+    n: usize,
+) -> Result<Vec<Value>, sqlx::Error> {
     (from..from + n).map(|i| decode(row, i)).collect()
 }

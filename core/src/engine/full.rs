@@ -27,15 +27,30 @@ impl Engine {
     /// Compares every row of every table between the hub and `s`.
     /// `spoke_guard`/`hub_guard` are the positions read at the start of the
     /// round: rows edited after them abort the batch (and the round retries).
-    pub(super) async fn reconcile(&self, s: &dyn Node, spoke_guard: Watermark, hub_guard: Watermark) -> Result<FullSyncOutcome> {
+    pub(super) async fn reconcile(
+        &self,
+        s: &dyn Node,
+        spoke_guard: Watermark,
+        hub_guard: Watermark,
+    ) -> Result<FullSyncOutcome> {
         let hub = self.hub();
         let mut out = FullSyncOutcome::default();
         for table in &self.tables {
             let total = hub.count_rows(table).await? + s.count_rows(table).await?;
-            self.progress.start(&format!("{} ⇄ {}: {}", s.name(), hub.name(), table.name), total);
-            let down = self.copy_missing(table, hub, s, spoke_guard, None, s.name()).await?;
-            let stamp = Stamp { time: chrono::Utc::now().timestamp_micros(), origin: s.name().to_string() };
-            let up = self.copy_missing(table, s, hub, hub_guard, Some(stamp), s.name()).await?;
+            self.progress.start(
+                &format!("{} ⇄ {}: {}", s.name(), hub.name(), table.name),
+                total,
+            );
+            let down = self
+                .copy_missing(table, hub, s, spoke_guard, None, s.name())
+                .await?;
+            let stamp = Stamp {
+                time: chrono::Utc::now().timestamp_micros(),
+                origin: s.name().to_string(),
+            };
+            let up = self
+                .copy_missing(table, s, hub, hub_guard, Some(stamp), s.name())
+                .await?;
             self.progress.finish();
             add_outcome(&mut out.spoke_written, down.1);
             add_outcome(&mut out.hub_written, up.1);
@@ -64,10 +79,15 @@ impl Engine {
         let mut counts = OpCounts::default();
         let mut written = ApplyOutcome::default();
         loop {
-            let rows = from.scan(table, after.as_ref(), self.options.batch_size).await?;
+            let rows = from
+                .scan(table, after.as_ref(), self.options.batch_size)
+                .await?;
             let Some(last) = rows.last() else { break };
             after = Some(table.code_of(last, from.name())?);
-            let codes = rows.iter().map(|r| table.code_of(r, from.name())).collect::<Result<Vec<_>>>()?;
+            let codes = rows
+                .iter()
+                .map(|r| table.code_of(r, from.name()))
+                .collect::<Result<Vec<_>>>()?;
             let theirs: HashMap<CombinedCode, Vec<Value>> = to
                 .fetch(table, &codes)
                 .await?
@@ -85,7 +105,10 @@ impl Engine {
                 if !write {
                     continue;
                 }
-                ops.push(RowOp::Upsert { values: row.clone(), fields: None });
+                ops.push(RowOp::Upsert {
+                    values: row.clone(),
+                    fields: None,
+                });
                 if let Some(stamp) = &stamp {
                     tracking.push(TrackingEntry {
                         table: table.name.clone(),
@@ -108,7 +131,9 @@ impl Engine {
                 add_outcome(&mut written, outcome);
             }
             self.progress.advance(rows.len() as u64);
-            self.faults.reached(spoke, FaultPoint::AfterFullSyncBatch).await?;
+            self.faults
+                .reached(spoke, FaultPoint::AfterFullSyncBatch)
+                .await?;
         }
         Ok((counts, written))
     }

@@ -59,7 +59,10 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        EngineOptions { batch_size: 5_000, max_retries: 5 }
+        EngineOptions {
+            batch_size: 5_000,
+            max_retries: 5,
+        }
     }
 }
 
@@ -79,10 +82,14 @@ impl Engine {
     pub async fn new(dep: Deployment) -> Result<Engine> {
         let mut tables = Vec::with_capacity(dep.tables.len());
         for def in &dep.tables {
-            let shape = dep.hub.describe(&def.name).await?.ok_or_else(|| Error::Schema {
-                table: def.name.clone(),
-                message: format!("does not exist on the hub '{}'", dep.hub.name()),
-            })?;
+            let shape = dep
+                .hub
+                .describe(&def.name)
+                .await?
+                .ok_or_else(|| Error::Schema {
+                    table: def.name.clone(),
+                    message: format!("does not exist on the hub '{}'", dep.hub.name()),
+                })?;
             let table = SyncTable::resolve(def, &shape)?;
             for spoke in &dep.spokes {
                 check_same_columns(&table, spoke.as_ref()).await?;
@@ -181,10 +188,13 @@ impl Engine {
 }
 
 async fn check_same_columns(table: &SyncTable, node: &dyn Node) -> Result<()> {
-    let shape = node.describe(&table.name).await?.ok_or_else(|| Error::Schema {
-        table: table.name.clone(),
-        message: format!("does not exist on node '{}'", node.name()),
-    })?;
+    let shape = node
+        .describe(&table.name)
+        .await?
+        .ok_or_else(|| Error::Schema {
+            table: table.name.clone(),
+            message: format!("does not exist on node '{}'", node.name()),
+        })?;
     let theirs: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
     let missing: Vec<&str> = table
         .columns

@@ -14,10 +14,12 @@
 use super::report::{RoundReport, SyncMode};
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
-use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, PeerMark, RowOp, TableChanges, TrackingEntry, Watermark};
-use crate::schema::SyncTable;
-use crate::plan::{plan_round, OpCounts, Peers, RoundPlan, TableCounts, TablePlan};
+use crate::change::{
+    ApplyBatch, ApplyOutcome, ChangeSet, PeerMark, RowOp, TableChanges, TrackingEntry, Watermark,
+};
 use crate::code::CombinedCode;
+use crate::plan::{plan_round, OpCounts, Peers, RoundPlan, TableCounts, TablePlan};
+use crate::schema::SyncTable;
 use crate::{Error, Result};
 use std::collections::HashSet;
 use std::time::Instant;
@@ -31,9 +33,17 @@ impl Engine {
         let mut retries = 0;
         loop {
             match self.try_round(s).await {
-                Err(Error::ConcurrentEdit { node, detail }) if retries < self.options.max_retries => {
+                Err(Error::ConcurrentEdit { node, detail })
+                    if retries < self.options.max_retries =>
+                {
                     retries += 1;
-                    tracing::warn!(spoke, node, detail, retries, "rows changed during the round; retrying");
+                    tracing::warn!(
+                        spoke,
+                        node,
+                        detail,
+                        retries,
+                        "rows changed during the round; retrying"
+                    );
                 }
                 Err(e) => {
                     if let Some(state) = &self.state {
@@ -69,28 +79,44 @@ impl Engine {
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let spoke_mark = hub.peer_watermark(s.name()).await?.unwrap_or_default();
         let hub_mark = s.peer_watermark(hub.name()).await?;
-        let mode = if hub_mark.is_some() { SyncMode::Incremental } else { SyncMode::Full };
+        let mode = if hub_mark.is_some() {
+            SyncMode::Incremental
+        } else {
+            SyncMode::Full
+        };
 
         let local = s.read_changes(&self.tables, spoke_mark).await?;
         // A spoke that never synced compares every row below instead of
         // replaying the hub's whole history.
         let remote = match hub_mark {
             Some(mark) => hub.read_changes(&self.tables, mark).await?,
-            None => ChangeSet { upto: hub.position().await?, ..ChangeSet::default() },
+            None => ChangeSet {
+                upto: hub.position().await?,
+                ..ChangeSet::default()
+            },
         };
         let (mut local, mut remote) = (local, remote);
         self.complete_rows(s, &mut local, &mut remote).await?;
         self.fault(s, FaultPoint::AfterRead).await?;
 
-        let peers = Peers { spoke: s.name(), hub: hub.name() };
+        let peers = Peers {
+            spoke: s.name(),
+            hub: hub.name(),
+        };
         let plan = plan_round(&self.tables, peers, &local, &remote);
         self.fault(s, FaultPoint::AfterPlan).await?;
 
         let (up, up_counts) = batch(
             &plan,
             |p| &p.upload,
-            plan.tables.iter().flat_map(|(_, p)| p.hub_tracking.iter().cloned()).collect(),
-            PeerMark { peer: s.name().to_string(), watermark: local.upto },
+            plan.tables
+                .iter()
+                .flat_map(|(_, p)| p.hub_tracking.iter().cloned())
+                .collect(),
+            PeerMark {
+                peer: s.name().to_string(),
+                watermark: local.upto,
+            },
             remote.upto,
         );
         let mut hub_written = ApplyOutcome::default();
@@ -114,7 +140,10 @@ impl Engine {
             &plan,
             |p| &p.download,
             Vec::new(),
-            PeerMark { peer: hub.name().to_string(), watermark: remote.upto },
+            PeerMark {
+                peer: hub.name().to_string(),
+                watermark: remote.upto,
+            },
             local.upto,
         );
         merge_counts(&mut downloaded, down_counts);
@@ -145,7 +174,12 @@ impl Engine {
 impl Engine {
     /// Fetches, on each side, the current rows of the codes only the other
     /// side changed, so the planner knows every changed row on both sides.
-    async fn complete_rows(&self, s: &dyn Node, local: &mut ChangeSet, remote: &mut ChangeSet) -> Result<()> {
+    async fn complete_rows(
+        &self,
+        s: &dyn Node,
+        local: &mut ChangeSet,
+        remote: &mut ChangeSet,
+    ) -> Result<()> {
         for table in &self.tables {
             let l = local.tables.entry(table.name.clone()).or_default();
             let r = remote.tables.entry(table.name.clone()).or_default();
@@ -160,15 +194,25 @@ impl Engine {
 /// Codes with events in `a` but none in `b`, sorted.
 fn codes_only_in(a: &TableChanges, b: &TableChanges) -> Vec<CombinedCode> {
     let in_b: HashSet<&CombinedCode> = b.events.iter().map(|e| &e.code).collect();
-    let mut codes: Vec<CombinedCode> =
-        a.events.iter().map(|e| &e.code).filter(|c| !in_b.contains(c)).cloned().collect();
+    let mut codes: Vec<CombinedCode> = a
+        .events
+        .iter()
+        .map(|e| &e.code)
+        .filter(|c| !in_b.contains(c))
+        .cloned()
+        .collect();
     codes.sort();
     codes.dedup();
     codes
 }
 
 /// Fetches the current rows of `codes` from `node` into `into.rows`.
-async fn fetch_into(node: &dyn Node, table: &SyncTable, codes: &[CombinedCode], into: &mut TableChanges) -> Result<()> {
+async fn fetch_into(
+    node: &dyn Node,
+    table: &SyncTable,
+    codes: &[CombinedCode],
+    into: &mut TableChanges,
+) -> Result<()> {
     for chunk in codes.chunks(FETCH_CHUNK) {
         for row in node.fetch(table, chunk).await? {
             into.rows.insert(table.code_of(&row, node.name())?, row);
@@ -199,10 +243,21 @@ fn batch(
     peer: PeerMark,
     guard: Watermark,
 ) -> (ApplyBatch, TableCounts) {
-    let ops: Vec<(String, Vec<RowOp>)> =
-        plan.tables.iter().map(|(t, p)| (t.clone(), ops_of(p).clone())).collect();
+    let ops: Vec<(String, Vec<RowOp>)> = plan
+        .tables
+        .iter()
+        .map(|(t, p)| (t.clone(), ops_of(p).clone()))
+        .collect();
     let c = counts(&ops);
-    (ApplyBatch { ops, tracking, peer: Some(peer), guard: Some(guard) }, c)
+    (
+        ApplyBatch {
+            ops,
+            tracking,
+            peer: Some(peer),
+            guard: Some(guard),
+        },
+        c,
+    )
 }
 
 pub(super) fn add_outcome(total: &mut ApplyOutcome, more: ApplyOutcome) {

@@ -16,7 +16,11 @@ impl Engine {
             if st.installed && hub_installed {
                 let spoke_mark = hub.peer_watermark(spoke.name()).await?;
                 let hub_mark = spoke.peer_watermark(hub.name()).await?;
-                st.pending_upload = Some(spoke.count_events(spoke_mark.unwrap_or_default(), None).await?);
+                st.pending_upload = Some(
+                    spoke
+                        .count_events(spoke_mark.unwrap_or_default(), None)
+                        .await?,
+                );
                 st.pending_download = match hub_mark {
                     Some(mark) => Some(hub.count_events(mark, Some(spoke.name())).await?),
                     None => None,
@@ -40,7 +44,11 @@ impl Engine {
             role: role.to_string(),
             adapter: node.adapter().to_string(),
             installed,
-            position: if installed { Some(node.position().await?) } else { None },
+            position: if installed {
+                Some(node.position().await?)
+            } else {
+                None
+            },
             pending_upload: None,
             pending_download: None,
             spoke_watermark: None,

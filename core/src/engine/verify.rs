@@ -16,7 +16,10 @@ const LISTED: usize = 100;
 impl Engine {
     /// Compares every spoke with the hub.
     pub async fn verify(&self) -> Result<VerifyReport> {
-        let mut report = VerifyReport { ok: true, tables: Vec::new() };
+        let mut report = VerifyReport {
+            ok: true,
+            tables: Vec::new(),
+        };
         for table in &self.tables {
             let hub_rows = self.load(self.hub(), table).await?;
             let mut tv = TableVerify {
@@ -42,7 +45,9 @@ impl Engine {
     ) -> Result<()> {
         let mut after: Option<CombinedCode> = None;
         loop {
-            let rows = node.scan(table, after.as_ref(), self.options.batch_size).await?;
+            let rows = node
+                .scan(table, after.as_ref(), self.options.batch_size)
+                .await?;
             if rows.is_empty() {
                 return Ok(());
             }
@@ -54,7 +59,11 @@ impl Engine {
         }
     }
 
-    async fn load(&self, node: &dyn Node, table: &SyncTable) -> Result<BTreeMap<CombinedCode, Vec<Value>>> {
+    async fn load(
+        &self,
+        node: &dyn Node,
+        table: &SyncTable,
+    ) -> Result<BTreeMap<CombinedCode, Vec<Value>>> {
         let mut rows = BTreeMap::new();
         self.scan_all(node, table, |code, row| {
             rows.insert(code, row);
@@ -69,7 +78,10 @@ impl Engine {
         table: &SyncTable,
         hub_rows: &BTreeMap<CombinedCode, Vec<Value>>,
     ) -> Result<NodeDiff> {
-        let mut diff = NodeDiff { node: node.name().to_string(), ..NodeDiff::default() };
+        let mut diff = NodeDiff {
+            node: node.name().to_string(),
+            ..NodeDiff::default()
+        };
         let mut seen = HashSet::new();
         self.scan_all(node, table, |code, row| {
             diff.rows += 1;

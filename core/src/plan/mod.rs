@@ -150,9 +150,17 @@ pub fn plan_table(
 
     let mut plan = TablePlan::default();
     for code in codes {
-        let l = Summary::fold(table, peers.hub, l_events.get(code).into_iter().flatten().copied());
-        let h = Summary::fold(table, peers.hub, h_events.get(code).into_iter().flatten().copied())
-            .without_origin(peers.spoke);
+        let l = Summary::fold(
+            table,
+            peers.hub,
+            l_events.get(code).into_iter().flatten().copied(),
+        );
+        let h = Summary::fold(
+            table,
+            peers.hub,
+            h_events.get(code).into_iter().flatten().copied(),
+        )
+        .without_origin(peers.spoke);
         let row = RowState {
             table,
             peers,
@@ -192,7 +200,14 @@ impl RowState<'_> {
         a.precedence(b, self.peers.hub) == Ordering::Greater
     }
 
-    fn conflict(&self, winner_side: Side, field: Option<usize>, kind: ConflictKind, w: &Stamp, lo: &Stamp) -> Conflict {
+    fn conflict(
+        &self,
+        winner_side: Side,
+        field: Option<usize>,
+        kind: ConflictKind,
+        w: &Stamp,
+        lo: &Stamp,
+    ) -> Conflict {
         let (w_row, lo_row) = match winner_side {
             Side::Spoke => (self.l.1, self.h.1),
             Side::Hub => (self.h.1, self.l.1),
@@ -214,8 +229,17 @@ impl RowState<'_> {
         }
     }
 
-    fn upload_row(&self, plan: &mut TablePlan, values: &[Value], fields: Option<Vec<usize>>, stamps: Vec<(Stamp, Option<Vec<String>>)>) {
-        plan.upload.push(RowOp::Upsert { values: values.to_vec(), fields });
+    fn upload_row(
+        &self,
+        plan: &mut TablePlan,
+        values: &[Value],
+        fields: Option<Vec<usize>>,
+        stamps: Vec<(Stamp, Option<Vec<String>>)>,
+    ) {
+        plan.upload.push(RowOp::Upsert {
+            values: values.to_vec(),
+            fields,
+        });
         for (stamp, fields) in stamps {
             plan.hub_tracking.push(TrackingEntry {
                 table: self.table.name.clone(),
@@ -228,7 +252,9 @@ impl RowState<'_> {
     }
 
     fn upload_delete(&self, plan: &mut TablePlan, stamp: &Stamp) {
-        plan.upload.push(RowOp::Delete { code: self.code.clone() });
+        plan.upload.push(RowOp::Delete {
+            code: self.code.clone(),
+        });
         plan.hub_tracking.push(TrackingEntry {
             table: self.table.name.clone(),
             code: self.code.clone(),
@@ -241,7 +267,12 @@ impl RowState<'_> {
     /// Groups the spoke's per-field stamps for the given columns; columns the
     /// spoke did not change since its last sync, or last changed before
     /// `floor` (a delete the row survives), get `fallback`.
-    fn stamp_groups(&self, columns: &[usize], fallback: &Stamp, floor: Option<&Stamp>) -> Vec<(Stamp, Option<Vec<String>>)> {
+    fn stamp_groups(
+        &self,
+        columns: &[usize],
+        fallback: &Stamp,
+        floor: Option<&Stamp>,
+    ) -> Vec<(Stamp, Option<Vec<String>>)> {
         let mut groups: Vec<(Stamp, Vec<String>)> = Vec::new();
         for &i in columns {
             let stamp = self.l.0.fields[i]
@@ -283,8 +314,18 @@ impl RowState<'_> {
                                 down.push(i);
                             }
                             if !same {
-                                let (side, w, lo) = if spoke_wins { (Side::Spoke, a, b) } else { (Side::Hub, b, a) };
-                                plan.conflicts.push(self.conflict(side, Some(i), ConflictKind::UpdateUpdate, w, lo));
+                                let (side, w, lo) = if spoke_wins {
+                                    (Side::Spoke, a, b)
+                                } else {
+                                    (Side::Hub, b, a)
+                                };
+                                plan.conflicts.push(self.conflict(
+                                    side,
+                                    Some(i),
+                                    ConflictKind::UpdateUpdate,
+                                    w,
+                                    lo,
+                                ));
                             }
                         }
                         _ => {}
@@ -296,7 +337,10 @@ impl RowState<'_> {
                     self.upload_row(plan, lr, Some(up), stamps);
                 }
                 if !down.is_empty() {
-                    plan.download.push(RowOp::Upsert { values: hr.clone(), fields: Some(down) });
+                    plan.download.push(RowOp::Upsert {
+                        values: hr.clone(),
+                        fields: Some(down),
+                    });
                 }
             }
             (Some(lr), None) => self.present_vs_absent(plan, Side::Spoke, lr),
@@ -307,7 +351,7 @@ impl RowState<'_> {
 
     /// One side has the row, the other does not: a new row, a resurrection,
     /// or a delete to propagate.
-    fn present_vs_absent(&self, plan: &mut TablePlan, present: Side, row: &Vec<Value>) {
+    fn present_vs_absent(&self, plan: &mut TablePlan, present: Side, row: &[Value]) {
         let (p, a) = match present {
             Side::Spoke => (self.l.0, self.h.0),
             Side::Hub => (self.h.0, self.l.0),
@@ -321,7 +365,10 @@ impl RowState<'_> {
                 let stamps = self.stamp_groups(&all, &fallback, a.tomb.as_ref());
                 self.upload_row(plan, row, None, stamps);
             }
-            Side::Hub => plan.download.push(RowOp::Upsert { values: row.clone(), fields: None }),
+            Side::Hub => plan.download.push(RowOp::Upsert {
+                values: row.to_vec(),
+                fields: None,
+            }),
         };
         match (&a.tomb, &p.last) {
             (Some(tomb), Some(last)) => {
@@ -330,10 +377,22 @@ impl RowState<'_> {
                     Side::Hub => Side::Spoke,
                 };
                 if self.wins(last, tomb) {
-                    plan.conflicts.push(self.conflict(present, None, ConflictKind::DeleteUpdate, last, tomb));
+                    plan.conflicts.push(self.conflict(
+                        present,
+                        None,
+                        ConflictKind::DeleteUpdate,
+                        last,
+                        tomb,
+                    ));
                     copy_present(plan);
                 } else {
-                    plan.conflicts.push(self.conflict(absent, None, ConflictKind::DeleteUpdate, tomb, last));
+                    plan.conflicts.push(self.conflict(
+                        absent,
+                        None,
+                        ConflictKind::DeleteUpdate,
+                        tomb,
+                        last,
+                    ));
                     self.delete_at(plan, present, tomb);
                 }
             }
@@ -346,7 +405,9 @@ impl RowState<'_> {
     fn delete_at(&self, plan: &mut TablePlan, side: Side, tomb: &Stamp) {
         match side {
             Side::Hub => self.upload_delete(plan, tomb),
-            Side::Spoke => plan.download.push(RowOp::Delete { code: self.code.clone() }),
+            Side::Spoke => plan.download.push(RowOp::Delete {
+                code: self.code.clone(),
+            }),
         }
     }
 
@@ -362,7 +423,11 @@ impl RowState<'_> {
                     (None, None) => true,
                     _ => false,
                 };
-                let side = if self.wins(a, b) { Side::Spoke } else { Side::Hub };
+                let side = if self.wins(a, b) {
+                    Side::Spoke
+                } else {
+                    Side::Hub
+                };
                 if !same {
                     let kind = if self.l.1.is_some() && self.h.1.is_some() {
                         ConflictKind::UpdateUpdate
@@ -388,7 +453,10 @@ impl RowState<'_> {
                     let stamp = l.last.clone().expect("spoke won");
                     self.upload_row(plan, x, None, vec![(stamp, None)]);
                 }
-                Side::Hub => plan.download.push(RowOp::Upsert { values: x.clone(), fields: None }),
+                Side::Hub => plan.download.push(RowOp::Upsert {
+                    values: x.clone(),
+                    fields: None,
+                }),
             },
             (None, Some(_)) => {
                 let stamp = match winner {
@@ -421,8 +489,14 @@ pub struct OpCounts {
 impl OpCounts {
     /// Counts a list of operations.
     pub fn of(ops: &[RowOp]) -> Self {
-        let deletes = ops.iter().filter(|o| matches!(o, RowOp::Delete { .. })).count() as u64;
-        OpCounts { upserts: ops.len() as u64 - deletes, deletes }
+        let deletes = ops
+            .iter()
+            .filter(|o| matches!(o, RowOp::Delete { .. }))
+            .count() as u64;
+        OpCounts {
+            upserts: ops.len() as u64 - deletes,
+            deletes,
+        }
     }
 }
 

@@ -20,7 +20,11 @@ impl Summary {
     /// Folds `events` (one code, tracking order). Per field the last event
     /// wins (it wrote the current value); `last` is the latest change in time.
     /// Events of unknown columns (dropped since they were captured) are ignored.
-    pub fn fold<'a>(table: &SyncTable, hub: &str, events: impl IntoIterator<Item = &'a Event>) -> Self {
+    pub fn fold<'a>(
+        table: &SyncTable,
+        hub: &str,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Self {
         let mut s = Summary {
             fields: vec![None; table.columns.len()],
             ..Summary::default()
@@ -30,7 +34,10 @@ impl Summary {
                 s.tomb = Some(event.stamp.clone());
             } else {
                 match &event.fields {
-                    None => s.fields.iter_mut().for_each(|f| *f = Some(event.stamp.clone())),
+                    None => s
+                        .fields
+                        .iter_mut()
+                        .for_each(|f| *f = Some(event.stamp.clone())),
                     Some(names) => {
                         for name in names {
                             if let Some(i) = table.column_index(name) {
@@ -40,7 +47,10 @@ impl Summary {
                     }
                 }
             }
-            if s.last.as_ref().is_none_or(|l| event.stamp.precedence(l, hub) != Ordering::Less) {
+            if s.last
+                .as_ref()
+                .is_none_or(|l| event.stamp.precedence(l, hub) != Ordering::Less)
+            {
                 s.last = Some(event.stamp.clone());
             }
         }

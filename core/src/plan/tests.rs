@@ -17,14 +17,22 @@ fn code(i: i64) -> CombinedCode {
 }
 
 fn row(i: i64, name: &str, colour: &str, x: i64) -> Vec<Value> {
-    vec![Value::Int(i), Value::Text(name.into()), Value::Text(colour.into()), Value::Int(x)]
+    vec![
+        Value::Int(i),
+        Value::Text(name.into()),
+        Value::Text(colour.into()),
+        Value::Int(x),
+    ]
 }
 
 fn ev(seq: i64, i: i64, time: i64, origin: &str, deleted: bool, fields: Option<&[&str]>) -> Event {
     Event {
         seq,
         code: code(i),
-        stamp: Stamp { time, origin: origin.into() },
+        stamp: Stamp {
+            time,
+            origin: origin.into(),
+        },
         deleted,
         fields: fields.map(|f| f.iter().map(|s| s.to_string()).collect()),
         user: None,
@@ -34,32 +42,71 @@ fn ev(seq: i64, i: i64, time: i64, origin: &str, deleted: bool, fields: Option<&
 fn changes(events: Vec<Event>, rows: Vec<Vec<Value>>) -> TableChanges {
     TableChanges {
         events,
-        rows: rows.into_iter().map(|r| (CombinedCode::from_row(&r, &[0]).unwrap(), r)).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| (CombinedCode::from_row(&r, &[0]).unwrap(), r))
+            .collect(),
     }
 }
 
-const PEERS: Peers<'static> = Peers { spoke: "a", hub: "hub" };
+const PEERS: Peers<'static> = Peers {
+    spoke: "a",
+    hub: "hub",
+};
 
 #[test]
 fn insert_on_spoke_goes_up_with_its_stamp() {
     let t = table(SyncForm::Field);
-    let l = changes(vec![ev(1, 1, 100, "a", false, None)], vec![row(1, "n", "red", 5)]);
+    let l = changes(
+        vec![ev(1, 1, 100, "a", false, None)],
+        vec![row(1, "n", "red", 5)],
+    );
     let p = plan_table(&t, PEERS, &l, &TableChanges::default());
-    assert_eq!(p.upload, vec![RowOp::Upsert { values: row(1, "n", "red", 5), fields: None }]);
+    assert_eq!(
+        p.upload,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "red", 5),
+            fields: None
+        }]
+    );
     assert!(p.download.is_empty());
     assert_eq!(p.hub_tracking.len(), 1);
-    assert_eq!(p.hub_tracking[0].stamp, Stamp { time: 100, origin: "a".into() });
+    assert_eq!(
+        p.hub_tracking[0].stamp,
+        Stamp {
+            time: 100,
+            origin: "a".into()
+        }
+    );
     assert_eq!(p.hub_tracking[0].fields, None);
 }
 
 #[test]
 fn different_fields_merge_without_conflict() {
     let t = table(SyncForm::Field);
-    let l = changes(vec![ev(5, 1, 100, "a", false, Some(&["x"]))], vec![row(1, "n", "red", 9)]);
-    let h = changes(vec![ev(7, 1, 101, "b", false, Some(&["颜色"]))], vec![row(1, "n", "blue", 5)]);
+    let l = changes(
+        vec![ev(5, 1, 100, "a", false, Some(&["x"]))],
+        vec![row(1, "n", "red", 9)],
+    );
+    let h = changes(
+        vec![ev(7, 1, 101, "b", false, Some(&["颜色"]))],
+        vec![row(1, "n", "blue", 5)],
+    );
     let p = plan_table(&t, PEERS, &l, &h);
-    assert_eq!(p.upload, vec![RowOp::Upsert { values: row(1, "n", "red", 9), fields: Some(vec![3]) }]);
-    assert_eq!(p.download, vec![RowOp::Upsert { values: row(1, "n", "blue", 5), fields: Some(vec![2]) }]);
+    assert_eq!(
+        p.upload,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "red", 9),
+            fields: Some(vec![3])
+        }]
+    );
+    assert_eq!(
+        p.download,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "blue", 5),
+            fields: Some(vec![2])
+        }]
+    );
     assert!(p.conflicts.is_empty());
     assert_eq!(p.hub_tracking[0].fields, Some(vec!["x".to_string()]));
 }
@@ -67,22 +114,40 @@ fn different_fields_merge_without_conflict() {
 #[test]
 fn same_field_latest_wins_and_is_logged() {
     let t = table(SyncForm::Field);
-    let l = changes(vec![ev(5, 1, 200, "a", false, Some(&["颜色"]))], vec![row(1, "n", "red", 5)]);
-    let h = changes(vec![ev(7, 1, 100, "b", false, Some(&["颜色"]))], vec![row(1, "n", "blue", 5)]);
+    let l = changes(
+        vec![ev(5, 1, 200, "a", false, Some(&["颜色"]))],
+        vec![row(1, "n", "red", 5)],
+    );
+    let h = changes(
+        vec![ev(7, 1, 100, "b", false, Some(&["颜色"]))],
+        vec![row(1, "n", "blue", 5)],
+    );
     let p = plan_table(&t, PEERS, &l, &h);
     assert_eq!(p.upload.len(), 1);
     assert!(p.download.is_empty());
     assert_eq!(p.conflicts.len(), 1);
     let c = &p.conflicts[0];
-    assert_eq!((c.winner_side, c.field.as_deref()), (Side::Spoke, Some("颜色")));
-    assert_eq!((c.winner_value.as_str(), c.loser_value.as_str()), ("'red'", "'blue'"));
+    assert_eq!(
+        (c.winner_side, c.field.as_deref()),
+        (Side::Spoke, Some("颜色"))
+    );
+    assert_eq!(
+        (c.winner_value.as_str(), c.loser_value.as_str()),
+        ("'red'", "'blue'")
+    );
 }
 
 #[test]
 fn tie_goes_to_hub_origin() {
     let t = table(SyncForm::Field);
-    let l = changes(vec![ev(5, 1, 100, "a", false, Some(&["颜色"]))], vec![row(1, "n", "red", 5)]);
-    let h = changes(vec![ev(7, 1, 100, "hub", false, Some(&["颜色"]))], vec![row(1, "n", "blue", 5)]);
+    let l = changes(
+        vec![ev(5, 1, 100, "a", false, Some(&["颜色"]))],
+        vec![row(1, "n", "red", 5)],
+    );
+    let h = changes(
+        vec![ev(7, 1, 100, "hub", false, Some(&["颜色"]))],
+        vec![row(1, "n", "blue", 5)],
+    );
     let p = plan_table(&t, PEERS, &l, &h);
     assert!(p.upload.is_empty());
     assert_eq!(p.download.len(), 1);
@@ -91,10 +156,19 @@ fn tie_goes_to_hub_origin() {
 #[test]
 fn later_update_resurrects_a_deleted_row() {
     let t = table(SyncForm::Field);
-    let l = changes(vec![ev(5, 1, 200, "a", false, Some(&["x"]))], vec![row(1, "n", "red", 9)]);
+    let l = changes(
+        vec![ev(5, 1, 200, "a", false, Some(&["x"]))],
+        vec![row(1, "n", "red", 9)],
+    );
     let h = changes(vec![ev(7, 1, 100, "b", true, None)], vec![]);
     let p = plan_table(&t, PEERS, &l, &h);
-    assert_eq!(p.upload, vec![RowOp::Upsert { values: row(1, "n", "red", 9), fields: None }]);
+    assert_eq!(
+        p.upload,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "red", 9),
+            fields: None
+        }]
+    );
     assert_eq!(p.conflicts[0].kind, ConflictKind::DeleteUpdate);
     assert_eq!(p.hub_tracking[0].fields, None);
 }
@@ -102,7 +176,10 @@ fn later_update_resurrects_a_deleted_row() {
 #[test]
 fn later_delete_wins_over_update() {
     let t = table(SyncForm::Field);
-    let l = changes(vec![ev(5, 1, 100, "a", false, Some(&["x"]))], vec![row(1, "n", "red", 9)]);
+    let l = changes(
+        vec![ev(5, 1, 100, "a", false, Some(&["x"]))],
+        vec![row(1, "n", "red", 9)],
+    );
     let h = changes(vec![ev(7, 1, 200, "b", true, None)], vec![]);
     let p = plan_table(&t, PEERS, &l, &h);
     assert!(p.upload.is_empty());
@@ -124,7 +201,10 @@ fn echoes_of_the_spokes_own_changes_are_ignored() {
     let t = table(SyncForm::Field);
     let l = changes(vec![], vec![row(1, "n", "red", 9)]);
     let h = changes(
-        vec![ev(7, 1, 100, "b", false, Some(&["x"])), ev(8, 1, 150, "a", false, Some(&["x"]))],
+        vec![
+            ev(7, 1, 100, "b", false, Some(&["x"])),
+            ev(8, 1, 150, "a", false, Some(&["x"])),
+        ],
         vec![row(1, "n", "red", 9)],
     );
     let p = plan_table(&t, PEERS, &l, &h);
@@ -134,19 +214,37 @@ fn echoes_of_the_spokes_own_changes_are_ignored() {
 #[test]
 fn table_form_latest_whole_row_wins() {
     let t = table(SyncForm::Table);
-    let l = changes(vec![ev(5, 1, 100, "a", false, Some(&["x"]))], vec![row(1, "n", "red", 9)]);
-    let h = changes(vec![ev(7, 1, 200, "b", false, Some(&["颜色"]))], vec![row(1, "n", "blue", 5)]);
+    let l = changes(
+        vec![ev(5, 1, 100, "a", false, Some(&["x"]))],
+        vec![row(1, "n", "red", 9)],
+    );
+    let h = changes(
+        vec![ev(7, 1, 200, "b", false, Some(&["颜色"]))],
+        vec![row(1, "n", "blue", 5)],
+    );
     let p = plan_table(&t, PEERS, &l, &h);
     assert!(p.upload.is_empty());
-    assert_eq!(p.download, vec![RowOp::Upsert { values: row(1, "n", "blue", 5), fields: None }]);
+    assert_eq!(
+        p.download,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "blue", 5),
+            fields: None
+        }]
+    );
     assert_eq!(p.conflicts.len(), 1);
 }
 
 #[test]
 fn identical_values_move_nothing() {
     let t = table(SyncForm::Table);
-    let l = changes(vec![ev(5, 1, 100, "a", false, Some(&["x"]))], vec![row(1, "n", "red", 9)]);
-    let h = changes(vec![ev(7, 1, 200, "b", false, Some(&["x"]))], vec![row(1, "n", "red", 9)]);
+    let l = changes(
+        vec![ev(5, 1, 100, "a", false, Some(&["x"]))],
+        vec![row(1, "n", "red", 9)],
+    );
+    let h = changes(
+        vec![ev(7, 1, 200, "b", false, Some(&["x"]))],
+        vec![row(1, "n", "red", 9)],
+    );
     let p = plan_table(&t, PEERS, &l, &h);
     assert!(p.upload.is_empty() && p.download.is_empty() && p.conflicts.is_empty());
 }
@@ -154,10 +252,19 @@ fn identical_values_move_nothing() {
 #[test]
 fn unchanged_fields_of_an_existing_row_are_not_sent() {
     let t = table(SyncForm::Field);
-    let l = changes(vec![ev(5, 1, 100, "a", false, Some(&["x"]))], vec![row(1, "n", "red", 9)]);
+    let l = changes(
+        vec![ev(5, 1, 100, "a", false, Some(&["x"]))],
+        vec![row(1, "n", "red", 9)],
+    );
     let h = changes(vec![], vec![row(1, "n", "red", 5)]);
     let p = plan_table(&t, PEERS, &l, &h);
-    assert_eq!(p.upload, vec![RowOp::Upsert { values: row(1, "n", "red", 9), fields: Some(vec![3]) }]);
+    assert_eq!(
+        p.upload,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "red", 9),
+            fields: Some(vec![3])
+        }]
+    );
     assert_eq!(p.hub_tracking[0].fields, Some(vec!["x".to_string()]));
 }
 
@@ -165,8 +272,14 @@ fn unchanged_fields_of_an_existing_row_are_not_sent() {
 fn a_later_identical_spoke_change_still_records_its_stamp_at_the_hub() {
     for form in [SyncForm::Field, SyncForm::Table] {
         let t = table(form);
-        let l = changes(vec![ev(5, 1, 300, "a", false, Some(&["颜色"]))], vec![row(1, "n", "red", 5)]);
-        let h = changes(vec![ev(7, 1, 200, "b", false, Some(&["颜色"]))], vec![row(1, "n", "red", 5)]);
+        let l = changes(
+            vec![ev(5, 1, 300, "a", false, Some(&["颜色"]))],
+            vec![row(1, "n", "red", 5)],
+        );
+        let h = changes(
+            vec![ev(7, 1, 200, "b", false, Some(&["颜色"]))],
+            vec![row(1, "n", "red", 5)],
+        );
         let p = plan_table(&t, PEERS, &l, &h);
         assert!(p.download.is_empty() && p.conflicts.is_empty(), "{form:?}");
         assert_eq!(p.hub_tracking.len(), 1, "{form:?}");
