@@ -65,12 +65,29 @@ pub async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Sync { node, json } => {
             let engine = open_engine(&cli.config).await?;
-            let reports = match node {
-                Some(name) => vec![engine.sync_spoke(&name).await?],
-                None => engine.sync_all().await?,
+            let spokes: Vec<String> = match node {
+                Some(name) => vec![name],
+                None => engine.spokes().map(|s| s.name().to_string()).collect(),
             };
+            // One failing spoke does not keep the others from syncing.
+            let mut reports = Vec::new();
+            let mut failed = Vec::new();
+            for spoke in &spokes {
+                match engine.sync_spoke(spoke).await {
+                    Ok(report) => reports.push(report),
+                    Err(e @ hetsync_core::Error::Deployment(_)) => return Err(e.into()),
+                    Err(e) => failed.push(format!("{spoke}: {e}")),
+                }
+            }
             emit(json, &reports, |r: &Vec<_>| output::print_rounds(r))?;
-            Ok(exit::OK)
+            for f in &failed {
+                eprintln!("hetsync: round failed for {f}");
+            }
+            Ok(if failed.is_empty() {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
         }
         Command::Status { json } => {
             let engine = open_engine(&cli.config).await?;

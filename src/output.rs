@@ -93,6 +93,9 @@ pub fn print_status(status: &StatusReport) {
             opt(n.pending_upload),
             opt(n.pending_download)
         );
+        if let Some(e) = &n.error {
+            println!("{:<20} error: {e}", "");
+        }
     }
 }
 

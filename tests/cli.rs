@@ -255,3 +255,24 @@ async fn missing_tables_and_files_are_clear_errors() {
         text(&out)
     );
 }
+
+#[tokio::test]
+async fn a_broken_spoke_does_not_stop_the_others() {
+    let d = Deploy::new(&["a", "b"], BASIC).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    assert!(hetsync(&d.config(), &["sync"]).status.success());
+    d.exec("b", "INSERT INTO t_row VALUES (1, 'b', 1, 1.0)")
+        .await;
+    // a loses its bookkeeping tables behind hetsync's back.
+    sqlite3(&d.db("a"), "DROP TABLE _hetsync_peer");
+    let out = hetsync(&d.config(), &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("round failed for a"), "{}", text(&out));
+    assert_eq!(
+        sqlite3(&d.db("hub"), "SELECT a FROM t_row WHERE k = 1"),
+        "b",
+        "b still synced"
+    );
+    let status = text(&hetsync(&d.config(), &["status"]));
+    assert!(status.contains("FAILED"), "{status}");
+}

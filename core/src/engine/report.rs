@@ -123,6 +123,8 @@ pub struct NodeStatus {
     pub last_success: Option<LastRound>,
     /// Spoke: last round, when it failed.
     pub last_failure: Option<LastRound>,
+    /// Why the node's status could not be read completely.
+    pub error: Option<String>,
 }
 
 /// Status of the deployment.
