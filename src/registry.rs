@@ -7,9 +7,14 @@ use hetsync_core::engine::Deployment;
 use std::sync::Arc;
 
 /// The adapters linked into this binary. SQLite, the embedded default, is
-/// always built in (it also holds the state store).
+/// always built in (it also holds the state store); the others follow the
+/// binary's cargo features.
 pub fn builtin_adapters() -> Vec<Arc<dyn AdapterFactory>> {
-    vec![Arc::new(hetsync_adapter_sqlite::SqliteAdapter)]
+    vec![
+        Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
+        #[cfg(feature = "postgres")]
+        Arc::new(hetsync_adapter_postgres::PostgresAdapter),
+    ]
 }
 
 /// Connects every node of a config.

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{tick, Deploy, BASIC};
+use support::{tick, Deploy, Topology, BASIC};
 
 /// Fails the first round that reaches `point`.
 struct FailOnce {
@@ -52,10 +52,9 @@ async fn edits_on_both_sides(d: &Deploy) {
     .await;
 }
 
-#[tokio::test]
-async fn a_round_stopped_at_any_point_then_rerun_converges_exactly_once() {
+async fn a_round_stopped_at_any_point_then_rerun_converges_exactly_once(topology: Topology) {
     for point in FaultPoint::ALL {
-        let d = Deploy::new(&["a", "b"], BASIC).await;
+        let d = Deploy::with(topology, &["a", "b"], BASIC).await;
         d.exec(
             "hub",
             "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
@@ -158,9 +157,8 @@ fn kill_at(d: &Deploy, point: &str) {
     child.wait().unwrap();
 }
 
-#[tokio::test]
-async fn kill_9_between_hub_and_spoke_commits_then_rerun() {
-    let d = Deploy::new(&["a", "b"], BASIC).await;
+async fn kill_9_between_hub_and_spoke_commits_then_rerun(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b"], BASIC).await;
     d.exec(
         "hub",
         "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
@@ -187,9 +185,8 @@ async fn kill_9_between_hub_and_spoke_commits_then_rerun() {
     );
 }
 
-#[tokio::test]
-async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun() {
-    let d = Deploy::new(&["a"], BASIC).await;
+async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun(topology: Topology) {
+    let d = Deploy::with(topology, &["a"], BASIC).await;
     d.exec(
         "hub",
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) \
@@ -219,3 +216,9 @@ async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun() {
         "the spoke-only row went up once"
     );
 }
+
+on_every_topology!(
+    a_round_stopped_at_any_point_then_rerun_converges_exactly_once,
+    kill_9_between_hub_and_spoke_commits_then_rerun,
+    kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun
+);

@@ -14,15 +14,19 @@
 //!   last sync (or since before that delete) stamped with the present side's
 //!   latest change.
 //!
-//! `HETSYNC_RANDOM_CASES` (default 200) and `HETSYNC_RANDOM_SEED` pick the cases.
+//! `HETSYNC_RANDOM_CASES` (default 200, all SQLite), `HETSYNC_RANDOM_MIXED_CASES`
+//! (default 50 per mixed topology: PostgreSQL hub with SQLite and PostgreSQL
+//! spokes; SQLite hub with PostgreSQL spokes) and `HETSYNC_RANDOM_SEED` pick the cases.
 
 mod support;
 
-use hetsync_core::change::{parse_micros, Stamp};
+use hetsync_core::change::Stamp;
 use hetsync_core::value::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use support::Deploy;
+use std::sync::Arc;
+use support::pg::PgServer;
+use support::{Deploy, Kind, Topology};
 
 const NODES: [&str; 4] = ["hub", "s1", "s2", "s3"];
 const TABLES: [(&str, bool); 2] = [("t_field", true), ("t_row", false)];
@@ -162,26 +166,18 @@ impl Case {
 
     /// Reads the tracking rows an edit produced and applies them to the model.
     async fn record_edit(&mut self, node: usize, table: usize, k: i64) {
-        let path = self.d.db(NODES[node]);
-        let mut conn = support::connect(&path, false).await;
-        let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT seq, changed_at, deleted, fields FROM _hetsync_tracking WHERE seq > ?1 AND origin IS NULL ORDER BY seq",
-        )
-        .bind(self.seen[node])
-        .fetch_all(&mut conn)
-        .await
-        .unwrap();
+        let rows = self.d.local_events(NODES[node], self.seen[node]).await;
         let values = self.row_values(node, table, k).await;
         let field_form = TABLES[table].1;
         let spoke = node > 0;
-        for (seq, at, deleted, fields) in rows {
+        for (seq, time, deleted, fields) in rows {
             self.seen[node] = seq;
             let stamp = Stamp {
-                time: parse_micros(&at).unwrap(),
+                time,
                 origin: NODES[node].to_string(),
             };
             let e = self.model[node].entry((table, k)).or_default();
-            if deleted != 0 {
+            if deleted {
                 e.row = None;
                 e.tomb = Some(stamp);
                 e.dirty_tomb = spoke;
@@ -271,9 +267,9 @@ fn trace() -> bool {
     std::env::var_os("HETSYNC_RANDOM_TRACE").is_some()
 }
 
-async fn run_case(seed: u64) {
+async fn run_case(topology: Topology, server: Option<Arc<PgServer>>, seed: u64) {
     let mut rng = Rng(seed);
-    let d = Deploy::new(&NODES[1..], support::BASIC).await;
+    let d = Deploy::on(topology, server, &NODES[1..], support::BASIC).await;
     let engine = d.installed().await;
     let mut case = Case {
         d,
@@ -340,21 +336,34 @@ async fn run_case(seed: u64) {
     }
 }
 
-#[tokio::test]
-async fn random_edits_and_rounds_match_the_reference_model() {
-    let cases: u64 = std::env::var("HETSYNC_RANDOM_CASES")
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200);
-    let base: u64 = std::env::var("HETSYNC_RANDOM_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20261122);
+        .unwrap_or(default)
+}
+
+async fn run_cases(topology: Topology, cases: u64) {
+    let base = env_number("HETSYNC_RANDOM_SEED", 20261122);
+    let needs_pg = topology.hub == Kind::Postgres || topology.spokes.contains(&Kind::Postgres);
+    let server = needs_pg.then(|| Arc::new(PgServer::start()));
     for i in 0..cases {
-        run_case(base.wrapping_add(i)).await;
+        run_case(topology, server.clone(), base.wrapping_add(i)).await;
     }
     println!(
-        "{cases} random cases passed (seeds {base}..{})",
+        "{cases} random cases passed on {topology:?} (seeds {base}..{})",
         base.wrapping_add(cases)
     );
+}
+
+#[tokio::test]
+async fn random_edits_and_rounds_match_the_reference_model() {
+    run_cases(support::SQLITE, env_number("HETSYNC_RANDOM_CASES", 200)).await;
+}
+
+#[tokio::test]
+async fn random_edits_and_rounds_match_the_reference_model_on_mixed_topologies() {
+    for &topology in support::MIXED {
+        run_cases(topology, env_number("HETSYNC_RANDOM_MIXED_CASES", 50)).await;
+    }
 }

@@ -8,7 +8,7 @@ use hetsync_core::engine::{FaultHook, FaultPoint};
 use hetsync_core::value::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use support::{tick, Deploy, BASIC};
+use support::{tick, Deploy, Topology, BASIC};
 
 fn row(k: i64, a: &str, b: i64, c: f64) -> Vec<Value> {
     vec![
@@ -19,9 +19,8 @@ fn row(k: i64, a: &str, b: i64, c: f64) -> Vec<Value> {
     ]
 }
 
-#[tokio::test]
-async fn first_sync_copies_the_hub_and_uploads_spoke_only_rows() {
-    let d = Deploy::new(&["a", "b"], BASIC).await;
+async fn first_sync_copies_the_hub_and_uploads_spoke_only_rows(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b"], BASIC).await;
     d.exec(
         "hub",
         "INSERT INTO t_field VALUES (1, 'hub', 1, 1.5), (2, 'hub2', 2, 2.5)",
@@ -47,9 +46,8 @@ async fn first_sync_copies_the_hub_and_uploads_spoke_only_rows() {
     );
 }
 
-#[tokio::test]
-async fn field_form_keeps_both_edits_to_different_fields() {
-    let d = Deploy::new(&["a", "b"], BASIC).await;
+async fn field_form_keeps_both_edits_to_different_fields(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b"], BASIC).await;
     d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
         .await;
     let engine = d.installed().await;
@@ -65,9 +63,8 @@ async fn field_form_keeps_both_edits_to_different_fields() {
     );
 }
 
-#[tokio::test]
-async fn table_form_latest_whole_row_wins() {
-    let d = Deploy::new(&["a", "b"], BASIC).await;
+async fn table_form_latest_whole_row_wins(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b"], BASIC).await;
     d.exec("hub", "INSERT INTO t_row VALUES (1, 'x', 1, 1.0)")
         .await;
     let engine = d.installed().await;
@@ -86,10 +83,9 @@ async fn table_form_latest_whole_row_wins() {
     assert_eq!(d.rows("hub", "t_row").await, vec![row(1, "x", 42, 1.0)]);
 }
 
-#[tokio::test]
-async fn same_field_latest_change_wins_whatever_the_sync_order() {
+async fn same_field_latest_change_wins_whatever_the_sync_order(topology: Topology) {
     for order in [["a", "b"], ["b", "a"]] {
-        let d = Deploy::new(&["a", "b"], BASIC).await;
+        let d = Deploy::with(topology, &["a", "b"], BASIC).await;
         d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
             .await;
         let engine = d.installed().await;
@@ -112,9 +108,8 @@ async fn same_field_latest_change_wins_whatever_the_sync_order() {
     }
 }
 
-#[tokio::test]
-async fn later_update_resurrects_and_later_delete_wins() {
-    let d = Deploy::new(&["a", "b"], BASIC).await;
+async fn later_update_resurrects_and_later_delete_wins(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b"], BASIC).await;
     d.exec(
         "hub",
         "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
@@ -142,9 +137,8 @@ async fn later_update_resurrects_and_later_delete_wins() {
     assert_eq!(d.rows("hub", "t_row").await, vec![row(1, "x", 10, 1.0)]);
 }
 
-#[tokio::test]
-async fn a_changed_combined_code_moves_the_row() {
-    let d = Deploy::new(&["a"], BASIC).await;
+async fn a_changed_combined_code_moves_the_row(topology: Topology) {
+    let d = Deploy::with(topology, &["a"], BASIC).await;
     d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
         .await;
     let engine = d.installed().await;
@@ -153,9 +147,8 @@ async fn a_changed_combined_code_moves_the_row() {
     assert_eq!(d.rows("hub", "t_field").await, vec![row(5, "x", 1, 1.0)]);
 }
 
-#[tokio::test]
-async fn no_echo_a_quiet_round_moves_nothing_and_records_nothing() {
-    let d = Deploy::new(&["a", "b", "c"], BASIC).await;
+async fn no_echo_a_quiet_round_moves_nothing_and_records_nothing(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b", "c"], BASIC).await;
     d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
         .await;
     let engine = d.installed().await;
@@ -186,9 +179,8 @@ async fn no_echo_a_quiet_round_moves_nothing_and_records_nothing() {
     assert_eq!(d.tracking_rows("b").await, 1);
 }
 
-#[tokio::test]
-async fn convergence_takes_at_most_two_rounds_per_spoke() {
-    let d = Deploy::new(&["a", "b", "c"], BASIC).await;
+async fn convergence_takes_at_most_two_rounds_per_spoke(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b", "c"], BASIC).await;
     let engine = d.installed().await;
     for (i, s) in ["a", "b", "c"].into_iter().enumerate() {
         d.exec(
@@ -209,9 +201,8 @@ async fn convergence_takes_at_most_two_rounds_per_spoke() {
     assert_eq!(d.rows("c", "t_field").await.len(), 4);
 }
 
-#[tokio::test]
-async fn one_changed_row_in_100k_moves_one_row() {
-    let d = Deploy::new(&["a", "b"], BASIC).await;
+async fn one_changed_row_in_100k_moves_one_row(topology: Topology) {
+    let d = Deploy::with(topology, &["a", "b"], BASIC).await;
     d.exec(
         "hub",
         "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000) \
@@ -250,9 +241,8 @@ impl FaultHook for EditDuringRound {
     }
 }
 
-#[tokio::test]
-async fn edits_committed_after_the_round_read_are_not_skipped() {
-    let d = Arc::new(Deploy::new(&["a"], BASIC).await);
+async fn edits_committed_after_the_round_read_are_not_skipped(topology: Topology) {
+    let d = Arc::new(Deploy::with(topology, &["a"], BASIC).await);
     d.exec(
         "hub",
         "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
@@ -288,14 +278,14 @@ async fn edits_committed_after_the_round_read_are_not_skipped() {
     assert_eq!(d.rows("hub", "t_row").await, vec![row(3, "late", 3, 3.0)]);
 }
 
-#[tokio::test]
-async fn quoted_and_unicode_identifiers_work() {
+async fn quoted_and_unicode_identifiers_work(topology: Topology) {
     const ODD: &[support::TableSpec] = &[support::TableSpec {
         name: "it's \"odd\" 表",
-        ddl: r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" TEXT PRIMARY KEY, "值'v" INTEGER, "备注" TEXT)"#,
+        sqlite: r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" TEXT PRIMARY KEY, "值'v" INTEGER, "备注" TEXT)"#,
+        postgres: r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" text PRIMARY KEY, "值'v" bigint, "备注" text)"#,
         config: "[[table]]\nname = '''it's \"odd\" 表'''\ncode = ['编 \"号\"']\n",
     }];
-    let d = Deploy::new(&["a"], ODD).await;
+    let d = Deploy::with(topology, &["a"], ODD).await;
     let engine = d.installed().await;
     d.exec(
         "a",
@@ -311,3 +301,17 @@ async fn quoted_and_unicode_identifiers_work() {
     d.assert_converged().await;
     assert_eq!(d.rows("hub", "it's \"odd\" 表").await.len(), 2);
 }
+
+on_every_topology!(
+    first_sync_copies_the_hub_and_uploads_spoke_only_rows,
+    field_form_keeps_both_edits_to_different_fields,
+    table_form_latest_whole_row_wins,
+    same_field_latest_change_wins_whatever_the_sync_order,
+    later_update_resurrects_and_later_delete_wins,
+    a_changed_combined_code_moves_the_row,
+    no_echo_a_quiet_round_moves_nothing_and_records_nothing,
+    convergence_takes_at_most_two_rounds_per_spoke,
+    one_changed_row_in_100k_moves_one_row,
+    edits_committed_after_the_round_read_are_not_skipped,
+    quoted_and_unicode_identifiers_work
+);

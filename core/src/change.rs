@@ -230,3 +230,114 @@ mod tests {
         assert_eq!(parse_micros("2021-10-31 12:02:02.250"), Some(micros));
     }
 }
+
+/// A tracking-table row as an adapter reads it, before parsing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackingRow {
+    /// Position.
+    pub seq: i64,
+    /// Table name.
+    pub table: String,
+    /// Combined code as a JSON array.
+    pub code: String,
+    /// Change time, UTC microseconds.
+    pub time: i64,
+    /// Delete flag.
+    pub deleted: bool,
+    /// Changed fields as a JSON array of names; `None` for every column.
+    pub fields: Option<String>,
+    /// Origin node; `None` for a local edit.
+    pub origin: Option<String>,
+    /// Database user.
+    pub user: Option<String>,
+}
+
+impl TrackingRow {
+    /// Parses the row read on `node` (local edits get `node` as origin).
+    pub fn parse(self, node: &str) -> crate::Result<Event> {
+        let bad = |message: String| crate::Error::Data {
+            table: self.table.clone(),
+            code: self.code.clone(),
+            message: format!("tracking row {} on node '{node}': {message}", self.seq),
+        };
+        let code = CombinedCode::parse_json(&self.code).map_err(|e| bad(e.to_string()))?;
+        let fields = self
+            .fields
+            .as_deref()
+            .map(serde_json::from_str::<Vec<String>>)
+            .transpose()
+            .map_err(|e| bad(format!("unreadable changed fields: {e}")))?;
+        Ok(Event {
+            seq: self.seq,
+            code,
+            stamp: Stamp {
+                time: self.time,
+                origin: self.origin.unwrap_or_else(|| node.to_string()),
+            },
+            deleted: self.deleted,
+            fields,
+            user: self.user,
+        })
+    }
+}
+
+/// Parses tracking rows read on `node` and groups the events of the synced
+/// `tables` by table name (rows of other tables are skipped).
+pub fn group_events(
+    tables: &[crate::schema::SyncTable],
+    rows: Vec<TrackingRow>,
+    node: &str,
+) -> crate::Result<HashMap<String, TableChanges>> {
+    let mut changes: HashMap<String, TableChanges> = HashMap::new();
+    for row in rows {
+        if tables.iter().any(|t| t.name == row.table) {
+            let table = row.table.clone();
+            changes
+                .entry(table)
+                .or_default()
+                .events
+                .push(row.parse(node)?);
+        }
+    }
+    Ok(changes)
+}
+
+impl ApplyBatch {
+    /// The guard check: `edited` lists (table, combined code as JSON) of the
+    /// rows edited on `node` after the guard position; the batch is refused
+    /// with [`crate::Error::ConcurrentEdit`] when it writes one of them.
+    pub fn check_guard(
+        &self,
+        tables: &[crate::schema::SyncTable],
+        node: &str,
+        edited: impl IntoIterator<Item = (String, String)>,
+    ) -> crate::Result<()> {
+        let mut edited = edited.into_iter().peekable();
+        if edited.peek().is_none() {
+            return Ok(());
+        }
+        let mut touched = std::collections::HashSet::new();
+        for (name, ops) in &self.ops {
+            let table = crate::schema::SyncTable::find(tables, name, node)?;
+            for op in ops {
+                let code = match op {
+                    RowOp::Upsert { values, .. } => table.code_of(values, node)?,
+                    RowOp::Delete { code } => code.clone(),
+                };
+                touched.insert((name.as_str(), code));
+            }
+        }
+        for (name, code) in edited {
+            let Ok(code) = CombinedCode::parse_json(&code) else {
+                continue;
+            };
+            if touched.contains(&(name.as_str(), code.clone())) {
+                return Err(crate::Error::ConcurrentEdit {
+                    node: node.to_string(),
+                    detail: format!("table '{name}', combined code {code}"),
+                });
+            }
+        }
+        Ok(())
+    }
+}

@@ -105,6 +105,19 @@ impl SyncTable {
         })
     }
 
+    /// Finds a table of a batch for `node` by name.
+    pub fn find<'t>(
+        tables: &'t [SyncTable],
+        name: &str,
+        node: &str,
+    ) -> crate::Result<&'t SyncTable> {
+        tables.iter().find(|t| t.name == name).ok_or_else(|| {
+            crate::Error::Deployment(format!(
+                "batch for node '{node}' names unknown table '{name}'"
+            ))
+        })
+    }
+
     /// Position of a column by name.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)

@@ -1,27 +1,82 @@
-//! Test harness: real SQLite files in a temp dir, a `hetsync.toml`, an engine
-//! built exactly as the binary builds it, and "application" connections that
-//! edit the files without hetsync.
+//! Test harness: real databases (SQLite files, throwaway PostgreSQL servers),
+//! a `hetsync.toml`, an engine built exactly as the binary builds it, and
+//! "application" connections that edit the databases without hetsync.
 
 #![allow(dead_code)]
 
+pub mod pg;
+
 use hetsync::commands::open_engine;
 use hetsync_core::engine::Engine;
+use hetsync_core::sql::quote_ident;
 use hetsync_core::value::Value;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{ConnectOptions, Connection, Row, SqliteConnection};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
+use sqlx::{ConnectOptions, Connection, PgConnection, Row, SqliteConnection, TypeInfo, ValueRef};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-/// A deployment of SQLite files in a temp dir.
-pub struct Deploy {
-    pub dir: tempfile::TempDir,
-    pub spokes: Vec<String>,
-    pub tables: Vec<(String, String)>,
+/// Which database a node runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
 }
 
-/// One table: DDL and its `[[table]]` config block.
+/// Hub and spoke kinds for a deployment.
+#[derive(Clone, Copy, Debug)]
+pub struct Topology {
+    pub hub: Kind,
+    pub spokes: &'static [Kind],
+}
+
+/// All SQLite.
+pub const SQLITE: Topology = Topology {
+    hub: Kind::Sqlite,
+    spokes: &[Kind::Sqlite],
+};
+
+/// The mixed topologies every property test also runs on (spoke kinds repeat
+/// cyclically over the spokes a test asks for).
+pub const MIXED: &[Topology] = &[
+    Topology {
+        hub: Kind::Postgres,
+        spokes: &[Kind::Sqlite, Kind::Postgres],
+    },
+    Topology {
+        hub: Kind::Sqlite,
+        spokes: &[Kind::Postgres],
+    },
+];
+
+/// SQLite alone, then every mixed topology.
+pub fn topologies() -> impl Iterator<Item = Topology> {
+    std::iter::once(SQLITE).chain(MIXED.iter().copied())
+}
+
+/// Turns `async fn name(topology: Topology)` scenarios into one test each
+/// that runs the scenario on every topology.
+#[macro_export]
+macro_rules! on_every_topology {
+    ($($name:ident),* $(,)?) => {
+        mod every_topology {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    for topology in super::support::topologies() {
+                        super::$name(topology).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// One table: DDL per database and its `[[table]]` config block.
 pub struct TableSpec {
     pub name: &'static str,
-    pub ddl: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
     pub config: &'static str,
 }
 
@@ -29,32 +84,110 @@ pub struct TableSpec {
 pub const BASIC: &[TableSpec] = &[
     TableSpec {
         name: "t_field",
-        ddl: r#"CREATE TABLE "t_field" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
+        sqlite: r#"CREATE TABLE "t_field" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
+        postgres: r#"CREATE TABLE "t_field" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
         config: "[[table]]\nname = \"t_field\"\ncode = [\"k\"]\nform = \"field\"\n",
     },
     TableSpec {
         name: "t_row",
-        ddl: r#"CREATE TABLE "t_row" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
+        sqlite: r#"CREATE TABLE "t_row" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
+        postgres: r#"CREATE TABLE "t_row" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
         config: "[[table]]\nname = \"t_row\"\ncode = [\"k\"]\nform = \"table\"\n",
     },
 ];
 
+/// Where a node lives.
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+/// An open application connection.
+pub enum Conn {
+    Sqlite(SqliteConnection),
+    Postgres(PgConnection),
+}
+
+/// A deployment in a temp dir.
+pub struct Deploy {
+    pub dir: tempfile::TempDir,
+    pub spokes: Vec<String>,
+    pub tables: Vec<String>,
+    pub nodes: Vec<(String, Db)>,
+    pub topology: Topology,
+    _server: Option<Arc<pg::PgServer>>,
+}
+
 impl Deploy {
-    /// Creates `hub.db` and one file per spoke with the tables, writes the config.
+    /// All nodes on SQLite.
     pub async fn new(spokes: &[&str], tables: &[TableSpec]) -> Deploy {
+        Deploy::with(SQLITE, spokes, tables).await
+    }
+
+    /// Nodes on the topology's databases, each with the tables; writes the
+    /// config. PostgreSQL nodes get a server of their own.
+    pub async fn with(topology: Topology, spokes: &[&str], tables: &[TableSpec]) -> Deploy {
+        let needs_pg = topology.hub == Kind::Postgres || topology.spokes.contains(&Kind::Postgres);
+        Deploy::on(
+            topology,
+            needs_pg.then(|| Arc::new(pg::PgServer::start())),
+            spokes,
+            tables,
+        )
+        .await
+    }
+
+    /// Like [`Deploy::with`], with PostgreSQL nodes as new databases on `server`.
+    pub async fn on(
+        topology: Topology,
+        server: Option<Arc<pg::PgServer>>,
+        spokes: &[&str],
+        tables: &[TableSpec],
+    ) -> Deploy {
+        static DEPLOYS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let serial = DEPLOYS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = String::new();
-        for (name, role) in
-            std::iter::once(("hub", "hub")).chain(spokes.iter().map(|s| (*s, "spoke")))
-        {
-            let mut conn = connect(&dir.path().join(format!("{name}.db")), true).await;
-            for t in tables {
-                sqlx::query(t.ddl)
-                    .execute(&mut conn)
-                    .await
-                    .expect("create table");
-            }
-            config.push_str(&format!("[[node]]\nname = \"{name}\"\nadapter = \"sqlite\"\nurl = \"{name}.db\"\nrole = \"{role}\"\n\n"));
+        let mut nodes = Vec::new();
+        let names = std::iter::once(("hub", "hub", topology.hub)).chain(
+            spokes
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (*s, "spoke", topology.spokes[i % topology.spokes.len()])),
+        );
+        for (name, role, kind) in names {
+            let (db, adapter, url) = match kind {
+                Kind::Sqlite => {
+                    let path = dir.path().join(format!("{name}.db"));
+                    let mut conn = sqlite_connect(&path, true).await;
+                    for t in tables {
+                        sqlx::query(t.sqlite)
+                            .execute(&mut conn)
+                            .await
+                            .expect("create table");
+                    }
+                    (Db::Sqlite(path), "sqlite", format!("{name}.db"))
+                }
+                Kind::Postgres => {
+                    let server = server
+                        .as_ref()
+                        .expect("a PostgreSQL server for PostgreSQL nodes");
+                    let database = format!("{name}_{serial}");
+                    server.create_db(&database).await;
+                    let url = server.url(&database);
+                    let mut conn = PgConnection::connect(&url).await.expect("connect");
+                    for t in tables {
+                        sqlx::query(t.postgres)
+                            .execute(&mut conn)
+                            .await
+                            .expect("create table");
+                    }
+                    (Db::Postgres(url.clone()), "postgres", url)
+                }
+            };
+            config.push_str(&format!("[[node]]\nname = \"{name}\"\nadapter = \"{adapter}\"\nurl = \"{url}\"\nrole = \"{role}\"\n\n"));
+            nodes.push((name.to_string(), db));
         }
         for t in tables {
             config.push_str(t.config);
@@ -64,10 +197,10 @@ impl Deploy {
         Deploy {
             dir,
             spokes: spokes.iter().map(|s| s.to_string()).collect(),
-            tables: tables
-                .iter()
-                .map(|t| (t.name.to_string(), t.ddl.to_string()))
-                .collect(),
+            tables: tables.iter().map(|t| t.name.to_string()).collect(),
+            nodes,
+            topology,
+            _server: server,
         }
     }
 
@@ -75,8 +208,21 @@ impl Deploy {
         self.dir.path().join("hetsync.toml")
     }
 
+    pub fn node(&self, node: &str) -> &Db {
+        &self
+            .nodes
+            .iter()
+            .find(|(n, _)| n == node)
+            .unwrap_or_else(|| panic!("no node {node}"))
+            .1
+    }
+
+    /// The SQLite file of a node (panics for other databases).
     pub fn db(&self, node: &str) -> PathBuf {
-        self.dir.path().join(format!("{node}.db"))
+        match self.node(node) {
+            Db::Sqlite(path) => path.clone(),
+            Db::Postgres(_) => panic!("{node} is not a SQLite node"),
+        }
     }
 
     /// An engine as the binary builds it (state store, config).
@@ -92,40 +238,62 @@ impl Deploy {
         engine
     }
 
+    pub async fn connect(&self, node: &str) -> Conn {
+        match self.node(node) {
+            Db::Sqlite(path) => Conn::Sqlite(sqlite_connect(path, false).await),
+            Db::Postgres(url) => Conn::Postgres(PgConnection::connect(url).await.expect("connect")),
+        }
+    }
+
     /// An application edit on a node, through its own connection.
     pub async fn exec(&self, node: &str, sql: &str) -> u64 {
-        let mut conn = connect(&self.db(node), false).await;
-        let n = sqlx::query(sql)
-            .execute(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
-            .rows_affected();
-        conn.close().await.expect("close");
-        n
+        let fail = |e: sqlx::Error| -> u64 { panic!("{node}: {sql}: {e}") };
+        match self.connect(node).await {
+            Conn::Sqlite(mut c) => sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+                .unwrap_or_else(fail),
+            Conn::Postgres(mut c) => sqlx::query(sql)
+                .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+                .unwrap_or_else(fail),
+        }
     }
 
-    /// All rows of a table on a node, ordered by the first column.
+    /// All rows of a table on a node, ordered by the first two columns.
     pub async fn rows(&self, node: &str, table: &str) -> Vec<Vec<Value>> {
-        let mut conn = connect(&self.db(node), false).await;
-        let rows = sqlx::query(&format!(
-            "SELECT * FROM {} ORDER BY 1, 2",
-            hetsync_core::sql::quote_ident(table)
-        ))
-        .fetch_all(&mut conn)
-        .await
-        .expect("select");
-        rows.iter()
-            .map(|r| (0..r.len()).map(|i| decode(r, i)).collect())
-            .collect()
+        let sql = format!("SELECT * FROM {} ORDER BY 1, 2", quote_ident(table));
+        match self.connect(node).await {
+            Conn::Sqlite(mut c) => {
+                let rows = sqlx::query(&sql).fetch_all(&mut c).await.expect("select");
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| sqlite_value(r, i)).collect())
+                    .collect()
+            }
+            Conn::Postgres(mut c) => {
+                let rows = sqlx::query(&sql).fetch_all(&mut c).await.expect("select");
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| pg_value(r, i)).collect())
+                    .collect()
+            }
+        }
     }
 
-    /// One scalar from a node.
+    /// One integer from a node.
     pub async fn scalar_i64(&self, node: &str, sql: &str) -> i64 {
-        let mut conn = connect(&self.db(node), false).await;
-        sqlx::query_scalar(sql)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
+        let fail = |e: sqlx::Error| -> i64 { panic!("{node}: {sql}: {e}") };
+        match self.connect(node).await {
+            Conn::Sqlite(mut c) => sqlx::query_scalar(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(fail),
+            Conn::Postgres(mut c) => sqlx::query_scalar(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(fail),
+        }
     }
 
     /// Number of tracking rows on a node.
@@ -134,21 +302,52 @@ impl Deploy {
             .await
     }
 
+    /// Local edits captured on a node after `seq`: (seq, UTC micros, deleted, changed fields as JSON).
+    pub async fn local_events(
+        &self,
+        node: &str,
+        after: i64,
+    ) -> Vec<(i64, i64, bool, Option<String>)> {
+        match self.connect(node).await {
+            Conn::Sqlite(mut c) => {
+                let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
+                    "SELECT seq, changed_at, deleted, fields FROM _hetsync_tracking WHERE seq > ?1 AND origin IS NULL ORDER BY seq",
+                )
+                .bind(after)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+                rows.into_iter()
+                    .map(|(s, t, d, f)| (s, hetsync_core::change::parse_micros(&t).unwrap(), d != 0, f))
+                    .collect()
+            }
+            Conn::Postgres(mut c) => sqlx::query_as(
+                "SELECT seq, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text \
+                 FROM _hetsync_tracking WHERE seq > $1 AND origin IS NULL ORDER BY seq",
+            )
+            .bind(after)
+            .fetch_all(&mut c)
+            .await
+            .unwrap(),
+        }
+    }
+
     /// Asserts every node holds exactly the hub's rows in every table.
     pub async fn assert_converged(&self) {
-        for (table, _) in &self.tables {
+        for table in &self.tables {
             let hub = self.rows("hub", table).await;
             for s in &self.spokes {
                 assert_eq!(
                     self.rows(s, table).await,
                     hub,
-                    "table {table}: {s} differs from the hub"
+                    "table {table}: {s} differs from the hub ({:?})",
+                    self.topology
                 );
             }
         }
     }
 
-    /// Runs rounds for every spoke `passes` times.
+    /// Runs rounds for every spoke `passes` times; returns the rows moved.
     pub async fn sync_passes(&self, engine: &Engine, passes: usize) -> u64 {
         let mut moved = 0;
         for _ in 0..passes {
@@ -160,7 +359,7 @@ impl Deploy {
     }
 }
 
-pub async fn connect(path: &Path, create: bool) -> SqliteConnection {
+pub async fn sqlite_connect(path: &Path, create: bool) -> SqliteConnection {
     SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(create)
@@ -170,8 +369,7 @@ pub async fn connect(path: &Path, create: bool) -> SqliteConnection {
         .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
 }
 
-fn decode(row: &sqlx::sqlite::SqliteRow, i: usize) -> Value {
-    use sqlx::{TypeInfo, ValueRef};
+fn sqlite_value(row: &SqliteRow, i: usize) -> Value {
     let raw = row.try_get_raw(i).expect("raw");
     if raw.is_null() {
         return Value::Null;
@@ -180,6 +378,21 @@ fn decode(row: &sqlx::sqlite::SqliteRow, i: usize) -> Value {
         "INTEGER" => Value::Int(row.get(i)),
         "REAL" => Value::Float(row.get(i)),
         "BLOB" => Value::Bytes(row.get(i)),
+        _ => Value::Text(row.get(i)),
+    }
+}
+
+fn pg_value(row: &PgRow, i: usize) -> Value {
+    let raw = row.try_get_raw(i).expect("raw");
+    if raw.is_null() {
+        return Value::Null;
+    }
+    match raw.type_info().name() {
+        "INT8" => Value::Int(row.get(i)),
+        "INT4" => Value::Int(row.get::<i32, _>(i) as i64),
+        "FLOAT8" => Value::Float(row.get(i)),
+        "BOOL" => Value::Bool(row.get(i)),
+        "BYTEA" => Value::Bytes(row.get(i)),
         _ => Value::Text(row.get(i)),
     }
 }

@@ -13,8 +13,7 @@ use hetsync_core::schema::SyncTable;
 use hetsync_core::sql::quote_ident;
 use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
-use sqlx::{Row, SqliteConnection};
-use std::collections::HashSet;
+use sqlx::SqliteConnection;
 use std::fs::File;
 use std::time::Duration;
 
@@ -22,15 +21,6 @@ use std::time::Duration;
 const CODES_PER_QUERY: usize = 400;
 
 impl SqliteNode {
-    fn table<'t>(&self, tables: &'t [SyncTable], name: &str) -> Result<&'t SyncTable> {
-        tables.iter().find(|t| t.name == name).ok_or_else(|| {
-            Error::Deployment(format!(
-                "batch for node '{}' names unknown table '{name}'",
-                self.name
-            ))
-        })
-    }
-
     /// Refuses the batch when a row it touches was edited after `guard`.
     async fn check_guard(
         &self,
@@ -39,7 +29,7 @@ impl SqliteNode {
         batch: &ApplyBatch,
         tables: &[SyncTable],
     ) -> Result<()> {
-        let rows = sqlx::query(&format!(
+        let edited: Vec<(String, String)> = sqlx::query_as(&format!(
             "SELECT table_name, code FROM {} WHERE seq > ?1 AND origin IS NULL",
             quote_ident(ddl::TRACKING)
         ))
@@ -47,38 +37,7 @@ impl SqliteNode {
         .fetch_all(&mut *conn)
         .await
         .map_err(self.err("checking for concurrent edits"))?;
-        if rows.is_empty() {
-            return Ok(());
-        }
-        let mut touched: HashSet<(&str, CombinedCode)> = HashSet::new();
-        for (name, ops) in &batch.ops {
-            let table = self.table(tables, name)?;
-            for op in ops {
-                let code = match op {
-                    RowOp::Upsert { values, .. } => table.code_of(values, &self.name)?,
-                    RowOp::Delete { code } => code.clone(),
-                };
-                touched.insert((name.as_str(), code));
-            }
-        }
-        for row in rows {
-            let name: String = row
-                .try_get(0)
-                .map_err(self.err("checking for concurrent edits"))?;
-            let code: String = row
-                .try_get(1)
-                .map_err(self.err("checking for concurrent edits"))?;
-            let Ok(code) = CombinedCode::parse_json(&code) else {
-                continue;
-            };
-            if touched.contains(&(name.as_str(), code.clone())) {
-                return Err(Error::ConcurrentEdit {
-                    node: self.name.clone(),
-                    detail: format!("table '{name}', combined code {code}"),
-                });
-            }
-        }
-        Ok(())
+        batch.check_guard(tables, &self.name, edited)
     }
 
     async fn apply_op(
@@ -191,13 +150,13 @@ impl SqliteNode {
         let mut out = ApplyOutcome::default();
         // Deletes child-first (reverse table order), then upserts parent-first.
         for (name, ops) in batch.ops.iter().rev() {
-            let table = self.table(tables, name)?;
+            let table = SyncTable::find(tables, name, &self.name)?;
             for op in ops.iter().filter(|o| matches!(o, RowOp::Delete { .. })) {
                 self.apply_op(conn, table, op, &mut out).await?;
             }
         }
         for (name, ops) in &batch.ops {
-            let table = self.table(tables, name)?;
+            let table = SyncTable::find(tables, name, &self.name)?;
             for op in ops.iter().filter(|o| matches!(o, RowOp::Upsert { .. })) {
                 self.apply_op(conn, table, op, &mut out).await?;
             }

@@ -6,13 +6,11 @@ use crate::ddl;
 use crate::values::decode_row;
 use async_trait::async_trait;
 use hetsync_core::adapter::Capture;
-use hetsync_core::change::{parse_micros, ChangeSet, Event, Stamp, TableChanges, Watermark};
-use hetsync_core::code::CombinedCode;
+use hetsync_core::change::{group_events, parse_micros, ChangeSet, TrackingRow, Watermark};
 use hetsync_core::schema::SyncTable;
 use hetsync_core::sql::quote_ident;
 use hetsync_core::{Error, Result};
-use sqlx::{Connection, Row, SqliteConnection};
-use std::collections::HashMap;
+use sqlx::{Connection, SqliteConnection};
 
 /// Declared types whose affinity cannot identify a row (paper 001's combined
 /// code must be exact): REAL affinity and BLOB.
@@ -115,46 +113,6 @@ impl SqliteNode {
         }
         Ok(())
     }
-
-    fn parse_event(&self, row: &sqlx::sqlite::SqliteRow, table: &str) -> Result<Event> {
-        let get_err = self.err("reading the tracking table");
-        let seq: i64 = row.try_get(0).map_err(&get_err)?;
-        let code_text: String = row.try_get(2).map_err(&get_err)?;
-        let bad = |message: String| Error::Data {
-            table: table.to_string(),
-            code: code_text.clone(),
-            message,
-        };
-        let code = CombinedCode::parse_json(&code_text)
-            .map_err(|e| bad(format!("tracking row {seq}: {e}")))?;
-        let changed_at: String = row.try_get(3).map_err(&get_err)?;
-        let time = parse_micros(&changed_at).ok_or_else(|| {
-            bad(format!(
-                "tracking row {seq}: unreadable change time {changed_at:?}"
-            ))
-        })?;
-        let fields: Option<String> = row.try_get(5).map_err(&get_err)?;
-        let fields = fields
-            .map(|f| serde_json::from_str::<Vec<String>>(&f))
-            .transpose()
-            .map_err(|e| {
-                bad(format!(
-                    "tracking row {seq}: unreadable changed fields: {e}"
-                ))
-            })?;
-        let origin: Option<String> = row.try_get(6).map_err(&get_err)?;
-        Ok(Event {
-            seq,
-            code,
-            stamp: Stamp {
-                time,
-                origin: origin.unwrap_or_else(|| self.name.clone()),
-            },
-            deleted: row.try_get::<i64, _>(4).map_err(&get_err)? != 0,
-            fields,
-            user: row.try_get(7).map_err(&get_err)?,
-        })
-    }
 }
 
 #[async_trait]
@@ -239,26 +197,28 @@ impl Capture for SqliteNode {
             .await
             .map_err(self.err("starting a read transaction"))?;
         let upto = self.position_on(&mut tx).await?;
-        let rows = sqlx::query(&format!(
-            "SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-            quote_ident(ddl::TRACKING)
-        ))
-        .bind(since.0)
-        .bind(upto.0)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(self.err("reading the tracking table"))?;
-        let mut changes: HashMap<String, TableChanges> = HashMap::new();
-        for row in &rows {
-            let name: String = row
-                .try_get(1)
-                .map_err(self.err("reading the tracking table"))?;
-            if !tables.iter().any(|t| t.name == name) {
-                continue;
-            }
-            let event = self.parse_event(row, &name)?;
-            changes.entry(name).or_default().events.push(event);
-        }
+        let rows: Vec<(i64, String, String, String, i64, Option<String>, Option<String>, Option<String>)> =
+            sqlx::query_as(&format!(
+                "SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+                quote_ident(ddl::TRACKING)
+            ))
+            .bind(since.0)
+            .bind(upto.0)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(self.err("reading the tracking table"))?;
+        let rows = rows
+            .into_iter()
+            .map(|(seq, table, code, changed_at, deleted, fields, origin, user)| {
+                let time = parse_micros(&changed_at).ok_or_else(|| Error::Data {
+                    table: table.clone(),
+                    code: code.clone(),
+                    message: format!("tracking row {seq} on node '{}': unreadable change time {changed_at:?}", self.name),
+                })?;
+                Ok(TrackingRow { seq, table, code, time, deleted: deleted != 0, fields, origin, user })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut changes = group_events(tables, rows, &self.name)?;
         for table in tables {
             let Some(tc) = changes.get_mut(&table.name) else {
                 continue;

@@ -1,0 +1,325 @@
+//! Apply on PostgreSQL: one transaction per batch with capture silenced by a
+//! transaction-local setting, the touched tables locked against concurrent
+//! writers while the guard is checked, rows sent by COPY into staging tables
+//! and applied set-based by the per-table functions made at install time.
+
+use crate::connection::PostgresNode;
+use crate::ddl;
+use crate::values::{
+    bind_arrays, bind_part, copy_text, decode_row, key_arrays, select_list, unnest_expr,
+};
+use async_trait::async_trait;
+use hetsync_core::adapter::{Apply, IntegrationLock};
+use hetsync_core::change::{ApplyBatch, ApplyOutcome, RowOp, Watermark};
+use hetsync_core::code::CombinedCode;
+use hetsync_core::schema::SyncTable;
+use hetsync_core::sql::{ident_list, quote_ident, quote_literal};
+use hetsync_core::value::Value;
+use hetsync_core::{Error, Result};
+use sqlx::PgConnection;
+
+/// Codes per lookup query (array parameters, so no parameter limit applies).
+const CODES_PER_QUERY: usize = 10_000;
+
+impl PostgresNode {
+    pub(crate) async fn fetch_on(
+        &self,
+        conn: &mut PgConnection,
+        table: &SyncTable,
+        codes: &[CombinedCode],
+    ) -> Result<Vec<Vec<Value>>> {
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns = self.sync_columns(conn, table).await?;
+        let mut out = Vec::with_capacity(codes.len());
+        for chunk in codes.chunks(CODES_PER_QUERY) {
+            let arrays = key_arrays(chunk, table.code.len()).ok_or_else(|| Error::Schema {
+                table: table.name.clone(),
+                message: "a combined-code column holds both integers and text".into(),
+            })?;
+            let sql = format!(
+                "SELECT {} FROM {} WHERE ({}) IN (SELECT * FROM {})",
+                select_list(&columns),
+                quote_ident(&table.name),
+                ident_list(table.code_columns()),
+                unnest_expr(&arrays, 1)
+            );
+            let rows = bind_arrays(sqlx::query(&sql), arrays)
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(self.err(&format!("reading table '{}'", table.name)))?;
+            for row in &rows {
+                out.push(
+                    decode_row(row, &columns)
+                        .map_err(self.err(&format!("decoding rows of '{}'", table.name)))?,
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    async fn check_guard(
+        &self,
+        conn: &mut PgConnection,
+        guard: Watermark,
+        batch: &ApplyBatch,
+        tables: &[SyncTable],
+    ) -> Result<()> {
+        let edited: Vec<(String, String)> = sqlx::query_as(&format!(
+            "SELECT table_name, code::text FROM {} WHERE xid >= $1::text::xid8 AND origin IS NULL",
+            quote_ident(ddl::TRACKING)
+        ))
+        .bind(guard.0.to_string())
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err("checking for concurrent edits"))?;
+        batch.check_guard(tables, &self.name, edited)
+    }
+
+    /// COPYs a table's operations into its staging table.
+    async fn stage(&self, conn: &mut PgConnection, t: &SyncTable, ops: &[RowOp]) -> Result<()> {
+        let columns = self.sync_columns(conn, t).await?;
+        let context = format!("staging rows of '{}'", t.name);
+        self.exec(conn, &ddl::staging_sql(t, &columns), &context)
+            .await?;
+        let n = t.columns.len();
+        let mut buf = String::new();
+        for op in ops {
+            let (values, mask, kind): (Vec<Value>, Vec<bool>, char) = match op {
+                RowOp::Upsert { values, fields } => {
+                    let mut mask = vec![fields.is_none(); n];
+                    for &i in fields.iter().flatten() {
+                        mask[i] = true;
+                    }
+                    (values.clone(), mask, 'U')
+                }
+                RowOp::Delete { code } => {
+                    let mut values = vec![Value::Null; n];
+                    for (&i, v) in t.code.iter().zip(code.to_values()) {
+                        values[i] = v;
+                    }
+                    (values, vec![false; n], 'D')
+                }
+            };
+            for v in &values {
+                copy_text(&mut buf, v);
+                buf.push('\t');
+            }
+            for m in mask {
+                buf.push_str(if m { "t\t" } else { "f\t" });
+            }
+            buf.push(kind);
+            buf.push('\n');
+        }
+        let mut copy = conn
+            .copy_in_raw(&format!(
+                "COPY {} FROM STDIN",
+                quote_ident(&ddl::staging_table(&t.name))
+            ))
+            .await
+            .map_err(self.err(&context))?;
+        copy.send(buf.into_bytes())
+            .await
+            .map_err(self.err(&context))?;
+        copy.finish().await.map_err(self.err(&context))?;
+        Ok(())
+    }
+
+    async fn run_apply(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+        phase: &str,
+        out: &mut ApplyOutcome,
+    ) -> Result<()> {
+        let counts: Vec<i64> = sqlx::query_scalar(&format!(
+            "SELECT {}({})",
+            quote_ident(&ddl::apply_function(table)),
+            quote_literal(phase)
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(self.err(&format!("applying rows to '{table}'")))?;
+        out.inserted += counts[0] as u64;
+        out.updated += counts[1] as u64;
+        out.deleted += counts[2] as u64;
+        Ok(())
+    }
+
+    async fn write_tracking(&self, conn: &mut PgConnection, batch: &ApplyBatch) -> Result<()> {
+        if batch.tracking.is_empty() {
+            return Ok(());
+        }
+        let e = &batch.tracking;
+        let fields: Vec<Option<String>> = e
+            .iter()
+            .map(|x| {
+                x.fields
+                    .as_ref()
+                    .map(|f| serde_json::to_string(f).expect("strings serialize"))
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO {}(table_name, code, changed_at, deleted, fields, origin) \
+             SELECT t, c::jsonb, timestamptz 'epoch' + m * interval '1 microsecond', d, f::jsonb, o \
+             FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::text[], $6::text[]) AS x(t, c, m, d, f, o)",
+            quote_ident(ddl::TRACKING)
+        ))
+        .bind(e.iter().map(|x| x.table.clone()).collect::<Vec<_>>())
+        .bind(e.iter().map(|x| x.code.to_json()).collect::<Vec<_>>())
+        .bind(e.iter().map(|x| x.stamp.time).collect::<Vec<_>>())
+        .bind(e.iter().map(|x| x.deleted).collect::<Vec<_>>())
+        .bind(fields)
+        .bind(e.iter().map(|x| x.stamp.origin.clone()).collect::<Vec<_>>())
+        .execute(&mut *conn)
+        .await
+        .map_err(self.err("writing tracking rows"))?;
+        Ok(())
+    }
+
+    async fn apply_in(
+        &self,
+        conn: &mut PgConnection,
+        tables: &[SyncTable],
+        batch: &ApplyBatch,
+    ) -> Result<ApplyOutcome> {
+        let setting = format!(
+            "SELECT set_config({}, 'on', true)",
+            quote_literal(ddl::APPLY_SETTING)
+        );
+        self.exec(conn, &setting, "silencing capture").await?;
+        let busy: Vec<&(String, Vec<RowOp>)> = batch
+            .ops
+            .iter()
+            .filter(|(_, ops)| !ops.is_empty())
+            .collect();
+        // Writers that started before this lock have committed once we hold
+        // it, so the guard below sees every edit of the touched tables.
+        for (name, _) in &busy {
+            let sql = format!(
+                "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+                quote_ident(name)
+            );
+            self.exec(conn, &sql, &format!("locking '{name}'")).await?;
+        }
+        if let Some(guard) = batch.guard {
+            self.check_guard(conn, guard, batch, tables).await?;
+        }
+        let mut out = ApplyOutcome::default();
+        for (name, ops) in &busy {
+            self.stage(conn, SyncTable::find(tables, name, &self.name)?, ops)
+                .await?;
+        }
+        // Deletes child-first (reverse table order), then upserts parent-first.
+        for (name, _) in busy.iter().rev() {
+            self.run_apply(conn, name, "D", &mut out).await?;
+        }
+        for (name, _) in &busy {
+            self.run_apply(conn, name, "U", &mut out).await?;
+        }
+        self.write_tracking(conn, batch).await?;
+        if let Some(mark) = &batch.peer {
+            sqlx::query(&format!(
+                "INSERT INTO {}(peer, watermark) VALUES ($1, $2) \
+                 ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, updated_at = now()",
+                quote_ident(ddl::PEERS)
+            ))
+            .bind(&mark.peer)
+            .bind(mark.watermark.0)
+            .execute(&mut *conn)
+            .await
+            .map_err(self.err("recording the peer watermark"))?;
+        }
+        Ok(out)
+    }
+}
+
+/// A session-level advisory lock held by a dedicated connection; closing the
+/// connection (or the process dying) releases it.
+struct AdvisoryLock {
+    _held_by: std::sync::Mutex<PgConnection>,
+}
+
+#[async_trait]
+impl Apply for PostgresNode {
+    async fn apply(&self, tables: &[SyncTable], batch: &ApplyBatch) -> Result<ApplyOutcome> {
+        let mut conn = self.conn.lock().await;
+        let mut tx = self.begin(&mut conn, "BEGIN").await?;
+        // On error the transaction is dropped and rolled back: all or nothing.
+        let out = self.apply_in(&mut tx, tables, batch).await?;
+        tx.commit()
+            .await
+            .map_err(self.err("committing the batch"))?;
+        Ok(out)
+    }
+
+    async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {
+        let mut conn = self.conn.lock().await;
+        self.fetch_on(&mut conn, table, codes).await
+    }
+
+    async fn scan(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>> {
+        let mut conn = self.conn.lock().await;
+        let columns = self.sync_columns(&mut conn, table).await?;
+        let keys = ident_list(table.code_columns());
+        let arity = table.code.len();
+        let filter = match after {
+            Some(_) => format!(
+                "WHERE ({keys}) > ({})",
+                (1..=arity)
+                    .map(|i| format!("${i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => String::new(),
+        };
+        let limit_param = if after.is_some() { arity + 1 } else { 1 };
+        let sql = format!(
+            "SELECT {} FROM {} {filter} ORDER BY {keys} LIMIT ${limit_param}",
+            select_list(&columns),
+            quote_ident(&table.name)
+        );
+        let mut q = sqlx::query(&sql);
+        for part in after.map(|c| c.0.as_slice()).unwrap_or_default() {
+            q = bind_part(q, part);
+        }
+        let rows = q
+            .bind(limit as i64)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.err(&format!("reading table '{}'", table.name)))?;
+        rows.iter()
+            .map(|r| decode_row(r, &columns))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(self.err(&format!("decoding rows of '{}'", table.name)))
+    }
+
+    async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
+        let mut conn = self.conn.lock().await;
+        let n: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {}",
+            quote_ident(&table.name)
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(self.err(&format!("counting rows of '{}'", table.name)))?;
+        Ok(n as u64)
+    }
+
+    async fn lock_integration(&self) -> Result<IntegrationLock> {
+        let mut conn = self.extra_connection().await?;
+        sqlx::query("SELECT pg_advisory_lock(hashtext('hetsync integration'))")
+            .execute(&mut conn)
+            .await
+            .map_err(self.err("taking the integration lock"))?;
+        Ok(IntegrationLock(Box::new(AdvisoryLock {
+            _held_by: std::sync::Mutex::new(conn),
+        })))
+    }
+}

@@ -1,0 +1,121 @@
+//! The data dictionary of a PostgreSQL database.
+
+use crate::connection::PostgresNode;
+use async_trait::async_trait;
+use hetsync_core::adapter::TypeMapping;
+use hetsync_core::schema::{ColumnShape, SyncTable, TableShape};
+use hetsync_core::{Error, Result};
+use sqlx::{PgConnection, Row};
+
+/// How a column's values are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Int2,
+    Int4,
+    Int8,
+    Float4,
+    Float8,
+    Bool,
+    Bytea,
+    /// Read as text (text types, and for now every other type).
+    Text,
+}
+
+/// One column with its SQL type.
+#[derive(Clone, Debug)]
+pub(crate) struct Column {
+    pub name: String,
+    /// `format_type()` output, usable in DDL (e.g. `numeric(12,4)`).
+    pub sql_type: String,
+    pub kind: Kind,
+    pub nullable: bool,
+}
+
+fn kind(typname: &str) -> Kind {
+    match typname {
+        "int2" => Kind::Int2,
+        "int4" => Kind::Int4,
+        "int8" => Kind::Int8,
+        "float4" => Kind::Float4,
+        "float8" => Kind::Float8,
+        "bool" => Kind::Bool,
+        "bytea" => Kind::Bytea,
+        _ => Kind::Text,
+    }
+}
+
+impl PostgresNode {
+    /// Columns of a table in attribute order; empty when it does not exist.
+    pub(crate) async fn columns_on(
+        &self,
+        conn: &mut PgConnection,
+        table: &str,
+    ) -> Result<Vec<Column>> {
+        let rows = sqlx::query(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text, NOT a.attnotnull \
+             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
+             WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("describing table '{table}'")))?;
+        rows.iter()
+            .map(|r| {
+                let typname: String = r.try_get(2)?;
+                Ok(Column {
+                    name: r.try_get(0)?,
+                    sql_type: r.try_get(1)?,
+                    kind: kind(&typname),
+                    nullable: r.try_get(3)?,
+                })
+            })
+            .collect::<std::result::Result<_, sqlx::Error>>()
+            .map_err(self.err(&format!("describing table '{table}'")))
+    }
+
+    /// The columns of a synced table, in the table's column order.
+    pub(crate) async fn sync_columns(
+        &self,
+        conn: &mut PgConnection,
+        table: &SyncTable,
+    ) -> Result<Vec<Column>> {
+        let all = self.columns_on(conn, &table.name).await?;
+        table
+            .columns
+            .iter()
+            .map(|name| {
+                all.iter()
+                    .find(|c| &c.name == name)
+                    .cloned()
+                    .ok_or_else(|| Error::Schema {
+                        table: table.name.clone(),
+                        message: format!("column '{name}' does not exist on node '{}'", self.name),
+                    })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl TypeMapping for PostgresNode {
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
+        let mut conn = self.conn.lock().await;
+        let columns = self.columns_on(&mut conn, table).await?;
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(TableShape {
+            name: table.to_string(),
+            columns: columns
+                .into_iter()
+                .map(|c| ColumnShape {
+                    name: c.name,
+                    native_type: c.sql_type,
+                    nullable: c.nullable,
+                })
+                .collect(),
+        }))
+    }
+}

@@ -1,0 +1,22 @@
+//! hetsync adapter for PostgreSQL.
+//!
+//! - capture: statement-level triggers with transition tables write the
+//!   tracking rows of a whole statement set-based (one `INSERT … SELECT` per
+//!   statement), keeping changed-field detection and no-op suppression;
+//! - loop prevention: a transaction-local setting (`hetsync.apply`), not the
+//!   login name, so the application and hetsync may share one login;
+//! - watermarks are transaction ids: a round reads only changes of
+//!   transactions older than its snapshot's xmin, so a long transaction that
+//!   commits late is read by a later round, never skipped;
+//! - apply: `COPY` into a temporary staging table, then the per-table apply
+//!   function created at install time (delete, then update and insert) runs
+//!   the whole batch set-based.
+
+mod apply;
+mod capture;
+mod connection;
+mod ddl;
+mod dictionary;
+mod values;
+
+pub use connection::{PostgresAdapter, PostgresNode};

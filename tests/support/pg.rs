@@ -1,0 +1,160 @@
+//! Throwaway PostgreSQL servers: `initdb` + `pg_ctl` in a temp dir on a free
+//! loopback port (as the `postgres` user when running as root), `fsync=off`,
+//! stopped and removed on drop. Tests running in parallel each get their own.
+
+use std::net::TcpListener;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A running server.
+pub struct PgServer {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    pub port: u16,
+}
+
+fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("HETSYNC_PG_BIN") {
+        return PathBuf::from(dir);
+    }
+    for version in ["17", "16", "15"] {
+        let dir = PathBuf::from(format!("/usr/lib/postgresql/{version}/bin"));
+        if dir.join("initdb").exists() {
+            return dir;
+        }
+    }
+    panic!("no PostgreSQL server found under /usr/lib/postgresql/*/bin (apt-get install postgresql, or set HETSYNC_PG_BIN)");
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+fn run(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
+    let mut cmd = if running_as_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        c
+    } else {
+        Command::new(bin.join(tool))
+    };
+    cmd.args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e}"))
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl PgServer {
+    /// Starts a new server.
+    pub fn start() -> PgServer {
+        let bin = bin_dir();
+        let dir = tempfile::tempdir().expect("temp dir");
+        if running_as_root() {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(ok.success(), "chown the server dir to postgres");
+        }
+        let data = dir.path().join("data");
+        let data_s = data.to_str().unwrap();
+        let out = run(
+            &bin,
+            "initdb",
+            &[
+                "-D",
+                data_s,
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let log = dir.path().join("server.log");
+        for _attempt in 0..5 {
+            let port = free_port();
+            let opts = format!(
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40",
+                dir.path().display()
+            );
+            let out = run(
+                &bin,
+                "pg_ctl",
+                &[
+                    "-D",
+                    data_s,
+                    "-l",
+                    log.to_str().unwrap(),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    &opts,
+                    "start",
+                ],
+            );
+            if out.status.success() {
+                return PgServer { dir, bin, port };
+            }
+        }
+        panic!(
+            "pg_ctl start failed: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// URL of a database on this server.
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates a database.
+    pub async fn create_db(&self, name: &str) {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&self.url("postgres"))
+            .await
+            .expect("connect to postgres");
+        sqlx::query(&format!("CREATE DATABASE \"{name}\""))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+    }
+}
+
+impl Drop for PgServer {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = run(
+            &self.bin,
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
+    }
+}
