@@ -88,3 +88,20 @@ fn urls_read_environment_variables() {
     assert!(e.message.contains("HETSYNC_NOT_SET_ANYWHERE"), "{e}");
     assert_eq!(e.location.unwrap().line, 5);
 }
+
+#[test]
+fn every_shipped_example_parses() {
+    std::env::set_var(
+        "PLANNING_PG_URL",
+        "postgres://sync:secret@localhost/planning",
+    );
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&examples).unwrap() {
+        let file = entry.unwrap().path().join("hetsync.toml");
+        let config = load(&file).unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.spokes().count() >= 1);
+        seen += 1;
+    }
+    assert!(seen >= 2, "examples found: {seen}");
+}

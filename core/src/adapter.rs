@@ -65,8 +65,15 @@ pub trait Capture: Send + Sync {
     async fn is_installed(&self) -> Result<bool>;
 
     /// Reads every change after `since`, with the current rows of the changed
-    /// codes, in one consistent snapshot.
-    async fn read_changes(&self, tables: &[SyncTable], since: Watermark) -> Result<ChangeSet>;
+    /// codes, in one consistent snapshot. Changes whose origin is
+    /// `exclude_origin` are left out (a spoke never needs its own changes
+    /// back from the hub).
+    async fn read_changes(
+        &self,
+        tables: &[SyncTable],
+        since: Watermark,
+        exclude_origin: Option<&str>,
+    ) -> Result<ChangeSet>;
 
     /// The current end of the tracking table.
     async fn position(&self) -> Result<Watermark>;

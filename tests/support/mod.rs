@@ -4,7 +4,7 @@
 
 #![allow(dead_code)]
 
-pub mod pg;
+pub use hetsync_testkit::pg;
 
 use hetsync::commands::open_engine;
 use hetsync_core::engine::Engine;

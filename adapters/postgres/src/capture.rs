@@ -167,7 +167,12 @@ impl Capture for PostgresNode {
         self.installed_on(&mut conn).await
     }
 
-    async fn read_changes(&self, tables: &[SyncTable], since: Watermark) -> Result<ChangeSet> {
+    async fn read_changes(
+        &self,
+        tables: &[SyncTable],
+        since: Watermark,
+        exclude_origin: Option<&str>,
+    ) -> Result<ChangeSet> {
         let mut conn = self.conn.lock().await;
         self.require_installed(&mut conn).await?;
         // One snapshot for the events and the rows.
@@ -181,11 +186,13 @@ impl Capture for PostgresNode {
         let rows: Vec<(i64, String, String, i64, bool, Option<String>, Option<String>, Option<String>)> =
             sqlx::query_as(&format!(
                 "SELECT seq, table_name, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin, user_name \
-                 FROM {} WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8 ORDER BY seq",
+                 FROM {} WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8 \
+                 AND ($3::text IS NULL OR origin IS NULL OR origin <> $3) ORDER BY seq",
                 quote_ident(ddl::TRACKING)
             ))
             .bind(since.0.to_string())
             .bind(upto.to_string())
+            .bind(exclude_origin)
             .fetch_all(&mut *tx)
             .await
             .map_err(self.err("reading the tracking table"))?;

@@ -188,7 +188,12 @@ impl Capture for SqliteNode {
         self.installed_on(&mut conn).await
     }
 
-    async fn read_changes(&self, tables: &[SyncTable], since: Watermark) -> Result<ChangeSet> {
+    async fn read_changes(
+        &self,
+        tables: &[SyncTable],
+        since: Watermark,
+        exclude_origin: Option<&str>,
+    ) -> Result<ChangeSet> {
         let mut conn = self.conn.lock().await;
         self.require_installed(&mut conn).await?;
         // One read transaction: the events and the rows come from one snapshot.
@@ -199,11 +204,13 @@ impl Capture for SqliteNode {
         let upto = self.position_on(&mut tx).await?;
         let rows: Vec<(i64, String, String, String, i64, Option<String>, Option<String>, Option<String>)> =
             sqlx::query_as(&format!(
-                "SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM {} WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+                "SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM {} \
+                 WHERE seq > ?1 AND seq <= ?2 AND (?3 IS NULL OR origin IS NULL OR origin <> ?3) ORDER BY seq",
                 quote_ident(ddl::TRACKING)
             ))
             .bind(since.0)
             .bind(upto.0)
+            .bind(exclude_origin)
             .fetch_all(&mut *tx)
             .await
             .map_err(self.err("reading the tracking table"))?;
@@ -227,6 +234,7 @@ impl Capture for SqliteNode {
                 .bind(&table.name)
                 .bind(since.0)
                 .bind(upto.0)
+                .bind(exclude_origin)
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(self.err(&format!("reading changed rows of '{}'", table.name)))?;

@@ -138,7 +138,8 @@ pub(crate) fn column_list(table: &SyncTable) -> String {
 }
 
 /// Selects the current rows of the codes that have events in a seq range
-/// (paper 001's join of the tracking table with the base table).
+/// (paper 001's join of the tracking table with the base table), leaving out
+/// events of origin `?4` when it is set.
 pub(crate) fn changed_rows(table: &SyncTable) -> String {
     let join: Vec<String> = table
         .code_columns()
@@ -151,7 +152,8 @@ pub(crate) fn changed_rows(table: &SyncTable) -> String {
         .map(|c| format!("b.{}", quote_ident(c)))
         .collect();
     format!(
-        "SELECT {} FROM (SELECT DISTINCT code FROM {} WHERE table_name = ?1 AND seq > ?2 AND seq <= ?3) AS c JOIN {} AS b ON {}",
+        "SELECT {} FROM (SELECT DISTINCT code FROM {} WHERE table_name = ?1 AND seq > ?2 AND seq <= ?3 \
+         AND (?4 IS NULL OR origin IS NULL OR origin <> ?4)) AS c JOIN {} AS b ON {}",
         cols.join(", "),
         quote_ident(TRACKING),
         quote_ident(&table.name),

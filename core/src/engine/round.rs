@@ -85,11 +85,13 @@ impl Engine {
             SyncMode::Full
         };
 
-        let local = s.read_changes(&self.tables, spoke_mark).await?;
+        let local = s.read_changes(&self.tables, spoke_mark, None).await?;
         // A spoke that never synced compares every row below instead of
-        // replaying the hub's whole history.
+        // replaying the hub's whole history. The spoke's own changes come
+        // back as nothing but echoes: the hub integrates one spoke at a time,
+        // so no other change to the same field can land after one unseen.
         let remote = match hub_mark {
-            Some(mark) => hub.read_changes(&self.tables, mark).await?,
+            Some(mark) => hub.read_changes(&self.tables, mark, Some(s.name())).await?,
             None => ChangeSet {
                 upto: hub.position().await?,
                 ..ChangeSet::default()

@@ -128,6 +128,11 @@ impl PgServer {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }
 
+    /// The server's binaries directory (`psql`, `pg_dump`, …).
+    pub fn bin(&self) -> &Path {
+        &self.bin
+    }
+
     /// Creates a database.
     pub async fn create_db(&self, name: &str) {
         use sqlx::Connection;

@@ -1,0 +1,356 @@
+//! Sync benchmarks against two throwaway PostgreSQL servers on this machine.
+//! Every figure comes with the raw baseline measured in the same run, since
+//! the machine is noisy: compare the ratios.
+//!
+//! ```sh
+//! cargo bench --bench sync                       # 1,000,000 rows, memory test 5,000,000
+//! cargo bench --bench sync -- 100000 500000      # smaller: rows, memory-test rows
+//! ```
+//!
+//! 1. full sync PG → PG of a 10-column table vs `COPY (SELECT …) TO STDOUT | COPY … FROM STDIN`;
+//! 2. incremental round after one `UPDATE` of every row on the spoke vs COPY + set-based update;
+//! 3. capture overhead: 1M-row COPY, 1M-row UPDATE, 20k single-row transactions, with and without triggers;
+//! 4. one changed row: round time;
+//! 5. peak RSS of the `hetsync` process during a full sync.
+
+use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
+use hetsync_testkit::pg::PgServer;
+use sqlx::{Connection, PgConnection};
+use std::time::{Duration, Instant};
+
+const DDL: &str =
+    "CREATE TABLE t (id bigint PRIMARY KEY, c1 bigint, c2 bigint, c3 double precision, \
+    c4 double precision, c5 text, c6 text, c7 text, c8 bigint, c9 double precision)";
+const FILL: &str =
+    "INSERT INTO t SELECT i, i * 2, i % 1000, i * 0.5, i * 0.25, 'name ' || i, md5(i::text), \
+    'planning zone', i % 7, i * 1.25 FROM generate_series(1, $1) i";
+
+struct Line {
+    name: String,
+    rows: u64,
+    took: Duration,
+    baseline: Option<Duration>,
+    target: &'static str,
+}
+
+impl Line {
+    fn print(&self) {
+        let rate = self.rows as f64 / self.took.as_secs_f64();
+        let ratio = self
+            .baseline
+            .map(|b| b.as_secs_f64() / self.took.as_secs_f64());
+        println!(
+            "{:<44} {:>9} rows {:>9.3} s {:>12.0} rows/s {:>14} {:>24}",
+            self.name,
+            self.rows,
+            self.took.as_secs_f64(),
+            rate,
+            ratio.map_or("-".into(), |r| format!("{r:.2}× baseline")),
+            self.target
+        );
+    }
+}
+
+async fn connect(server: &PgServer, db: &str) -> PgConnection {
+    PgConnection::connect(&server.url(db))
+        .await
+        .expect("connect")
+}
+
+async fn exec(conn: &mut PgConnection, sql: &str) {
+    sqlx::query(sql)
+        .execute(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn fill(conn: &mut PgConnection, rows: u64) {
+    sqlx::query(FILL)
+        .bind(rows as i64)
+        .execute(&mut *conn)
+        .await
+        .expect("fill");
+    exec(conn, "ANALYZE t").await;
+}
+
+/// Streams `COPY (query) TO STDOUT` on `from` into `COPY target FROM STDIN` on `to`.
+async fn copy_pipe(from: &mut PgConnection, query: &str, to: &mut PgConnection, target: &str) {
+    use futures_util::StreamExt;
+    let mut out = from
+        .copy_out_raw(&format!("COPY ({query}) TO STDOUT"))
+        .await
+        .expect("copy out");
+    let mut sink = to
+        .copy_in_raw(&format!("COPY {target} FROM STDIN"))
+        .await
+        .expect("copy in");
+    while let Some(chunk) = out.next().await {
+        sink.send(chunk.expect("chunk")).await.expect("send");
+    }
+    drop(out);
+    sink.finish().await.expect("finish copy");
+}
+
+fn write_config(dir: &std::path::Path, hub: &str, spoke: &str) -> std::path::PathBuf {
+    let config = dir.join("hetsync.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[node]]\nname = \"hub\"\nadapter = \"postgres\"\nurl = \"{hub}\"\nrole = \"hub\"\n\n\
+             [[node]]\nname = \"spoke\"\nadapter = \"postgres\"\nurl = \"{spoke}\"\nrole = \"spoke\"\n\n\
+             [[table]]\nname = \"t\"\ncode = [\"id\"]\nform = \"field\"\n"
+        ),
+    )
+    .unwrap();
+    config
+}
+
+async fn sync_benchmarks(rows: u64, lines: &mut Vec<Line>) {
+    let (a, b) = (PgServer::start(), PgServer::start());
+    a.create_db("hub").await;
+    b.create_db("spoke").await;
+    let mut hub = connect(&a, "hub").await;
+    let mut spoke = connect(&b, "spoke").await;
+    exec(&mut hub, DDL).await;
+    exec(&mut spoke, DDL).await;
+    exec(&mut spoke, &DDL.replace("TABLE t", "TABLE t_raw")).await;
+    fill(&mut hub, rows).await;
+
+    let started = Instant::now();
+    copy_pipe(&mut hub, "SELECT * FROM t", &mut spoke, "t_raw").await;
+    let raw_full = started.elapsed();
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &a.url("hub"), &b.url("spoke"));
+    let engine = hetsync::commands::open_engine(&config)
+        .await
+        .expect("engine");
+    engine.install().await.expect("install");
+    let started = Instant::now();
+    let report = engine.sync_spoke("spoke").await.expect("full sync");
+    let full = started.elapsed();
+    assert_eq!(report.rows_moved(), rows, "full sync moved every row");
+    lines.push(Line {
+        name: "full sync PG → PG".into(),
+        rows,
+        took: full,
+        baseline: Some(raw_full),
+        target: "target ≥ 0.70×",
+    });
+
+    // Incremental: one UPDATE of every row on the spoke, then a round.
+    let started = Instant::now();
+    exec(&mut spoke, "UPDATE t SET c1 = c1 + 1, c5 = c5 || '!'").await;
+    let update_on_spoke = started.elapsed();
+    let started = Instant::now();
+    let report = engine.sync_spoke("spoke").await.expect("incremental");
+    let incremental = started.elapsed();
+    assert_eq!(report.rows_moved(), rows);
+    // Baseline: the same rows COPYed to the hub and applied set-based.
+    exec(&mut hub, &DDL.replace("TABLE t", "TABLE t_raw")).await;
+    exec(&mut hub, "INSERT INTO t_raw SELECT * FROM t").await;
+    exec(
+        &mut hub,
+        &DDL.replace("TABLE t", "TEMP TABLE stage")
+            .replace(" PRIMARY KEY", ""),
+    )
+    .await;
+    let started = Instant::now();
+    copy_pipe(&mut spoke, "SELECT * FROM t", &mut hub, "stage").await;
+    exec(
+        &mut hub,
+        "UPDATE t_raw r SET c1 = s.c1, c5 = s.c5 FROM stage s WHERE r.id = s.id",
+    )
+    .await;
+    let raw_incremental = started.elapsed();
+    lines.push(Line {
+        name: "incremental after a full-table UPDATE".into(),
+        rows,
+        took: incremental,
+        baseline: Some(raw_incremental),
+        target: "target ≥ 100k rows/s",
+    });
+    lines.push(Line {
+        name: "  (the UPDATE itself on the spoke)".into(),
+        rows,
+        took: update_on_spoke,
+        baseline: None,
+        target: "",
+    });
+
+    // One changed row: the first round after the big one also re-reads the
+    // hub tracking rows that round wrote; the second is the steady state.
+    for label in [
+        "one changed row: round after the big one",
+        "one changed row: steady round",
+    ] {
+        exec(&mut spoke, "UPDATE t SET c6 = c6 || '+' WHERE id = 4242").await;
+        let started = Instant::now();
+        let report = engine.sync_spoke("spoke").await.expect("one row");
+        let one = started.elapsed();
+        assert_eq!(report.rows_moved(), 1);
+        lines.push(Line {
+            name: label.into(),
+            rows: 1,
+            took: one,
+            baseline: None,
+            target: "target < 50 ms",
+        });
+    }
+}
+
+async fn capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
+    let server = PgServer::start();
+    server.create_db("cap").await;
+    let mut conn = connect(&server, "cap").await;
+    let table = SyncTable {
+        name: "t".into(),
+        columns: ["id", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]
+            .map(String::from)
+            .to_vec(),
+        code: vec![0],
+        form: SyncForm::Field,
+        conflict: ConflictPolicy::Latest,
+    };
+    exec(&mut conn, DDL).await;
+    fill(&mut conn, rows).await;
+    let mut source = connect(&server, "cap").await;
+    let singles = 20_000.min(rows);
+    let mut timings = Vec::new();
+    for with_capture in [false, true] {
+        exec(&mut conn, "DROP TABLE IF EXISTS t2").await;
+        exec(&mut conn, &DDL.replace("TABLE t", "TABLE t2")).await;
+        if with_capture {
+            let node = hetsync_adapter_postgres::PostgresNode::connect("cap", &server.url("cap"))
+                .await
+                .unwrap();
+            let mut t2 = table.clone();
+            t2.name = "t2".into();
+            use hetsync_core::adapter::Capture;
+            node.install(&[t2]).await.expect("install");
+        }
+        let started = Instant::now();
+        copy_pipe(&mut source, "SELECT * FROM t", &mut conn, "t2").await;
+        let copy = started.elapsed();
+        let started = Instant::now();
+        exec(&mut conn, "UPDATE t2 SET c1 = c1 + 1").await;
+        let update = started.elapsed();
+        // Fresh statistics, or the planner seq-scans the bloated table.
+        exec(&mut conn, "VACUUM ANALYZE t2").await;
+        let started = Instant::now();
+        for i in 1..=singles as i64 {
+            sqlx::query("UPDATE t2 SET c2 = c2 + 1 WHERE id = $1")
+                .bind(i)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let single = started.elapsed();
+        timings.push((copy, update, single));
+    }
+    let (plain, captured) = (timings[0], timings[1]);
+    let line = |name: &str, rows: u64, took: Duration, base: Duration, target: &'static str| Line {
+        name: name.into(),
+        rows,
+        took,
+        baseline: Some(base),
+        target,
+    };
+    lines.push(line(
+        "capture: bulk COPY",
+        rows,
+        captured.0,
+        plain.0,
+        "target ≥ 0.50× (≤ 2×)",
+    ));
+    lines.push(line(
+        "capture: one UPDATE of every row",
+        rows,
+        captured.1,
+        plain.1,
+        "target ≥ 0.50× (≤ 2×)",
+    ));
+    lines.push(line(
+        "capture: single-row transactions",
+        singles,
+        captured.2,
+        plain.2,
+        "target ≥ 0.83× (≤ 1.2×)",
+    ));
+}
+
+/// Peak RSS of a `hetsync sync` process doing a full sync of `rows` rows.
+async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
+    let (a, b) = (PgServer::start(), PgServer::start());
+    a.create_db("hub").await;
+    b.create_db("spoke").await;
+    let mut hub = connect(&a, "hub").await;
+    exec(&mut hub, DDL).await;
+    exec(&mut connect(&b, "spoke").await, DDL).await;
+    fill(&mut hub, rows).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_config(dir.path(), &a.url("hub"), &b.url("spoke"));
+    let bin = env!("CARGO_BIN_EXE_hetsync");
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .spawn()
+            .unwrap()
+    };
+    assert!(run(&["install"]).wait().unwrap().success());
+    let started = Instant::now();
+    let mut child = run(&["sync"]);
+    let mut peak_kb = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
+            for line in status.lines().filter(|l| l.starts_with("VmHWM:")) {
+                peak_kb = peak_kb.max(
+                    line.split_whitespace()
+                        .nth(1)
+                        .and_then(|v| v.parse().ok())
+                        .unwrap_or(0),
+                );
+            }
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "hetsync sync failed");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    lines.push(Line {
+        name: "full sync by the hetsync binary".into(),
+        rows,
+        took: started.elapsed(),
+        baseline: None,
+        target: "",
+    });
+    peak_kb
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.replace('_', "").parse().ok())
+        .collect();
+    let rows = args.first().copied().unwrap_or(1_000_000);
+    let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
+    let mut lines = Vec::new();
+    sync_benchmarks(rows, &mut lines).await;
+    capture_benchmarks(rows, &mut lines).await;
+    let peak_kb = memory_benchmark(memory_rows, &mut lines).await;
+    println!();
+    for line in &lines {
+        line.print();
+    }
+    println!(
+        "{:<44} {:>9} rows peak RSS {:.0} MB {:>40}",
+        "memory of a full sync",
+        memory_rows,
+        peak_kb as f64 / 1024.0,
+        "target < 200 MB"
+    );
+}
