@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo bench --bench sync                       # 1,000,000 rows, memory test 5,000,000
 //! cargo bench --bench sync -- 100000 500000      # smaller: rows, memory-test rows
+//! HETSYNC_BENCH=capture cargo bench --bench sync  # only some groups: sync, capture, memory
 //! ```
 //!
 //! 1. full sync PG → PG of a 10-column table vs `COPY (SELECT …) TO STDOUT | COPY … FROM STDIN`;
@@ -338,19 +339,31 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
+    // HETSYNC_BENCH=sync,capture,memory (the default: all) picks the groups.
+    let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| "sync,capture,memory".into());
     let mut lines = Vec::new();
-    sync_benchmarks(rows, &mut lines).await;
-    capture_benchmarks(rows, &mut lines).await;
-    let peak_kb = memory_benchmark(memory_rows, &mut lines).await;
+    if only.contains("sync") {
+        sync_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("capture") {
+        capture_benchmarks(rows, &mut lines).await;
+    }
+    let peak_kb = if only.contains("memory") {
+        Some(memory_benchmark(memory_rows, &mut lines).await)
+    } else {
+        None
+    };
     println!();
     for line in &lines {
         line.print();
     }
-    println!(
-        "{:<44} {:>9} rows peak RSS {:.0} MB {:>40}",
-        "memory of a full sync",
-        memory_rows,
-        peak_kb as f64 / 1024.0,
-        "target < 200 MB"
-    );
+    if let Some(kb) = peak_kb {
+        println!(
+            "{:<44} {:>9} rows peak RSS {:.0} MB {:>40}",
+            "memory of a full sync",
+            memory_rows,
+            kb as f64 / 1024.0,
+            "target < 200 MB"
+        );
+    }
 }

@@ -116,44 +116,39 @@ pub(crate) fn capture_function_sql(table: &SyncTable) -> String {
             )
         })
         .collect();
-    let same_code = code_join(table, "o", "n");
-    let mut update = vec![
-        // A changed combined code is the old row leaving and a new row arriving.
-        insert(
-            &code_expr(table, "o"),
-            true,
-            "NULL",
-            &format!("old_rows o WHERE NOT EXISTS (SELECT 1 FROM new_rows n WHERE {same_code})"),
-        ),
-        insert(
-            &code_expr(table, "n"),
-            false,
-            "NULL",
-            &format!("new_rows n WHERE NOT EXISTS (SELECT 1 FROM old_rows o WHERE {same_code})"),
-        ),
-    ];
-    if !changed.is_empty() {
-        // A no-op update (no value changed) records nothing.
-        update.push(format!(
-            "INSERT INTO {tracking}(table_name, code, deleted, fields) SELECT {name}, x.code, false, to_jsonb(x.f) \
-             FROM (SELECT {code} AS code, array_remove(ARRAY[{}], NULL) AS f FROM old_rows o JOIN new_rows n ON {same_code}) x \
-             WHERE cardinality(x.f) > 0;",
-            changed.join(", "),
-            code = code_expr(table, "n"),
-        ));
-    }
+    // One pass over both transition tables: rows only in `old_rows` left
+    // (their code changed: a delete), rows only in `new_rows` arrived (an
+    // insert), rows in both changed these fields; a no-op update records nothing.
+    let first_code = quote_ident(&table.columns[table.code[0]]);
+    let fields = if changed.is_empty() {
+        "NULL::text[]".to_string()
+    } else {
+        format!("array_remove(ARRAY[{}], NULL)", changed.join(", "))
+    };
+    let update = format!(
+        "INSERT INTO {tracking}(table_name, code, deleted, fields) \
+         SELECT {name}, x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END \
+         FROM (SELECT CASE WHEN n.{first_code} IS NULL THEN {old_code} ELSE {new_code} END AS code, \
+                      n.{first_code} IS NULL AS deleted, \
+                      o.{first_code} IS NULL OR n.{first_code} IS NULL AS moved, \
+                      {fields} AS f \
+               FROM old_rows o FULL JOIN new_rows n ON {same_code}) x \
+         WHERE x.moved OR cardinality(x.f) > 0;",
+        old_code = code_expr(table, "o"),
+        new_code = code_expr(table, "n"),
+        same_code = code_join(table, "o", "n"),
+    );
     let body = format!(
         "BEGIN \
            IF current_setting({setting}, true) = 'on' THEN RETURN NULL; END IF; \
            IF TG_OP = 'INSERT' THEN {ins} \
            ELSIF TG_OP = 'DELETE' THEN {del} \
-           ELSE {upd} END IF; \
+           ELSE {update} END IF; \
            RETURN NULL; \
          END",
         setting = quote_literal(APPLY_SETTING),
         ins = insert(&code_expr(table, "n"), false, "NULL", "new_rows n"),
         del = insert(&code_expr(table, "o"), true, "NULL", "old_rows o"),
-        upd = update.join(" "),
     );
     format!(
         "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}",
