@@ -66,6 +66,15 @@ impl PostgresNode {
         batch: &ApplyBatch,
         tables: &[SyncTable],
     ) -> Result<()> {
+        // Only the newest tracking rows qualify, but a freshly grown tracking
+        // table has no statistics yet and the planner would scan all of it:
+        // walk the xid index for this one statement.
+        self.exec(
+            conn,
+            "SET LOCAL enable_seqscan = off",
+            "checking for concurrent edits",
+        )
+        .await?;
         let edited: Vec<(String, String)> = sqlx::query_as(&format!(
             "SELECT table_name, code::text FROM {} WHERE xid >= $1::text::xid8 AND origin IS NULL",
             quote_ident(ddl::TRACKING)
@@ -74,6 +83,12 @@ impl PostgresNode {
         .fetch_all(&mut *conn)
         .await
         .map_err(self.err("checking for concurrent edits"))?;
+        self.exec(
+            conn,
+            "RESET enable_seqscan",
+            "checking for concurrent edits",
+        )
+        .await?;
         batch.check_guard(tables, &self.name, edited)
     }
 

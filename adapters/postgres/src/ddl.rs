@@ -259,8 +259,13 @@ pub(crate) fn apply_function_sql(table: &SyncTable) -> String {
         cols = ident_list(table.columns.iter().map(String::as_str)),
         staged = staged.join(", "),
     );
+    // Every statement walks the staging rows and probes the base table by
+    // its combined-code index. Statistics cannot be trusted here (the staging
+    // table has none; a table being filled has stale ones), so the plan is
+    // pinned to nested loops while the function runs.
     format!(
-        "CREATE OR REPLACE FUNCTION {}(phase \"char\") RETURNS bigint[] LANGUAGE plpgsql AS {}",
+        "CREATE OR REPLACE FUNCTION {}(phase \"char\") RETURNS bigint[] LANGUAGE plpgsql \
+         SET enable_hashjoin = off SET enable_mergejoin = off AS {}",
         quote_ident(&apply_function(&table.name)),
         dollar_quote(&body)
     )

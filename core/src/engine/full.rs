@@ -36,21 +36,29 @@ impl Engine {
         let hub = self.hub();
         let mut out = FullSyncOutcome::default();
         for table in &self.tables {
-            let total = hub.count_rows(table).await? + s.count_rows(table).await?;
+            let spoke_rows = s.count_rows(table).await?;
             self.progress.start(
                 &format!("{} ⇄ {}: {}", s.name(), hub.name(), table.name),
-                total,
+                hub.count_rows(table).await? + spoke_rows,
             );
+            // A spoke that starts empty has nothing to compare and nothing of
+            // its own to send up: rows written there meanwhile are captured
+            // and go up incrementally, and the guard keeps them from being
+            // overwritten.
+            let spoke_empty = spoke_rows == 0;
             let down = self
-                .copy_missing(table, hub, s, spoke_guard, None, s.name())
+                .copy_missing(table, hub, s, spoke_guard, None, spoke_empty, s.name())
                 .await?;
-            let stamp = Stamp {
-                time: chrono::Utc::now().timestamp_micros(),
-                origin: s.name().to_string(),
+            let up = if spoke_empty {
+                (OpCounts::default(), ApplyOutcome::default())
+            } else {
+                let stamp = Stamp {
+                    time: chrono::Utc::now().timestamp_micros(),
+                    origin: s.name().to_string(),
+                };
+                self.copy_missing(table, s, hub, hub_guard, Some(stamp), false, s.name())
+                    .await?
             };
-            let up = self
-                .copy_missing(table, s, hub, hub_guard, Some(stamp), s.name())
-                .await?;
             self.progress.finish();
             add_outcome(&mut out.spoke_written, down.1);
             add_outcome(&mut out.hub_written, up.1);
@@ -65,7 +73,8 @@ impl Engine {
     /// Streams `from` in code order and writes to `to` what it lacks.
     /// Going down (`stamp` is `None`) rows that differ are overwritten too;
     /// going up (`stamp` set) only rows the hub lacks are sent, with tracking
-    /// entries so that the other spokes receive them.
+    /// entries so that the other spokes receive them. When `to_was_empty`,
+    /// nothing is looked up there: every row is sent.
     async fn copy_missing(
         &self,
         table: &SyncTable,
@@ -73,6 +82,7 @@ impl Engine {
         to: &dyn Node,
         guard: Watermark,
         stamp: Option<Stamp>,
+        to_was_empty: bool,
         spoke: &str,
     ) -> Result<(OpCounts, ApplyOutcome)> {
         let mut after: Option<CombinedCode> = None;
@@ -88,12 +98,15 @@ impl Engine {
                 .iter()
                 .map(|r| table.code_of(r, from.name()))
                 .collect::<Result<Vec<_>>>()?;
-            let theirs: HashMap<CombinedCode, Vec<Value>> = to
-                .fetch(table, &codes)
-                .await?
-                .into_iter()
-                .map(|r| Ok((table.code_of(&r, to.name())?, r)))
-                .collect::<Result<_>>()?;
+            let theirs: HashMap<CombinedCode, Vec<Value>> = if to_was_empty {
+                HashMap::new()
+            } else {
+                to.fetch(table, &codes)
+                    .await?
+                    .into_iter()
+                    .map(|r| Ok((table.code_of(&r, to.name())?, r)))
+                    .collect::<Result<_>>()?
+            };
             let mut ops = Vec::new();
             let mut tracking = Vec::new();
             for (row, code) in rows.iter().zip(&codes) {
