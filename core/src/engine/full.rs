@@ -23,6 +23,20 @@ pub(super) struct FullSyncOutcome {
     pub hub_written: ApplyOutcome,
 }
 
+/// One direction of a full comparison.
+struct Pass<'a> {
+    from: &'a dyn Node,
+    to: &'a dyn Node,
+    /// Rows of `to` edited after this position abort the batch.
+    guard: Watermark,
+    /// `None` going down: rows that differ are overwritten too. Set going up:
+    /// only rows the hub lacks are sent, with tracking entries bearing this
+    /// stamp so that the other spokes receive them.
+    stamp: Option<Stamp>,
+    /// `to` had no rows when the comparison started: nothing is looked up there.
+    to_was_empty: bool,
+}
+
 impl Engine {
     /// Compares every row of every table between the hub and `s`.
     /// `spoke_guard`/`hub_guard` are the positions read at the start of the
@@ -46,9 +60,14 @@ impl Engine {
             // and go up incrementally, and the guard keeps them from being
             // overwritten.
             let spoke_empty = spoke_rows == 0;
-            let down = self
-                .copy_missing(table, hub, s, spoke_guard, None, spoke_empty, s.name())
-                .await?;
+            let down = Pass {
+                from: hub,
+                to: s,
+                guard: spoke_guard,
+                stamp: None,
+                to_was_empty: spoke_empty,
+            };
+            let down = self.copy_missing(table, down, s.name()).await?;
             let up = if spoke_empty {
                 (OpCounts::default(), ApplyOutcome::default())
             } else {
@@ -56,8 +75,14 @@ impl Engine {
                     time: chrono::Utc::now().timestamp_micros(),
                     origin: s.name().to_string(),
                 };
-                self.copy_missing(table, s, hub, hub_guard, Some(stamp), false, s.name())
-                    .await?
+                let up = Pass {
+                    from: s,
+                    to: hub,
+                    guard: hub_guard,
+                    stamp: Some(stamp),
+                    to_was_empty: false,
+                };
+                self.copy_missing(table, up, s.name()).await?
             };
             self.progress.finish();
             add_outcome(&mut out.spoke_written, down.1);
@@ -70,21 +95,20 @@ impl Engine {
         Ok(out)
     }
 
-    /// Streams `from` in code order and writes to `to` what it lacks.
-    /// Going down (`stamp` is `None`) rows that differ are overwritten too;
-    /// going up (`stamp` set) only rows the hub lacks are sent, with tracking
-    /// entries so that the other spokes receive them. When `to_was_empty`,
-    /// nothing is looked up there: every row is sent.
+    /// Streams `pass.from` in code order and writes to `pass.to` what it lacks.
     async fn copy_missing(
         &self,
         table: &SyncTable,
-        from: &dyn Node,
-        to: &dyn Node,
-        guard: Watermark,
-        stamp: Option<Stamp>,
-        to_was_empty: bool,
+        pass: Pass<'_>,
         spoke: &str,
     ) -> Result<(OpCounts, ApplyOutcome)> {
+        let Pass {
+            from,
+            to,
+            guard,
+            stamp,
+            to_was_empty,
+        } = pass;
         let mut after: Option<CombinedCode> = None;
         let mut counts = OpCounts::default();
         let mut written = ApplyOutcome::default();
