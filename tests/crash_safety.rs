@@ -55,16 +55,7 @@ async fn edits_on_both_sides(d: &Deploy) {
 async fn a_round_stopped_at_any_point_then_rerun_converges_exactly_once(topology: Topology) {
     for point in FaultPoint::ALL {
         let d = Deploy::with(topology, &["a", "b"], BASIC).await;
-        d.exec(
-            "hub",
-            "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
-        )
-        .await;
-        d.exec(
-            "hub",
-            "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
-        )
-        .await;
+        d.seed_two_rows().await;
         let first_round_fault = point == FaultPoint::AfterFullSyncBatch;
         let hook = Arc::new(FailOnce {
             point,
@@ -159,16 +150,7 @@ fn kill_at(d: &Deploy, point: &str) {
 
 async fn kill_9_between_hub_and_spoke_commits_then_rerun(topology: Topology) {
     let d = Deploy::with(topology, &["a", "b"], BASIC).await;
-    d.exec(
-        "hub",
-        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
-    )
-    .await;
-    d.exec(
-        "hub",
-        "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
-    )
-    .await;
+    d.seed_two_rows().await;
     assert!(hetsync(&d).arg("install").status().unwrap().success());
     assert!(hetsync(&d).arg("sync").status().unwrap().success());
     edits_on_both_sides(&d).await;

@@ -110,16 +110,7 @@ async fn same_field_latest_change_wins_whatever_the_sync_order(topology: Topolog
 
 async fn later_update_resurrects_and_later_delete_wins(topology: Topology) {
     let d = Deploy::with(topology, &["a", "b"], BASIC).await;
-    d.exec(
-        "hub",
-        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
-    )
-    .await;
-    d.exec(
-        "hub",
-        "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
-    )
-    .await;
+    d.seed_two_rows().await;
     let engine = d.installed().await;
     for t in ["t_field", "t_row"] {
         d.exec("a", &format!("DELETE FROM {t} WHERE k = 1")).await;

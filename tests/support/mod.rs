@@ -281,6 +281,17 @@ impl Deploy {
         }
     }
 
+    /// Puts rows 1 and 2 into both [`BASIC`] tables on the hub.
+    pub async fn seed_two_rows(&self) {
+        for table in ["t_field", "t_row"] {
+            self.exec(
+                "hub",
+                &format!("INSERT INTO {table} VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)"),
+            )
+            .await;
+        }
+    }
+
     /// One integer from a node.
     pub async fn scalar_i64(&self, node: &str, sql: &str) -> i64 {
         let fail = |e: sqlx::Error| -> i64 { panic!("{node}: {sql}: {e}") };
