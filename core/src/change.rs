@@ -177,9 +177,42 @@ impl ApplyBatch {
         self.tracking.is_empty() && self.ops.iter().all(|(_, ops)| ops.is_empty())
     }
 
-    /// Number of row operations.
-    pub fn row_count(&self) -> usize {
-        self.ops.iter().map(|(_, ops)| ops.len()).sum()
+    /// The guard check: `edited` lists (table, combined code as JSON) of the
+    /// rows edited on `node` after the guard position; the batch is refused
+    /// with [`crate::Error::ConcurrentEdit`] when it writes one of them.
+    pub fn check_guard(
+        &self,
+        tables: &[crate::schema::SyncTable],
+        node: &str,
+        edited: impl IntoIterator<Item = (String, String)>,
+    ) -> crate::Result<()> {
+        let mut edited = edited.into_iter().peekable();
+        if edited.peek().is_none() {
+            return Ok(());
+        }
+        let mut touched = std::collections::HashSet::new();
+        for (name, ops) in &self.ops {
+            let table = crate::schema::SyncTable::find(tables, name, node)?;
+            for op in ops {
+                let code = match op {
+                    RowOp::Upsert { values, .. } => table.code_of(values, node)?,
+                    RowOp::Delete { code } => code.clone(),
+                };
+                touched.insert((name.as_str(), code));
+            }
+        }
+        for (name, code) in edited {
+            let Ok(code) = CombinedCode::parse_json(&code) else {
+                continue;
+            };
+            if touched.contains(&(name.as_str(), code.clone())) {
+                return Err(crate::Error::ConcurrentEdit {
+                    node: node.to_string(),
+                    detail: format!("table '{name}', combined code {code}"),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -300,44 +333,4 @@ pub fn group_events(
         }
     }
     Ok(changes)
-}
-
-impl ApplyBatch {
-    /// The guard check: `edited` lists (table, combined code as JSON) of the
-    /// rows edited on `node` after the guard position; the batch is refused
-    /// with [`crate::Error::ConcurrentEdit`] when it writes one of them.
-    pub fn check_guard(
-        &self,
-        tables: &[crate::schema::SyncTable],
-        node: &str,
-        edited: impl IntoIterator<Item = (String, String)>,
-    ) -> crate::Result<()> {
-        let mut edited = edited.into_iter().peekable();
-        if edited.peek().is_none() {
-            return Ok(());
-        }
-        let mut touched = std::collections::HashSet::new();
-        for (name, ops) in &self.ops {
-            let table = crate::schema::SyncTable::find(tables, name, node)?;
-            for op in ops {
-                let code = match op {
-                    RowOp::Upsert { values, .. } => table.code_of(values, node)?,
-                    RowOp::Delete { code } => code.clone(),
-                };
-                touched.insert((name.as_str(), code));
-            }
-        }
-        for (name, code) in edited {
-            let Ok(code) = CombinedCode::parse_json(&code) else {
-                continue;
-            };
-            if touched.contains(&(name.as_str(), code.clone())) {
-                return Err(crate::Error::ConcurrentEdit {
-                    node: node.to_string(),
-                    detail: format!("table '{name}', combined code {code}"),
-                });
-            }
-        }
-        Ok(())
-    }
 }

@@ -35,11 +35,6 @@ impl Value {
             _ => false,
         }
     }
-
-    /// True for [`Value::Null`].
-    pub fn is_null(&self) -> bool {
-        matches!(self, Value::Null)
-    }
 }
 
 /// Equality is [`Value::identical`]: byte for byte, floats by bit pattern.
