@@ -14,6 +14,8 @@ pub fn builtin_adapters() -> Vec<Arc<dyn AdapterFactory>> {
         Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
         #[cfg(feature = "postgres")]
         Arc::new(hetsync_adapter_postgres::PostgresAdapter),
+        #[cfg(feature = "mysql")]
+        Arc::new(hetsync_adapter_mysql::MysqlAdapter),
     ]
 }
 

@@ -169,12 +169,8 @@ async fn kill_9_between_hub_and_spoke_commits_then_rerun(topology: Topology) {
 
 async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun(topology: Topology) {
     let d = Deploy::with(topology, &["a"], BASIC).await;
-    d.exec(
-        "hub",
-        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 30000) \
-         INSERT INTO t_row SELECT i, 'row ' || i, i, i * 0.25 FROM n",
-    )
-    .await;
+    d.insert_series("hub", "t_row", 30_000, "'row ' || i, i, i * 0.25")
+        .await;
     d.exec("a", "INSERT INTO t_row VALUES (-1, 'spoke only', 0, 0.0)")
         .await;
     assert!(hetsync(&d).arg("install").status().unwrap().success());

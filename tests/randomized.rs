@@ -24,9 +24,7 @@ use hetsync_core::change::Stamp;
 use hetsync_core::value::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use support::pg::PgServer;
-use support::{Deploy, Kind, Topology};
+use support::{Deploy, Servers, Topology};
 
 const NODES: [&str; 4] = ["hub", "s1", "s2", "s3"];
 const TABLES: [(&str, bool); 2] = [("t_field", true), ("t_row", false)];
@@ -267,9 +265,9 @@ fn trace() -> bool {
     std::env::var_os("HETSYNC_RANDOM_TRACE").is_some()
 }
 
-async fn run_case(topology: Topology, server: Option<Arc<PgServer>>, seed: u64) {
+async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     let mut rng = Rng(seed);
-    let d = Deploy::on(topology, server, &NODES[1..], support::BASIC).await;
+    let d = Deploy::on(topology, servers, &NODES[1..], support::BASIC).await;
     let engine = d.installed().await;
     let mut case = Case {
         d,
@@ -345,10 +343,9 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 async fn run_cases(topology: Topology, cases: u64) {
     let base = env_number("HETSYNC_RANDOM_SEED", 20261122);
-    let needs_pg = topology.hub == Kind::Postgres || topology.spokes.contains(&Kind::Postgres);
-    let server = needs_pg.then(|| Arc::new(PgServer::start()));
+    let servers = Servers::for_topology(topology);
     for i in 0..cases {
-        run_case(topology, server.clone(), base.wrapping_add(i)).await;
+        run_case(topology, servers.clone(), base.wrapping_add(i)).await;
     }
     println!(
         "{cases} random cases passed on {topology:?} (seeds {base}..{})",
@@ -361,9 +358,26 @@ async fn random_edits_and_rounds_match_the_reference_model() {
     run_cases(support::SQLITE, env_number("HETSYNC_RANDOM_CASES", 200)).await;
 }
 
-#[tokio::test]
-async fn random_edits_and_rounds_match_the_reference_model_on_mixed_topologies() {
-    for &topology in support::MIXED {
-        run_cases(topology, env_number("HETSYNC_RANDOM_MIXED_CASES", 50)).await;
+/// One test per mixed topology, so they run in parallel.
+mod mixed {
+    use super::*;
+
+    async fn run_mixed(index: usize) {
+        run_cases(support::MIXED[index], env_number("HETSYNC_RANDOM_MIXED_CASES", 50)).await;
+    }
+
+    #[tokio::test]
+    async fn postgres_hub_with_mariadb_and_sqlite_spokes() {
+        run_mixed(0).await;
+    }
+
+    #[tokio::test]
+    async fn sqlite_hub_with_postgres_spokes() {
+        run_mixed(1).await;
+    }
+
+    #[tokio::test]
+    async fn mariadb_hub_with_postgres_spokes() {
+        run_mixed(2).await;
     }
 }

@@ -2,4 +2,5 @@
 //! start on free loopback ports in temp dirs and stop when dropped, so tests
 //! run in parallel without stepping on each other.
 
+pub mod mysql;
 pub mod pg;

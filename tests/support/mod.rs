@@ -1,18 +1,24 @@
-//! Test harness: real databases (SQLite files, throwaway PostgreSQL servers),
+//! Test harness: real databases (SQLite files, throwaway PostgreSQL and
+//! MariaDB servers),
 //! a `hetsync.toml`, an engine built exactly as the binary builds it, and
 //! "application" connections that edit the databases without hetsync.
 
 #![allow(dead_code)]
 
+pub use hetsync_testkit::mysql;
 pub use hetsync_testkit::pg;
 
 use hetsync::commands::open_engine;
 use hetsync_core::engine::Engine;
 use hetsync_core::sql::quote_ident;
 use hetsync_core::value::Value;
+use sqlx::mysql::{MySqlConnectOptions, MySqlRow};
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
-use sqlx::{ConnectOptions, Connection, PgConnection, Row, SqliteConnection, TypeInfo, ValueRef};
+use sqlx::{
+    ConnectOptions, Connection, Executor, MySqlConnection, PgConnection, Row, SqliteConnection,
+    TypeInfo, ValueRef,
+};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -21,6 +27,7 @@ use std::sync::Arc;
 pub enum Kind {
     Sqlite,
     Postgres,
+    Mysql,
 }
 
 /// Hub and spoke kinds for a deployment.
@@ -37,17 +44,50 @@ pub const SQLITE: Topology = Topology {
 };
 
 /// The mixed topologies every property test also runs on (spoke kinds repeat
-/// cyclically over the spokes a test asks for).
+/// cyclically over the spokes a test asks for, so a one-spoke test on the
+/// first topology gets a MariaDB spoke).
 pub const MIXED: &[Topology] = &[
     Topology {
         hub: Kind::Postgres,
-        spokes: &[Kind::Sqlite, Kind::Postgres],
+        spokes: &[Kind::Mysql, Kind::Sqlite],
     },
     Topology {
         hub: Kind::Sqlite,
         spokes: &[Kind::Postgres],
     },
+    Topology {
+        hub: Kind::Mysql,
+        spokes: &[Kind::Postgres],
+    },
 ];
+
+impl Topology {
+    /// Whether any node runs on `kind`.
+    pub fn uses(&self, kind: Kind) -> bool {
+        self.hub == kind || self.spokes.contains(&kind)
+    }
+}
+
+/// The servers a deployment's nodes live on (each optional).
+#[derive(Clone, Default)]
+pub struct Servers {
+    pub pg: Option<Arc<pg::PgServer>>,
+    pub mysql: Option<Arc<mysql::MysqlServer>>,
+}
+
+impl Servers {
+    /// Starts the servers a topology needs.
+    pub fn for_topology(topology: Topology) -> Servers {
+        Servers {
+            pg: topology
+                .uses(Kind::Postgres)
+                .then(|| Arc::new(pg::PgServer::start())),
+            mysql: topology
+                .uses(Kind::Mysql)
+                .then(|| Arc::new(mysql::MysqlServer::start())),
+        }
+    }
+}
 
 /// SQLite alone, then every mixed topology.
 pub fn topologies() -> impl Iterator<Item = Topology> {
@@ -72,11 +112,13 @@ macro_rules! on_every_topology {
     };
 }
 
-/// One table: DDL per database and its `[[table]]` config block.
+/// One table: DDL per database and its `[[table]]` config block. The MariaDB
+/// DDL runs with `ANSI_QUOTES`, so it may quote like the others.
 pub struct TableSpec {
     pub name: &'static str,
     pub sqlite: &'static str,
     pub postgres: &'static str,
+    pub mysql: &'static str,
     pub config: &'static str,
 }
 
@@ -86,12 +128,14 @@ pub const BASIC: &[TableSpec] = &[
         name: "t_field",
         sqlite: r#"CREATE TABLE "t_field" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
         postgres: r#"CREATE TABLE "t_field" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
+        mysql: r#"CREATE TABLE "t_field" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double)"#,
         config: "[[table]]\nname = \"t_field\"\ncode = [\"k\"]\nform = \"field\"\n",
     },
     TableSpec {
         name: "t_row",
         sqlite: r#"CREATE TABLE "t_row" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
         postgres: r#"CREATE TABLE "t_row" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
+        mysql: r#"CREATE TABLE "t_row" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double)"#,
         config: "[[table]]\nname = \"t_row\"\ncode = [\"k\"]\nform = \"table\"\n",
     },
 ];
@@ -101,12 +145,14 @@ pub const BASIC: &[TableSpec] = &[
 pub enum Db {
     Sqlite(PathBuf),
     Postgres(String),
+    Mysql(String),
 }
 
 /// An open application connection.
 pub enum Conn {
     Sqlite(SqliteConnection),
     Postgres(PgConnection),
+    Mysql(MySqlConnection),
 }
 
 /// A deployment in a temp dir.
@@ -116,7 +162,7 @@ pub struct Deploy {
     pub tables: Vec<String>,
     pub nodes: Vec<(String, Db)>,
     pub topology: Topology,
-    _server: Option<Arc<pg::PgServer>>,
+    _servers: Servers,
 }
 
 impl Deploy {
@@ -126,22 +172,15 @@ impl Deploy {
     }
 
     /// Nodes on the topology's databases, each with the tables; writes the
-    /// config. PostgreSQL nodes get a server of their own.
+    /// config. Server nodes get servers of their own.
     pub async fn with(topology: Topology, spokes: &[&str], tables: &[TableSpec]) -> Deploy {
-        let needs_pg = topology.hub == Kind::Postgres || topology.spokes.contains(&Kind::Postgres);
-        Deploy::on(
-            topology,
-            needs_pg.then(|| Arc::new(pg::PgServer::start())),
-            spokes,
-            tables,
-        )
-        .await
+        Deploy::on(topology, Servers::for_topology(topology), spokes, tables).await
     }
 
-    /// Like [`Deploy::with`], with PostgreSQL nodes as new databases on `server`.
+    /// Like [`Deploy::with`], with server nodes as new databases on `servers`.
     pub async fn on(
         topology: Topology,
-        server: Option<Arc<pg::PgServer>>,
+        servers: Servers,
         spokes: &[&str],
         tables: &[TableSpec],
     ) -> Deploy {
@@ -170,7 +209,8 @@ impl Deploy {
                     (Db::Sqlite(path), "sqlite", format!("{name}.db"))
                 }
                 Kind::Postgres => {
-                    let server = server
+                    let server = servers
+                        .pg
                         .as_ref()
                         .expect("a PostgreSQL server for PostgreSQL nodes");
                     let database = format!("{name}_{serial}");
@@ -184,6 +224,20 @@ impl Deploy {
                             .expect("create table");
                     }
                     (Db::Postgres(url.clone()), "postgres", url)
+                }
+                Kind::Mysql => {
+                    let server = servers
+                        .mysql
+                        .as_ref()
+                        .expect("a MariaDB server for MariaDB nodes");
+                    let database = format!("{name}_{serial}");
+                    server.create_db(&database).await;
+                    let url = server.url(&database);
+                    let mut conn = mysql_connect(&url).await;
+                    for t in tables {
+                        conn.execute(t.mysql).await.expect("create table");
+                    }
+                    (Db::Mysql(url.clone()), "mysql", url)
                 }
             };
             config.push_str(&format!("[[node]]\nname = \"{name}\"\nadapter = \"{adapter}\"\nurl = \"{url}\"\nrole = \"{role}\"\n\n"));
@@ -200,7 +254,7 @@ impl Deploy {
             tables: tables.iter().map(|t| t.name.to_string()).collect(),
             nodes,
             topology,
-            _server: server,
+            _servers: servers,
         }
     }
 
@@ -221,7 +275,7 @@ impl Deploy {
     pub fn db(&self, node: &str) -> PathBuf {
         match self.node(node) {
             Db::Sqlite(path) => path.clone(),
-            Db::Postgres(_) => panic!("{node} is not a SQLite node"),
+            _ => panic!("{node} is not a SQLite node"),
         }
     }
 
@@ -242,6 +296,7 @@ impl Deploy {
         match self.node(node) {
             Db::Sqlite(path) => Conn::Sqlite(sqlite_connect(path, false).await),
             Db::Postgres(url) => Conn::Postgres(PgConnection::connect(url).await.expect("connect")),
+            Db::Mysql(url) => Conn::Mysql(mysql_connect(url).await),
         }
     }
 
@@ -256,6 +311,11 @@ impl Deploy {
                 .unwrap_or_else(fail),
             Conn::Postgres(mut c) => sqlx::query(sql)
                 .execute(&mut c)
+                .await
+                .map(|r| r.rows_affected())
+                .unwrap_or_else(fail),
+            Conn::Mysql(mut c) => c
+                .execute(sql)
                 .await
                 .map(|r| r.rows_affected())
                 .unwrap_or_else(fail),
@@ -278,7 +338,28 @@ impl Deploy {
                     .map(|r| (0..r.len()).map(|i| pg_value(r, i)).collect())
                     .collect()
             }
+            Conn::Mysql(mut c) => {
+                let rows = c.fetch_all(sql.as_str()).await.expect("select");
+                rows.iter()
+                    .map(|r| (0..r.len()).map(|i| mysql_value(r, i)).collect())
+                    .collect()
+            }
         }
+    }
+
+    /// Inserts rows `i` = 1..=n into `table` on `node`: `SELECT i, {rest}`.
+    pub async fn insert_series(&self, node: &str, table: &str, n: u64, rest: &str) {
+        let series = match self.node(node) {
+            Db::Mysql(_) => format!("(SELECT seq AS i FROM seq_1_to_{n}) AS s"),
+            _ => format!(
+                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) SELECT i FROM n) AS s"
+            ),
+        };
+        self.exec(
+            node,
+            &format!("INSERT INTO {} SELECT i, {rest} FROM {series}", quote_ident(table)),
+        )
+        .await;
     }
 
     /// Puts rows 1 and 2 into both [`BASIC`] tables on the hub.
@@ -303,6 +384,11 @@ impl Deploy {
             Conn::Postgres(mut c) => sqlx::query_scalar(sql)
                 .fetch_one(&mut c)
                 .await
+                .unwrap_or_else(fail),
+            Conn::Mysql(mut c) => c
+                .fetch_one(sql)
+                .await
+                .map(|r| r.get::<i64, _>(0))
                 .unwrap_or_else(fail),
         }
     }
@@ -335,6 +421,14 @@ impl Deploy {
             Conn::Postgres(mut c) => sqlx::query_as(
                 "SELECT seq, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text \
                  FROM _hetsync_tracking WHERE seq > $1 AND origin IS NULL ORDER BY seq",
+            )
+            .bind(after)
+            .fetch_all(&mut c)
+            .await
+            .unwrap(),
+            Conn::Mysql(mut c) => sqlx::query_as(
+                "SELECT seq, CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', changed_at) AS SIGNED), deleted, fields \
+                 FROM _hetsync_tracking WHERE seq > ? AND origin IS NULL ORDER BY seq",
             )
             .bind(after)
             .fetch_all(&mut c)
@@ -378,6 +472,34 @@ pub async fn sqlite_connect(path: &Path, create: bool) -> SqliteConnection {
         .connect()
         .await
         .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
+}
+
+/// An application connection to MariaDB, quoting identifiers the ANSI way so
+/// tests share SQL between databases.
+pub async fn mysql_connect(url: &str) -> MySqlConnection {
+    let mut conn = url
+        .parse::<MySqlConnectOptions>()
+        .expect("MariaDB URL")
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+        .await
+        .expect("set sql_mode");
+    conn
+}
+
+fn mysql_value(row: &MySqlRow, i: usize) -> Value {
+    let raw = row.try_get_raw(i).expect("raw");
+    if raw.is_null() {
+        return Value::Null;
+    }
+    match raw.type_info().name() {
+        "BIGINT" | "INT" | "SMALLINT" | "TINYINT" => Value::Int(row.get(i)),
+        "DOUBLE" => Value::Float(row.get(i)),
+        "BLOB" | "VARBINARY" | "BINARY" => Value::Bytes(row.get(i)),
+        _ => Value::Text(row.get(i)),
+    }
 }
 
 fn sqlite_value(row: &SqliteRow, i: usize) -> Value {

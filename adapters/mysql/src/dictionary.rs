@@ -1,0 +1,157 @@
+//! The data dictionary of a MariaDB/MySQL database (`information_schema`).
+
+use crate::connection::MysqlNode;
+use async_trait::async_trait;
+use hetsync_core::adapter::TypeMapping;
+use hetsync_core::schema::{ColumnShape, SyncTable, TableShape};
+use hetsync_core::{Error, Result};
+use sqlx::mysql::MySqlConnection;
+use sqlx::Row;
+
+/// How a column's values are read and compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Signed integers and unsigned ones narrower than 64 bits.
+    Int,
+    /// `BIGINT UNSIGNED` and `BIT`: read as unsigned 64-bit.
+    UInt,
+    Float,
+    Double,
+    /// Binary strings and blobs.
+    Bytes,
+    /// Character strings (compared byte-exact, whatever their collation).
+    Text,
+    /// Every other type (decimal, dates and times, …), read as its text form.
+    Other,
+}
+
+/// One column with its SQL type.
+#[derive(Clone, Debug)]
+pub(crate) struct Column {
+    pub name: String,
+    /// The type as `information_schema.columns.column_type` spells it, with
+    /// its character set and collation for character columns.
+    pub sql_type: String,
+    pub kind: Kind,
+    pub nullable: bool,
+}
+
+fn kind(data_type: &str, column_type: &str) -> Kind {
+    let unsigned = column_type.contains("unsigned");
+    match data_type {
+        "bigint" if unsigned => Kind::UInt,
+        "bit" => Kind::UInt,
+        "tinyint" | "smallint" | "mediumint" | "int" | "integer" | "bigint" => Kind::Int,
+        "float" => Kind::Float,
+        "double" | "real" => Kind::Double,
+        "binary" | "varbinary" | "tinyblob" | "blob" | "mediumblob" | "longblob" => Kind::Bytes,
+        "char" | "varchar" | "tinytext" | "text" | "mediumtext" | "longtext" | "enum" | "set"
+        | "json" => Kind::Text,
+        _ => Kind::Other,
+    }
+}
+
+impl MysqlNode {
+    /// Columns of a table in ordinal order; empty when it does not exist.
+    pub(crate) async fn columns_on(
+        &self,
+        conn: &mut MySqlConnection,
+        table: &str,
+    ) -> Result<Vec<Column>> {
+        let rows = sqlx::query(
+            "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(data_type AS CHAR), \
+                    is_nullable = 'YES', CAST(character_set_name AS CHAR), CAST(collation_name AS CHAR) \
+             FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("describing table '{table}'")))?;
+        rows.iter()
+            .map(|r| {
+                let column_type: String = r.try_get(1)?;
+                let data_type: String = r.try_get(2)?;
+                let charset: Option<String> = r.try_get(4)?;
+                let collation: Option<String> = r.try_get(5)?;
+                let sql_type = match (charset, collation) {
+                    (Some(cs), Some(co)) => format!("{column_type} CHARACTER SET {cs} COLLATE {co}"),
+                    _ => column_type.clone(),
+                };
+                Ok(Column {
+                    name: r.try_get(0)?,
+                    kind: kind(&data_type.to_ascii_lowercase(), &column_type.to_ascii_lowercase()),
+                    sql_type,
+                    nullable: r.try_get::<i64, _>(3)? != 0,
+                })
+            })
+            .collect::<std::result::Result<_, sqlx::Error>>()
+            .map_err(self.err(&format!("describing table '{table}'")))
+    }
+
+    /// The columns of a synced table, in the table's column order.
+    pub(crate) async fn sync_columns(
+        &self,
+        conn: &mut MySqlConnection,
+        table: &SyncTable,
+    ) -> Result<Vec<Column>> {
+        let all = self.columns_on(conn, &table.name).await?;
+        if all.is_empty() {
+            return Err(Error::Schema {
+                table: table.name.clone(),
+                message: format!("the table does not exist on node '{}'", self.name),
+            });
+        }
+        table
+            .columns
+            .iter()
+            .map(|name| {
+                all.iter()
+                    .find(|c| &c.name == name)
+                    .cloned()
+                    .ok_or_else(|| Error::Schema {
+                        table: table.name.clone(),
+                        message: format!("column '{name}' does not exist on node '{}'", self.name),
+                    })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl TypeMapping for MysqlNode {
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
+        let mut conn = self.conn.lock().await;
+        let columns = self.columns_on(&mut conn, table).await?;
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(TableShape {
+            name: table.to_string(),
+            columns: columns
+                .into_iter()
+                .map(|c| ColumnShape {
+                    name: c.name,
+                    native_type: c.sql_type,
+                    nullable: c.nullable,
+                })
+                .collect(),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_follow_the_data_type() {
+        assert_eq!(kind("bigint", "bigint(20)"), Kind::Int);
+        assert_eq!(kind("bigint", "bigint(20) unsigned"), Kind::UInt);
+        assert_eq!(kind("tinyint", "tinyint(3) unsigned"), Kind::Int);
+        assert_eq!(kind("varchar", "varchar(10)"), Kind::Text);
+        assert_eq!(kind("longblob", "longblob"), Kind::Bytes);
+        assert_eq!(kind("decimal", "decimal(12,4)"), Kind::Other);
+        assert_eq!(kind("datetime", "datetime(6)"), Kind::Other);
+    }
+}

@@ -1,0 +1,167 @@
+//! Throwaway MariaDB (or MySQL) servers: `mariadb-install-db` + `mariadbd`
+//! in a temp dir on a free loopback port, `root` without a password, durability
+//! off, killed and removed on drop. Tests running in parallel each get their own.
+
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server.
+pub struct MysqlServer {
+    dir: tempfile::TempDir,
+    child: Child,
+    pub port: u16,
+}
+
+/// Finds a program in `HETSYNC_MARIADB_BIN`, the PATH or the sbin directories.
+fn find(names: &[&str]) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    if let Some(dir) = std::env::var_os("HETSYNC_MARIADB_BIN") {
+        dirs.push(PathBuf::from(dir));
+    }
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    dirs.extend(["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin"].map(PathBuf::from));
+    for name in names {
+        for dir in &dirs {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    panic!(
+        "none of {names:?} found (apt-get install mariadb-server, or set HETSYNC_MARIADB_BIN)"
+    );
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Options for both the bootstrap and the server.
+fn common_args(data: &Path) -> Vec<String> {
+    let mut args = vec![
+        "--no-defaults".to_string(),
+        format!("--datadir={}", data.display()),
+        "--innodb-log-file-size=8M".into(),
+    ];
+    if running_as_root() {
+        args.push("--user=root".into());
+    }
+    args
+}
+
+impl MysqlServer {
+    /// Starts a new server.
+    pub fn start() -> MysqlServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let data = dir.path().join("data");
+        let out = Command::new(find(&["mariadb-install-db", "mysql_install_db"]))
+            .args(common_args(&data))
+            .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+            .output()
+            .expect("mariadb-install-db");
+        assert!(
+            out.status.success(),
+            "mariadb-install-db: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let server = find(&["mariadbd", "mysqld"]);
+        let log = dir.path().join("server.log");
+        for _attempt in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(&server)
+                .args(common_args(&data))
+                .args([
+                    format!("--port={port}"),
+                    "--bind-address=127.0.0.1".into(),
+                    format!("--socket={}", dir.path().join("sock").display()),
+                    format!("--pid-file={}", dir.path().join("pid").display()),
+                    format!("--log-error={}", log.display()),
+                    "--skip-log-bin".into(),
+                    "--skip-name-resolve".into(),
+                    "--character-set-server=utf8mb4".into(),
+                    "--collation-server=utf8mb4_unicode_ci".into(),
+                    "--innodb-buffer-pool-size=64M".into(),
+                    "--innodb-flush-log-at-trx-commit=0".into(),
+                    "--innodb-doublewrite=0".into(),
+                    "--max-connections=200".into(),
+                ])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start mariadbd");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break; // exited: most likely the port was taken; try another
+                }
+                let log_text = std::fs::read_to_string(&log).unwrap_or_default();
+                if log_text.contains("ready for connections")
+                    && TcpStream::connect(("127.0.0.1", port)).is_ok()
+                {
+                    return MysqlServer { dir, child, port };
+                }
+                if Instant::now() > deadline {
+                    let _ = child.kill();
+                    panic!("mariadbd did not start in 60 s: {log_text}");
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        panic!(
+            "mariadbd failed to start: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// URL of a database on this server.
+    pub fn url(&self, database: &str) -> String {
+        format!("mysql://root@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// The server's data and log directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Creates a database (UTF-8, the server's default collation).
+    pub async fn create_db(&self, name: &str) {
+        use sqlx::{Connection, Executor};
+        let mut conn = sqlx::MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{}", self.port))
+            .await
+            .expect("connect to mariadb");
+        conn.execute(
+            format!(
+                "CREATE DATABASE `{}` CHARACTER SET utf8mb4",
+                name.replace('`', "``")
+            )
+            .as_str(),
+        )
+        .await
+        .expect("create database");
+    }
+}
+
+impl Drop for MysqlServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
