@@ -12,11 +12,14 @@
 //! 2. incremental round after one `UPDATE` of every row on the spoke vs COPY + set-based update;
 //! 3. capture overhead: 1M-row COPY, 1M-row UPDATE, 20k single-row transactions, with and without triggers;
 //! 4. one changed row: round time;
-//! 5. peak RSS of the `hetsync` process during a full sync.
+//! 5. peak RSS of the `hetsync` process during a full sync;
+//! 6. (group `mariadb`) capture overhead on a throwaway MariaDB server: the
+//!    same kinds of workload with and without hetsync's row triggers.
 
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
+use hetsync_testkit::mysql::MysqlServer;
 use hetsync_testkit::pg::PgServer;
-use sqlx::{Connection, PgConnection};
+use sqlx::{Connection, Executor, MySqlConnection, PgConnection};
 use std::time::{Duration, Instant};
 
 const DDL: &str =
@@ -204,15 +207,7 @@ async fn capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
     let server = PgServer::start();
     server.create_db("cap").await;
     let mut conn = connect(&server, "cap").await;
-    let table = SyncTable {
-        name: "t".into(),
-        columns: ["id", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]
-            .map(String::from)
-            .to_vec(),
-        code: vec![0],
-        form: SyncForm::Field,
-        conflict: ConflictPolicy::Latest,
-    };
+    let table = bench_table("t");
     exec(&mut conn, DDL).await;
     fill(&mut conn, rows).await;
     let mut source = connect(&server, "cap").await;
@@ -280,6 +275,100 @@ async fn capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
     ));
 }
 
+/// The benchmark table as a synced table.
+fn bench_table(name: &str) -> SyncTable {
+    SyncTable {
+        name: name.into(),
+        columns: ["id", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9"]
+            .map(String::from)
+            .to_vec(),
+        code: vec![0],
+        form: SyncForm::Field,
+        conflict: ConflictPolicy::Latest,
+    }
+}
+
+/// Capture overhead on MariaDB: `INSERT … SELECT` of every row, one UPDATE
+/// of every row, single-row autocommit UPDATEs; with and without triggers.
+async fn mariadb_capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
+    let server = MysqlServer::start();
+    server.create_db("cap").await;
+    let mut conn = MySqlConnection::connect(&server.url("cap")).await.unwrap();
+    let ddl = DDL.replace("double precision", "double");
+    conn.execute(ddl.as_str()).await.unwrap();
+    conn.execute(
+        format!(
+            "INSERT INTO t SELECT seq, seq * 2, seq % 1000, seq * 0.5, seq * 0.25, CONCAT('name ', seq), \
+             MD5(seq), 'planning zone', seq % 7, seq * 1.25 FROM seq_1_to_{rows}"
+        )
+        .as_str(),
+    )
+    .await
+    .unwrap();
+    let singles = 20_000.min(rows);
+    let mut timings = Vec::new();
+    for with_capture in [false, true] {
+        conn.execute("DROP TABLE IF EXISTS t2").await.unwrap();
+        conn.execute(ddl.replace("TABLE t", "TABLE t2").as_str())
+            .await
+            .unwrap();
+        if with_capture {
+            let node = hetsync_adapter_mysql::MysqlNode::connect("cap", &server.url("cap"))
+                .await
+                .unwrap();
+            use hetsync_core::adapter::Capture;
+            node.install(&[bench_table("t2")]).await.expect("install");
+        }
+        let started = Instant::now();
+        conn.execute("INSERT INTO t2 SELECT * FROM t")
+            .await
+            .unwrap();
+        let insert = started.elapsed();
+        let started = Instant::now();
+        conn.execute("UPDATE t2 SET c1 = c1 + 1").await.unwrap();
+        let update = started.elapsed();
+        let started = Instant::now();
+        for i in 1..=singles as i64 {
+            sqlx::query("UPDATE t2 SET c2 = c2 + 1 WHERE id = ?")
+                .bind(i)
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        let single = started.elapsed();
+        timings.push((insert, update, single));
+    }
+    let (plain, captured) = (timings[0], timings[1]);
+    for (name, n, took, base) in [
+        (
+            "MariaDB capture: INSERT … SELECT",
+            rows,
+            captured.0,
+            plain.0,
+        ),
+        (
+            "MariaDB capture: one UPDATE of every row",
+            rows,
+            captured.1,
+            plain.1,
+        ),
+        (
+            "MariaDB capture: single-row transactions",
+            singles,
+            captured.2,
+            plain.2,
+        ),
+    ] {
+        lines.push(Line {
+            name: name.into(),
+            rows: n,
+            took,
+            baseline: Some(base),
+            target: "(row triggers)",
+        });
+    }
+}
+
 /// Peak RSS of a `hetsync sync` process doing a full sync of `rows` rows.
 async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
     let (a, b) = (PgServer::start(), PgServer::start());
@@ -339,14 +428,18 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory (the default: all) picks the groups.
-    let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| "sync,capture,memory".into());
+    // HETSYNC_BENCH=sync,capture,memory,mariadb (the default: all) picks the groups.
+    let only =
+        std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| "sync,capture,memory,mariadb".into());
     let mut lines = Vec::new();
     if only.contains("sync") {
         sync_benchmarks(rows, &mut lines).await;
     }
     if only.contains("capture") {
         capture_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("mariadb") {
+        mariadb_capture_benchmarks(rows, &mut lines).await;
     }
     let peak_kb = if only.contains("memory") {
         Some(memory_benchmark(memory_rows, &mut lines).await)

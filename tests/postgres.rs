@@ -5,7 +5,6 @@
 mod support;
 
 use hetsync_core::value::Value;
-use sqlx::Connection;
 use support::{Deploy, Kind, Topology, BASIC};
 
 const PG_HUB: Topology = Topology {
@@ -95,68 +94,19 @@ async fn one_statement_is_captured_set_based_and_no_op_updates_record_nothing() 
 
 #[tokio::test]
 async fn engine_writes_are_not_captured_even_with_the_applications_login() {
-    let d = Deploy::with(
-        Topology {
-            hub: Kind::Sqlite,
-            spokes: &[Kind::Postgres],
-        },
-        &["pg"],
-        BASIC,
-    )
-    .await;
-    let engine = d.installed().await;
-    d.exec(
-        "hub",
-        "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
-    )
-    .await;
-    d.sync_passes(&engine, 2).await;
-    d.assert_converged().await;
     // Application and hetsync both log in as `postgres` here.
-    assert_eq!(
-        d.tracking_rows("pg").await,
-        0,
-        "downloads were not captured on the PostgreSQL spoke"
-    );
-    assert_eq!(d.sync_passes(&engine, 2).await, 0);
+    let topology = Topology {
+        hub: Kind::Sqlite,
+        spokes: &[Kind::Postgres],
+    };
+    support::engine_writes_are_not_captured(topology, "pg").await;
 }
 
 #[tokio::test]
 async fn a_transaction_that_commits_after_a_round_is_not_skipped() {
-    let d = Deploy::with(
-        Topology {
-            hub: Kind::Postgres,
-            spokes: &[Kind::Postgres],
-        },
-        &["pg"],
-        BASIC,
-    )
-    .await;
-    let engine = d.installed().await;
-    let support::Db::Postgres(url) = d.node("pg").clone() else {
-        unreachable!()
+    let topology = Topology {
+        hub: Kind::Postgres,
+        spokes: &[Kind::Postgres],
     };
-    // A long transaction writes first and commits last.
-    let mut long = sqlx::PgConnection::connect(&url).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut long).await.unwrap();
-    sqlx::query("INSERT INTO t_row VALUES (1, 'long', 1, 1.0)")
-        .execute(&mut long)
-        .await
-        .unwrap();
-    d.exec("pg", "INSERT INTO t_row VALUES (2, 'short', 2, 2.0)")
-        .await;
-    let round = engine.sync_spoke("pg").await.unwrap();
-    assert_eq!(
-        round.rows_moved(),
-        0,
-        "the short transaction waits behind the older open one"
-    );
-    sqlx::query("COMMIT").execute(&mut long).await.unwrap();
-    engine.sync_spoke("pg").await.unwrap();
-    assert_eq!(
-        d.rows("hub", "t_row").await.len(),
-        2,
-        "both transactions reached the hub"
-    );
-    d.assert_converged().await;
+    support::late_commit_is_not_skipped(topology, "pg").await;
 }

@@ -363,7 +363,11 @@ mod mixed {
     use super::*;
 
     async fn run_mixed(index: usize) {
-        run_cases(support::MIXED[index], env_number("HETSYNC_RANDOM_MIXED_CASES", 50)).await;
+        run_cases(
+            support::MIXED[index],
+            env_number("HETSYNC_RANDOM_MIXED_CASES", 50),
+        )
+        .await;
     }
 
     #[tokio::test]

@@ -33,9 +33,7 @@ fn find(names: &[&str]) -> PathBuf {
             }
         }
     }
-    panic!(
-        "none of {names:?} found (apt-get install mariadb-server, or set HETSYNC_MARIADB_BIN)"
-    );
+    panic!("none of {names:?} found (apt-get install mariadb-server, or set HETSYNC_MARIADB_BIN)");
 }
 
 fn running_as_root() -> bool {
@@ -144,9 +142,10 @@ impl MysqlServer {
     /// Creates a database (UTF-8, the server's default collation).
     pub async fn create_db(&self, name: &str) {
         use sqlx::{Connection, Executor};
-        let mut conn = sqlx::MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{}", self.port))
-            .await
-            .expect("connect to mariadb");
+        let mut conn =
+            sqlx::MySqlConnection::connect(&format!("mysql://root@127.0.0.1:{}", self.port))
+                .await
+                .expect("connect to mariadb");
         conn.execute(
             format!(
                 "CREATE DATABASE `{}` CHARACTER SET utf8mb4",

@@ -357,7 +357,10 @@ impl Deploy {
         };
         self.exec(
             node,
-            &format!("INSERT INTO {} SELECT i, {rest} FROM {series}", quote_ident(table)),
+            &format!(
+                "INSERT INTO {} SELECT i, {rest} FROM {series}",
+                quote_ident(table)
+            ),
         )
         .await;
     }
@@ -427,7 +430,7 @@ impl Deploy {
             .await
             .unwrap(),
             Conn::Mysql(mut c) => sqlx::query_as(
-                "SELECT seq, CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', changed_at) AS SIGNED), deleted, fields \
+                "SELECT seq, CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR) \
                  FROM _hetsync_tracking WHERE seq > ? AND origin IS NULL ORDER BY seq",
             )
             .bind(after)
@@ -494,11 +497,23 @@ fn mysql_value(row: &MySqlRow, i: usize) -> Value {
     if raw.is_null() {
         return Value::Null;
     }
-    match raw.type_info().name() {
-        "BIGINT" | "INT" | "SMALLINT" | "TINYINT" => Value::Int(row.get(i)),
+    // Rows are read over the text protocol: every value arrives as text and
+    // is decoded by its column type.
+    let name = raw.type_info().name().to_string();
+    match name.as_str() {
+        n if n.ends_with("UNSIGNED") => {
+            let v: u64 = row.try_get_unchecked(i).expect("unsigned");
+            i64::try_from(v).map_or_else(|_| Value::Text(v.to_string()), Value::Int)
+        }
+        "BIGINT" | "INT" | "MEDIUMINT" | "SMALLINT" | "TINYINT" | "BOOLEAN" => {
+            Value::Int(row.try_get_unchecked(i).expect("integer"))
+        }
         "DOUBLE" => Value::Float(row.get(i)),
-        "BLOB" | "VARBINARY" | "BINARY" => Value::Bytes(row.get(i)),
-        _ => Value::Text(row.get(i)),
+        "FLOAT" => Value::Float(row.get::<f32, _>(i) as f64),
+        "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "VARBINARY" | "BINARY" => {
+            Value::Bytes(row.get(i))
+        }
+        _ => Value::Text(row.try_get_unchecked(i).expect("text")),
     }
 }
 
@@ -528,6 +543,87 @@ fn pg_value(row: &PgRow, i: usize) -> Value {
         "BYTEA" => Value::Bytes(row.get(i)),
         _ => Value::Text(row.get(i)),
     }
+}
+
+/// An application transaction left open on purpose.
+pub enum OpenTransaction {
+    Postgres(PgConnection),
+    Mysql(MySqlConnection),
+}
+
+impl OpenTransaction {
+    pub async fn commit(self) {
+        match self {
+            OpenTransaction::Postgres(mut c) => c.execute("COMMIT").await.map(drop),
+            OpenTransaction::Mysql(mut c) => c.execute("COMMIT").await.map(drop),
+        }
+        .expect("commit");
+    }
+}
+
+impl Deploy {
+    /// Runs `sql` in a transaction on a server node and leaves it open.
+    pub async fn open_transaction(&self, node: &str, sql: &str) -> OpenTransaction {
+        match self.connect(node).await {
+            Conn::Postgres(mut c) => {
+                c.execute("BEGIN").await.unwrap();
+                c.execute(sql).await.unwrap();
+                OpenTransaction::Postgres(c)
+            }
+            Conn::Mysql(mut c) => {
+                c.execute("BEGIN").await.unwrap();
+                c.execute(sql).await.unwrap();
+                OpenTransaction::Mysql(c)
+            }
+            Conn::Sqlite(_) => panic!("{node}: SQLite serializes writers"),
+        }
+    }
+}
+
+/// Scenario for server spokes: hetsync and the application log in as the
+/// same user, yet nothing hetsync writes is captured.
+pub async fn engine_writes_are_not_captured(topology: Topology, spoke: &str) {
+    let d = Deploy::with(topology, &[spoke], BASIC).await;
+    let engine = d.installed().await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_row VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0)",
+    )
+    .await;
+    d.sync_passes(&engine, 2).await;
+    d.assert_converged().await;
+    assert_eq!(
+        d.tracking_rows(spoke).await,
+        0,
+        "downloads were not captured on {spoke}"
+    );
+    assert_eq!(d.sync_passes(&engine, 2).await, 0);
+}
+
+/// Scenario for server spokes: a transaction that writes first and commits
+/// after a round is read by a later round, never skipped.
+pub async fn late_commit_is_not_skipped(topology: Topology, spoke: &str) {
+    let d = Deploy::with(topology, &[spoke], BASIC).await;
+    let engine = d.installed().await;
+    let long = d
+        .open_transaction(spoke, "INSERT INTO t_row VALUES (1, 'long', 1, 1.0)")
+        .await;
+    d.exec(spoke, "INSERT INTO t_row VALUES (2, 'short', 2, 2.0)")
+        .await;
+    let round = engine.sync_spoke(spoke).await.unwrap();
+    assert_eq!(
+        round.rows_moved(),
+        0,
+        "nothing is read past a transaction that may still commit"
+    );
+    long.commit().await;
+    engine.sync_spoke(spoke).await.unwrap();
+    assert_eq!(
+        d.rows("hub", "t_row").await.len(),
+        2,
+        "both transactions reached the hub"
+    );
+    d.assert_converged().await;
 }
 
 /// Sleeps long enough that the next edit gets a later millisecond change time.

@@ -88,12 +88,7 @@ impl MysqlNode {
     }
 
     /// Fills a table's staging table with its operations.
-    async fn stage(
-        &self,
-        conn: &mut MySqlConnection,
-        t: &SyncTable,
-        ops: &[RowOp],
-    ) -> Result<()> {
+    async fn stage(&self, conn: &mut MySqlConnection, t: &SyncTable, ops: &[RowOp]) -> Result<()> {
         let context = format!("staging rows of '{}'", t.name);
         let stage = ident(&ddl::staging_table(&t.name));
         self.exec(conn, &format!("DELETE FROM {stage}"), &context)

@@ -135,10 +135,11 @@ impl Capture for MysqlNode {
         let mut conn = self.conn.lock().await;
         // DDL commits implicitly in MySQL: install is made idempotent instead
         // of atomic, and one installer at a time holds a named lock.
-        let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(CONCAT('hetsync install ', DATABASE()), 60)")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(self.err("locking install"))?;
+        let got: Option<i64> =
+            sqlx::query_scalar("SELECT GET_LOCK(CONCAT('hetsync install ', DATABASE()), 60)")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(self.err("locking install"))?;
         if got != Some(1) {
             return Err(Error::Deployment(format!(
                 "node '{}': another hetsync install is running on this database",
@@ -200,7 +201,9 @@ impl Capture for MysqlNode {
         let result = self
             .read_in_snapshot(&mut conn, tables, since, upto, exclude_origin)
             .await;
-        let ended = self.exec(&mut conn, "COMMIT", "ending the read transaction").await;
+        let ended = self
+            .exec(&mut conn, "COMMIT", "ending the read transaction")
+            .await;
         let changes = result?;
         ended?;
         Ok(ChangeSet {
@@ -289,7 +292,16 @@ impl MysqlNode {
         upto: i64,
         exclude_origin: Option<&str>,
     ) -> Result<std::collections::HashMap<String, hetsync_core::change::TableChanges>> {
-        type Raw = (i64, String, String, i64, bool, Option<String>, Option<String>, Option<String>);
+        type Raw = (
+            i64,
+            String,
+            String,
+            i64,
+            bool,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
         let rows: Vec<Raw> = sqlx::query_as(&format!(
             "SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), \
                     CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), \

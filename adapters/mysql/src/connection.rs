@@ -1,7 +1,9 @@
 //! The adapter factory, the connected node and its connections.
 
 use async_trait::async_trait;
-use hetsync_core::adapter::{redact_url, AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec};
+use hetsync_core::adapter::{
+    redact_url, AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec,
+};
 use hetsync_core::{Error, Result};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Executor};
@@ -123,9 +125,7 @@ impl MysqlNode {
         sql: &str,
         context: &str,
     ) -> Result<()> {
-        conn.execute(sql)
-            .await
-            .map_err(self.err(context))?;
+        conn.execute(sql).await.map_err(self.err(context))?;
         Ok(())
     }
 }

@@ -71,7 +71,8 @@ pub(crate) fn object_name(prefix: &str, table: &str) -> String {
 }
 
 /// Operations that get a trigger, with the letter in the trigger's name.
-pub(crate) const OPERATIONS: [(&str, &str); 3] = [("INSERT", "i"), ("UPDATE", "u"), ("DELETE", "d")];
+pub(crate) const OPERATIONS: [(&str, &str); 3] =
+    [("INSERT", "i"), ("UPDATE", "u"), ("DELETE", "d")];
 
 /// Name of a table's trigger for one operation (trigger names are per schema).
 pub(crate) fn trigger_name(letter: &str, table: &str) -> String {
@@ -148,11 +149,6 @@ pub(crate) fn triggers(table: &SyncTable, columns: &[Column]) -> Vec<String> {
             let c = ident(&table.columns[i]);
             same(columns[i].kind, &format!("NEW.{c}"), &format!("OLD.{c}"))
         };
-        let all_same = non_code
-            .iter()
-            .map(|&i| same_field(i))
-            .collect::<Vec<_>>()
-            .join(" AND ");
         let names = non_code
             .iter()
             .map(|&i| {
@@ -161,20 +157,27 @@ pub(crate) fn triggers(table: &SyncTable, columns: &[Column]) -> Vec<String> {
             })
             .collect::<Vec<_>>()
             .join(", ");
-        let fields = format!("CONCAT('[', CONCAT_WS(',', {names}), ']')");
+        // The changed fields are computed once, into a session variable: a
+        // row trigger pays for every expression it evaluates.
         format!(
             "IF {same_code} THEN \
-               IF NOT ({all_same}) THEN {insert_into} {}; END IF; \
+               IF (@hetsync_fields := CONCAT_WS(',', {names})) <> '' THEN {insert_into} {}; END IF; \
              ELSE {moved}; END IF;",
-            tracking_values(table, "NEW", false, &fields)
+            tracking_values(table, "NEW", false, "CONCAT('[', @hetsync_fields, ']')")
         )
     };
     OPERATIONS
         .iter()
         .map(|(event, letter)| {
             let body = match *event {
-                "INSERT" => format!("{insert_into} {};", tracking_values(table, "NEW", false, "NULL")),
-                "DELETE" => format!("{insert_into} {};", tracking_values(table, "OLD", true, "NULL")),
+                "INSERT" => format!(
+                    "{insert_into} {};",
+                    tracking_values(table, "NEW", false, "NULL")
+                ),
+                "DELETE" => format!(
+                    "{insert_into} {};",
+                    tracking_values(table, "OLD", true, "NULL")
+                ),
                 _ => update_body.clone(),
             };
             format!(
@@ -302,7 +305,10 @@ mod tests {
     fn long_names_fit_in_64_characters_and_stay_distinct() {
         let a = object_name("_hetsync_u_", &"变电站表".repeat(16));
         let b = object_name("_hetsync_u_", &format!("{}x", "变电站表".repeat(16)));
-        assert!(a.chars().count() <= 64 && b.chars().count() <= 64, "{a} {b}");
+        assert!(
+            a.chars().count() <= 64 && b.chars().count() <= 64,
+            "{a} {b}"
+        );
         assert_ne!(a, b);
         assert_eq!(object_name("_hetsync_apply_", "t"), "_hetsync_apply_t");
     }

@@ -75,12 +75,17 @@ impl MysqlNode {
                 let charset: Option<String> = r.try_get(4)?;
                 let collation: Option<String> = r.try_get(5)?;
                 let sql_type = match (charset, collation) {
-                    (Some(cs), Some(co)) => format!("{column_type} CHARACTER SET {cs} COLLATE {co}"),
+                    (Some(cs), Some(co)) => {
+                        format!("{column_type} CHARACTER SET {cs} COLLATE {co}")
+                    }
                     _ => column_type.clone(),
                 };
                 Ok(Column {
                     name: r.try_get(0)?,
-                    kind: kind(&data_type.to_ascii_lowercase(), &column_type.to_ascii_lowercase()),
+                    kind: kind(
+                        &data_type.to_ascii_lowercase(),
+                        &column_type.to_ascii_lowercase(),
+                    ),
                     sql_type,
                     nullable: r.try_get::<i64, _>(3)? != 0,
                 })
