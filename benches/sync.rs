@@ -422,6 +422,13 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
 
 #[tokio::main]
 async fn main() {
+    // HETSYNC_LOG=hetsync_core=debug shows the phases of every round.
+    if let Ok(filter) = std::env::var("HETSYNC_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<u64> = std::env::args()
         .skip(1)
         .filter_map(|a| a.replace('_', "").parse().ok())

@@ -95,6 +95,10 @@ fn every_shipped_example_parses() {
         "PLANNING_PG_URL",
         "postgres://sync:secret@localhost/planning",
     );
+    std::env::set_var(
+        "PLANNING_MARIADB_URL",
+        "mysql://sync:secret@localhost/planning",
+    );
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     let mut seen = 0;
     for entry in std::fs::read_dir(&examples).unwrap() {

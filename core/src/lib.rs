@@ -13,6 +13,7 @@
 //! No database driver lives here: adapters bring their own.
 
 pub mod adapter;
+pub mod cache;
 pub mod change;
 pub mod code;
 pub mod engine;

@@ -132,6 +132,7 @@ impl MysqlNode {
 #[async_trait]
 impl Capture for MysqlNode {
     async fn install(&self, tables: &[SyncTable]) -> Result<()> {
+        self.columns.clear();
         let mut conn = self.conn.lock().await;
         // DDL commits implicitly in MySQL: install is made idempotent instead
         // of atomic, and one installer at a time holds a named lock.
@@ -154,6 +155,7 @@ impl Capture for MysqlNode {
     }
 
     async fn uninstall(&self) -> Result<()> {
+        self.columns.clear();
         let mut conn = self.conn.lock().await;
         if !self.installed_on(&mut conn).await? {
             return Ok(());

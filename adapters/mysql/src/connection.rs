@@ -1,9 +1,11 @@
 //! The adapter factory, the connected node and its connections.
 
+use crate::dictionary::Column;
 use async_trait::async_trait;
 use hetsync_core::adapter::{
     redact_url, AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec,
 };
+use hetsync_core::cache::ColumnCache;
 use hetsync_core::{Error, Result};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Executor};
@@ -59,6 +61,7 @@ pub struct MysqlNode {
     pub(crate) name: String,
     pub(crate) options: MySqlConnectOptions,
     pub(crate) conn: Mutex<MySqlConnection>,
+    pub(crate) columns: ColumnCache<Column>,
 }
 
 impl MysqlNode {
@@ -84,6 +87,7 @@ impl MysqlNode {
             name: name.to_string(),
             conn: Mutex::new(Self::open(name, &options).await?),
             options,
+            columns: ColumnCache::new(),
         };
         Ok(node)
     }

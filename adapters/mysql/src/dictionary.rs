@@ -94,12 +94,17 @@ impl MysqlNode {
             .map_err(self.err(&format!("describing table '{table}'")))
     }
 
-    /// The columns of a synced table, in the table's column order.
+    /// The columns of a synced table, in the table's column order (cached
+    /// until the next install).
     pub(crate) async fn sync_columns(
         &self,
         conn: &mut MySqlConnection,
         table: &SyncTable,
     ) -> Result<Vec<Column>> {
+        if let Some(cached) = self.columns.get(&table.name) {
+            return Ok(cached);
+        }
+
         let all = self.columns_on(conn, &table.name).await?;
         if all.is_empty() {
             return Err(Error::Schema {
@@ -119,7 +124,8 @@ impl MysqlNode {
                         message: format!("column '{name}' does not exist on node '{}'", self.name),
                     })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(|found| self.columns.put(&table.name, found))
     }
 }
 

@@ -222,10 +222,12 @@ impl PostgresNode {
             self.check_guard(conn, guard, batch, tables).await?;
         }
         let mut out = ApplyOutcome::default();
+        let started = std::time::Instant::now();
         for (name, ops) in &busy {
             self.stage(conn, SyncTable::find(tables, name, &self.name)?, ops)
                 .await?;
         }
+        let staged_ms = started.elapsed().as_millis();
         // Deletes child-first (reverse table order), then upserts parent-first.
         for (name, _) in busy.iter().rev() {
             self.run_apply(conn, name, "D", &mut out).await?;
@@ -233,7 +235,15 @@ impl PostgresNode {
         for (name, _) in &busy {
             self.run_apply(conn, name, "U", &mut out).await?;
         }
+        let applied_ms = started.elapsed().as_millis();
         self.write_tracking(conn, batch).await?;
+        tracing::debug!(
+            node = %self.name,
+            staged_ms,
+            applied_ms,
+            tracked_ms = started.elapsed().as_millis(),
+            "batch phases (milliseconds since staging started)"
+        );
         if let Some(mark) = &batch.peer {
             sqlx::query(&format!(
                 "INSERT INTO {}(peer, watermark) VALUES ($1, $2) \

@@ -96,6 +96,7 @@ impl PostgresNode {
 #[async_trait]
 impl Capture for PostgresNode {
     async fn install(&self, tables: &[SyncTable]) -> Result<()> {
+        self.columns.clear();
         let mut conn = self.conn.lock().await;
         let mut tx = self.begin(&mut conn, "BEGIN").await?;
         // One installer at a time per database.
@@ -140,6 +141,7 @@ impl Capture for PostgresNode {
     }
 
     async fn uninstall(&self) -> Result<()> {
+        self.columns.clear();
         let mut conn = self.conn.lock().await;
         if !self.installed_on(&mut conn).await? {
             return Ok(());

@@ -1,7 +1,9 @@
 //! The adapter factory, the connected node and its connections.
 
+use crate::dictionary::Column;
 use async_trait::async_trait;
 use hetsync_core::adapter::{AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec};
+use hetsync_core::cache::ColumnCache;
 use hetsync_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{ConnectOptions, Connection};
@@ -41,6 +43,7 @@ pub struct PostgresNode {
     pub(crate) name: String,
     pub(crate) options: PgConnectOptions,
     pub(crate) conn: Mutex<PgConnection>,
+    pub(crate) columns: ColumnCache<Column>,
 }
 
 impl PostgresNode {
@@ -63,6 +66,7 @@ impl PostgresNode {
             name: name.to_string(),
             options,
             conn: Mutex::new(conn),
+            columns: ColumnCache::new(),
         })
     }
 

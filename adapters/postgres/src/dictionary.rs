@@ -75,12 +75,17 @@ impl PostgresNode {
             .map_err(self.err(&format!("describing table '{table}'")))
     }
 
-    /// The columns of a synced table, in the table's column order.
+    /// The columns of a synced table, in the table's column order (cached
+    /// until the next install).
     pub(crate) async fn sync_columns(
         &self,
         conn: &mut PgConnection,
         table: &SyncTable,
     ) -> Result<Vec<Column>> {
+        if let Some(cached) = self.columns.get(&table.name) {
+            return Ok(cached);
+        }
+
         let all = self.columns_on(conn, &table.name).await?;
         table
             .columns
@@ -94,7 +99,8 @@ impl PostgresNode {
                         message: format!("column '{name}' does not exist on node '{}'", self.name),
                     })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()
+            .map(|found| self.columns.put(&table.name, found))
     }
 }
 

@@ -109,15 +109,14 @@ impl Engine {
             stamp,
             to_was_empty,
         } = pass;
-        let mut after: Option<CombinedCode> = None;
         let mut counts = OpCounts::default();
         let mut written = ApplyOutcome::default();
-        loop {
-            let rows = from
-                .scan(table, after.as_ref(), self.options.batch_size)
-                .await?;
-            let Some(last) = rows.last() else { break };
-            after = Some(table.code_of(last, from.name())?);
+        let batch_size = self.options.batch_size;
+        let mut rows = from.scan(table, None, batch_size).await?;
+        // Each batch is written while the next one is read: the two nodes
+        // have connections of their own, so reading and writing overlap.
+        while let Some(last) = rows.last() {
+            let after = table.code_of(last, from.name())?;
             let codes = rows
                 .iter()
                 .map(|r| table.code_of(r, from.name()))
@@ -156,21 +155,26 @@ impl Engine {
                     });
                 }
             }
-            if !ops.is_empty() {
-                counts.upserts += ops.len() as u64;
+            counts.upserts += ops.len() as u64;
+            let write = async {
+                if ops.is_empty() {
+                    return Ok(ApplyOutcome::default());
+                }
                 let batch = ApplyBatch {
                     ops: vec![(table.name.clone(), ops)],
                     tracking,
                     peer: None,
                     guard: Some(guard),
                 };
-                let outcome = to.apply(&self.tables, &batch).await?;
-                add_outcome(&mut written, outcome);
-            }
+                to.apply(&self.tables, &batch).await
+            };
+            let (outcome, next) = tokio::join!(write, from.scan(table, Some(&after), batch_size));
+            add_outcome(&mut written, outcome?);
             self.progress.advance(rows.len() as u64);
             self.faults
                 .reached(spoke, FaultPoint::AfterFullSyncBatch)
                 .await?;
+            rows = next?;
         }
         Ok((counts, written))
     }

@@ -60,7 +60,7 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            batch_size: 5_000,
+            batch_size: 20_000,
             max_retries: 5,
         }
     }

@@ -97,8 +97,10 @@ impl Engine {
                 ..ChangeSet::default()
             },
         };
+        let read_ms = started.elapsed().as_millis();
         let (mut local, mut remote) = (local, remote);
         self.complete_rows(s, &mut local, &mut remote).await?;
+        let complete_ms = started.elapsed().as_millis();
         self.fault(s, FaultPoint::AfterRead).await?;
 
         let peers = Peers {
@@ -125,6 +127,7 @@ impl Engine {
         if !up.has_no_rows() || local.upto != spoke_mark {
             hub_written = hub.apply(&self.tables, &up).await?;
         }
+        let hub_applied_ms = started.elapsed().as_millis();
         self.fault(s, FaultPoint::AfterHubApply).await?;
 
         let mut spoke_written = ApplyOutcome::default();
@@ -153,6 +156,14 @@ impl Engine {
             add_outcome(&mut spoke_written, s.apply(&self.tables, &down).await?);
         }
         self.fault(s, FaultPoint::AfterSpokeApply).await?;
+        tracing::debug!(
+            spoke = s.name(),
+            read_ms,
+            complete_ms,
+            hub_applied_ms,
+            done_ms = started.elapsed().as_millis(),
+            "round phases (milliseconds since the round started)"
+        );
 
         Ok(RoundReport {
             spoke: s.name().to_string(),
@@ -224,7 +235,7 @@ async fn fetch_into(
 }
 
 /// Codes per lookup query.
-const FETCH_CHUNK: usize = 500;
+const FETCH_CHUNK: usize = 10_000;
 
 fn count_events(changes: &ChangeSet) -> u64 {
     changes.tables.values().map(|t| t.events.len() as u64).sum()
