@@ -50,11 +50,16 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// Options for both the bootstrap and the server.
-fn common_args(data: &Path) -> Vec<String> {
+/// Options for both the bootstrap and the server. Each server has a temp
+/// dir of its own: a starting server deletes every `#sql*` file in its temp
+/// dir, which would pull tables from under another server's bootstrap.
+fn common_args(dir: &Path) -> Vec<String> {
+    let tmp = dir.join("tmp");
+    std::fs::create_dir_all(&tmp).expect("server temp dir");
     let mut args = vec![
         "--no-defaults".to_string(),
-        format!("--datadir={}", data.display()),
+        format!("--datadir={}", dir.join("data").display()),
+        format!("--tmpdir={}", tmp.display()),
         "--innodb-log-file-size=8M".into(),
     ];
     if running_as_root() {
@@ -67,9 +72,8 @@ impl MysqlServer {
     /// Starts a new server.
     pub fn start() -> MysqlServer {
         let dir = tempfile::tempdir().expect("temp dir");
-        let data = dir.path().join("data");
         let out = Command::new(find(&["mariadb-install-db", "mysql_install_db"]))
-            .args(common_args(&data))
+            .args(common_args(dir.path()))
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .output()
             .expect("mariadb-install-db");
@@ -84,7 +88,7 @@ impl MysqlServer {
         for _attempt in 0..5 {
             let port = free_port();
             let mut child = Command::new(&server)
-                .args(common_args(&data))
+                .args(common_args(dir.path()))
                 .args([
                     format!("--port={port}"),
                     "--bind-address=127.0.0.1".into(),
