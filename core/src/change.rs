@@ -101,6 +101,29 @@ pub struct TableChanges {
     pub rows: HashMap<CombinedCode, Vec<Value>>,
 }
 
+impl TableChanges {
+    /// The codes with events, sorted and without repeats.
+    pub fn changed_codes(&self) -> Vec<CombinedCode> {
+        let mut codes: Vec<CombinedCode> = self.events.iter().map(|e| e.code.clone()).collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    /// Adds current rows read from `node`, keyed by their combined code.
+    pub fn add_rows(
+        &mut self,
+        table: &crate::schema::SyncTable,
+        rows: Vec<Vec<Value>>,
+        node: &str,
+    ) -> crate::Result<()> {
+        for row in rows {
+            self.rows.insert(table.code_of(&row, node)?, row);
+        }
+        Ok(())
+    }
+}
+
 /// Everything a node changed since a watermark, read in one consistent snapshot.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChangeSet {
@@ -283,6 +306,34 @@ pub struct TrackingRow {
     pub origin: Option<String>,
     /// Database user.
     pub user: Option<String>,
+}
+
+/// A tracking row as selected from a database, in [`TrackingRow`] field order:
+/// `(seq, table, code, time, deleted, fields, origin, user)`.
+pub type TrackingTuple = (
+    i64,
+    String,
+    String,
+    i64,
+    bool,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+impl From<TrackingTuple> for TrackingRow {
+    fn from((seq, table, code, time, deleted, fields, origin, user): TrackingTuple) -> Self {
+        TrackingRow {
+            seq,
+            table,
+            code,
+            time,
+            deleted,
+            fields,
+            origin,
+            user,
+        }
+    }
 }
 
 impl TrackingRow {

@@ -137,6 +137,29 @@ impl SyncTable {
         })
     }
 
+    /// Picks this table's columns, in its column order, out of a node's
+    /// description of the table; a missing column is a schema error.
+    pub fn pick_columns<C: Clone>(
+        &self,
+        node: &str,
+        described: &[C],
+        name_of: impl Fn(&C) -> &str,
+    ) -> crate::Result<Vec<C>> {
+        self.columns
+            .iter()
+            .map(|name| {
+                described
+                    .iter()
+                    .find(|c| name_of(c) == name)
+                    .cloned()
+                    .ok_or_else(|| crate::Error::Schema {
+                        table: self.name.clone(),
+                        message: format!("column '{name}' does not exist on node '{node}'"),
+                    })
+            })
+            .collect()
+    }
+
     /// Names of the combined-code columns, in code order.
     pub fn code_columns(&self) -> impl Iterator<Item = &str> {
         self.code.iter().map(|&i| self.columns[i].as_str())

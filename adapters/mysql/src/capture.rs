@@ -5,8 +5,7 @@ use crate::connection::{code, error_number, MysqlNode};
 use crate::ddl::{self, ident, literal};
 use async_trait::async_trait;
 use hetsync_core::adapter::Capture;
-use hetsync_core::change::{group_events, ChangeSet, TrackingRow, Watermark};
-use hetsync_core::code::CombinedCode;
+use hetsync_core::change::{group_events, ChangeSet, TrackingRow, TrackingTuple, Watermark};
 use hetsync_core::schema::SyncTable;
 use hetsync_core::{Error, Result};
 use sqlx::mysql::MySqlConnection;
@@ -294,17 +293,7 @@ impl MysqlNode {
         upto: i64,
         exclude_origin: Option<&str>,
     ) -> Result<std::collections::HashMap<String, hetsync_core::change::TableChanges>> {
-        type Raw = (
-            i64,
-            String,
-            String,
-            i64,
-            bool,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        );
-        let rows: Vec<Raw> = sqlx::query_as(&format!(
+        let rows: Vec<TrackingTuple> = sqlx::query_as(&format!(
             "SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), \
                     CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), \
                     deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) \
@@ -319,32 +308,14 @@ impl MysqlNode {
         .fetch_all(&mut *conn)
         .await
         .map_err(self.err("reading the tracking table"))?;
-        let rows = rows
-            .into_iter()
-            .map(
-                |(seq, table, code, time, deleted, fields, origin, user)| TrackingRow {
-                    seq,
-                    table,
-                    code,
-                    time,
-                    deleted,
-                    fields,
-                    origin,
-                    user,
-                },
-            )
-            .collect();
+        let rows = rows.into_iter().map(TrackingRow::from).collect();
         let mut changes = group_events(tables, rows, &self.name)?;
         for table in tables {
             let Some(tc) = changes.get_mut(&table.name) else {
                 continue;
             };
-            let mut codes: Vec<CombinedCode> = tc.events.iter().map(|e| e.code.clone()).collect();
-            codes.sort();
-            codes.dedup();
-            for row in self.fetch_on(conn, table, &codes).await? {
-                tc.rows.insert(table.code_of(&row, &self.name)?, row);
-            }
+            let rows = self.fetch_on(conn, table, &tc.changed_codes()).await?;
+            tc.add_rows(table, rows, &self.name)?;
         }
         Ok(changes)
     }

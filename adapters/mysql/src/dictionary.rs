@@ -104,7 +104,6 @@ impl MysqlNode {
         if let Some(cached) = self.columns.get(&table.name) {
             return Ok(cached);
         }
-
         let all = self.columns_on(conn, &table.name).await?;
         if all.is_empty() {
             return Err(Error::Schema {
@@ -113,18 +112,7 @@ impl MysqlNode {
             });
         }
         table
-            .columns
-            .iter()
-            .map(|name| {
-                all.iter()
-                    .find(|c| &c.name == name)
-                    .cloned()
-                    .ok_or_else(|| Error::Schema {
-                        table: table.name.clone(),
-                        message: format!("column '{name}' does not exist on node '{}'", self.name),
-                    })
-            })
-            .collect::<Result<Vec<_>>>()
+            .pick_columns(&self.name, &all, |c| &c.name)
             .map(|found| self.columns.put(&table.name, found))
     }
 }

@@ -4,8 +4,7 @@ use crate::connection::PostgresNode;
 use crate::ddl;
 use async_trait::async_trait;
 use hetsync_core::adapter::Capture;
-use hetsync_core::change::{group_events, ChangeSet, TrackingRow, Watermark};
-use hetsync_core::code::CombinedCode;
+use hetsync_core::change::{group_events, ChangeSet, TrackingRow, TrackingTuple, Watermark};
 use hetsync_core::schema::SyncTable;
 use hetsync_core::sql::{quote_ident, quote_literal};
 use hetsync_core::{Error, Result};
@@ -185,7 +184,7 @@ impl Capture for PostgresNode {
             .fetch_one(&mut *tx)
             .await
             .map_err(self.err("reading the snapshot"))?;
-        let rows: Vec<(i64, String, String, i64, bool, Option<String>, Option<String>, Option<String>)> =
+        let rows: Vec<TrackingTuple> =
             sqlx::query_as(&format!(
                 "SELECT seq, table_name, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin, user_name \
                  FROM {} WHERE xid >= $1::text::xid8 AND xid < $2::text::xid8 \
@@ -198,32 +197,14 @@ impl Capture for PostgresNode {
             .fetch_all(&mut *tx)
             .await
             .map_err(self.err("reading the tracking table"))?;
-        let rows = rows
-            .into_iter()
-            .map(
-                |(seq, table, code, time, deleted, fields, origin, user)| TrackingRow {
-                    seq,
-                    table,
-                    code,
-                    time,
-                    deleted,
-                    fields,
-                    origin,
-                    user,
-                },
-            )
-            .collect();
+        let rows = rows.into_iter().map(TrackingRow::from).collect();
         let mut changes = group_events(tables, rows, &self.name)?;
         for table in tables {
             let Some(tc) = changes.get_mut(&table.name) else {
                 continue;
             };
-            let mut codes: Vec<CombinedCode> = tc.events.iter().map(|e| e.code.clone()).collect();
-            codes.sort();
-            codes.dedup();
-            for row in self.fetch_on(&mut tx, table, &codes).await? {
-                tc.rows.insert(table.code_of(&row, &self.name)?, row);
-            }
+            let rows = self.fetch_on(&mut tx, table, &tc.changed_codes()).await?;
+            tc.add_rows(table, rows, &self.name)?;
         }
         tx.commit()
             .await

@@ -4,7 +4,7 @@ use crate::connection::PostgresNode;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
 use hetsync_core::schema::{ColumnShape, SyncTable, TableShape};
-use hetsync_core::{Error, Result};
+use hetsync_core::Result;
 use sqlx::{PgConnection, Row};
 
 /// How a column's values are read.
@@ -85,21 +85,9 @@ impl PostgresNode {
         if let Some(cached) = self.columns.get(&table.name) {
             return Ok(cached);
         }
-
         let all = self.columns_on(conn, &table.name).await?;
         table
-            .columns
-            .iter()
-            .map(|name| {
-                all.iter()
-                    .find(|c| &c.name == name)
-                    .cloned()
-                    .ok_or_else(|| Error::Schema {
-                        table: table.name.clone(),
-                        message: format!("column '{name}' does not exist on node '{}'", self.name),
-                    })
-            })
-            .collect::<Result<Vec<_>>>()
+            .pick_columns(&self.name, &all, |c| &c.name)
             .map(|found| self.columns.put(&table.name, found))
     }
 }

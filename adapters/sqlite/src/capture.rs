@@ -238,11 +238,12 @@ impl Capture for SqliteNode {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(self.err(&format!("reading changed rows of '{}'", table.name)))?;
-            for row in &rows {
-                let values = decode_row(row, 0, table.columns.len())
-                    .map_err(self.err(&format!("decoding rows of '{}'", table.name)))?;
-                tc.rows.insert(table.code_of(&values, &self.name)?, values);
-            }
+            let values = rows
+                .iter()
+                .map(|row| decode_row(row, 0, table.columns.len()))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(self.err(&format!("decoding rows of '{}'", table.name)))?;
+            tc.add_rows(table, values, &self.name)?;
         }
         tx.commit()
             .await

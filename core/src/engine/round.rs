@@ -227,9 +227,7 @@ async fn fetch_into(
     into: &mut TableChanges,
 ) -> Result<()> {
     for chunk in codes.chunks(FETCH_CHUNK) {
-        for row in node.fetch(table, chunk).await? {
-            into.rows.insert(table.code_of(&row, node.name())?, row);
-        }
+        into.add_rows(table, node.fetch(table, chunk).await?, node.name())?;
     }
     Ok(())
 }
