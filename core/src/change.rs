@@ -192,6 +192,12 @@ pub struct ApplyBatch {
     /// if any row the batch touches has a tracking event after this position:
     /// someone edited it after the round read it.
     pub guard: Option<Watermark>,
+    /// Every operation is an upsert of a code the node did not hold when the
+    /// engine began this pass (a full sync into a table that was empty). A
+    /// node may then insert without looking for existing rows; a row that is
+    /// there anyway must fail the batch with [`crate::Error::ConcurrentEdit`]
+    /// (after the guard check), never be overwritten silently or duplicated.
+    pub fresh: bool,
 }
 
 impl ApplyBatch {

@@ -6,7 +6,7 @@
 use crate::connection::PostgresNode;
 use crate::ddl;
 use crate::values::{
-    bind_arrays, bind_part, copy_text, decode_row, key_arrays, select_list, unnest_expr,
+    bind_arrays, bind_part, copy_line, copy_text, decode_row, key_arrays, select_list, unnest_expr,
 };
 use async_trait::async_trait;
 use hetsync_core::adapter::{Apply, IntegrationLock};
@@ -127,18 +127,48 @@ impl PostgresNode {
             buf.push(kind);
             buf.push('\n');
         }
-        let mut copy = conn
-            .copy_in_raw(&format!(
-                "COPY {} FROM STDIN",
-                quote_ident(&ddl::staging_table(&t.name))
-            ))
+        let sql = format!("COPY {} FROM STDIN", quote_ident(&ddl::staging_table(&t.name)));
+        Self::copy_in(conn, &sql, buf)
             .await
-            .map_err(self.err(&context))?;
-        copy.send(buf.into_bytes())
-            .await
-            .map_err(self.err(&context))?;
-        copy.finish().await.map_err(self.err(&context))?;
-        Ok(())
+            .map_err(self.err(&context))
+    }
+
+    /// COPYs a fresh batch straight into its table: the engine found none of
+    /// these codes there, the guard saw no edit since, and the table is
+    /// locked against writers, so a duplicate key means hetsync's view of the
+    /// table was wrong: the batch fails and the round starts over.
+    async fn insert_fresh(&self, conn: &mut PgConnection, t: &SyncTable, ops: &[RowOp]) -> Result<u64> {
+        let context = format!("inserting rows into '{}'", t.name);
+        let mut buf = String::new();
+        for op in ops {
+            let RowOp::Upsert { values, .. } = op else {
+                return Err(Error::Schema {
+                    table: t.name.clone(),
+                    message: "a fresh batch holds a delete".into(),
+                });
+            };
+            copy_line(&mut buf, values);
+        }
+        let sql = format!(
+            "COPY {} ({}) FROM STDIN",
+            quote_ident(&t.name),
+            ident_list(t.columns.iter().map(String::as_str))
+        );
+        match Self::copy_in(conn, &sql, buf).await {
+            Ok(()) => Ok(ops.len() as u64),
+            Err(e) if is_unique_violation(&e) => Err(Error::ConcurrentEdit {
+                node: self.name.clone(),
+                detail: format!("a row arrived in '{}' while the full sync filled it", t.name),
+            }),
+            Err(e) => Err(self.err(&context)(e)),
+        }
+    }
+
+    /// Sends one COPY … FROM STDIN with the whole text-format buffer.
+    async fn copy_in(conn: &mut PgConnection, sql: &str, buf: String) -> sqlx::Result<()> {
+        let mut copy = conn.copy_in_raw(sql).await?;
+        copy.send(buf.into_bytes()).await?;
+        copy.finish().await.map(|_| ())
     }
 
     async fn run_apply(
@@ -162,35 +192,42 @@ impl PostgresNode {
         Ok(())
     }
 
+    /// Writes the batch's tracking rows by COPY (xid and seq take their defaults).
     async fn write_tracking(&self, conn: &mut PgConnection, batch: &ApplyBatch) -> Result<()> {
         if batch.tracking.is_empty() {
             return Ok(());
         }
-        let e = &batch.tracking;
-        let fields: Vec<Option<String>> = e
-            .iter()
-            .map(|x| {
-                x.fields
-                    .as_ref()
-                    .map(|f| serde_json::to_string(f).expect("strings serialize"))
-            })
-            .collect();
-        sqlx::query(&format!(
-            "INSERT INTO {}(table_name, code, changed_at, deleted, fields, origin) \
-             SELECT t, c::jsonb, timestamptz 'epoch' + m * interval '1 microsecond', d, f::jsonb, o \
-             FROM unnest($1::text[], $2::text[], $3::int8[], $4::bool[], $5::text[], $6::text[]) AS x(t, c, m, d, f, o)",
+        let mut buf = String::new();
+        for x in &batch.tracking {
+            let time = chrono::DateTime::from_timestamp_micros(x.stamp.time).ok_or_else(|| {
+                Error::Data {
+                    table: x.table.clone(),
+                    code: x.code.to_json(),
+                    message: format!("change time {} µs is out of range", x.stamp.time),
+                }
+            })?;
+            let fields = x
+                .fields
+                .as_ref()
+                .map(|f| Value::Text(serde_json::to_string(f).expect("strings serialize")))
+                .unwrap_or(Value::Null);
+            let values = [
+                Value::Text(x.table.clone()),
+                Value::Text(x.code.to_json()),
+                Value::Text(time.format("%Y-%m-%d %H:%M:%S%.6f+00").to_string()),
+                Value::Bool(x.deleted),
+                fields,
+                Value::Text(x.stamp.origin.clone()),
+            ];
+            copy_line(&mut buf, &values);
+        }
+        let sql = format!(
+            "COPY {}(table_name, code, changed_at, deleted, fields, origin) FROM STDIN",
             quote_ident(ddl::TRACKING)
-        ))
-        .bind(e.iter().map(|x| x.table.clone()).collect::<Vec<_>>())
-        .bind(e.iter().map(|x| x.code.to_json()).collect::<Vec<_>>())
-        .bind(e.iter().map(|x| x.stamp.time).collect::<Vec<_>>())
-        .bind(e.iter().map(|x| x.deleted).collect::<Vec<_>>())
-        .bind(fields)
-        .bind(e.iter().map(|x| x.stamp.origin.clone()).collect::<Vec<_>>())
-        .execute(&mut *conn)
-        .await
-        .map_err(self.err("writing tracking rows"))?;
-        Ok(())
+        );
+        Self::copy_in(conn, &sql, buf)
+            .await
+            .map_err(self.err("writing tracking rows"))
     }
 
     async fn apply_in(
@@ -223,6 +260,14 @@ impl PostgresNode {
         }
         let mut out = ApplyOutcome::default();
         let started = std::time::Instant::now();
+        if batch.fresh {
+            for (name, ops) in &busy {
+                let table = SyncTable::find(tables, name, &self.name)?;
+                out.inserted += self.insert_fresh(conn, table, ops).await?;
+            }
+            self.write_tracking(conn, batch).await?;
+            return self.record_peer(conn, batch).await.map(|()| out);
+        }
         for (name, ops) in &busy {
             self.stage(conn, SyncTable::find(tables, name, &self.name)?, ops)
                 .await?;
@@ -244,6 +289,12 @@ impl PostgresNode {
             tracked_ms = started.elapsed().as_millis(),
             "batch phases (milliseconds since staging started)"
         );
+        self.record_peer(conn, batch).await?;
+        Ok(out)
+    }
+
+    /// Records the batch's peer watermark, if it carries one.
+    async fn record_peer(&self, conn: &mut PgConnection, batch: &ApplyBatch) -> Result<()> {
         if let Some(mark) = &batch.peer {
             sqlx::query(&format!(
                 "INSERT INTO {}(peer, watermark) VALUES ($1, $2) \
@@ -256,8 +307,13 @@ impl PostgresNode {
             .await
             .map_err(self.err("recording the peer watermark"))?;
         }
-        Ok(out)
+        Ok(())
     }
+}
+
+/// True for PostgreSQL's unique_violation (SQLSTATE 23505).
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 
 /// A session-level advisory lock held by a dedicated connection; closing the
@@ -348,3 +404,4 @@ impl Apply for PostgresNode {
         })))
     }
 }
+

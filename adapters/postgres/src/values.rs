@@ -87,6 +87,17 @@ pub(crate) fn copy_text(out: &mut String, value: &Value) {
     }
 }
 
+/// Appends one row in COPY text format, tab-separated and newline-terminated.
+pub(crate) fn copy_line(out: &mut String, values: &[Value]) {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        copy_text(out, v);
+    }
+    out.push('\n');
+}
+
 /// One array parameter per code position, for `unnest($1::int8[], $2::text[])`.
 pub(crate) enum KeyArray {
     Ints(Vec<i64>),

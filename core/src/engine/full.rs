@@ -165,6 +165,7 @@ impl Engine {
                     tracking,
                     peer: None,
                     guard: Some(guard),
+                    fresh: to_was_empty,
                 };
                 to.apply(&self.tables, &batch).await
             };

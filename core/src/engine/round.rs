@@ -107,16 +107,18 @@ impl Engine {
             spoke: s.name(),
             hub: hub.name(),
         };
-        let plan = plan_round(&self.tables, peers, &local, &remote);
+        let mut plan = plan_round(&self.tables, peers, &local, &remote);
         self.fault(s, FaultPoint::AfterPlan).await?;
 
+        let hub_tracking = plan
+            .tables
+            .iter_mut()
+            .flat_map(|(_, p)| std::mem::take(&mut p.hub_tracking))
+            .collect();
         let (up, up_counts) = batch(
-            &plan,
-            |p| &p.upload,
-            plan.tables
-                .iter()
-                .flat_map(|(_, p)| p.hub_tracking.iter().cloned())
-                .collect(),
+            &mut plan,
+            |p| &mut p.upload,
+            hub_tracking,
             PeerMark {
                 peer: s.name().to_string(),
                 watermark: local.upto,
@@ -142,8 +144,8 @@ impl Engine {
         }
 
         let (down, down_counts) = batch(
-            &plan,
-            |p| &p.download,
+            &mut plan,
+            |p| &mut p.download,
             Vec::new(),
             PeerMark {
                 peer: hub.name().to_string(),
@@ -246,18 +248,18 @@ fn counts(ops: &[(String, Vec<RowOp>)]) -> TableCounts {
         .collect()
 }
 
-/// Builds the batch for one direction of a plan.
+/// Builds the batch for one direction of a plan, taking its operations out.
 fn batch(
-    plan: &RoundPlan,
-    ops_of: impl Fn(&TablePlan) -> &Vec<RowOp>,
+    plan: &mut RoundPlan,
+    ops_of: impl Fn(&mut TablePlan) -> &mut Vec<RowOp>,
     tracking: Vec<TrackingEntry>,
     peer: PeerMark,
     guard: Watermark,
 ) -> (ApplyBatch, TableCounts) {
     let ops: Vec<(String, Vec<RowOp>)> = plan
         .tables
-        .iter()
-        .map(|(t, p)| (t.clone(), ops_of(p).clone()))
+        .iter_mut()
+        .map(|(t, p)| (t.clone(), std::mem::take(ops_of(p))))
         .collect();
     let c = counts(&ops);
     (
@@ -266,6 +268,7 @@ fn batch(
             tracking,
             peer: Some(peer),
             guard: Some(guard),
+            fresh: false,
         },
         c,
     )
