@@ -17,6 +17,10 @@ pub struct Cli {
         default_value = "hetsync.toml"
     )]
     pub config: PathBuf,
+    /// A directory of adapter plugins (.so/.dll) to load, besides the
+    /// config's `[plugins] dir`. Repeatable.
+    #[arg(long = "plugin-dir", global = true, env = "HETSYNC_PLUGIN_DIR")]
+    pub plugin_dirs: Vec<PathBuf>,
     /// Log filter for stderr, e.g. `info`, `debug`, `hetsync_core=trace`.
     #[arg(long, global = true, env = "HETSYNC_LOG", default_value = "warn")]
     pub log: String,
@@ -53,10 +57,30 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the adapters: built in and loaded from plugin directories.
+    Plugins {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Check one library instead.
+        #[command(subcommand)]
+        action: Option<PluginsAction>,
+    },
     /// Run the whole story on embedded SQLite with no setup.
     Demo {
         /// Where to create the demo deployment (replaced if it holds a previous demo).
         #[arg(long, default_value = "hetsync-demo")]
         dir: PathBuf,
+    },
+}
+
+/// `hetsync plugins` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginsAction {
+    /// Load one library and say whether it is a usable plugin, and if not
+    /// precisely why.
+    Check {
+        /// The library file.
+        file: PathBuf,
     },
 }

@@ -1,14 +1,14 @@
 //! Running the subcommands.
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, PluginsAction};
 use crate::faults::EnvFaults;
 use crate::output;
 use crate::progress::Bars;
-use crate::registry;
+use crate::registry::{self, PluginSources};
 use anyhow::{Context, Result};
 use hetsync_adapter_sqlite::SqliteStateStore;
 use hetsync_core::engine::Engine;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Exit codes.
@@ -25,9 +25,10 @@ pub mod exit {
 
 /// Loads the config, connects every node and builds an engine that records
 /// rounds in the state store.
-pub async fn open_engine(config_path: &Path) -> Result<Engine> {
+pub async fn open_engine(config_path: &Path, plugin_dirs: &[PathBuf]) -> Result<Engine> {
     let config = hetsync_config::load(config_path)?;
-    let deployment = registry::connect(&config).await?;
+    let adapters = registry::registry(&PluginSources::new(plugin_dirs, Some(&config)))?;
+    let deployment = registry::connect(&config, &adapters).await?;
     let state = SqliteStateStore::open(&config.state_path).await?;
     let mut engine = Engine::new(deployment)
         .await
@@ -44,8 +45,30 @@ pub async fn open_engine(config_path: &Path) -> Result<Engine> {
 pub async fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Demo { dir } => crate::demo::run(&dir).await,
+        Command::Plugins { json, action } => {
+            // The config adds its plugin directory when there is one.
+            let config = if cli.config.exists() {
+                Some(hetsync_config::load(&cli.config)?)
+            } else {
+                None
+            };
+            let sources = PluginSources::new(&cli.plugin_dirs, config.as_ref());
+            match action {
+                Some(PluginsAction::Check { file }) => {
+                    let found = registry::check_library(&file, &sources.options)?;
+                    let listing = output::AdapterListing::of(&[found], &[]);
+                    emit(json, &listing, output::print_check)?;
+                }
+                None => {
+                    let adapters = registry::registry(&sources)?;
+                    let listing = output::AdapterListing::of(adapters.adapters(), adapters.refused());
+                    emit(json, &listing, output::print_adapters)?;
+                }
+            }
+            Ok(exit::OK)
+        }
         Command::Install => {
-            let engine = open_engine(&cli.config).await?;
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             engine.install().await?;
             println!(
                 "installed capture on {} node(s) for {} table(s)",
@@ -55,7 +78,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Uninstall => {
-            let engine = open_engine(&cli.config).await?;
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             engine.uninstall().await?;
             println!(
                 "removed hetsync tables and triggers from {} node(s)",
@@ -64,7 +87,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(exit::OK)
         }
         Command::Sync { node, json } => {
-            let engine = open_engine(&cli.config).await?;
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             let spokes: Vec<String> = match node {
                 Some(name) => vec![name],
                 None => engine.spokes().map(|s| s.name().to_string()).collect(),
@@ -90,12 +113,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
         }
         Command::Status { json } => {
-            let engine = open_engine(&cli.config).await?;
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             emit(json, &engine.status().await?, output::print_status)?;
             Ok(exit::OK)
         }
         Command::Verify { json } => {
-            let engine = open_engine(&cli.config).await?;
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             let report = engine.verify().await?;
             emit(json, &report, output::print_verify)?;
             Ok(if report.ok { exit::OK } else { exit::DIFFERENT })

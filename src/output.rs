@@ -138,3 +138,130 @@ pub fn print_verify(report: &VerifyReport) {
         }
     );
 }
+
+/// One adapter as `hetsync plugins` shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct AdapterEntry {
+    /// The name used in `adapter = "…"`.
+    pub name: String,
+    /// The adapter's version.
+    pub version: String,
+    /// `built-in` or `plugin`.
+    pub origin: &'static str,
+    /// The library, for a plugin.
+    pub path: Option<std::path::PathBuf>,
+    /// The SDK a plugin was built with.
+    pub sdk_version: Option<String>,
+    /// What its databases can do.
+    pub capabilities: hetsync_core::adapter::Capabilities,
+}
+
+/// A library refused at load.
+#[derive(Debug, serde::Serialize)]
+pub struct RefusedEntry {
+    /// The library.
+    pub path: std::path::PathBuf,
+    /// Why.
+    pub reason: String,
+}
+
+/// What `hetsync plugins` prints.
+#[derive(Debug, serde::Serialize)]
+pub struct AdapterListing {
+    /// Usable adapters, built-ins first.
+    pub adapters: Vec<AdapterEntry>,
+    /// Libraries refused at load.
+    pub refused: Vec<RefusedEntry>,
+}
+
+impl AdapterListing {
+    /// Lists registered adapters and refusals.
+    pub fn of(
+        adapters: &[hetsync_plugin_sdk::Registered],
+        refused: &[hetsync_plugin_sdk::LoadError],
+    ) -> AdapterListing {
+        use hetsync_plugin_sdk::Origin;
+        AdapterListing {
+            adapters: adapters
+                .iter()
+                .map(|a| AdapterEntry {
+                    name: a.factory.name().to_string(),
+                    version: a.factory.version().to_string(),
+                    origin: match a.origin {
+                        Origin::BuiltIn => "built-in",
+                        Origin::Plugin(_) => "plugin",
+                    },
+                    path: match &a.origin {
+                        Origin::BuiltIn => None,
+                        Origin::Plugin(p) => Some(p.clone()),
+                    },
+                    sdk_version: a.sdk_version.clone(),
+                    capabilities: a.factory.capabilities(),
+                })
+                .collect(),
+            refused: refused
+                .iter()
+                .map(|r| RefusedEntry {
+                    path: r.path.clone(),
+                    reason: r.reason.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+fn capabilities_text(c: &hetsync_core::adapter::Capabilities) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    if c.procedures {
+        parts.push("procedures");
+    }
+    if c.statement_triggers {
+        parts.push("statement triggers");
+    }
+    if c.merge {
+        parts.push("merge");
+    }
+    parts.push(match c.bulk_copy {
+        hetsync_core::adapter::BulkCopyKind::StagingTable => "bulk copy into staging",
+        hetsync_core::adapter::BulkCopyKind::PreparedStatements => "prepared statements",
+    });
+    parts.join(", ")
+}
+
+fn adapter_line(a: &AdapterEntry) -> String {
+    let from = match (&a.path, &a.sdk_version) {
+        (Some(path), Some(sdk)) => format!("plugin {} (SDK {sdk})", path.display()),
+        (Some(path), None) => format!("plugin {}", path.display()),
+        _ => "built-in".to_string(),
+    };
+    format!(
+        "{:<12} {:<9} {from}\n{:<12} {:<9} {}",
+        a.name,
+        a.version,
+        "",
+        "",
+        capabilities_text(&a.capabilities)
+    )
+}
+
+/// Prints `hetsync plugins`.
+pub fn print_adapters(listing: &AdapterListing) {
+    for a in &listing.adapters {
+        println!("{}", adapter_line(a));
+    }
+    for r in &listing.refused {
+        println!("refused {}: {}", r.path.display(), r.reason);
+    }
+}
+
+/// Prints `hetsync plugins check` for an accepted library.
+pub fn print_check(listing: &AdapterListing) {
+    for a in &listing.adapters {
+        println!(
+            "ok: {} is a usable plugin with ABI {}",
+            a.path.as_deref().unwrap_or(std::path::Path::new("?")).display(),
+            hetsync_plugin_sdk::abi::ABI_MAJOR
+        );
+        println!("{}", adapter_line(a));
+    }
+}

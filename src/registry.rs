@@ -1,9 +1,12 @@
-//! The adapters this binary can use and connecting a configured deployment.
+//! The adapters this binary can use: the built-ins and the plugins of the
+//! plugin directories, in one registry; connecting a configured deployment.
 
 use anyhow::Result;
 use hetsync_config::Config;
 use hetsync_core::adapter::{AdapterFactory, NodeSpec};
 use hetsync_core::engine::Deployment;
+use hetsync_plugin_sdk::{LoadOptions, Registry};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The adapters linked into this binary. SQLite, the embedded default, is
@@ -19,33 +22,76 @@ pub fn builtin_adapters() -> Vec<Arc<dyn AdapterFactory>> {
     ]
 }
 
-/// Connects every node of a config.
-pub async fn connect(config: &Config) -> Result<Deployment> {
-    let adapters = builtin_adapters();
+/// Where plugins come from for one run.
+#[derive(Clone, Debug, Default)]
+pub struct PluginSources {
+    /// Directories to load every library from, in order.
+    pub dirs: Vec<PathBuf>,
+    /// How plugins are loaded and called.
+    pub options: LoadOptions,
+}
+
+impl PluginSources {
+    /// The command line's `--plugin-dir`s, then the config's `[plugins] dir`;
+    /// the config's call timeout.
+    pub fn new(cli_dirs: &[PathBuf], config: Option<&Config>) -> PluginSources {
+        let mut sources = PluginSources {
+            dirs: cli_dirs.to_vec(),
+            ..PluginSources::default()
+        };
+        if let Some(config) = config {
+            sources.dirs.extend(config.plugins.dir.clone());
+            sources.options.call_timeout = config.plugins.call_timeout;
+        }
+        sources
+    }
+}
+
+/// The built-ins plus every plugin the directories hold. A refused library
+/// is logged and listed (`hetsync plugins`), not fatal; a missing directory is.
+pub fn registry(sources: &PluginSources) -> Result<Registry> {
+    let mut registry = Registry::new(builtin_adapters());
+    for dir in &sources.dirs {
+        registry.load_dir(dir, &sources.options)?;
+    }
+    Ok(registry)
+}
+
+/// Validates one library as `hetsync plugins check` does: loaded on its own
+/// next to the built-ins, so a clash of names is reported too.
+pub fn check_library(path: &Path, options: &LoadOptions) -> Result<hetsync_plugin_sdk::Registered> {
+    let mut registry = Registry::new(builtin_adapters());
+    Ok(registry.load_file(path, options)?.clone())
+}
+
+/// Connects every node of a config with the registry's adapters.
+pub async fn connect(config: &Config, registry: &Registry) -> Result<Deployment> {
     let mut hub = None;
     let mut spokes = Vec::new();
     for node in &config.nodes {
-        let factory = adapters
-            .iter()
-            .find(|a| a.name() == node.adapter)
-            .ok_or_else(|| {
-                let known: Vec<&str> = adapters.iter().map(|a| a.name()).collect();
-                config.error_at(
-                    node.adapter_at,
-                    format!(
-                        "node '{}': unknown adapter '{}' (available: {})",
-                        node.name,
-                        node.adapter,
-                        known.join(", ")
-                    ),
-                )
-            })?;
+        let registered = registry.find(&node.adapter).ok_or_else(|| {
+            let known: Vec<&str> = registry
+                .adapters()
+                .iter()
+                .map(|a| a.factory.name())
+                .collect();
+            let mut message = format!(
+                "node '{}': unknown adapter '{}' (available: {})",
+                node.name,
+                node.adapter,
+                known.join(", ")
+            );
+            for refused in registry.refused() {
+                message.push_str(&format!("; refused {refused}"));
+            }
+            config.error_at(node.adapter_at, message)
+        })?;
         let spec = NodeSpec {
             name: node.name.clone(),
             url: node.url.clone(),
             base_dir: config.base_dir.clone(),
         };
-        let connected = factory.connect(&spec).await?;
+        let connected = registered.factory.connect(&spec).await?;
         match node.role {
             hetsync_config::Role::Hub => hub = Some(connected),
             hetsync_config::Role::Spoke => spokes.push(connected),

@@ -3,6 +3,10 @@
 //! ```toml
 //! state = "hetsync-state.db"          # optional; relative to this file
 //!
+//! [plugins]                           # optional
+//! dir = "plugins"                     # adapter plugins (.so/.dll) to load; relative to this file
+//! call_timeout_seconds = 1800         # a plugin call running longer is cancelled
+//!
 //! [[node]]
 //! name = "hub"
 //! adapter = "sqlite"                  # which adapter serves the node
@@ -106,6 +110,30 @@ pub struct Config {
     pub nodes: Vec<NodeConfig>,
     /// Synced tables in file order.
     pub tables: Vec<TableDef>,
+    /// Where adapter plugins are loaded from.
+    pub plugins: PluginsConfig,
+}
+
+/// The `[plugins]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PluginsConfig {
+    /// The plugin directory, resolved against the config's directory.
+    pub dir: Option<PathBuf>,
+    /// How long one plugin call may run before it is cancelled.
+    pub call_timeout: std::time::Duration,
+}
+
+/// The default limit of one plugin call.
+pub const DEFAULT_PLUGIN_CALL_TIMEOUT: std::time::Duration =
+    std::time::Duration::from_secs(30 * 60);
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        PluginsConfig {
+            dir: None,
+            call_timeout: DEFAULT_PLUGIN_CALL_TIMEOUT,
+        }
+    }
 }
 
 impl Config {
@@ -140,6 +168,14 @@ struct RawConfig {
     nodes: Vec<Spanned<RawNode>>,
     #[serde(default, rename = "table")]
     tables: Vec<Spanned<RawTable>>,
+    plugins: Option<Spanned<RawPlugins>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugins {
+    dir: Option<String>,
+    call_timeout_seconds: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -311,12 +347,27 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             .map(|s| s.get_ref().as_str())
             .unwrap_or("hetsync-state.db"),
     );
+    let mut plugins = PluginsConfig::default();
+    if let Some(raw_plugins) = &raw.plugins {
+        let p = raw_plugins.get_ref();
+        plugins.dir = p.dir.as_ref().map(|d| base_dir.join(d));
+        if let Some(seconds) = p.call_timeout_seconds {
+            if seconds == 0 {
+                return Err(err(
+                    Some(raw_plugins.span().start),
+                    "[plugins] call_timeout_seconds must be at least 1".into(),
+                ));
+            }
+            plugins.call_timeout = std::time::Duration::from_secs(seconds);
+        }
+    }
     Ok(Config {
         path: path.to_path_buf(),
         base_dir,
         state_path,
         nodes,
         tables,
+        plugins,
     })
 }
 

@@ -109,3 +109,18 @@ fn every_shipped_example_parses() {
     }
     assert!(seen >= 2, "examples found: {seen}");
 }
+
+#[test]
+fn plugins_table_resolves_the_directory_and_timeout() {
+    let c = parse_at(GOOD).unwrap();
+    assert_eq!(c.plugins, PluginsConfig::default());
+    let text = format!("[plugins]\ndir = \"plugins\"\ncall_timeout_seconds = 90\n{GOOD}");
+    let c = parse_at(&text).unwrap();
+    assert_eq!(c.plugins.dir.as_deref(), Some(Path::new("/etc/hetsync/plugins")));
+    assert_eq!(c.plugins.call_timeout, std::time::Duration::from_secs(90));
+    let e = parse_at(&format!("[plugins]\ndirectory = \"x\"\n{GOOD}")).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 2, "{e}");
+    assert!(e.message.contains("directory"), "{e}");
+    let e = parse_at(&format!("[plugins]\ncall_timeout_seconds = 0\n{GOOD}")).unwrap_err();
+    assert!(e.message.contains("at least 1"), "{e}");
+}

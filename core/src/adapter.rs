@@ -134,6 +134,8 @@ pub trait AdapterFactory: Send + Sync {
     fn name(&self) -> &'static str;
     /// The adapter's version.
     fn version(&self) -> &'static str;
+    /// What the adapter's databases can do (the same for every node).
+    fn capabilities(&self) -> Capabilities;
     /// Connects to a node.
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>>;
 }

@@ -1,12 +1,15 @@
 //! The error type shared by the core and every adapter.
 
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// Result alias used throughout hetsync.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Everything that can go wrong while syncing.
-#[derive(Debug, Error)]
+/// Everything that can go wrong while syncing. Serializable, so that an
+/// adapter plugin's error reaches the engine unchanged (a
+/// [`Error::ConcurrentEdit`] from a plugin still makes the round retry).
+#[derive(Debug, Error, Serialize, Deserialize)]
 pub enum Error {
     /// A node could not be reached or opened.
     #[error("cannot connect to node '{node}': {message}")]
@@ -40,6 +43,10 @@ pub enum Error {
     /// The state store failed.
     #[error("state store: {0}")]
     State(String),
+    /// An adapter plugin misbehaved: it could not be loaded, panicked, sent
+    /// an unreadable answer or did not answer in time.
+    #[error("plugin {plugin}: {message}")]
+    Plugin { plugin: String, message: String },
 }
 
 impl Error {

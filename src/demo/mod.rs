@@ -36,7 +36,7 @@ pub async fn run(dir: &Path) -> Result<u8> {
     }
     let config = dir.join("hetsync.toml");
     std::fs::write(&config, config_text())?;
-    let engine = open_engine(&config).await?;
+    let engine = open_engine(&config, &[]).await?;
     engine.install().await?;
     let demo = Demo {
         dir: dir.to_path_buf(),

@@ -281,7 +281,7 @@ impl Deploy {
 
     /// An engine as the binary builds it (state store, config).
     pub async fn engine(&self) -> Engine {
-        open_engine(&self.config()).await.expect("open engine")
+        open_engine(&self.config(), &[]).await.expect("open engine")
     }
 
     /// Installs and runs the first (full) round of every spoke.

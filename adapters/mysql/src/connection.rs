@@ -51,6 +51,10 @@ impl AdapterFactory for MysqlAdapter {
         env!("CARGO_PKG_VERSION")
     }
 
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         Ok(Box::new(MysqlNode::connect(&spec.name, &spec.url).await?))
     }

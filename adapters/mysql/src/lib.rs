@@ -21,3 +21,6 @@ mod dictionary;
 mod values;
 
 pub use connection::{MysqlAdapter, MysqlNode};
+
+#[cfg(feature = "plugin")]
+hetsync_plugin_sdk::export_adapter!(MysqlAdapter);

@@ -31,6 +31,10 @@ impl AdapterFactory for PostgresAdapter {
         env!("CARGO_PKG_VERSION")
     }
 
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         Ok(Box::new(
             PostgresNode::connect(&spec.name, &spec.url).await?,

@@ -20,3 +20,6 @@ mod dictionary;
 mod values;
 
 pub use connection::{PostgresAdapter, PostgresNode};
+
+#[cfg(feature = "plugin")]
+hetsync_plugin_sdk::export_adapter!(PostgresAdapter);

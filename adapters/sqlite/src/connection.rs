@@ -55,6 +55,10 @@ impl AdapterFactory for SqliteAdapter {
         env!("CARGO_PKG_VERSION")
     }
 
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         let fail = |message: String| Error::Connect {
             node: spec.name.clone(),

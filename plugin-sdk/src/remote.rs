@@ -1,0 +1,361 @@
+//! A loaded plugin seen through the core traits: [`PluginAdapter`] is an
+//! [`AdapterFactory`] and its nodes are ordinary [`Node`]s, so the engine
+//! cannot tell them from built-in adapters. Each trait call becomes one
+//! request, awaited on a oneshot that the plugin's callback completes.
+
+use crate::abi::{ByteView, Status};
+use crate::loader::PluginLibrary;
+use crate::wire::{decode, encode, LockId, NodeId, Request};
+use async_trait::async_trait;
+use hetsync_core::adapter::{
+    AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
+};
+use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use hetsync_core::code::CombinedCode;
+use hetsync_core::schema::{SyncTable, TableShape};
+use hetsync_core::value::Value;
+use hetsync_core::{Error, Result};
+use serde::de::DeserializeOwned;
+use std::borrow::Cow;
+use std::ffi::c_void;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+type Answer = (Status, Vec<u8>);
+
+/// Completes a waiting call: `ctx` is the boxed sender made by `call`.
+unsafe extern "C" fn on_done(
+    ctx: *mut c_void,
+    _call: u64,
+    status: Status,
+    result: crate::abi::OwnedBuffer,
+) {
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        // SAFETY: `ctx` is the sender boxed by `call`, completed once.
+        let sender = unsafe { Box::from_raw(ctx.cast::<oneshot::Sender<Answer>>()) };
+        let bytes = unsafe { result.take() };
+        let _ = sender.send((status, bytes));
+    }));
+}
+
+/// Completes a call nobody waits for (closing a node, releasing a lock).
+unsafe extern "C" fn on_detached_done(
+    _ctx: *mut c_void,
+    _call: u64,
+    _status: Status,
+    result: crate::abi::OwnedBuffer,
+) {
+    let _ = catch_unwind(AssertUnwindSafe(|| unsafe { result.take() }));
+}
+
+/// Cancels the call when the waiting future is dropped before its answer.
+struct Pending<'a> {
+    library: &'a PluginLibrary,
+    call: u64,
+    answered: bool,
+}
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        if !self.answered {
+            // SAFETY: `cancel` accepts any id.
+            unsafe { (self.library.cancel)(self.call) };
+        }
+    }
+}
+
+impl PluginLibrary {
+    /// How errors name this plugin.
+    pub fn label(&self) -> String {
+        format!("'{}' ({})", self.manifest.adapter, self.path.display())
+    }
+
+    fn fail(&self, message: String) -> Error {
+        Error::Plugin {
+            plugin: self.label(),
+            message,
+        }
+    }
+
+    /// Runs one request and decodes its answer.
+    pub(crate) async fn call<T: DeserializeOwned>(&self, request: &Request<'_>) -> Result<T> {
+        let op = request.op();
+        let bytes = encode(request);
+        let (sender, receiver) = oneshot::channel::<Answer>();
+        let ctx = Box::into_raw(Box::new(sender)).cast::<c_void>();
+        // SAFETY: the request is borrowed for the call; `ctx` stays valid
+        // until `on_done` takes it back.
+        let call = unsafe { (self.submit)(ByteView::of(&bytes), on_done, ctx) };
+        if call == 0 {
+            // SAFETY: a refused call never calls back, so `ctx` is still ours.
+            drop(unsafe { Box::from_raw(ctx.cast::<oneshot::Sender<Answer>>()) });
+            return Err(self.fail(format!("refused to start '{op}'")));
+        }
+        let mut pending = Pending {
+            library: self,
+            call,
+            answered: false,
+        };
+        let outcome = tokio::time::timeout(self.call_timeout, receiver).await;
+        let Ok(answer) = outcome else {
+            return Err(self.fail(format!(
+                "did not answer '{op}' within {:?}; the call was cancelled",
+                self.call_timeout
+            )));
+        };
+        pending.answered = true;
+        let (status, bytes) =
+            answer.map_err(|_| self.fail(format!("dropped '{op}' without answering")))?;
+        let text = || String::from_utf8_lossy(&bytes).into_owned();
+        match status {
+            Status::OK => decode(&bytes)
+                .map_err(|e| self.fail(format!("sent an unreadable answer to '{op}': {e}"))),
+            Status::ERROR => Err(decode::<Error>(&bytes).unwrap_or_else(|e| {
+                self.fail(format!("sent an unreadable error for '{op}': {e}"))
+            })),
+            Status::PANIC => Err(self.fail(format!("panicked during '{op}': {}", text()))),
+            Status::CANCELLED => Err(self.fail(format!("cancelled '{op}'"))),
+            Status::BAD_REQUEST => Err(self.fail(format!(
+                "could not read the '{op}' request: {}",
+                text()
+            ))),
+            Status(other) => Err(self.fail(format!("answered '{op}' with unknown status {other}"))),
+        }
+    }
+
+    /// Sends a request without waiting for its answer.
+    fn call_detached(&self, request: &Request<'_>) {
+        let bytes = encode(request);
+        // SAFETY: the request is borrowed for the call; the context is unused.
+        unsafe { (self.submit)(ByteView::of(&bytes), on_detached_done, std::ptr::null_mut()) };
+    }
+}
+
+/// A loaded plugin as an adapter factory.
+pub struct PluginAdapter {
+    library: Arc<PluginLibrary>,
+    name: &'static str,
+    version: &'static str,
+}
+
+impl PluginAdapter {
+    /// Wraps a loaded library.
+    pub fn new(library: PluginLibrary) -> PluginAdapter {
+        // Libraries are never unloaded, so their names live as long.
+        let name = Box::leak(library.manifest.adapter.clone().into_boxed_str());
+        let version = Box::leak(library.manifest.adapter_version.clone().into_boxed_str());
+        PluginAdapter {
+            library: Arc::new(library),
+            name,
+            version,
+        }
+    }
+
+    /// The library behind the adapter.
+    pub fn library(&self) -> &PluginLibrary {
+        &self.library
+    }
+}
+
+#[async_trait]
+impl AdapterFactory for PluginAdapter {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn version(&self) -> &'static str {
+        self.version
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.library.manifest.capabilities
+    }
+
+    async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
+        let id: NodeId = self
+            .library
+            .call(&Request::Connect {
+                name: Cow::Borrowed(&spec.name),
+                url: Cow::Borrowed(&spec.url),
+                base_dir: Cow::Borrowed(&spec.base_dir),
+            })
+            .await?;
+        Ok(Box::new(PluginNode {
+            library: self.library.clone(),
+            id,
+            name: spec.name.clone(),
+            adapter: self.name,
+        }))
+    }
+}
+
+/// A node connected through a plugin.
+struct PluginNode {
+    library: Arc<PluginLibrary>,
+    id: NodeId,
+    name: String,
+    adapter: &'static str,
+}
+
+impl Drop for PluginNode {
+    fn drop(&mut self) {
+        self.library.call_detached(&Request::Close { node: self.id });
+    }
+}
+
+/// An integration lock held inside a plugin; released when dropped.
+struct PluginLock {
+    library: Arc<PluginLibrary>,
+    lock: LockId,
+}
+
+impl Drop for PluginLock {
+    fn drop(&mut self) {
+        self.library.call_detached(&Request::Unlock { lock: self.lock });
+    }
+}
+
+#[async_trait]
+impl Capture for PluginNode {
+    async fn install(&self, tables: &[SyncTable]) -> Result<()> {
+        self.library
+            .call(&Request::Install {
+                node: self.id,
+                tables: Cow::Borrowed(tables),
+            })
+            .await
+    }
+
+    async fn uninstall(&self) -> Result<()> {
+        self.library.call(&Request::Uninstall { node: self.id }).await
+    }
+
+    async fn is_installed(&self) -> Result<bool> {
+        self.library.call(&Request::IsInstalled { node: self.id }).await
+    }
+
+    async fn read_changes(
+        &self,
+        tables: &[SyncTable],
+        since: Watermark,
+        exclude_origin: Option<&str>,
+    ) -> Result<ChangeSet> {
+        self.library
+            .call(&Request::ReadChanges {
+                node: self.id,
+                tables: Cow::Borrowed(tables),
+                since,
+                exclude_origin: exclude_origin.map(Cow::Borrowed),
+            })
+            .await
+    }
+
+    async fn position(&self) -> Result<Watermark> {
+        self.library.call(&Request::Position { node: self.id }).await
+    }
+
+    async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {
+        self.library
+            .call(&Request::CountEvents {
+                node: self.id,
+                since,
+                exclude_origin: exclude_origin.map(Cow::Borrowed),
+            })
+            .await
+    }
+
+    async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
+        self.library
+            .call(&Request::PeerWatermark {
+                node: self.id,
+                peer: Cow::Borrowed(peer),
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl TypeMapping for PluginNode {
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
+        self.library
+            .call(&Request::Describe {
+                node: self.id,
+                table: Cow::Borrowed(table),
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl Apply for PluginNode {
+    async fn apply(&self, tables: &[SyncTable], batch: &ApplyBatch) -> Result<ApplyOutcome> {
+        self.library
+            .call(&Request::Apply {
+                node: self.id,
+                tables: Cow::Borrowed(tables),
+                batch: Cow::Borrowed(batch),
+            })
+            .await
+    }
+
+    async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {
+        self.library
+            .call(&Request::Fetch {
+                node: self.id,
+                table: Cow::Borrowed(table),
+                codes: Cow::Borrowed(codes),
+            })
+            .await
+    }
+
+    async fn scan(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>> {
+        self.library
+            .call(&Request::Scan {
+                node: self.id,
+                table: Cow::Borrowed(table),
+                after: after.map(Cow::Borrowed),
+                limit,
+            })
+            .await
+    }
+
+    async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
+        self.library
+            .call(&Request::CountRows {
+                node: self.id,
+                table: Cow::Borrowed(table),
+            })
+            .await
+    }
+
+    async fn lock_integration(&self) -> Result<IntegrationLock> {
+        let lock: LockId = self
+            .library
+            .call(&Request::LockIntegration { node: self.id })
+            .await?;
+        Ok(IntegrationLock(Box::new(PluginLock {
+            library: self.library.clone(),
+            lock,
+        })))
+    }
+}
+
+impl Node for PluginNode {
+    fn adapter(&self) -> &str {
+        self.adapter
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.library.manifest.capabilities
+    }
+}

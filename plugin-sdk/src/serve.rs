@@ -1,0 +1,193 @@
+//! The plugin side's dispatcher: decodes a request, calls the adapter and
+//! encodes its answer. Connected nodes and held locks live here, behind ids.
+
+use crate::abi::Status;
+use crate::wire::{decode, encode, LockId, NodeId, Request};
+use hetsync_core::adapter::{AdapterFactory, IntegrationLock, Node, NodeSpec};
+use hetsync_core::{Error, Result};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// One plugin's adapter and what its calls have opened.
+pub(crate) struct Server {
+    factory: Box<dyn AdapterFactory>,
+    nodes: Mutex<HashMap<NodeId, Arc<dyn Node>>>,
+    locks: Mutex<HashMap<LockId, IntegrationLock>>,
+    next_id: AtomicU64,
+}
+
+/// Encodes an answer as the call's outcome.
+fn answer<T: Serialize>(result: Result<T>) -> (Status, Vec<u8>) {
+    match result {
+        Ok(value) => (Status::OK, encode(&value)),
+        Err(error) => (Status::ERROR, encode(&error)),
+    }
+}
+
+impl Server {
+    pub(crate) fn new(factory: Box<dyn AdapterFactory>) -> Server {
+        Server {
+            factory,
+            nodes: Mutex::new(HashMap::new()),
+            locks: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    fn node(&self, id: NodeId) -> Result<Arc<dyn Node>> {
+        self.nodes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| Error::Plugin {
+                plugin: self.factory.name().to_string(),
+                message: format!("no connected node with id {id}"),
+            })
+    }
+
+    /// Runs one encoded request to its encoded outcome.
+    pub(crate) async fn handle(&self, request: Vec<u8>) -> (Status, Vec<u8>) {
+        let request: Request<'static> = match decode(&request) {
+            Ok(r) => r,
+            Err(e) => {
+                return (
+                    Status::BAD_REQUEST,
+                    format!("unreadable request: {e}").into_bytes(),
+                )
+            }
+        };
+        match request {
+            Request::Connect {
+                name,
+                url,
+                base_dir,
+            } => {
+                let spec = NodeSpec {
+                    name: name.into_owned(),
+                    url: url.into_owned(),
+                    base_dir: base_dir.into_owned(),
+                };
+                answer(self.factory.connect(&spec).await.map(|node| {
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    self.nodes
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(id, Arc::from(node));
+                    id
+                }))
+            }
+            Request::Close { node } => {
+                let removed = self
+                    .nodes
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&node);
+                drop(removed);
+                answer(Ok(()))
+            }
+            Request::Install { node, tables } => {
+                answer(self.run(node, |n| async move { n.install(&tables).await }).await)
+            }
+            Request::Uninstall { node } => {
+                answer(self.run(node, |n| async move { n.uninstall().await }).await)
+            }
+            Request::IsInstalled { node } => {
+                answer(self.run(node, |n| async move { n.is_installed().await }).await)
+            }
+            Request::ReadChanges {
+                node,
+                tables,
+                since,
+                exclude_origin,
+            } => answer(
+                self.run(node, |n| async move {
+                    n.read_changes(&tables, since, exclude_origin.as_deref())
+                        .await
+                })
+                .await,
+            ),
+            Request::Position { node } => {
+                answer(self.run(node, |n| async move { n.position().await }).await)
+            }
+            Request::CountEvents {
+                node,
+                since,
+                exclude_origin,
+            } => answer(
+                self.run(node, |n| async move {
+                    n.count_events(since, exclude_origin.as_deref()).await
+                })
+                .await,
+            ),
+            Request::PeerWatermark { node, peer } => answer(
+                self.run(node, |n| async move { n.peer_watermark(&peer).await })
+                    .await,
+            ),
+            Request::Describe { node, table } => answer(
+                self.run(node, |n| async move { n.describe(&table).await })
+                    .await,
+            ),
+            Request::Apply {
+                node,
+                tables,
+                batch,
+            } => answer(
+                self.run(node, |n| async move { n.apply(&tables, &batch).await })
+                    .await,
+            ),
+            Request::Fetch { node, table, codes } => answer(
+                self.run(node, |n| async move { n.fetch(&table, &codes).await })
+                    .await,
+            ),
+            Request::Scan {
+                node,
+                table,
+                after,
+                limit,
+            } => answer(
+                self.run(node, |n| async move {
+                    n.scan(&table, after.as_deref(), limit).await
+                })
+                .await,
+            ),
+            Request::CountRows { node, table } => answer(
+                self.run(node, |n| async move { n.count_rows(&table).await })
+                    .await,
+            ),
+            Request::LockIntegration { node } => {
+                let lock = self
+                    .run(node, |n| async move { n.lock_integration().await })
+                    .await;
+                answer(lock.map(|lock| {
+                    let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+                    self.locks
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(id, lock);
+                    id
+                }))
+            }
+            Request::Unlock { lock } => {
+                let removed = self
+                    .locks
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&lock);
+                drop(removed);
+                answer(Ok(()))
+            }
+        }
+    }
+
+    /// Runs `f` on a connected node.
+    async fn run<T, F, Fut>(&self, node: NodeId, f: F) -> Result<T>
+    where
+        F: FnOnce(Arc<dyn Node>) -> Fut,
+        Fut: std::future::Future<Output = Result<T>>,
+    {
+        f(self.node(node)?).await
+    }
+}
