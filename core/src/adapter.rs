@@ -78,8 +78,8 @@ pub trait Capture: Send + Sync {
     /// The current end of the tracking table.
     async fn position(&self) -> Result<Watermark>;
 
-    /// Counts tracking events after `since`, leaving out those whose origin is
-    /// `exclude_origin` (events made locally have this node as origin).
+    /// Counts tracking events after `since`, leaving out those integrated
+    /// from `exclude_origin` (events made locally always count).
     async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64>;
 
     /// The watermark of `peer` integrated into this node, `None` if never synced.
