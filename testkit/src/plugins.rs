@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
@@ -54,13 +54,40 @@ pub fn cargo_build(manifest: &Path, target: &Path, args: &[&str]) {
 /// The adapters that can be built as plugins, by crate suffix.
 pub const ADAPTERS: [&str; 3] = ["sqlite", "postgres", "mysql"];
 
-/// Builds (once) every adapter plugin and every test library; returns the
-/// directory holding the adapter plugins (`libhetsync_adapter_<name>.so`).
-/// Test libraries are in its `examples/` subdirectory.
+/// The broken libraries of `testkit/plugins/examples`.
+pub const TEST_PLUGINS: [&str; 6] = [
+    "not_a_plugin",
+    "wrong_abi",
+    "small_table",
+    "panicking",
+    "garbage",
+    "silent",
+];
+
+/// Serializes this process's builds into the shared target directory with
+/// the copying of their results (a later build may replace a library that
+/// an earlier one left there).
+static BUILDING: Mutex<()> = Mutex::new(());
+
+/// Copies a built file into `dir`: into a temporary name, then renamed,
+/// so that a process that has the old file mapped keeps its own copy.
+fn install_copy(from: &Path, dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("create plugin copy dir");
+    let name = from.file_name().expect("a file name");
+    let to = dir.join(name);
+    let partial = dir.join(format!(".{}.partial", name.to_string_lossy()));
+    std::fs::copy(from, &partial)
+        .unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+    std::fs::rename(&partial, &to).expect("rename plugin copy");
+    to
+}
+
+/// Builds (once per process) every adapter plugin and every test library,
+/// and copies them into `target/plugin-tests/plugins/`; returns that directory.
 pub fn built() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let root = workspace_root();
+        let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
         let features: Vec<String> = ADAPTERS
             .iter()
             .map(|a| format!("hetsync-adapter-{a}/plugin"))
@@ -76,8 +103,16 @@ pub fn built() -> &'static Path {
         );
         args.push(features.join(","));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        cargo_build(&root.join("Cargo.toml"), &target_dir(), &args);
-        target_dir().join("debug")
+        cargo_build(&workspace_root().join("Cargo.toml"), &target_dir(), &args);
+        let out = target_dir().join("debug");
+        let copies = target_dir().join("plugins");
+        for a in ADAPTERS {
+            install_copy(&out.join(library_file(&format!("hetsync_adapter_{a}"))), &copies);
+        }
+        for t in TEST_PLUGINS {
+            install_copy(&out.join("examples").join(library_file(t)), &copies);
+        }
+        copies
     })
 }
 
@@ -88,5 +123,23 @@ pub fn adapter_plugin(adapter: &str) -> PathBuf {
 
 /// A broken test library of `testkit/plugins/examples/<name>.rs`.
 pub fn test_plugin(name: &str) -> PathBuf {
-    built().join("examples").join(library_file(name))
+    built().join(library_file(name))
+}
+
+/// Builds (once per process) a `hetsync` binary with no built-in adapter
+/// but SQLite (`--no-default-features`); returns its path.
+pub fn bare_binary() -> &'static Path {
+    static BARE: OnceLock<PathBuf> = OnceLock::new();
+    BARE.get_or_init(|| {
+        let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+        cargo_build(
+            &workspace_root().join("Cargo.toml"),
+            &target_dir(),
+            &["-p", "hetsync", "--bin", "hetsync", "--no-default-features"],
+        );
+        let from = target_dir()
+            .join("debug")
+            .join(format!("hetsync{}", std::env::consts::EXE_SUFFIX));
+        install_copy(&from, &target_dir().join("bare"))
+    })
 }
