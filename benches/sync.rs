@@ -14,7 +14,10 @@
 //! 4. one changed row: round time;
 //! 5. peak RSS of the `hetsync` process during a full sync;
 //! 6. (group `mariadb`) capture overhead on a throwaway MariaDB server: the
-//!    same kinds of workload with and without hetsync's row triggers.
+//!    same kinds of workload with and without hetsync's row triggers;
+//! 7. (group `plugin`) the plugin boundary: the same full sync PG → PG through
+//!    the built-in PostgreSQL adapter and through its plugin library (built
+//!    here in release mode with `--features plugin`).
 
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
 use hetsync_testkit::mysql::MysqlServer;
@@ -420,6 +423,160 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
     peak_kb
 }
 
+/// Builds the PostgreSQL adapter's plugin library in release mode.
+fn release_postgres_plugin() -> std::path::PathBuf {
+    use hetsync_testkit::plugins::{cargo_build, library_file, target_dir, workspace_root};
+    cargo_build(
+        &workspace_root().join("Cargo.toml"),
+        &target_dir(),
+        &[
+            "--release",
+            "-p",
+            "hetsync-adapter-postgres",
+            "--features",
+            "hetsync-adapter-postgres/plugin",
+        ],
+    );
+    target_dir()
+        .join("release")
+        .join(library_file("hetsync_adapter_postgres"))
+}
+
+/// One full sync of a fresh spoke database through `adapter`.
+async fn full_sync_through(
+    adapter: &dyn hetsync_core::adapter::AdapterFactory,
+    hub_url: &str,
+    spoke_server: &PgServer,
+    spoke_db: &str,
+    rows: u64,
+) -> Duration {
+    use hetsync_core::adapter::NodeSpec;
+    use hetsync_core::engine::{Deployment, Engine};
+    use hetsync_core::schema::TableDef;
+    spoke_server.create_db(spoke_db).await;
+    exec(&mut connect(spoke_server, spoke_db).await, DDL).await;
+    let spec = |name: &str, url: &str| NodeSpec {
+        name: name.into(),
+        url: url.into(),
+        base_dir: ".".into(),
+    };
+    let deployment = Deployment {
+        hub: adapter.connect(&spec("hub", hub_url)).await.expect("hub"),
+        spokes: vec![adapter
+            .connect(&spec("spoke", &spoke_server.url(spoke_db)))
+            .await
+            .expect("spoke")],
+        tables: vec![TableDef {
+            name: "t".into(),
+            code: vec!["id".into()],
+            form: SyncForm::Field,
+            conflict: ConflictPolicy::Latest,
+        }],
+    };
+    let engine = Engine::new(deployment).await.expect("engine");
+    engine.install().await.expect("install");
+    let started = Instant::now();
+    let report = engine.sync_spoke("spoke").await.expect("full sync");
+    let took = started.elapsed();
+    assert_eq!(report.rows_moved(), rows, "full sync moved every row");
+    took
+}
+
+/// What the boundary itself costs per row of a full sync: a 20,000-row
+/// batch of the benchmark's table crosses twice (the scan's answer, the
+/// apply request), each encoded and decoded, best of five.
+fn boundary_cost_per_row() -> Duration {
+    use hetsync_core::change::{ApplyBatch, RowOp};
+    use hetsync_core::value::Value;
+    use hetsync_plugin_sdk::wire::{decode, encode, Request};
+    use std::borrow::Cow;
+    const BATCH: i64 = 20_000;
+    let rows: Vec<Vec<Value>> = (1..=BATCH)
+        .map(|i| {
+            vec![
+                Value::Int(i),
+                Value::Int(i * 2),
+                Value::Int(i % 1000),
+                Value::Float(i as f64 * 0.5),
+                Value::Float(i as f64 * 0.25),
+                Value::Text(format!("name {i}")),
+                Value::Text(format!("{:032x}", i * 7919)),
+                Value::Text("planning zone".into()),
+                Value::Int(i % 7),
+                Value::Float(i as f64 * 1.25),
+            ]
+        })
+        .collect();
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let started = Instant::now();
+        let answer: Vec<Vec<Value>> = decode(&encode(&rows)).unwrap();
+        let batch = ApplyBatch {
+            ops: vec![(
+                "t".into(),
+                answer
+                    .into_iter()
+                    .map(|values| RowOp::Upsert { values, fields: None })
+                    .collect(),
+            )],
+            tracking: Vec::new(),
+            peer: None,
+            guard: None,
+            fresh: true,
+        };
+        let request = encode(&Request::Apply {
+            node: 1,
+            tables: Cow::Owned(Vec::new()),
+            batch: Cow::Borrowed(&batch),
+        });
+        let back: Request<'static> = decode(&request).unwrap();
+        assert!(matches!(back, Request::Apply { .. }));
+        best = best.min(started.elapsed());
+    }
+    best / BATCH as u32
+}
+
+async fn plugin_boundary_benchmark(rows: u64, lines: &mut Vec<Line>) {
+    use hetsync_plugin_sdk::{LoadOptions, PluginAdapter, PluginLibrary};
+    let library = release_postgres_plugin();
+    let plugin = PluginAdapter::new(
+        PluginLibrary::load(&library, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}")),
+    );
+    let built_in = hetsync_adapter_postgres::PostgresAdapter;
+    let (a, b) = (PgServer::start(), PgServer::start());
+    a.create_db("hub").await;
+    let mut hub = connect(&a, "hub").await;
+    exec(&mut hub, DDL).await;
+    fill(&mut hub, rows).await;
+    // Alternate the two paths and keep each one's best run: the machine is noisy.
+    let (mut best_built_in, mut best_plugin) = (Duration::MAX, Duration::MAX);
+    for round in 0..3 {
+        let t = full_sync_through(&built_in, &a.url("hub"), &b, &format!("built_in_{round}"), rows).await;
+        best_built_in = best_built_in.min(t);
+        let t = full_sync_through(&plugin, &a.url("hub"), &b, &format!("plugin_{round}"), rows).await;
+        best_plugin = best_plugin.min(t);
+    }
+    let per_row = boundary_cost_per_row();
+    println!(
+        "plugin boundary: encode + decode of a scan answer and an apply request: {:.3} µs per row",
+        per_row.as_secs_f64() * 1e6
+    );
+    lines.push(Line {
+        name: "full sync PG → PG, built-in adapter".into(),
+        rows,
+        took: best_built_in,
+        baseline: None,
+        target: "",
+    });
+    lines.push(Line {
+        name: "full sync PG → PG, adapter loaded as plugin".into(),
+        rows,
+        took: best_plugin,
+        baseline: Some(best_built_in),
+        target: "target ≥ 0.95× built-in",
+    });
+}
+
 #[tokio::main]
 async fn main() {
     // HETSYNC_LOG=hetsync_core=debug shows the phases of every round.
@@ -435,15 +592,18 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin (the default: all) picks the groups.
     let only =
-        std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| "sync,capture,memory,mariadb".into());
+        std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin".into());
     let mut lines = Vec::new();
     if only.contains("sync") {
         sync_benchmarks(rows, &mut lines).await;
     }
     if only.contains("capture") {
         capture_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("plugin") {
+        plugin_boundary_benchmark(rows, &mut lines).await;
     }
     if only.contains("mariadb") {
         mariadb_capture_benchmarks(rows, &mut lines).await;

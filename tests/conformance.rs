@@ -271,3 +271,14 @@ macro_rules! both_ways {
 }
 
 both_ways!(sqlite: Kind::Sqlite, postgres: Kind::Postgres, mysql: Kind::Mysql);
+
+/// The vendor template (`examples/adapter-template`), built with one plain
+/// `cargo build` in its directory, loads and conforms (on a SQLite file, the
+/// database it reaches as shipped).
+#[tokio::test]
+async fn the_adapter_template_builds_loads_and_conforms() {
+    let path = hetsync_testkit::plugins::template_plugin();
+    let library = PluginLibrary::load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(library.manifest.adapter, "template");
+    conformance(Kind::Sqlite, Arc::new(PluginAdapter::new(library))).await;
+}

@@ -184,3 +184,39 @@ fn an_adapter_plugin_passes_every_load_check() {
         hetsync_plugin_sdk::export::SDK_VERSION
     );
 }
+
+#[test]
+fn plugins_check_says_precisely_why_a_library_is_refused() {
+    let check = |path: &Path| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hetsync"))
+            .args(["--config", "/nonexistent/hetsync.toml", "plugins", "check"])
+            .arg(path)
+            .env_remove("HETSYNC_PLUGIN_DIR")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let wrong = test_plugin("wrong_abi");
+    let (code, text) = check(&wrong);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(&wrong.display().to_string()) && text.contains("AbiMismatch: built for plugin ABI 99"),
+        "{text}"
+    );
+    // This binary has PostgreSQL built in: its plugin would clash.
+    let (code, text) = check(&adapter_plugin("postgres"));
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("adapter 'postgres' is already provided by the built-in adapter"),
+        "{text}"
+    );
+    let (code, text) = check(&test_plugin("panicking"));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("is a usable plugin with ABI 1"), "{text}");
+    assert!(text.contains("panicking") && text.contains("prepared statements"), "{text}");
+}

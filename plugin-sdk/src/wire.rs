@@ -46,9 +46,11 @@ pub type LockId = u64;
 
 /// One call. Each variant's answer type is named in its doc comment. The
 /// host sends borrowed data (no batch is copied to be encoded); the plugin
-/// decodes owned data.
+/// decodes owned data. Externally tagged (`{"apply": {…}}`): an internally
+/// tagged enum would be buffered and decoded as if human-readable, which
+/// changes how values read.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum Request<'a> {
     /// Connects a node. Answer: [`NodeId`].
     Connect {
@@ -183,6 +185,59 @@ mod tests {
         };
         assert_eq!(table.name, "变电站表");
         assert_eq!(after.unwrap().0[1], KeyPart::Text("x".into()));
+    }
+
+    #[test]
+    fn values_cross_as_native_msgpack_types_and_keep_their_type() {
+        use hetsync_core::value::Value;
+        let values = vec![
+            Value::Null,
+            Value::Bool(false),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Float(1.0),
+            Value::Float(-0.0),
+            Value::Float(f64::NAN),
+            Value::Text(String::new()),
+            Value::Text("it's 😀 变电站".into()),
+            Value::Bytes(Vec::new()),
+            Value::Bytes(vec![0, 1, 255]),
+        ];
+        let bytes = encode(&values);
+        // array header, nil, false, int64 ×2, float64 ×3, fixstr ×2 (the
+        // second one 19 UTF-8 bytes), bin8 ×2: no tags.
+        assert_eq!(bytes.len(), 1 + 1 + 1 + 9 + 9 + 9 * 3 + 1 + 20 + 2 + 5);
+        let back: Vec<Value> = decode(&bytes).unwrap();
+        assert_eq!(back, values, "identical, floats by bit pattern");
+    }
+
+    #[test]
+    fn an_apply_request_round_trips_with_its_values() {
+        use hetsync_core::change::RowOp;
+        use hetsync_core::value::Value;
+        let batch = ApplyBatch {
+            ops: vec![(
+                "t".into(),
+                vec![RowOp::Upsert {
+                    values: vec![Value::Int(1), Value::Float(2.0), Value::Bytes(vec![0])],
+                    fields: Some(vec![1]),
+                }],
+            )],
+            tracking: Vec::new(),
+            peer: None,
+            guard: Some(Watermark(3)),
+            fresh: true,
+        };
+        let request = Request::Apply {
+            node: 1,
+            tables: Cow::Owned(Vec::new()),
+            batch: Cow::Borrowed(&batch),
+        };
+        let back: Request<'static> = decode(&encode(&request)).unwrap();
+        let Request::Apply { batch: got, .. } = back else {
+            panic!("wrong variant")
+        };
+        assert_eq!(got.into_owned(), batch);
     }
 
     #[test]

@@ -143,3 +143,30 @@ pub fn bare_binary() -> &'static Path {
         install_copy(&from, &target_dir().join("bare"))
     })
 }
+
+/// Builds `examples/adapter-template` as a vendor would, with one plain
+/// `cargo build` in its directory (once per process); returns the plugin.
+pub fn template_plugin() -> &'static Path {
+    static TEMPLATE: OnceLock<PathBuf> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = workspace_root().join("examples").join("adapter-template");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .arg("build")
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", target_dir())
+            .output()
+            .expect("run cargo");
+        assert!(
+            output.status.success(),
+            "cargo build in {} failed:\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let built = target_dir()
+            .join("debug")
+            .join(library_file("hetsync_adapter_template"));
+        install_copy(&built, &target_dir().join("template"))
+    })
+}

@@ -1,0 +1,161 @@
+//! A hetsync adapter plugin template.
+//!
+//! An adapter is two types: a factory ([`AdapterFactory`]) that connects to
+//! one database, and the connected node, which implements [`Capture`]
+//! (tracking table and triggers, reading changes), [`TypeMapping`] (the data
+//! dictionary) and [`Apply`] (writing batches, lookups, scans, the
+//! integration lock). `export_adapter!` at the bottom makes the crate a plugin.
+//!
+//! So that it builds and passes hetsync's conformance suite as it is, this
+//! template reaches a SQLite file through hetsync's SQLite adapter: every
+//! method below forwards to it. Replace each body with your database's code;
+//! the doc comment of each trait method in `hetsync_core::adapter` says what
+//! it must do, and `tests/conformance.rs` in the hetsync repository checks it.
+
+use async_trait::async_trait;
+use hetsync_core::adapter::{
+    AdapterFactory, Apply, BulkCopyKind, Capabilities, Capture, IntegrationLock, Node, NodeSpec,
+    TypeMapping,
+};
+use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use hetsync_core::code::CombinedCode;
+use hetsync_core::schema::{SyncTable, TableShape};
+use hetsync_core::value::Value;
+use hetsync_core::Result;
+
+/// The name operators write in `hetsync.toml`: `adapter = "template"`.
+pub const NAME: &str = "template";
+
+/// What your database can do; hetsync chooses its strategies from these.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    procedures: false,
+    statement_triggers: false,
+    merge: false,
+    bulk_copy: BulkCopyKind::PreparedStatements,
+};
+
+/// Connects nodes. Must be constructible in a constant expression or a
+/// function call for `export_adapter!`.
+pub struct TemplateAdapter;
+
+#[async_trait]
+impl AdapterFactory for TemplateAdapter {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    /// Opens the database `spec.url` names. Never put the URL's password in
+    /// an error or a log line (`hetsync_core::adapter::redact_url` helps).
+    async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
+        let database = hetsync_adapter_sqlite::SqliteAdapter.connect(spec).await?;
+        Ok(Box::new(TemplateNode {
+            name: spec.name.clone(),
+            database,
+        }))
+    }
+}
+
+/// One connected database.
+pub struct TemplateNode {
+    name: String,
+    /// Replace with your connection (or pool).
+    database: Box<dyn Node>,
+}
+
+#[async_trait]
+impl Capture for TemplateNode {
+    async fn install(&self, tables: &[SyncTable]) -> Result<()> {
+        self.database.install(tables).await
+    }
+
+    async fn uninstall(&self) -> Result<()> {
+        self.database.uninstall().await
+    }
+
+    async fn is_installed(&self) -> Result<bool> {
+        self.database.is_installed().await
+    }
+
+    async fn read_changes(
+        &self,
+        tables: &[SyncTable],
+        since: Watermark,
+        exclude_origin: Option<&str>,
+    ) -> Result<ChangeSet> {
+        self.database
+            .read_changes(tables, since, exclude_origin)
+            .await
+    }
+
+    async fn position(&self) -> Result<Watermark> {
+        self.database.position().await
+    }
+
+    async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {
+        self.database.count_events(since, exclude_origin).await
+    }
+
+    async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
+        self.database.peer_watermark(peer).await
+    }
+}
+
+#[async_trait]
+impl TypeMapping for TemplateNode {
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
+        self.database.describe(table).await
+    }
+}
+
+#[async_trait]
+impl Apply for TemplateNode {
+    async fn apply(&self, tables: &[SyncTable], batch: &ApplyBatch) -> Result<ApplyOutcome> {
+        self.database.apply(tables, batch).await
+    }
+
+    async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {
+        self.database.fetch(table, codes).await
+    }
+
+    async fn scan(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>> {
+        self.database.scan(table, after, limit).await
+    }
+
+    async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
+        self.database.count_rows(table).await
+    }
+
+    async fn lock_integration(&self) -> Result<IntegrationLock> {
+        self.database.lock_integration().await
+    }
+}
+
+impl Node for TemplateNode {
+    fn adapter(&self) -> &str {
+        NAME
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+}
+
+#[cfg(feature = "plugin")]
+hetsync_plugin_sdk::export_adapter!(TemplateAdapter);
