@@ -1,5 +1,6 @@
 //! An adapter built with the SDK whose nodes panic on every call: the SDK
-//! must turn each panic into an error for the host.
+//! must turn each panic into an error for the host. Connecting works, and
+//! logs a line the host must receive.
 
 use async_trait::async_trait;
 use hetsync_core::adapter::{
@@ -26,6 +27,8 @@ impl AdapterFactory for Panicking {
         hetsync_test_plugins::CAPABILITIES
     }
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
+        tracing::info!(node = %spec.name, "connected a node that will panic");
+        tracing::debug!("a detail the host does not want at info level");
         Ok(Box::new(PanickingNode(spec.name.clone())))
     }
 }
