@@ -1,5 +1,6 @@
 //! The adapter conformance suite: what every adapter must do (install,
-//! capture, no echo, apply, data dictionary, guard, uninstall), run against
+//! capture, no echo, apply, data dictionary with canonical types, guard,
+//! uninstall), run against
 //! each adapter twice: linked in, and loaded from its plugin library.
 
 mod support;
@@ -8,6 +9,7 @@ use hetsync_core::adapter::{AdapterFactory, NodeSpec};
 use hetsync_core::change::{ApplyBatch, PeerMark, RowOp, Stamp, TrackingEntry, Watermark};
 use hetsync_core::code::{CombinedCode, KeyPart};
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
+use hetsync_core::types::CanonicalType;
 use hetsync_core::value::Value;
 use hetsync_core::Error;
 use hetsync_plugin_sdk::{LoadOptions, PluginAdapter, PluginLibrary};
@@ -96,6 +98,27 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     let names: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, COLUMNS);
     assert!(shape.columns[2].nullable);
+    let canonical: Vec<Option<CanonicalType>> =
+        shape.columns.iter().map(|c| c.canonical.clone()).collect();
+    let unicode_text = Some(CanonicalType::Text { unicode: true });
+    let id = match kind {
+        Kind::Mysql => Some(CanonicalType::Varchar {
+            length: 32,
+            unicode: true,
+        }),
+        Kind::Sqlite | Kind::Postgres => unicode_text.clone(),
+    };
+    assert_eq!(
+        canonical,
+        [
+            Some(CanonicalType::Int64),
+            id,
+            unicode_text.clone(),
+            Some(CanonicalType::Float64),
+            unicode_text
+        ],
+        "canonical types of {kind:?}"
+    );
     assert!(node.describe("不存在的表").await.unwrap().is_none());
 
     // Install, idempotently.

@@ -8,7 +8,8 @@
 //! - [`plan`]: pure planning of one sync round (no I/O);
 //! - [`engine`]: runs rounds, full syncs, verification and status over adapters;
 //! - [`sql`]: identifier and literal quoting shared by every dialect;
-//! - [`state`]: the state store interface (sync history, conflict log).
+//! - [`state`]: the state store interface (sync history, conflict log);
+//! - [`types`]: the canonical intermediate type set adapters map native types to.
 //!
 //! No database driver lives here: adapters bring their own.
 
@@ -22,6 +23,7 @@ pub mod plan;
 pub mod schema;
 pub mod sql;
 pub mod state;
+pub mod types;
 pub mod value;
 
 pub use error::{Error, Result};

@@ -44,6 +44,9 @@ pub struct ColumnShape {
     pub name: String,
     /// The native type as the database spells it.
     pub native_type: String,
+    /// Its canonical type; `None` when it has no canonical equivalent
+    /// (such a column syncs only to the same native type).
+    pub canonical: Option<crate::types::CanonicalType>,
     /// Whether NULL is allowed.
     pub nullable: bool,
 }

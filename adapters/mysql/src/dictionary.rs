@@ -4,6 +4,7 @@ use crate::connection::MysqlNode;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
 use hetsync_core::schema::{ColumnShape, SyncTable, TableShape};
+use hetsync_core::types::CanonicalType;
 use hetsync_core::{Error, Result};
 use sqlx::mysql::MySqlConnection;
 use sqlx::Row;
@@ -34,6 +35,7 @@ pub(crate) struct Column {
     pub sql_type: String,
     pub kind: Kind,
     pub nullable: bool,
+    pub canonical: Option<CanonicalType>,
 }
 
 fn kind(data_type: &str, column_type: &str) -> Kind {
@@ -60,7 +62,9 @@ impl MysqlNode {
     ) -> Result<Vec<Column>> {
         let rows = sqlx::query(
             "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(data_type AS CHAR), \
-                    is_nullable = 'YES', CAST(character_set_name AS CHAR), CAST(collation_name AS CHAR) \
+                    is_nullable = 'YES', CAST(character_set_name AS CHAR), CAST(collation_name AS CHAR), \
+                    CAST(LEAST(character_maximum_length, 4294967295) AS SIGNED), CAST(numeric_precision AS SIGNED), \
+                    CAST(numeric_scale AS SIGNED), CAST(datetime_precision AS SIGNED) \
              FROM information_schema.columns \
              WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
         )
@@ -74,6 +78,18 @@ impl MysqlNode {
                 let data_type: String = r.try_get(2)?;
                 let charset: Option<String> = r.try_get(4)?;
                 let collation: Option<String> = r.try_get(5)?;
+                let number = |i: usize| -> std::result::Result<Option<u32>, sqlx::Error> {
+                    Ok(r.try_get::<Option<i64>, _>(i)?.map(|n| n.clamp(0, u32::MAX as i64) as u32))
+                };
+                let canonical = crate::types::canonical(&crate::types::Declared {
+                    data_type: &data_type.to_ascii_lowercase(),
+                    column_type: &column_type.to_ascii_lowercase(),
+                    length: number(6)?,
+                    precision: number(7)?,
+                    scale: number(8)?,
+                    fraction: number(9)?,
+                    charset: charset.as_deref(),
+                });
                 let sql_type = match (charset, collation) {
                     (Some(cs), Some(co)) => {
                         format!("{column_type} CHARACTER SET {cs} COLLATE {co}")
@@ -88,6 +104,7 @@ impl MysqlNode {
                     ),
                     sql_type,
                     nullable: r.try_get::<i64, _>(3)? != 0,
+                    canonical,
                 })
             })
             .collect::<std::result::Result<_, sqlx::Error>>()
@@ -132,6 +149,7 @@ impl TypeMapping for MysqlNode {
                 .map(|c| ColumnShape {
                     name: c.name,
                     native_type: c.sql_type,
+                    canonical: c.canonical,
                     nullable: c.nullable,
                 })
                 .collect(),

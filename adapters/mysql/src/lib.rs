@@ -18,6 +18,7 @@ mod capture;
 mod connection;
 mod ddl;
 mod dictionary;
+pub mod types;
 mod values;
 
 pub use connection::{MysqlAdapter, MysqlNode};

@@ -4,6 +4,7 @@ use crate::connection::PostgresNode;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
 use hetsync_core::schema::{ColumnShape, SyncTable, TableShape};
+use hetsync_core::types::CanonicalType;
 use hetsync_core::Result;
 use sqlx::{PgConnection, Row};
 
@@ -29,6 +30,7 @@ pub(crate) struct Column {
     pub sql_type: String,
     pub kind: Kind,
     pub nullable: bool,
+    pub canonical: Option<CanonicalType>,
 }
 
 fn kind(typname: &str) -> Kind {
@@ -52,7 +54,8 @@ impl PostgresNode {
         table: &str,
     ) -> Result<Vec<Column>> {
         let rows = sqlx::query(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text, NOT a.attnotnull \
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text, NOT a.attnotnull, \
+                    a.atttypmod, current_setting('server_encoding') = 'UTF8' \
              FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid \
              WHERE a.attrelid = to_regclass(quote_ident($1)) AND a.attnum > 0 AND NOT a.attisdropped \
              ORDER BY a.attnum",
@@ -69,6 +72,7 @@ impl PostgresNode {
                     sql_type: r.try_get(1)?,
                     kind: kind(&typname),
                     nullable: r.try_get(3)?,
+                    canonical: crate::types::canonical(&typname, r.try_get(4)?, r.try_get(5)?),
                 })
             })
             .collect::<std::result::Result<_, sqlx::Error>>()
@@ -107,6 +111,7 @@ impl TypeMapping for PostgresNode {
                 .map(|c| ColumnShape {
                     name: c.name,
                     native_type: c.sql_type,
+                    canonical: c.canonical,
                     nullable: c.nullable,
                 })
                 .collect(),

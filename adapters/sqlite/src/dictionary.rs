@@ -22,9 +22,11 @@ impl TypeMapping for SqliteNode {
         let columns = rows
             .iter()
             .map(|r| {
+                let native_type: String = r.try_get(1)?;
                 Ok(ColumnShape {
                     name: r.try_get(0)?,
-                    native_type: r.try_get(1)?,
+                    canonical: Some(crate::types::canonical(&native_type)),
+                    native_type,
                     nullable: r.try_get::<i64, _>(2)? == 0,
                 })
             })

@@ -16,6 +16,7 @@ mod connection;
 mod ddl;
 mod dictionary;
 mod state_store;
+pub mod types;
 mod values;
 
 pub use connection::{SqliteAdapter, SqliteNode};

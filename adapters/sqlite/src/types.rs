@@ -1,0 +1,67 @@
+//! SQLite declared types → canonical types. SQLite enforces no declared
+//! type, so the mapping reads the declaration's intent: a few well-known
+//! names first (BOOLEAN, DATE, DATETIME…), then SQLite's own affinity rules
+//! (<https://www.sqlite.org/datatype3.html> §3.1). Declared lengths are
+//! not enforced by SQLite, so text is always `text`.
+
+use hetsync_core::types::{type_arguments, CanonicalType};
+
+/// The canonical type of a column declared as `declared` (every declaration
+/// has one: SQLite gives every column an affinity).
+pub fn canonical(declared: &str) -> CanonicalType {
+    let upper = declared.to_ascii_uppercase();
+    let name = upper.split('(').next().unwrap_or_default().trim();
+    let args = type_arguments(&upper);
+    let fraction = args.first().copied().unwrap_or(6).min(6);
+    match name {
+        "BOOLEAN" | "BOOL" => CanonicalType::Bool,
+        "DATE" => CanonicalType::Date,
+        "TIME" => CanonicalType::Time { fraction },
+        "DATETIME" | "TIMESTAMP" => CanonicalType::Timestamp {
+            fraction,
+            time_zone: false,
+        },
+        "UUID" => CanonicalType::Uuid,
+        "JSON" => CanonicalType::Json,
+        _ if name.contains("INT") => CanonicalType::Int64,
+        _ if ["CHAR", "CLOB", "TEXT"].iter().any(|t| name.contains(t)) => {
+            CanonicalType::Text { unicode: true }
+        }
+        _ if name.contains("BLOB") || name.is_empty() => CanonicalType::Blob,
+        _ if ["REAL", "FLOA", "DOUB"].iter().any(|t| name.contains(t)) => CanonicalType::Float64,
+        _ => CanonicalType::Decimal {
+            precision: args.first().copied(),
+            scale: args.get(1).copied().unwrap_or(0),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CanonicalType as C;
+
+    #[test]
+    fn declarations_map_by_name_then_affinity() {
+        let cases = [
+            ("INTEGER", C::Int64),
+            ("bigint", C::Int64),
+            ("TEXT", C::Text { unicode: true }),
+            ("varchar(20)", C::Text { unicode: true }),
+            ("NVARCHAR(5)", C::Text { unicode: true }),
+            ("BLOB", C::Blob),
+            ("", C::Blob),
+            ("REAL", C::Float64),
+            ("double precision", C::Float64),
+            ("BOOLEAN", C::Bool),
+            ("DATE", C::Date),
+            ("DATETIME", C::Timestamp { fraction: 6, time_zone: false }),
+            ("TIME(3)", C::Time { fraction: 3 }),
+            ("DECIMAL(12,4)", C::Decimal { precision: Some(12), scale: 4 }),
+            ("NUMERIC", C::Decimal { precision: None, scale: 0 }),
+        ];
+        for (declared, expected) in cases {
+            assert_eq!(canonical(declared), expected, "{declared}");
+        }
+    }
+}
