@@ -5,7 +5,7 @@
 
 mod support;
 
-use hetsync_core::adapter::{AdapterFactory, NodeSpec};
+use hetsync_core::adapter::AdapterFactory;
 use hetsync_core::change::{ApplyBatch, PeerMark, RowOp, Stamp, TrackingEntry, Watermark};
 use hetsync_core::code::{CombinedCode, KeyPart};
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
@@ -14,7 +14,7 @@ use hetsync_core::value::Value;
 use hetsync_core::Error;
 use hetsync_plugin_sdk::{LoadOptions, PluginAdapter, PluginLibrary};
 use std::sync::Arc;
-use support::{Db, Deploy, Kind, TableSpec, Topology};
+use support::{Deploy, Kind, TableSpec, Topology};
 
 const TABLE: TableSpec = TableSpec {
     name: "变电站表",
@@ -75,18 +75,7 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
         &[TABLE],
     )
     .await;
-    let url = match d.node("hub") {
-        Db::Sqlite(path) => path.display().to_string(),
-        Db::Postgres(url) | Db::Mysql(url) => url.clone(),
-    };
-    let node = factory
-        .connect(&NodeSpec {
-            name: "hub".into(),
-            url,
-            base_dir: d.dir.path().to_path_buf(),
-        })
-        .await
-        .expect("connect");
+    let node = factory.connect(&d.node_spec("hub")).await.expect("connect");
     assert_eq!(node.adapter(), factory.name());
     assert_eq!(node.name(), "hub");
     assert_eq!(node.capabilities(), factory.capabilities());

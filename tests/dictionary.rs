@@ -4,9 +4,9 @@
 
 mod support;
 
-use hetsync_core::adapter::{AdapterFactory, NodeSpec};
+use hetsync_core::adapter::AdapterFactory;
 use hetsync_core::types::CanonicalType as C;
-use support::{Db, Deploy, Kind, TableSpec, Topology};
+use support::{Deploy, Kind, TableSpec, Topology};
 
 const TYPES: TableSpec = TableSpec {
     name: "类型表",
@@ -18,18 +18,7 @@ const TYPES: TableSpec = TableSpec {
 
 async fn canonical_types(kind: Kind, factory: &dyn AdapterFactory) -> Vec<(String, Option<C>)> {
     let d = Deploy::with(Topology { hub: kind, spokes: &[] }, &[], &[TYPES]).await;
-    let url = match d.node("hub") {
-        Db::Sqlite(path) => path.display().to_string(),
-        Db::Postgres(url) | Db::Mysql(url) => url.clone(),
-    };
-    let node = factory
-        .connect(&NodeSpec {
-            name: "hub".into(),
-            url,
-            base_dir: d.dir.path().to_path_buf(),
-        })
-        .await
-        .unwrap();
+    let node = factory.connect(&d.node_spec("hub")).await.unwrap();
     let shape = node.describe(TYPES.name).await.unwrap().expect("described");
     shape
         .columns

@@ -271,6 +271,19 @@ impl Deploy {
             .1
     }
 
+    /// What an adapter needs to connect to a node directly (no config).
+    pub fn node_spec(&self, node: &str) -> hetsync_core::adapter::NodeSpec {
+        let url = match self.node(node) {
+            Db::Sqlite(path) => path.display().to_string(),
+            Db::Postgres(url) | Db::Mysql(url) => url.clone(),
+        };
+        hetsync_core::adapter::NodeSpec {
+            name: node.to_string(),
+            url,
+            base_dir: self.dir.path().to_path_buf(),
+        }
+    }
+
     /// The SQLite file of a node (panics for other databases).
     pub fn db(&self, node: &str) -> PathBuf {
         match self.node(node) {
