@@ -86,6 +86,7 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     let shape = node.describe(TABLE.name).await.unwrap().expect("table found");
     let names: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, COLUMNS);
+    assert_eq!(shape.primary_key, ["单位序号", "编号"]);
     assert!(shape.columns[2].nullable);
     let canonical: Vec<Option<CanonicalType>> =
         shape.columns.iter().map(|c| c.canonical.clone()).collect();

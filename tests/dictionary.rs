@@ -16,10 +16,12 @@ const TYPES: TableSpec = TableSpec {
     config: "[[table]]\nname = \"类型表\"\ncode = [\"k\"]\n",
 };
 
+/// The canonical type of every column (the primary key is checked on the way).
 async fn canonical_types(kind: Kind, factory: &dyn AdapterFactory) -> Vec<(String, Option<C>)> {
     let d = Deploy::with(Topology { hub: kind, spokes: &[] }, &[], &[TYPES]).await;
     let node = factory.connect(&d.node_spec("hub")).await.unwrap();
     let shape = node.describe(TYPES.name).await.unwrap().expect("described");
+    assert_eq!(shape.primary_key, ["k"], "{kind:?}");
     shape
         .columns
         .into_iter()

@@ -58,6 +58,9 @@ pub struct TableShape {
     pub name: String,
     /// Columns in database order.
     pub columns: Vec<ColumnShape>,
+    /// The primary key's columns in key order (empty without one).
+    #[serde(default)]
+    pub primary_key: Vec<String>,
 }
 
 /// A table resolved for syncing: the configured definition plus the column

@@ -142,8 +142,18 @@ impl TypeMapping for MysqlNode {
         if columns.is_empty() {
             return Ok(None);
         }
+        let primary_key: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(column_name AS CHAR) FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = ? AND index_name = 'PRIMARY' \
+             ORDER BY seq_in_index",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the primary key of '{table}'")))?;
         Ok(Some(TableShape {
             name: table.to_string(),
+            primary_key,
             columns: columns
                 .into_iter()
                 .map(|c| ColumnShape {

@@ -104,8 +104,19 @@ impl TypeMapping for PostgresNode {
         if columns.is_empty() {
             return Ok(None);
         }
+        let primary_key: Vec<String> = sqlx::query_scalar(
+            "SELECT a.attname::text FROM pg_index i \
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisprimary ORDER BY k.position",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the primary key of '{table}'")))?;
         Ok(Some(TableShape {
             name: table.to_string(),
+            primary_key,
             columns: columns
                 .into_iter()
                 .map(|c| ColumnShape {

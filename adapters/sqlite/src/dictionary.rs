@@ -11,7 +11,7 @@ use sqlx::Row;
 impl TypeMapping for SqliteNode {
     async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
         let mut conn = self.conn.lock().await;
-        let rows = sqlx::query(r#"SELECT name, type, "notnull" FROM pragma_table_info(?1)"#)
+        let rows = sqlx::query(r#"SELECT name, type, "notnull", pk FROM pragma_table_info(?1)"#)
             .bind(table)
             .fetch_all(&mut *conn)
             .await
@@ -32,9 +32,18 @@ impl TypeMapping for SqliteNode {
             })
             .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
             .map_err(self.err(&format!("describing table '{table}'")))?;
+        // `pk` is the column's 1-based position in the primary key, 0 outside it.
+        let mut key: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get::<i64, _>(3)?, r.try_get(0)?)))
+            .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+            .map_err(self.err(&format!("describing table '{table}'")))?;
+        key.retain(|(position, _)| *position > 0);
+        key.sort();
         Ok(Some(TableShape {
             name: table.to_string(),
             columns,
+            primary_key: key.into_iter().map(|(_, name)| name).collect(),
         }))
     }
 }
