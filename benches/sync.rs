@@ -427,7 +427,7 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
 fn release_postgres_plugin() -> std::path::PathBuf {
     use hetsync_testkit::plugins::{cargo_build, library_file, target_dir, workspace_root};
     cargo_build(
-        &workspace_root().join("Cargo.toml"),
+        &workspace_root(),
         &target_dir(),
         &[
             "--release",

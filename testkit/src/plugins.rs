@@ -32,21 +32,21 @@ pub fn library_file(stem: &str) -> String {
     )
 }
 
-/// Runs `cargo` with these arguments against `manifest` into `target`; panics
+/// Runs `cargo build` with these arguments in `dir` into `target`; panics
 /// with cargo's output when it fails.
-pub fn cargo_build(manifest: &Path, target: &Path, args: &[&str]) {
+pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .arg("build")
-        .arg("--manifest-path")
-        .arg(manifest)
         .args(args)
+        .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .output()
         .expect("run cargo");
     assert!(
         output.status.success(),
-        "cargo build {args:?} failed:\n{}",
+        "cargo build {args:?} in {} failed:\n{}",
+        dir.display(),
         String::from_utf8_lossy(&output.stderr)
     );
 }
@@ -103,7 +103,7 @@ pub fn built() -> &'static Path {
         );
         args.push(features.join(","));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        cargo_build(&workspace_root().join("Cargo.toml"), &target_dir(), &args);
+        cargo_build(&workspace_root(), &target_dir(), &args);
         let out = target_dir().join("debug");
         let copies = target_dir().join("plugins");
         for a in ADAPTERS {
@@ -133,7 +133,7 @@ pub fn bare_binary() -> &'static Path {
     BARE.get_or_init(|| {
         let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
         cargo_build(
-            &workspace_root().join("Cargo.toml"),
+            &workspace_root(),
             &target_dir(),
             &["-p", "hetsync", "--bin", "hetsync", "--no-default-features"],
         );
@@ -151,19 +151,7 @@ pub fn template_plugin() -> &'static Path {
     TEMPLATE.get_or_init(|| {
         let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
         let dir = workspace_root().join("examples").join("adapter-template");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let output = Command::new(cargo)
-            .arg("build")
-            .current_dir(&dir)
-            .env("CARGO_TARGET_DIR", target_dir())
-            .output()
-            .expect("run cargo");
-        assert!(
-            output.status.success(),
-            "cargo build in {} failed:\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
+        cargo_build(&dir, &target_dir(), &[]);
         let built = target_dir()
             .join("debug")
             .join(library_file("hetsync_adapter_template"));

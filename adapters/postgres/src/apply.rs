@@ -260,27 +260,30 @@ impl PostgresNode {
         }
         let mut out = ApplyOutcome::default();
         let started = std::time::Instant::now();
-        if batch.fresh {
+        // A fresh batch goes straight into its tables; any other is staged
+        // and applied by the per-table functions.
+        let (staged_ms, applied_ms) = if batch.fresh {
             for (name, ops) in &busy {
                 let table = SyncTable::find(tables, name, &self.name)?;
                 out.inserted += self.insert_fresh(conn, table, ops).await?;
             }
-            self.write_tracking(conn, batch).await?;
-            return self.record_peer(conn, batch).await.map(|()| out);
-        }
-        for (name, ops) in &busy {
-            self.stage(conn, SyncTable::find(tables, name, &self.name)?, ops)
-                .await?;
-        }
-        let staged_ms = started.elapsed().as_millis();
-        // Deletes child-first (reverse table order), then upserts parent-first.
-        for (name, _) in busy.iter().rev() {
-            self.run_apply(conn, name, "D", &mut out).await?;
-        }
-        for (name, _) in &busy {
-            self.run_apply(conn, name, "U", &mut out).await?;
-        }
-        let applied_ms = started.elapsed().as_millis();
+            let ms = started.elapsed().as_millis();
+            (ms, ms)
+        } else {
+            for (name, ops) in &busy {
+                self.stage(conn, SyncTable::find(tables, name, &self.name)?, ops)
+                    .await?;
+            }
+            let staged_ms = started.elapsed().as_millis();
+            // Deletes child-first (reverse table order), then upserts parent-first.
+            for (name, _) in busy.iter().rev() {
+                self.run_apply(conn, name, "D", &mut out).await?;
+            }
+            for (name, _) in &busy {
+                self.run_apply(conn, name, "U", &mut out).await?;
+            }
+            (staged_ms, started.elapsed().as_millis())
+        };
         self.write_tracking(conn, batch).await?;
         tracing::debug!(
             node = %self.name,
