@@ -18,6 +18,7 @@ pub mod cache;
 pub mod change;
 pub mod code;
 pub mod engine;
+pub mod mapping;
 pub mod error;
 pub mod plan;
 pub mod schema;
