@@ -466,12 +466,8 @@ async fn full_sync_through(
             .connect(&spec("spoke", &spoke_server.url(spoke_db)))
             .await
             .expect("spoke")],
-        tables: vec![TableDef {
-            name: "t".into(),
-            code: vec!["id".into()],
-            form: SyncForm::Field,
-            conflict: ConflictPolicy::Latest,
-        }],
+        tables: vec![TableDef::new("t", &["id"])],
+        mapping: None,
     };
     let engine = Engine::new(deployment).await.expect("engine");
     engine.install().await.expect("install");
@@ -516,7 +512,10 @@ fn boundary_cost_per_row() -> Duration {
                 "t".into(),
                 answer
                     .into_iter()
-                    .map(|values| RowOp::Upsert { values, fields: None })
+                    .map(|values| RowOp::Upsert {
+                        values,
+                        fields: None,
+                    })
                     .collect(),
             )],
             tracking: Vec::new(),
@@ -551,9 +550,17 @@ async fn plugin_boundary_benchmark(rows: u64, lines: &mut Vec<Line>) {
     // Alternate the two paths and keep each one's best run: the machine is noisy.
     let (mut best_built_in, mut best_plugin) = (Duration::MAX, Duration::MAX);
     for round in 0..3 {
-        let t = full_sync_through(&built_in, &a.url("hub"), &b, &format!("built_in_{round}"), rows).await;
+        let t = full_sync_through(
+            &built_in,
+            &a.url("hub"),
+            &b,
+            &format!("built_in_{round}"),
+            rows,
+        )
+        .await;
         best_built_in = best_built_in.min(t);
-        let t = full_sync_through(&plugin, &a.url("hub"), &b, &format!("plugin_{round}"), rows).await;
+        let t =
+            full_sync_through(&plugin, &a.url("hub"), &b, &format!("plugin_{round}"), rows).await;
         best_plugin = best_plugin.min(t);
     }
     let per_row = boundary_cost_per_row();
@@ -593,8 +600,8 @@ async fn main() {
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
     // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin (the default: all) picks the groups.
-    let only =
-        std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin".into());
+    let only = std::env::var("HETSYNC_BENCH")
+        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin".into());
     let mut lines = Vec::new();
     if only.contains("sync") {
         sync_benchmarks(rows, &mut lines).await;

@@ -57,6 +57,20 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Harvest every node's data dictionary into the state store and compare
+    /// the synced tables across nodes (names, types, what each mapping loses).
+    Discover {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write MappingFile.xml next to the config (same names everywhere,
+        /// types as found, or as the type rules propose) for you to edit.
+        #[arg(long)]
+        write_mapping: bool,
+        /// Replace an existing mapping file.
+        #[arg(long, requires = "write_mapping")]
+        force: bool,
+    },
     /// List the adapters: built in and loaded from plugin directories.
     Plugins {
         /// Print as JSON.

@@ -61,10 +61,26 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 }
                 None => {
                     let adapters = registry::registry(&sources)?;
-                    let listing = output::AdapterListing::of(adapters.adapters(), adapters.refused());
+                    let listing =
+                        output::AdapterListing::of(adapters.adapters(), adapters.refused());
                     emit(json, &listing, output::print_adapters)?;
                 }
             }
+            Ok(exit::OK)
+        }
+        Command::Discover {
+            json,
+            write_mapping,
+            force,
+        } => {
+            let report = crate::discover::run(&crate::discover::DiscoverOptions {
+                config: &cli.config,
+                plugin_dirs: &cli.plugin_dirs,
+                write_mapping,
+                force,
+            })
+            .await?;
+            emit(json, &report, output::print_discover)?;
             Ok(exit::OK)
         }
         Command::Install => {

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod demo;
+pub mod discover;
 pub mod faults;
 pub mod output;
 pub mod progress;

@@ -259,9 +259,97 @@ pub fn print_check(listing: &AdapterListing) {
     for a in &listing.adapters {
         println!(
             "ok: {} is a usable plugin with ABI {}",
-            a.path.as_deref().unwrap_or(std::path::Path::new("?")).display(),
+            a.path
+                .as_deref()
+                .unwrap_or(std::path::Path::new("?"))
+                .display(),
             hetsync_plugin_sdk::abi::ABI_MAJOR
         );
         println!("{}", adapter_line(a));
+    }
+}
+
+/// Prints what `discover` found.
+pub fn print_discover(report: &crate::discover::DiscoverReport) {
+    use hetsync_core::mapping::loss::Fidelity;
+    for n in &report.nodes {
+        println!(
+            "node {} ({}): {} table(s) harvested",
+            n.node, n.adapter, n.tables
+        );
+    }
+    let fidelity = |f: &Option<Fidelity>| match f {
+        Some(f) => f.to_string(),
+        None => "no conversion".into(),
+    };
+    for t in &report.tables {
+        println!();
+        if !t.on_hub {
+            println!("✘ {}: missing on the hub", t.table);
+            continue;
+        }
+        let clean = t.spokes.iter().all(|s| {
+            s.exists
+                && s.missing_columns.is_empty()
+                && s.extra_columns.is_empty()
+                && s.differences.is_empty()
+                && s.primary_key.is_none()
+                && s.local_table == t.table
+        });
+        let mark = if clean { "✔" } else { "•" };
+        println!("{mark} {} (code: {})", t.table, t.code.join(", "));
+        for s in &t.spokes {
+            let name = if s.local_table == t.table {
+                String::new()
+            } else {
+                format!(" as '{}'", s.local_table)
+            };
+            if !s.exists {
+                println!("  {}: table '{}' is missing", s.node, s.local_table);
+                continue;
+            }
+            println!("  {}{name}:", s.node);
+            for d in &s.differences {
+                let names = if d.column == d.local {
+                    d.column.clone()
+                } else {
+                    format!("{} → {}", d.column, d.local)
+                };
+                println!(
+                    "    {names}: {} ↔ {}; to node {}, to hub {}",
+                    d.hub_type,
+                    d.local_type,
+                    fidelity(&d.to_node),
+                    fidelity(&d.to_hub)
+                );
+            }
+            if !s.missing_columns.is_empty() {
+                println!("    missing there: {}", s.missing_columns.join(", "));
+            }
+            if !s.extra_columns.is_empty() {
+                println!("    only there: {}", s.extra_columns.join(", "));
+            }
+            if let Some(key) = &s.primary_key {
+                println!(
+                    "    primary key ({}) differs from the hub's ({})",
+                    key.join(", "),
+                    t.hub_primary_key.join(", ")
+                );
+            }
+            if s.differences.is_empty()
+                && s.missing_columns.is_empty()
+                && s.extra_columns.is_empty()
+            {
+                println!("    same columns and types");
+            }
+        }
+    }
+    for u in &report.unmatched {
+        println!();
+        println!("not synced on {}: {}", u.node, u.tables.join(", "));
+    }
+    if let Some(path) = &report.mapping_written {
+        println!();
+        println!("wrote {}: edit slaveTable/slaveField to rename, isDeleted=\"true\" to leave a field out", path.display());
     }
 }

@@ -3,8 +3,9 @@
 
 use anyhow::Result;
 use hetsync_config::Config;
-use hetsync_core::adapter::{AdapterFactory, NodeSpec};
+use hetsync_core::adapter::{AdapterFactory, Node, NodeSpec};
 use hetsync_core::engine::Deployment;
+use hetsync_core::mapping::file::MappingFile;
 use hetsync_plugin_sdk::{LoadOptions, Registry};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -64,8 +65,23 @@ pub fn check_library(path: &Path, options: &LoadOptions) -> Result<hetsync_plugi
     Ok(registry.load_file(path, options)?.clone())
 }
 
-/// Connects every node of a config with the registry's adapters.
+/// Connects every node of a config with the registry's adapters and reads
+/// the mapping file.
 pub async fn connect(config: &Config, registry: &Registry) -> Result<Deployment> {
+    let (hub, spokes) = connect_nodes(config, registry).await?;
+    Ok(Deployment {
+        hub,
+        spokes,
+        tables: config.tables.clone(),
+        mapping: load_mapping(config)?,
+    })
+}
+
+/// The hub and the spokes (in config order), connected.
+pub async fn connect_nodes(
+    config: &Config,
+    registry: &Registry,
+) -> Result<(Box<dyn Node>, Vec<Box<dyn Node>>)> {
     let mut hub = None;
     let mut spokes = Vec::new();
     for node in &config.nodes {
@@ -97,9 +113,15 @@ pub async fn connect(config: &Config, registry: &Registry) -> Result<Deployment>
             hetsync_config::Role::Spoke => spokes.push(connected),
         }
     }
-    Ok(Deployment {
-        hub: hub.expect("validated config has a hub"),
-        spokes,
-        tables: config.tables.clone(),
-    })
+    Ok((hub.expect("validated config has a hub"), spokes))
+}
+
+/// The mapping file: read when the config names it (then it must exist) or
+/// when `MappingFile.xml` sits next to the config.
+pub fn load_mapping(config: &Config) -> Result<Option<MappingFile>> {
+    let m = &config.mapping;
+    if !m.required && !m.path.exists() {
+        return Ok(None);
+    }
+    Ok(Some(MappingFile::load(&m.path)?))
 }

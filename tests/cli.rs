@@ -4,26 +4,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 use support::{Deploy, BASIC};
 
-fn hetsync(config: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_hetsync"))
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .env_remove("HETSYNC_FAULT")
-        .output()
-        .expect("run hetsync")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use support::{hetsync, output_text as text};
 
 fn sqlite3(db: &Path, sql: &str) -> String {
     let out = Command::new("sqlite3")

@@ -59,8 +59,8 @@ fn loaded(kind: Kind) -> Arc<dyn AdapterFactory> {
         Kind::Mysql => "mysql",
     };
     let path = hetsync_testkit::plugins::adapter_plugin(name);
-    let library = PluginLibrary::load(&path, &LoadOptions::default())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let library =
+        PluginLibrary::load(&path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     Arc::new(PluginAdapter::new(library))
 }
 
@@ -83,7 +83,11 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     let tables = [t.clone()];
 
     // Data dictionary.
-    let shape = node.describe(TABLE.name).await.unwrap().expect("table found");
+    let shape = node
+        .describe(TABLE.name)
+        .await
+        .unwrap()
+        .expect("table found");
     let names: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, COLUMNS);
     assert_eq!(shape.primary_key, ["单位序号", "编号"]);
@@ -125,9 +129,13 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
         r#"INSERT INTO "变电站表" VALUES (1, 'a', '甲', 1.5, NULL), (1, 'b', '乙', 2.5, 'x')"#,
     )
     .await;
-    d.exec("hub", r#"UPDATE "变电站表" SET "名称" = '丙' WHERE "编号" = 'a'"#)
+    d.exec(
+        "hub",
+        r#"UPDATE "变电站表" SET "名称" = '丙' WHERE "编号" = 'a'"#,
+    )
+    .await;
+    d.exec("hub", r#"DELETE FROM "变电站表" WHERE "编号" = 'b'"#)
         .await;
-    d.exec("hub", r#"DELETE FROM "变电站表" WHERE "编号" = 'b'"#).await;
     let changes = node.read_changes(&tables, start, None).await.unwrap();
     assert_eq!(changes.upto, node.position().await.unwrap());
     let got = &changes.tables[TABLE.name];
@@ -148,12 +156,21 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     assert!(got.events.iter().all(|e| e.stamp.origin == "hub"));
     assert_eq!(
         got.rows[&code(1, "a")],
-        [Value::Int(1), text("a"), text("丙"), Value::Float(1.5), Value::Null]
+        [
+            Value::Int(1),
+            text("a"),
+            text("丙"),
+            Value::Float(1.5),
+            Value::Null
+        ]
     );
     assert!(!got.rows.contains_key(&code(1, "b")));
     assert_eq!(node.count_events(start, None).await.unwrap(), 4);
     // Local edits count whichever peer's echoes are left out.
-    assert_eq!(node.count_events(start, Some("elsewhere")).await.unwrap(), 4);
+    assert_eq!(
+        node.count_events(start, Some("elsewhere")).await.unwrap(),
+        4
+    );
 
     // Apply: an insert with awkward text, a one-field update, a delete of an
     // absent row; a tracking entry and a peer watermark in the same batch.
@@ -168,11 +185,23 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
             vec![
                 RowOp::Delete { code: code(9, "z") },
                 RowOp::Upsert {
-                    values: vec![Value::Int(2), text("c"), text(awkward), Value::Null, text("")],
+                    values: vec![
+                        Value::Int(2),
+                        text("c"),
+                        text(awkward),
+                        Value::Null,
+                        text(""),
+                    ],
                     fields: None,
                 },
                 RowOp::Upsert {
-                    values: vec![Value::Int(1), text("a"), text("丁"), Value::Float(99.0), Value::Null],
+                    values: vec![
+                        Value::Int(1),
+                        text("a"),
+                        text("丁"),
+                        Value::Float(99.0),
+                        Value::Null,
+                    ],
                     fields: Some(vec![2]),
                 },
             ],
@@ -192,12 +221,31 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
         fresh: false,
     };
     let outcome = node.apply(&tables, &batch).await.expect("apply");
-    assert_eq!((outcome.inserted, outcome.updated, outcome.deleted), (1, 1, 0));
+    assert_eq!(
+        (outcome.inserted, outcome.updated, outcome.deleted),
+        (1, 1, 0)
+    );
     let expected = vec![
-        vec![Value::Int(1), text("a"), text("丁"), Value::Float(1.5), Value::Null],
-        vec![Value::Int(2), text("c"), text(awkward), Value::Null, text("")],
+        vec![
+            Value::Int(1),
+            text("a"),
+            text("丁"),
+            Value::Float(1.5),
+            Value::Null,
+        ],
+        vec![
+            Value::Int(2),
+            text("c"),
+            text(awkward),
+            Value::Null,
+            text(""),
+        ],
     ];
-    assert_eq!(d.rows("hub", TABLE.name).await, expected, "rows in the database");
+    assert_eq!(
+        d.rows("hub", TABLE.name).await,
+        expected,
+        "rows in the database"
+    );
     assert_eq!(node.scan(&t, None, 10).await.unwrap(), expected);
     assert_eq!(
         node.scan(&t, Some(&code(1, "a")), 10).await.unwrap(),
@@ -213,11 +261,20 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     // with its original stamp.
     assert_eq!(node.count_events(changes.upto, None).await.unwrap(), 1);
     assert_eq!(
-        node.count_events(changes.upto, Some("elsewhere")).await.unwrap(),
+        node.count_events(changes.upto, Some("elsewhere"))
+            .await
+            .unwrap(),
         0
     );
-    let after = node.read_changes(&tables, changes.upto, None).await.unwrap();
-    let written: Vec<&Stamp> = after.tables[TABLE.name].events.iter().map(|e| &e.stamp).collect();
+    let after = node
+        .read_changes(&tables, changes.upto, None)
+        .await
+        .unwrap();
+    let written: Vec<&Stamp> = after.tables[TABLE.name]
+        .events
+        .iter()
+        .map(|e| &e.stamp)
+        .collect();
     assert_eq!(written, [&stamp]);
     assert_eq!(
         node.peer_watermark("elsewhere").await.unwrap(),
@@ -228,13 +285,22 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     // The guard: a row edited after the guard position refuses the batch,
     // as a concurrent edit (which crosses a plugin boundary unchanged).
     let guard = node.position().await.unwrap();
-    d.exec("hub", r#"UPDATE "变电站表" SET "容量" = 7 WHERE "编号" = 'c'"#)
-        .await;
+    d.exec(
+        "hub",
+        r#"UPDATE "变电站表" SET "容量" = 7 WHERE "编号" = 'c'"#,
+    )
+    .await;
     let stale = ApplyBatch {
         ops: vec![(
             TABLE.name.into(),
             vec![RowOp::Upsert {
-                values: vec![Value::Int(2), text("c"), text("late"), Value::Null, text("")],
+                values: vec![
+                    Value::Int(2),
+                    text("c"),
+                    text("late"),
+                    Value::Null,
+                    text(""),
+                ],
                 fields: Some(vec![2]),
             }],
         )],
@@ -245,18 +311,29 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     };
     let refused = node.apply(&tables, &stale).await.expect_err("guarded");
     assert!(matches!(refused, Error::ConcurrentEdit { .. }), "{refused}");
-    assert_eq!(d.rows("hub", TABLE.name).await[1][2], text(awkward), "nothing half-applied");
+    assert_eq!(
+        d.rows("hub", TABLE.name).await[1][2],
+        text(awkward),
+        "nothing half-applied"
+    );
 
     // The integration lock is exclusive until dropped.
     let lock = node.lock_integration().await.expect("lock");
     drop(lock);
-    drop(node.lock_integration().await.expect("lock again after release"));
+    drop(
+        node.lock_integration()
+            .await
+            .expect("lock again after release"),
+    );
 
     // Uninstall leaves the application able to write.
     node.uninstall().await.expect("uninstall");
     assert!(!node.is_installed().await.unwrap());
-    d.exec("hub", r#"INSERT INTO "变电站表" VALUES (3, 'd', NULL, NULL, NULL)"#)
-        .await;
+    d.exec(
+        "hub",
+        r#"INSERT INTO "变电站表" VALUES (3, 'd', NULL, NULL, NULL)"#,
+    )
+    .await;
     assert_eq!(d.rows("hub", TABLE.name).await.len(), 3);
 }
 
@@ -291,7 +368,8 @@ both_ways!(sqlite: Kind::Sqlite, postgres: Kind::Postgres, mysql: Kind::Mysql);
 #[tokio::test]
 async fn the_adapter_template_builds_loads_and_conforms() {
     let path = hetsync_testkit::plugins::template_plugin();
-    let library = PluginLibrary::load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    let library =
+        PluginLibrary::load(path, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(library.manifest.adapter, "template");
     conformance(Kind::Sqlite, Arc::new(PluginAdapter::new(library))).await;
 }

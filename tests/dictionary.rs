@@ -18,7 +18,15 @@ const TYPES: TableSpec = TableSpec {
 
 /// The canonical type of every column (the primary key is checked on the way).
 async fn canonical_types(kind: Kind, factory: &dyn AdapterFactory) -> Vec<(String, Option<C>)> {
-    let d = Deploy::with(Topology { hub: kind, spokes: &[] }, &[], &[TYPES]).await;
+    let d = Deploy::with(
+        Topology {
+            hub: kind,
+            spokes: &[],
+        },
+        &[],
+        &[TYPES],
+    )
+    .await;
     let node = factory.connect(&d.node_spec("hub")).await.unwrap();
     let shape = node.describe(TYPES.name).await.unwrap().expect("described");
     assert_eq!(shape.primary_key, ["k"], "{kind:?}");
@@ -30,7 +38,10 @@ async fn canonical_types(kind: Kind, factory: &dyn AdapterFactory) -> Vec<(Strin
 }
 
 fn named(pairs: &[(&str, Option<C>)]) -> Vec<(String, Option<C>)> {
-    pairs.iter().map(|(n, c)| (n.to_string(), c.clone())).collect()
+    pairs
+        .iter()
+        .map(|(n, c)| (n.to_string(), c.clone()))
+        .collect()
 }
 
 #[tokio::test]
@@ -41,12 +52,30 @@ async fn sqlite_declarations_map_to_canonical_types() {
         named(&[
             ("k", Some(C::Int64)),
             ("b", Some(C::Bool)),
-            ("d", Some(C::Decimal { precision: Some(12), scale: 4 })),
-            ("v", Some(C::Text { unicode: true })),
+            (
+                "d",
+                Some(C::Decimal {
+                    precision: Some(12),
+                    scale: 4
+                })
+            ),
+            (
+                "v",
+                Some(C::Varchar {
+                    length: 20,
+                    unicode: true
+                })
+            ),
             ("r", Some(C::Float64)),
             ("bl", Some(C::Blob)),
             ("dt", Some(C::Date)),
-            ("ts", Some(C::Timestamp { fraction: 6, time_zone: false })),
+            (
+                "ts",
+                Some(C::Timestamp {
+                    fraction: 6,
+                    time_zone: false
+                })
+            ),
             ("x", Some(C::Blob)),
         ])
     );
@@ -62,19 +91,55 @@ async fn postgres_catalog_types_map_to_canonical_types() {
             ("b", Some(C::Bool)),
             ("i2", Some(C::Int16)),
             ("i4", Some(C::Int32)),
-            ("d", Some(C::Decimal { precision: Some(12), scale: 4 })),
-            ("n", Some(C::Decimal { precision: None, scale: 0 })),
+            (
+                "d",
+                Some(C::Decimal {
+                    precision: Some(12),
+                    scale: 4
+                })
+            ),
+            (
+                "n",
+                Some(C::Decimal {
+                    precision: None,
+                    scale: 0
+                })
+            ),
             ("f4", Some(C::Float32)),
             ("f8", Some(C::Float64)),
             ("m", Some(C::Money { scale: 2 })),
-            ("c", Some(C::Char { length: 2, unicode: true })),
-            ("v", Some(C::Varchar { length: 20, unicode: true })),
+            (
+                "c",
+                Some(C::Char {
+                    length: 2,
+                    unicode: true
+                })
+            ),
+            (
+                "v",
+                Some(C::Varchar {
+                    length: 20,
+                    unicode: true
+                })
+            ),
             ("t", Some(C::Text { unicode: true })),
             ("by", Some(C::Blob)),
             ("dt", Some(C::Date)),
             ("tm", Some(C::Time { fraction: 3 })),
-            ("ts", Some(C::Timestamp { fraction: 6, time_zone: false })),
-            ("tz", Some(C::Timestamp { fraction: 3, time_zone: true })),
+            (
+                "ts",
+                Some(C::Timestamp {
+                    fraction: 6,
+                    time_zone: false
+                })
+            ),
+            (
+                "tz",
+                Some(C::Timestamp {
+                    fraction: 3,
+                    time_zone: true
+                })
+            ),
             ("iv", Some(C::Interval)),
             ("u", Some(C::Uuid)),
             ("j", Some(C::Json)),
@@ -93,21 +158,63 @@ async fn mariadb_information_schema_maps_to_canonical_types() {
             ("b", Some(C::Bool)),
             ("i1", Some(C::Int8)),
             ("iu", Some(C::Int64)),
-            ("bu", Some(C::Decimal { precision: Some(20), scale: 0 })),
-            ("d", Some(C::Decimal { precision: Some(12), scale: 4 })),
+            (
+                "bu",
+                Some(C::Decimal {
+                    precision: Some(20),
+                    scale: 0
+                })
+            ),
+            (
+                "d",
+                Some(C::Decimal {
+                    precision: Some(12),
+                    scale: 4
+                })
+            ),
             ("f4", Some(C::Float32)),
             ("f8", Some(C::Float64)),
-            ("c", Some(C::Char { length: 2, unicode: true })),
-            ("v", Some(C::Varchar { length: 20, unicode: false })),
-            ("v4", Some(C::Varchar { length: 20, unicode: true })),
+            (
+                "c",
+                Some(C::Char {
+                    length: 2,
+                    unicode: true
+                })
+            ),
+            (
+                "v",
+                Some(C::Varchar {
+                    length: 20,
+                    unicode: false
+                })
+            ),
+            (
+                "v4",
+                Some(C::Varchar {
+                    length: 20,
+                    unicode: true
+                })
+            ),
             ("t", Some(C::Text { unicode: true })),
             ("bn", Some(C::Binary { length: 4 })),
             ("vb", Some(C::Varbinary { length: 8 })),
             ("bl", Some(C::Blob)),
             ("dt", Some(C::Date)),
             ("tm", Some(C::Time { fraction: 3 })),
-            ("dtm", Some(C::Timestamp { fraction: 6, time_zone: false })),
-            ("ts", Some(C::Timestamp { fraction: 3, time_zone: true })),
+            (
+                "dtm",
+                Some(C::Timestamp {
+                    fraction: 6,
+                    time_zone: false
+                })
+            ),
+            (
+                "ts",
+                Some(C::Timestamp {
+                    fraction: 3,
+                    time_zone: true
+                })
+            ),
             ("y", Some(C::Int16)),
             ("e", None),
         ])

@@ -33,10 +33,13 @@ async fn story(d: &Deploy, binary: &Path) {
     d.seed_two_rows().await;
     run(binary, &config, &["install"]);
     run(binary, &config, &["sync"]);
-    d.exec("wang", "UPDATE t_field SET a = 'from wang ✓' WHERE k = 1").await;
-    d.exec("zhang", "INSERT INTO t_row VALUES (3, 'zhang''s', 30, 0.1)").await;
+    d.exec("wang", "UPDATE t_field SET a = 'from wang ✓' WHERE k = 1")
+        .await;
+    d.exec("zhang", "INSERT INTO t_row VALUES (3, 'zhang''s', 30, 0.1)")
+        .await;
     d.exec("hub", "DELETE FROM t_field WHERE k = 2").await;
-    d.exec("hub", "UPDATE t_row SET c = 2.5e-7 WHERE k = 2").await;
+    d.exec("hub", "UPDATE t_row SET c = 2.5e-7 WHERE k = 2")
+        .await;
     for _ in 0..2 {
         run(binary, &config, &["sync"]);
     }

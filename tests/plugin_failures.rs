@@ -59,7 +59,10 @@ fn a_library_without_the_entry_symbol_is_not_a_plugin() {
 fn a_wrong_abi_major_is_refused_before_init_runs() {
     // Its init aborts the process: reaching it would fail the whole test run.
     let reason = refusal(&test_plugin("wrong_abi"));
-    assert!(matches!(reason, Refusal::AbiMismatch { found: 99 }), "{reason}");
+    assert!(
+        matches!(reason, Refusal::AbiMismatch { found: 99 }),
+        "{reason}"
+    );
     assert!(reason.to_string().starts_with("AbiMismatch"), "{reason}");
 }
 
@@ -78,11 +81,17 @@ async fn a_panic_inside_a_call_becomes_an_error_and_the_plugin_keeps_working() {
     let adapter = load("panicking");
     let node = adapter.connect(&spec()).await.expect("connect works");
     for _ in 0..3 {
-        let e = node.describe("变电站表").await.expect_err("describe panics");
+        let e = node
+            .describe("变电站表")
+            .await
+            .expect_err("describe panics");
         let Error::Plugin { plugin, message } = &e else {
             panic!("not a plugin error: {e}")
         };
-        assert!(plugin.contains("panicking.so") || plugin.contains("panicking"), "{plugin}");
+        assert!(
+            plugin.contains("panicking.so") || plugin.contains("panicking"),
+            "{plugin}"
+        );
         assert!(
             message.contains("panicked during 'describe'")
                 && message.contains("deliberate panic describing 变电站表"),
@@ -170,15 +179,23 @@ fn a_directory_keeps_the_good_plugins_and_lists_the_refused() {
     std::fs::copy(&from, again.join("libpanicking_again.so")).unwrap();
     registry.load_dir(&again, &options()).unwrap();
     let last = registry.refused().last().unwrap().to_string();
-    assert!(last.contains("adapter 'panicking' is already provided by"), "{last}");
-    assert!(registry.load_dir(&dir.path().join("absent"), &options()).is_err());
+    assert!(
+        last.contains("adapter 'panicking' is already provided by"),
+        "{last}"
+    );
+    assert!(registry
+        .load_dir(&dir.path().join("absent"), &options())
+        .is_err());
 }
 
 #[test]
 fn an_adapter_plugin_passes_every_load_check() {
     let library = PluginLibrary::load(&adapter_plugin("sqlite"), &options()).expect("loads");
     assert_eq!(library.manifest.adapter, "sqlite");
-    assert_eq!(library.manifest.abi_major, hetsync_plugin_sdk::abi::ABI_MAJOR);
+    assert_eq!(
+        library.manifest.abi_major,
+        hetsync_plugin_sdk::abi::ABI_MAJOR
+    );
     assert_eq!(
         library.manifest.sdk_version,
         hetsync_plugin_sdk::export::SDK_VERSION
@@ -205,7 +222,8 @@ fn plugins_check_says_precisely_why_a_library_is_refused() {
     let (code, text) = check(&wrong);
     assert_eq!(code, Some(1), "{text}");
     assert!(
-        text.contains(&wrong.display().to_string()) && text.contains("AbiMismatch: built for plugin ABI 99"),
+        text.contains(&wrong.display().to_string())
+            && text.contains("AbiMismatch: built for plugin ABI 99"),
         "{text}"
     );
     // This binary has PostgreSQL built in: its plugin would clash.
@@ -218,5 +236,8 @@ fn plugins_check_says_precisely_why_a_library_is_refused() {
     let (code, text) = check(&test_plugin("panicking"));
     assert_eq!(code, Some(0), "{text}");
     assert!(text.contains("is a usable plugin with ABI 1"), "{text}");
-    assert!(text.contains("panicking") && text.contains("prepared statements"), "{text}");
+    assert!(
+        text.contains("panicking") && text.contains("prepared statements"),
+        "{text}"
+    );
 }

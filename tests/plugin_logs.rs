@@ -52,10 +52,16 @@ async fn plugin_logs_reach_the_host_at_its_level() {
         .await
         .unwrap();
     let seen = seen.lock().unwrap().clone();
-    let from_plugin: Vec<&String> = seen.iter().filter(|l| l.contains("hetsync::plugin")).collect();
+    let from_plugin: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.contains("hetsync::plugin"))
+        .collect();
     assert_eq!(from_plugin.len(), 1, "{seen:#?}");
     let line = from_plugin[0];
     assert!(line.starts_with("INFO hetsync::plugin:"), "{line}");
     assert!(line.contains("plugin_target=panicking"), "{line}");
-    assert!(line.contains("connected a node that will panic node=节点"), "{line}");
+    assert!(
+        line.contains("connected a node that will panic node=节点"),
+        "{line}"
+    );
 }

@@ -24,10 +24,17 @@
 //! code = ["单位序号", "年份", "ID"]   # the combined code
 //! form = "field"                      # "field" (default) or "table"
 //! conflict = "latest"                 # the default
+//! allow_lossy = false                 # refuse lossy column mappings (the default)
+//! on_unfit = "error"                  # a value that does not fit: "error" (default) or "truncate"
 //! ```
+//!
+//! `mapping = "MappingFile.xml"` (top level, optional) names the mapping file
+//! that renames tables and fields per spoke; without the key, a
+//! `MappingFile.xml` next to this file is used when it exists.
 //!
 //! Unknown keys and bad values are errors naming the file, line, column and key.
 
+use hetsync_core::mapping::convert::UnfitPolicy;
 use hetsync_core::schema::{ConflictPolicy, SyncForm, TableDef};
 use serde::Deserialize;
 use std::fmt;
@@ -112,6 +119,18 @@ pub struct Config {
     pub tables: Vec<TableDef>,
     /// Where adapter plugins are loaded from.
     pub plugins: PluginsConfig,
+    /// The mapping file (`MappingFile.xml`).
+    pub mapping: MappingPath,
+}
+
+/// Where the mapping file is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MappingPath {
+    /// Its path, resolved against the config's directory.
+    pub path: PathBuf,
+    /// Whether the config names it (then it must exist); otherwise it is
+    /// used only when it exists.
+    pub required: bool,
 }
 
 /// The `[plugins]` table.
@@ -169,6 +188,7 @@ struct RawConfig {
     #[serde(default, rename = "table")]
     tables: Vec<Spanned<RawTable>>,
     plugins: Option<Spanned<RawPlugins>>,
+    mapping: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +216,10 @@ struct RawTable {
     form: SyncForm,
     #[serde(default = "default_conflict")]
     conflict: ConflictPolicy,
+    #[serde(default)]
+    allow_lossy: bool,
+    #[serde(default)]
+    on_unfit: UnfitPolicy,
 }
 
 fn default_form() -> SyncForm {
@@ -332,6 +356,8 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             code,
             form: t.form,
             conflict: t.conflict,
+            allow_lossy: t.allow_lossy,
+            on_unfit: t.on_unfit,
         });
     }
     if tables.is_empty() {
@@ -361,6 +387,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             plugins.call_timeout = std::time::Duration::from_secs(seconds);
         }
     }
+    let mapping = MappingPath {
+        path: base_dir.join(raw.mapping.as_deref().unwrap_or("MappingFile.xml")),
+        required: raw.mapping.is_some(),
+    };
     Ok(Config {
         path: path.to_path_buf(),
         base_dir,
@@ -368,6 +398,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         nodes,
         tables,
         plugins,
+        mapping,
     })
 }
 

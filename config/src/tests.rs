@@ -116,7 +116,10 @@ fn plugins_table_resolves_the_directory_and_timeout() {
     assert_eq!(c.plugins, PluginsConfig::default());
     let text = format!("[plugins]\ndir = \"plugins\"\ncall_timeout_seconds = 90\n{GOOD}");
     let c = parse_at(&text).unwrap();
-    assert_eq!(c.plugins.dir.as_deref(), Some(Path::new("/etc/hetsync/plugins")));
+    assert_eq!(
+        c.plugins.dir.as_deref(),
+        Some(Path::new("/etc/hetsync/plugins"))
+    );
     assert_eq!(c.plugins.call_timeout, std::time::Duration::from_secs(90));
     let e = parse_at(&format!("[plugins]\ndirectory = \"x\"\n{GOOD}")).unwrap_err();
     assert_eq!(e.location.unwrap().line, 2, "{e}");

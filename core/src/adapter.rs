@@ -91,6 +91,10 @@ pub trait Capture: Send + Sync {
 pub trait TypeMapping: Send + Sync {
     /// Describes a table, `None` when it does not exist.
     async fn describe(&self, table: &str) -> Result<Option<TableShape>>;
+
+    /// Names of the user tables (hetsync's own, starting with
+    /// [`crate::schema::META_TABLE_PREFIX`], are left out), sorted.
+    async fn list_tables(&self) -> Result<Vec<String>>;
 }
 
 /// Writing: batches, lookups, scans, the integration lock.
@@ -136,6 +140,10 @@ pub trait AdapterFactory: Send + Sync {
     fn version(&self) -> &'static str;
     /// What the adapter's databases can do (the same for every node).
     fn capabilities(&self) -> Capabilities;
+    /// The default type rules towards this database, as a TOML `[[rule]]`
+    /// list (see [`crate::mapping::rules`]): which native type a column of
+    /// another database gets here.
+    fn default_type_rules(&self) -> &str;
     /// Connects to a node.
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>>;
 }

@@ -35,6 +35,27 @@ pub struct TableDef {
     pub form: SyncForm,
     /// Conflict policy.
     pub conflict: ConflictPolicy,
+    /// Whether two-way sync through a lossy column mapping is allowed.
+    #[serde(default)]
+    pub allow_lossy: bool,
+    /// What to do with a value that does not fit its target column.
+    #[serde(default)]
+    pub on_unfit: crate::mapping::convert::UnfitPolicy,
+}
+
+impl TableDef {
+    /// A definition with the defaults: field form, latest wins, no lossy
+    /// mappings, unfit values are errors.
+    pub fn new(name: impl Into<String>, code: &[&str]) -> TableDef {
+        TableDef {
+            name: name.into(),
+            code: code.iter().map(|c| c.to_string()).collect(),
+            form: SyncForm::Field,
+            conflict: ConflictPolicy::Latest,
+            allow_lossy: false,
+            on_unfit: Default::default(),
+        }
+    }
 }
 
 /// One column as a database describes it.
@@ -49,10 +70,13 @@ pub struct ColumnShape {
     pub canonical: Option<crate::types::CanonicalType>,
     /// Whether NULL is allowed.
     pub nullable: bool,
+    /// The default expression as the database prints it, if any.
+    #[serde(default)]
+    pub default: Option<String>,
 }
 
 /// A table as a database describes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableShape {
     /// Table name.
     pub name: String,
@@ -61,6 +85,71 @@ pub struct TableShape {
     /// The primary key's columns in key order (empty without one).
     #[serde(default)]
     pub primary_key: Vec<String>,
+    /// Unique keys other than the primary key, each in key order.
+    #[serde(default)]
+    pub unique_keys: Vec<Vec<String>>,
+    /// Foreign keys.
+    #[serde(default)]
+    pub foreign_keys: Vec<ForeignKey>,
+}
+
+/// A foreign key of a table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForeignKey {
+    /// The referencing columns, in key order.
+    pub columns: Vec<String>,
+    /// The referenced table.
+    pub table: String,
+    /// The referenced columns, in key order (empty: the referenced primary key).
+    pub references: Vec<String>,
+}
+
+impl ForeignKey {
+    /// Groups rows of `(key id, referenced table, column, referenced column)`,
+    /// ordered by key id and position, into foreign keys.
+    pub fn group<K: PartialEq>(rows: Vec<(K, String, String, Option<String>)>) -> Vec<ForeignKey> {
+        let mut keys: Vec<(K, ForeignKey)> = Vec::new();
+        for (id, table, column, referenced) in rows {
+            if keys.last().is_none_or(|(last, _)| *last != id) {
+                keys.push((
+                    id,
+                    ForeignKey {
+                        columns: Vec::new(),
+                        table,
+                        references: Vec::new(),
+                    },
+                ));
+            }
+            let key = &mut keys.last_mut().expect("pushed above").1;
+            key.columns.push(column);
+            key.references.extend(referenced);
+        }
+        keys.into_iter().map(|(_, k)| k).collect()
+    }
+}
+
+/// Groups rows of `(key id, column)`, ordered by key id and position, into keys.
+pub fn group_keys<K: PartialEq>(rows: Vec<(K, String)>) -> Vec<Vec<String>> {
+    let mut keys: Vec<(K, Vec<String>)> = Vec::new();
+    for (id, column) in rows {
+        match keys.last_mut() {
+            Some((last, columns)) if *last == id => columns.push(column),
+            _ => keys.push((id, vec![column])),
+        }
+    }
+    keys.into_iter().map(|(_, k)| k).collect()
+}
+
+/// Tables whose names start with this belong to hetsync (tracking,
+/// bookkeeping) and are never listed as user tables.
+pub const META_TABLE_PREFIX: &str = "_hetsync_";
+
+/// Leaves hetsync's own tables out of a database's table list.
+pub fn user_tables(names: Vec<String>) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|n| !n.starts_with(META_TABLE_PREFIX))
+        .collect()
 }
 
 /// A table resolved for syncing: the configured definition plus the column

@@ -3,6 +3,7 @@
 //! transaction as the data); the state store keeps a copy for `status`.
 
 use crate::engine::report::RoundReport;
+use crate::mapping::discover::Dictionary;
 use crate::Result;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -29,4 +30,8 @@ pub trait StateStore: Send + Sync {
     async fn last_success(&self, spoke: &str) -> Result<Option<LastRound>>;
     /// The last round of a spoke, successful or not.
     async fn last_round(&self, spoke: &str) -> Result<Option<LastRound>>;
+    /// Stores a node's harvested data dictionary (`hetsync discover`).
+    async fn record_dictionary(&self, dictionary: &Dictionary) -> Result<()>;
+    /// The last dictionary harvested from a node.
+    async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>>;
 }

@@ -109,7 +109,9 @@ impl fmt::Display for CanonicalType {
             CanonicalType::Float32 => write!(f, "float32"),
             CanonicalType::Float64 => write!(f, "float64"),
             CanonicalType::Money { scale } => write!(f, "money({scale})"),
-            CanonicalType::Char { length, unicode } => write!(f, "char({length}){}", ascii(unicode)),
+            CanonicalType::Char { length, unicode } => {
+                write!(f, "char({length}){}", ascii(unicode))
+            }
             CanonicalType::Varchar { length, unicode } => {
                 write!(f, "varchar({length}){}", ascii(unicode))
             }
@@ -139,7 +141,9 @@ pub fn type_arguments(declared: &str) -> Vec<u32> {
     let Some(open) = declared.find('(') else {
         return Vec::new();
     };
-    let close = declared[open..].find(')').map_or(declared.len(), |c| open + c);
+    let close = declared[open..]
+        .find(')')
+        .map_or(declared.len(), |c| open + c);
     declared[open + 1..close]
         .split(',')
         .filter_map(|a| a.trim().parse().ok())

@@ -181,8 +181,7 @@ pub type DoneFn =
 /// `done` is later called exactly once with `ctx`; it may run before
 /// `submit` returns. Returns 0 when the call could not start, and then
 /// `done` is never called.
-pub type SubmitFn =
-    unsafe extern "C" fn(request: ByteView, done: DoneFn, ctx: *mut c_void) -> u64;
+pub type SubmitFn = unsafe extern "C" fn(request: ByteView, done: DoneFn, ctx: *mut c_void) -> u64;
 
 /// Asks a running call to stop; its `done` is then called with
 /// [`Status::CANCELLED`] (or its real outcome, if it finished first).

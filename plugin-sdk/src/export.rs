@@ -95,6 +95,7 @@ pub unsafe fn init(
                     abi_major: ABI_MAJOR,
                     capabilities: factory.capabilities(),
                     panic_strategy,
+                    default_type_rules: factory.default_type_rules().to_string(),
                 });
                 let _ = PLUGIN.set(Plugin {
                     runtime,
@@ -222,7 +223,15 @@ macro_rules! export_adapter {
             } else {
                 $crate::wire::PanicStrategy::Abort
             };
-            $crate::export::init(host, runtime_threads, out, out_size, error, factory, strategy)
+            $crate::export::init(
+                host,
+                runtime_threads,
+                out,
+                out_size,
+                error,
+                factory,
+                strategy,
+            )
         }
     };
 }

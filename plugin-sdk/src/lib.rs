@@ -15,8 +15,8 @@
 
 pub mod abi;
 pub mod export;
-mod log_forward;
 mod loader;
+mod log_forward;
 mod registry;
 mod remote;
 mod serve;

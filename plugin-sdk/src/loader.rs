@@ -157,7 +157,9 @@ fn sdk_fits(plugin: &str, host: &str) -> Result<(), String> {
     if req.matches(&host) {
         Ok(())
     } else {
-        Err(format!("hetsync needs a plugin built with a version compatible with {host} and not newer"))
+        Err(format!(
+            "hetsync needs a plugin built with a version compatible with {host} and not newer"
+        ))
     }
 }
 
@@ -218,8 +220,12 @@ impl PluginLibrary {
                 needed,
             }));
         }
-        let submit = table.submit.ok_or_else(|| refuse(Refusal::MissingFunction("submit")))?;
-        let cancel = table.cancel.ok_or_else(|| refuse(Refusal::MissingFunction("cancel")))?;
+        let submit = table
+            .submit
+            .ok_or_else(|| refuse(Refusal::MissingFunction("submit")))?;
+        let cancel = table
+            .cancel
+            .ok_or_else(|| refuse(Refusal::MissingFunction("cancel")))?;
         // SAFETY: the manifest lives as long as the (never unloaded) library.
         let manifest: Manifest = decode(unsafe { table.manifest.as_slice() })
             .map_err(|e| refuse(Refusal::BadManifest(e.to_string())))?;
@@ -230,7 +236,9 @@ impl PluginLibrary {
             ))));
         }
         if manifest.adapter.trim().is_empty() {
-            return Err(refuse(Refusal::BadManifest("the adapter name is empty".into())));
+            return Err(refuse(Refusal::BadManifest(
+                "the adapter name is empty".into(),
+            )));
         }
         sdk_fits(&manifest.sdk_version, SDK_VERSION).map_err(|why| {
             refuse(Refusal::SdkMismatch {

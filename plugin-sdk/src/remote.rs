@@ -116,10 +116,9 @@ impl PluginLibrary {
             })),
             Status::PANIC => Err(self.fail(format!("panicked during '{op}': {}", text()))),
             Status::CANCELLED => Err(self.fail(format!("cancelled '{op}'"))),
-            Status::BAD_REQUEST => Err(self.fail(format!(
-                "could not read the '{op}' request: {}",
-                text()
-            ))),
+            Status::BAD_REQUEST => {
+                Err(self.fail(format!("could not read the '{op}' request: {}", text())))
+            }
             Status(other) => Err(self.fail(format!("answered '{op}' with unknown status {other}"))),
         }
     }
@@ -172,6 +171,10 @@ impl AdapterFactory for PluginAdapter {
         self.library.manifest.capabilities
     }
 
+    fn default_type_rules(&self) -> &str {
+        &self.library.manifest.default_type_rules
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         let id: NodeId = self
             .library
@@ -200,7 +203,8 @@ struct PluginNode {
 
 impl Drop for PluginNode {
     fn drop(&mut self) {
-        self.library.call_detached(&Request::Close { node: self.id });
+        self.library
+            .call_detached(&Request::Close { node: self.id });
     }
 }
 
@@ -212,7 +216,8 @@ struct PluginLock {
 
 impl Drop for PluginLock {
     fn drop(&mut self) {
-        self.library.call_detached(&Request::Unlock { lock: self.lock });
+        self.library
+            .call_detached(&Request::Unlock { lock: self.lock });
     }
 }
 
@@ -228,11 +233,15 @@ impl Capture for PluginNode {
     }
 
     async fn uninstall(&self) -> Result<()> {
-        self.library.call(&Request::Uninstall { node: self.id }).await
+        self.library
+            .call(&Request::Uninstall { node: self.id })
+            .await
     }
 
     async fn is_installed(&self) -> Result<bool> {
-        self.library.call(&Request::IsInstalled { node: self.id }).await
+        self.library
+            .call(&Request::IsInstalled { node: self.id })
+            .await
     }
 
     async fn read_changes(
@@ -252,7 +261,9 @@ impl Capture for PluginNode {
     }
 
     async fn position(&self) -> Result<Watermark> {
-        self.library.call(&Request::Position { node: self.id }).await
+        self.library
+            .call(&Request::Position { node: self.id })
+            .await
     }
 
     async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {
@@ -283,6 +294,12 @@ impl TypeMapping for PluginNode {
                 node: self.id,
                 table: Cow::Borrowed(table),
             })
+            .await
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        self.library
+            .call(&Request::ListTables { node: self.id })
             .await
     }
 }

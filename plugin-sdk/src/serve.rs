@@ -88,15 +88,17 @@ impl Server {
                 drop(removed);
                 answer(Ok(()))
             }
-            Request::Install { node, tables } => {
-                answer(self.run(node, |n| async move { n.install(&tables).await }).await)
-            }
+            Request::Install { node, tables } => answer(
+                self.run(node, |n| async move { n.install(&tables).await })
+                    .await,
+            ),
             Request::Uninstall { node } => {
                 answer(self.run(node, |n| async move { n.uninstall().await }).await)
             }
-            Request::IsInstalled { node } => {
-                answer(self.run(node, |n| async move { n.is_installed().await }).await)
-            }
+            Request::IsInstalled { node } => answer(
+                self.run(node, |n| async move { n.is_installed().await })
+                    .await,
+            ),
             Request::ReadChanges {
                 node,
                 tables,
@@ -128,6 +130,10 @@ impl Server {
             ),
             Request::Describe { node, table } => answer(
                 self.run(node, |n| async move { n.describe(&table).await })
+                    .await,
+            ),
+            Request::ListTables { node } => answer(
+                self.run(node, |n| async move { n.list_tables().await })
                     .await,
             ),
             Request::Apply {

@@ -36,6 +36,10 @@ pub struct Manifest {
     pub capabilities: Capabilities,
     /// The plugin's panic strategy.
     pub panic_strategy: PanicStrategy,
+    /// The adapter's default type rules (TOML; empty from plugins built
+    /// before rules existed).
+    #[serde(default)]
+    pub default_type_rules: String,
 }
 
 /// A node handle: the plugin's id for a connected node.
@@ -91,6 +95,8 @@ pub enum Request<'a> {
     PeerWatermark { node: NodeId, peer: Cow<'a, str> },
     /// `TypeMapping::describe`. Answer: `Option<TableShape>`.
     Describe { node: NodeId, table: Cow<'a, str> },
+    /// `TypeMapping::list_tables`. Answer: `Vec<String>`.
+    ListTables { node: NodeId },
     /// `Apply::apply`. Answer: `ApplyOutcome`.
     Apply {
         node: NodeId,
@@ -135,6 +141,7 @@ impl Request<'_> {
             Request::CountEvents { .. } => "count_events",
             Request::PeerWatermark { .. } => "peer_watermark",
             Request::Describe { .. } => "describe",
+            Request::ListTables { .. } => "list_tables",
             Request::Apply { .. } => "apply",
             Request::Fetch { .. } => "fetch",
             Request::Scan { .. } => "scan",

@@ -3,5 +3,5 @@
 //! run in parallel without stepping on each other.
 
 pub mod mysql;
-pub mod plugins;
 pub mod pg;
+pub mod plugins;

@@ -76,8 +76,7 @@ fn install_copy(from: &Path, dir: &Path) -> PathBuf {
     let name = from.file_name().expect("a file name");
     let to = dir.join(name);
     let partial = dir.join(format!(".{}.partial", name.to_string_lossy()));
-    std::fs::copy(from, &partial)
-        .unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+    std::fs::copy(from, &partial).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
     std::fs::rename(&partial, &to).expect("rename plugin copy");
     to
 }
@@ -98,8 +97,14 @@ pub fn built() -> &'static Path {
             args.push(format!("hetsync-adapter-{a}"));
         }
         args.extend(
-            ["-p", "hetsync-test-plugins", "--lib", "--examples", "--features"]
-                .map(String::from),
+            [
+                "-p",
+                "hetsync-test-plugins",
+                "--lib",
+                "--examples",
+                "--features",
+            ]
+            .map(String::from),
         );
         args.push(features.join(","));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -107,7 +112,10 @@ pub fn built() -> &'static Path {
         let out = target_dir().join("debug");
         let copies = target_dir().join("plugins");
         for a in ADAPTERS {
-            install_copy(&out.join(library_file(&format!("hetsync_adapter_{a}"))), &copies);
+            install_copy(
+                &out.join(library_file(&format!("hetsync_adapter_{a}"))),
+                &copies,
+            );
         }
         for t in TEST_PLUGINS {
             install_copy(&out.join("examples").join(library_file(t)), &copies);

@@ -409,6 +409,32 @@ impl Deploy {
         }
     }
 
+    /// One text value (the SQL must yield text or NULL: cast on MariaDB with `CAST(… AS CHAR)`).
+    pub async fn scalar_text(&self, node: &str, sql: &str) -> Option<String> {
+        let fail = |e: sqlx::Error| -> Option<String> { panic!("{node}: {sql}: {e}") };
+        match self.connect(node).await {
+            Conn::Sqlite(mut c) => sqlx::query_scalar(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(fail),
+            Conn::Postgres(mut c) => sqlx::query_scalar(sql)
+                .fetch_one(&mut c)
+                .await
+                .unwrap_or_else(fail),
+            Conn::Mysql(mut c) => c
+                .fetch_one(sql)
+                .await
+                // Expressions over mixed collations come back as binary strings.
+                .map(|r| {
+                    r.try_get::<Option<String>, _>(0).unwrap_or_else(|_| {
+                        r.get::<Option<Vec<u8>>, _>(0)
+                            .map(|b| String::from_utf8(b).expect("UTF-8"))
+                    })
+                })
+                .unwrap_or_else(fail),
+        }
+    }
+
     /// Number of tracking rows on a node.
     pub async fn tracking_rows(&self, node: &str) -> i64 {
         self.scalar_i64(node, "SELECT count(*) FROM _hetsync_tracking")
@@ -642,4 +668,24 @@ pub async fn late_commit_is_not_skipped(topology: Topology, spoke: &str) {
 /// Sleeps long enough that the next edit gets a later millisecond change time.
 pub async fn tick() {
     tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+}
+
+/// Runs the `hetsync` binary on a config.
+pub fn hetsync(config: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hetsync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env_remove("HETSYNC_FAULT")
+        .output()
+        .expect("run hetsync")
+}
+
+/// A run's stdout and stderr together.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }

@@ -55,6 +55,10 @@ impl AdapterFactory for MysqlAdapter {
         CAPABILITIES
     }
 
+    fn default_type_rules(&self) -> &str {
+        crate::types::DEFAULT_TYPE_RULES
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         Ok(Box::new(MysqlNode::connect(&spec.name, &spec.url).await?))
     }

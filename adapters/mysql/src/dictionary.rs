@@ -3,7 +3,9 @@
 use crate::connection::MysqlNode;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
-use hetsync_core::schema::{ColumnShape, SyncTable, TableShape};
+use hetsync_core::schema::{
+    group_keys, user_tables, ColumnShape, ForeignKey, SyncTable, TableShape,
+};
 use hetsync_core::types::CanonicalType;
 use hetsync_core::{Error, Result};
 use sqlx::mysql::MySqlConnection;
@@ -36,6 +38,8 @@ pub(crate) struct Column {
     pub kind: Kind,
     pub nullable: bool,
     pub canonical: Option<CanonicalType>,
+    /// The default expression, if any.
+    pub default: Option<String>,
 }
 
 fn kind(data_type: &str, column_type: &str) -> Kind {
@@ -64,7 +68,8 @@ impl MysqlNode {
             "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(data_type AS CHAR), \
                     is_nullable = 'YES', CAST(character_set_name AS CHAR), CAST(collation_name AS CHAR), \
                     CAST(LEAST(character_maximum_length, 4294967295) AS SIGNED), CAST(numeric_precision AS SIGNED), \
-                    CAST(numeric_scale AS SIGNED), CAST(datetime_precision AS SIGNED) \
+                    CAST(numeric_scale AS SIGNED), CAST(datetime_precision AS SIGNED), \
+                    CAST(column_default AS CHAR) \
              FROM information_schema.columns \
              WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
         )
@@ -79,7 +84,8 @@ impl MysqlNode {
                 let charset: Option<String> = r.try_get(4)?;
                 let collation: Option<String> = r.try_get(5)?;
                 let number = |i: usize| -> std::result::Result<Option<u32>, sqlx::Error> {
-                    Ok(r.try_get::<Option<i64>, _>(i)?.map(|n| n.clamp(0, u32::MAX as i64) as u32))
+                    Ok(r.try_get::<Option<i64>, _>(i)?
+                        .map(|n| n.clamp(0, u32::MAX as i64) as u32))
                 };
                 let canonical = crate::types::canonical(&crate::types::Declared {
                     data_type: &data_type.to_ascii_lowercase(),
@@ -105,6 +111,10 @@ impl MysqlNode {
                     sql_type,
                     nullable: r.try_get::<i64, _>(3)? != 0,
                     canonical,
+                    // MariaDB prints a missing default of a nullable column as NULL.
+                    default: r
+                        .try_get::<Option<String>, _>(10)?
+                        .filter(|d| !d.eq_ignore_ascii_case("NULL")),
                 })
             })
             .collect::<std::result::Result<_, sqlx::Error>>()
@@ -151,9 +161,31 @@ impl TypeMapping for MysqlNode {
         .fetch_all(&mut *conn)
         .await
         .map_err(self.err(&format!("reading the primary key of '{table}'")))?;
+        let unique: Vec<(String, String)> = sqlx::query_as(
+            "SELECT CAST(index_name AS CHAR), CAST(column_name AS CHAR) FROM information_schema.statistics \
+             WHERE table_schema = DATABASE() AND table_name = ? AND non_unique = 0 AND index_name <> 'PRIMARY' \
+             ORDER BY index_name, seq_in_index",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the unique keys of '{table}'")))?;
+        let foreign: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT CAST(constraint_name AS CHAR), CAST(referenced_table_name AS CHAR), \
+                    CAST(column_name AS CHAR), CAST(referenced_column_name AS CHAR) \
+             FROM information_schema.key_column_usage \
+             WHERE table_schema = DATABASE() AND table_name = ? AND referenced_table_name IS NOT NULL \
+             ORDER BY constraint_name, ordinal_position",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the foreign keys of '{table}'")))?;
         Ok(Some(TableShape {
             name: table.to_string(),
             primary_key,
+            unique_keys: group_keys(unique),
+            foreign_keys: ForeignKey::group(foreign),
             columns: columns
                 .into_iter()
                 .map(|c| ColumnShape {
@@ -161,9 +193,22 @@ impl TypeMapping for MysqlNode {
                     native_type: c.sql_type,
                     canonical: c.canonical,
                     nullable: c.nullable,
+                    default: c.default,
                 })
                 .collect(),
         }))
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        let mut conn = self.conn.lock().await;
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT CAST(table_name AS CHAR) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err("listing tables"))?;
+        Ok(user_tables(names))
     }
 }
 

@@ -81,6 +81,11 @@ pub fn canonical(d: &Declared<'_>) -> Option<CanonicalType> {
     })
 }
 
+/// The default type rules towards this database (see
+/// `hetsync_core::mapping::rules`): which type a column of another database
+/// gets here.
+pub const DEFAULT_TYPE_RULES: &str = include_str!("default_types.toml");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,7 +108,10 @@ mod tests {
         assert_eq!(of("int", "int(11)"), Some(C::Int32));
         assert_eq!(
             of("bigint", "bigint(20) unsigned"),
-            Some(C::Decimal { precision: Some(20), scale: 0 })
+            Some(C::Decimal {
+                precision: Some(20),
+                scale: 0
+            })
         );
         assert_eq!(of("enum", "enum('a','b')"), None);
     }
@@ -119,9 +127,27 @@ mod tests {
                 ..Declared::default()
             })
         };
-        assert_eq!(varchar("utf8mb4"), Some(C::Varchar { length: 20, unicode: true }));
-        assert_eq!(varchar("utf8mb3"), Some(C::Varchar { length: 20, unicode: false }));
-        assert_eq!(varchar("latin1"), Some(C::Varchar { length: 20, unicode: false }));
+        assert_eq!(
+            varchar("utf8mb4"),
+            Some(C::Varchar {
+                length: 20,
+                unicode: true
+            })
+        );
+        assert_eq!(
+            varchar("utf8mb3"),
+            Some(C::Varchar {
+                length: 20,
+                unicode: false
+            })
+        );
+        assert_eq!(
+            varchar("latin1"),
+            Some(C::Varchar {
+                length: 20,
+                unicode: false
+            })
+        );
         let decimal = Declared {
             data_type: "decimal",
             column_type: "decimal(12,4)",
@@ -129,13 +155,25 @@ mod tests {
             scale: Some(4),
             ..Declared::default()
         };
-        assert_eq!(canonical(&decimal), Some(C::Decimal { precision: Some(12), scale: 4 }));
+        assert_eq!(
+            canonical(&decimal),
+            Some(C::Decimal {
+                precision: Some(12),
+                scale: 4
+            })
+        );
         let stamp = Declared {
             data_type: "timestamp",
             column_type: "timestamp(3)",
             fraction: Some(3),
             ..Declared::default()
         };
-        assert_eq!(canonical(&stamp), Some(C::Timestamp { fraction: 3, time_zone: true }));
+        assert_eq!(
+            canonical(&stamp),
+            Some(C::Timestamp {
+                fraction: 3,
+                time_zone: true
+            })
+        );
     }
 }

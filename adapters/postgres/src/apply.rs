@@ -127,7 +127,10 @@ impl PostgresNode {
             buf.push(kind);
             buf.push('\n');
         }
-        let sql = format!("COPY {} FROM STDIN", quote_ident(&ddl::staging_table(&t.name)));
+        let sql = format!(
+            "COPY {} FROM STDIN",
+            quote_ident(&ddl::staging_table(&t.name))
+        );
         Self::copy_in(conn, &sql, buf)
             .await
             .map_err(self.err(&context))
@@ -137,7 +140,12 @@ impl PostgresNode {
     /// these codes there, the guard saw no edit since, and the table is
     /// locked against writers, so a duplicate key means hetsync's view of the
     /// table was wrong: the batch fails and the round starts over.
-    async fn insert_fresh(&self, conn: &mut PgConnection, t: &SyncTable, ops: &[RowOp]) -> Result<u64> {
+    async fn insert_fresh(
+        &self,
+        conn: &mut PgConnection,
+        t: &SyncTable,
+        ops: &[RowOp],
+    ) -> Result<u64> {
         let context = format!("inserting rows into '{}'", t.name);
         let mut buf = String::new();
         for op in ops {
@@ -158,7 +166,10 @@ impl PostgresNode {
             Ok(()) => Ok(ops.len() as u64),
             Err(e) if is_unique_violation(&e) => Err(Error::ConcurrentEdit {
                 node: self.name.clone(),
-                detail: format!("a row arrived in '{}' while the full sync filled it", t.name),
+                detail: format!(
+                    "a row arrived in '{}' while the full sync filled it",
+                    t.name
+                ),
             }),
             Err(e) => Err(self.err(&context)(e)),
         }
@@ -407,4 +418,3 @@ impl Apply for PostgresNode {
         })))
     }
 }
-

@@ -35,6 +35,10 @@ impl AdapterFactory for PostgresAdapter {
         CAPABILITIES
     }
 
+    fn default_type_rules(&self) -> &str {
+        crate::types::DEFAULT_TYPE_RULES
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         Ok(Box::new(
             PostgresNode::connect(&spec.name, &spec.url).await?,
@@ -64,7 +68,9 @@ impl PostgresNode {
                     hetsync_core::adapter::redact_url(url)
                 ))
             })?
-            .application_name("hetsync");
+            .application_name("hetsync")
+            // Canonical values: instants in UTC, ISO dates.
+            .options([("TimeZone", "UTC"), ("DateStyle", "ISO")]);
         let conn = options.connect().await.map_err(|e| fail(e.to_string()))?;
         Ok(PostgresNode {
             name: name.to_string(),

@@ -3,7 +3,9 @@
 use crate::connection::PostgresNode;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
-use hetsync_core::schema::{ColumnShape, SyncTable, TableShape};
+use hetsync_core::schema::{
+    group_keys, user_tables, ColumnShape, ForeignKey, SyncTable, TableShape,
+};
 use hetsync_core::types::CanonicalType;
 use hetsync_core::Result;
 use sqlx::{PgConnection, Row};
@@ -114,12 +116,51 @@ impl TypeMapping for PostgresNode {
         .fetch_all(&mut *conn)
         .await
         .map_err(self.err(&format!("reading the primary key of '{table}'")))?;
+        let unique: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT i.indexrelid::int8, a.attname::text FROM pg_index i \
+             CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, position) \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum \
+             WHERE i.indrelid = to_regclass(quote_ident($1)) AND i.indisunique AND NOT i.indisprimary \
+             ORDER BY i.indexrelid, k.position",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the unique keys of '{table}'")))?;
+        let foreign: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT c.oid::int8, c.confrelid::regclass::text, a.attname::text, f.attname::text \
+             FROM pg_constraint c \
+             CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, fattnum, position) \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+             JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = k.fattnum \
+             WHERE c.conrelid = to_regclass(quote_ident($1)) AND c.contype = 'f' \
+             ORDER BY c.oid, k.position",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the foreign keys of '{table}'")))?;
+        let defaults: Vec<(String, String)> = sqlx::query_as(
+            "SELECT a.attname::text, pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d \
+             JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum \
+             WHERE d.adrelid = to_regclass(quote_ident($1))",
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the defaults of '{table}'")))?;
         Ok(Some(TableShape {
             name: table.to_string(),
             primary_key,
+            unique_keys: group_keys(unique),
+            foreign_keys: ForeignKey::group(foreign),
             columns: columns
                 .into_iter()
                 .map(|c| ColumnShape {
+                    default: defaults
+                        .iter()
+                        .find(|(n, _)| *n == c.name)
+                        .map(|(_, d)| d.clone()),
                     name: c.name,
                     native_type: c.sql_type,
                     canonical: c.canonical,
@@ -127,5 +168,17 @@ impl TypeMapping for PostgresNode {
                 })
                 .collect(),
         }))
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        let mut conn = self.conn.lock().await;
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY 1",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err("listing tables"))?;
+        Ok(user_tables(names))
     }
 }

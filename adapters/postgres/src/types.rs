@@ -62,6 +62,11 @@ pub fn canonical(typname: &str, typmod: i32, unicode: bool) -> Option<CanonicalT
     })
 }
 
+/// The default type rules towards this database (see
+/// `hetsync_core::mapping::rules`): which type a column of another database
+/// gets here.
+pub const DEFAULT_TYPE_RULES: &str = include_str!("default_types.toml");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,25 +77,49 @@ mod tests {
         // numeric(12,4): ((12 << 16) | 4) + 4.
         assert_eq!(
             canonical("numeric", (12 << 16 | 4) + 4, true),
-            Some(C::Decimal { precision: Some(12), scale: 4 })
+            Some(C::Decimal {
+                precision: Some(12),
+                scale: 4
+            })
         );
         assert_eq!(
             canonical("numeric", -1, true),
-            Some(C::Decimal { precision: None, scale: 0 })
+            Some(C::Decimal {
+                precision: None,
+                scale: 0
+            })
         );
         assert_eq!(
             canonical("varchar", 24, false),
-            Some(C::Varchar { length: 20, unicode: false })
+            Some(C::Varchar {
+                length: 20,
+                unicode: false
+            })
         );
-        assert_eq!(canonical("varchar", -1, true), Some(C::Text { unicode: true }));
-        assert_eq!(canonical("bpchar", 6, true), Some(C::Char { length: 2, unicode: true }));
+        assert_eq!(
+            canonical("varchar", -1, true),
+            Some(C::Text { unicode: true })
+        );
+        assert_eq!(
+            canonical("bpchar", 6, true),
+            Some(C::Char {
+                length: 2,
+                unicode: true
+            })
+        );
         assert_eq!(
             canonical("timestamptz", 3, true),
-            Some(C::Timestamp { fraction: 3, time_zone: true })
+            Some(C::Timestamp {
+                fraction: 3,
+                time_zone: true
+            })
         );
         assert_eq!(
             canonical("timestamp", -1, true),
-            Some(C::Timestamp { fraction: 6, time_zone: false })
+            Some(C::Timestamp {
+                fraction: 6,
+                time_zone: false
+            })
         );
         assert_eq!(canonical("money", -1, true), Some(C::Money { scale: 2 }));
         assert_eq!(canonical("jsonb", -1, true), Some(C::Json));

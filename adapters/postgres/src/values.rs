@@ -15,6 +15,8 @@ pub(crate) type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
 pub(crate) fn select_expr(column: &Column) -> String {
     let c = quote_ident(&column.name);
     match column.kind {
+        // money prints with the locale's currency sign; numeric does not.
+        Kind::Text if column.sql_type == "money" => format!("{c}::numeric::text"),
         Kind::Text => format!("{c}::text"),
         _ => c,
     }

@@ -59,6 +59,10 @@ impl AdapterFactory for SqliteAdapter {
         CAPABILITIES
     }
 
+    fn default_type_rules(&self) -> &str {
+        crate::types::DEFAULT_TYPE_RULES
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         let fail = |message: String| Error::Connect {
             node: spec.name.clone(),

@@ -3,7 +3,7 @@
 use crate::connection::SqliteNode;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
-use hetsync_core::schema::{ColumnShape, TableShape};
+use hetsync_core::schema::{group_keys, user_tables, ColumnShape, ForeignKey, TableShape};
 use hetsync_core::Result;
 use sqlx::Row;
 
@@ -11,11 +11,13 @@ use sqlx::Row;
 impl TypeMapping for SqliteNode {
     async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
         let mut conn = self.conn.lock().await;
-        let rows = sqlx::query(r#"SELECT name, type, "notnull", pk FROM pragma_table_info(?1)"#)
-            .bind(table)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(self.err(&format!("describing table '{table}'")))?;
+        let rows = sqlx::query(
+            r#"SELECT name, type, "notnull", pk, dflt_value FROM pragma_table_info(?1)"#,
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("describing table '{table}'")))?;
         if rows.is_empty() {
             return Ok(None);
         }
@@ -28,6 +30,7 @@ impl TypeMapping for SqliteNode {
                     canonical: Some(crate::types::canonical(&native_type)),
                     native_type,
                     nullable: r.try_get::<i64, _>(2)? == 0,
+                    default: r.try_get(4)?,
                 })
             })
             .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
@@ -40,10 +43,39 @@ impl TypeMapping for SqliteNode {
             .map_err(self.err(&format!("describing table '{table}'")))?;
         key.retain(|(position, _)| *position > 0);
         key.sort();
+        let unique: Vec<(String, String)> = sqlx::query_as(
+            r#"SELECT l.name, i.name FROM pragma_index_list(?1) l, pragma_index_info(l.name) i
+               WHERE l."unique" = 1 AND l.origin <> 'pk' ORDER BY l.name, i.seqno"#,
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the unique keys of '{table}'")))?;
+        let foreign: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
+            r#"SELECT id, "table", "from", "to" FROM pragma_foreign_key_list(?1) ORDER BY id, seq"#,
+        )
+        .bind(table)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err(&format!("reading the foreign keys of '{table}'")))?;
         Ok(Some(TableShape {
             name: table.to_string(),
             columns,
             primary_key: key.into_iter().map(|(_, name)| name).collect(),
+            unique_keys: group_keys(unique),
+            foreign_keys: ForeignKey::group(foreign),
         }))
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        let mut conn = self.conn.lock().await;
+        let names: Vec<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' \
+             AND name NOT LIKE 'sqlite~_%' ESCAPE '~' ORDER BY name",
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(self.err("listing tables"))?;
+        Ok(user_tables(names))
     }
 }

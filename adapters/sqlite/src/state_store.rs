@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 use hetsync_core::engine::RoundReport;
+use hetsync_core::mapping::discover::Dictionary;
 use hetsync_core::state::{LastRound, StateStore};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -39,6 +40,13 @@ const SCHEMA: &[&str] = &[
         loser_node TEXT NOT NULL,
         loser_time TEXT NOT NULL,
         loser_value TEXT)",
+    "CREATE TABLE IF NOT EXISTS dictionaries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        node TEXT NOT NULL,
+        adapter TEXT NOT NULL,
+        harvested_at TEXT NOT NULL,
+        dictionary TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS dictionaries_by_node ON dictionaries(node, id)",
 ];
 
 /// A [`StateStore`] in a SQLite file.
@@ -159,5 +167,34 @@ impl StateStore for SqliteStateStore {
 
     async fn last_round(&self, spoke: &str) -> Result<Option<LastRound>> {
         self.last(spoke, false).await
+    }
+
+    async fn record_dictionary(&self, dictionary: &Dictionary) -> Result<()> {
+        let json = serde_json::to_string(dictionary).map_err(state_err)?;
+        let mut conn = self.conn.lock().await;
+        sqlx::query(
+            "INSERT INTO dictionaries(node, adapter, harvested_at, dictionary) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .bind(&dictionary.node)
+        .bind(&dictionary.adapter)
+        .bind(now())
+        .bind(json)
+        .execute(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        Ok(())
+    }
+
+    async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>> {
+        let mut conn = self.conn.lock().await;
+        let json: Option<String> = sqlx::query_scalar(
+            "SELECT dictionary FROM dictionaries WHERE node = ?1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(node)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        json.map(|j| serde_json::from_str(&j).map_err(state_err))
+            .transpose()
     }
 }

@@ -1,8 +1,10 @@
 //! SQLite declared types → canonical types. SQLite enforces no declared
 //! type, so the mapping reads the declaration's intent: a few well-known
 //! names first (BOOLEAN, DATE, DATETIME…), then SQLite's own affinity rules
-//! (<https://www.sqlite.org/datatype3.html> §3.1). Declared lengths are
-//! not enforced by SQLite, so text is always `text`.
+//! (<https://www.sqlite.org/datatype3.html> §3.1). SQLite enforces no
+//! declared length, but a declared `VARCHAR(n)` states the intent, so it maps
+//! to `varchar(n)`: a longer value written there is refused when it syncs,
+//! never silently cut.
 
 use hetsync_core::types::{type_arguments, CanonicalType};
 
@@ -21,6 +23,22 @@ pub fn canonical(declared: &str) -> CanonicalType {
             fraction,
             time_zone: false,
         },
+        "TIMESTAMPTZ" | "TIMESTAMP WITH TIME ZONE" => CanonicalType::Timestamp {
+            fraction,
+            time_zone: true,
+        },
+        "CHAR" | "NCHAR" | "CHARACTER" if !args.is_empty() => CanonicalType::Char {
+            length: args[0],
+            unicode: true,
+        },
+        "VARCHAR" | "NVARCHAR" | "CHARACTER VARYING" | "VARYING CHARACTER" | "NATIVE CHARACTER"
+            if !args.is_empty() =>
+        {
+            CanonicalType::Varchar {
+                length: args[0],
+                unicode: true,
+            }
+        }
         "UUID" => CanonicalType::Uuid,
         "JSON" => CanonicalType::Json,
         _ if name.contains("INT") => CanonicalType::Int64,
@@ -36,6 +54,11 @@ pub fn canonical(declared: &str) -> CanonicalType {
     }
 }
 
+/// The default type rules towards this database (see
+/// `hetsync_core::mapping::rules`): which type a column of another database
+/// gets here.
+pub const DEFAULT_TYPE_RULES: &str = include_str!("default_types.toml");
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,18 +70,63 @@ mod tests {
             ("INTEGER", C::Int64),
             ("bigint", C::Int64),
             ("TEXT", C::Text { unicode: true }),
-            ("varchar(20)", C::Text { unicode: true }),
-            ("NVARCHAR(5)", C::Text { unicode: true }),
+            (
+                "varchar(20)",
+                C::Varchar {
+                    length: 20,
+                    unicode: true,
+                },
+            ),
+            (
+                "NVARCHAR(5)",
+                C::Varchar {
+                    length: 5,
+                    unicode: true,
+                },
+            ),
+            (
+                "CHAR(2)",
+                C::Char {
+                    length: 2,
+                    unicode: true,
+                },
+            ),
+            ("VARCHAR", C::Text { unicode: true }),
+            (
+                "TIMESTAMPTZ(3)",
+                C::Timestamp {
+                    fraction: 3,
+                    time_zone: true,
+                },
+            ),
             ("BLOB", C::Blob),
             ("", C::Blob),
             ("REAL", C::Float64),
             ("double precision", C::Float64),
             ("BOOLEAN", C::Bool),
             ("DATE", C::Date),
-            ("DATETIME", C::Timestamp { fraction: 6, time_zone: false }),
+            (
+                "DATETIME",
+                C::Timestamp {
+                    fraction: 6,
+                    time_zone: false,
+                },
+            ),
             ("TIME(3)", C::Time { fraction: 3 }),
-            ("DECIMAL(12,4)", C::Decimal { precision: Some(12), scale: 4 }),
-            ("NUMERIC", C::Decimal { precision: None, scale: 0 }),
+            (
+                "DECIMAL(12,4)",
+                C::Decimal {
+                    precision: Some(12),
+                    scale: 4,
+                },
+            ),
+            (
+                "NUMERIC",
+                C::Decimal {
+                    precision: None,
+                    scale: 0,
+                },
+            ),
         ];
         for (declared, expected) in cases {
             assert_eq!(canonical(declared), expected, "{declared}");

@@ -13,6 +13,10 @@ pub use fault::{FaultHook, FaultPoint, NoFaults};
 pub use report::{RoundReport, StatusReport, SyncMode, VerifyReport};
 
 use crate::adapter::Node;
+use crate::mapping::file::MappingFile;
+use crate::mapping::node::MappedNode;
+use crate::mapping::resolve::TableMap;
+use crate::mapping::resolve_deployment;
 use crate::schema::{SyncTable, TableDef};
 use crate::state::StateStore;
 use crate::{Error, Result};
@@ -46,6 +50,9 @@ pub struct Deployment {
     pub spokes: Vec<Box<dyn Node>>,
     /// Synced tables, in configured order.
     pub tables: Vec<TableDef>,
+    /// Table and field names per spoke (`MappingFile.xml`); without it every
+    /// node uses the hub's names.
+    pub mapping: Option<MappingFile>,
 }
 
 /// Tunables of the engine.
@@ -77,27 +84,48 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Resolves the synced tables against the hub's dictionary and checks that
-    /// every spoke has the same columns.
+    /// Resolves the synced tables on every node (names from the mapping
+    /// file, types from each node's dictionary) and refuses lossy mappings
+    /// the config does not allow. The engine then sees every node through
+    /// its [`MappedNode`]: hub names, canonical values.
     pub async fn new(dep: Deployment) -> Result<Engine> {
-        let mut tables = Vec::with_capacity(dep.tables.len());
-        for def in &dep.tables {
-            let shape = dep
-                .hub
-                .describe(&def.name)
-                .await?
-                .ok_or_else(|| Error::Schema {
-                    table: def.name.clone(),
-                    message: format!("does not exist on the hub '{}'", dep.hub.name()),
-                })?;
-            let table = SyncTable::resolve(def, &shape)?;
-            for spoke in &dep.spokes {
-                check_same_columns(&table, spoke.as_ref()).await?;
+        let resolved = resolve_deployment(
+            &dep.tables,
+            dep.hub.as_ref(),
+            &dep.spokes,
+            dep.mapping.as_ref(),
+        )
+        .await?;
+        let mut tables = Vec::with_capacity(resolved.len());
+        let mut hub_maps = Vec::with_capacity(resolved.len());
+        let mut spoke_maps: Vec<Vec<TableMap>> = vec![Vec::new(); dep.spokes.len()];
+        for table in resolved {
+            if let Some(refused) = table.refusal() {
+                return Err(refused);
             }
-            tables.push(table);
+            for lossy in &table.lossy {
+                tracing::info!(table = %lossy.table, "lossy mapping allowed by allow_lossy: {lossy}");
+            }
+            tables.push(table.table);
+            hub_maps.push(table.hub);
+            for (maps, map) in spoke_maps.iter_mut().zip(table.spokes) {
+                maps.push(map);
+            }
         }
+        let hub: Box<dyn Node> = Box::new(MappedNode::new(dep.hub, hub_maps));
+        let spokes = dep
+            .spokes
+            .into_iter()
+            .zip(spoke_maps)
+            .map(|(node, maps)| Box::new(MappedNode::new(node, maps)) as Box<dyn Node>)
+            .collect();
         Ok(Engine {
-            dep,
+            dep: Deployment {
+                hub,
+                spokes,
+                tables: dep.tables,
+                mapping: dep.mapping,
+            },
             tables,
             state: None,
             faults: Arc::new(NoFaults),
@@ -185,38 +213,4 @@ impl Engine {
         }
         Ok(reports)
     }
-}
-
-async fn check_same_columns(table: &SyncTable, node: &dyn Node) -> Result<()> {
-    let shape = node
-        .describe(&table.name)
-        .await?
-        .ok_or_else(|| Error::Schema {
-            table: table.name.clone(),
-            message: format!("does not exist on node '{}'", node.name()),
-        })?;
-    let theirs: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
-    let missing: Vec<&str> = table
-        .columns
-        .iter()
-        .map(String::as_str)
-        .filter(|c| !theirs.contains(c))
-        .collect();
-    let extra: Vec<&str> = theirs
-        .iter()
-        .copied()
-        .filter(|c| !table.columns.iter().any(|x| x == c))
-        .collect();
-    if missing.is_empty() && extra.is_empty() {
-        return Ok(());
-    }
-    Err(Error::Schema {
-        table: table.name.clone(),
-        message: format!(
-            "columns differ between the hub and node '{}': missing there [{}], only there [{}]",
-            node.name(),
-            missing.join(", "),
-            extra.join(", ")
-        ),
-    })
 }

@@ -147,7 +147,10 @@ impl Dec {
             return None;
         }
         let (int, frac) = if point <= 0 {
-            (String::new(), format!("{}{digits}", "0".repeat(-point as usize)))
+            (
+                String::new(),
+                format!("{}{digits}", "0".repeat(-point as usize)),
+            )
         } else if point as usize >= digits.len() {
             (
                 format!("{digits}{}", "0".repeat(point as usize - digits.len())),
@@ -236,7 +239,9 @@ fn decode(value: Value, t: &CanonicalType) -> Result<Datum, Unfit> {
     Ok(match (t, value) {
         (C::Bool, Value::Bool(b)) => Datum::Bool(b),
         (C::Bool, Value::Int(i @ (0 | 1))) => Datum::Bool(i == 1),
-        (C::Bool, Value::Text(s)) => Datum::Bool(parse_bool(&s).ok_or_else(|| bad(&Value::Text(s)))?),
+        (C::Bool, Value::Text(s)) => {
+            Datum::Bool(parse_bool(&s).ok_or_else(|| bad(&Value::Text(s)))?)
+        }
         (C::Int8 | C::Int16 | C::Int32 | C::Int64, Value::Int(i)) => Datum::Int(i),
         (C::Int8 | C::Int16 | C::Int32 | C::Int64, Value::Bool(b)) => Datum::Int(b as i64),
         (C::Int8 | C::Int16 | C::Int32 | C::Int64, Value::Text(s)) => {
@@ -307,7 +312,12 @@ impl Encoder {
         if d == Datum::Null {
             return Ok(Value::Null);
         }
-        let kind = |d: &Datum| unfit(Loss::Kind, format!("{} cannot be stored as {t}", describe(d)));
+        let kind = |d: &Datum| {
+            unfit(
+                Loss::Kind,
+                format!("{} cannot be stored as {t}", describe(d)),
+            )
+        };
         Ok(match t {
             C::Bool => Value::Bool(match &d {
                 Datum::Bool(b) => *b,
@@ -318,7 +328,12 @@ impl Encoder {
                     match self.encode(d.clone(), &C::Int64)? {
                         Value::Int(0) => false,
                         Value::Int(1) => true,
-                        _ => return Err(unfit(Loss::Range, format!("{} is not 0 or 1", describe(&d)))),
+                        _ => {
+                            return Err(unfit(
+                                Loss::Range,
+                                format!("{} is not 0 or 1", describe(&d)),
+                            ))
+                        }
                     }
                 }
                 _ => return Err(kind(&d)),
@@ -330,9 +345,14 @@ impl Encoder {
                     Datum::Dec(x) => match x.to_i64() {
                         Some(i) => i,
                         None if !x.frac.is_empty() => {
-                            return Err(unfit(Loss::Scale, format!("{x} has decimals; {t} has none")))
+                            return Err(unfit(
+                                Loss::Scale,
+                                format!("{x} has decimals; {t} has none"),
+                            ))
                         }
-                        None => return Err(unfit(Loss::Range, format!("{x} is out of range for {t}"))),
+                        None => {
+                            return Err(unfit(Loss::Range, format!("{x} is out of range for {t}")))
+                        }
                     },
                     Datum::Float(f) => {
                         return self.encode(Datum::Dec(Dec::of_float(*f)?), t);
@@ -342,7 +362,10 @@ impl Encoder {
                 };
                 let (min, max) = int_range(t);
                 if i < min || i > max {
-                    return Err(unfit(Loss::Range, format!("{i} is out of range for {t} ({min}…{max})")));
+                    return Err(unfit(
+                        Loss::Range,
+                        format!("{i} is out of range for {t} ({min}…{max})"),
+                    ));
                 }
                 Value::Int(i)
             }
@@ -358,7 +381,10 @@ impl Encoder {
                     Datum::Int(i) => {
                         let f = *i as f64;
                         if f as i128 != *i as i128 {
-                            return Err(unfit(Loss::Precision, format!("{i} has more digits than {t} keeps")));
+                            return Err(unfit(
+                                Loss::Precision,
+                                format!("{i} has more digits than {t} keeps"),
+                            ));
                         }
                         f
                     }
@@ -366,7 +392,10 @@ impl Encoder {
                     Datum::Dec(x) => {
                         let f: f64 = x.format(None).parse().map_err(|_| kind(&d))?;
                         if Dec::of_float(f)? != *x {
-                            return Err(unfit(Loss::Precision, format!("{x} has more digits than {t} keeps")));
+                            return Err(unfit(
+                                Loss::Precision,
+                                format!("{x} has more digits than {t} keeps"),
+                            ));
                         }
                         f
                     }
@@ -374,12 +403,16 @@ impl Encoder {
                     _ => return Err(kind(&d)),
                 };
                 if *t == C::Float32 && !f.is_nan() && (f as f32) as f64 != f {
-                    return Err(unfit(Loss::Precision, format!("{f} has more digits than {t} keeps")));
+                    return Err(unfit(
+                        Loss::Precision,
+                        format!("{f} has more digits than {t} keeps"),
+                    ));
                 }
                 Value::Float(f)
             }
-            C::Char { length, unicode }
-            | C::Varchar { length, unicode } => self.text(d, t, Some(*length), *unicode)?,
+            C::Char { length, unicode } | C::Varchar { length, unicode } => {
+                self.text(d, t, Some(*length), *unicode)?
+            }
             C::Text { unicode } => self.text(d, t, None, *unicode)?,
             C::Binary { .. } | C::Varbinary { .. } | C::Blob => {
                 let mut b = match d {
@@ -392,7 +425,10 @@ impl Encoder {
                     _ => None,
                 };
                 if let Some(n) = limit.filter(|n| b.len() > *n) {
-                    self.cut(unfit(Loss::Length, format!("{} bytes do not fit {t}", b.len())))?;
+                    self.cut(unfit(
+                        Loss::Length,
+                        format!("{} bytes do not fit {t}", b.len()),
+                    ))?;
                     b.truncate(n);
                 }
                 if let C::Binary { length } = t {
@@ -404,7 +440,10 @@ impl Encoder {
                 Datum::Date(x) => format_date(x),
                 Datum::Timestamp(ts) if ts.time() == NaiveTime::MIN => format_date(ts.date()),
                 Datum::Timestamp(ts) => {
-                    return Err(unfit(Loss::Precision, format!("{} has a time of day; {t} has none", format_timestamp(ts))))
+                    return Err(unfit(
+                        Loss::Precision,
+                        format!("{} has a time of day; {t} has none", format_timestamp(ts)),
+                    ))
                 }
                 Datum::Text(ref s) => format_date(parse_date(s).ok_or_else(|| kind(&d))?),
                 other => return Err(kind(&other)),
@@ -418,7 +457,10 @@ impl Encoder {
                 let time = self.fraction(time, *fraction, t, |x| format_time(*x))?;
                 Value::Text(format_time(time))
             }
-            C::Timestamp { fraction, time_zone } => {
+            C::Timestamp {
+                fraction,
+                time_zone,
+            } => {
                 let ts = match d {
                     Datum::Timestamp(x) => x,
                     Datum::Date(x) => x.and_time(NaiveTime::MIN),
@@ -458,20 +500,32 @@ impl Encoder {
             Datum::Bool(b) => Dec::of_int(*b as i64),
             Datum::Float(f) => Dec::of_float(*f)?,
             Datum::Text(s) => Dec::parse(s).ok_or_else(|| {
-                unfit(Loss::Kind, format!("{} cannot be stored as {t}", describe(&d)))
+                unfit(
+                    Loss::Kind,
+                    format!("{} cannot be stored as {t}", describe(&d)),
+                )
             })?,
             other => {
-                return Err(unfit(Loss::Kind, format!("{} cannot be stored as {t}", describe(other))))
+                return Err(unfit(
+                    Loss::Kind,
+                    format!("{} cannot be stored as {t}", describe(other)),
+                ))
             }
         };
         if let Some(s) = scale.filter(|s| x.frac.len() > *s as usize) {
-            self.cut(unfit(Loss::Scale, format!("{x} has more than {s} decimals, the scale of {t}")))?;
+            self.cut(unfit(
+                Loss::Scale,
+                format!("{x} has more than {s} decimals, the scale of {t}"),
+            ))?;
             x.frac.truncate(s as usize);
             x.frac = x.frac.trim_end_matches('0').to_string();
             x.negative &= !x.is_zero();
         }
         if let Some(i) = int_digits.filter(|i| x.int.len() > *i as usize) {
-            return Err(unfit(Loss::Range, format!("{x} has more than {i} digits before the point, the limit of {t}")));
+            return Err(unfit(
+                Loss::Range,
+                format!("{x} has more than {i} digits before the point, the limit of {t}"),
+            ));
         }
         Ok(Value::Text(x.format(scale)))
     }
@@ -493,7 +547,10 @@ impl Encoder {
             Datum::Time(x) => format_time(x),
             Datum::Timestamp(x) => format_timestamp(x),
             Datum::Bytes(b) => String::from_utf8(b).map_err(|_| {
-                unfit(Loss::Kind, format!("bytes that are not UTF-8 cannot be stored as {t}"))
+                unfit(
+                    Loss::Kind,
+                    format!("bytes that are not UTF-8 cannot be stored as {t}"),
+                )
             })?,
             Datum::Null => unreachable!("NULL is returned before"),
         };
@@ -502,12 +559,18 @@ impl Encoder {
         }
         if !unicode {
             if let Some(c) = s.chars().find(|c| *c > '\u{ff}') {
-                return Err(unfit(Loss::Unicode, format!("'{c}' (U+{:04X}) cannot be stored in {t}", c as u32)));
+                return Err(unfit(
+                    Loss::Unicode,
+                    format!("'{c}' (U+{:04X}) cannot be stored in {t}", c as u32),
+                ));
             }
         }
         if let Some(n) = length {
             if let Some((cut, _)) = s.char_indices().nth(n as usize) {
-                self.cut(unfit(Loss::Length, format!("{} characters do not fit {t}", s.chars().count())))?;
+                self.cut(unfit(
+                    Loss::Length,
+                    format!("{} characters do not fit {t}", s.chars().count()),
+                ))?;
                 s.truncate(cut);
             }
         }
@@ -524,11 +587,19 @@ impl Encoder {
     ) -> Result<NaiveTime, Unfit> {
         let unit = 10u32.pow(9 - digits.min(6));
         let nanos = time.nanosecond();
-        if nanos % unit == 0 {
+        if nanos.is_multiple_of(unit) {
             return Ok(time);
         }
-        self.cut(unfit(Loss::Fraction, format!("{} has more than {digits} fractional-second digits, the limit of {t}", show(&time))))?;
-        Ok(time.with_nanosecond(nanos - nanos % unit).expect("fewer nanoseconds are valid"))
+        self.cut(unfit(
+            Loss::Fraction,
+            format!(
+                "{} has more than {digits} fractional-second digits, the limit of {t}",
+                show(&time)
+            ),
+        ))?;
+        Ok(time
+            .with_nanosecond(nanos - nanos % unit)
+            .expect("fewer nanoseconds are valid"))
     }
 }
 

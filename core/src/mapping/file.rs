@@ -51,7 +51,14 @@ pub struct FileError {
 impl fmt::Display for FileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.at {
-            Some(p) => write!(f, "{}:{}:{}: {}", self.file.display(), p.line, p.column, self.message),
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file.display(),
+                p.line,
+                p.column,
+                self.message
+            ),
             None => write!(f, "{}: {}", self.file.display(), self.message),
         }
     }
@@ -88,7 +95,10 @@ pub struct NodeMapping {
     #[serde(rename(serialize = "@id", deserialize = "id"))]
     pub id: String,
     /// Its adapter (Table 4: database type).
-    #[serde(rename(serialize = "@databaseType", deserialize = "databaseType"), default)]
+    #[serde(
+        rename(serialize = "@databaseType", deserialize = "databaseType"),
+        default
+    )]
     pub database_type: String,
     /// Its tables.
     #[serde(rename = "Table", default, skip_deserializing)]
@@ -144,10 +154,16 @@ pub struct FieldMapping {
     #[serde(rename(serialize = "@slaveType", deserialize = "slaveType"), default)]
     pub slave_type: String,
     /// The hub column's constraints (`NOT NULL`, `PRIMARY KEY`, …).
-    #[serde(rename(serialize = "@mainConstraints", deserialize = "mainConstraints"), default)]
+    #[serde(
+        rename(serialize = "@mainConstraints", deserialize = "mainConstraints"),
+        default
+    )]
     pub main_constraints: String,
     /// The spoke column's constraints.
-    #[serde(rename(serialize = "@slaveConstraints", deserialize = "slaveConstraints"), default)]
+    #[serde(
+        rename(serialize = "@slaveConstraints", deserialize = "slaveConstraints"),
+        default
+    )]
     pub slave_constraints: String,
     /// When the entry was written.
     #[serde(rename(serialize = "@addTime", deserialize = "addTime"), default)]
@@ -221,7 +237,10 @@ impl MappingFile {
                 }
                 Event::Text(t) if t.iter().all(u8::is_ascii_whitespace) => continue,
                 Event::Text(_) | Event::CData(_) => {
-                    return Err(err(start, "text is not allowed here; everything is in attributes".into()))
+                    return Err(err(
+                        start,
+                        "text is not allowed here; everything is in attributes".into(),
+                    ))
                 }
                 Event::Eof => break,
                 _ => continue,
@@ -240,8 +259,9 @@ impl MappingFile {
             }
             let at = position(text, start as usize);
             let parent = open.last().map(String::as_str);
-            let attrs =
-                || MapDeserializer::<_, serde::de::value::Error>::new(attributes.clone().into_iter());
+            let attrs = || {
+                MapDeserializer::<_, serde::de::value::Error>::new(attributes.clone().into_iter())
+            };
             match (parent, name.as_str()) {
                 (None, "MappingFile") if !seen_root => {
                     seen_root = true;
@@ -265,14 +285,22 @@ impl MappingFile {
                     let mut table = TableMapping::deserialize(attrs())
                         .map_err(|e| err(start, format!("<Table>: {e}")))?;
                     table.at = at;
-                    file.nodes.last_mut().expect("inside a node").tables.push(table);
+                    file.nodes
+                        .last_mut()
+                        .expect("inside a node")
+                        .tables
+                        .push(table);
                 }
                 (Some("Table"), "Field") => {
                     let mut field = FieldMapping::deserialize(attrs())
                         .map_err(|e| err(start, format!("<Field>: {e}")))?;
                     field.at = at;
                     let node = file.nodes.last_mut().expect("inside a node");
-                    node.tables.last_mut().expect("inside a table").fields.push(field);
+                    node.tables
+                        .last_mut()
+                        .expect("inside a table")
+                        .fields
+                        .push(field);
                 }
                 (parent, other) => {
                     let expected = match parent {
@@ -282,7 +310,10 @@ impl MappingFile {
                         Some("Table") => "<Field>",
                         Some(_) => "nothing",
                     };
-                    return Err(err(start, format!("unexpected <{other}>; expected {expected} here")));
+                    return Err(err(
+                        start,
+                        format!("unexpected <{other}>; expected {expected} here"),
+                    ));
                 }
             }
             if !empty {

@@ -195,14 +195,8 @@ fn losses(from: &Family, to: &Family) -> Vec<Loss> {
             lose(i.is_none_or(|i| i > int_digits(*b) - 1), Loss::Range);
         }
         (F::Fixed(i, s), F::Fixed(i2, s2)) => {
-            lose(
-                s2.is_some_and(|s2| s.is_none_or(|s| s > s2)),
-                Loss::Scale,
-            );
-            lose(
-                i2.is_some_and(|i2| i.is_none_or(|i| i > i2)),
-                Loss::Range,
-            );
+            lose(s2.is_some_and(|s2| s.is_none_or(|s| s > s2)), Loss::Scale);
+            lose(i2.is_some_and(|i2| i.is_none_or(|i| i > i2)), Loss::Range);
         }
         (F::Fixed(i, s), F::Float(d)) => match (i, s) {
             (Some(i), Some(s)) => lose(i + s > *d, Loss::Precision),
@@ -222,7 +216,9 @@ fn losses(from: &Family, to: &Family) -> Vec<Loss> {
             lose(m.is_some_and(|m| n.is_none_or(|n| n > m)), Loss::Length);
             lose(*u && !*v, Loss::Unicode);
         }
-        (F::Bytes(n), F::Bytes(m)) => lose(m.is_some_and(|m| n.is_none_or(|n| n > m)), Loss::Length),
+        (F::Bytes(n), F::Bytes(m)) => {
+            lose(m.is_some_and(|m| n.is_none_or(|n| n > m)), Loss::Length)
+        }
         (F::Date, F::Date) => {}
         (F::Date, F::Timestamp(..)) => {}
         (F::Timestamp(..), F::Date) => lose(true, Loss::Precision),
@@ -261,32 +257,65 @@ mod tests {
             classify(&C::Float64, &dec(12, 4)),
             Fidelity::Lossy(vec![Loss::Scale, Loss::Range])
         );
-        assert_eq!(classify(&C::Money { scale: 2 }, &C::Float64), Fidelity::Lossy(vec![Loss::Precision]));
+        assert_eq!(
+            classify(&C::Money { scale: 2 }, &C::Float64),
+            Fidelity::Lossy(vec![Loss::Precision])
+        );
         assert_eq!(classify(&C::Int32, &C::Int64), Fidelity::Widening);
-        assert_eq!(classify(&C::Int64, &C::Int32), Fidelity::Lossy(vec![Loss::Range]));
-        assert_eq!(classify(&C::Int64, &C::Float64), Fidelity::Lossy(vec![Loss::Precision]));
+        assert_eq!(
+            classify(&C::Int64, &C::Int32),
+            Fidelity::Lossy(vec![Loss::Range])
+        );
+        assert_eq!(
+            classify(&C::Int64, &C::Float64),
+            Fidelity::Lossy(vec![Loss::Precision])
+        );
     }
 
     #[test]
     fn text_time_and_decimal_losses_are_named() {
         let v = |length, unicode| C::Varchar { length, unicode };
         assert_eq!(classify(&v(20, true), &v(40, true)), Fidelity::Widening);
-        assert_eq!(classify(&v(40, true), &v(20, true)), Fidelity::Lossy(vec![Loss::Length]));
+        assert_eq!(
+            classify(&v(40, true), &v(20, true)),
+            Fidelity::Lossy(vec![Loss::Length])
+        );
         assert_eq!(
             classify(&C::Text { unicode: true }, &v(20, false)),
             Fidelity::Lossy(vec![Loss::Length, Loss::Unicode])
         );
-        let ts = |fraction, time_zone| C::Timestamp { fraction, time_zone };
+        let ts = |fraction, time_zone| C::Timestamp {
+            fraction,
+            time_zone,
+        };
         assert_eq!(
             classify(&ts(6, true), &ts(3, false)),
             Fidelity::Lossy(vec![Loss::TimeZone, Loss::Fraction])
         );
         assert_eq!(classify(&C::Date, &ts(0, false)), Fidelity::Widening);
         assert_eq!(classify(&dec(10, 2), &dec(12, 4)), Fidelity::Widening);
-        assert_eq!(classify(&dec(12, 4), &dec(12, 2)), Fidelity::Lossy(vec![Loss::Scale]));
+        assert_eq!(
+            classify(&dec(12, 4), &dec(12, 2)),
+            Fidelity::Lossy(vec![Loss::Scale])
+        );
         assert_eq!(classify(&C::Int32, &v(11, false)), Fidelity::Widening);
-        assert_eq!(classify(&C::Int32, &v(5, false)), Fidelity::Lossy(vec![Loss::Length]));
-        assert_eq!(classify(&C::Text { unicode: true }, &C::Int64), Fidelity::Lossy(vec![Loss::Kind]));
-        assert_eq!(classify(&C::Uuid, &C::Char { length: 36, unicode: false }), Fidelity::Widening);
+        assert_eq!(
+            classify(&C::Int32, &v(5, false)),
+            Fidelity::Lossy(vec![Loss::Length])
+        );
+        assert_eq!(
+            classify(&C::Text { unicode: true }, &C::Int64),
+            Fidelity::Lossy(vec![Loss::Kind])
+        );
+        assert_eq!(
+            classify(
+                &C::Uuid,
+                &C::Char {
+                    length: 36,
+                    unicode: false
+                }
+            ),
+            Fidelity::Widening
+        );
     }
 }

@@ -52,6 +52,11 @@ impl AdapterFactory for TemplateAdapter {
         CAPABILITIES
     }
 
+    fn default_type_rules(&self) -> &str {
+        // Replace with your database's rules (a TOML [[rule]] list).
+        hetsync_adapter_sqlite::types::DEFAULT_TYPE_RULES
+    }
+
     /// Opens the database `spec.url` names. Never put the URL's password in
     /// an error or a log line (`hetsync_core::adapter::redact_url` helps).
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
@@ -112,6 +117,10 @@ impl Capture for TemplateNode {
 impl TypeMapping for TemplateNode {
     async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
         self.database.describe(table).await
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        self.database.list_tables().await
     }
 }
 

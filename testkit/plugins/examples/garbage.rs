@@ -5,7 +5,12 @@ use std::ffi::c_void;
 
 unsafe extern "C" fn submit(_request: ByteView, done: DoneFn, ctx: *mut c_void) -> u64 {
     // 0xc1 is never used in MessagePack.
-    done(ctx, 1, Status::OK, OwnedBuffer::from_vec(vec![0xc1, 0xff, 0x00, 0x13]));
+    done(
+        ctx,
+        1,
+        Status::OK,
+        OwnedBuffer::from_vec(vec![0xc1, 0xff, 0x00, 0x13]),
+    );
     1
 }
 

@@ -26,6 +26,10 @@ impl AdapterFactory for Panicking {
     fn capabilities(&self) -> Capabilities {
         hetsync_test_plugins::CAPABILITIES
     }
+
+    fn default_type_rules(&self) -> &str {
+        ""
+    }
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
         tracing::info!(node = %spec.name, "connected a node that will panic");
         tracing::debug!("a detail the host does not want at info level");
@@ -44,7 +48,12 @@ impl Capture for PanickingNode {
     async fn is_installed(&self) -> Result<bool> {
         panic!("deliberate panic in is_installed")
     }
-    async fn read_changes(&self, _: &[SyncTable], _: Watermark, _: Option<&str>) -> Result<ChangeSet> {
+    async fn read_changes(
+        &self,
+        _: &[SyncTable],
+        _: Watermark,
+        _: Option<&str>,
+    ) -> Result<ChangeSet> {
         panic!("deliberate panic in read_changes")
     }
     async fn position(&self) -> Result<Watermark> {
@@ -63,6 +72,9 @@ impl TypeMapping for PanickingNode {
     async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
         panic!("deliberate panic describing {table}")
     }
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        panic!("deliberate panic in list_tables")
+    }
 }
 
 #[async_trait]
@@ -73,7 +85,12 @@ impl Apply for PanickingNode {
     async fn fetch(&self, _: &SyncTable, _: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {
         panic!("deliberate panic in fetch")
     }
-    async fn scan(&self, _: &SyncTable, _: Option<&CombinedCode>, _: usize) -> Result<Vec<Vec<Value>>> {
+    async fn scan(
+        &self,
+        _: &SyncTable,
+        _: Option<&CombinedCode>,
+        _: usize,
+    ) -> Result<Vec<Vec<Value>>> {
         panic!("deliberate panic in scan")
     }
     async fn count_rows(&self, _: &SyncTable) -> Result<u64> {

@@ -2,8 +2,8 @@
 //! `cdylib` that fails in its own way; `tests/plugin_failures.rs` loads them).
 
 use hetsync_core::adapter::{BulkCopyKind, Capabilities};
-use hetsync_plugin_sdk::wire::{encode, Manifest, PanicStrategy};
 use hetsync_plugin_sdk::abi::ABI_MAJOR;
+use hetsync_plugin_sdk::wire::{encode, Manifest, PanicStrategy};
 
 /// Capabilities every test library claims.
 pub const CAPABILITIES: Capabilities = Capabilities {
@@ -22,6 +22,7 @@ pub fn manifest(adapter: &str) -> Vec<u8> {
         abi_major: ABI_MAJOR,
         capabilities: CAPABILITIES,
         panic_strategy: PanicStrategy::Unwind,
+        default_type_rules: String::new(),
     })
 }
 

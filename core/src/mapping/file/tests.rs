@@ -57,7 +57,10 @@ fn written_files_read_back_the_same() {
 fn errors_name_file_line_and_column() {
     let broken = GOOD.replace("</Table>", "</Tabel>");
     let e = parse(&broken).unwrap_err();
-    assert!(e.to_string().starts_with("conf/MappingFile.xml:8:5:"), "{e}");
+    assert!(
+        e.to_string().starts_with("conf/MappingFile.xml:8:5:"),
+        "{e}"
+    );
     assert!(e.message.contains("malformed XML"), "{e}");
 
     let unknown = GOOD.replace("slaveType=\"double\"", "slaveTyp=\"double\"");
@@ -71,14 +74,24 @@ fn errors_name_file_line_and_column() {
     assert!(e.message.contains("missing field `slaveTable`"), "{e}");
 
     let flag = GOOD.replace("isDeleted=\"true\"", "isDeleted=\"yes\"");
-    assert!(parse(&flag).unwrap_err().message.contains("isDeleted must be"));
+    assert!(parse(&flag)
+        .unwrap_err()
+        .message
+        .contains("isDeleted must be"));
 
     let misplaced = GOOD.replace("<Node id", "<Table id");
     let e = parse(&misplaced).unwrap_err();
-    assert!(e.message.contains("unexpected <Table>; expected <Node> here"), "{e}");
+    assert!(
+        e.message
+            .contains("unexpected <Table>; expected <Node> here"),
+        "{e}"
+    );
     assert_eq!(e.at.unwrap().line, 4);
 
     let text = GOOD.replace("</Table>", "oops</Table>");
-    assert!(parse(&text).unwrap_err().message.contains("text is not allowed"));
+    assert!(parse(&text)
+        .unwrap_err()
+        .message
+        .contains("text is not allowed"));
     assert!(parse("").unwrap_err().message.contains("no <MappingFile>"));
 }

@@ -1,0 +1,344 @@
+//! A node seen through its table maps: the engine speaks the hub's table and
+//! column names and canonical values; the adapter underneath gets its own
+//! names and values converted for its column types.
+
+use super::convert::{convert, Unfit};
+use super::resolve::{ColumnMap, Conversion, TableMap};
+use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
+use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, RowOp, TrackingEntry, Watermark};
+use crate::code::CombinedCode;
+use crate::schema::{SyncTable, TableShape};
+use crate::value::Value;
+use crate::{Error, Result};
+use async_trait::async_trait;
+use std::collections::HashMap;
+
+/// A [`Node`] that maps names and converts values between the engine and
+/// the adapter. When every table maps to itself unchanged, calls go straight
+/// through.
+pub struct MappedNode {
+    inner: Box<dyn Node>,
+    maps: Vec<TableMap>,
+    identity: bool,
+}
+
+/// Which way values cross.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// Node → hub.
+    In,
+    /// Hub → node.
+    Out,
+}
+
+impl MappedNode {
+    /// Wraps a node with the maps of its synced tables.
+    pub fn new(inner: Box<dyn Node>, maps: Vec<TableMap>) -> MappedNode {
+        let identity = maps.iter().all(TableMap::is_identity);
+        MappedNode {
+            inner,
+            maps,
+            identity,
+        }
+    }
+
+    fn map(&self, logical: &str) -> Result<&TableMap> {
+        self.maps
+            .iter()
+            .find(|m| m.logical.name == logical)
+            .ok_or_else(|| {
+                Error::Deployment(format!(
+                    "node '{}' has no mapping for table '{logical}'",
+                    self.inner.name()
+                ))
+            })
+    }
+
+    fn local_tables(&self, tables: &[SyncTable]) -> Result<Vec<SyncTable>> {
+        tables
+            .iter()
+            .map(|t| self.map(&t.name).map(|m| m.local.clone()))
+            .collect()
+    }
+
+    /// Converts one row; an unfit value names table, code and column.
+    fn row(&self, map: &TableMap, row: Vec<Value>, direction: Direction) -> Result<Vec<Value>> {
+        if row.len() != map.columns.len() {
+            return Err(Error::Deployment(format!(
+                "node '{}', table '{}': a row has {} values for {} columns",
+                self.inner.name(),
+                map.logical.name,
+                row.len(),
+                map.columns.len()
+            )));
+        }
+        let mut row = row;
+        for (i, column) in map.columns.iter().enumerate() {
+            let conversion = match direction {
+                Direction::In => &column.inbound,
+                Direction::Out => &column.outbound,
+            };
+            let Conversion::Convert { from, to } = conversion else {
+                continue;
+            };
+            let value = std::mem::replace(&mut row[i], Value::Null);
+            // Code columns always pass unchanged, so the code is still readable.
+            let code = |row: &[Value]| {
+                map.logical
+                    .code_of(row, self.inner.name())
+                    .map_or_else(|_| "?".to_string(), |c| c.to_string())
+            };
+            match convert(value, from, to, map.policy) {
+                Ok(c) => {
+                    if let Some(cut) = c.truncated {
+                        tracing::warn!(
+                            node = self.inner.name(),
+                            table = %map.logical.name,
+                            code = %code(&row),
+                            column = %column.logical,
+                            "value cut to fit: {cut}"
+                        );
+                    }
+                    row[i] = c.value;
+                }
+                Err(unfit) => return Err(self.unfit(map, column, code(&row), unfit, direction)),
+            }
+        }
+        Ok(row)
+    }
+
+    fn unfit(
+        &self,
+        map: &TableMap,
+        column: &ColumnMap,
+        code: String,
+        unfit: Unfit,
+        direction: Direction,
+    ) -> Error {
+        let node = self.inner.name();
+        let (from, to) = match direction {
+            Direction::In => (
+                format!(
+                    "column '{}' ({}) on node '{node}'",
+                    column.local, column.local_native
+                ),
+                format!(
+                    "hub column '{}' ({})",
+                    column.logical, column.logical_native
+                ),
+            ),
+            Direction::Out => (
+                format!(
+                    "hub column '{}' ({})",
+                    column.logical, column.logical_native
+                ),
+                format!(
+                    "column '{}' ({}) on node '{node}'",
+                    column.local, column.local_native
+                ),
+            ),
+        };
+        Error::Data {
+            table: map.logical.name.clone(),
+            code,
+            message: format!("{from} does not fit {to}: {unfit}"),
+        }
+    }
+
+    fn rows(&self, map: &TableMap, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>> {
+        rows.into_iter()
+            .map(|r| self.row(map, r, Direction::In))
+            .collect()
+    }
+
+    fn field_names(
+        map: &TableMap,
+        fields: Option<Vec<String>>,
+        direction: Direction,
+    ) -> Option<Vec<String>> {
+        fields.map(|names| {
+            names
+                .into_iter()
+                .filter_map(|name| {
+                    map.columns.iter().find_map(|c| match direction {
+                        Direction::In => (c.local == name).then(|| c.logical.clone()),
+                        Direction::Out => (c.logical == name).then(|| c.local.clone()),
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn local_batch(&self, batch: &ApplyBatch) -> Result<ApplyBatch> {
+        let mut ops = Vec::with_capacity(batch.ops.len());
+        for (name, table_ops) in &batch.ops {
+            let map = self.map(name)?;
+            let converted = table_ops
+                .iter()
+                .map(|op| {
+                    Ok(match op {
+                        RowOp::Upsert { values, fields } => RowOp::Upsert {
+                            values: self.row(map, values.clone(), Direction::Out)?,
+                            fields: fields.clone(),
+                        },
+                        RowOp::Delete { code } => RowOp::Delete { code: code.clone() },
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            ops.push((map.local.name.clone(), converted));
+        }
+        let tracking = batch
+            .tracking
+            .iter()
+            .map(|t| {
+                let map = self.map(&t.table)?;
+                Ok(TrackingEntry {
+                    table: map.local.name.clone(),
+                    fields: Self::field_names(map, t.fields.clone(), Direction::Out),
+                    ..t.clone()
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ApplyBatch {
+            ops,
+            tracking,
+            peer: batch.peer.clone(),
+            guard: batch.guard,
+            fresh: batch.fresh,
+        })
+    }
+}
+
+#[async_trait]
+impl Capture for MappedNode {
+    async fn install(&self, tables: &[SyncTable]) -> Result<()> {
+        self.inner.install(&self.local_tables(tables)?).await
+    }
+
+    async fn uninstall(&self) -> Result<()> {
+        self.inner.uninstall().await
+    }
+
+    async fn is_installed(&self) -> Result<bool> {
+        self.inner.is_installed().await
+    }
+
+    async fn read_changes(
+        &self,
+        tables: &[SyncTable],
+        since: Watermark,
+        exclude_origin: Option<&str>,
+    ) -> Result<ChangeSet> {
+        if self.identity {
+            return self.inner.read_changes(tables, since, exclude_origin).await;
+        }
+        let local = self.local_tables(tables)?;
+        let read = self
+            .inner
+            .read_changes(&local, since, exclude_origin)
+            .await?;
+        let mut changes = HashMap::with_capacity(read.tables.len());
+        for (name, mut table) in read.tables {
+            let Some(map) = self.maps.iter().find(|m| m.local.name == name) else {
+                continue;
+            };
+            for event in &mut table.events {
+                event.fields = Self::field_names(map, event.fields.take(), Direction::In);
+            }
+            let mut rows = HashMap::with_capacity(table.rows.len());
+            for (code, row) in table.rows {
+                rows.insert(code, self.row(map, row, Direction::In)?);
+            }
+            table.rows = rows;
+            changes.insert(map.logical.name.clone(), table);
+        }
+        Ok(ChangeSet {
+            upto: read.upto,
+            tables: changes,
+        })
+    }
+
+    async fn position(&self) -> Result<Watermark> {
+        self.inner.position().await
+    }
+
+    async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {
+        self.inner.count_events(since, exclude_origin).await
+    }
+
+    async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
+        self.inner.peer_watermark(peer).await
+    }
+}
+
+#[async_trait]
+impl TypeMapping for MappedNode {
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
+        let local = self
+            .maps
+            .iter()
+            .find(|m| m.logical.name == table)
+            .map_or(table, |m| m.local.name.as_str());
+        self.inner.describe(local).await
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        self.inner.list_tables().await
+    }
+}
+
+#[async_trait]
+impl Apply for MappedNode {
+    async fn apply(&self, tables: &[SyncTable], batch: &ApplyBatch) -> Result<ApplyOutcome> {
+        if self.identity {
+            return self.inner.apply(tables, batch).await;
+        }
+        let local = self.local_batch(batch)?;
+        self.inner.apply(&self.local_tables(tables)?, &local).await
+    }
+
+    async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {
+        if self.identity {
+            return self.inner.fetch(table, codes).await;
+        }
+        let map = self.map(&table.name)?;
+        let rows = self.inner.fetch(&map.local, codes).await?;
+        self.rows(map, rows)
+    }
+
+    async fn scan(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>> {
+        if self.identity {
+            return self.inner.scan(table, after, limit).await;
+        }
+        let map = self.map(&table.name)?;
+        let rows = self.inner.scan(&map.local, after, limit).await?;
+        self.rows(map, rows)
+    }
+
+    async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
+        self.inner.count_rows(&self.map(&table.name)?.local).await
+    }
+
+    async fn lock_integration(&self) -> Result<IntegrationLock> {
+        self.inner.lock_integration().await
+    }
+}
+
+impl Node for MappedNode {
+    fn adapter(&self) -> &str {
+        self.inner.adapter()
+    }
+
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.inner.capabilities()
+    }
+}
