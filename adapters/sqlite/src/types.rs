@@ -8,6 +8,9 @@
 
 use hetsync_core::types::{type_arguments, CanonicalType};
 
+/// Significant decimal digits SQLite keeps of a number (a REAL).
+const SQLITE_DIGITS: u32 = 15;
+
 /// The canonical type of a column declared as `declared` (every declaration
 /// has one: SQLite gives every column an affinity).
 pub fn canonical(declared: &str) -> CanonicalType {
@@ -41,15 +44,20 @@ pub fn canonical(declared: &str) -> CanonicalType {
         }
         "UUID" => CanonicalType::Uuid,
         "JSON" => CanonicalType::Json,
+        "TINYINT" => CanonicalType::Int8,
+        "SMALLINT" | "INT2" => CanonicalType::Int16,
+        "MEDIUMINT" | "INT4" => CanonicalType::Int32,
         _ if name.contains("INT") => CanonicalType::Int64,
         _ if ["CHAR", "CLOB", "TEXT"].iter().any(|t| name.contains(t)) => {
             CanonicalType::Text { unicode: true }
         }
         _ if name.contains("BLOB") || name.is_empty() => CanonicalType::Blob,
         _ if ["REAL", "FLOA", "DOUB"].iter().any(|t| name.contains(t)) => CanonicalType::Float64,
+        // NUMERIC affinity stores a number as INTEGER or REAL: exact to 15
+        // significant digits, so a wider declaration promises no more.
         _ => CanonicalType::Decimal {
-            precision: args.first().copied(),
-            scale: args.get(1).copied().unwrap_or(0),
+            precision: args.first().map(|p| (*p).min(SQLITE_DIGITS)),
+            scale: args.get(1).copied().unwrap_or(0).min(SQLITE_DIGITS),
         },
     }
 }

@@ -105,7 +105,8 @@ enum Datum {
     Null,
     Bool(bool),
     Int(i64),
-    Dec(Dec),
+    /// A decimal and the scale its source prints it with.
+    Dec(Dec, Option<u32>),
     Float(f64),
     Text(String),
     Bytes(Vec<u8>),
@@ -247,11 +248,16 @@ fn decode(value: Value, t: &CanonicalType) -> Result<Datum, Unfit> {
         (C::Int8 | C::Int16 | C::Int32 | C::Int64, Value::Text(s)) => {
             Datum::Int(s.trim().parse().map_err(|_| bad(&Value::Text(s.clone())))?)
         }
-        (C::Decimal { .. } | C::Money { .. }, Value::Int(i)) => Datum::Dec(Dec::of_int(i)),
-        (C::Decimal { .. } | C::Money { .. }, Value::Float(f)) => Datum::Dec(Dec::of_float(f)?),
-        (C::Decimal { .. } | C::Money { .. }, Value::Text(s)) => {
-            Datum::Dec(Dec::parse(&s).ok_or_else(|| bad(&Value::Text(s.clone())))?)
+        (C::Decimal { .. } | C::Money { .. }, Value::Int(i)) => {
+            Datum::Dec(Dec::of_int(i), scale_of(t))
         }
+        (C::Decimal { .. } | C::Money { .. }, Value::Float(f)) => {
+            Datum::Dec(Dec::of_float(f)?, scale_of(t))
+        }
+        (C::Decimal { .. } | C::Money { .. }, Value::Text(s)) => Datum::Dec(
+            Dec::parse(&s).ok_or_else(|| bad(&Value::Text(s.clone())))?,
+            scale_of(t),
+        ),
         (C::Float32 | C::Float64, Value::Float(f)) => Datum::Float(f),
         (C::Float32 | C::Float64, Value::Int(i)) => Datum::Float(i as f64),
         (C::Float32 | C::Float64, Value::Text(s)) => {
@@ -324,7 +330,7 @@ impl Encoder {
                 Datum::Int(0) => false,
                 Datum::Int(1) => true,
                 Datum::Text(s) => parse_bool(s).ok_or_else(|| kind(&d))?,
-                Datum::Int(_) | Datum::Dec(_) | Datum::Float(_) => {
+                Datum::Int(_) | Datum::Dec(..) | Datum::Float(_) => {
                     match self.encode(d.clone(), &C::Int64)? {
                         Value::Int(0) => false,
                         Value::Int(1) => true,
@@ -342,7 +348,7 @@ impl Encoder {
                 let i = match &d {
                     Datum::Int(i) => *i,
                     Datum::Bool(b) => *b as i64,
-                    Datum::Dec(x) => match x.to_i64() {
+                    Datum::Dec(x, _) => match x.to_i64() {
                         Some(i) => i,
                         None if !x.frac.is_empty() => {
                             return Err(unfit(
@@ -355,7 +361,7 @@ impl Encoder {
                         }
                     },
                     Datum::Float(f) => {
-                        return self.encode(Datum::Dec(Dec::of_float(*f)?), t);
+                        return self.encode(Datum::Dec(Dec::of_float(*f)?, None), t);
                     }
                     Datum::Text(s) => s.trim().parse().map_err(|_| kind(&d))?,
                     _ => return Err(kind(&d)),
@@ -389,7 +395,7 @@ impl Encoder {
                         f
                     }
                     Datum::Bool(b) => *b as i64 as f64,
-                    Datum::Dec(x) => {
+                    Datum::Dec(x, _) => {
                         let f: f64 = x.format(None).parse().map_err(|_| kind(&d))?;
                         if Dec::of_float(f)? != *x {
                             return Err(unfit(
@@ -495,7 +501,7 @@ impl Encoder {
         scale: Option<u32>,
     ) -> Result<Value, Unfit> {
         let mut x = match &d {
-            Datum::Dec(x) => x.clone(),
+            Datum::Dec(x, _) => x.clone(),
             Datum::Int(i) => Dec::of_int(*i),
             Datum::Bool(b) => Dec::of_int(*b as i64),
             Datum::Float(f) => Dec::of_float(*f)?,
@@ -541,7 +547,7 @@ impl Encoder {
             Datum::Text(s) => s,
             Datum::Bool(b) => b.to_string(),
             Datum::Int(i) => i.to_string(),
-            Datum::Dec(x) => x.format(None),
+            Datum::Dec(x, scale) => x.format(scale),
             Datum::Float(f) => float_text(f),
             Datum::Date(x) => format_date(x),
             Datum::Time(x) => format_time(x),
@@ -608,13 +614,25 @@ fn describe(d: &Datum) -> String {
         Datum::Null => "NULL".into(),
         Datum::Bool(b) => b.to_string(),
         Datum::Int(i) => i.to_string(),
-        Datum::Dec(x) => x.to_string(),
+        Datum::Dec(x, scale) => x.format(*scale),
         Datum::Float(f) => float_text(*f),
         Datum::Text(s) => show(&Value::Text(s.clone())),
         Datum::Bytes(b) => format!("{} bytes", b.len()),
         Datum::Date(x) => format_date(*x),
         Datum::Time(x) => format_time(*x),
         Datum::Timestamp(x) => format_timestamp(*x),
+    }
+}
+
+/// The scale a fixed-point type prints its values with.
+fn scale_of(t: &CanonicalType) -> Option<u32> {
+    match t {
+        CanonicalType::Decimal {
+            precision: Some(_),
+            scale,
+        }
+        | CanonicalType::Money { scale } => Some(*scale),
+        _ => None,
     }
 }
 

@@ -262,3 +262,24 @@ fn uuid_and_json_have_one_spelling() {
 fn null_crosses_every_mapping() {
     assert_eq!(conv(Value::Null, &C::Json, &C::Int8), Ok(Value::Null));
 }
+
+#[test]
+fn decimals_keep_their_scale_as_text() {
+    let t = C::Text { unicode: true };
+    assert_eq!(conv(text("1.5000"), &dec(10, 4), &t), Ok(text("1.5000")));
+    assert_eq!(
+        conv(
+            text("1.50"),
+            &C::Decimal {
+                precision: None,
+                scale: 0
+            },
+            &t
+        ),
+        Ok(text("1.5"))
+    );
+    assert_eq!(
+        conv(text("2.50"), &C::Money { scale: 2 }, &t),
+        Ok(text("2.50"))
+    );
+}
