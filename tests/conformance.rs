@@ -75,6 +75,15 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
         &[TABLE],
     )
     .await;
+    let rules = hetsync_core::mapping::rules::TypeRules::parse(
+        factory.default_type_rules(),
+        &format!("default type rules of {}", factory.name()),
+    )
+    .expect("the default type rules parse");
+    assert!(
+        rules.rules.len() >= 23,
+        "a default rule for every canonical type"
+    );
     let node = factory.connect(&d.node_spec("hub")).await.expect("connect");
     assert_eq!(node.adapter(), factory.name());
     assert_eq!(node.name(), "hub");
@@ -120,6 +129,11 @@ async fn conformance(kind: Kind, factory: Arc<dyn AdapterFactory>) {
     node.install(&tables).await.expect("install");
     node.install(&tables).await.expect("install again");
     assert!(node.is_installed().await.unwrap());
+    assert_eq!(
+        node.list_tables().await.unwrap(),
+        [TABLE.name],
+        "the table list leaves hetsync's own tables out"
+    );
     let start = node.position().await.unwrap();
     assert_eq!(node.count_events(start, None).await.unwrap(), 0);
 

@@ -220,3 +220,80 @@ async fn mariadb_information_schema_maps_to_canonical_types() {
         ])
     );
 }
+
+const REGIONS: TableSpec = TableSpec {
+    name: "地区",
+    sqlite: r#"CREATE TABLE "地区" ("id" INTEGER PRIMARY KEY, "名称" TEXT)"#,
+    postgres: r#"CREATE TABLE "地区" ("id" bigint PRIMARY KEY, "名称" text)"#,
+    mysql: r#"CREATE TABLE "地区" ("id" bigint PRIMARY KEY, "名称" text)"#,
+    config: "[[table]]\nname = \"地区\"\ncode = [\"id\"]\n",
+};
+
+const STATIONS: TableSpec = TableSpec {
+    name: "站",
+    sqlite: r#"CREATE TABLE "站" ("id" INTEGER PRIMARY KEY, "地区id" INTEGER REFERENCES "地区"("id"),
+        "编码" VARCHAR(20) UNIQUE, "a" INTEGER, "b" INTEGER, "状态" VARCHAR(10) NOT NULL DEFAULT 'new', UNIQUE ("a", "b"))"#,
+    postgres: r#"CREATE TABLE "站" ("id" bigint PRIMARY KEY, "地区id" bigint REFERENCES "地区"("id"),
+        "编码" varchar(20) UNIQUE, "a" bigint, "b" bigint, "状态" varchar(10) NOT NULL DEFAULT 'new', UNIQUE ("a", "b"))"#,
+    mysql: r#"CREATE TABLE "站" ("id" bigint PRIMARY KEY, "地区id" bigint, "编码" varchar(20) UNIQUE,
+        "a" bigint, "b" bigint, "状态" varchar(10) NOT NULL DEFAULT 'new', UNIQUE ("a", "b"),
+        FOREIGN KEY ("地区id") REFERENCES "地区"("id"))"#,
+    config: "[[table]]\nname = \"站\"\ncode = [\"id\"]\n",
+};
+
+/// Unique keys, foreign keys, defaults and the table list, on every database.
+#[tokio::test]
+async fn keys_defaults_and_table_lists_are_harvested() {
+    for (kind, factory) in [
+        (
+            Kind::Sqlite,
+            &hetsync_adapter_sqlite::SqliteAdapter as &dyn AdapterFactory,
+        ),
+        (Kind::Postgres, &hetsync_adapter_postgres::PostgresAdapter),
+        (Kind::Mysql, &hetsync_adapter_mysql::MysqlAdapter),
+    ] {
+        let d = Deploy::with(
+            Topology {
+                hub: kind,
+                spokes: &[Kind::Sqlite],
+            },
+            &["s"],
+            &[REGIONS, STATIONS],
+        )
+        .await;
+        d.engine().await.install().await.expect("install");
+        let node = factory.connect(&d.node_spec("hub")).await.unwrap();
+        assert_eq!(
+            node.list_tables().await.unwrap(),
+            ["地区", "站"],
+            "{kind:?}: hetsync's own tables are left out"
+        );
+        let shape = node.describe("站").await.unwrap().expect("described");
+        let mut unique = shape.unique_keys.clone();
+        unique.sort();
+        assert_eq!(unique, [vec!["a", "b"], vec!["编码"]], "{kind:?}");
+        assert_eq!(shape.foreign_keys.len(), 1, "{kind:?}");
+        let fk = &shape.foreign_keys[0];
+        assert_eq!(
+            (
+                fk.columns.as_slice(),
+                fk.table.as_str(),
+                fk.references.as_slice()
+            ),
+            (&["地区id".to_string()][..], "地区", &["id".to_string()][..]),
+            "{kind:?}"
+        );
+        let status = shape.columns.iter().find(|c| c.name == "状态").unwrap();
+        assert!(
+            status
+                .default
+                .as_deref()
+                .is_some_and(|d| d.contains("'new'")),
+            "{kind:?}: {:?}",
+            status.default
+        );
+        assert!(!status.nullable);
+        let region = shape.columns.iter().find(|c| c.name == "地区id").unwrap();
+        assert_eq!(region.default, None, "{kind:?}");
+    }
+}

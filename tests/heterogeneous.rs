@@ -155,6 +155,22 @@ async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
         "{found}"
     );
     assert!(found.contains("mdb as 'substation'"), "{found}");
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&config, &["discover", "--json"])).unwrap();
+    let mdb = &json["tables"][0]["spokes"][0];
+    assert_eq!(mdb["local_table"], "substation");
+    let capacity = mdb["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["column"] == "容量")
+        .expect("容量 differs");
+    assert_eq!(capacity["local"], "capacity_mva");
+    assert_eq!(capacity["to_node"]["fidelity"], "widening");
+    assert_eq!(
+        capacity["to_hub"],
+        serde_json::json!({"fidelity": "lossy", "losses": ["scale", "range"]})
+    );
 
     // Two-way sync through lossy mappings needs the operator's consent.
     let out = hetsync(&config, &["install"]);

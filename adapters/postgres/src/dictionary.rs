@@ -128,7 +128,7 @@ impl TypeMapping for PostgresNode {
         .await
         .map_err(self.err(&format!("reading the unique keys of '{table}'")))?;
         let foreign: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(
-            "SELECT c.oid::int8, c.confrelid::regclass::text, a.attname::text, f.attname::text \
+            "SELECT c.oid::int8, (SELECT relname FROM pg_class WHERE oid = c.confrelid)::text, a.attname::text, f.attname::text \
              FROM pg_constraint c \
              CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, fattnum, position) \
              JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
