@@ -18,6 +18,9 @@
 //! 7. (group `plugin`) the plugin boundary: the same full sync PG → PG through
 //!    the built-in PostgreSQL adapter and through its plugin library (built
 //!    here in release mode with `--features plugin`).
+//! 8. (group `mapping`) value conversion: a full sync of a table with
+//!    decimal, instant and date columns into a spoke with the same types and
+//!    into one that types them differently.
 
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
 use hetsync_testkit::mysql::MysqlServer;
@@ -442,19 +445,42 @@ fn release_postgres_plugin() -> std::path::PathBuf {
         .join(library_file("hetsync_adapter_postgres"))
 }
 
-/// One full sync of a fresh spoke database through `adapter`.
+/// Adds a baseline figure and one measured against it.
+fn push_pair(
+    lines: &mut Vec<Line>,
+    rows: u64,
+    baseline: (&str, Duration),
+    measured: (&str, Duration, &'static str),
+) {
+    lines.push(Line {
+        name: baseline.0.into(),
+        rows,
+        took: baseline.1,
+        baseline: None,
+        target: "",
+    });
+    lines.push(Line {
+        name: measured.0.into(),
+        rows,
+        took: measured.1,
+        baseline: Some(baseline.1),
+        target: measured.2,
+    });
+}
+
+/// One full sync of table `t` into a fresh spoke database through `adapter`.
 async fn full_sync_through(
     adapter: &dyn hetsync_core::adapter::AdapterFactory,
     hub_url: &str,
-    spoke_server: &PgServer,
-    spoke_db: &str,
+    spoke: (&PgServer, &str, &str),
+    table: hetsync_core::schema::TableDef,
     rows: u64,
 ) -> Duration {
     use hetsync_core::adapter::NodeSpec;
     use hetsync_core::engine::{Deployment, Engine};
-    use hetsync_core::schema::TableDef;
+    let (spoke_server, spoke_db, spoke_ddl) = spoke;
     spoke_server.create_db(spoke_db).await;
-    exec(&mut connect(spoke_server, spoke_db).await, DDL).await;
+    exec(&mut connect(spoke_server, spoke_db).await, spoke_ddl).await;
     let spec = |name: &str, url: &str| NodeSpec {
         name: name.into(),
         url: url.into(),
@@ -466,7 +492,7 @@ async fn full_sync_through(
             .connect(&spec("spoke", &spoke_server.url(spoke_db)))
             .await
             .expect("spoke")],
-        tables: vec![TableDef::new("t", &["id"])],
+        tables: vec![table],
         mapping: None,
     };
     let engine = Engine::new(deployment).await.expect("engine");
@@ -550,17 +576,12 @@ async fn plugin_boundary_benchmark(rows: u64, lines: &mut Vec<Line>) {
     // Alternate the two paths and keep each one's best run: the machine is noisy.
     let (mut best_built_in, mut best_plugin) = (Duration::MAX, Duration::MAX);
     for round in 0..3 {
-        let t = full_sync_through(
-            &built_in,
-            &a.url("hub"),
-            &b,
-            &format!("built_in_{round}"),
-            rows,
-        )
-        .await;
+        let table = || hetsync_core::schema::TableDef::new("t", &["id"]);
+        let db = format!("built_in_{round}");
+        let t = full_sync_through(&built_in, &a.url("hub"), (&b, &db, DDL), table(), rows).await;
         best_built_in = best_built_in.min(t);
-        let t =
-            full_sync_through(&plugin, &a.url("hub"), &b, &format!("plugin_{round}"), rows).await;
+        let db = format!("plugin_{round}");
+        let t = full_sync_through(&plugin, &a.url("hub"), (&b, &db, DDL), table(), rows).await;
         best_plugin = best_plugin.min(t);
     }
     let per_row = boundary_cost_per_row();
@@ -568,20 +589,138 @@ async fn plugin_boundary_benchmark(rows: u64, lines: &mut Vec<Line>) {
         "plugin boundary: encode + decode of a scan answer and an apply request: {:.3} µs per row",
         per_row.as_secs_f64() * 1e6
     );
-    lines.push(Line {
-        name: "full sync PG → PG, built-in adapter".into(),
+    push_pair(
+        lines,
         rows,
-        took: best_built_in,
-        baseline: None,
-        target: "",
-    });
-    lines.push(Line {
-        name: "full sync PG → PG, adapter loaded as plugin".into(),
+        ("full sync PG → PG, built-in adapter", best_built_in),
+        (
+            "full sync PG → PG, adapter loaded as plugin",
+            best_plugin,
+            "target ≥ 0.95× built-in",
+        ),
+    );
+}
+
+/// The hub's table of the mapping benchmark: types whose values the mapping
+/// layer converts (decimal and instant columns) next to plain ones.
+const TYPED_DDL: &str = "CREATE TABLE t (id bigint PRIMARY KEY, amount numeric(12,4), \
+    at timestamptz(6), day date, name varchar(40), note text)";
+/// The same data on a spoke that types it differently.
+const RETYPED_DDL: &str = "CREATE TABLE t (id bigint PRIMARY KEY, amount double precision, \
+    at timestamp(6), day text, name varchar(40), note text)";
+const TYPED_FILL: &str = "INSERT INTO t SELECT i, (i % 100000) * 1.2345, \
+    timestamptz '2020-01-01 00:00:00+00' + i * interval '1.5 second', date '2000-01-01' + (i % 9000)::int, \
+    'station ' || i, md5(i::text) FROM generate_series(1, $1) i";
+
+/// What converting values costs: a full sync PG → PG of a table with
+/// decimal, instant and date columns into a spoke that types them the same
+/// (values are only brought to canonical form) and into one that types them
+/// differently (double, timestamp, text: every value converted), against
+/// the plain table's full sync in the same run.
+async fn mapping_benchmark(rows: u64, lines: &mut Vec<Line>) {
+    use hetsync_core::schema::TableDef;
+    let (a, b) = (PgServer::start(), PgServer::start());
+    a.create_db("hub").await;
+    let mut hub = connect(&a, "hub").await;
+    exec(&mut hub, TYPED_DDL).await;
+    sqlx::query(TYPED_FILL)
+        .bind(rows as i64)
+        .execute(&mut hub)
+        .await
+        .expect("fill");
+    exec(&mut hub, "ANALYZE t").await;
+    let adapter = hetsync_adapter_postgres::PostgresAdapter;
+    let lossy = || TableDef {
+        allow_lossy: true,
+        ..TableDef::new("t", &["id"])
+    };
+    let (mut same, mut retyped) = (Duration::MAX, Duration::MAX);
+    for round in 0..3 {
+        let db = format!("same_{round}");
+        let t =
+            full_sync_through(&adapter, &a.url("hub"), (&b, &db, TYPED_DDL), lossy(), rows).await;
+        same = same.min(t);
+        let db = format!("retyped_{round}");
+        let t = full_sync_through(
+            &adapter,
+            &a.url("hub"),
+            (&b, &db, RETYPED_DDL),
+            lossy(),
+            rows,
+        )
+        .await;
+        retyped = retyped.min(t);
+    }
+    let per_row = conversion_cost_per_row();
+    println!(
+        "value conversion: a decimal, an instant and a date brought to canonical form and converted to double, timestamp and text: {:.3} µs per row",
+        per_row.as_secs_f64() * 1e6
+    );
+    push_pair(
+        lines,
         rows,
-        took: best_plugin,
-        baseline: Some(best_built_in),
-        target: "target ≥ 0.95× built-in",
-    });
+        ("full sync, typed table, same types", same),
+        (
+            "full sync, typed table, retyped spoke",
+            retyped,
+            "ratio to same types",
+        ),
+    );
+}
+
+/// The conversion layer alone: one row's three converted values
+/// (normalized on the hub, then converted for the retyped spoke), best of five.
+fn conversion_cost_per_row() -> Duration {
+    use hetsync_core::mapping::convert::{convert, normalize, UnfitPolicy};
+    use hetsync_core::types::CanonicalType as C;
+    use hetsync_core::value::Value;
+    const ROWS: u32 = 200_000;
+    let types = [
+        (
+            C::Decimal {
+                precision: Some(12),
+                scale: 4,
+            },
+            C::Float64,
+        ),
+        (
+            C::Timestamp {
+                fraction: 6,
+                time_zone: true,
+            },
+            C::Timestamp {
+                fraction: 6,
+                time_zone: false,
+            },
+        ),
+        (C::Date, C::Text { unicode: true }),
+    ];
+    let values: Vec<[Value; 3]> = (0..ROWS)
+        .map(|i| {
+            [
+                Value::Text(format!("{}.{:04}", i, i % 10_000)),
+                Value::Text(format!(
+                    "2020-01-{:02} 10:{:02}:{:02}.5+00",
+                    i % 28 + 1,
+                    i % 60,
+                    i % 59
+                )),
+                Value::Text(format!("2000-{:02}-{:02}", i % 12 + 1, i % 28 + 1)),
+            ]
+        })
+        .collect();
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let started = Instant::now();
+        for row in &values {
+            for (v, (from, to)) in row.iter().zip(&types) {
+                let canonical = normalize(v.clone(), from).expect("normalize");
+                convert(canonical, from, to, UnfitPolicy::Error).expect("convert");
+            }
+        }
+        best = best.min(started.elapsed());
+    }
+    best / ROWS
 }
 
 #[tokio::main]
@@ -599,9 +738,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH")
-        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin".into());
+        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin,mapping".into());
     let mut lines = Vec::new();
     if only.contains("sync") {
         sync_benchmarks(rows, &mut lines).await;
@@ -611,6 +750,9 @@ async fn main() {
     }
     if only.contains("plugin") {
         plugin_boundary_benchmark(rows, &mut lines).await;
+    }
+    if only.contains("mapping") {
+        mapping_benchmark(rows, &mut lines).await;
     }
     if only.contains("mariadb") {
         mariadb_capture_benchmarks(rows, &mut lines).await;

@@ -26,7 +26,7 @@
 use super::loss::{Loss, MONEY_DIGITS};
 use crate::types::CanonicalType;
 use crate::value::Value;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -672,30 +672,100 @@ fn float_text(f: f64) -> String {
 }
 
 fn parse_date(s: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()
+    let s = s.trim();
+    match s.len() {
+        10 => date_prefix(s.as_bytes()),
+        _ => NaiveDate::parse_from_str(s, "%Y-%m-%d").ok(),
+    }
 }
 
 fn format_date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    match d.year() {
+        0..=9999 => format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()),
+        _ => d.format("%Y-%m-%d").to_string(),
+    }
 }
 
 fn parse_time(s: &str) -> Option<NaiveTime> {
-    NaiveTime::parse_from_str(s.trim(), "%H:%M:%S%.f").ok()
+    let s = s.trim();
+    match time_prefix(s.as_bytes()) {
+        Some((t, used)) if used == s.len() => Some(t),
+        _ => NaiveTime::parse_from_str(s, "%H:%M:%S%.f").ok(),
+    }
 }
 
 /// `HH:MM:SS` plus the fraction's significant digits (at most six).
 fn format_time(t: NaiveTime) -> String {
+    let mut out = format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second());
     let micros = t.nanosecond() / 1000;
-    let base = t.format("%H:%M:%S").to_string();
-    if micros == 0 {
-        return base;
+    if micros != 0 {
+        let frac = format!("{micros:06}");
+        out.push('.');
+        out.push_str(frac.trim_end_matches('0'));
     }
-    let frac = format!("{micros:06}");
-    format!("{base}.{}", frac.trim_end_matches('0'))
+    out
 }
 
 fn format_timestamp(ts: NaiveDateTime) -> String {
     format!("{} {}", format_date(ts.date()), format_time(ts.time()))
+}
+
+/// The number in ASCII digits `b`.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |n, d| {
+        d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD` at the start of `s`.
+fn date_prefix(s: &[u8]) -> Option<NaiveDate> {
+    if s.len() < 10 || s[4] != b'-' || s[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(
+        digits(&s[0..4])? as i32,
+        digits(&s[5..7])?,
+        digits(&s[8..10])?,
+    )
+}
+
+/// `HH:MM:SS[.fraction]` at the start of `s`, and how many bytes it took.
+fn time_prefix(s: &[u8]) -> Option<(NaiveTime, usize)> {
+    if s.len() < 8 || s[2] != b':' || s[5] != b':' {
+        return None;
+    }
+    let (h, m, sec) = (digits(&s[0..2])?, digits(&s[3..5])?, digits(&s[6..8])?);
+    let mut used = 8;
+    let mut nanos = 0;
+    if s.get(8) == Some(&b'.') {
+        let frac = s[9..].iter().take_while(|b| b.is_ascii_digit()).count();
+        if frac == 0 || frac > 9 {
+            return None;
+        }
+        nanos = digits(&s[9..9 + frac])? * 10u32.pow(9 - frac as u32);
+        used = 9 + frac;
+    }
+    NaiveTime::from_hms_nano_opt(h, m, sec, nanos).map(|t| (t, used))
+}
+
+/// An offset suffix in seconds east of UTC: `Z`, `+HH`, `+HHMM`, `+HH:MM`.
+fn offset_suffix(s: &[u8]) -> Option<i64> {
+    if s == b"Z" {
+        return Some(0);
+    }
+    let sign = match s.first()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let rest = &s[1..];
+    let (h, m) = match rest.len() {
+        2 => (digits(rest)?, 0),
+        4 => (digits(&rest[..2])?, digits(&rest[2..])?),
+        5 if rest[2] == b':' => (digits(&rest[..2])?, digits(&rest[3..])?),
+        _ => return None,
+    };
+    Some(sign * i64::from(h * 3600 + m * 60))
 }
 
 /// Reads a timestamp with or without an offset. With an offset, an instant
@@ -704,26 +774,42 @@ fn format_timestamp(ts: NaiveDateTime) -> String {
 /// in UTC sessions).
 fn parse_timestamp(s: &str, time_zone: bool) -> Option<NaiveDateTime> {
     let s = s.trim();
-    let local = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"];
-    if let Some(ts) = local
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
-    {
-        return Some(ts);
+    let b = s.as_bytes();
+    // The forms databases print, read by hand: chrono's format parser is the
+    // slow part of a conversion.
+    if let Some(date) = date_prefix(b) {
+        if b.len() == 10 {
+            return Some(date.and_time(NaiveTime::MIN));
+        }
+        if matches!(b[10], b' ' | b'T') {
+            if let Some((time, used)) = time_prefix(&b[11..]) {
+                let local = date.and_time(time);
+                let rest = &b[11 + used..];
+                if rest.is_empty() {
+                    return Some(local);
+                }
+                if let Some(offset) = offset_suffix(rest) {
+                    return Some(if time_zone {
+                        local - chrono::TimeDelta::seconds(offset)
+                    } else {
+                        local
+                    });
+                }
+            }
+        }
     }
     let zoned = ["%Y-%m-%d %H:%M:%S%.f%#z", "%Y-%m-%dT%H:%M:%S%.f%#z"];
     let with_offset = zoned
         .iter()
         .find_map(|f| DateTime::parse_from_str(s, f).ok())
         .or_else(|| DateTime::parse_from_rfc3339(s).ok());
-    if let Some(dt) = with_offset {
-        return Some(if time_zone {
+    with_offset.map(|dt| {
+        if time_zone {
             dt.naive_utc()
         } else {
             dt.naive_local()
-        });
-    }
-    parse_date(s).map(|d| d.and_time(NaiveTime::MIN))
+        }
+    })
 }
 
 fn parse_uuid(s: &str) -> Option<String> {

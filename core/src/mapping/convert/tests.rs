@@ -283,3 +283,61 @@ fn decimals_keep_their_scale_as_text() {
         Ok(text("2.50"))
     );
 }
+
+#[test]
+fn hand_read_timestamps_agree_with_the_general_parser() {
+    let ts = |time_zone| C::Timestamp {
+        fraction: 6,
+        time_zone,
+    };
+    for (input, instant, wall) in [
+        (
+            "2024-02-29 12:00:00.123456789",
+            "2024-02-29 12:00:00.123456",
+            "2024-02-29 12:00:00.123456",
+        ),
+        (
+            "2024-03-01 02:30:00-05:30",
+            "2024-03-01 08:00:00",
+            "2024-03-01 02:30:00",
+        ),
+        (
+            "2024-03-01 02:30:00+0800",
+            "2024-02-29 18:30:00",
+            "2024-03-01 02:30:00",
+        ),
+        (
+            "2024-03-01T02:30:00Z",
+            "2024-03-01 02:30:00",
+            "2024-03-01 02:30:00",
+        ),
+        (
+            "0001-01-01 00:00:00",
+            "0001-01-01 00:00:00",
+            "0001-01-01 00:00:00",
+        ),
+    ] {
+        let cut =
+            |v: Value| convert(v, &ts(true), &ts(true), UnfitPolicy::Truncate).map(|c| c.value);
+        assert_eq!(cut(text(input)), Ok(text(instant)), "{input}");
+        let cut =
+            |v: Value| convert(v, &ts(false), &ts(false), UnfitPolicy::Truncate).map(|c| c.value);
+        assert_eq!(cut(text(input)), Ok(text(wall)), "{input}");
+    }
+    for bad in [
+        "2024-02-30 00:00:00",
+        "2024-02-29 24:00:00",
+        "2024-02-29 12:00:00.",
+        "2024-02-29 12:00:00+8",
+    ] {
+        assert_eq!(
+            normalize(text(bad), &ts(true)).unwrap_err().loss,
+            Loss::Kind,
+            "{bad}"
+        );
+    }
+    assert_eq!(
+        normalize(text("10:00:00.000001"), &C::Time { fraction: 6 }),
+        Ok(text("10:00:00.000001"))
+    );
+}
