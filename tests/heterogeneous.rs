@@ -340,3 +340,68 @@ async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
     let substation = dict.table("substation").expect("substation harvested");
     assert_eq!(substation.primary_key, ["unit_no", "year", "id"]);
 }
+
+/// `on_unfit = "truncate"`: a value longer than the hub's column is cut to
+/// fit and the cut is logged with table, code and column; without it the
+/// round is refused. The spoke keeps its longer value, which `verify` shows.
+#[tokio::test]
+async fn unfit_values_are_refused_or_cut_and_logged() {
+    const SHORT: TableSpec = TableSpec {
+        name: "t",
+        sqlite: r#"CREATE TABLE "t" ("k" INTEGER PRIMARY KEY, "v" VARCHAR(5))"#,
+        postgres: "",
+        mysql: "",
+        config: "[[table]]\nname = \"t\"\ncode = [\"k\"]\nallow_lossy = true\n",
+    };
+    let d = Deploy::new(&["a"], &[SHORT]).await;
+    let config = d.config();
+    d.exec("a", r#"DROP TABLE "t""#).await;
+    d.exec(
+        "a",
+        r#"CREATE TABLE "t" ("k" INTEGER PRIMARY KEY, "v" TEXT)"#,
+    )
+    .await;
+    d.exec(
+        "a",
+        r#"INSERT INTO "t" VALUES (1, '变电站表很长'), (2, 'ok')"#,
+    )
+    .await;
+    ok(&config, &["install"]);
+
+    let out = hetsync(&config, &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("table 't', combined code [1]: column 'v' (TEXT) on node 'a' does not fit hub column 'v' (VARCHAR(5)): 6 characters do not fit varchar(5)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        d.scalar_i64("hub", r#"SELECT count(*) FROM "t""#).await,
+        0,
+        "nothing applied"
+    );
+
+    let toml = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, format!("{toml}on_unfit = \"truncate\"\n")).unwrap();
+    let logged = ok(&config, &["sync"]);
+    assert!(logged.contains("value cut to fit"), "{logged}");
+    assert!(
+        logged.contains("code=[1]") && logged.contains("column=v"),
+        "{logged}"
+    );
+    assert_eq!(
+        d.scalar_text("hub", r#"SELECT "v" FROM "t" WHERE "k" = 1"#)
+            .await
+            .as_deref(),
+        Some("变电站表很")
+    );
+    assert_eq!(
+        d.scalar_text("hub", r#"SELECT "v" FROM "t" WHERE "k" = 2"#)
+            .await
+            .as_deref(),
+        Some("ok")
+    );
+    let out = hetsync(&config, &["verify"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(text(&out).contains("differs [1]: v"), "{}", text(&out));
+}

@@ -75,7 +75,8 @@ impl Default for EngineOptions {
 
 /// Runs sync work on a [`Deployment`].
 pub struct Engine {
-    dep: Deployment,
+    hub: MappedNode,
+    spokes: Vec<MappedNode>,
     tables: Vec<SyncTable>,
     state: Option<Arc<dyn StateStore>>,
     faults: Arc<dyn FaultHook>,
@@ -112,20 +113,16 @@ impl Engine {
                 maps.push(map);
             }
         }
-        let hub: Box<dyn Node> = Box::new(MappedNode::new(dep.hub, hub_maps));
+        let hub = MappedNode::new(dep.hub, hub_maps);
         let spokes = dep
             .spokes
             .into_iter()
             .zip(spoke_maps)
-            .map(|(node, maps)| Box::new(MappedNode::new(node, maps)) as Box<dyn Node>)
+            .map(|(node, maps)| MappedNode::new(node, maps))
             .collect();
         Ok(Engine {
-            dep: Deployment {
-                hub,
-                spokes,
-                tables: dep.tables,
-                mapping: dep.mapping,
-            },
+            hub,
+            spokes,
             tables,
             state: None,
             faults: Arc::new(NoFaults),
@@ -165,12 +162,12 @@ impl Engine {
 
     /// The hub.
     pub fn hub(&self) -> &dyn Node {
-        self.dep.hub.as_ref()
+        &self.hub
     }
 
     /// The spokes.
     pub fn spokes(&self) -> impl Iterator<Item = &dyn Node> {
-        self.dep.spokes.iter().map(|s| s.as_ref())
+        self.spokes.iter().map(|s| s as &dyn Node)
     }
 
     fn spoke(&self, name: &str) -> Result<&dyn Node> {

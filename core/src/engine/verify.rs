@@ -5,6 +5,7 @@ use super::report::{NodeDiff, TableVerify, VerifyReport};
 use super::Engine;
 use crate::adapter::Node;
 use crate::code::CombinedCode;
+use crate::mapping::node::MappedNode;
 use crate::schema::SyncTable;
 use crate::value::Value;
 use crate::Result;
@@ -21,13 +22,13 @@ impl Engine {
             tables: Vec::new(),
         };
         for table in &self.tables {
-            let hub_rows = self.load(self.hub(), table).await?;
+            let hub_rows = self.load(&self.hub, table).await?;
             let mut tv = TableVerify {
                 table: table.name.clone(),
                 hub_rows: hub_rows.len() as u64,
                 nodes: Vec::new(),
             };
-            for spoke in self.spokes() {
+            for spoke in &self.spokes {
                 let diff = self.compare(spoke, table, &hub_rows).await?;
                 report.ok &= diff.differences == 0;
                 tv.nodes.push(diff);
@@ -39,14 +40,14 @@ impl Engine {
 
     async fn scan_all(
         &self,
-        node: &dyn Node,
+        node: &MappedNode,
         table: &SyncTable,
         mut each: impl FnMut(CombinedCode, Vec<Value>),
     ) -> Result<()> {
         let mut after: Option<CombinedCode> = None;
         loop {
             let rows = node
-                .scan(table, after.as_ref(), self.options.batch_size)
+                .scan_exact(table, after.as_ref(), self.options.batch_size)
                 .await?;
             if rows.is_empty() {
                 return Ok(());
@@ -61,7 +62,7 @@ impl Engine {
 
     async fn load(
         &self,
-        node: &dyn Node,
+        node: &MappedNode,
         table: &SyncTable,
     ) -> Result<BTreeMap<CombinedCode, Vec<Value>>> {
         let mut rows = BTreeMap::new();
@@ -74,7 +75,7 @@ impl Engine {
 
     async fn compare(
         &self,
-        node: &dyn Node,
+        node: &MappedNode,
         table: &SyncTable,
         hub_rows: &BTreeMap<CombinedCode, Vec<Value>>,
     ) -> Result<NodeDiff> {

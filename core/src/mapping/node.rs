@@ -63,6 +63,18 @@ impl MappedNode {
 
     /// Converts one row; an unfit value names table, code and column.
     fn row(&self, map: &TableMap, row: Vec<Value>, direction: Direction) -> Result<Vec<Value>> {
+        self.convert_row(map, row, direction, false)
+    }
+
+    /// Converts one row. `exact`: nothing is cut, and a value that does not
+    /// fit stays as it was read, so that it differs from anything converted.
+    fn convert_row(
+        &self,
+        map: &TableMap,
+        row: Vec<Value>,
+        direction: Direction,
+        exact: bool,
+    ) -> Result<Vec<Value>> {
         if row.len() != map.columns.len() {
             return Err(Error::Deployment(format!(
                 "node '{}', table '{}': a row has {} values for {} columns",
@@ -81,14 +93,21 @@ impl MappedNode {
             let Conversion::Convert { from, to } = conversion else {
                 continue;
             };
-            let value = std::mem::replace(&mut row[i], Value::Null);
+            let value = match exact {
+                true => row[i].clone(),
+                false => std::mem::replace(&mut row[i], Value::Null),
+            };
+            let policy = match exact {
+                true => super::convert::UnfitPolicy::Error,
+                false => map.policy,
+            };
             // Code columns always pass unchanged, so the code is still readable.
             let code = |row: &[Value]| {
                 map.logical
                     .code_of(row, self.inner.name())
                     .map_or_else(|_| "?".to_string(), |c| c.to_string())
             };
-            match convert(value, from, to, map.policy) {
+            match convert(value, from, to, policy) {
                 Ok(c) => {
                     if let Some(cut) = c.truncated {
                         tracing::warn!(
@@ -101,6 +120,7 @@ impl MappedNode {
                     }
                     row[i] = c.value;
                 }
+                Err(_) if exact => {}
                 Err(unfit) => return Err(self.unfit(map, column, code(&row), unfit, direction)),
             }
         }
@@ -148,6 +168,35 @@ impl MappedNode {
     fn rows(&self, map: &TableMap, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>> {
         rows.into_iter()
             .map(|r| self.row(map, r, Direction::In))
+            .collect()
+    }
+
+    /// Like [`Apply::scan`], for comparing copies: values are converted
+    /// without cutting, and one that does not fit the hub's column is
+    /// returned as read (so it differs from the hub's value).
+    pub async fn scan_exact(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>> {
+        self.scan_converted(table, after, limit, true).await
+    }
+
+    async fn scan_converted(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+        exact: bool,
+    ) -> Result<Vec<Vec<Value>>> {
+        if self.identity {
+            return self.inner.scan(table, after, limit).await;
+        }
+        let map = self.map(&table.name)?;
+        let rows = self.inner.scan(&map.local, after, limit).await?;
+        rows.into_iter()
+            .map(|r| self.convert_row(map, r, Direction::In, exact))
             .collect()
     }
 
@@ -312,12 +361,7 @@ impl Apply for MappedNode {
         after: Option<&CombinedCode>,
         limit: usize,
     ) -> Result<Vec<Vec<Value>>> {
-        if self.identity {
-            return self.inner.scan(table, after, limit).await;
-        }
-        let map = self.map(&table.name)?;
-        let rows = self.inner.scan(&map.local, after, limit).await?;
-        self.rows(map, rows)
+        self.scan_converted(table, after, limit, false).await
     }
 
     async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
