@@ -348,6 +348,7 @@ fn resolve_spoke(
                 ),
             ));
         }
+        warn_if_stale(def, spoke, hub_col, theirs);
         let is_code = def.code.contains(&hub_col.name);
         columns.push(column_map(
             def, spoke.node, hub_col, theirs, is_code, at, entry_at,
@@ -464,6 +465,34 @@ fn column_map(
         map.outbound = Conversion::Pass;
     }
     Ok(map)
+}
+
+/// The mapping file records the types `discover` saw (or proposed); the
+/// databases decide. A recorded type that differs is logged at info level:
+/// after a rename it is expected, otherwise the file may be stale.
+fn warn_if_stale(def: &TableDef, spoke: &SpokeTable<'_>, hub: &ColumnShape, theirs: &ColumnShape) {
+    let same = |a: &str, b: &str| {
+        a.split_whitespace().eq(b.split_whitespace()) || a.eq_ignore_ascii_case(b)
+    };
+    let Some(field) = spoke
+        .entry
+        .and_then(|e| e.fields.iter().find(|f| f.main == hub.name && !f.deleted))
+    else {
+        return;
+    };
+    for (recorded, actual, side) in [
+        (&field.main_type, &hub.native_type, "hub"),
+        (&field.slave_type, &theirs.native_type, spoke.node),
+    ] {
+        if !recorded.is_empty() && !same(recorded, actual) {
+            tracing::info!(
+                table = %def.name,
+                column = %hub.name,
+                line = field.at.line,
+                "MappingFile.xml records type {recorded} on {side}, the database says {actual}; the database's type is used (rerun discover to refresh the file)"
+            );
+        }
+    }
 }
 
 /// Whether a type's values need bringing to one canonical form even between
