@@ -65,6 +65,15 @@ fn edit_node(
     format!("{}{section}{}", &xml[..start], &xml[end..])
 }
 
+/// The hub's `容量` of a row, as PostgreSQL prints it.
+async fn hub_capacity(d: &Deploy, id: i64) -> Option<String> {
+    d.scalar_text(
+        "hub",
+        &format!(r#"SELECT "容量"::text FROM "变电站表" WHERE "ID" = {id}"#),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
     let topology = Topology {
@@ -195,15 +204,7 @@ async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
     ok(&config, &["verify"]);
 
     // Values arrive converted, byte for byte.
-    assert_eq!(
-        d.scalar_text(
-            "hub",
-            r#"SELECT "容量"::text FROM "变电站表" WHERE "ID" = 7"#
-        )
-        .await
-        .as_deref(),
-        Some("120.2500")
-    );
+    assert_eq!(hub_capacity(&d, 7).await.as_deref(), Some("120.2500"));
     assert_eq!(
         d.scalar_text(
             "hub",
@@ -262,15 +263,7 @@ async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
     )
     .await;
     ok(&config, &["sync"]);
-    assert_eq!(
-        d.scalar_text(
-            "hub",
-            r#"SELECT "容量"::text FROM "变电站表" WHERE "ID" = 1"#
-        )
-        .await
-        .as_deref(),
-        Some("99.1250")
-    );
+    assert_eq!(hub_capacity(&d, 1).await.as_deref(), Some("99.1250"));
     assert_eq!(
         d.scalar_text(
             "lite",
@@ -300,30 +293,14 @@ async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
         refusal.contains("1.23456 has more than 4 decimals"),
         "{refusal}"
     );
-    assert_eq!(
-        d.scalar_text(
-            "hub",
-            r#"SELECT "容量"::text FROM "变电站表" WHERE "ID" = 2"#
-        )
-        .await
-        .as_deref(),
-        Some("12345678.1234")
-    );
+    assert_eq!(hub_capacity(&d, 2).await.as_deref(), Some("12345678.1234"));
     d.exec(
         "mdb",
         "UPDATE substation SET capacity_mva = 1.5 WHERE id = 2",
     )
     .await;
     ok(&config, &["sync"]);
-    assert_eq!(
-        d.scalar_text(
-            "hub",
-            r#"SELECT "容量"::text FROM "变电站表" WHERE "ID" = 2"#
-        )
-        .await
-        .as_deref(),
-        Some("1.5000")
-    );
+    assert_eq!(hub_capacity(&d, 2).await.as_deref(), Some("1.5000"));
     ok(&config, &["verify"]);
 
     // The dictionaries went to the state store.

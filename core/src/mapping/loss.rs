@@ -55,13 +55,6 @@ pub enum Fidelity {
     Lossy(Vec<Loss>),
 }
 
-impl Fidelity {
-    /// Whether some values can be lost.
-    pub fn is_lossy(&self) -> bool {
-        matches!(self, Fidelity::Lossy(_))
-    }
-}
-
 impl fmt::Display for Fidelity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -165,9 +165,10 @@ impl MappedNode {
         }
     }
 
-    fn rows(&self, map: &TableMap, rows: Vec<Vec<Value>>) -> Result<Vec<Vec<Value>>> {
+    /// Rows read from the node, in the hub's terms (`exact`: see [`Self::convert_row`]).
+    fn rows(&self, map: &TableMap, rows: Vec<Vec<Value>>, exact: bool) -> Result<Vec<Vec<Value>>> {
         rows.into_iter()
-            .map(|r| self.row(map, r, Direction::In))
+            .map(|r| self.convert_row(map, r, Direction::In, exact))
             .collect()
     }
 
@@ -195,9 +196,7 @@ impl MappedNode {
         }
         let map = self.map(&table.name)?;
         let rows = self.inner.scan(&map.local, after, limit).await?;
-        rows.into_iter()
-            .map(|r| self.convert_row(map, r, Direction::In, exact))
-            .collect()
+        self.rows(map, rows, exact)
     }
 
     fn field_names(
@@ -352,7 +351,7 @@ impl Apply for MappedNode {
         }
         let map = self.map(&table.name)?;
         let rows = self.inner.fetch(&map.local, codes).await?;
-        self.rows(map, rows)
+        self.rows(map, rows, false)
     }
 
     async fn scan(
