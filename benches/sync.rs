@@ -132,7 +132,7 @@ async fn sync_benchmarks(rows: u64, lines: &mut Vec<Line>) {
 
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &a.url("hub"), &b.url("spoke"));
-    let engine = hetsync::commands::open_engine(&config, &[])
+    let engine = hetsync::setup::open_engine(&config, &[])
         .await
         .expect("engine");
     engine.install().await.expect("install");

@@ -9,3 +9,4 @@ pub mod faults;
 pub mod output;
 pub mod progress;
 pub mod registry;
+pub mod setup;

@@ -2,7 +2,8 @@
 
 use clap::Parser;
 use hetsync::cli::Cli;
-use hetsync::commands::{self, exit};
+use hetsync::commands;
+use hetsync::setup::exit;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 

@@ -1,8 +1,8 @@
 //! Human-readable output of rounds, status and verification.
 
 use hetsync_core::change::Stamp;
-use hetsync_core::engine::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
 use hetsync_core::plan::{Conflict, ConflictKind, TableCounts};
+use hetsync_core::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
 
 fn counts_text(counts: &TableCounts) -> String {
     if counts.is_empty() {

@@ -260,3 +260,60 @@ async fn a_broken_spoke_does_not_stop_the_others() {
     let status = text(&hetsync(&d.config(), &["status"]));
     assert!(status.contains("FAILED"), "{status}");
 }
+
+#[tokio::test]
+async fn install_records_its_layout_version_and_clears_leftover_capture() {
+    let d = Deploy::new(&["a"], BASIC).await;
+    // A trigger an earlier install left behind for a table no longer synced.
+    sqlite3(
+        &d.db("a"),
+        "CREATE TABLE gone(k INTEGER PRIMARY KEY); \
+         CREATE TRIGGER _hetsync_insert_gone AFTER INSERT ON gone BEGIN SELECT 1; END",
+    );
+    let out = hetsync(&d.config(), &["install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        sqlite3(
+            &d.db("a"),
+            "SELECT value FROM _hetsync_meta WHERE name = 'schema_version'"
+        ),
+        hetsync_core::dialect::SCHEMA_VERSION.to_string()
+    );
+    let triggers = sqlite3(
+        &d.db("a"),
+        "SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name)",
+    );
+    assert!(!triggers.contains("gone"), "{triggers}");
+    assert_eq!(
+        triggers.split(' ').count(),
+        6,
+        "3 per synced table: {triggers}"
+    );
+
+    // Tables laid out by a newer hetsync are refused, naming node and version.
+    sqlite3(
+        &d.db("a"),
+        "UPDATE _hetsync_meta SET value = '99' WHERE name = 'schema_version'",
+    );
+    let out = hetsync(&d.config(), &["install"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("node 'a': its hetsync tables have layout version 99"),
+        "{}",
+        text(&out)
+    );
+
+    // Uninstall removes the layout table with the rest.
+    sqlite3(
+        &d.db("a"),
+        "UPDATE _hetsync_meta SET value = '1' WHERE name = 'schema_version'",
+    );
+    assert!(hetsync(&d.config(), &["uninstall"]).status.success());
+    assert_eq!(
+        sqlite3(
+            &d.db("a"),
+            "SELECT count(*) FROM sqlite_master WHERE name LIKE '\\_hetsync\\_%' ESCAPE '\\'"
+        ),
+        "0"
+    );
+}

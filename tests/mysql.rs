@@ -174,9 +174,16 @@ async fn install_is_repeatable_and_uninstall_removes_exactly_what_it_made() {
     let installed = objects(&mut conn).await;
     assert_eq!(
         installed.len(),
-        before.len() + 3 + 2 * 4,
-        "3 tables, and 3 triggers and 1 procedure per synced table: {installed:?}"
+        before.len() + 4 + 2 * 4,
+        "4 tables, and 3 triggers and 1 procedure per synced table: {installed:?}"
     );
+    let version: String = sqlx::query_scalar(
+        "SELECT CAST(value AS CHAR) FROM _hetsync_meta WHERE name = 'schema_version'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(version, hetsync_core::dialect::SCHEMA_VERSION.to_string());
     engine.sync_all().await.unwrap();
     engine.uninstall().await.unwrap();
     assert_eq!(objects(&mut conn).await, before);

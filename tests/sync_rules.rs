@@ -1,4 +1,4 @@
-//! The sync rules of SPEC §4 on real SQLite files: convergence, field merge,
+//! The sync rules (docs/sync-rules.md) on real SQLite files: convergence, field merge,
 //! latest-wins, delete/update races, no echo, out-of-order edits, incremental cost.
 
 mod support;

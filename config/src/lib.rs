@@ -83,7 +83,7 @@ impl std::error::Error for ConfigError {}
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
-    /// The center (paper 001's master database).
+    /// The center every spoke exchanges changes with.
     Hub,
     /// A spoke (slave) that exchanges data only with the hub.
     Spoke,

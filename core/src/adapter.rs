@@ -148,20 +148,49 @@ pub trait AdapterFactory: Send + Sync {
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>>;
 }
 
+/// How long a connection attempt may take before it is given up.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs a connection attempt of `node` to `endpoint` (`host:port`) within
+/// [`CONNECT_TIMEOUT`]; a failure or a silence names the node and the
+/// endpoint.
+pub async fn connect_within<T, E: std::fmt::Display>(
+    node: &str,
+    endpoint: &str,
+    attempt: impl std::future::Future<Output = std::result::Result<T, E>>,
+) -> Result<T> {
+    let fail = |message: String| crate::Error::Connect {
+        node: node.to_string(),
+        message: format!("{endpoint}: {message}"),
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+        Ok(Ok(connected)) => Ok(connected),
+        Ok(Err(e)) => Err(fail(e.to_string())),
+        Err(_) => Err(fail(format!(
+            "no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        ))),
+    }
+}
+
 /// Removes a password from a URL of the form `scheme://user:password@host/...`
-/// so it can be shown or logged.
+/// so it can be shown or logged. The password is everything between the
+/// first `:` after the user name and the last `@`, so a password that was
+/// not percent-encoded (`Wr@ng#MY/pw`) is hidden whole; when in doubt more
+/// is hidden, never less.
 pub fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://") else {
         return url.to_string();
     };
     let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    match (authority.rfind('@'), authority.find(':')) {
-        (Some(at), Some(colon)) if colon < at => format!(
+    let Some(at) = rest.rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].find(':') {
+        Some(colon) if !rest[..colon].contains(['/', '?', '#']) => format!(
             "{}{}:***{}",
             &url[..scheme_end + 3],
-            &authority[..colon],
+            &rest[..colon],
             &rest[at..]
         ),
         _ => url.to_string(),
@@ -180,5 +209,14 @@ mod tests {
         );
         assert_eq!(redact_url("sqlite://hub.db"), "sqlite://hub.db");
         assert_eq!(redact_url("hub.db"), "hub.db");
+        assert_eq!(
+            redact_url("mysql://sync:Wr@ng#MY/pw@db:3306/plan"),
+            "mysql://sync:***@db:3306/plan"
+        );
+        assert_eq!(
+            redact_url("postgres://sync:p%40ss@db/plan?sslmode=require"),
+            "postgres://sync:***@db/plan?sslmode=require"
+        );
+        assert_eq!(redact_url("postgres://db/plan"), "postgres://db/plan");
     }
 }

@@ -97,7 +97,7 @@ pub struct TableChanges {
     /// Events in tracking order.
     pub events: Vec<Event>,
     /// Current rows of every changed code that still exists, in
-    /// [`crate::schema::SyncTable::columns`] order (paper 001's "temporary table").
+    /// [`crate::schema::SyncTable::columns`] order.
     pub rows: HashMap<CombinedCode, Vec<Value>>,
 }
 

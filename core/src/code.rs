@@ -1,4 +1,4 @@
-//! The combined code: the identity of a row on every node (paper 001 §2.1),
+//! The combined code: the identity of a row on every node ,
 //! built from a per-table list of columns. It need not be the primary key.
 
 use crate::value::Value;

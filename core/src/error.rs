@@ -34,6 +34,19 @@ pub enum Error {
     /// Someone edited a row the round was about to write; the round is retried.
     #[error("node '{node}': rows changed while the round was running ({detail}); retry")]
     ConcurrentEdit { node: String, detail: String },
+    /// A failure that a retry may well not meet again: a deadlock, a
+    /// serialization failure, a busy database, lock or commit barrier. The
+    /// round retries it with backoff (see [`Error::is_retryable`]).
+    #[error("node '{node}' was busy while {context}: {message}")]
+    Transient {
+        node: String,
+        context: String,
+        message: String,
+    },
+    /// A node is not set up as hetsync needs: install has not run, or a
+    /// newer hetsync made its tables.
+    #[error("{0}")]
+    Setup(String),
     /// A fault was injected at a named point (tests and crash drills).
     #[error("fault injected at {0}")]
     Injected(String),
@@ -49,6 +62,35 @@ pub enum Error {
     Plugin { plugin: String, message: String },
 }
 
+/// The code a database gave an error, per SQL family: what
+/// [`Error::from_db`] classifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DbCode<'a> {
+    /// A five-character SQLSTATE (PostgreSQL, Kingbase, ODBC drivers).
+    SqlState(&'a str),
+    /// A MySQL/MariaDB error number.
+    Mysql(u16),
+    /// A SQLite result code, primary or extended.
+    Sqlite(i64),
+    /// A SQL Server error number.
+    Mssql(u32),
+}
+
+impl DbCode<'_> {
+    /// Whether the error goes away when the work is retried: serialization
+    /// failures and deadlocks (SQLSTATE 40001, 40P01; MySQL 1213, 1205;
+    /// SQL Server 1205), a lock not granted in time (55P03) and a busy or
+    /// locked SQLite database.
+    pub fn is_transient(self) -> bool {
+        match self {
+            DbCode::SqlState(state) => matches!(state, "40001" | "40P01" | "55P03"),
+            DbCode::Mysql(number) => matches!(number, 1205 | 1213),
+            DbCode::Sqlite(code) => matches!(code & 0xff, 5 | 6),
+            DbCode::Mssql(number) => number == 1205,
+        }
+    }
+}
+
 impl Error {
     /// Builds a [`Error::Database`] from any displayable driver error.
     pub fn db(node: &str, context: impl Into<String>, err: impl std::fmt::Display) -> Self {
@@ -57,5 +99,62 @@ impl Error {
             context: context.into(),
             message: err.to_string(),
         }
+    }
+
+    /// Builds the error of a failed statement: [`Error::Transient`] when
+    /// the database's code says a retry may succeed, [`Error::Database`]
+    /// otherwise. Every adapter classifies its errors here.
+    pub fn from_db(
+        node: &str,
+        context: impl Into<String>,
+        code: Option<DbCode<'_>>,
+        err: impl std::fmt::Display,
+    ) -> Self {
+        if code.is_some_and(DbCode::is_transient) {
+            Error::Transient {
+                node: node.to_string(),
+                context: context.into(),
+                message: err.to_string(),
+            }
+        } else {
+            Error::db(node, context, err)
+        }
+    }
+
+    /// Whether a round that failed with this error is retried: a concurrent
+    /// edit of a row it wrote, or a transient failure.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::ConcurrentEdit { .. } | Error::Transient { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlocks_and_busy_databases_are_transient() {
+        for code in [
+            DbCode::SqlState("40001"),
+            DbCode::SqlState("40P01"),
+            DbCode::Mysql(1213),
+            DbCode::Mysql(1205),
+            DbCode::Mssql(1205),
+            DbCode::Sqlite(5),
+            DbCode::Sqlite(517),
+        ] {
+            assert!(code.is_transient(), "{code:?}");
+            let e = Error::from_db("n", "writing", Some(code), "boom");
+            assert!(e.is_retryable(), "{e}");
+            assert!(e.to_string().contains("node 'n'"), "{e}");
+        }
+        for code in [
+            DbCode::SqlState("23505"),
+            DbCode::Mysql(1062),
+            DbCode::Sqlite(19),
+        ] {
+            assert!(!code.is_transient(), "{code:?}");
+        }
+        assert!(!Error::from_db("n", "x", None, "boom").is_retryable());
     }
 }

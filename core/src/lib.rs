@@ -6,8 +6,11 @@
 //! - [`schema`]: synced-table definitions and harvested table shapes;
 //! - [`adapter`]: the Capture / TypeMapping / Apply traits an adapter implements;
 //! - [`plan`]: pure planning of one sync round (no I/O);
+//! - [`report`]: what a round, `status` and `verify` report;
 //! - [`engine`]: runs rounds, full syncs, verification and status over adapters;
 //! - [`sql`]: identifier and literal quoting shared by every dialect;
+//! - [`dialect`]: the SQL text of every statement, per SQL family, driver-free;
+//! - [`steps`]: the order of install, reading and apply, driving an adapter's session;
 //! - [`state`]: the state store interface (sync history, conflict log);
 //! - [`types`]: the canonical intermediate type set adapters map native types to.
 //!
@@ -17,13 +20,16 @@ pub mod adapter;
 pub mod cache;
 pub mod change;
 pub mod code;
+pub mod dialect;
 pub mod engine;
 pub mod error;
 pub mod mapping;
 pub mod plan;
+pub mod report;
 pub mod schema;
 pub mod sql;
 pub mod state;
+pub mod steps;
 pub mod types;
 pub mod value;
 

@@ -5,7 +5,7 @@ use crate::code::CombinedCode;
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
 
-/// How a table's changes merge (paper 001 §2.3.2).
+/// How a table's changes merge: per row or per field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SyncForm {

@@ -2,8 +2,8 @@
 //! what a round reads live on the nodes themselves (written in the same
 //! transaction as the data); the state store keeps a copy for `status`.
 
-use crate::engine::report::RoundReport;
 use crate::mapping::discover::Dictionary;
+use crate::report::RoundReport;
 use crate::Result;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! The canonical intermediate type set (SPEC §3, paper 004 §3.1): every
+//! The canonical intermediate type set : every
 //! adapter maps its native column types to these, so that a rule or a loss
 //! check speaks of one vocabulary whatever the two databases are.
 

@@ -6,8 +6,8 @@
 
 mod schema;
 
-use crate::commands::{exit, open_engine};
 use crate::output;
+use crate::setup::{exit, open_engine};
 use anyhow::{bail, Context, Result};
 use hetsync_core::engine::{Engine, RoundReport};
 use sqlx::sqlite::SqliteConnectOptions;

@@ -1,4 +1,4 @@
-//! The demo's planning tables (paper 001 Table 3) and the hub's starting data.
+//! The demo's grid-planning tables and the hub's starting data.
 
 /// `CREATE TABLE` statements, identical on every node.
 pub const TABLES: &[&str] = &[
@@ -28,7 +28,7 @@ pub const TABLES: &[&str] = &[
 /// The `[[table]]` part of the demo's `hetsync.toml`.
 pub const CONFIG_TABLES: &str = r#"
 # Graphics-linked tables merge per field: two planners editing different
-# columns of one substation both keep their edit (paper 001 §2.3.2).
+# columns of one substation both keep their edit.
 [[table]]
 name = "变电站表"
 code = ["单位序号", "年份", "ID"]

@@ -5,3 +5,4 @@
 pub mod mysql;
 pub mod pg;
 pub mod plugins;
+pub mod tls;

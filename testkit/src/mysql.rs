@@ -71,6 +71,24 @@ fn common_args(dir: &Path) -> Vec<String> {
 impl MysqlServer {
     /// Starts a new server.
     pub fn start() -> MysqlServer {
+        Self::start_with(None)
+    }
+
+    /// Starts a new server with TLS, with a certificate `ca` signed.
+    pub fn start_tls(ca: &crate::tls::TestCa) -> MysqlServer {
+        Self::start_with(Some(ca))
+    }
+
+    fn start_with(tls: Option<&crate::tls::TestCa>) -> MysqlServer {
+        let tls_args: Vec<String> = tls
+            .map(|ca| {
+                vec![
+                    format!("--ssl-ca={}", ca.ca_cert().display()),
+                    format!("--ssl-cert={}", ca.server_cert().display()),
+                    format!("--ssl-key={}", ca.server_key().display()),
+                ]
+            })
+            .unwrap_or_default();
         let dir = tempfile::tempdir().expect("temp dir");
         let out = Command::new(find(&["mariadb-install-db", "mysql_install_db"]))
             .args(common_args(dir.path()))
@@ -104,6 +122,7 @@ impl MysqlServer {
                     "--innodb-doublewrite=0".into(),
                     "--max-connections=200".into(),
                 ])
+                .args(&tls_args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

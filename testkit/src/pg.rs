@@ -57,6 +57,16 @@ fn free_port() -> u16 {
 impl PgServer {
     /// Starts a new server.
     pub fn start() -> PgServer {
+        Self::start_with(None)
+    }
+
+    /// Starts a new server that accepts TCP connections only over TLS, with
+    /// a certificate `ca` signed (unix-socket connections stay plain).
+    pub fn start_tls(ca: &crate::tls::TestCa) -> PgServer {
+        Self::start_with(Some(ca))
+    }
+
+    fn start_with(tls: Option<&crate::tls::TestCa>) -> PgServer {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("temp dir");
         if running_as_root() {
@@ -90,11 +100,42 @@ impl PgServer {
             "initdb: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let mut tls_opts = String::new();
+        if let Some(ca) = tls {
+            // The server reads its key only when the server user owns it
+            // and no one else may read it.
+            for (from, to) in [
+                (ca.server_cert(), "server.pem"),
+                (ca.server_key(), "server.key"),
+            ] {
+                std::fs::copy(&from, data.join(to)).expect("copy the server certificate");
+            }
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .expect("write pg_hba.conf");
+            if running_as_root() {
+                let ok = Command::new("chown")
+                    .args(["-R", "postgres:postgres"])
+                    .arg(&data)
+                    .status()
+                    .unwrap();
+                assert!(ok.success(), "chown the certificate to postgres");
+            }
+            let ok = Command::new("chmod")
+                .arg("600")
+                .arg(data.join("server.key"))
+                .status()
+                .unwrap();
+            assert!(ok.success(), "chmod the server key");
+            tls_opts = " -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key".into();
+        }
         let log = dir.path().join("server.log");
         for _attempt in 0..5 {
             let port = free_port();
             let opts = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40{tls_opts}",
                 dir.path().display()
             );
             let out = run(
@@ -136,7 +177,13 @@ impl PgServer {
     /// Creates a database.
     pub async fn create_db(&self, name: &str) {
         use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&self.url("postgres"))
+        // Over the unix socket, which stays plain on a TLS-only server.
+        let options = sqlx::postgres::PgConnectOptions::new()
+            .socket(self.dir.path())
+            .port(self.port)
+            .username("postgres")
+            .database("postgres");
+        let mut conn = sqlx::PgConnection::connect_with(&options)
             .await
             .expect("connect to postgres");
         sqlx::query(&format!("CREATE DATABASE \"{name}\""))

@@ -8,7 +8,7 @@
 pub use hetsync_testkit::mysql;
 pub use hetsync_testkit::pg;
 
-use hetsync::commands::open_engine;
+use hetsync::setup::open_engine;
 use hetsync_core::engine::Engine;
 use hetsync_core::sql::quote_ident;
 use hetsync_core::value::Value;

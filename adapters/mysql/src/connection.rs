@@ -3,13 +3,15 @@
 use crate::dictionary::Column;
 use async_trait::async_trait;
 use hetsync_core::adapter::{
-    redact_url, AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec,
+    connect_within, redact_url, AdapterFactory, Capabilities, Node, NodeSpec,
 };
 use hetsync_core::cache::ColumnCache;
+use hetsync_core::error::DbCode;
 use hetsync_core::{Error, Result};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Executor};
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
 use tokio::sync::Mutex;
 
 /// Creates [`MysqlNode`]s from `mysql://user:password@host:port/database`
@@ -17,21 +19,12 @@ use tokio::sync::Mutex;
 pub struct MysqlAdapter;
 
 /// The capabilities of MariaDB and MySQL.
-pub const CAPABILITIES: Capabilities = Capabilities {
-    procedures: true,
-    statement_triggers: false,
-    merge: false,
-    bulk_copy: BulkCopyKind::StagingTable,
-};
+pub const CAPABILITIES: Capabilities = hetsync_core::dialect::mysql::CAPABILITIES;
 
 /// MySQL error numbers hetsync reacts to.
 pub(crate) mod code {
     /// `ER_LOCK_WAIT_TIMEOUT`: a lock was not granted in time.
     pub const LOCK_WAIT_TIMEOUT: u16 = 1205;
-    /// `ER_LOCK_DEADLOCK`: the transaction was chosen as a deadlock victim.
-    pub const DEADLOCK: u16 = 1213;
-    /// `ER_DUP_ENTRY`: a unique key already holds the value.
-    pub const DUPLICATE_KEY: u16 = 1062;
 }
 
 /// The MySQL error number of a driver error, if the server sent one.
@@ -70,6 +63,8 @@ pub struct MysqlNode {
     pub(crate) options: MySqlConnectOptions,
     pub(crate) conn: Mutex<MySqlConnection>,
     pub(crate) columns: ColumnCache<Column>,
+    /// Set while a transaction the core began is open on `conn`.
+    pub(crate) open_tx: AtomicBool,
 }
 
 impl MysqlNode {
@@ -96,6 +91,7 @@ impl MysqlNode {
             conn: Mutex::new(Self::open(name, &options).await?),
             options,
             columns: ColumnCache::new(),
+            open_tx: AtomicBool::new(false),
         };
         Ok(node)
     }
@@ -108,7 +104,8 @@ impl MysqlNode {
             node: name.to_string(),
             message: e.to_string(),
         };
-        let mut conn = options.connect().await.map_err(fail)?;
+        let endpoint = format!("{}:{}", options.get_host(), options.get_port());
+        let mut conn = connect_within(name, &endpoint, options.connect()).await?;
         conn.execute(
             "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', ''), \
              time_zone = '+00:00', @hetsync_apply = NULL",
@@ -118,10 +115,14 @@ impl MysqlNode {
         Ok(conn)
     }
 
-    /// Wraps a driver error with this node's name and what was being done.
+    /// Wraps a driver error with this node's name, what was being done and
+    /// its class (by MySQL error number).
     pub(crate) fn err(&self, context: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
         let context = context.to_string();
-        move |e| Error::db(&self.name, context.clone(), e)
+        move |e| {
+            let number = error_number(&e).map(DbCode::Mysql);
+            Error::from_db(&self.name, context.clone(), number, e)
+        }
     }
 
     /// Opens an extra connection (for the integration lock).
@@ -139,19 +140,5 @@ impl MysqlNode {
     ) -> Result<()> {
         conn.execute(sql).await.map_err(self.err(context))?;
         Ok(())
-    }
-}
-
-impl Node for MysqlNode {
-    fn adapter(&self) -> &str {
-        "mysql"
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
     }
 }

@@ -12,16 +12,20 @@
 //! - apply: rows go by multi-row `INSERT` into a temporary staging table,
 //!   then the per-table stored procedure made at install time applies the
 //!   whole batch set-based; the guard is checked after the rows are locked.
+//!
+//! The SQL is [`hetsync_core::dialect::mysql`]'s and the order of steps the
+//! core's; this crate holds the driver: connection, binding, decoding, the
+//! commit barrier.
 
-mod apply;
-mod capture;
+mod barrier;
 mod connection;
-mod ddl;
 mod dictionary;
+mod session;
 pub mod types;
 mod values;
 
 pub use connection::{MysqlAdapter, MysqlNode};
+pub use session::MysqlSession;
 
 #[cfg(feature = "plugin")]
 hetsync_plugin_sdk::export_adapter!(MysqlAdapter);

@@ -1,8 +1,8 @@
 //! Canonical values ⇄ MariaDB/MySQL: reading rows, binding parameters.
 
-use crate::ddl::ident;
 use crate::dictionary::{Column, Kind};
-use hetsync_core::code::KeyPart;
+use crate::session::DIALECT;
+use hetsync_core::dialect::Dialect;
 use hetsync_core::value::Value;
 use sqlx::mysql::{MySqlArguments, MySqlRow};
 use sqlx::{Row, ValueRef};
@@ -10,12 +10,9 @@ use sqlx::{Row, ValueRef};
 /// A query with its arguments.
 pub(crate) type Query<'q> = sqlx::query::Query<'q, sqlx::MySql, MySqlArguments>;
 
-/// MySQL accepts at most 65,535 placeholders per statement.
-pub(crate) const MAX_PARAMS: usize = 65_535;
-
 /// The select-list expression that reads a column (with table alias `t`).
 fn select_expr(column: &Column) -> String {
-    let c = format!("t.{}", ident(&column.name));
+    let c = format!("t.{}", DIALECT.ident(&column.name));
     match column.kind {
         // One integer type to decode, whatever the column's width.
         Kind::Int => format!("CAST({c} AS SIGNED)"),
@@ -60,7 +57,7 @@ pub(crate) fn decode_row(row: &MySqlRow, columns: &[Column]) -> Result<Vec<Value
 
 /// Reads a character column. Columns with a binary collation (`…_bin`) come
 /// flagged as binary, so the bytes are read and checked to be UTF-8.
-fn text(row: &MySqlRow, i: usize) -> Result<String, sqlx::Error> {
+pub(crate) fn text(row: &MySqlRow, i: usize) -> Result<String, sqlx::Error> {
     match row.try_get::<String, _>(i) {
         Ok(s) => Ok(s),
         Err(sqlx::Error::ColumnDecode { .. }) => {
@@ -84,17 +81,4 @@ pub(crate) fn bind_value<'q>(q: Query<'q>, value: &Value) -> Query<'q> {
         Value::Text(s) => q.bind(s.clone()),
         Value::Bytes(b) => q.bind(b.clone()),
     }
-}
-
-/// Binds one code part.
-pub(crate) fn bind_part<'q>(q: Query<'q>, part: &KeyPart) -> Query<'q> {
-    match part {
-        KeyPart::Int(i) => q.bind(*i),
-        KeyPart::Text(s) => q.bind(s.clone()),
-    }
-}
-
-/// `(?, ?, …)` with `n` placeholders.
-pub(crate) fn placeholders(n: usize) -> String {
-    format!("({})", vec!["?"; n].join(", "))
 }

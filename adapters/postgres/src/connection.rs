@@ -2,24 +2,20 @@
 
 use crate::dictionary::Column;
 use async_trait::async_trait;
-use hetsync_core::adapter::{AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec};
+use hetsync_core::adapter::{connect_within, AdapterFactory, Capabilities, Node, NodeSpec};
 use hetsync_core::cache::ColumnCache;
 use hetsync_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::ConnectOptions;
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
 use tokio::sync::Mutex;
 
 /// Creates [`PostgresNode`]s from `postgres://user:password@host:port/database` URLs.
 pub struct PostgresAdapter;
 
 /// The capabilities of PostgreSQL.
-pub const CAPABILITIES: Capabilities = Capabilities {
-    procedures: true,
-    statement_triggers: true,
-    merge: true,
-    bulk_copy: BulkCopyKind::StagingTable,
-};
+pub const CAPABILITIES: Capabilities = hetsync_core::dialect::postgres::CAPABILITIES;
 
 #[async_trait]
 impl AdapterFactory for PostgresAdapter {
@@ -52,6 +48,13 @@ pub struct PostgresNode {
     pub(crate) options: PgConnectOptions,
     pub(crate) conn: Mutex<PgConnection>,
     pub(crate) columns: ColumnCache<Column>,
+    /// Set while a transaction the core began is open on `conn`.
+    pub(crate) open_tx: AtomicBool,
+}
+
+/// `host:port` of a server, for errors.
+fn endpoint(options: &PgConnectOptions) -> String {
+    format!("{}:{}", options.get_host(), options.get_port())
 }
 
 impl PostgresNode {
@@ -71,51 +74,18 @@ impl PostgresNode {
             .application_name("hetsync")
             // Canonical values: instants in UTC, ISO dates.
             .options([("TimeZone", "UTC"), ("DateStyle", "ISO")]);
-        let conn = options.connect().await.map_err(|e| fail(e.to_string()))?;
+        let conn = connect_within(name, &endpoint(&options), options.connect()).await?;
         Ok(PostgresNode {
             name: name.to_string(),
             options,
             conn: Mutex::new(conn),
             columns: ColumnCache::new(),
+            open_tx: AtomicBool::new(false),
         })
-    }
-
-    /// Wraps a driver error with this node's name and what was being done.
-    pub(crate) fn err(&self, context: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
-        let context = context.to_string();
-        move |e| Error::db(&self.name, context.clone(), e)
     }
 
     /// Opens an extra connection (for the integration lock).
     pub(crate) async fn extra_connection(&self) -> Result<PgConnection> {
-        self.options.connect().await.map_err(|e| Error::Connect {
-            node: self.name.clone(),
-            message: e.to_string(),
-        })
-    }
-
-    /// Starts a transaction on the main connection.
-    pub(crate) async fn begin<'c>(
-        &self,
-        conn: &'c mut PgConnection,
-        statement: &'static str,
-    ) -> Result<sqlx::Transaction<'c, sqlx::Postgres>> {
-        conn.begin_with(statement)
-            .await
-            .map_err(self.err("starting a transaction"))
-    }
-}
-
-impl Node for PostgresNode {
-    fn adapter(&self) -> &str {
-        "postgres"
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
+        connect_within(&self.name, &endpoint(&self.options), self.options.connect()).await
     }
 }

@@ -11,16 +11,20 @@
 //! - apply: `COPY` into a temporary staging table, then the per-table apply
 //!   function created at install time (delete, then update and insert) runs
 //!   the whole batch set-based.
+//!
+//! The SQL is [`hetsync_core::dialect::postgres`]'s (Kingbase reuses it) and
+//! the order of steps the core's; this crate holds the driver: connection,
+//! binding, decoding, COPY.
 
-mod apply;
-mod capture;
 mod connection;
-mod ddl;
+mod copy;
 mod dictionary;
+mod session;
 pub mod types;
 mod values;
 
 pub use connection::{PostgresAdapter, PostgresNode};
+pub use session::PostgresSession;
 
 #[cfg(feature = "plugin")]
 hetsync_plugin_sdk::export_adapter!(PostgresAdapter);

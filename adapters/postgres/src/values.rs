@@ -161,14 +161,6 @@ pub(crate) fn bind_arrays<'q>(mut q: Query<'q>, arrays: Vec<KeyArray>) -> Query<
     q
 }
 
-/// Binds one code part (for keyset scans).
-pub(crate) fn bind_part<'q>(q: Query<'q>, part: &KeyPart) -> Query<'q> {
-    match part {
-        KeyPart::Int(i) => q.bind(*i),
-        KeyPart::Text(s) => q.bind(s.clone()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

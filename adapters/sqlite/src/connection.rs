@@ -1,11 +1,12 @@
 //! The adapter factory, the connected node and its connection handling.
 
 use async_trait::async_trait;
-use hetsync_core::adapter::{AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec};
+use hetsync_core::adapter::{AdapterFactory, Capabilities, Node, NodeSpec};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
-use sqlx::{ConnectOptions, Connection};
+use sqlx::ConnectOptions;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -18,12 +19,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteAdapter;
 
 /// The capabilities of SQLite.
-pub const CAPABILITIES: Capabilities = Capabilities {
-    procedures: false,
-    statement_triggers: false,
-    merge: false,
-    bulk_copy: BulkCopyKind::PreparedStatements,
-};
+pub const CAPABILITIES: Capabilities = hetsync_core::dialect::sqlite::CAPABILITIES;
 
 /// Resolves a SQLite URL to a file path.
 pub fn resolve_path(url: &str, base_dir: &Path) -> std::result::Result<PathBuf, String> {
@@ -84,6 +80,8 @@ pub struct SqliteNode {
     pub(crate) name: String,
     pub(crate) path: PathBuf,
     pub(crate) conn: Mutex<SqliteConnection>,
+    /// Set while a transaction the core began is open on `conn`.
+    pub(crate) open_tx: AtomicBool,
 }
 
 impl SqliteNode {
@@ -104,36 +102,7 @@ impl SqliteNode {
             name: name.to_string(),
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
+            open_tx: AtomicBool::new(false),
         })
-    }
-
-    /// Wraps a driver error with this node's name and what was being done.
-    pub(crate) fn err(&self, context: &str) -> impl Fn(sqlx::Error) -> Error + '_ {
-        let context = context.to_string();
-        move |e| Error::db(&self.name, context.clone(), e)
-    }
-
-    /// Runs `BEGIN IMMEDIATE`: the write lock is taken before anything is read.
-    pub(crate) async fn begin_write<'c>(
-        &self,
-        conn: &'c mut SqliteConnection,
-    ) -> Result<sqlx::Transaction<'c, sqlx::Sqlite>> {
-        conn.begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(self.err("starting a write transaction"))
-    }
-}
-
-impl Node for SqliteNode {
-    fn adapter(&self) -> &str {
-        "sqlite"
-    }
-
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> Capabilities {
-        CAPABILITIES
     }
 }

@@ -8,18 +8,21 @@
 //!   do nothing while that table is non-empty. SQLite admits one writer at a
 //!   time and no other connection sees the uncommitted row, so this holds even
 //!   when an application opens the same file the same way;
-//! - apply: prepared statements in one transaction (SQLite has no procedures).
+//! - apply: row statements in one transaction (SQLite has no procedures).
+//!
+//! The SQL is [`hetsync_core::dialect::sqlite`]'s and the order of steps the
+//! core's; this crate holds the driver: connection, binding, decoding.
 
-mod apply;
-mod capture;
 mod connection;
-mod ddl;
 mod dictionary;
+mod lock;
+mod session;
 mod state_store;
 pub mod types;
 mod values;
 
 pub use connection::{SqliteAdapter, SqliteNode};
+pub use session::SqliteSession;
 pub use state_store::SqliteStateStore;
 
 #[cfg(feature = "plugin")]

@@ -2,8 +2,8 @@
 //! config): every round, and every conflict with both values.
 
 use async_trait::async_trait;
-use hetsync_core::engine::RoundReport;
 use hetsync_core::mapping::discover::Dictionary;
+use hetsync_core::report::RoundReport;
 use hetsync_core::state::{LastRound, StateStore};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};

@@ -1,4 +1,4 @@
-//! The initial full sync of a spoke (paper 001 §2.3.1): after the spoke's own
+//! The initial full sync of a spoke: after the spoke's own
 //! captured changes went up, every row is compared in bounded batches. Rows
 //! only on the hub or different on the spoke come down (the hub's copy wins
 //! where nobody recorded a change); rows only on the spoke go up, stamped now.

@@ -4,13 +4,12 @@
 
 mod fault;
 mod full;
-pub mod report;
 mod round;
 mod status;
 mod verify;
 
+pub use crate::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
 pub use fault::{FaultHook, FaultPoint, NoFaults};
-pub use report::{RoundReport, StatusReport, SyncMode, VerifyReport};
 
 use crate::adapter::Node;
 use crate::mapping::file::MappingFile;

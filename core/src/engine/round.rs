@@ -1,4 +1,4 @@
-//! One pull round of a spoke (SPEC §4):
+//! One pull round of a spoke:
 //! 1. read the spoke's changes since the hub last integrated them;
 //! 2. read the hub's changes since the spoke last integrated them;
 //! 3. plan (pure);
@@ -11,7 +11,6 @@
 //! still missing. Applies are guarded: if a row the round writes was edited
 //! after it was read, the node refuses the batch and the round starts over.
 
-use super::report::{RoundReport, SyncMode};
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{
@@ -19,10 +18,19 @@ use crate::change::{
 };
 use crate::code::CombinedCode;
 use crate::plan::{plan_round, OpCounts, Peers, RoundPlan, TableCounts, TablePlan};
+use crate::report::{RoundReport, SyncMode};
 use crate::schema::SyncTable;
-use crate::{Error, Result};
+use crate::Result;
 use std::collections::HashSet;
 use std::time::Instant;
+
+/// How long to wait before retry number `retry` (from 1): 50 ms doubling up
+/// to 1.6 s, less a varying part so concurrent rounds do not retry in step.
+fn backoff(retry: u32) -> std::time::Duration {
+    let base = 50u64 << retry.saturating_sub(1).min(5);
+    let spread = u64::from(std::process::id() ^ retry.wrapping_mul(2_654_435_761)) % (base / 2 + 1);
+    std::time::Duration::from_millis(base - spread)
+}
 
 impl Engine {
     /// Runs one round of `spoke` against the hub, holding the hub's
@@ -33,17 +41,17 @@ impl Engine {
         let mut retries = 0;
         loop {
             match self.try_round(s).await {
-                Err(Error::ConcurrentEdit { node, detail })
-                    if retries < self.options.max_retries =>
-                {
+                Err(e) if e.is_retryable() && retries < self.options.max_retries => {
                     retries += 1;
+                    let wait = backoff(retries);
                     tracing::warn!(
                         spoke,
-                        node,
-                        detail,
+                        error = %e,
                         retries,
-                        "rows changed during the round; retrying"
+                        wait_ms = wait.as_millis() as u64,
+                        "round retried"
                     );
+                    tokio::time::sleep(wait).await;
                 }
                 Err(e) => {
                     if let Some(state) = &self.state {

@@ -1,9 +1,9 @@
 //! `status`: per node, what is pending and when it last synced. A node that
 //! cannot be read reports why instead of failing the whole status.
 
-use super::report::{NodeStatus, StatusReport};
 use super::Engine;
 use crate::adapter::Node;
+use crate::report::{NodeStatus, StatusReport};
 use crate::Result;
 
 impl Engine {

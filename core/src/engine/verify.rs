@@ -1,11 +1,11 @@
 //! `verify`: compares every synced table on every spoke with the hub, by
 //! combined code and canonical values.
 
-use super::report::{NodeDiff, TableVerify, VerifyReport};
 use super::Engine;
 use crate::adapter::Node;
 use crate::code::CombinedCode;
 use crate::mapping::node::MappedNode;
+use crate::report::{NodeDiff, TableVerify, VerifyReport};
 use crate::schema::SyncTable;
 use crate::value::Value;
 use crate::Result;

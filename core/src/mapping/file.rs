@@ -1,4 +1,4 @@
-//! `MappingFile.xml` (paper 001, Table 4): which table and field on each
+//! `MappingFile.xml`: which table and field on each
 //! spoke (slave node) holds each table and field of the hub (main node).
 //!
 //! ```xml

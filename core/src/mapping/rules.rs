@@ -1,4 +1,4 @@
-//! Type rules (paper 004): which native type a column of one database
+//! Type rules: which native type a column of one database
 //! becomes on another. Rules are directional: `from` names the source
 //! column's type, `to` the target's native type, so a rule `money → double`
 //! says nothing about `double → money`.

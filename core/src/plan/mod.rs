@@ -1,4 +1,4 @@
-//! Pure planning of one pull round of a spoke (SPEC §4, paper 001 §3.2): given
+//! Pure planning of one pull round of a spoke: given
 //! the spoke's changes and the hub's changes since the spoke's last sync,
 //! decide per row (form `table`) or per field (form `field`) what goes up,
 //! what comes down, and who won each conflict. No I/O happens here.

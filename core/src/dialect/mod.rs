@@ -1,0 +1,611 @@
+//! The SQL dialect layer: every statement hetsync sends, as text, with no
+//! database driver in sight. An adapter owns the driver (connect, execute,
+//! bulk load, decode); the [`Dialect`] owns the SQL; the order in which the
+//! statements run is written once in [`crate::steps`].
+//!
+//! Most statements are shared templates written once here in terms of a
+//! dialect's quoting, placeholders and a few expressions; a dialect overrides
+//! only what its database spells differently. Kingbase reuses
+//! [`postgres::Postgres`]. Golden files under `core/tests/golden/` show
+//! exactly what `install` creates on each database.
+
+pub mod mysql;
+mod names;
+pub mod postgres;
+pub mod sqlite;
+
+pub use names::IdentLimit;
+
+use crate::adapter::Capabilities;
+use crate::schema::SyncTable;
+use crate::value::Value;
+use crate::Result;
+
+/// The layout version of hetsync's own tables, recorded in [`META`] at
+/// install. A later layout migrates from the recorded one; a database whose
+/// recorded version is newer than this build's is refused.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The tracking table: one row per captured change.
+pub const TRACKING: &str = "_hetsync_tracking";
+/// Peer watermarks integrated into this database.
+pub const PEERS: &str = "_hetsync_peer";
+/// The tables whose capture install created.
+pub const INSTALLED: &str = "_hetsync_installed";
+/// Named settings of the installation, `schema_version` among them.
+pub const META: &str = "_hetsync_meta";
+/// The prefix of every object hetsync creates.
+pub const PREFIX: &str = "_hetsync_";
+
+/// How a transaction starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxKind {
+    /// A write transaction (apply, install).
+    Write,
+    /// A read-only transaction over one consistent snapshot.
+    ReadSnapshot,
+}
+
+/// How long the flag that silences capture lasts once set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SilenceScope {
+    /// It ends with the transaction (commit or rollback).
+    Transaction,
+    /// It lasts for the session until cleared, even after a rollback.
+    Session,
+}
+
+/// What a template needs to know of one synced column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ColumnSql {
+    /// Column name.
+    pub name: String,
+    /// The native type as the database spells it in DDL (`numeric(12,4)`).
+    pub sql_type: String,
+    /// A character column: compared byte for byte, whatever its collation.
+    pub text: bool,
+}
+
+/// The delete phase of an apply procedure.
+pub const PHASE_DELETE: &str = "D";
+/// The upsert phase of an apply procedure.
+pub const PHASE_UPSERT: &str = "U";
+
+/// One SQL family. Methods without a default are what differs between the
+/// families; the defaults are the shared templates.
+pub trait Dialect: Send + Sync {
+    /// The family's name (`sqlite`, `postgres`, `mysql`), used by golden files.
+    fn name(&self) -> &'static str;
+
+    /// What the database can do: these choose the apply strategy.
+    fn capabilities(&self) -> Capabilities;
+
+    /// How long names may be.
+    fn ident_limit(&self) -> IdentLimit;
+
+    /// The identifier quote character.
+    fn quote_char(&self) -> char {
+        '"'
+    }
+
+    /// Quotes an identifier, doubling the quote character inside it.
+    fn ident(&self, name: &str) -> String {
+        crate::sql::quote_ident_with(name, self.quote_char())
+    }
+
+    /// Quotes a string literal for DDL, where parameters cannot be bound.
+    fn literal(&self, text: &str) -> String {
+        crate::sql::quote_literal(text)
+    }
+
+    /// The `n`-th (1-based) parameter placeholder.
+    fn placeholder(&self, n: usize) -> String;
+
+    /// How many parameters one statement may bind.
+    fn max_params(&self) -> usize;
+
+    /// The name of an object made for `table`, fitted to [`Dialect::ident_limit`]
+    /// with a hash of the table name when it is too long.
+    fn object_name(&self, prefix: &str, table: &str) -> String {
+        names::fit(prefix, table, self.ident_limit())
+    }
+
+    /// A column read as text.
+    fn as_text(&self, expr: &str) -> String {
+        expr.to_string()
+    }
+
+    /// DDL runs inside transactions (a failed install leaves nothing behind).
+    fn transactional_ddl(&self) -> bool;
+
+    /// Statements that start a transaction.
+    fn begin_sql(&self, kind: TxKind) -> Vec<String>;
+
+    /// The statement that commits.
+    fn commit_sql(&self) -> &'static str {
+        "COMMIT"
+    }
+
+    /// The statement that rolls back.
+    fn rollback_sql(&self) -> &'static str {
+        "ROLLBACK"
+    }
+
+    // ---- hetsync's own tables --------------------------------------------
+
+    /// `CREATE TABLE IF NOT EXISTS` statements of the bookkeeping tables:
+    /// [`TRACKING`], [`PEERS`], [`INSTALLED`] and [`META`], with their indexes.
+    fn meta_tables(&self) -> Vec<String>;
+
+    /// Names of the bookkeeping tables, dropped by uninstall (the tracking
+    /// table last).
+    fn meta_table_names(&self) -> Vec<&'static str> {
+        vec![INSTALLED, PEERS, META, TRACKING]
+    }
+
+    /// Counts tables named `$1` (0 or 1).
+    fn table_exists_sql(&self) -> String;
+
+    /// Reads a setting of [`META`] by name (`$1`).
+    fn meta_get_sql(&self) -> String {
+        format!(
+            "SELECT value FROM {} WHERE name = {}",
+            self.ident(META),
+            self.placeholder(1)
+        )
+    }
+
+    /// Writes a setting of [`META`]: name `$1`, value `$2`.
+    fn meta_set_sql(&self) -> String {
+        format!(
+            "{} {}(name, value) VALUES ({}, {}) {}",
+            self.upsert_keyword(),
+            self.ident(META),
+            self.placeholder(1),
+            self.placeholder(2),
+            self.upsert_tail("name", &["value"])
+        )
+    }
+
+    /// `INSERT` or the dialect's upsert variant of it.
+    fn upsert_keyword(&self) -> &'static str {
+        "INSERT INTO"
+    }
+
+    /// The clause after `VALUES (…)` that turns an insert into an upsert on `key`.
+    fn upsert_tail(&self, key: &str, set: &[&str]) -> String {
+        let set: Vec<String> = set.iter().map(|c| format!("{c} = excluded.{c}")).collect();
+        format!("ON CONFLICT ({key}) DO UPDATE SET {}", set.join(", "))
+    }
+
+    /// Records a table as installed (`$1`).
+    fn record_installed_sql(&self) -> String {
+        format!(
+            "INSERT INTO {}(table_name, installed_at) VALUES ({}, {})",
+            self.ident(INSTALLED),
+            self.placeholder(1),
+            self.now()
+        )
+    }
+
+    /// The current time as the database writes it into bookkeeping tables.
+    fn now(&self) -> &'static str;
+
+    /// Lists hetsync's capture objects as `(kind, name)` rows, whatever made
+    /// them (a failed install may have left some unrecorded).
+    fn capture_objects_sql(&self) -> String;
+
+    /// Drops one object listed by [`Dialect::capture_objects_sql`].
+    fn drop_object_sql(&self, kind: &str, name: &str) -> String {
+        format!("DROP {kind} IF EXISTS {}", self.ident(name))
+    }
+
+    // ---- capture ------------------------------------------------------------
+
+    /// The statements that install capture (triggers, and the functions or
+    /// procedures they and the apply call) on one table.
+    fn capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String>;
+
+    /// The position condition "after `$n`" on the tracking table.
+    fn after_position(&self, n: usize) -> String {
+        format!("seq > {}", self.placeholder(n))
+    }
+
+    /// The position condition "up to `$n`" on the tracking table.
+    fn upto_position(&self, n: usize) -> String {
+        format!("seq <= {}", self.placeholder(n))
+    }
+
+    /// The change time in UTC microseconds (or text the core parses).
+    fn change_time(&self) -> String;
+
+    /// Reads the tracking rows after `$1` up to `$2` in tracking order as
+    /// `(seq, table, code, time, deleted, fields, origin, user)`; with
+    /// `exclude`, rows integrated from origin `$3` are left out.
+    fn tracking_sql(&self, exclude: bool) -> String {
+        format!(
+            "SELECT seq, {}, {}, {}, deleted, {}, {}, {} FROM {} WHERE {} AND {}{} ORDER BY seq",
+            self.as_text("table_name"),
+            self.as_text("code"),
+            self.change_time(),
+            self.as_text("fields"),
+            self.as_text("origin"),
+            self.as_text("user_name"),
+            self.ident(TRACKING),
+            self.after_position(1),
+            self.upto_position(2),
+            self.exclude_origin(exclude, 3)
+        )
+    }
+
+    /// ` AND (origin IS NULL OR origin <> $n)` when `exclude`.
+    fn exclude_origin(&self, exclude: bool, n: usize) -> String {
+        if exclude {
+            format!(" AND (origin IS NULL OR origin <> {})", self.placeholder(n))
+        } else {
+            String::new()
+        }
+    }
+
+    /// Counts the tracking rows after `$1` (leaving out origin `$2` with `exclude`).
+    fn count_events_sql(&self, exclude: bool) -> String {
+        format!(
+            "SELECT count(*) FROM {} WHERE {}{}",
+            self.ident(TRACKING),
+            self.after_position(1),
+            self.exclude_origin(exclude, 2)
+        )
+    }
+
+    /// Reads the watermark of peer `$1`.
+    fn peer_sql(&self) -> String {
+        format!(
+            "SELECT watermark FROM {} WHERE peer = {}",
+            self.ident(PEERS),
+            self.placeholder(1)
+        )
+    }
+
+    /// Records the watermark `$2` of peer `$1`.
+    fn record_peer_sql(&self) -> String {
+        format!(
+            "{} {}(peer, watermark, updated_at) VALUES ({}, {}, {}) {}",
+            self.upsert_keyword(),
+            self.ident(PEERS),
+            self.placeholder(1),
+            self.placeholder(2),
+            self.now(),
+            self.upsert_tail("peer", &["watermark", "updated_at"])
+        )
+    }
+
+    /// The statements of the guard check; the last one selects
+    /// `(table, code)` of the local edits after position `$1`.
+    fn guard_sql(&self) -> Vec<String> {
+        vec![format!(
+            "SELECT {}, {} FROM {} WHERE {} AND origin IS NULL",
+            self.as_text("table_name"),
+            self.as_text("code"),
+            self.ident(TRACKING),
+            self.after_position(1)
+        )]
+    }
+
+    // ---- apply --------------------------------------------------------------
+
+    /// Statements that silence capture for the engine's own writes.
+    fn silence_sql(&self) -> String;
+
+    /// The statement that lifts the silence, `None` when it ends by itself.
+    fn unsilence_sql(&self) -> Option<String>;
+
+    /// How long the silence lasts.
+    fn silence_scope(&self) -> SilenceScope;
+
+    /// Locks a table against concurrent writers for the rest of the
+    /// transaction, where the database needs that for the guard to be exact.
+    fn lock_table_sql(&self, _table: &str) -> Option<String> {
+        None
+    }
+
+    /// Counts a table's rows.
+    fn count_rows_sql(&self, table: &SyncTable) -> String {
+        format!("SELECT count(*) FROM {}", self.ident(&table.name))
+    }
+
+    /// The tracking insert of `rows` integrated changes: per row the
+    /// parameters table, code (JSON), time ([`Dialect::stamp_value`]),
+    /// deleted, fields (JSON or NULL) and origin.
+    fn tracking_insert_sql(&self, rows: usize) -> String {
+        let tuples: Vec<String> = (0..rows)
+            .map(|r| {
+                let p = |k: usize| self.placeholder(r * 6 + k);
+                format!(
+                    "({}, {}, {}, {}, {}, {})",
+                    p(1),
+                    p(2),
+                    self.stamp_expr(&p(3)),
+                    p(4),
+                    p(5),
+                    p(6)
+                )
+            })
+            .collect();
+        format!(
+            "INSERT INTO {}(table_name, code, changed_at, deleted, fields, origin) VALUES {}",
+            self.ident(TRACKING),
+            tuples.join(", ")
+        )
+    }
+
+    /// The parameter that carries a change time of `micros` µs.
+    fn stamp_value(&self, micros: i64) -> Option<Value> {
+        Some(Value::Int(micros))
+    }
+
+    /// The expression that turns that parameter into a stored time.
+    fn stamp_expr(&self, param: &str) -> String {
+        param.to_string()
+    }
+
+    /// The staging table of a table (per session), `None` where rows are
+    /// applied by statements one by one.
+    fn staging_sql(&self, _table: &SyncTable, _columns: &[ColumnSql]) -> Option<String> {
+        None
+    }
+
+    /// Empties a staging table before it is filled.
+    fn clear_staging_sql(&self, _table: &SyncTable) -> Option<String> {
+        None
+    }
+
+    /// The name of a table's staging table.
+    fn staging_table(&self, table: &str) -> String {
+        self.object_name("_hetsync_stage_", table)
+    }
+
+    /// The statements that run one phase ([`PHASE_DELETE`] or
+    /// [`PHASE_UPSERT`]) of a table's apply procedure; the last one selects
+    /// `(inserted, updated, deleted)`.
+    fn apply_call_sql(&self, _table: &SyncTable, _phase: &str) -> Vec<String> {
+        Vec::new()
+    }
+
+    // ---- row statements (databases without procedures) ---------------------
+
+    /// Updates `fields` of a row only where a value really changes.
+    /// Parameters: the field values, then the code.
+    fn row_update_sql(&self, table: &SyncTable, fields: &[usize]) -> String {
+        let sets: Vec<String> = fields
+            .iter()
+            .enumerate()
+            .map(|(p, &i)| {
+                format!(
+                    "{} = {}",
+                    self.ident(&table.columns[i]),
+                    self.placeholder(p + 1)
+                )
+            })
+            .collect();
+        let differs: Vec<String> = fields
+            .iter()
+            .enumerate()
+            .map(|(p, &i)| self.differs(&self.ident(&table.columns[i]), &self.placeholder(p + 1)))
+            .collect();
+        format!(
+            "UPDATE {} SET {} WHERE {} AND ({})",
+            self.ident(&table.name),
+            sets.join(", "),
+            self.code_match(table, fields.len() + 1),
+            differs.join(" OR ")
+        )
+    }
+
+    /// `a` and `b` differ, NULLs and case included.
+    fn differs(&self, a: &str, b: &str) -> String {
+        format!("{a} IS DISTINCT FROM {b}")
+    }
+
+    /// Inserts a whole row unless its code exists. Parameters: every column, then the code.
+    fn row_insert_missing_sql(&self, table: &SyncTable) -> String {
+        let n = table.columns.len();
+        let values: Vec<String> = (1..=n).map(|p| self.placeholder(p)).collect();
+        format!(
+            "INSERT INTO {t} ({}) SELECT {} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {})",
+            self.column_list(table),
+            values.join(", "),
+            self.code_match(table, n + 1),
+            t = self.ident(&table.name),
+        )
+    }
+
+    /// Deletes a row by code (parameters: the code).
+    fn row_delete_sql(&self, table: &SyncTable) -> String {
+        format!(
+            "DELETE FROM {} WHERE {}",
+            self.ident(&table.name),
+            self.code_match(table, 1)
+        )
+    }
+
+    // ---- reading rows ---------------------------------------------------------
+
+    /// `"k1" = $first AND "k2" = $first+1`: matches a code.
+    fn code_match(&self, table: &SyncTable, first: usize) -> String {
+        table
+            .code_columns()
+            .enumerate()
+            .map(|(p, c)| format!("{} = {}", self.ident(c), self.placeholder(first + p)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// Every synced column, quoted, in table order.
+    fn column_list(&self, table: &SyncTable) -> String {
+        table
+            .columns
+            .iter()
+            .map(|c| self.ident(c))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The code columns, quoted, in code order, prefixed with `alias.`.
+    fn code_list(&self, table: &SyncTable, alias: &str) -> Vec<String> {
+        table
+            .code_columns()
+            .map(|c| format!("{alias}.{}", self.ident(c)))
+            .collect()
+    }
+
+    /// Selects `select` (a select list over alias `t`) of the rows with
+    /// `n` given codes. Parameters: the codes' parts, code after code.
+    fn rows_by_codes_sql(&self, table: &SyncTable, select: &str, n: usize) -> String {
+        let arity = table.code.len();
+        let keys = self.code_list(table, "t");
+        let mut p = 0;
+        let mut next = || {
+            p += 1;
+            self.placeholder(p)
+        };
+        let tuples: Vec<String> = (0..n)
+            .map(|_| {
+                let parts: Vec<String> = (0..arity).map(|_| next()).collect();
+                if arity == 1 {
+                    parts[0].clone()
+                } else {
+                    format!("({})", parts.join(", "))
+                }
+            })
+            .collect();
+        let (lhs, rhs) = if arity == 1 {
+            (keys[0].clone(), format!("({})", tuples.join(", ")))
+        } else {
+            (format!("({})", keys.join(", ")), self.tuple_list(&tuples))
+        };
+        format!(
+            "SELECT {select} FROM {} AS t WHERE {lhs} IN {rhs}",
+            self.ident(&table.name)
+        )
+    }
+
+    /// A parenthesised list of row values usable after `IN`.
+    fn tuple_list(&self, tuples: &[String]) -> String {
+        format!("({})", tuples.join(", "))
+    }
+
+    /// Selects `select` of up to `$last` rows in code order, after the code
+    /// given by the first parameters when `after`. The parameters are
+    /// [`Dialect::scan_params`].
+    fn scan_sql(&self, table: &SyncTable, select: &str, after: bool) -> String {
+        let keys = self.code_list(table, "t").join(", ");
+        let arity = table.code.len();
+        let filter = if after {
+            let params: Vec<String> = (1..=arity).map(|p| self.placeholder(p)).collect();
+            format!("WHERE ({keys}) > ({})", params.join(", "))
+        } else {
+            String::new()
+        };
+        let limit = self.placeholder(if after { arity + 1 } else { 1 });
+        format!(
+            "SELECT {select} FROM {} AS t {filter} ORDER BY {keys} LIMIT {limit}",
+            self.ident(&table.name)
+        )
+    }
+
+    /// The parameters of [`Dialect::scan_sql`].
+    fn scan_params(&self, after: Option<&crate::code::CombinedCode>, limit: usize) -> Vec<Value> {
+        let mut params = after.map(|c| c.to_values()).unwrap_or_default();
+        params.push(Value::Int(limit as i64));
+        params
+    }
+}
+
+/// The columns of a staging table: `c<i>` per table column (its own type,
+/// then `value_suffix`), `m<i>` "write this column" (`mask_type`), and `op`
+/// (`op_type`: [`PHASE_UPSERT`] or [`PHASE_DELETE`]).
+pub(crate) fn staging_columns(
+    columns: &[ColumnSql],
+    value_suffix: &str,
+    mask_type: &str,
+    op_type: &str,
+) -> Vec<String> {
+    let mut defs: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("c{i} {}{value_suffix}", c.sql_type))
+        .collect();
+    defs.extend((0..columns.len()).map(|i| format!("m{i} {mask_type}")));
+    defs.push(format!("op {op_type}"));
+    defs
+}
+
+/// The pieces every apply procedure is built from, over staging alias `s`
+/// (columns `c<i>`, masks `m<i>`, `op`) and table alias `t`.
+pub(crate) struct ApplyParts {
+    /// `t."k1" = s.c0 AND …`: a staged row's table row.
+    pub key_match: String,
+    /// The assignments of the non-code columns, `None` when every column is
+    /// in the code (nothing to update).
+    pub sets: Option<String>,
+    /// "some masked column differs", for the update's `WHERE`.
+    pub differs: String,
+    /// `s.c0, s.c1, …`: a staged row in table column order.
+    pub staged: String,
+}
+
+/// Builds [`ApplyParts`]: `set(column, i)` assigns staged column `i` to the
+/// quoted `column` when its mask is set; `differs(column, i)` is true when
+/// the mask is set and the value differs.
+pub(crate) fn apply_parts(
+    d: &dyn Dialect,
+    table: &SyncTable,
+    set: impl Fn(&str, usize) -> String,
+    differs: impl Fn(&str, usize) -> String,
+) -> ApplyParts {
+    let key_match = table
+        .code
+        .iter()
+        .map(|&i| format!("t.{} = s.c{i}", d.ident(&table.columns[i])))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let non_code: Vec<usize> = (0..table.columns.len())
+        .filter(|&i| !table.is_code_column(i))
+        .collect();
+    let each = |f: &dyn Fn(&str, usize) -> String, sep: &str| {
+        non_code
+            .iter()
+            .map(|&i| f(&d.ident(&table.columns[i]), i))
+            .collect::<Vec<_>>()
+            .join(sep)
+    };
+    ApplyParts {
+        sets: (!non_code.is_empty()).then(|| each(&set, ", ")),
+        differs: each(&differs, " OR "),
+        key_match,
+        staged: (0..table.columns.len())
+            .map(|i| format!("s.c{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// Checks a recorded schema version against this build's.
+pub fn check_schema_version(node: &str, recorded: Option<&str>) -> Result<()> {
+    let Some(recorded) = recorded else {
+        return Ok(());
+    };
+    match recorded.parse::<i64>() {
+        Ok(v) if v <= SCHEMA_VERSION => Ok(()),
+        Ok(v) => Err(crate::Error::Setup(format!(
+            "node '{node}': its hetsync tables have layout version {v}, this hetsync knows only up to \
+             {SCHEMA_VERSION}: upgrade hetsync"
+        ))),
+        Err(_) => Err(crate::Error::Setup(format!(
+            "node '{node}': unreadable layout version {recorded:?} in {META}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

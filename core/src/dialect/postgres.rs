@@ -1,0 +1,352 @@
+//! PostgreSQL (and Kingbase, which speaks it): statement-level triggers with
+//! transition tables, transaction ids as positions, a transaction-local
+//! setting that silences capture, per-table apply functions over temporary
+//! staging tables.
+
+use super::{
+    ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, PHASE_DELETE,
+    TRACKING,
+};
+use crate::adapter::{BulkCopyKind, Capabilities};
+use crate::schema::SyncTable;
+
+/// The transaction-local setting that silences capture.
+pub const APPLY_SETTING: &str = "hetsync.apply";
+
+/// The oldest transaction still running: every change of an older
+/// transaction is committed or rolled back, so reading up to it is final.
+pub const XMIN: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
+
+/// The PostgreSQL dialect.
+pub struct Postgres;
+
+/// The capabilities of PostgreSQL.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    procedures: true,
+    statement_triggers: true,
+    merge: true,
+    bulk_copy: BulkCopyKind::StagingTable,
+};
+
+/// Wraps a function body in a dollar quote that does not occur in it.
+fn dollar_quote(body: &str) -> String {
+    let mut tag = String::from("$hetsync$");
+    while body.contains(&tag) {
+        tag.insert(tag.len() - 1, '_');
+    }
+    format!("{tag}{body}{tag}")
+}
+
+impl Postgres {
+    /// The capture function of a table.
+    pub fn capture_function(&self, table: &str) -> String {
+        self.object_name("_hetsync_capture_", table)
+    }
+
+    /// The apply function of a table.
+    pub fn apply_function(&self, table: &str) -> String {
+        self.object_name("_hetsync_apply_", table)
+    }
+
+    fn code_expr(&self, table: &SyncTable, alias: &str) -> String {
+        let parts: Vec<String> = table
+            .code_columns()
+            .map(|c| format!("{alias}.{}", self.ident(c)))
+            .collect();
+        format!("jsonb_build_array({})", parts.join(", "))
+    }
+
+    fn code_join(&self, table: &SyncTable, a: &str, b: &str) -> String {
+        table
+            .code_columns()
+            .map(|c| format!("{a}.{q} = {b}.{q}", q = self.ident(c)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    }
+
+    /// The statement-level capture function: one set-based INSERT per statement.
+    fn capture_function_sql(&self, table: &SyncTable) -> String {
+        let tracking = self.ident(TRACKING);
+        let name = self.literal(&table.name);
+        let insert = |code: &str, deleted: bool, fields: &str, from: &str| {
+            format!("INSERT INTO {tracking}(table_name, code, deleted, fields) SELECT {name}, {code}, {deleted}, {fields} FROM {from};")
+        };
+        let changed: Vec<String> = (0..table.columns.len())
+            .filter(|&i| !table.is_code_column(i))
+            .map(|i| {
+                let c = self.ident(&table.columns[i]);
+                format!(
+                    "CASE WHEN o.{c} IS DISTINCT FROM n.{c} THEN {} END",
+                    self.literal(&table.columns[i])
+                )
+            })
+            .collect();
+        // One pass over both transition tables: rows only in `old_rows` left
+        // (their code changed: a delete), rows only in `new_rows` arrived (an
+        // insert), rows in both changed these fields; a no-op update records nothing.
+        let first_code = self.ident(&table.columns[table.code[0]]);
+        let fields = if changed.is_empty() {
+            "NULL::text[]".to_string()
+        } else {
+            format!("array_remove(ARRAY[{}], NULL)", changed.join(", "))
+        };
+        let update = format!(
+            "INSERT INTO {tracking}(table_name, code, deleted, fields) \
+             SELECT {name}, x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END \
+             FROM (SELECT CASE WHEN n.{first_code} IS NULL THEN {old_code} ELSE {new_code} END AS code, \
+                          n.{first_code} IS NULL AS deleted, \
+                          o.{first_code} IS NULL OR n.{first_code} IS NULL AS moved, \
+                          {fields} AS f \
+                   FROM old_rows o FULL JOIN new_rows n ON {same_code}) x \
+             WHERE x.moved OR cardinality(x.f) > 0;",
+            old_code = self.code_expr(table, "o"),
+            new_code = self.code_expr(table, "n"),
+            same_code = self.code_join(table, "o", "n"),
+        );
+        let body = format!(
+            "BEGIN \
+               IF current_setting({setting}, true) = 'on' THEN RETURN NULL; END IF; \
+               IF TG_OP = 'INSERT' THEN {ins} \
+               ELSIF TG_OP = 'DELETE' THEN {del} \
+               ELSE {update} END IF; \
+               RETURN NULL; \
+             END",
+            setting = self.literal(APPLY_SETTING),
+            ins = insert(&self.code_expr(table, "n"), false, "NULL", "new_rows n"),
+            del = insert(&self.code_expr(table, "o"), true, "NULL", "old_rows o"),
+        );
+        format!(
+            "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}",
+            self.ident(&self.capture_function(&table.name)),
+            dollar_quote(&body)
+        )
+    }
+
+    /// The per-table apply function: phase `D`
+    /// deletes, phase `U` updates changed fields of existing rows and inserts
+    /// missing rows. Returns `[inserted, updated, deleted]`.
+    fn apply_function_sql(&self, table: &SyncTable) -> String {
+        let t = self.ident(&table.name);
+        let s = format!("pg_temp.{}", self.ident(&self.staging_table(&table.name)));
+        let parts = super::apply_parts(
+            self,
+            table,
+            |c, i| format!("{c} = CASE WHEN s.m{i} THEN s.c{i} ELSE t.{c} END"),
+            |c, i| format!("(s.m{i} AND t.{c} IS DISTINCT FROM s.c{i})"),
+        );
+        let key_match = &parts.key_match;
+        let update = match &parts.sets {
+            None => String::new(),
+            Some(sets) => format!(
+                "UPDATE {t} t SET {sets} FROM {s} s WHERE s.op = 'U' AND {key_match} AND ({}); GET DIAGNOSTICS n_upd = ROW_COUNT;",
+                parts.differs
+            ),
+        };
+        let body = format!(
+            "DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; \
+             BEGIN \
+               IF phase = 'D' THEN \
+                 DELETE FROM {t} t USING {s} s WHERE s.op = 'D' AND {del_match}; \
+                 GET DIAGNOSTICS n_del = ROW_COUNT; \
+               ELSE \
+                 {update} \
+                 INSERT INTO {t} ({cols}) SELECT {staged} FROM {s} s \
+                   WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM {t} t WHERE {ins_match}); \
+                 GET DIAGNOSTICS n_ins = ROW_COUNT; \
+               END IF; \
+               RETURN ARRAY[n_ins, n_upd, n_del]; \
+             END",
+            del_match = key_match,
+            ins_match = key_match,
+            cols = self.column_list(table),
+            staged = parts.staged,
+        );
+        // Every statement walks the staging rows and probes the base table by
+        // its combined-code index. Statistics cannot be trusted here (the staging
+        // table has none; a table being filled has stale ones), so the plan is
+        // pinned to nested loops while the function runs.
+        format!(
+            "CREATE OR REPLACE FUNCTION {}(phase \"char\") RETURNS bigint[] LANGUAGE plpgsql \
+             SET enable_hashjoin = off SET enable_mergejoin = off AS {}",
+            self.ident(&self.apply_function(&table.name)),
+            dollar_quote(&body)
+        )
+    }
+}
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn ident_limit(&self) -> IdentLimit {
+        IdentLimit::Bytes(63)
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn max_params(&self) -> usize {
+        65_535
+    }
+
+    fn as_text(&self, expr: &str) -> String {
+        format!("{expr}::text")
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    fn begin_sql(&self, kind: TxKind) -> Vec<String> {
+        match kind {
+            TxKind::Write => vec!["BEGIN".into()],
+            TxKind::ReadSnapshot => {
+                vec!["BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".into()]
+            }
+        }
+    }
+
+    fn meta_tables(&self) -> Vec<String> {
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    seq bigserial PRIMARY KEY,\n    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),\n    table_name text NOT NULL,\n    code jsonb NOT NULL,\n    changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),\n    deleted boolean NOT NULL DEFAULT false,\n    user_name text DEFAULT current_user,\n    fields jsonb,\n    origin text)",
+                self.ident(TRACKING)
+            ),
+            format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {}(xid)",
+                self.ident("_hetsync_tracking_by_xid"),
+                self.ident(TRACKING)
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    peer text PRIMARY KEY,\n    watermark bigint NOT NULL,\n    updated_at timestamptz NOT NULL DEFAULT now())",
+                self.ident(PEERS)
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    table_name text PRIMARY KEY,\n    installed_at timestamptz NOT NULL DEFAULT now())",
+                self.ident(INSTALLED)
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    name text PRIMARY KEY,\n    value text NOT NULL)",
+                self.ident(META)
+            ),
+        ]
+    }
+
+    fn table_exists_sql(&self) -> String {
+        "SELECT count(*) FROM (SELECT to_regclass(quote_ident($1)) AS r) AS x WHERE r IS NOT NULL"
+            .into()
+    }
+
+    fn now(&self) -> &'static str {
+        "now()"
+    }
+
+    fn capture_objects_sql(&self) -> String {
+        // Functions of the current schema; dropping one with CASCADE drops
+        // the triggers that call it.
+        "SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 2"
+            .into()
+    }
+
+    fn drop_object_sql(&self, kind: &str, name: &str) -> String {
+        format!("DROP {kind} IF EXISTS {} CASCADE", self.ident(name))
+    }
+
+    fn capture_sql(&self, table: &SyncTable, _columns: &[ColumnSql]) -> Vec<String> {
+        let t = self.ident(&table.name);
+        let f = self.ident(&self.capture_function(&table.name));
+        let mut out = vec![
+            self.capture_function_sql(table),
+            self.apply_function_sql(table),
+        ];
+        out.extend(
+            [
+                ("insert", "INSERT", "REFERENCING NEW TABLE AS new_rows"),
+                ("update", "UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+                ("delete", "DELETE", "REFERENCING OLD TABLE AS old_rows"),
+            ]
+            .into_iter()
+            .map(|(op, event, transition)| {
+                format!(
+                    "CREATE TRIGGER {} AFTER {event} ON {t} {transition} FOR EACH STATEMENT EXECUTE FUNCTION {f}()",
+                    self.ident(&format!("_hetsync_{op}"))
+                )
+            }),
+        );
+        out
+    }
+
+    fn after_position(&self, n: usize) -> String {
+        format!("xid >= {}::bigint::text::xid8", self.placeholder(n))
+    }
+
+    fn upto_position(&self, n: usize) -> String {
+        format!("xid < {}::bigint::text::xid8", self.placeholder(n))
+    }
+
+    fn change_time(&self) -> String {
+        "(extract(epoch FROM changed_at) * 1000000)::bigint".into()
+    }
+
+    fn guard_sql(&self) -> Vec<String> {
+        // Only the newest tracking rows qualify, but a freshly grown tracking
+        // table has no statistics yet and the planner would scan all of it:
+        // walk the xid index (the setting ends with the transaction).
+        vec![
+            "SET LOCAL enable_seqscan = off".into(),
+            format!(
+                "SELECT table_name, code::text FROM {} WHERE {} AND origin IS NULL",
+                self.ident(TRACKING),
+                self.after_position(1)
+            ),
+        ]
+    }
+
+    fn silence_sql(&self) -> String {
+        format!(
+            "SELECT set_config({}, 'on', true)",
+            self.literal(APPLY_SETTING)
+        )
+    }
+
+    fn unsilence_sql(&self) -> Option<String> {
+        None
+    }
+
+    fn silence_scope(&self) -> SilenceScope {
+        SilenceScope::Transaction
+    }
+
+    fn lock_table_sql(&self, table: &str) -> Option<String> {
+        // Writers that started before this lock have committed once it is
+        // held, so the guard sees every edit of the touched tables.
+        Some(format!(
+            "LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+            self.ident(table)
+        ))
+    }
+
+    fn staging_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Option<String> {
+        let defs = super::staging_columns(columns, "", "boolean", "\"char\" NOT NULL");
+        Some(format!(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS",
+            self.ident(&self.staging_table(&table.name)),
+            defs.join(", ")
+        ))
+    }
+
+    fn apply_call_sql(&self, table: &SyncTable, phase: &str) -> Vec<String> {
+        let phase = if phase == PHASE_DELETE { "'D'" } else { "'U'" };
+        vec![format!(
+            "SELECT n[1], n[2], n[3] FROM (SELECT {}({phase}) AS n) AS x",
+            self.ident(&self.apply_function(&table.name))
+        )]
+    }
+}

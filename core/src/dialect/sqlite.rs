@@ -1,0 +1,219 @@
+//! SQLite: row triggers with a `WHEN` guard, a flag table that silences
+//! them inside the engine's own transactions, and row statements instead of
+//! apply procedures (SQLite has none).
+
+use super::{
+    ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, TRACKING,
+};
+use crate::adapter::{BulkCopyKind, Capabilities};
+use crate::schema::SyncTable;
+use crate::value::Value;
+
+/// Non-empty only inside the engine's own write transactions.
+pub const APPLY_FLAG: &str = "_hetsync_apply";
+
+/// The SQLite dialect.
+pub struct Sqlite;
+
+/// The change time as every SQLite since 3.0 writes it: UTC, milliseconds.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+/// The capabilities of SQLite.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    procedures: false,
+    statement_triggers: false,
+    merge: false,
+    bulk_copy: BulkCopyKind::PreparedStatements,
+};
+
+impl Sqlite {
+    fn code_expr(&self, table: &SyncTable, row: &str) -> String {
+        let parts: Vec<String> = table
+            .code_columns()
+            .map(|c| format!("{row}.{}", self.ident(c)))
+            .collect();
+        format!("json_array({})", parts.join(", "))
+    }
+
+    fn tracking_insert(
+        &self,
+        table: &SyncTable,
+        code: &str,
+        deleted: bool,
+        fields: &str,
+    ) -> String {
+        format!(
+            "INSERT INTO {}(table_name, code, changed_at, deleted, fields) SELECT {}, {code}, {NOW}, {}, {fields}",
+            self.ident(TRACKING),
+            self.literal(&table.name),
+            deleted as i32,
+        )
+    }
+
+    /// Name of the trigger for one operation on one table.
+    fn trigger_name(&self, table: &str, op: &str) -> String {
+        self.object_name(&format!("_hetsync_{op}_"), table)
+    }
+}
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        CAPABILITIES
+    }
+
+    fn ident_limit(&self) -> IdentLimit {
+        IdentLimit::None
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn max_params(&self) -> usize {
+        // SQLite allows 32,766; stay well below.
+        30_000
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    fn begin_sql(&self, kind: TxKind) -> Vec<String> {
+        // A writer takes the write lock before it reads anything.
+        match kind {
+            TxKind::Write => vec!["BEGIN IMMEDIATE".into()],
+            TxKind::ReadSnapshot => vec!["BEGIN".into()],
+        }
+    }
+
+    fn meta_tables(&self) -> Vec<String> {
+        vec![
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    seq INTEGER PRIMARY KEY AUTOINCREMENT,\n    table_name TEXT NOT NULL,\n    code TEXT NOT NULL,\n    changed_at TEXT NOT NULL,\n    deleted INTEGER NOT NULL DEFAULT 0,\n    user_name TEXT,\n    fields TEXT,\n    origin TEXT)",
+                self.ident(TRACKING)
+            ),
+            format!(
+                "CREATE INDEX IF NOT EXISTS {} ON {}(table_name, code)",
+                self.ident("_hetsync_tracking_by_code"),
+                self.ident(TRACKING)
+            ),
+            format!("CREATE TABLE IF NOT EXISTS {} (origin TEXT NOT NULL)", self.ident(APPLY_FLAG)),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    peer TEXT PRIMARY KEY,\n    watermark INTEGER NOT NULL,\n    updated_at TEXT NOT NULL)",
+                self.ident(PEERS)
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    table_name TEXT PRIMARY KEY,\n    installed_at TEXT NOT NULL)",
+                self.ident(INSTALLED)
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    name TEXT PRIMARY KEY,\n    value TEXT NOT NULL)",
+                self.ident(META)
+            ),
+        ]
+    }
+
+    fn meta_table_names(&self) -> Vec<&'static str> {
+        vec![INSTALLED, PEERS, META, APPLY_FLAG, TRACKING]
+    }
+
+    fn table_exists_sql(&self) -> String {
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".into()
+    }
+
+    fn now(&self) -> &'static str {
+        NOW
+    }
+
+    fn capture_objects_sql(&self) -> String {
+        "SELECT 'TRIGGER', name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY name".into()
+    }
+
+    fn capture_sql(&self, table: &SyncTable, _columns: &[ColumnSql]) -> Vec<String> {
+        let t = self.ident(&table.name);
+        let quiet = format!("WHEN NOT EXISTS (SELECT 1 FROM {})", self.ident(APPLY_FLAG));
+        let (old, new) = (self.code_expr(table, "OLD"), self.code_expr(table, "NEW"));
+        let insert = format!(
+            "CREATE TRIGGER {} AFTER INSERT ON {t} {quiet} BEGIN {}; END",
+            self.ident(&self.trigger_name(&table.name, "insert")),
+            self.tracking_insert(table, &new, false, "NULL"),
+        );
+        let delete = format!(
+            "CREATE TRIGGER {} AFTER DELETE ON {t} {quiet} BEGIN {}; END",
+            self.ident(&self.trigger_name(&table.name, "delete")),
+            self.tracking_insert(table, &old, true, "NULL"),
+        );
+        // A changed combined code is the old row leaving and a new row arriving.
+        let key_changed = format!("WHERE {old} IS NOT {new}");
+        let mut body = vec![
+            format!(
+                "{} {key_changed}",
+                self.tracking_insert(table, &old, true, "NULL")
+            ),
+            format!(
+                "{} {key_changed}",
+                self.tracking_insert(table, &new, false, "NULL")
+            ),
+        ];
+        let changed: Vec<String> = (0..table.columns.len())
+            .filter(|&i| !table.is_code_column(i))
+            .map(|i| {
+                let c = self.ident(&table.columns[i]);
+                format!(
+                    "SELECT {} AS f WHERE OLD.{c} IS NOT NEW.{c} COLLATE BINARY",
+                    self.literal(&table.columns[i])
+                )
+            })
+            .collect();
+        if !changed.is_empty() {
+            // A no-op update (every value unchanged) records nothing.
+            body.push(format!(
+                "{} FROM ({}) WHERE {old} IS {new} HAVING count(*) > 0",
+                self.tracking_insert(table, &new, false, "json_group_array(f)"),
+                changed.join(" UNION ALL ")
+            ));
+        }
+        let update = format!(
+            "CREATE TRIGGER {} AFTER UPDATE ON {t} {quiet} BEGIN {}; END",
+            self.ident(&self.trigger_name(&table.name, "update")),
+            body.join("; ")
+        );
+        vec![insert, update, delete]
+    }
+
+    fn change_time(&self) -> String {
+        "changed_at".into()
+    }
+
+    fn silence_sql(&self) -> String {
+        format!(
+            "INSERT INTO {}(origin) VALUES ('hetsync')",
+            self.ident(APPLY_FLAG)
+        )
+    }
+
+    fn unsilence_sql(&self) -> Option<String> {
+        Some(format!("DELETE FROM {}", self.ident(APPLY_FLAG)))
+    }
+
+    fn silence_scope(&self) -> SilenceScope {
+        SilenceScope::Transaction
+    }
+
+    fn stamp_value(&self, micros: i64) -> Option<Value> {
+        chrono::DateTime::from_timestamp_micros(micros)
+            .map(|t| Value::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))
+    }
+
+    fn differs(&self, a: &str, b: &str) -> String {
+        format!("{a} IS NOT {b} COLLATE BINARY")
+    }
+
+    fn tuple_list(&self, tuples: &[String]) -> String {
+        format!("(VALUES {})", tuples.join(", "))
+    }
+}

@@ -1,0 +1,236 @@
+//! The order of install, reading and apply, written once. An adapter
+//! supplies a [`Driver`] (its connected node) whose [`Session`] runs SQL
+//! text from the node's [`Dialect`] on one connection and decodes what comes
+//! back; everything in between — which statement runs when, inside which
+//! transaction, what is checked and what is recorded — lives here:
+//!
+//! - [`install`]: lock, ensure the bookkeeping tables and their layout
+//!   version, drop every capture object hetsync made, create capture per
+//!   table, record it;
+//! - [`read`]: begin a snapshot at a final position, read tracking rows,
+//!   fetch the changed rows;
+//! - [`apply`]: silence capture, lock, stage, deletes child-first, upserts
+//!   parent-first, guard, tracking rows, peer watermark, commit.
+//!
+//! Every [`Driver`] is a [`crate::adapter::Node`] through the blanket
+//! implementations in [`node`].
+
+pub mod apply;
+pub mod install;
+mod node;
+pub mod read;
+
+use crate::adapter::IntegrationLock;
+use crate::change::{RowOp, TrackingEntry, Watermark};
+use crate::code::CombinedCode;
+use crate::dialect::{ColumnSql, Dialect, TxKind};
+use crate::schema::SyncTable;
+use crate::value::Value;
+use crate::{Error, Result};
+use async_trait::async_trait;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Builds a statement from the adapter's select list of a table (columns in
+/// [`SyncTable::columns`] order, over table alias `t`).
+pub type SelectSql<'a> = &'a (dyn Fn(&str) -> String + Send + Sync);
+
+/// One connection of a node, driven by the core. The required methods are
+/// driver work; the provided ones are shared implementations an adapter
+/// replaces only where its database has a faster way (COPY, for one).
+#[async_trait]
+pub trait Session: Send {
+    /// The node's name, for errors.
+    fn node(&self) -> &str;
+
+    /// The SQL family of the node.
+    fn dialect(&self) -> &'static dyn Dialect;
+
+    /// Set while a transaction begun by the core is open on the connection:
+    /// a call cancelled inside one leaves it set, and the next begin rolls
+    /// the abandoned transaction back first.
+    fn open_transaction(&self) -> &AtomicBool;
+
+    /// Runs a statement; returns the number of rows it changed. Errors name
+    /// the node and `context`, and are classified (transient or not).
+    async fn execute(&mut self, sql: &str, params: &[Value], context: &str) -> Result<u64>;
+
+    /// Runs a query of hetsync's own tables and returns its rows: integers,
+    /// booleans and text, decoded by their database type.
+    async fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        context: &str,
+    ) -> Result<Vec<Vec<Value>>>;
+
+    /// Runs a query of a synced table: `sql` gets the adapter's select list
+    /// of the table's columns, and the rows come back decoded per column type.
+    async fn select_rows(
+        &mut self,
+        table: &SyncTable,
+        sql: SelectSql<'_>,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Value>>>;
+
+    /// The synced columns of a table as templates need them; a missing table
+    /// or column, or a column unusable in a combined code, is an error.
+    async fn columns(&mut self, table: &SyncTable) -> Result<Vec<ColumnSql>>;
+
+    /// Starts the read snapshot of a round and returns the position it is
+    /// final up to (at least `since`): every change up to it is in the snapshot.
+    async fn begin_read(&mut self, since: Watermark) -> Result<Watermark>;
+
+    /// The current end of the tracking table.
+    async fn position(&mut self) -> Result<Watermark>;
+
+    /// Takes the per-database installer lock (inside the install transaction
+    /// where DDL is transactional).
+    async fn lock_install(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Releases what [`Session::lock_install`] took, if it outlives the transaction.
+    async fn unlock_install(&mut self) {}
+
+    /// Current rows of the given codes.
+    async fn fetch(
+        &mut self,
+        table: &SyncTable,
+        codes: &[CombinedCode],
+    ) -> Result<Vec<Vec<Value>>> {
+        read::fetch_by_code_lists(self, table, codes).await
+    }
+
+    /// Fills a table's staging table with its operations.
+    async fn stage(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<()> {
+        apply::stage_by_inserts(self, table, ops).await
+    }
+
+    /// Writes the rows of a fresh batch straight into the table, `None` when
+    /// the adapter has no faster way than the usual apply.
+    async fn insert_fresh(&mut self, _table: &SyncTable, _ops: &[RowOp]) -> Result<Option<u64>> {
+        Ok(None)
+    }
+
+    /// Writes the tracking rows of integrated changes.
+    async fn write_tracking(&mut self, entries: &[TrackingEntry]) -> Result<()> {
+        apply::insert_tracking(self, entries).await
+    }
+}
+
+/// A connected node whose install, reading and apply the core drives.
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// One connection's session, borrowed from the node.
+    type Session<'a>: Session
+    where
+        Self: 'a;
+
+    /// The adapter's name: the dialect's unless the adapter says otherwise
+    /// (an ODBC profile speaking PostgreSQL's SQL has its own).
+    fn adapter(&self) -> &str {
+        self.dialect().name()
+    }
+
+    /// The node's name.
+    fn name(&self) -> &str;
+
+    /// The SQL family.
+    fn dialect(&self) -> &'static dyn Dialect;
+
+    /// Locks the node's connection for one operation.
+    async fn session(&self) -> Result<Self::Session<'_>>;
+
+    /// Takes the integration lock (the hub integrates one spoke at a time).
+    async fn lock_integration(&self) -> Result<IntegrationLock>;
+
+    /// Forgets cached column descriptions (install and uninstall change them).
+    fn forget_columns(&self) {}
+}
+
+/// Rolls back a transaction that a cancelled call left open on the
+/// session's connection, so the next statement does not run inside it.
+pub async fn recover<S: Session + ?Sized>(s: &mut S) {
+    if s.open_transaction().load(Ordering::SeqCst) {
+        tracing::debug!(node = %s.node(), "rolling back a transaction a cancelled call left open");
+        rollback(s).await;
+    }
+}
+
+/// Begins a transaction.
+pub async fn begin<S: Session + ?Sized>(s: &mut S, kind: TxKind) -> Result<()> {
+    recover(s).await;
+    s.open_transaction().store(true, Ordering::SeqCst);
+    for sql in s.dialect().begin_sql(kind) {
+        s.execute(&sql, &[], "starting a transaction").await?;
+    }
+    Ok(())
+}
+
+/// Commits the open transaction.
+pub async fn commit<S: Session + ?Sized>(s: &mut S, context: &str) -> Result<()> {
+    let sql = s.dialect().commit_sql();
+    s.execute(sql, &[], context).await?;
+    s.open_transaction().store(false, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Rolls the open transaction back. What failed matters, not the rollback.
+pub async fn rollback<S: Session + ?Sized>(s: &mut S) {
+    let sql = s.dialect().rollback_sql();
+    // A rollback that fails has nothing left to end (SQLite says "no
+    // transaction is active") or no connection left to end it on.
+    let _ = s.execute(sql, &[], "rolling back").await;
+    s.open_transaction().store(false, Ordering::SeqCst);
+}
+
+/// Runs a script whose last statement is a query: the others are executed first.
+pub(crate) async fn query_script<S: Session + ?Sized>(
+    s: &mut S,
+    script: &[String],
+    params: &[Value],
+    context: &str,
+) -> Result<Vec<Vec<Value>>> {
+    let Some((last, before)) = script.split_last() else {
+        return Ok(Vec::new());
+    };
+    for sql in before {
+        s.execute(sql, &[], context).await?;
+    }
+    s.query(last, params, context).await
+}
+
+/// Reads an integer a query of hetsync's tables returned.
+pub(crate) fn int_of(node: &str, value: &Value, what: &str) -> Result<i64> {
+    match value {
+        Value::Int(i) => Ok(*i),
+        Value::Bool(b) => Ok(*b as i64),
+        Value::Text(t) => t.parse().map_err(|_| bad_value(node, what, value)),
+        _ => Err(bad_value(node, what, value)),
+    }
+}
+
+/// Reads optional text a query of hetsync's tables returned.
+pub(crate) fn text_of(node: &str, value: &Value, what: &str) -> Result<Option<String>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Text(t) => Ok(Some(t.clone())),
+        Value::Bytes(b) => String::from_utf8(b.clone())
+            .map(Some)
+            .map_err(|_| bad_value(node, what, value)),
+        _ => Err(bad_value(node, what, value)),
+    }
+}
+
+fn bad_value(node: &str, what: &str, value: &Value) -> Error {
+    Error::Database {
+        node: node.to_string(),
+        context: format!("reading {what}"),
+        message: format!("unexpected value {value}"),
+    }
+}
+
+/// The first value of the first row, if any.
+pub(crate) fn first(rows: &[Vec<Value>]) -> Option<&Value> {
+    rows.first().and_then(|r| r.first())
+}

@@ -1,0 +1,103 @@
+//! Every [`Driver`] is a [`Node`]: the core drives its capture and apply.
+
+use super::{apply, install, read, recover, Driver};
+use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
+use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use crate::code::CombinedCode;
+use crate::schema::SyncTable;
+use crate::value::Value;
+use crate::Result;
+use async_trait::async_trait;
+
+/// A session on the node, with any transaction a cancelled call left open
+/// rolled back first.
+async fn session<D: Driver>(node: &D) -> Result<D::Session<'_>> {
+    let mut s = node.session().await?;
+    recover(&mut s).await;
+    Ok(s)
+}
+
+#[async_trait]
+impl<D: Driver> Capture for D {
+    async fn install(&self, tables: &[SyncTable]) -> Result<()> {
+        self.forget_columns();
+        install::install(&mut session(self).await?, tables).await
+    }
+
+    async fn uninstall(&self) -> Result<()> {
+        self.forget_columns();
+        install::uninstall(&mut session(self).await?).await
+    }
+
+    async fn is_installed(&self) -> Result<bool> {
+        install::is_installed(&mut session(self).await?).await
+    }
+
+    async fn read_changes(
+        &self,
+        tables: &[SyncTable],
+        since: Watermark,
+        exclude_origin: Option<&str>,
+    ) -> Result<ChangeSet> {
+        read::read_changes(&mut session(self).await?, tables, since, exclude_origin).await
+    }
+
+    async fn position(&self) -> Result<Watermark> {
+        use super::Session;
+        session(self).await?.position().await
+    }
+
+    async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {
+        read::count_events(&mut session(self).await?, since, exclude_origin).await
+    }
+
+    async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
+        read::peer_watermark(&mut session(self).await?, peer).await
+    }
+}
+
+#[async_trait]
+impl<D: Driver> Apply for D {
+    async fn apply(&self, tables: &[SyncTable], batch: &ApplyBatch) -> Result<ApplyOutcome> {
+        apply::apply(&mut session(self).await?, tables, batch).await
+    }
+
+    async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {
+        use super::Session;
+        if codes.is_empty() {
+            return Ok(Vec::new());
+        }
+        session(self).await?.fetch(table, codes).await
+    }
+
+    async fn scan(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Vec<Vec<Value>>> {
+        read::scan(&mut session(self).await?, table, after, limit).await
+    }
+
+    async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
+        read::count_rows(&mut session(self).await?, table).await
+    }
+
+    async fn lock_integration(&self) -> Result<IntegrationLock> {
+        Driver::lock_integration(self).await
+    }
+}
+
+impl<D: Driver + TypeMapping> Node for D {
+    fn adapter(&self) -> &str {
+        Driver::adapter(self)
+    }
+
+    fn name(&self) -> &str {
+        Driver::name(self)
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        self.dialect().capabilities()
+    }
+}

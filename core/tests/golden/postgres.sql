@@ -1,0 +1,156 @@
+-- bookkeeping tables
+CREATE TABLE IF NOT EXISTS "_hetsync_tracking" (
+    seq bigserial PRIMARY KEY,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    table_name text NOT NULL,
+    code jsonb NOT NULL,
+    changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    deleted boolean NOT NULL DEFAULT false,
+    user_name text DEFAULT current_user,
+    fields jsonb,
+    origin text);
+CREATE INDEX IF NOT EXISTS "_hetsync_tracking_by_xid" ON "_hetsync_tracking"(xid);
+CREATE TABLE IF NOT EXISTS "_hetsync_peer" (
+    peer text PRIMARY KEY,
+    watermark bigint NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS "_hetsync_installed" (
+    table_name text PRIMARY KEY,
+    installed_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS "_hetsync_meta" (
+    name text PRIMARY KEY,
+    value text NOT NULL);
+
+-- install: hetsync's objects to drop
+SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 2;
+
+-- install: drop one
+DROP TRIGGER IF EXISTS "_hetsync_x" CASCADE;
+
+-- install: layout version
+SELECT value FROM "_hetsync_meta" WHERE name = $1;
+INSERT INTO "_hetsync_meta"(name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+
+-- install: record a table
+INSERT INTO "_hetsync_installed"(table_name, installed_at) VALUES ($1, now());
+
+-- is installed
+SELECT count(*) FROM (SELECT to_regclass(quote_ident($1)) AS r) AS x WHERE r IS NOT NULL;
+
+-- capture on 变电站表
+CREATE OR REPLACE FUNCTION "_hetsync_capture_变电站表"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '变电站表', jsonb_build_array(n."单位编号", n."年份", n."ID"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '变电站表', jsonb_build_array(o."单位编号", o."年份", o."ID"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '变电站表', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."单位编号" IS NULL THEN jsonb_build_array(o."单位编号", o."年份", o."ID") ELSE jsonb_build_array(n."单位编号", n."年份", n."ID") END AS code, n."单位编号" IS NULL AS deleted, o."单位编号" IS NULL OR n."单位编号" IS NULL AS moved, array_remove(ARRAY[CASE WHEN o."名称" IS DISTINCT FROM n."名称" THEN '名称' END, CASE WHEN o."容量" IS DISTINCT FROM n."容量" THEN '容量' END, CASE WHEN o."备注 ""x""" IS DISTINCT FROM n."备注 ""x""" THEN '备注 "x"' END], NULL) AS f FROM old_rows o FULL JOIN new_rows n ON o."单位编号" = n."单位编号" AND o."年份" = n."年份" AND o."ID" = n."ID") x WHERE x.moved OR cardinality(x.f) > 0; END IF; RETURN NULL; END$hetsync$;
+CREATE OR REPLACE FUNCTION "_hetsync_apply_变电站表"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "变电站表" t USING pg_temp."_hetsync_stage_变电站表" s WHERE s.op = 'D' AND t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE UPDATE "变电站表" t SET "名称" = CASE WHEN s.m3 THEN s.c3 ELSE t."名称" END, "容量" = CASE WHEN s.m4 THEN s.c4 ELSE t."容量" END, "备注 ""x""" = CASE WHEN s.m5 THEN s.c5 ELSE t."备注 ""x""" END FROM pg_temp."_hetsync_stage_变电站表" s WHERE s.op = 'U' AND t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2 AND ((s.m3 AND t."名称" IS DISTINCT FROM s.c3) OR (s.m4 AND t."容量" IS DISTINCT FROM s.c4) OR (s.m5 AND t."备注 ""x""" IS DISTINCT FROM s.c5)); GET DIAGNOSTICS n_upd = ROW_COUNT; INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT s.c0, s.c1, s.c2, s.c3, s.c4, s.c5 FROM pg_temp."_hetsync_stage_变电站表" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "变电站表" t WHERE t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
+CREATE TRIGGER "_hetsync_insert" AFTER INSERT ON "变电站表" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_变电站表"();
+CREATE TRIGGER "_hetsync_update" AFTER UPDATE ON "变电站表" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_变电站表"();
+CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "变电站表" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_变电站表"();
+
+-- staging of 变电站表
+CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_变电站表" (c0 varchar(20), c1 integer, c2 integer, c3 varchar(100), c4 numeric(12,4), c5 text, m0 boolean, m1 boolean, m2 boolean, m3 boolean, m4 boolean, m5 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
+
+-- apply phase D of 变电站表
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('D') AS n) AS x;
+
+-- apply phase U of 变电站表
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('U') AS n) AS x;
+
+-- row update of 变电站表
+UPDATE "变电站表" SET "名称" = $1, "容量" = $2, "备注 ""x""" = $3 WHERE "单位编号" = $4 AND "年份" = $5 AND "ID" = $6 AND ("名称" IS DISTINCT FROM $1 OR "容量" IS DISTINCT FROM $2 OR "备注 ""x""" IS DISTINCT FROM $3);
+
+-- row insert and delete of 变电站表
+INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM "变电站表" WHERE "单位编号" = $7 AND "年份" = $8 AND "ID" = $9);
+DELETE FROM "变电站表" WHERE "单位编号" = $1 AND "年份" = $2 AND "ID" = $3;
+
+-- reading 变电站表
+SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (($1, $2, $3), ($4, $5, $6));
+SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT $1;
+SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > ($1, $2, $3) ORDER BY t."单位编号", t."年份", t."ID" LIMIT $4;
+SELECT count(*) FROM "变电站表";
+
+-- lock 变电站表
+LOCK TABLE "变电站表" IN SHARE ROW EXCLUSIVE MODE;
+
+-- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+CREATE OR REPLACE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(n."ID"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(o."ID"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."ID" IS NULL THEN jsonb_build_array(o."ID") ELSE jsonb_build_array(n."ID") END AS code, n."ID" IS NULL AS deleted, o."ID" IS NULL OR n."ID" IS NULL AS moved, array_remove(ARRAY[CASE WHEN o."颜色" IS DISTINCT FROM n."颜色" THEN '颜色' END], NULL) AS f FROM old_rows o FULL JOIN new_rows n ON o."ID" = n."ID") x WHERE x.moved OR cardinality(x.f) > 0; END IF; RETURN NULL; END$hetsync$;
+CREATE OR REPLACE FUNCTION "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t USING pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'D' AND t."ID" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t SET "颜色" = CASE WHEN s.m1 THEN s.c1 ELSE t."颜色" END FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND t."ID" = s.c0 AND ((s.m1 AND t."颜色" IS DISTINCT FROM s.c1)); GET DIAGNOSTICS n_upd = ROW_COUNT; INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT s.c0, s.c1 FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t WHERE t."ID" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
+CREATE TRIGGER "_hetsync_insert" AFTER INSERT ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"();
+CREATE TRIGGER "_hetsync_update" AFTER UPDATE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"();
+CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"();
+
+-- staging of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" (c0 bigint, c1 text, m0 boolean, m1 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
+
+-- apply phase D of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('D') AS n) AS x;
+
+-- apply phase U of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('U') AS n) AS x;
+
+-- row update of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = $1 WHERE "ID" = $2 AND ("颜色" IS DISTINCT FROM $1);
+
+-- row insert and delete of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = $3);
+DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = $1;
+
+-- reading 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN ($1, $2);
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT $1;
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > ($1) ORDER BY t."ID" LIMIT $2;
+SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+
+-- lock 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+LOCK TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" IN SHARE ROW EXCLUSIVE MODE;
+
+-- capture on k
+CREATE OR REPLACE FUNCTION "_hetsync_capture_k"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(n."a"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(o."a"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."a" IS NULL THEN jsonb_build_array(o."a") ELSE jsonb_build_array(n."a") END AS code, n."a" IS NULL AS deleted, o."a" IS NULL OR n."a" IS NULL AS moved, NULL::text[] AS f FROM old_rows o FULL JOIN new_rows n ON o."a" = n."a") x WHERE x.moved OR cardinality(x.f) > 0; END IF; RETURN NULL; END$hetsync$;
+CREATE OR REPLACE FUNCTION "_hetsync_apply_k"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "k" t USING pg_temp."_hetsync_stage_k" s WHERE s.op = 'D' AND t."a" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE  INSERT INTO "k" ("a") SELECT s.c0 FROM pg_temp."_hetsync_stage_k" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "k" t WHERE t."a" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
+CREATE TRIGGER "_hetsync_insert" AFTER INSERT ON "k" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_k"();
+CREATE TRIGGER "_hetsync_update" AFTER UPDATE ON "k" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_k"();
+CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "k" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_k"();
+
+-- staging of k
+CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_k" (c0 bigint, m0 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
+
+-- apply phase D of k
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('D') AS n) AS x;
+
+-- apply phase U of k
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('U') AS n) AS x;
+
+-- row insert and delete of k
+INSERT INTO "k" ("a") SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM "k" WHERE "a" = $2);
+DELETE FROM "k" WHERE "a" = $1;
+
+-- reading k
+SELECT t.* FROM "k" AS t WHERE t."a" IN ($1, $2);
+SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT $1;
+SELECT t.* FROM "k" AS t WHERE (t."a") > ($1) ORDER BY t."a" LIMIT $2;
+SELECT count(*) FROM "k";
+
+-- lock k
+LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;
+
+-- read changes
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY seq;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY seq;
+
+-- count events
+SELECT count(*) FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8;
+SELECT count(*) FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND (origin IS NULL OR origin <> $2);
+
+-- peer watermark
+SELECT watermark FROM "_hetsync_peer" WHERE peer = $1;
+INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES ($1, $2, now()) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at;
+
+-- guard
+SET LOCAL enable_seqscan = off;
+SELECT table_name, code::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND origin IS NULL;
+
+-- tracking rows written by the engine
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12);
+
+-- transactions
+BEGIN;
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT set_config('hetsync.apply', 'on', true);
+

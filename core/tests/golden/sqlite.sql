@@ -1,0 +1,132 @@
+-- bookkeeping tables
+CREATE TABLE IF NOT EXISTS "_hetsync_tracking" (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    table_name TEXT NOT NULL,
+    code TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    user_name TEXT,
+    fields TEXT,
+    origin TEXT);
+CREATE INDEX IF NOT EXISTS "_hetsync_tracking_by_code" ON "_hetsync_tracking"(table_name, code);
+CREATE TABLE IF NOT EXISTS "_hetsync_apply" (origin TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS "_hetsync_peer" (
+    peer TEXT PRIMARY KEY,
+    watermark INTEGER NOT NULL,
+    updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS "_hetsync_installed" (
+    table_name TEXT PRIMARY KEY,
+    installed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS "_hetsync_meta" (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL);
+
+-- install: hetsync's objects to drop
+SELECT 'TRIGGER', name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY name;
+
+-- install: drop one
+DROP TRIGGER IF EXISTS "_hetsync_x";
+
+-- install: layout version
+SELECT value FROM "_hetsync_meta" WHERE name = ?1;
+INSERT INTO "_hetsync_meta"(name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+
+-- install: record a table
+INSERT INTO "_hetsync_installed"(table_name, installed_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ','now'));
+
+-- is installed
+SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1;
+
+-- capture on 变电站表
+CREATE TRIGGER "_hetsync_insert_变电站表" AFTER INSERT ON "变电站表" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(NEW."单位编号", NEW."年份", NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
+CREATE TRIGGER "_hetsync_update_变电站表" AFTER UPDATE ON "变电站表" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(OLD."单位编号", OLD."年份", OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."单位编号", OLD."年份", OLD."ID") IS NOT json_array(NEW."单位编号", NEW."年份", NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(NEW."单位编号", NEW."年份", NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."单位编号", OLD."年份", OLD."ID") IS NOT json_array(NEW."单位编号", NEW."年份", NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(NEW."单位编号", NEW."年份", NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, json_group_array(f) FROM (SELECT '名称' AS f WHERE OLD."名称" IS NOT NEW."名称" COLLATE BINARY UNION ALL SELECT '容量' AS f WHERE OLD."容量" IS NOT NEW."容量" COLLATE BINARY UNION ALL SELECT '备注 "x"' AS f WHERE OLD."备注 ""x""" IS NOT NEW."备注 ""x""" COLLATE BINARY) WHERE json_array(OLD."单位编号", OLD."年份", OLD."ID") IS json_array(NEW."单位编号", NEW."年份", NEW."ID") HAVING count(*) > 0; END;
+CREATE TRIGGER "_hetsync_delete_变电站表" AFTER DELETE ON "变电站表" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(OLD."单位编号", OLD."年份", OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
+
+-- staging of 变电站表
+
+-- apply phase D of 变电站表
+
+-- apply phase U of 变电站表
+
+-- row update of 变电站表
+UPDATE "变电站表" SET "名称" = ?1, "容量" = ?2, "备注 ""x""" = ?3 WHERE "单位编号" = ?4 AND "年份" = ?5 AND "ID" = ?6 AND ("名称" IS NOT ?1 COLLATE BINARY OR "容量" IS NOT ?2 COLLATE BINARY OR "备注 ""x""" IS NOT ?3 COLLATE BINARY);
+
+-- row insert and delete of 变电站表
+INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM "变电站表" WHERE "单位编号" = ?7 AND "年份" = ?8 AND "ID" = ?9);
+DELETE FROM "变电站表" WHERE "单位编号" = ?1 AND "年份" = ?2 AND "ID" = ?3;
+
+-- reading 变电站表
+SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (VALUES (?1, ?2, ?3), (?4, ?5, ?6));
+SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?1;
+SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > (?1, ?2, ?3) ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?4;
+SELECT count(*) FROM "变电站表";
+
+-- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+CREATE TRIGGER "_hetsync_insert_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER INSERT ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
+CREATE TRIGGER "_hetsync_update_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER UPDATE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, json_group_array(f) FROM (SELECT '颜色' AS f WHERE OLD."颜色" IS NOT NEW."颜色" COLLATE BINARY) WHERE json_array(OLD."ID") IS json_array(NEW."ID") HAVING count(*) > 0; END;
+CREATE TRIGGER "_hetsync_delete_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER DELETE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
+
+-- staging of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+
+-- apply phase D of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+
+-- apply phase U of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+
+-- row update of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = ?1 WHERE "ID" = ?2 AND ("颜色" IS NOT ?1 COLLATE BINARY);
+
+-- row insert and delete of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = ?3);
+DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = ?1;
+
+-- reading 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN (?1, ?2);
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT ?1;
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > (?1) ORDER BY t."ID" LIMIT ?2;
+SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+
+-- capture on k
+CREATE TRIGGER "_hetsync_insert_k" AFTER INSERT ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
+CREATE TRIGGER "_hetsync_update_k" AFTER UPDATE ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(OLD."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); END;
+CREATE TRIGGER "_hetsync_delete_k" AFTER DELETE ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(OLD."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
+
+-- staging of k
+
+-- apply phase D of k
+
+-- apply phase U of k
+
+-- row insert and delete of k
+INSERT INTO "k" ("a") SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM "k" WHERE "a" = ?2);
+DELETE FROM "k" WHERE "a" = ?1;
+
+-- reading k
+SELECT t.* FROM "k" AS t WHERE t."a" IN (?1, ?2);
+SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT ?1;
+SELECT t.* FROM "k" AS t WHERE (t."a") > (?1) ORDER BY t."a" LIMIT ?2;
+SELECT count(*) FROM "k";
+
+-- read changes
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq;
+
+-- count events
+SELECT count(*) FROM "_hetsync_tracking" WHERE seq > ?1;
+SELECT count(*) FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2);
+
+-- peer watermark
+SELECT watermark FROM "_hetsync_peer" WHERE peer = ?1;
+INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at;
+
+-- guard
+SELECT table_name, code FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL;
+
+-- tracking rows written by the engine
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6), (?7, ?8, ?9, ?10, ?11, ?12);
+
+-- transactions
+BEGIN IMMEDIATE;
+BEGIN;
+INSERT INTO "_hetsync_apply"(origin) VALUES ('hetsync');
+DELETE FROM "_hetsync_apply";
+
