@@ -485,6 +485,7 @@ async fn full_sync_through(
         name: name.into(),
         url: url.into(),
         base_dir: ".".into(),
+        options: Default::default(),
     };
     let deployment = Deployment {
         hub: adapter.connect(&spec("hub", hub_url)).await.expect("hub"),

@@ -59,10 +59,14 @@ pub fn registry(sources: &PluginSources) -> Result<Registry> {
 }
 
 /// Validates one library as `hetsync plugins check` does: loaded on its own
-/// next to the built-ins, so a clash of names is reported too.
-pub fn check_library(path: &Path, options: &LoadOptions) -> Result<hetsync_plugin_sdk::Registered> {
+/// next to the built-ins, so a clash of names is reported too. Returns the
+/// adapters it offers.
+pub fn check_library(
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<Vec<hetsync_plugin_sdk::Registered>> {
     let mut registry = Registry::new(builtin_adapters());
-    Ok(registry.load_file(path, options)?.clone())
+    Ok(registry.load_file(path, options)?.to_vec())
 }
 
 /// Connects every node of a config with the registry's adapters and reads
@@ -106,6 +110,7 @@ pub async fn connect_nodes(
             name: node.name.clone(),
             url: node.url.clone(),
             base_dir: config.base_dir.clone(),
+            options: Default::default(),
         };
         let connected = registered.factory.connect(&spec).await?;
         match node.role {

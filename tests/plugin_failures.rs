@@ -31,6 +31,7 @@ fn spec() -> NodeSpec {
         name: "n".into(),
         url: "unused".into(),
         base_dir: PathBuf::from("."),
+        options: Default::default(),
     }
 }
 
@@ -68,8 +69,10 @@ fn a_wrong_abi_major_is_refused_before_init_runs() {
 
 #[test]
 fn a_too_small_function_table_is_refused() {
+    // Smaller than the first ABI-1 table: later tables may be smaller than
+    // today's, never than that one.
     let reason = refusal(&test_plugin("small_table"));
-    let needed = std::mem::size_of::<hetsync_plugin_sdk::abi::PluginVTable>();
+    let needed = hetsync_plugin_sdk::abi::PluginVTable::V1_SIZE;
     assert!(
         matches!(reason, Refusal::TableTooSmall { found, needed: n } if found == 2 * std::mem::size_of::<usize>() && n == needed),
         "{reason}"
@@ -111,6 +114,22 @@ async fn garbage_answers_are_an_error_naming_the_file() {
     let shown = e.to_string();
     assert!(shown.contains(&path.display().to_string()), "{shown}");
     assert!(shown.contains("unreadable answer to 'connect'"), "{shown}");
+}
+
+#[tokio::test]
+async fn an_operation_the_plugin_does_not_know_is_an_error_saying_so() {
+    let adapter = load("unsupporting");
+    let Err(e) = adapter.connect(&spec()).await else {
+        panic!("an unsupported connect succeeded")
+    };
+    let Error::Plugin { plugin, message } = &e else {
+        panic!("not a plugin error: {e}")
+    };
+    assert!(plugin.contains("unsupporting"), "{plugin}");
+    assert_eq!(
+        message,
+        "does not support 'connect': unknown operation (built long ago)"
+    );
 }
 
 fn cancellations() -> u64 {
@@ -238,6 +257,17 @@ fn plugins_check_says_precisely_why_a_library_is_refused() {
     assert!(text.contains("is a usable plugin with ABI 1"), "{text}");
     assert!(
         text.contains("panicking") && text.contains("prepared statements"),
+        "{text}"
+    );
+    // An older plugin (first ABI-1 table and manifest) is usable too.
+    let (code, text) = check(&test_plugin("old_sqlite"));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("old_sqlite"), "{text}");
+    // A library offering two adapters: both are listed.
+    let (code, text) = check(&test_plugin("profiles"));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("profile_one") && text.contains("profile_two"),
         "{text}"
     );
 }

@@ -54,14 +54,18 @@ pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
 /// The adapters that can be built as plugins, by crate suffix.
 pub const ADAPTERS: [&str; 3] = ["sqlite", "postgres", "mysql"];
 
-/// The broken libraries of `testkit/plugins/examples`.
-pub const TEST_PLUGINS: [&str; 6] = [
+/// The test libraries of `testkit/plugins/examples`: broken ones, an older
+/// one (`old_sqlite`) and a multi-adapter one (`profiles`).
+pub const TEST_PLUGINS: [&str; 9] = [
     "not_a_plugin",
     "wrong_abi",
     "small_table",
     "panicking",
     "garbage",
     "silent",
+    "unsupporting",
+    "old_sqlite",
+    "profiles",
 ];
 
 /// Serializes this process's builds into the shared target directory with
@@ -129,7 +133,7 @@ pub fn adapter_plugin(adapter: &str) -> PathBuf {
     built().join(library_file(&format!("hetsync_adapter_{adapter}")))
 }
 
-/// A broken test library of `testkit/plugins/examples/<name>.rs`.
+/// A test library of `testkit/plugins/examples/<name>.rs`.
 pub fn test_plugin(name: &str) -> PathBuf {
     built().join(library_file(name))
 }
