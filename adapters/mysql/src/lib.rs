@@ -22,6 +22,3 @@ pub mod types;
 mod values;
 
 pub use connection::{MysqlAdapter, MysqlNode};
-
-#[cfg(feature = "plugin")]
-hetsync_plugin_sdk::export_adapter!(MysqlAdapter);

@@ -21,6 +21,3 @@ pub mod types;
 mod values;
 
 pub use connection::{PostgresAdapter, PostgresNode};
-
-#[cfg(feature = "plugin")]
-hetsync_plugin_sdk::export_adapter!(PostgresAdapter);

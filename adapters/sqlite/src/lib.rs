@@ -21,6 +21,3 @@ mod values;
 
 pub use connection::{SqliteAdapter, SqliteNode};
 pub use state_store::SqliteStateStore;
-
-#[cfg(feature = "plugin")]
-hetsync_plugin_sdk::export_adapter!(SqliteAdapter);
