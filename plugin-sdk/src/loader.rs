@@ -153,6 +153,18 @@ fn host_vtable() -> HostVTable {
     }
 }
 
+/// The path to open `path` as: the dynamic loader searches its library path
+/// for a bare file name (`libx.so`), so a name without a directory is made
+/// relative to the working directory (`./libx.so`), as every other path is.
+fn as_file(path: &Path) -> PathBuf {
+    let bare = path.parent().is_some_and(|p| p.as_os_str().is_empty());
+    if bare {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// Whether a plugin built with SDK `plugin` can be loaded by SDK `host`:
 /// the same major version (the same minor while the major is 0), and the
 /// plugin no newer than the host.
@@ -180,7 +192,7 @@ impl PluginLibrary {
         };
         // SAFETY: opening a library runs its initializers; that is the
         // operator's trust decision in putting it in the plugin directory.
-        let library = unsafe { libloading::Library::new(path) }
+        let library = unsafe { libloading::Library::new(as_file(path)) }
             .map_err(|e| refuse(Refusal::NotALibrary(e.to_string())))?;
         let library: &'static libloading::Library = Box::leak(Box::new(library));
         // SAFETY: the symbol's type is fixed by the ABI; nothing else is read
@@ -289,7 +301,19 @@ fn check_offered(manifest: &Manifest, adapters: &[AdapterManifest]) -> Result<()
 
 #[cfg(test)]
 mod tests {
-    use super::sdk_fits;
+    use super::{as_file, sdk_fits};
+    use std::path::Path;
+
+    #[test]
+    fn a_bare_file_name_is_opened_in_the_working_directory() {
+        assert_eq!(as_file(Path::new("libx.so")), Path::new("./libx.so"));
+        assert_eq!(as_file(Path::new("lib/libx.so")), Path::new("lib/libx.so"));
+        assert_eq!(
+            as_file(Path::new("/opt/libx.so")),
+            Path::new("/opt/libx.so")
+        );
+        assert_eq!(as_file(Path::new("./libx.so")), Path::new("./libx.so"));
+    }
 
     #[test]
     fn sdk_versions_follow_semver() {
