@@ -16,8 +16,8 @@
 //! 6. (group `mariadb`) capture overhead on a throwaway MariaDB server: the
 //!    same kinds of workload with and without hetsync's row triggers;
 //! 7. (group `plugin`) the plugin boundary: the same full sync PG → PG through
-//!    the built-in PostgreSQL adapter and through its plugin library (built
-//!    here in release mode with `--features plugin`).
+//!    the built-in PostgreSQL adapter and through its plugin library (the
+//!    crate `plugins/postgres`, built here in release mode).
 //! 8. (group `mapping`) value conversion: a full sync of a table with
 //!    decimal, instant and date columns into a spoke with the same types and
 //!    into one that types them differently.
@@ -428,21 +428,13 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
 
 /// Builds the PostgreSQL adapter's plugin library in release mode.
 fn release_postgres_plugin() -> std::path::PathBuf {
-    use hetsync_testkit::plugins::{cargo_build, library_file, target_dir, workspace_root};
+    use hetsync_testkit::plugins::{cargo_build, plugin_file, target_dir, workspace_root};
     cargo_build(
         &workspace_root(),
         &target_dir(),
-        &[
-            "--release",
-            "-p",
-            "hetsync-adapter-postgres",
-            "--features",
-            "hetsync-adapter-postgres/plugin",
-        ],
+        &["--release", "-p", "hetsync-plugin-postgres"],
     );
-    target_dir()
-        .join("release")
-        .join(library_file("hetsync_adapter_postgres"))
+    target_dir().join("release").join(plugin_file("postgres"))
 }
 
 /// Adds a baseline figure and one measured against it.
@@ -485,6 +477,7 @@ async fn full_sync_through(
         name: name.into(),
         url: url.into(),
         base_dir: ".".into(),
+        options: Default::default(),
     };
     let deployment = Deployment {
         hub: adapter.connect(&spec("hub", hub_url)).await.expect("hub"),

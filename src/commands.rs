@@ -21,7 +21,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             match action {
                 Some(PluginsAction::Check { file }) => {
                     let found = registry::check_library(&file, &sources.options)?;
-                    let listing = output::AdapterListing::of(&[found], &[]);
+                    let listing = output::AdapterListing::of(&found, &[]);
                     emit(json, &listing, output::print_check)?;
                 }
                 None => {

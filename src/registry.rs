@@ -23,11 +23,50 @@ pub fn builtin_adapters() -> Vec<Arc<dyn AdapterFactory>> {
     ]
 }
 
+/// A plugin directory and who named it.
+#[derive(Clone, Debug)]
+pub struct PluginDir {
+    /// The directory.
+    pub path: PathBuf,
+    /// The config file whose `[plugins] dir` names it; `None` for a
+    /// `--plugin-dir` (or `HETSYNC_PLUGIN_DIR`).
+    pub config: Option<PathBuf>,
+}
+
+impl PluginDir {
+    /// Fails when the directory does not exist or is not a directory: a
+    /// configuration or usage error (exit 2). One that exists but cannot
+    /// be read is a runtime failure, reported when it is read.
+    fn check_exists(&self) -> Result<()> {
+        let missing = match std::fs::metadata(&self.path) {
+            Ok(meta) => !meta.is_dir(),
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        };
+        if !missing {
+            return Ok(());
+        }
+        let path = self.path.display();
+        Err(match &self.config {
+            Some(file) => hetsync_config::ConfigError {
+                file: file.clone(),
+                location: None,
+                message: format!("[plugins] dir: {path} is not a directory"),
+            }
+            .into(),
+            None => hetsync_core::Error::Deployment(format!(
+                "--plugin-dir {path}: no such directory (a usage error: name an existing \
+                 directory on the command line or in HETSYNC_PLUGIN_DIR)"
+            ))
+            .into(),
+        })
+    }
+}
+
 /// Where plugins come from for one run.
 #[derive(Clone, Debug, Default)]
 pub struct PluginSources {
     /// Directories to load every library from, in order.
-    pub dirs: Vec<PathBuf>,
+    pub dirs: Vec<PluginDir>,
     /// How plugins are loaded and called.
     pub options: LoadOptions,
 }
@@ -37,11 +76,22 @@ impl PluginSources {
     /// the config's call timeout.
     pub fn new(cli_dirs: &[PathBuf], config: Option<&Config>) -> PluginSources {
         let mut sources = PluginSources {
-            dirs: cli_dirs.to_vec(),
+            dirs: cli_dirs
+                .iter()
+                .map(|path| PluginDir {
+                    path: path.clone(),
+                    config: None,
+                })
+                .collect(),
             ..PluginSources::default()
         };
         if let Some(config) = config {
-            sources.dirs.extend(config.plugins.dir.clone());
+            sources
+                .dirs
+                .extend(config.plugins.dir.iter().map(|path| PluginDir {
+                    path: path.clone(),
+                    config: Some(config.path.clone()),
+                }));
             sources.options.call_timeout = config.plugins.call_timeout;
         }
         sources
@@ -49,20 +99,26 @@ impl PluginSources {
 }
 
 /// The built-ins plus every plugin the directories hold. A refused library
-/// is logged and listed (`hetsync plugins`), not fatal; a missing directory is.
+/// is logged and listed (`hetsync plugins`), not fatal; a missing directory
+/// is a configuration or usage error.
 pub fn registry(sources: &PluginSources) -> Result<Registry> {
     let mut registry = Registry::new(builtin_adapters());
     for dir in &sources.dirs {
-        registry.load_dir(dir, &sources.options)?;
+        dir.check_exists()?;
+        registry.load_dir(&dir.path, &sources.options)?;
     }
     Ok(registry)
 }
 
 /// Validates one library as `hetsync plugins check` does: loaded on its own
-/// next to the built-ins, so a clash of names is reported too.
-pub fn check_library(path: &Path, options: &LoadOptions) -> Result<hetsync_plugin_sdk::Registered> {
+/// next to the built-ins, so a clash of names is reported too. Returns the
+/// adapters it offers.
+pub fn check_library(
+    path: &Path,
+    options: &LoadOptions,
+) -> Result<Vec<hetsync_plugin_sdk::Registered>> {
     let mut registry = Registry::new(builtin_adapters());
-    Ok(registry.load_file(path, options)?.clone())
+    Ok(registry.load_file(path, options)?.to_vec())
 }
 
 /// Connects every node of a config with the registry's adapters and reads
@@ -106,6 +162,7 @@ pub async fn connect_nodes(
             name: node.name.clone(),
             url: node.url.clone(),
             base_dir: config.base_dir.clone(),
+            options: Default::default(),
         };
         let connected = registered.factory.connect(&spec).await?;
         match node.role {

@@ -31,6 +31,7 @@ fn spec() -> NodeSpec {
         name: "n".into(),
         url: "unused".into(),
         base_dir: PathBuf::from("."),
+        options: Default::default(),
     }
 }
 
@@ -68,8 +69,10 @@ fn a_wrong_abi_major_is_refused_before_init_runs() {
 
 #[test]
 fn a_too_small_function_table_is_refused() {
+    // Smaller than the first ABI-1 table: later tables may be smaller than
+    // today's, never than that one.
     let reason = refusal(&test_plugin("small_table"));
-    let needed = std::mem::size_of::<hetsync_plugin_sdk::abi::PluginVTable>();
+    let needed = hetsync_plugin_sdk::abi::PluginVTable::V1_SIZE;
     assert!(
         matches!(reason, Refusal::TableTooSmall { found, needed: n } if found == 2 * std::mem::size_of::<usize>() && n == needed),
         "{reason}"
@@ -111,6 +114,22 @@ async fn garbage_answers_are_an_error_naming_the_file() {
     let shown = e.to_string();
     assert!(shown.contains(&path.display().to_string()), "{shown}");
     assert!(shown.contains("unreadable answer to 'connect'"), "{shown}");
+}
+
+#[tokio::test]
+async fn an_operation_the_plugin_does_not_know_is_an_error_saying_so() {
+    let adapter = load("unsupporting");
+    let Err(e) = adapter.connect(&spec()).await else {
+        panic!("an unsupported connect succeeded")
+    };
+    let Error::Plugin { plugin, message } = &e else {
+        panic!("not a plugin error: {e}")
+    };
+    assert!(plugin.contains("unsupporting"), "{plugin}");
+    assert_eq!(
+        message,
+        "does not support 'connect': unknown operation (built long ago)"
+    );
 }
 
 fn cancellations() -> u64 {
@@ -202,21 +221,34 @@ fn an_adapter_plugin_passes_every_load_check() {
     );
 }
 
+/// Runs `hetsync --config CONFIG ARGS…` in `dir`; returns its exit code and
+/// its output (stdout, then stderr).
+fn hetsync_in(dir: &Path, config: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hetsync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("HETSYNC_PLUGIN_DIR")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
 #[test]
 fn plugins_check_says_precisely_why_a_library_is_refused() {
     let check = |path: &Path| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hetsync"))
-            .args(["--config", "/nonexistent/hetsync.toml", "plugins", "check"])
-            .arg(path)
-            .env_remove("HETSYNC_PLUGIN_DIR")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code(), text)
+        let file = path.to_str().unwrap();
+        hetsync_in(
+            Path::new("."),
+            Path::new("/nonexistent/hetsync.toml"),
+            &["plugins", "check", file],
+        )
     };
     let wrong = test_plugin("wrong_abi");
     let (code, text) = check(&wrong);
@@ -240,4 +272,72 @@ fn plugins_check_says_precisely_why_a_library_is_refused() {
         text.contains("panicking") && text.contains("prepared statements"),
         "{text}"
     );
+    // An older plugin (first ABI-1 table and manifest) is usable too.
+    let (code, text) = check(&test_plugin("old_sqlite"));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("old_sqlite"), "{text}");
+    // A library offering two adapters: both are listed.
+    let (code, text) = check(&test_plugin("profiles"));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("profile_one") && text.contains("profile_two"),
+        "{text}"
+    );
+}
+
+#[test]
+fn plugins_check_opens_a_bare_file_name_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = test_plugin("panicking");
+    let name = from.file_name().unwrap().to_str().unwrap();
+    std::fs::copy(&from, dir.path().join(name)).unwrap();
+    std::fs::write(dir.path().join("empty.so"), "").unwrap();
+    let config = dir.path().join("absent.toml");
+    let (code, text) = hetsync_in(dir.path(), &config, &["plugins", "check", name]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("is a usable plugin") && text.contains("panicking"),
+        "{text}"
+    );
+    // The file is there, so it is read, not looked for on the library path.
+    let (code, text) = hetsync_in(dir.path(), &config, &["plugins", "check", "empty.so"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("plugin empty.so: cannot be opened as a shared library")
+            && !text.contains("No such file"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_plugin_directory_that_does_not_exist_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let absent = dir.path().join("absent.toml");
+    let (code, text) = hetsync_in(
+        dir.path(),
+        &absent,
+        &["--plugin-dir", "no-such-dir", "plugins"],
+    );
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("--plugin-dir no-such-dir: no such directory (a usage error"),
+        "{text}"
+    );
+    // Named by the config: a configuration error naming the config file.
+    let config = dir.path().join("hetsync.toml");
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/sqlite-pair/hetsync.toml");
+    let text = std::fs::read_to_string(example).unwrap();
+    std::fs::write(&config, format!("{text}\n[plugins]\ndir = \"gone\"\n")).unwrap();
+    let (code, text) = hetsync_in(dir.path(), &config, &["plugins"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains(&format!("{}: [plugins] dir:", config.display()))
+            && text.contains("gone is not a directory"),
+        "{text}"
+    );
+    // An existing directory, even empty, is fine.
+    std::fs::create_dir(dir.path().join("gone")).unwrap();
+    let (code, text) = hetsync_in(dir.path(), &config, &["plugins"]);
+    assert_eq!(code, Some(0), "{text}");
 }

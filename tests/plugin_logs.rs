@@ -48,6 +48,7 @@ async fn plugin_logs_reach_the_host_at_its_level() {
             name: "节点".into(),
             url: "unused".into(),
             base_dir: ".".into(),
+            options: Default::default(),
         })
         .await
         .unwrap();

@@ -16,6 +16,7 @@ fn spec(url: String) -> NodeSpec {
         name: "tls".into(),
         url,
         base_dir: std::env::temp_dir(),
+        options: Default::default(),
     }
 }
 

@@ -46,6 +46,9 @@ pub struct NodeSpec {
     pub url: String,
     /// Directory of the configuration file.
     pub base_dir: PathBuf,
+    /// Adapter-specific node options from `[node.options]` (empty when
+    /// there are none); each adapter reads and checks its own.
+    pub options: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
 /// An exclusive, cross-process lock on a hub's integration; released on drop.

@@ -6,6 +6,11 @@
 //! fills a [`PluginVTable`]. That table starts with its own `struct_size`;
 //! later versions only ever append fields.
 //!
+//! Growth: each side reads the other's `struct_size` first and uses only
+//! `min(ours, theirs)` bytes of the other's table ([`read_table`]); a field
+//! beyond the peer's size is absent (`None`, 0). An operation the plugin
+//! does not know is answered [`Status::UNSUPPORTED`].
+//!
 //! Every request and result crosses as MessagePack bytes (see
 //! [`crate::wire`]). A buffer is freed by the side that allocated it: an
 //! [`OwnedBuffer`] carries its own `release` callback, and a [`ByteView`] is
@@ -28,8 +33,9 @@ pub type AbiMajorFn = unsafe extern "C" fn() -> u32;
 
 /// `hetsync_plugin_init(host, runtime_threads, out, out_size, error)`.
 ///
-/// Fills at most `out_size` bytes of `out` (which the host zeroed) and sets
-/// `out.struct_size` to the size of the plugin's own table. On failure it
+/// Fills at most `min(out_size, size of its own table)` bytes of `out` (which
+/// the host zeroed) and sets `out.struct_size` to the size of the plugin's
+/// own table; the host then uses `min` of the two sizes. On failure it
 /// returns a status other than [`Status::OK`] and may leave a UTF-8 message
 /// in `*error`. `runtime_threads` is the number of worker threads of the
 /// runtime the plugin starts for itself. The host calls it once per library.
@@ -60,6 +66,10 @@ impl Status {
     pub const CANCELLED: Status = Status(3);
     /// The plugin could not read the request; the result holds a UTF-8 message.
     pub const BAD_REQUEST: Status = Status(4);
+    /// The plugin does not know the requested operation (it was built
+    /// before the operation existed); the result holds a UTF-8 message. The
+    /// host falls back or reports that the plugin does not support it.
+    pub const UNSUPPORTED: Status = Status(5);
 }
 
 /// Bytes borrowed for the duration of one call.
@@ -157,6 +167,47 @@ impl OwnedBuffer {
 /// Forwards one log event to the host. `level`: 1 error … 5 trace.
 pub type LogFn = unsafe extern "C" fn(level: u32, target: ByteView, message: ByteView);
 
+/// A `#[repr(C)]` function table that starts with its own size and only
+/// ever grows at the end, so that [`read_table`] can read an older or newer
+/// peer's table.
+///
+/// # Safety
+/// The type must be `#[repr(C)]`, start with `struct_size: usize`, and be
+/// valid for any prefix of its bytes copied over [`Table::ABSENT`] (its
+/// fields are integers, `Option` of function pointers, and [`ByteView`]s).
+pub unsafe trait Table: Copy {
+    /// The table with every field absent: `None`, 0, empty.
+    const ABSENT: Self;
+}
+
+/// Reads the peer's table at `table`: its `struct_size` first, then only
+/// `min(size_of::<T>(), struct_size)` bytes; every field beyond the peer's
+/// size keeps its [`Table::ABSENT`] value. The table's `struct_size` stays
+/// as the peer wrote it; `None` when `table` is null.
+///
+/// # Safety
+/// `table` must be null or point at a table whose first `struct_size` bytes
+/// (as written at its start) are readable.
+pub unsafe fn read_table<T: Table>(table: *const T) -> Option<T> {
+    if table.is_null() {
+        return None;
+    }
+    let theirs = table.cast::<usize>().read_unaligned();
+    let size = theirs.min(std::mem::size_of::<T>());
+    let mut ours = T::ABSENT;
+    std::ptr::copy_nonoverlapping(table.cast::<u8>(), (&mut ours as *mut T).cast::<u8>(), size);
+    Some(ours)
+}
+
+/// Writes the first `min(size_of::<T>(), room)` bytes of `table` to `out`.
+///
+/// # Safety
+/// `out` must point at `room` writable bytes.
+pub unsafe fn write_table<T: Table>(table: &T, out: *mut T, room: usize) {
+    let size = room.min(std::mem::size_of::<T>());
+    std::ptr::copy_nonoverlapping((table as *const T).cast::<u8>(), out.cast::<u8>(), size);
+}
+
 /// What the host offers the plugin. Starts with its own size; fields are
 /// only ever appended.
 #[repr(C)]
@@ -169,6 +220,16 @@ pub struct HostVTable {
     /// The most verbose level the host records (0 off, 1 error … 5 trace):
     /// the plugin does not format events the host would drop.
     pub max_log_level: u32,
+}
+
+// SAFETY: `#[repr(C)]`, starts with `struct_size`; every field is valid
+// when zero.
+unsafe impl Table for HostVTable {
+    const ABSENT: HostVTable = HostVTable {
+        struct_size: 0,
+        log: None,
+        max_log_level: 0,
+    };
 }
 
 /// Called exactly once per submitted call with its outcome. `result` belongs
@@ -188,6 +249,10 @@ pub type SubmitFn = unsafe extern "C" fn(request: ByteView, done: DoneFn, ctx: *
 /// Unknown or finished ids are ignored.
 pub type CancelFn = unsafe extern "C" fn(call: u64);
 
+/// Hands over a MessagePack [`crate::wire::PluginStats`] in `*out`: what
+/// the plugin holds right now. Answers synchronously.
+pub type StatsFn = unsafe extern "C" fn(out: *mut OwnedBuffer) -> Status;
+
 /// The plugin's function table, filled by [`InitFn`].
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -201,11 +266,21 @@ pub struct PluginVTable {
     pub submit: Option<SubmitFn>,
     /// Cancels a call.
     pub cancel: Option<CancelFn>,
+    /// What the plugin holds (appended after the first ABI-1 table, of
+    /// [`PluginVTable::V1_SIZE`] bytes; absent from plugins built before).
+    pub stats: Option<StatsFn>,
 }
 
 impl PluginVTable {
-    /// An all-zero table for the plugin to fill.
-    pub const ZEROED: PluginVTable = PluginVTable {
+    /// The size of the first ABI-1 table (`struct_size`, `manifest`,
+    /// `submit`, `cancel`): the smallest table a host accepts.
+    pub const V1_SIZE: usize = std::mem::offset_of!(PluginVTable, stats);
+}
+
+// SAFETY: `#[repr(C)]`, starts with `struct_size`; every field is valid
+// when zero.
+unsafe impl Table for PluginVTable {
+    const ABSENT: PluginVTable = PluginVTable {
         struct_size: 0,
         manifest: ByteView {
             ptr: std::ptr::null(),
@@ -213,6 +288,7 @@ impl PluginVTable {
         },
         submit: None,
         cancel: None,
+        stats: None,
     };
 }
 

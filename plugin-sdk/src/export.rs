@@ -1,14 +1,15 @@
-//! The plugin side: what [`crate::export_adapter!`] expands to. It turns an
-//! ordinary [`AdapterFactory`] into the two entry points, runs every call on
+//! The plugin side: what [`crate::export_adapter!`] expands to. It turns
+//! ordinary [`AdapterFactory`]s into the two entry points, runs every call on
 //! the plugin's own tokio runtime, catches every panic, and forwards the
 //! plugin's `tracing` events to the host.
 
 use crate::abi::{
-    ByteView, DoneFn, HostVTable, OwnedBuffer, PluginVTable, SendPtr, Status, ABI_MAJOR,
+    read_table, write_table, ByteView, DoneFn, HostVTable, OwnedBuffer, PluginVTable, SendPtr,
+    Status,
 };
 use crate::log_forward::ForwardLayer;
 use crate::serve::Server;
-use crate::wire::{encode, Manifest, PanicStrategy};
+use crate::wire::{encode, AdapterManifest, Manifest, PanicStrategy, PluginStats};
 use futures_util::FutureExt;
 use hetsync_core::adapter::AdapterFactory;
 use std::collections::HashMap;
@@ -50,7 +51,12 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 }
 
 /// Stage two, called by the `hetsync_plugin_init` that
-/// [`crate::export_adapter!`] defines.
+/// [`crate::export_adapter!`] defines. `factories` makes the adapters the
+/// library offers (at least one; the first is the default).
+///
+/// Reads only `min(ours, theirs)` bytes of the host's table and writes only
+/// `min(ours, out_size)` bytes of its own, so hosts with older or newer
+/// tables load it.
 ///
 /// # Safety
 /// The pointers must be as [`crate::abi::InitFn`] documents.
@@ -60,22 +66,19 @@ pub unsafe fn init(
     out: *mut PluginVTable,
     out_size: usize,
     error: *mut OwnedBuffer,
-    factory: fn() -> Box<dyn AdapterFactory>,
+    factories: fn() -> Vec<Box<dyn AdapterFactory>>,
     panic_strategy: PanicStrategy,
 ) -> Status {
     let result = catch_unwind(AssertUnwindSafe(|| {
-        if out.is_null() || out_size < std::mem::size_of::<PluginVTable>() {
+        if out.is_null() || out_size < PluginVTable::V1_SIZE {
             return Err(format!(
-                "the host's function table is {out_size} bytes; this plugin fills {}",
-                std::mem::size_of::<PluginVTable>()
+                "the host's function table is {out_size} bytes; ABI 1 tables are at least {}",
+                PluginVTable::V1_SIZE
             ));
         }
-        if !host.is_null() {
-            let host = host.read();
-            if host.struct_size >= std::mem::size_of::<HostVTable>() {
-                if let Some(log) = host.log {
-                    ForwardLayer::install(log, host.max_log_level);
-                }
+        if let Some(host) = read_table(host) {
+            if let Some(log) = host.log {
+                ForwardLayer::install(log, host.max_log_level);
             }
         }
         let plugin = match PLUGIN.get() {
@@ -87,19 +90,23 @@ pub unsafe fn init(
                     .enable_all()
                     .build()
                     .map_err(|e| format!("cannot start the plugin's runtime: {e}"))?;
-                let factory = factory();
-                let manifest = encode(&Manifest {
-                    adapter: factory.name().to_string(),
-                    adapter_version: factory.version().to_string(),
-                    sdk_version: SDK_VERSION.to_string(),
-                    abi_major: ABI_MAJOR,
-                    capabilities: factory.capabilities(),
-                    panic_strategy,
-                    default_type_rules: factory.default_type_rules().to_string(),
-                });
+                let factories = factories();
+                if factories.is_empty() {
+                    return Err("the plugin offers no adapter".into());
+                }
+                let offered = factories
+                    .iter()
+                    .map(|f| AdapterManifest {
+                        name: f.name().to_string(),
+                        version: f.version().to_string(),
+                        capabilities: f.capabilities(),
+                        default_type_rules: f.default_type_rules().to_string(),
+                    })
+                    .collect();
+                let manifest = encode(&Manifest::new(offered, panic_strategy));
                 let _ = PLUGIN.set(Plugin {
                     runtime,
-                    server: Arc::new(Server::new(factory)),
+                    server: Arc::new(Server::new(factories)),
                     manifest,
                     calls: Mutex::new(HashMap::new()),
                     next_call: AtomicU64::new(1),
@@ -107,12 +114,14 @@ pub unsafe fn init(
                 PLUGIN.get().expect("just set")
             }
         };
-        out.write(PluginVTable {
+        let table = PluginVTable {
             struct_size: std::mem::size_of::<PluginVTable>(),
             manifest: ByteView::of(&plugin.manifest),
             submit: Some(submit),
             cancel: Some(cancel),
-        });
+            stats: Some(stats),
+        };
+        write_table(&table, out, out_size);
         Ok(())
     }));
     match result {
@@ -126,6 +135,26 @@ pub unsafe fn init(
             Status::PANIC
         }
     }
+}
+
+unsafe extern "C" fn stats(out: *mut OwnedBuffer) -> Status {
+    let answered = catch_unwind(|| {
+        let Some(plugin) = PLUGIN.get() else {
+            return Status::ERROR;
+        };
+        if out.is_null() {
+            return Status::ERROR;
+        }
+        let calls = plugin.calls.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let stats = PluginStats {
+            calls: calls as u64,
+            ..plugin.server.stats()
+        };
+        // SAFETY: the host passes a writable slot for one buffer.
+        unsafe { out.write(OwnedBuffer::from_vec(encode(&stats))) };
+        Status::OK
+    });
+    answered.unwrap_or(Status::PANIC)
 }
 
 unsafe extern "C" fn submit(request: ByteView, done: DoneFn, ctx: *mut c_void) -> u64 {
@@ -184,19 +213,26 @@ unsafe extern "C" fn cancel(call: u64) {
     });
 }
 
-/// Exports an adapter as a plugin: defines `hetsync_abi_major` and
-/// `hetsync_plugin_init`. Put it behind the adapter crate's `plugin` feature
-/// (two plugins' entry points cannot be linked into one binary):
+/// Exports adapters as a plugin: defines `hetsync_abi_major` and
+/// `hetsync_plugin_init`. Each argument is an expression that makes an
+/// adapter factory; a library usually offers one:
 ///
 /// ```ignore
-/// #[cfg(feature = "plugin")]
 /// hetsync_plugin_sdk::export_adapter!(MyAdapter);
 /// ```
 ///
-/// The argument is an expression that makes the adapter factory.
+/// and may offer several (profiles of one driver), the first being the
+/// default for a host that names none:
+///
+/// ```ignore
+/// hetsync_plugin_sdk::export_adapter!(Odbc::generic(), Odbc::kingbase(), Odbc::dameng());
+/// ```
+///
+/// Use it once, in a `cdylib` crate of its own (or behind a cargo feature):
+/// two plugins' entry points cannot be linked into one binary.
 #[macro_export]
 macro_rules! export_adapter {
-    ($factory:expr) => {
+    ($($factory:expr),+ $(,)?) => {
         /// Stage one of loading: the ABI major version this plugin speaks.
         #[no_mangle]
         pub extern "C" fn hetsync_abi_major() -> u32 {
@@ -215,8 +251,10 @@ macro_rules! export_adapter {
             out_size: usize,
             error: *mut $crate::abi::OwnedBuffer,
         ) -> $crate::abi::Status {
-            fn factory() -> ::std::boxed::Box<dyn $crate::AdapterFactory> {
-                ::std::boxed::Box::new($factory)
+            fn factories() -> ::std::vec::Vec<::std::boxed::Box<dyn $crate::AdapterFactory>> {
+                ::std::vec![$(
+                    ::std::boxed::Box::new($factory) as ::std::boxed::Box<dyn $crate::AdapterFactory>
+                ),+]
             }
             let strategy = if cfg!(panic = "unwind") {
                 $crate::wire::PanicStrategy::Unwind
@@ -229,7 +267,7 @@ macro_rules! export_adapter {
                 out,
                 out_size,
                 error,
-                factory,
+                factories,
                 strategy,
             )
         }

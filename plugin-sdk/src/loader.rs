@@ -3,12 +3,12 @@
 //! panic strategy) and keeps it loaded for the life of the process.
 
 use crate::abi::{
-    AbiMajorFn, ByteView, CancelFn, HostVTable, InitFn, OwnedBuffer, PluginVTable, Status,
-    SubmitFn, ABI_MAJOR, ABI_MAJOR_SYMBOL, INIT_SYMBOL,
+    read_table, AbiMajorFn, ByteView, CancelFn, HostVTable, InitFn, OwnedBuffer, PluginVTable,
+    StatsFn, Status, SubmitFn, Table, ABI_MAJOR, ABI_MAJOR_SYMBOL, INIT_SYMBOL,
 };
 use crate::export::SDK_VERSION;
 use crate::log_forward::level_number;
-use crate::wire::{decode, Manifest, PanicStrategy};
+use crate::wire::{decode, AdapterManifest, Manifest, PanicStrategy};
 use std::panic::catch_unwind;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,12 +57,12 @@ pub enum Refusal {
         /// The plugin's message.
         message: String,
     },
-    /// Its function table is shorter than this ABI's.
+    /// Its function table is shorter than the first table of this ABI.
     #[error("its function table is {found} bytes; ABI {ABI_MAJOR} needs at least {needed}")]
     TableTooSmall {
         /// The table's `struct_size`.
         found: usize,
-        /// `size_of::<PluginVTable>()`.
+        /// [`PluginVTable::V1_SIZE`].
         needed: usize,
     },
     /// A required function pointer is null.
@@ -109,8 +109,14 @@ pub struct PluginLibrary {
     pub path: PathBuf,
     /// What it says about itself.
     pub manifest: Manifest,
+    /// The adapters it offers ([`Manifest::offered`]), the default first.
+    pub adapters: Vec<AdapterManifest>,
+    /// The size of its function table as it declared it.
+    pub table_size: usize,
     pub(crate) submit: SubmitFn,
     pub(crate) cancel: CancelFn,
+    /// Absent from tables older than the function.
+    pub(crate) stats: Option<StatsFn>,
     pub(crate) call_timeout: Duration,
 }
 
@@ -147,6 +153,18 @@ fn host_vtable() -> HostVTable {
     }
 }
 
+/// The path to open `path` as: the dynamic loader searches its library path
+/// for a bare file name (`libx.so`), so a name without a directory is made
+/// relative to the working directory (`./libx.so`), as every other path is.
+fn as_file(path: &Path) -> PathBuf {
+    let bare = path.parent().is_some_and(|p| p.as_os_str().is_empty());
+    if bare {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    }
+}
+
 /// Whether a plugin built with SDK `plugin` can be loaded by SDK `host`:
 /// the same major version (the same minor while the major is 0), and the
 /// plugin no newer than the host.
@@ -174,7 +192,7 @@ impl PluginLibrary {
         };
         // SAFETY: opening a library runs its initializers; that is the
         // operator's trust decision in putting it in the plugin directory.
-        let library = unsafe { libloading::Library::new(path) }
+        let library = unsafe { libloading::Library::new(as_file(path)) }
             .map_err(|e| refuse(Refusal::NotALibrary(e.to_string())))?;
         let library: &'static libloading::Library = Box::leak(Box::new(library));
         // SAFETY: the symbol's type is fixed by the ABI; nothing else is read
@@ -192,15 +210,15 @@ impl PluginLibrary {
         let init = unsafe { library.get::<InitFn>(INIT_SYMBOL.as_bytes()) }
             .map_err(|_| refuse(Refusal::NoInit))?;
         let host = host_vtable();
-        let mut table = PluginVTable::ZEROED;
+        let mut filled = PluginVTable::ABSENT;
         let mut error = OwnedBuffer::EMPTY;
         // SAFETY: all pointers are valid for the call; the plugin fills at
-        // most `size_of::<PluginVTable>()` bytes of `table`.
+        // most `size_of::<PluginVTable>()` bytes of `filled`.
         let status = unsafe {
             init(
                 &host,
                 options.runtime_threads,
-                &mut table,
+                &mut filled,
                 std::mem::size_of::<PluginVTable>(),
                 &mut error,
             )
@@ -213,11 +231,13 @@ impl PluginLibrary {
                 message,
             }));
         }
-        let needed = std::mem::size_of::<PluginVTable>();
-        if table.struct_size < needed {
+        // SAFETY: `filled` is ours and whole; only the first
+        // `min(ours, struct_size)` bytes are kept, the rest stay absent.
+        let table = unsafe { read_table(&filled) }.expect("not null");
+        if table.struct_size < PluginVTable::V1_SIZE {
             return Err(refuse(Refusal::TableTooSmall {
                 found: table.struct_size,
-                needed,
+                needed: PluginVTable::V1_SIZE,
             }));
         }
         let submit = table
@@ -235,11 +255,8 @@ impl PluginLibrary {
                 manifest.abi_major
             ))));
         }
-        if manifest.adapter.trim().is_empty() {
-            return Err(refuse(Refusal::BadManifest(
-                "the adapter name is empty".into(),
-            )));
-        }
+        let adapters = manifest.offered();
+        check_offered(&manifest, &adapters).map_err(|why| refuse(Refusal::BadManifest(why)))?;
         sdk_fits(&manifest.sdk_version, SDK_VERSION).map_err(|why| {
             refuse(Refusal::SdkMismatch {
                 found: manifest.sdk_version.clone(),
@@ -252,16 +269,51 @@ impl PluginLibrary {
         Ok(PluginLibrary {
             path: path.to_path_buf(),
             manifest,
+            adapters,
+            table_size: table.struct_size,
             submit,
             cancel,
+            stats: table.stats,
             call_timeout: options.call_timeout,
         })
     }
 }
 
+/// Whether the adapters a manifest offers can be registered: each named,
+/// no name twice, and the first one repeated in the flat fields.
+fn check_offered(manifest: &Manifest, adapters: &[AdapterManifest]) -> Result<(), String> {
+    for (i, adapter) in adapters.iter().enumerate() {
+        if adapter.name.trim().is_empty() {
+            return Err("an adapter name is empty".into());
+        }
+        if adapters[..i].iter().any(|a| a.name == adapter.name) {
+            return Err(format!("it offers adapter '{}' twice", adapter.name));
+        }
+    }
+    if adapters[0].name != manifest.adapter {
+        return Err(format!(
+            "its first adapter is '{}' but its flat fields name '{}'",
+            adapters[0].name, manifest.adapter
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
-    use super::sdk_fits;
+    use super::{as_file, sdk_fits};
+    use std::path::Path;
+
+    #[test]
+    fn a_bare_file_name_is_opened_in_the_working_directory() {
+        assert_eq!(as_file(Path::new("libx.so")), Path::new("./libx.so"));
+        assert_eq!(as_file(Path::new("lib/libx.so")), Path::new("lib/libx.so"));
+        assert_eq!(
+            as_file(Path::new("/opt/libx.so")),
+            Path::new("/opt/libx.so")
+        );
+        assert_eq!(as_file(Path::new("./libx.so")), Path::new("./libx.so"));
+    }
 
     #[test]
     fn sdk_versions_follow_semver() {

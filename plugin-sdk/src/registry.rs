@@ -65,30 +65,36 @@ impl Registry {
         }
     }
 
-    /// Loads one library; a refusal is returned (not recorded).
+    /// Loads one library and registers every adapter it offers; returns
+    /// them. A refusal is returned (not recorded); a library one of whose
+    /// adapters clashes with a registered one is refused whole.
     pub fn load_file(
         &mut self,
         path: &Path,
         options: &LoadOptions,
-    ) -> Result<&Registered, LoadError> {
+    ) -> Result<&[Registered], LoadError> {
         let library = PluginLibrary::load(path, options)?;
-        let name = library.manifest.adapter.clone();
-        if let Some(existing) = self.find(&name) {
-            return Err(LoadError {
-                path: path.to_path_buf(),
-                reason: Refusal::Duplicate {
-                    by: existing.origin.to_string(),
-                    name,
-                },
-            });
+        for offered in &library.adapters {
+            if let Some(existing) = self.find(&offered.name) {
+                return Err(LoadError {
+                    path: path.to_path_buf(),
+                    reason: Refusal::Duplicate {
+                        by: existing.origin.to_string(),
+                        name: offered.name.clone(),
+                    },
+                });
+            }
         }
         let sdk_version = Some(library.manifest.sdk_version.clone());
-        self.adapters.push(Registered {
-            factory: Arc::new(PluginAdapter::new(library)),
-            origin: Origin::Plugin(path.to_path_buf()),
-            sdk_version,
-        });
-        Ok(self.adapters.last().expect("just pushed"))
+        let first = self.adapters.len();
+        for adapter in PluginAdapter::all(library) {
+            self.adapters.push(Registered {
+                factory: Arc::new(adapter),
+                origin: Origin::Plugin(path.to_path_buf()),
+                sdk_version: sdk_version.clone(),
+            });
+        }
+        Ok(&self.adapters[first..])
     }
 
     /// Loads every library of a directory in file-name order. Refused

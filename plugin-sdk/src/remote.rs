@@ -3,9 +3,9 @@
 //! cannot tell them from built-in adapters. Each trait call becomes one
 //! request, awaited on a oneshot that the plugin's callback completes.
 
-use crate::abi::{ByteView, Status};
+use crate::abi::{ByteView, OwnedBuffer, Status};
 use crate::loader::PluginLibrary;
-use crate::wire::{decode, encode, LockId, NodeId, Request};
+use crate::wire::{decode, encode, AdapterManifest, LockId, NodeId, PluginStats, Request};
 use async_trait::async_trait;
 use hetsync_core::adapter::{
     AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
@@ -25,12 +25,7 @@ use tokio::sync::oneshot;
 type Answer = (Status, Vec<u8>);
 
 /// Completes a waiting call: `ctx` is the boxed sender made by `call`.
-unsafe extern "C" fn on_done(
-    ctx: *mut c_void,
-    _call: u64,
-    status: Status,
-    result: crate::abi::OwnedBuffer,
-) {
+unsafe extern "C" fn on_done(ctx: *mut c_void, _call: u64, status: Status, result: OwnedBuffer) {
     let _ = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: `ctx` is the sender boxed by `call`, completed once.
         let sender = unsafe { Box::from_raw(ctx.cast::<oneshot::Sender<Answer>>()) };
@@ -44,7 +39,7 @@ unsafe extern "C" fn on_detached_done(
     _ctx: *mut c_void,
     _call: u64,
     _status: Status,
-    result: crate::abi::OwnedBuffer,
+    result: OwnedBuffer,
 ) {
     let _ = catch_unwind(AssertUnwindSafe(|| unsafe { result.take() }));
 }
@@ -66,15 +61,46 @@ impl Drop for Pending<'_> {
 }
 
 impl PluginLibrary {
-    /// How errors name this plugin.
+    /// How errors name this plugin: its adapters and its file.
     pub fn label(&self) -> String {
-        format!("'{}' ({})", self.manifest.adapter, self.path.display())
+        let names: Vec<&str> = self.adapters.iter().map(|a| a.name.as_str()).collect();
+        format!("'{}' ({})", names.join("', '"), self.path.display())
     }
 
     fn fail(&self, message: String) -> Error {
         Error::Plugin {
             plugin: self.label(),
             message,
+        }
+    }
+
+    /// The error for an operation the plugin does not know.
+    fn unsupported(&self, op: &str, why: &str) -> Error {
+        self.fail(format!("does not support '{op}': {why}"))
+    }
+
+    /// What the plugin holds right now: connected nodes, held locks and
+    /// running calls. A plugin whose function table predates `stats` says
+    /// it does not support it.
+    pub fn stats(&self) -> Result<PluginStats> {
+        let Some(stats) = self.stats else {
+            return Err(self.unsupported(
+                "stats",
+                &format!(
+                    "its function table of {} bytes ends before that function",
+                    self.table_size
+                ),
+            ));
+        };
+        let mut out = OwnedBuffer::EMPTY;
+        // SAFETY: `out` is a slot for one buffer, which we then own.
+        let status = unsafe { stats(&mut out) };
+        // SAFETY: the buffer is either untouched (empty) or handed over.
+        let bytes = unsafe { out.take() };
+        match status {
+            Status::OK => decode(&bytes)
+                .map_err(|e| self.fail(format!("sent an unreadable answer to 'stats': {e}"))),
+            Status(other) => Err(self.fail(format!("answered 'stats' with status {other}"))),
         }
     }
 
@@ -119,6 +145,7 @@ impl PluginLibrary {
             Status::BAD_REQUEST => {
                 Err(self.fail(format!("could not read the '{op}' request: {}", text())))
             }
+            Status::UNSUPPORTED => Err(self.unsupported(op, &text())),
             Status(other) => Err(self.fail(format!("answered '{op}' with unknown status {other}"))),
         }
     }
@@ -131,24 +158,37 @@ impl PluginLibrary {
     }
 }
 
-/// A loaded plugin as an adapter factory.
+/// One adapter of a loaded plugin, as an adapter factory.
 pub struct PluginAdapter {
     library: Arc<PluginLibrary>,
     name: &'static str,
     version: &'static str,
+    offered: AdapterManifest,
 }
 
 impl PluginAdapter {
-    /// Wraps a loaded library.
+    /// Every adapter the library offers, the default first.
+    pub fn all(library: PluginLibrary) -> Vec<PluginAdapter> {
+        let library = Arc::new(library);
+        library
+            .adapters
+            .iter()
+            .map(|offered| PluginAdapter {
+                library: library.clone(),
+                // Libraries are never unloaded, so their names live as long.
+                name: Box::leak(offered.name.clone().into_boxed_str()),
+                version: Box::leak(offered.version.clone().into_boxed_str()),
+                offered: offered.clone(),
+            })
+            .collect()
+    }
+
+    /// The library's default adapter: its first, and usually its only one.
     pub fn new(library: PluginLibrary) -> PluginAdapter {
-        // Libraries are never unloaded, so their names live as long.
-        let name = Box::leak(library.manifest.adapter.clone().into_boxed_str());
-        let version = Box::leak(library.manifest.adapter_version.clone().into_boxed_str());
-        PluginAdapter {
-            library: Arc::new(library),
-            name,
-            version,
-        }
+        Self::all(library)
+            .into_iter()
+            .next()
+            .expect("a loaded library offers at least one adapter")
     }
 
     /// The library behind the adapter.
@@ -168,11 +208,11 @@ impl AdapterFactory for PluginAdapter {
     }
 
     fn capabilities(&self) -> Capabilities {
-        self.library.manifest.capabilities
+        self.offered.capabilities
     }
 
     fn default_type_rules(&self) -> &str {
-        &self.library.manifest.default_type_rules
+        &self.offered.default_type_rules
     }
 
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
@@ -182,6 +222,8 @@ impl AdapterFactory for PluginAdapter {
                 name: Cow::Borrowed(&spec.name),
                 url: Cow::Borrowed(&spec.url),
                 base_dir: Cow::Borrowed(&spec.base_dir),
+                adapter: Some(Cow::Borrowed(self.name)),
+                options: Cow::Borrowed(&spec.options),
             })
             .await?;
         Ok(Box::new(PluginNode {
@@ -189,6 +231,7 @@ impl AdapterFactory for PluginAdapter {
             id,
             name: spec.name.clone(),
             adapter: self.name,
+            capabilities: self.offered.capabilities,
         }))
     }
 }
@@ -199,6 +242,7 @@ struct PluginNode {
     id: NodeId,
     name: String,
     adapter: &'static str,
+    capabilities: Capabilities,
 }
 
 impl Drop for PluginNode {
@@ -373,6 +417,6 @@ impl Node for PluginNode {
     }
 
     fn capabilities(&self) -> Capabilities {
-        self.library.manifest.capabilities
+        self.capabilities
     }
 }

@@ -1,8 +1,10 @@
-//! The plugin side's dispatcher: decodes a request, calls the adapter and
-//! encodes its answer. Connected nodes and held locks live here, behind ids.
+//! The plugin side's dispatcher: decodes a request, calls the adapter it
+//! names and encodes its answer. Connected nodes and held locks live here,
+//! behind ids.
 
 use crate::abi::Status;
-use crate::wire::{decode, encode, LockId, NodeId, Request};
+use crate::export::SDK_VERSION;
+use crate::wire::{decode, encode, op_name, LockId, NodeId, PluginStats, Request};
 use hetsync_core::adapter::{AdapterFactory, IntegrationLock, Node, NodeSpec};
 use hetsync_core::{Error, Result};
 use serde::Serialize;
@@ -10,9 +12,10 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// One plugin's adapter and what its calls have opened.
+/// One plugin's adapters and what its calls have opened.
 pub(crate) struct Server {
-    factory: Box<dyn AdapterFactory>,
+    /// The adapters offered, the default (first) one first.
+    factories: Vec<Box<dyn AdapterFactory>>,
     nodes: Mutex<HashMap<NodeId, Arc<dyn Node>>>,
     locks: Mutex<HashMap<LockId, IntegrationLock>>,
     next_id: AtomicU64,
@@ -27,12 +30,26 @@ fn answer<T: Serialize>(result: Result<T>) -> (Status, Vec<u8>) {
 }
 
 impl Server {
-    pub(crate) fn new(factory: Box<dyn AdapterFactory>) -> Server {
+    /// Serves `factories` (at least one).
+    pub(crate) fn new(factories: Vec<Box<dyn AdapterFactory>>) -> Server {
+        assert!(
+            !factories.is_empty(),
+            "a plugin offers at least one adapter"
+        );
         Server {
-            factory,
+            factories,
             nodes: Mutex::new(HashMap::new()),
             locks: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// An error about this plugin (named by its adapters).
+    fn fail(&self, message: String) -> Error {
+        let names: Vec<&str> = self.factories.iter().map(|f| f.name()).collect();
+        Error::Plugin {
+            plugin: names.join(", "),
+            message,
         }
     }
 
@@ -42,21 +59,51 @@ impl Server {
             .unwrap_or_else(|e| e.into_inner())
             .get(&id)
             .cloned()
-            .ok_or_else(|| Error::Plugin {
-                plugin: self.factory.name().to_string(),
-                message: format!("no connected node with id {id}"),
-            })
+            .ok_or_else(|| self.fail(format!("no connected node with id {id}")))
     }
 
-    /// Runs one encoded request to its encoded outcome.
+    /// The adapter a connect request names (the first when it names none).
+    fn factory(&self, name: Option<&str>) -> Result<&dyn AdapterFactory> {
+        let Some(name) = name else {
+            return Ok(self.factories[0].as_ref());
+        };
+        self.factories
+            .iter()
+            .find(|f| f.name() == name)
+            .map(|f| f.as_ref())
+            .ok_or_else(|| self.fail(format!("offers no adapter '{name}'")))
+    }
+
+    /// Connected nodes and held locks (the caller counts running calls).
+    pub(crate) fn stats(&self) -> PluginStats {
+        PluginStats {
+            nodes: self.nodes.lock().unwrap_or_else(|e| e.into_inner()).len() as u64,
+            locks: self.locks.lock().unwrap_or_else(|e| e.into_inner()).len() as u64,
+            calls: 0,
+        }
+    }
+
+    /// Runs one encoded request to its encoded outcome. A request for an
+    /// operation this SDK does not know is answered
+    /// [`Status::UNSUPPORTED`], one it cannot read otherwise
+    /// [`Status::BAD_REQUEST`].
     pub(crate) async fn handle(&self, request: Vec<u8>) -> (Status, Vec<u8>) {
         let request: Request<'static> = match decode(&request) {
             Ok(r) => r,
             Err(e) => {
-                return (
-                    Status::BAD_REQUEST,
-                    format!("unreadable request: {e}").into_bytes(),
-                )
+                return match op_name(&request) {
+                    Some(op) if !Request::knows(&op) => (
+                        Status::UNSUPPORTED,
+                        format!(
+                            "unknown operation '{op}'; built with hetsync-plugin-sdk {SDK_VERSION}"
+                        )
+                        .into_bytes(),
+                    ),
+                    _ => (
+                        Status::BAD_REQUEST,
+                        format!("unreadable request: {e}").into_bytes(),
+                    ),
+                };
             }
         };
         match request {
@@ -64,13 +111,20 @@ impl Server {
                 name,
                 url,
                 base_dir,
+                adapter,
+                options,
             } => {
                 let spec = NodeSpec {
                     name: name.into_owned(),
                     url: url.into_owned(),
                     base_dir: base_dir.into_owned(),
+                    options: options.into_owned(),
                 };
-                answer(self.factory.connect(&spec).await.map(|node| {
+                let connected = match self.factory(adapter.as_deref()) {
+                    Ok(factory) => factory.connect(&spec).await,
+                    Err(e) => Err(e),
+                };
+                answer(connected.map(|node| {
                     let id = self.next_id.fetch_add(1, Ordering::Relaxed);
                     self.nodes
                         .lock()

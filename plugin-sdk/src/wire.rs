@@ -1,6 +1,8 @@
 //! What crosses the boundary, as MessagePack with named fields: the
 //! manifest, the requests and their answers. Fields are only ever added,
-//! with `#[serde(default)]`, so an older peer still reads a newer message.
+//! with `#[serde(default)]`, so an older peer still reads a newer message
+//! (and ignores the fields it does not know). A request whose operation the
+//! plugin does not know is answered [`crate::abi::Status::UNSUPPORTED`].
 
 use hetsync_core::adapter::Capabilities;
 use hetsync_core::change::{ApplyBatch, Watermark};
@@ -9,6 +11,7 @@ use hetsync_core::schema::SyncTable;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// How the plugin was built to handle panics.
@@ -21,25 +24,156 @@ pub enum PanicStrategy {
     Abort,
 }
 
+/// One adapter a plugin offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdapterManifest {
+    /// The adapter name used in `hetsync.toml`'s `adapter` key.
+    pub name: String,
+    /// The adapter's own version.
+    pub version: String,
+    /// What the adapter's databases can do.
+    pub capabilities: Capabilities,
+    /// The adapter's default type rules (TOML).
+    #[serde(default)]
+    pub default_type_rules: String,
+}
+
 /// What a plugin says about itself, read at load before anything is called.
+///
+/// A library may offer several adapters (`adapters`; one ODBC library
+/// offering `odbc`, `kingbase` and `dameng`). The first of them is repeated
+/// in the flat fields `adapter` … `default_type_rules`, which is all a
+/// plugin built before `adapters` existed writes, and all a host of that
+/// time reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// The adapter name used in `hetsync.toml`'s `adapter` key.
+    /// The first adapter's name.
     pub adapter: String,
-    /// The adapter's own version.
+    /// The first adapter's version.
     pub adapter_version: String,
     /// The version of `hetsync-plugin-sdk` the plugin was built with.
     pub sdk_version: String,
     /// The ABI major version (repeated from stage one, checked again).
     pub abi_major: u32,
-    /// What the adapter's databases can do.
+    /// What the first adapter's databases can do.
     pub capabilities: Capabilities,
     /// The plugin's panic strategy.
     pub panic_strategy: PanicStrategy,
-    /// The adapter's default type rules (TOML; empty from plugins built
-    /// before rules existed).
+    /// The first adapter's default type rules (TOML; empty from plugins
+    /// built before rules existed).
     #[serde(default)]
     pub default_type_rules: String,
+    /// Every adapter the library offers, the first one first (empty from
+    /// plugins built before multi-adapter manifests: see
+    /// [`Manifest::offered`]).
+    #[serde(default)]
+    pub adapters: Vec<AdapterManifest>,
+}
+
+impl Manifest {
+    /// The manifest of a library offering `adapters` (at least one).
+    pub fn new(adapters: Vec<AdapterManifest>, panic_strategy: PanicStrategy) -> Manifest {
+        let first = adapters
+            .first()
+            .expect("a plugin offers at least one adapter")
+            .clone();
+        Manifest {
+            adapter: first.name,
+            adapter_version: first.version,
+            sdk_version: crate::export::SDK_VERSION.to_string(),
+            abi_major: crate::abi::ABI_MAJOR,
+            capabilities: first.capabilities,
+            panic_strategy,
+            default_type_rules: first.default_type_rules,
+            adapters,
+        }
+    }
+
+    /// The adapters offered: `adapters`, or for an older plugin's manifest
+    /// the one adapter of the flat fields.
+    pub fn offered(&self) -> Vec<AdapterManifest> {
+        if !self.adapters.is_empty() {
+            return self.adapters.clone();
+        }
+        vec![AdapterManifest {
+            name: self.adapter.clone(),
+            version: self.adapter_version.clone(),
+            capabilities: self.capabilities,
+            default_type_rules: self.default_type_rules.clone(),
+        }]
+    }
+}
+
+/// What a plugin holds right now (the answer of
+/// [`crate::abi::PluginVTable::stats`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PluginStats {
+    /// Connected nodes not yet closed.
+    #[serde(default)]
+    pub nodes: u64,
+    /// Integration locks held.
+    #[serde(default)]
+    pub locks: u64,
+    /// Calls started and not yet answered.
+    #[serde(default)]
+    pub calls: u64,
+}
+
+/// Adapter-specific node options (`[node.options]`), sent as MessagePack's
+/// own types: a number as an integer or a float (a number neither holds
+/// exactly as its decimal text), never as `serde_json`'s internal form.
+mod options {
+    use serde::ser::{SerializeMap, SerializeSeq};
+    use serde::{Serialize, Serializer};
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    struct Plain<'a>(&'a Value);
+
+    impl Serialize for Plain<'_> {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            match self.0 {
+                Value::Null => s.serialize_unit(),
+                Value::Bool(b) => s.serialize_bool(*b),
+                Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+                    (Some(i), _, _) => s.serialize_i64(i),
+                    (None, Some(u), _) => s.serialize_u64(u),
+                    (None, None, Some(f)) => s.serialize_f64(f),
+                    (None, None, None) => s.serialize_str(&n.to_string()),
+                },
+                Value::String(text) => s.serialize_str(text),
+                Value::Array(items) => {
+                    let mut seq = s.serialize_seq(Some(items.len()))?;
+                    for item in items {
+                        seq.serialize_element(&Plain(item))?;
+                    }
+                    seq.end()
+                }
+                Value::Object(fields) => map(fields.iter(), fields.len(), s),
+            }
+        }
+    }
+
+    fn map<'a, S: Serializer>(
+        fields: impl Iterator<Item = (&'a String, &'a Value)>,
+        len: usize,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_map(Some(len))?;
+        for (key, value) in fields {
+            out.serialize_entry(key, &Plain(value))?;
+        }
+        out.end()
+    }
+
+    /// `serialize_with` for the options map (borrowed or owned).
+    pub fn serialize<S, M>(options: &M, s: S) -> Result<S::Ok, S::Error>
+    where
+        S: Serializer,
+        M: std::ops::Deref<Target = BTreeMap<String, Value>>,
+    {
+        map(options.iter(), options.len(), s)
+    }
 }
 
 /// A node handle: the plugin's id for a connected node.
@@ -64,6 +198,14 @@ pub enum Request<'a> {
         url: Cow<'a, str>,
         /// Directory relative paths are resolved against.
         base_dir: Cow<'a, Path>,
+        /// Which of the library's adapters connects it (absent from older
+        /// hosts: the first one).
+        #[serde(default)]
+        adapter: Option<Cow<'a, str>>,
+        /// The node's adapter-specific options (`[node.options]`; absent
+        /// from older hosts: none).
+        #[serde(default, serialize_with = "options::serialize")]
+        options: Cow<'a, BTreeMap<String, serde_json::Value>>,
     },
     /// Forgets a node and closes its connections. Answer: `()`.
     Close { node: NodeId },
@@ -149,6 +291,60 @@ impl Request<'_> {
             Request::LockIntegration { .. } => "lock_integration",
             Request::Unlock { .. } => "unlock",
         }
+    }
+}
+
+impl Request<'static> {
+    /// Whether `op` names an operation this SDK's requests know.
+    pub fn knows(op: &str) -> bool {
+        static OPS: std::sync::OnceLock<&'static [&'static str]> = std::sync::OnceLock::new();
+        OPS.get_or_init(|| {
+            let mut probe = VariantNames(&[]);
+            let _ = Request::deserialize(&mut probe);
+            probe.0
+        })
+        .contains(&op)
+    }
+}
+
+/// Reads the variant names of a derived enum `Deserialize`: serde hands them
+/// to `deserialize_enum`, where this deserializer keeps them (and stops).
+struct VariantNames(&'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for &mut VariantNames {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom(
+            "only an enum's variant names are read",
+        ))
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.0 = variants;
+        Err(serde::de::Error::custom("variant names read"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map struct identifier ignored_any
+    }
+}
+
+/// The operation a request names (the key of its one-entry map), even when
+/// the request itself cannot be read.
+pub fn op_name(bytes: &[u8]) -> Option<String> {
+    let map: BTreeMap<String, serde::de::IgnoredAny> = decode(bytes).ok()?;
+    let mut keys = map.into_keys();
+    match (keys.next(), keys.next()) {
+        (Some(op), None) => Some(op),
+        _ => None,
     }
 }
 
@@ -245,6 +441,103 @@ mod tests {
             panic!("wrong variant")
         };
         assert_eq!(got.into_owned(), batch);
+    }
+
+    #[test]
+    fn node_options_cross_as_plain_messagepack_and_read_back_equal() {
+        let options: BTreeMap<String, serde_json::Value> = serde_json::from_str(
+            r#"{"pool": {"size": 12345678901234, "ratio": 1.5, "neg": -3}, "名": ["值", null, true]}"#,
+        )
+        .unwrap();
+        let request = Request::Connect {
+            name: Cow::Borrowed("n"),
+            url: Cow::Borrowed("u"),
+            base_dir: Cow::Borrowed(Path::new(".")),
+            adapter: Some(Cow::Borrowed("kingbase")),
+            options: Cow::Borrowed(&options),
+        };
+        let bytes = encode(&request);
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("serde_json"),
+            "numbers are MessagePack numbers, not serde_json's private form"
+        );
+        let back: Request = decode(&bytes).unwrap();
+        let Request::Connect {
+            adapter,
+            options: got,
+            ..
+        } = back
+        else {
+            panic!("wrong variant")
+        };
+        assert_eq!(adapter.as_deref(), Some("kingbase"));
+        assert_eq!(got.into_owned(), options);
+    }
+
+    #[test]
+    fn an_older_hosts_connect_request_still_reads() {
+        #[derive(Serialize)]
+        #[serde(rename_all = "snake_case")]
+        enum OldRequest {
+            Connect {
+                name: &'static str,
+                url: &'static str,
+                base_dir: &'static str,
+            },
+        }
+        let old = encode(&OldRequest::Connect {
+            name: "n",
+            url: "u",
+            base_dir: ".",
+        });
+        let Request::Connect {
+            name,
+            adapter,
+            options,
+            ..
+        } = decode(&old).unwrap()
+        else {
+            panic!("wrong variant")
+        };
+        assert_eq!(name, "n");
+        assert_eq!(adapter, None, "the library's default adapter");
+        assert!(options.is_empty());
+    }
+
+    #[test]
+    fn operation_names_are_the_requests_own() {
+        let request = Request::ListTables { node: 1 };
+        assert!(Request::knows(request.op()));
+        assert!(Request::knows("connect") && Request::knows("lock_integration"));
+        assert!(!Request::knows("frobnicate"));
+        assert_eq!(op_name(&encode(&request)).as_deref(), Some("list_tables"));
+        let unknown = encode(&BTreeMap::from([("frobnicate", 1)]));
+        assert_eq!(op_name(&unknown).as_deref(), Some("frobnicate"));
+    }
+
+    #[test]
+    fn an_older_manifest_offers_its_one_adapter() {
+        let offered = AdapterManifest {
+            name: "x".into(),
+            version: "1.0.0".into(),
+            capabilities: Capabilities {
+                procedures: true,
+                statement_triggers: false,
+                merge: false,
+                bulk_copy: BulkCopyKind::StagingTable,
+            },
+            default_type_rules: "[[rule]]".into(),
+        };
+        let mut old = Manifest::new(vec![offered.clone()], PanicStrategy::Unwind);
+        old.adapters.clear();
+        assert_eq!(old.offered(), std::slice::from_ref(&offered));
+        let two = AdapterManifest {
+            name: "y".into(),
+            ..offered.clone()
+        };
+        let both = Manifest::new(vec![offered.clone(), two.clone()], PanicStrategy::Unwind);
+        assert_eq!(both.adapter, "x", "an older host sees the first");
+        assert_eq!(both.offered(), [offered, two]);
     }
 
     #[test]

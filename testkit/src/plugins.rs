@@ -1,10 +1,9 @@
-//! Builds plugin libraries for tests: every adapter with its `plugin`
-//! feature, and the deliberately broken libraries of `testkit/plugins`.
+//! Builds plugin libraries for tests: the plugin crate of every adapter
+//! (`plugins/<adapter>`), and the test libraries of `testkit/plugins`.
 //!
 //! The build runs once per test process, in its own target directory
 //! (`target/plugin-tests`): the `cargo test` that runs the tests still holds
-//! the lock of the main one, and a `plugin` feature must never be unified
-//! into the binary's build.
+//! the lock of the main one.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,17 +50,21 @@ pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
     );
 }
 
-/// The adapters that can be built as plugins, by crate suffix.
+/// The adapters shipped as plugins, by crate suffix (`hetsync-plugin-<a>`).
 pub const ADAPTERS: [&str; 3] = ["sqlite", "postgres", "mysql"];
 
-/// The broken libraries of `testkit/plugins/examples`.
-pub const TEST_PLUGINS: [&str; 6] = [
+/// The test libraries of `testkit/plugins/examples`: broken ones, an older
+/// one (`old_sqlite`) and a multi-adapter one (`profiles`).
+pub const TEST_PLUGINS: [&str; 9] = [
     "not_a_plugin",
     "wrong_abi",
     "small_table",
     "panicking",
     "garbage",
     "silent",
+    "unsupporting",
+    "old_sqlite",
+    "profiles",
 ];
 
 /// Serializes this process's builds into the shared target directory with
@@ -87,35 +90,18 @@ pub fn built() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-        let features: Vec<String> = ADAPTERS
-            .iter()
-            .map(|a| format!("hetsync-adapter-{a}/plugin"))
-            .collect();
         let mut args: Vec<String> = Vec::new();
         for a in ADAPTERS {
             args.push("-p".into());
-            args.push(format!("hetsync-adapter-{a}"));
+            args.push(format!("hetsync-plugin-{a}"));
         }
-        args.extend(
-            [
-                "-p",
-                "hetsync-test-plugins",
-                "--lib",
-                "--examples",
-                "--features",
-            ]
-            .map(String::from),
-        );
-        args.push(features.join(","));
+        args.extend(["-p", "hetsync-test-plugins", "--lib", "--examples"].map(String::from));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         cargo_build(&workspace_root(), &target_dir(), &args);
         let out = target_dir().join("debug");
         let copies = target_dir().join("plugins");
         for a in ADAPTERS {
-            install_copy(
-                &out.join(library_file(&format!("hetsync_adapter_{a}"))),
-                &copies,
-            );
+            install_copy(&out.join(plugin_file(a)), &copies);
         }
         for t in TEST_PLUGINS {
             install_copy(&out.join("examples").join(library_file(t)), &copies);
@@ -124,12 +110,17 @@ pub fn built() -> &'static Path {
     })
 }
 
-/// The plugin library of an adapter (`sqlite`, `postgres`, `mysql`).
-pub fn adapter_plugin(adapter: &str) -> PathBuf {
-    built().join(library_file(&format!("hetsync_adapter_{adapter}")))
+/// The file name of an adapter's plugin library (`libhetsync_plugin_sqlite.so`).
+pub fn plugin_file(adapter: &str) -> String {
+    library_file(&format!("hetsync_plugin_{adapter}"))
 }
 
-/// A broken test library of `testkit/plugins/examples/<name>.rs`.
+/// The plugin library of an adapter (`sqlite`, `postgres`, `mysql`).
+pub fn adapter_plugin(adapter: &str) -> PathBuf {
+    built().join(plugin_file(adapter))
+}
+
+/// A test library of `testkit/plugins/examples/<name>.rs`.
 pub fn test_plugin(name: &str) -> PathBuf {
     built().join(library_file(name))
 }

@@ -281,6 +281,7 @@ impl Deploy {
             name: node.to_string(),
             url,
             base_dir: self.dir.path().to_path_buf(),
+            options: Default::default(),
         }
     }
 

@@ -26,6 +26,3 @@ mod values;
 
 pub use connection::{MysqlAdapter, MysqlNode};
 pub use session::MysqlSession;
-
-#[cfg(feature = "plugin")]
-hetsync_plugin_sdk::export_adapter!(MysqlAdapter);

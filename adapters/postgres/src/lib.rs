@@ -25,6 +25,3 @@ mod values;
 
 pub use connection::{PostgresAdapter, PostgresNode};
 pub use session::PostgresSession;
-
-#[cfg(feature = "plugin")]
-hetsync_plugin_sdk::export_adapter!(PostgresAdapter);

@@ -24,6 +24,3 @@ mod values;
 pub use connection::{SqliteAdapter, SqliteNode};
 pub use session::SqliteSession;
 pub use state_store::SqliteStateStore;
-
-#[cfg(feature = "plugin")]
-hetsync_plugin_sdk::export_adapter!(SqliteAdapter);

@@ -1,11 +1,13 @@
-//! Pieces shared by the broken plugin libraries in `examples/` (each one a
-//! `cdylib` that fails in its own way; `tests/plugin_failures.rs` loads them).
+//! Pieces shared by the plugin libraries in `examples/` (each one a
+//! `cdylib`; most fail in their own way, some are of another age or shape;
+//! `tests/plugin_failures.rs` and `plugin-sdk/tests/growth.rs` load them).
 
-use hetsync_core::adapter::{BulkCopyKind, Capabilities};
-use hetsync_plugin_sdk::abi::ABI_MAJOR;
-use hetsync_plugin_sdk::wire::{encode, Manifest, PanicStrategy};
+use async_trait::async_trait;
+use hetsync_core::adapter::{AdapterFactory, BulkCopyKind, Capabilities, Node, NodeSpec};
+use hetsync_core::{Error, Result};
+use hetsync_plugin_sdk::wire::{encode, AdapterManifest, Manifest, PanicStrategy};
 
-/// Capabilities every test library claims.
+/// Capabilities every hand-written test library claims.
 pub const CAPABILITIES: Capabilities = Capabilities {
     procedures: false,
     statement_triggers: false,
@@ -15,15 +17,74 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 
 /// A valid manifest for a hand-written library named `adapter`.
 pub fn manifest(adapter: &str) -> Vec<u8> {
-    encode(&Manifest {
-        adapter: adapter.into(),
-        adapter_version: "0.0.1".into(),
-        sdk_version: hetsync_plugin_sdk::export::SDK_VERSION.into(),
-        abi_major: ABI_MAJOR,
-        capabilities: CAPABILITIES,
-        panic_strategy: PanicStrategy::Unwind,
-        default_type_rules: String::new(),
-    })
+    encode(&Manifest::new(
+        vec![AdapterManifest {
+            name: adapter.into(),
+            version: "0.0.1".into(),
+            capabilities: CAPABILITIES,
+            default_type_rules: String::new(),
+        }],
+        PanicStrategy::Unwind,
+    ))
+}
+
+/// SQLite files served under another adapter name: a stand-in for one
+/// profile of a driver that reaches several databases. It reads one node
+/// option, `require_tables` (a list of table names the database must
+/// have), and refuses any other, as an adapter with typed options does.
+pub struct Profile(pub &'static str);
+
+impl Profile {
+    /// Checks the node's options against the connected database.
+    async fn check_options(&self, spec: &NodeSpec, node: &dyn Node) -> Result<()> {
+        let fail = |message: String| Error::Connect {
+            node: spec.name.clone(),
+            message,
+        };
+        for (key, value) in &spec.options {
+            if key != "require_tables" {
+                return Err(fail(format!(
+                    "adapter '{}' has no option '{key}' (given {value})",
+                    self.0
+                )));
+            }
+            let tables = node.list_tables().await?;
+            let required = value
+                .as_array()
+                .ok_or_else(|| fail(format!("option 'require_tables' is a list, not {value}")))?;
+            for table in required {
+                if !tables.iter().any(|t| Some(t.as_str()) == table.as_str()) {
+                    return Err(fail(format!("required table {table} is missing")));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AdapterFactory for Profile {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+
+    fn version(&self) -> &'static str {
+        "0.0.1"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        hetsync_adapter_sqlite::SqliteAdapter.capabilities()
+    }
+
+    fn default_type_rules(&self) -> &str {
+        hetsync_adapter_sqlite::types::DEFAULT_TYPE_RULES
+    }
+
+    async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
+        let node = hetsync_adapter_sqlite::SqliteAdapter.connect(spec).await?;
+        self.check_options(spec, node.as_ref()).await?;
+        Ok(node)
+    }
 }
 
 /// Defines the two entry points of a hand-written library (no SDK server):
@@ -49,16 +110,19 @@ macro_rules! hand_written_plugin {
             _host: *const ::hetsync_plugin_sdk::abi::HostVTable,
             _threads: u32,
             out: *mut ::hetsync_plugin_sdk::abi::PluginVTable,
-            _out_size: usize,
+            out_size: usize,
             _error: *mut ::hetsync_plugin_sdk::abi::OwnedBuffer,
         ) -> ::hetsync_plugin_sdk::abi::Status {
+            use ::hetsync_plugin_sdk::abi::{ByteView, PluginVTable, Table};
             let manifest = MANIFEST.get_or_init(|| $crate::manifest($adapter));
-            out.write(::hetsync_plugin_sdk::abi::PluginVTable {
-                struct_size: ::std::mem::size_of::<::hetsync_plugin_sdk::abi::PluginVTable>(),
-                manifest: ::hetsync_plugin_sdk::abi::ByteView::of(manifest),
+            let table = PluginVTable {
+                struct_size: ::std::mem::size_of::<PluginVTable>(),
+                manifest: ByteView::of(manifest),
                 submit: Some($submit),
                 cancel: Some($cancel),
-            });
+                ..PluginVTable::ABSENT
+            };
+            ::hetsync_plugin_sdk::abi::write_table(&table, out, out_size);
             ::hetsync_plugin_sdk::abi::Status::OK
         }
     };
