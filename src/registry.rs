@@ -158,11 +158,23 @@ pub async fn connect_nodes(
             }
             config.error_at(node.adapter_at, message)
         })?;
+        if let Some(declared) = registered.factory.options() {
+            hetsync_core::options::check_options(&node.adapter, declared, &node.options).map_err(
+                |(key, message)| {
+                    let at = node
+                        .options_at
+                        .get(&key)
+                        .copied()
+                        .unwrap_or(node.adapter_at);
+                    config.error_at(at, format!("node '{}': {message}", node.name))
+                },
+            )?;
+        }
         let spec = NodeSpec {
             name: node.name.clone(),
             url: node.url.clone(),
             base_dir: config.base_dir.clone(),
-            options: Default::default(),
+            options: node.options.clone(),
         };
         let connected = registered.factory.connect(&spec).await?;
         match node.role {

@@ -317,3 +317,47 @@ async fn install_records_its_layout_version_and_clears_leftover_capture() {
         "0"
     );
 }
+
+#[tokio::test]
+async fn node_options_are_checked_against_the_adapter_with_their_position() {
+    let d = Deploy::new(&["a"], BASIC).await;
+    let config = d.config();
+    let original = std::fs::read_to_string(&config).unwrap();
+    let with_options = |options: &str| {
+        // The options go to the first node, the hub.
+        original.replacen("role = \"hub\"\n", &format!("role = \"hub\"\n{options}"), 1)
+    };
+    std::fs::write(
+        &config,
+        with_options("options = { busy_timeout = \"2s\" }\n"),
+    )
+    .unwrap();
+    let out = hetsync(&config, &["install"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    std::fs::write(&config, with_options("options = { colour = \"red\" }\n")).unwrap();
+    let out = hetsync(&config, &["status"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains(
+            "node 'hub': unknown option `colour` for adapter 'sqlite' (known: busy_timeout)"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("hetsync.toml:6:22: node"),
+        "{}",
+        text(&out)
+    );
+
+    std::fs::write(&config, with_options("options = { busy_timeout = 5 }\n")).unwrap();
+    let out = hetsync(&config, &["status"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out)
+            .contains("option `busy_timeout` takes a duration as text such as \"10s\", not 5"),
+        "{}",
+        text(&out)
+    );
+}

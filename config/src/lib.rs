@@ -37,6 +37,7 @@
 use hetsync_core::mapping::convert::UnfitPolicy;
 use hetsync_core::schema::{ConflictPolicy, SyncForm, TableDef};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -102,6 +103,11 @@ pub struct NodeConfig {
     pub role: Role,
     /// Where the node's `adapter` key stands (for errors about the adapter).
     pub adapter_at: Location,
+    /// `[node.options]`: adapter-specific settings, checked against what the
+    /// adapter declares before it connects.
+    pub options: BTreeMap<String, serde_json::Value>,
+    /// Where each option's value stands.
+    pub options_at: BTreeMap<String, Location>,
 }
 
 /// A loaded, validated deployment.
@@ -205,6 +211,8 @@ struct RawNode {
     adapter: Spanned<String>,
     url: Spanned<String>,
     role: Role,
+    #[serde(default)]
+    options: BTreeMap<String, Spanned<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -280,12 +288,26 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 format!("key `url` of node '{name}': {m}"),
             )
         })?;
+        let mut options = BTreeMap::new();
+        let mut options_at = BTreeMap::new();
+        for (key, value) in &n.options {
+            let json = serde_json::to_value(value.get_ref()).map_err(|e| {
+                err(
+                    Some(value.span().start),
+                    format!("option `{key}` of node '{name}': {e}"),
+                )
+            })?;
+            options.insert(key.clone(), json);
+            options_at.insert(key.clone(), at(value.span().start));
+        }
         nodes.push(NodeConfig {
             name,
             adapter: n.adapter.get_ref().clone(),
             url,
             role: n.role,
             adapter_at: at(n.adapter.span().start),
+            options,
+            options_at,
         });
     }
     let hubs: Vec<&Spanned<RawNode>> = raw

@@ -147,32 +147,32 @@ pub trait AdapterFactory: Send + Sync {
     /// list (see [`crate::mapping::rules`]): which native type a column of
     /// another database gets here.
     fn default_type_rules(&self) -> &str;
+    /// The keys this adapter accepts under `[node.options]`, checked before
+    /// connecting; `None` when it does not declare them (a plugin that
+    /// checks its options when it connects).
+    fn options(&self) -> Option<&'static [crate::options::OptionSpec]> {
+        None
+    }
     /// Connects to a node.
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>>;
 }
 
-/// How long a connection attempt may take before it is given up.
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
 /// Runs a connection attempt of `node` to `endpoint` (`host:port`) within
-/// [`CONNECT_TIMEOUT`]; a failure or a silence names the node and the
-/// endpoint.
+/// `timeout`; a failure or a silence names the node and the endpoint.
 pub async fn connect_within<T, E: std::fmt::Display>(
     node: &str,
     endpoint: &str,
+    timeout: std::time::Duration,
     attempt: impl std::future::Future<Output = std::result::Result<T, E>>,
 ) -> Result<T> {
     let fail = |message: String| crate::Error::Connect {
         node: node.to_string(),
         message: format!("{endpoint}: {message}"),
     };
-    match tokio::time::timeout(CONNECT_TIMEOUT, attempt).await {
+    match tokio::time::timeout(timeout, attempt).await {
         Ok(Ok(connected)) => Ok(connected),
         Ok(Err(e)) => Err(fail(e.to_string())),
-        Err(_) => Err(fail(format!(
-            "no answer within {} s",
-            CONNECT_TIMEOUT.as_secs()
-        ))),
+        Err(_) => Err(fail(format!("no answer within {timeout:?}"))),
     }
 }
 

@@ -5,6 +5,7 @@
 //! - [`change`]: change events (tracking rows), change sets, apply batches;
 //! - [`schema`]: synced-table definitions and harvested table shapes;
 //! - [`adapter`]: the Capture / TypeMapping / Apply traits an adapter implements;
+//! - [`options`]: node options an adapter declares and reads;
 //! - [`plan`]: pure planning of one sync round (no I/O);
 //! - [`report`]: what a round, `status` and `verify` report;
 //! - [`engine`]: runs rounds, full syncs, verification and status over adapters;
@@ -24,6 +25,7 @@ pub mod dialect;
 pub mod engine;
 pub mod error;
 pub mod mapping;
+pub mod options;
 pub mod plan;
 pub mod report;
 pub mod schema;

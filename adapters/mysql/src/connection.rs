@@ -7,11 +7,16 @@ use hetsync_core::adapter::{
 };
 use hetsync_core::cache::ColumnCache;
 use hetsync_core::error::DbCode;
+use hetsync_core::options::{
+    OptionSpec, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, STATEMENT_TIMEOUT,
+};
 use hetsync_core::{Error, Result};
 use sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlDatabaseError};
 use sqlx::{ConnectOptions, Executor};
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// Creates [`MysqlNode`]s from `mysql://user:password@host:port/database`
@@ -52,8 +57,12 @@ impl AdapterFactory for MysqlAdapter {
         crate::types::DEFAULT_TYPE_RULES
     }
 
+    fn options(&self) -> Option<&'static [OptionSpec]> {
+        Some(OPTIONS)
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
-        Ok(Box::new(MysqlNode::connect(&spec.name, &spec.url).await?))
+        Ok(Box::new(MysqlNode::open_node(spec).await?))
     }
 }
 
@@ -65,14 +74,45 @@ pub struct MysqlNode {
     pub(crate) columns: ColumnCache<Column>,
     /// Set while a transaction the core began is open on `conn`.
     pub(crate) open_tx: AtomicBool,
+    /// How connections are opened: timeout, statement limit.
+    session: SessionLimits,
+}
+
+/// The node options MariaDB/MySQL nodes take.
+const OPTIONS: &[OptionSpec] = &[CONNECT_TIMEOUT, STATEMENT_TIMEOUT];
+
+/// The limits every connection of a node gets.
+#[derive(Clone, Copy)]
+struct SessionLimits {
+    connect_timeout: Duration,
+    /// MariaDB's `max_statement_time`.
+    statement_timeout: Option<Duration>,
 }
 
 impl MysqlNode {
-    /// Connects; the URL's password never appears in errors.
+    /// Connects with default options; the URL's password never appears in errors.
     pub async fn connect(name: &str, url: &str) -> Result<MysqlNode> {
+        Self::open_node(&NodeSpec {
+            name: name.to_string(),
+            url: url.to_string(),
+            base_dir: PathBuf::new(),
+            options: Default::default(),
+        })
+        .await
+    }
+
+    /// Connects as `spec` says, with its node options.
+    pub async fn open_node(spec: &NodeSpec) -> Result<MysqlNode> {
+        let (name, url) = (spec.name.as_str(), spec.url.as_str());
         let fail = |message: String| Error::Connect {
             node: name.to_string(),
             message,
+        };
+        let limits = SessionLimits {
+            connect_timeout: spec
+                .duration_option(&CONNECT_TIMEOUT)?
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
+            statement_timeout: spec.duration_option(&STATEMENT_TIMEOUT)?,
         };
         let normalized = match url.strip_prefix("mariadb://") {
             Some(rest) => format!("mysql://{rest}"),
@@ -88,30 +128,43 @@ impl MysqlNode {
         }
         let node = MysqlNode {
             name: name.to_string(),
-            conn: Mutex::new(Self::open(name, &options).await?),
+            conn: Mutex::new(Self::open(name, &options, limits).await?),
             options,
             columns: ColumnCache::new(),
             open_tx: AtomicBool::new(false),
+            session: limits,
         };
         Ok(node)
     }
 
     /// Opens a connection in the session state hetsync relies on: string
     /// literals with backslash escapes (the triggers and procedures made on
-    /// it keep that mode), UTC for `TIMESTAMP` columns, capture not silenced.
-    async fn open(name: &str, options: &MySqlConnectOptions) -> Result<MySqlConnection> {
+    /// it keep that mode), UTC for `TIMESTAMP` columns, capture not
+    /// silenced, and the node's statement limit.
+    async fn open(
+        name: &str,
+        options: &MySqlConnectOptions,
+        limits: SessionLimits,
+    ) -> Result<MySqlConnection> {
         let fail = |e: sqlx::Error| Error::Connect {
             node: name.to_string(),
             message: e.to_string(),
         };
         let endpoint = format!("{}:{}", options.get_host(), options.get_port());
-        let mut conn = connect_within(name, &endpoint, options.connect()).await?;
+        let mut conn =
+            connect_within(name, &endpoint, limits.connect_timeout, options.connect()).await?;
         conn.execute(
             "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', ''), \
              time_zone = '+00:00', @hetsync_apply = NULL",
         )
         .await
         .map_err(fail)?;
+        if let Some(limit) = limits.statement_timeout {
+            let seconds = limit.as_secs_f64().max(0.001);
+            conn.execute(format!("SET SESSION max_statement_time = {seconds}").as_str())
+                .await
+                .map_err(fail)?;
+        }
         Ok(conn)
     }
 
@@ -127,7 +180,7 @@ impl MysqlNode {
 
     /// Opens an extra connection (for the integration lock).
     pub(crate) async fn extra_connection(&self) -> Result<MySqlConnection> {
-        Self::open(&self.name, &self.options).await
+        Self::open(&self.name, &self.options, self.session).await
     }
 
     /// Runs statements without parameters over the text protocol (some, such

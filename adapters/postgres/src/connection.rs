@@ -4,11 +4,16 @@ use crate::dictionary::Column;
 use async_trait::async_trait;
 use hetsync_core::adapter::{connect_within, AdapterFactory, Capabilities, Node, NodeSpec};
 use hetsync_core::cache::ColumnCache;
+use hetsync_core::options::{
+    OptionSpec, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, STATEMENT_TIMEOUT,
+};
 use hetsync_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::ConnectOptions;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 use tokio::sync::Mutex;
 
 /// Creates [`PostgresNode`]s from `postgres://user:password@host:port/database` URLs.
@@ -35,10 +40,12 @@ impl AdapterFactory for PostgresAdapter {
         crate::types::DEFAULT_TYPE_RULES
     }
 
+    fn options(&self) -> Option<&'static [OptionSpec]> {
+        Some(OPTIONS)
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
-        Ok(Box::new(
-            PostgresNode::connect(&spec.name, &spec.url).await?,
-        ))
+        Ok(Box::new(PostgresNode::open(spec).await?))
     }
 }
 
@@ -50,7 +57,12 @@ pub struct PostgresNode {
     pub(crate) columns: ColumnCache<Column>,
     /// Set while a transaction the core began is open on `conn`.
     pub(crate) open_tx: AtomicBool,
+    /// How long a connection attempt may wait.
+    connect_timeout: Duration,
 }
+
+/// The node options PostgreSQL nodes take.
+const OPTIONS: &[OptionSpec] = &[CONNECT_TIMEOUT, STATEMENT_TIMEOUT];
 
 /// `host:port` of a server, for errors.
 fn endpoint(options: &PgConnectOptions) -> String {
@@ -58,34 +70,66 @@ fn endpoint(options: &PgConnectOptions) -> String {
 }
 
 impl PostgresNode {
-    /// Connects; the URL's password never appears in errors.
+    /// Connects with default options; the URL's password never appears in errors.
     pub async fn connect(name: &str, url: &str) -> Result<PostgresNode> {
-        let fail = |message: String| Error::Connect {
-            node: name.to_string(),
-            message,
-        };
+        Self::open(&NodeSpec {
+            name: name.to_string(),
+            url: url.to_string(),
+            base_dir: PathBuf::new(),
+            options: Default::default(),
+        })
+        .await
+    }
+
+    /// Connects as `spec` says, with its node options.
+    pub async fn open(spec: &NodeSpec) -> Result<PostgresNode> {
+        let (name, url) = (spec.name.as_str(), spec.url.as_str());
+        let connect_timeout = spec
+            .duration_option(&CONNECT_TIMEOUT)?
+            .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        // Canonical values: instants in UTC, ISO dates.
+        let mut settings = vec![
+            ("TimeZone", "UTC".to_string()),
+            ("DateStyle", "ISO".to_string()),
+        ];
+        if let Some(limit) = spec.duration_option(&STATEMENT_TIMEOUT)? {
+            settings.push((
+                "statement_timeout",
+                format!("{}ms", limit.as_millis().max(1)),
+            ));
+        }
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| {
-                fail(format!(
-                    "bad URL {}: {e}",
-                    hetsync_core::adapter::redact_url(url)
-                ))
+            .map_err(|e| Error::Connect {
+                node: name.to_string(),
+                message: format!("bad URL {}: {e}", hetsync_core::adapter::redact_url(url)),
             })?
             .application_name("hetsync")
-            // Canonical values: instants in UTC, ISO dates.
-            .options([("TimeZone", "UTC"), ("DateStyle", "ISO")]);
-        let conn = connect_within(name, &endpoint(&options), options.connect()).await?;
+            .options(settings);
+        let conn = connect_within(
+            name,
+            &endpoint(&options),
+            connect_timeout,
+            options.connect(),
+        )
+        .await?;
         Ok(PostgresNode {
             name: name.to_string(),
             options,
             conn: Mutex::new(conn),
             columns: ColumnCache::new(),
             open_tx: AtomicBool::new(false),
+            connect_timeout,
         })
     }
 
     /// Opens an extra connection (for the integration lock).
     pub(crate) async fn extra_connection(&self) -> Result<PgConnection> {
-        connect_within(&self.name, &endpoint(&self.options), self.options.connect()).await
+        connect_within(
+            &self.name,
+            &endpoint(&self.options),
+            self.connect_timeout,
+            self.options.connect(),
+        )
+        .await
     }
 }

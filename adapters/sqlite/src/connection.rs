@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use hetsync_core::adapter::{AdapterFactory, Capabilities, Node, NodeSpec};
+use hetsync_core::options::{OptionKind, OptionSpec};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::ConnectOptions;
@@ -10,8 +11,16 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use tokio::sync::Mutex;
 
-/// How long a statement waits for another writer before giving up.
+/// How long a statement waits for another writer before giving up, unless
+/// the node's `busy_timeout` option says otherwise.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The node options SQLite nodes take.
+const OPTIONS: &[OptionSpec] = &[OptionSpec {
+    name: "busy_timeout",
+    kind: OptionKind::Duration,
+    doc: "how long a statement waits for another writer of the file (default 30s)",
+}];
 
 /// Creates [`SqliteNode`]s. URLs: `sqlite://path/to/file.db`, `sqlite:file.db`
 /// or a bare path; relative paths are resolved against the config directory.
@@ -59,7 +68,12 @@ impl AdapterFactory for SqliteAdapter {
         crate::types::DEFAULT_TYPE_RULES
     }
 
+    fn options(&self) -> Option<&'static [OptionSpec]> {
+        Some(OPTIONS)
+    }
+
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
+        let busy = spec.duration_option(&OPTIONS[0])?.unwrap_or(BUSY_TIMEOUT);
         let fail = |message: String| Error::Connect {
             node: spec.name.clone(),
             message,
@@ -71,7 +85,7 @@ impl AdapterFactory for SqliteAdapter {
                 path.display()
             )));
         }
-        Ok(Box::new(SqliteNode::open(&spec.name, &path).await?))
+        Ok(Box::new(SqliteNode::open(&spec.name, &path, busy).await?))
     }
 }
 
@@ -85,12 +99,13 @@ pub struct SqliteNode {
 }
 
 impl SqliteNode {
-    /// Opens an existing database file.
-    pub async fn open(name: &str, path: &Path) -> Result<SqliteNode> {
+    /// Opens an existing database file; a statement waits up to `busy` for
+    /// another writer.
+    pub async fn open(name: &str, path: &Path, busy: Duration) -> Result<SqliteNode> {
         let conn = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(false)
-            .busy_timeout(BUSY_TIMEOUT)
+            .busy_timeout(busy)
             .foreign_keys(true)
             .connect()
             .await
