@@ -44,7 +44,8 @@ fn decode_meta(row: &MySqlRow) -> std::result::Result<Vec<Value>, sqlx::Error> {
             if raw.is_null() {
                 return Ok(Value::Null);
             }
-            let type_name = raw.type_info().name().to_string();
+            let type_info = raw.type_info();
+            let type_name = type_info.name();
             Ok(if type_name == "BOOLEAN" {
                 Value::Bool(row.try_get(i)?)
             } else if type_name.contains("INT") {

@@ -72,8 +72,9 @@ fn decode_meta(row: &PgRow) -> std::result::Result<Vec<Value>, sqlx::Error> {
             if raw.is_null() {
                 return Ok(Value::Null);
             }
-            let type_name = raw.type_info().name().to_string();
-            Ok(match type_name.as_str() {
+            let type_info = raw.type_info();
+            let type_name = type_info.name();
+            Ok(match type_name {
                 "INT2" => Value::Int(row.try_get::<i16, _>(i)?.into()),
                 "INT4" => Value::Int(row.try_get::<i32, _>(i)?.into()),
                 "INT8" => Value::Int(row.try_get(i)?),

@@ -344,8 +344,10 @@ impl Dialect for Postgres {
 
     fn apply_call_sql(&self, table: &SyncTable, phase: &str) -> Vec<String> {
         let phase = if phase == PHASE_DELETE { "'D'" } else { "'U'" };
+        // OFFSET 0 keeps the subquery from being pulled up, which would
+        // call the function once per array element.
         vec![format!(
-            "SELECT n[1], n[2], n[3] FROM (SELECT {}({phase}) AS n) AS x",
+            "SELECT n[1], n[2], n[3] FROM (SELECT {}({phase}) AS n OFFSET 0) AS x",
             self.ident(&self.apply_function(&table.name))
         )]
     }

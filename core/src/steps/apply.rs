@@ -15,7 +15,7 @@
 //! 5. tracking rows of the integrated changes, the peer watermark;
 //! 6. capture back on; commit.
 
-use super::{begin, commit, int_of, query_script, rollback, text_of, Session};
+use super::{begin, commit, int_of, into_text, query_script, rollback, Session};
 use crate::change::{ApplyBatch, ApplyOutcome, RowOp, TrackingEntry};
 use crate::dialect::{SilenceScope, TxKind, PHASE_DELETE, PHASE_UPSERT};
 use crate::schema::SyncTable;
@@ -233,14 +233,12 @@ async fn check_guard<S: Session + ?Sized>(
     let node = s.node().to_string();
     let mut edited = Vec::with_capacity(rows.len());
     for row in rows {
-        if let (Some(Some(table)), Some(Some(code))) = (
-            row.first()
-                .map(|v| text_of(&node, v, "a table name"))
-                .transpose()?,
-            row.get(1)
-                .map(|v| text_of(&node, v, "a combined code"))
-                .transpose()?,
-        ) {
+        let mut values = row.into_iter();
+        let table = values.next().map(|v| into_text(&node, v, "a table name"));
+        let code = values
+            .next()
+            .map(|v| into_text(&node, v, "a combined code"));
+        if let (Some(Some(table)), Some(Some(code))) = (table.transpose()?, code.transpose()?) {
             edited.push((table, code));
         }
     }

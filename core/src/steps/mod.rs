@@ -212,13 +212,18 @@ pub(crate) fn int_of(node: &str, value: &Value, what: &str) -> Result<i64> {
 
 /// Reads optional text a query of hetsync's tables returned.
 pub(crate) fn text_of(node: &str, value: &Value, what: &str) -> Result<Option<String>> {
+    into_text(node, value.clone(), what)
+}
+
+/// Takes optional text out of a value a query of hetsync's tables returned.
+pub(crate) fn into_text(node: &str, value: Value, what: &str) -> Result<Option<String>> {
     match value {
         Value::Null => Ok(None),
-        Value::Text(t) => Ok(Some(t.clone())),
-        Value::Bytes(b) => String::from_utf8(b.clone())
+        Value::Text(t) => Ok(Some(t)),
+        Value::Bytes(b) => String::from_utf8(b)
             .map(Some)
-            .map_err(|_| bad_value(node, what, value)),
-        _ => Err(bad_value(node, what, value)),
+            .map_err(|e| bad_value(node, what, &Value::Bytes(e.into_bytes()))),
+        other => Err(bad_value(node, what, &other)),
     }
 }
 

@@ -2,7 +2,7 @@
 //! by code, scans in code order, counts.
 
 use super::install::require_installed;
-use super::{commit, first, int_of, rollback, text_of, Session};
+use super::{commit, first, int_of, into_text, rollback, Session};
 use crate::change::{group_events, parse_micros, ChangeSet, TrackingRow, Watermark};
 use crate::code::CombinedCode;
 use crate::schema::SyncTable;
@@ -75,8 +75,8 @@ fn tracking_row(node: &str, row: Vec<Value>) -> Result<TrackingRow> {
             message: format!("expected 8 columns, got {}", row.len()),
         })?;
     let seq = int_of(node, &seq, "a tracking sequence")?;
-    let table = text_of(node, &table, "a table name")?.unwrap_or_default();
-    let code = text_of(node, &code, "a combined code")?.unwrap_or_default();
+    let table = into_text(node, table, "a table name")?.unwrap_or_default();
+    let code = into_text(node, code, "a combined code")?.unwrap_or_default();
     let time = match &time {
         Value::Text(text) => parse_micros(text).ok_or_else(|| Error::Data {
             table: table.clone(),
@@ -91,9 +91,9 @@ fn tracking_row(node: &str, row: Vec<Value>) -> Result<TrackingRow> {
         seq,
         time,
         deleted: int_of(node, &deleted, "a delete flag")? != 0,
-        fields: text_of(node, &fields, "changed fields")?,
-        origin: text_of(node, &origin, "an origin")?,
-        user: text_of(node, &user, "a user name")?,
+        fields: into_text(node, fields, "changed fields")?,
+        origin: into_text(node, origin, "an origin")?,
+        user: into_text(node, user, "a user name")?,
         table,
         code,
     })

@@ -48,10 +48,10 @@ CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "变电站表" REFERENCING OLD 
 CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_变电站表" (c0 varchar(20), c1 integer, c2 integer, c3 varchar(100), c4 numeric(12,4), c5 text, m0 boolean, m1 boolean, m2 boolean, m3 boolean, m4 boolean, m5 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
 
 -- apply phase D of 变电站表
-SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('D') AS n) AS x;
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('D') AS n OFFSET 0) AS x;
 
 -- apply phase U of 变电站表
-SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('U') AS n) AS x;
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('U') AS n OFFSET 0) AS x;
 
 -- row update of 变电站表
 UPDATE "变电站表" SET "名称" = $1, "容量" = $2, "备注 ""x""" = $3 WHERE "单位编号" = $4 AND "年份" = $5 AND "ID" = $6 AND ("名称" IS DISTINCT FROM $1 OR "容量" IS DISTINCT FROM $2 OR "备注 ""x""" IS DISTINCT FROM $3);
@@ -80,10 +80,10 @@ CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "高压线路表高压线路表
 CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" (c0 bigint, c1 text, m0 boolean, m1 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
 
 -- apply phase D of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
-SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('D') AS n) AS x;
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('D') AS n OFFSET 0) AS x;
 
 -- apply phase U of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
-SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('U') AS n) AS x;
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('U') AS n OFFSET 0) AS x;
 
 -- row update of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = $1 WHERE "ID" = $2 AND ("颜色" IS DISTINCT FROM $1);
@@ -112,10 +112,10 @@ CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "k" REFERENCING OLD TABLE AS ol
 CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_k" (c0 bigint, m0 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
 
 -- apply phase D of k
-SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('D') AS n) AS x;
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('D') AS n OFFSET 0) AS x;
 
 -- apply phase U of k
-SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('U') AS n) AS x;
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('U') AS n OFFSET 0) AS x;
 
 -- row insert and delete of k
 INSERT INTO "k" ("a") SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM "k" WHERE "a" = $2);

@@ -26,7 +26,11 @@ use hetsync_core::Result;
 /// The name operators write in `hetsync.toml`: `adapter = "template"`.
 pub const NAME: &str = "template";
 
-/// What your database can do; hetsync chooses its strategies from these.
+/// What your database can do. An adapter built on the core's steps (a
+/// `hetsync_core::steps::Driver` speaking a `hetsync_core::dialect::Dialect`,
+/// see `docs/dialects.md`) has its apply strategy chosen by `procedures`
+/// (staged per-table procedures, or row statements); one that implements the
+/// traits itself, as this template does, only reports them.
 pub const CAPABILITIES: Capabilities = Capabilities {
     procedures: false,
     statement_triggers: false,
