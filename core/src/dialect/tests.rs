@@ -69,9 +69,14 @@ fn render(d: &dyn Dialect) -> String {
         "install: hetsync's objects to drop",
         vec![d.capture_objects_sql()],
     );
+    // The kind of object the listing above returns on each database.
+    let kind = match d.name() {
+        "postgres" => "FUNCTION",
+        _ => "TRIGGER",
+    };
     section(
         "install: drop one",
-        vec![d.drop_object_sql("TRIGGER", "_hetsync_x")],
+        vec![d.drop_object_sql(kind, "_hetsync_x")],
     );
     section(
         "install: layout version",

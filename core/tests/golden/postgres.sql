@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS "_hetsync_meta" (
 SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 2;
 
 -- install: drop one
-DROP TRIGGER IF EXISTS "_hetsync_x" CASCADE;
+DROP FUNCTION IF EXISTS "_hetsync_x" CASCADE;
 
 -- install: layout version
 SELECT value FROM "_hetsync_meta" WHERE name = $1;
