@@ -64,16 +64,26 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
     Duration::try_from_secs_f64(seconds).map_err(|_| bad())
 }
 
-/// Checks one value against its spec.
-fn check_value(spec: &OptionSpec, value: &serde_json::Value) -> std::result::Result<(), String> {
-    match (spec.kind, value) {
-        (OptionKind::Duration, serde_json::Value::String(text)) => parse_duration(text).map(|_| ()),
-        (OptionKind::Text, serde_json::Value::String(_)) => Ok(()),
-        (OptionKind::Duration, other) => Err(format!(
+/// Reads a duration option's value.
+fn duration_of(
+    spec: &OptionSpec,
+    value: &serde_json::Value,
+) -> std::result::Result<Duration, String> {
+    match value {
+        serde_json::Value::String(text) => parse_duration(text),
+        other => Err(format!(
             "option `{}` takes a duration as text such as \"10s\", not {other}",
             spec.name
         )),
-        (OptionKind::Text, other) => Err(format!("option `{}` takes text, not {other}", spec.name)),
+    }
+}
+
+/// Checks one value against its spec.
+fn check_value(spec: &OptionSpec, value: &serde_json::Value) -> std::result::Result<(), String> {
+    match spec.kind {
+        OptionKind::Duration => duration_of(spec, value).map(|_| ()),
+        OptionKind::Text if value.is_string() => Ok(()),
+        OptionKind::Text => Err(format!("option `{}` takes text, not {value}", spec.name)),
     }
 }
 
@@ -109,16 +119,10 @@ impl NodeSpec {
     /// naming the node (the binary has checked built-in adapters' options
     /// already, so this guards plugins and direct callers).
     pub fn duration_option(&self, spec: &OptionSpec) -> Result<Option<Duration>> {
-        let Some(value) = self.options.get(spec.name) else {
-            return Ok(None);
-        };
-        check_value(spec, value).map_err(|m| self.option_error(m))?;
-        match value {
-            serde_json::Value::String(text) => parse_duration(text)
-                .map(Some)
-                .map_err(|m| self.option_error(m)),
-            _ => unreachable!("checked above"),
-        }
+        self.options
+            .get(spec.name)
+            .map(|value| duration_of(spec, value).map_err(|m| self.option_error(m)))
+            .transpose()
     }
 
     fn option_error(&self, message: String) -> Error {

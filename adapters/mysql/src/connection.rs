@@ -62,7 +62,7 @@ impl AdapterFactory for MysqlAdapter {
     }
 
     async fn connect(&self, spec: &NodeSpec) -> Result<Box<dyn Node>> {
-        Ok(Box::new(MysqlNode::open_node(spec).await?))
+        Ok(Box::new(MysqlNode::open(spec).await?))
     }
 }
 
@@ -92,7 +92,7 @@ struct SessionLimits {
 impl MysqlNode {
     /// Connects with default options; the URL's password never appears in errors.
     pub async fn connect(name: &str, url: &str) -> Result<MysqlNode> {
-        Self::open_node(&NodeSpec {
+        Self::open(&NodeSpec {
             name: name.to_string(),
             url: url.to_string(),
             base_dir: PathBuf::new(),
@@ -102,7 +102,7 @@ impl MysqlNode {
     }
 
     /// Connects as `spec` says, with its node options.
-    pub async fn open_node(spec: &NodeSpec) -> Result<MysqlNode> {
+    pub async fn open(spec: &NodeSpec) -> Result<MysqlNode> {
         let (name, url) = (spec.name.as_str(), spec.url.as_str());
         let fail = |message: String| Error::Connect {
             node: name.to_string(),
@@ -128,7 +128,7 @@ impl MysqlNode {
         }
         let node = MysqlNode {
             name: name.to_string(),
-            conn: Mutex::new(Self::open(name, &options, limits).await?),
+            conn: Mutex::new(Self::open_connection(name, &options, limits).await?),
             options,
             columns: ColumnCache::new(),
             open_tx: AtomicBool::new(false),
@@ -141,7 +141,7 @@ impl MysqlNode {
     /// literals with backslash escapes (the triggers and procedures made on
     /// it keep that mode), UTC for `TIMESTAMP` columns, capture not
     /// silenced, and the node's statement limit.
-    async fn open(
+    async fn open_connection(
         name: &str,
         options: &MySqlConnectOptions,
         limits: SessionLimits,
@@ -180,7 +180,7 @@ impl MysqlNode {
 
     /// Opens an extra connection (for the integration lock).
     pub(crate) async fn extra_connection(&self) -> Result<MySqlConnection> {
-        Self::open(&self.name, &self.options, self.session).await
+        Self::open_connection(&self.name, &self.options, self.session).await
     }
 
     /// Runs statements without parameters over the text protocol (some, such

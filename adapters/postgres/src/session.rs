@@ -192,13 +192,13 @@ impl Session for PostgresSession<'_> {
         table: &SyncTable,
         codes: &[CombinedCode],
     ) -> Result<Vec<Vec<Value>>> {
+        let columns = self.node.sync_columns(&mut self.conn, table).await?;
         let mut out = Vec::with_capacity(codes.len());
         for chunk in codes.chunks(CODES_PER_QUERY) {
             let arrays = key_arrays(chunk, table.code.len()).ok_or_else(|| Error::Schema {
                 table: table.name.clone(),
                 message: "a combined-code column holds both integers and text".into(),
             })?;
-            let columns = self.node.sync_columns(&mut self.conn, table).await?;
             let sql = format!(
                 "SELECT {} FROM {} WHERE ({}) IN (SELECT * FROM {})",
                 select_list(&columns),

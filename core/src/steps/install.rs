@@ -3,7 +3,7 @@
 //! install is all or nothing; elsewhere (MySQL) it is idempotent and ends by
 //! recording each table it finished.
 
-use super::{begin, commit, first, int_of, rollback, text_of, Session};
+use super::{begin, commit, first, int_of, into_text, rollback, Session};
 use crate::dialect::{
     check_schema_version, ColumnSql, TxKind, INSTALLED, SCHEMA_VERSION, TRACKING,
 };
@@ -58,8 +58,8 @@ async fn install_locked<S: Session + ?Sized>(
             "reading the layout version",
         )
         .await?;
-    let recorded = match first(&recorded) {
-        Some(v) => text_of(s.node(), v, "the layout version")?,
+    let recorded = match recorded.into_iter().flatten().next() {
+        Some(v) => into_text(s.node(), v, "the layout version")?,
         None => None,
     };
     check_schema_version(s.node(), recorded.as_deref())?;
@@ -102,10 +102,14 @@ async fn drop_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
         )
         .await?;
     for row in objects {
-        let (Some(kind), Some(name)) = (
-            text_of(s.node(), &row[0], "an object kind")?,
-            text_of(s.node(), &row[1], "an object name")?,
-        ) else {
+        let mut values = row.into_iter();
+        let kind = values
+            .next()
+            .map(|v| into_text(s.node(), v, "an object kind"));
+        let name = values
+            .next()
+            .map(|v| into_text(s.node(), v, "an object name"));
+        let (Some(Some(kind)), Some(Some(name))) = (kind.transpose()?, name.transpose()?) else {
             continue;
         };
         let kind = match kind.as_str() {

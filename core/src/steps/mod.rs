@@ -157,9 +157,8 @@ pub async fn recover<S: Session + ?Sized>(s: &mut S) {
     }
 }
 
-/// Begins a transaction.
+/// Begins a transaction (the session was recovered when it was made).
 pub async fn begin<S: Session + ?Sized>(s: &mut S, kind: TxKind) -> Result<()> {
-    recover(s).await;
     s.open_transaction().store(true, Ordering::SeqCst);
     for sql in s.dialect().begin_sql(kind) {
         s.execute(&sql, &[], "starting a transaction").await?;
@@ -208,11 +207,6 @@ pub(crate) fn int_of(node: &str, value: &Value, what: &str) -> Result<i64> {
         Value::Text(t) => t.parse().map_err(|_| bad_value(node, what, value)),
         _ => Err(bad_value(node, what, value)),
     }
-}
-
-/// Reads optional text a query of hetsync's tables returned.
-pub(crate) fn text_of(node: &str, value: &Value, what: &str) -> Result<Option<String>> {
-    into_text(node, value.clone(), what)
 }
 
 /// Takes optional text out of a value a query of hetsync's tables returned.
