@@ -6,18 +6,32 @@ mod support;
 
 use hetsync_core::adapter::AdapterFactory;
 use hetsync_core::types::CanonicalType as C;
-use support::{Deploy, Kind, TableSpec, Topology};
+use support::{DatabaseKind, Deploy, TableSpec, Topology, MYSQL, POSTGRES, SQLITE};
 
 const TYPES: TableSpec = TableSpec {
     name: "类型表",
-    sqlite: r#"CREATE TABLE "类型表" ("k" INTEGER PRIMARY KEY, "b" BOOLEAN, "d" DECIMAL(12,4), "v" VARCHAR(20), "r" REAL, "bl" BLOB, "dt" DATE, "ts" DATETIME, "x")"#,
-    postgres: r#"CREATE TABLE "类型表" ("k" bigint PRIMARY KEY, "b" boolean, "i2" smallint, "i4" integer, "d" numeric(12,4), "n" numeric, "f4" real, "f8" double precision, "m" money, "c" char(2), "v" varchar(20), "t" text, "by" bytea, "dt" date, "tm" time(3), "ts" timestamp, "tz" timestamptz(3), "iv" interval, "u" uuid, "j" jsonb, "p" point)"#,
-    mysql: r#"CREATE TABLE "类型表" ("k" bigint PRIMARY KEY, "b" tinyint(1), "i1" tinyint, "iu" int unsigned, "bu" bigint unsigned, "d" decimal(12,4), "f4" float, "f8" double, "c" char(2), "v" varchar(20) CHARACTER SET latin1, "v4" varchar(20), "t" text, "bn" binary(4), "vb" varbinary(8), "bl" blob, "dt" date, "tm" time(3), "dtm" datetime(6), "ts" timestamp(3) NULL, "y" year, "e" enum('a','b'))"#,
+    ddl: &[
+        (
+            "sqlite",
+            r#"CREATE TABLE "类型表" ("k" INTEGER PRIMARY KEY, "b" BOOLEAN, "d" DECIMAL(12,4), "v" VARCHAR(20), "r" REAL, "bl" BLOB, "dt" DATE, "ts" DATETIME, "x")"#,
+        ),
+        (
+            "postgres",
+            r#"CREATE TABLE "类型表" ("k" bigint PRIMARY KEY, "b" boolean, "i2" smallint, "i4" integer, "d" numeric(12,4), "n" numeric, "f4" real, "f8" double precision, "m" money, "c" char(2), "v" varchar(20), "t" text, "by" bytea, "dt" date, "tm" time(3), "ts" timestamp, "tz" timestamptz(3), "iv" interval, "u" uuid, "j" jsonb, "p" point)"#,
+        ),
+        (
+            "mysql",
+            r#"CREATE TABLE "类型表" ("k" bigint PRIMARY KEY, "b" tinyint(1), "i1" tinyint, "iu" int unsigned, "bu" bigint unsigned, "d" decimal(12,4), "f4" float, "f8" double, "c" char(2), "v" varchar(20) CHARACTER SET latin1, "v4" varchar(20), "t" text, "bn" binary(4), "vb" varbinary(8), "bl" blob, "dt" date, "tm" time(3), "dtm" datetime(6), "ts" timestamp(3) NULL, "y" year, "e" enum('a','b'))"#,
+        ),
+    ],
     config: "[[table]]\nname = \"类型表\"\ncode = [\"k\"]\n",
 };
 
 /// The canonical type of every column (the primary key is checked on the way).
-async fn canonical_types(kind: Kind, factory: &dyn AdapterFactory) -> Vec<(String, Option<C>)> {
+async fn canonical_types(
+    kind: DatabaseKind,
+    factory: &dyn AdapterFactory,
+) -> Vec<(String, Option<C>)> {
     let d = Deploy::with(
         Topology {
             hub: kind,
@@ -46,7 +60,7 @@ fn named(pairs: &[(&str, Option<C>)]) -> Vec<(String, Option<C>)> {
 
 #[tokio::test]
 async fn sqlite_declarations_map_to_canonical_types() {
-    let got = canonical_types(Kind::Sqlite, &hetsync_adapter_sqlite::SqliteAdapter).await;
+    let got = canonical_types(SQLITE, &hetsync_adapter_sqlite::SqliteAdapter).await;
     assert_eq!(
         got,
         named(&[
@@ -83,7 +97,7 @@ async fn sqlite_declarations_map_to_canonical_types() {
 
 #[tokio::test]
 async fn postgres_catalog_types_map_to_canonical_types() {
-    let got = canonical_types(Kind::Postgres, &hetsync_adapter_postgres::PostgresAdapter).await;
+    let got = canonical_types(POSTGRES, &hetsync_adapter_postgres::PostgresAdapter).await;
     assert_eq!(
         got,
         named(&[
@@ -150,7 +164,7 @@ async fn postgres_catalog_types_map_to_canonical_types() {
 
 #[tokio::test]
 async fn mariadb_information_schema_maps_to_canonical_types() {
-    let got = canonical_types(Kind::Mysql, &hetsync_adapter_mysql::MysqlAdapter).await;
+    let got = canonical_types(MYSQL, &hetsync_adapter_mysql::MysqlAdapter).await;
     assert_eq!(
         got,
         named(&[
@@ -223,21 +237,43 @@ async fn mariadb_information_schema_maps_to_canonical_types() {
 
 const REGIONS: TableSpec = TableSpec {
     name: "地区",
-    sqlite: r#"CREATE TABLE "地区" ("id" INTEGER PRIMARY KEY, "名称" TEXT)"#,
-    postgres: r#"CREATE TABLE "地区" ("id" bigint PRIMARY KEY, "名称" text)"#,
-    mysql: r#"CREATE TABLE "地区" ("id" bigint PRIMARY KEY, "名称" text)"#,
+    ddl: &[
+        (
+            "sqlite",
+            r#"CREATE TABLE "地区" ("id" INTEGER PRIMARY KEY, "名称" TEXT)"#,
+        ),
+        (
+            "postgres",
+            r#"CREATE TABLE "地区" ("id" bigint PRIMARY KEY, "名称" text)"#,
+        ),
+        (
+            "mysql",
+            r#"CREATE TABLE "地区" ("id" bigint PRIMARY KEY, "名称" text)"#,
+        ),
+    ],
     config: "[[table]]\nname = \"地区\"\ncode = [\"id\"]\n",
 };
 
 const STATIONS: TableSpec = TableSpec {
     name: "站",
-    sqlite: r#"CREATE TABLE "站" ("id" INTEGER PRIMARY KEY, "地区id" INTEGER REFERENCES "地区"("id"),
+    ddl: &[
+        (
+            "sqlite",
+            r#"CREATE TABLE "站" ("id" INTEGER PRIMARY KEY, "地区id" INTEGER REFERENCES "地区"("id"),
         "编码" VARCHAR(20) UNIQUE, "a" INTEGER, "b" INTEGER, "状态" VARCHAR(10) NOT NULL DEFAULT 'new', UNIQUE ("a", "b"))"#,
-    postgres: r#"CREATE TABLE "站" ("id" bigint PRIMARY KEY, "地区id" bigint REFERENCES "地区"("id"),
+        ),
+        (
+            "postgres",
+            r#"CREATE TABLE "站" ("id" bigint PRIMARY KEY, "地区id" bigint REFERENCES "地区"("id"),
         "编码" varchar(20) UNIQUE, "a" bigint, "b" bigint, "状态" varchar(10) NOT NULL DEFAULT 'new', UNIQUE ("a", "b"))"#,
-    mysql: r#"CREATE TABLE "站" ("id" bigint PRIMARY KEY, "地区id" bigint, "编码" varchar(20) UNIQUE,
+        ),
+        (
+            "mysql",
+            r#"CREATE TABLE "站" ("id" bigint PRIMARY KEY, "地区id" bigint, "编码" varchar(20) UNIQUE,
         "a" bigint, "b" bigint, "状态" varchar(10) NOT NULL DEFAULT 'new', UNIQUE ("a", "b"),
         FOREIGN KEY ("地区id") REFERENCES "地区"("id"))"#,
+        ),
+    ],
     config: "[[table]]\nname = \"站\"\ncode = [\"id\"]\n",
 };
 
@@ -246,16 +282,16 @@ const STATIONS: TableSpec = TableSpec {
 async fn keys_defaults_and_table_lists_are_harvested() {
     for (kind, factory) in [
         (
-            Kind::Sqlite,
+            SQLITE,
             &hetsync_adapter_sqlite::SqliteAdapter as &dyn AdapterFactory,
         ),
-        (Kind::Postgres, &hetsync_adapter_postgres::PostgresAdapter),
-        (Kind::Mysql, &hetsync_adapter_mysql::MysqlAdapter),
+        (POSTGRES, &hetsync_adapter_postgres::PostgresAdapter),
+        (MYSQL, &hetsync_adapter_mysql::MysqlAdapter),
     ] {
         let d = Deploy::with(
             Topology {
                 hub: kind,
-                spokes: &[Kind::Sqlite],
+                spokes: &[SQLITE],
             },
             &["s"],
             &[REGIONS, STATIONS],

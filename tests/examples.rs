@@ -4,11 +4,11 @@
 
 mod support;
 
+use hetsync_testkit::mysql::MysqlServer;
+use hetsync_testkit::pg::PgServer;
 use sqlx::{Connection, Executor};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use support::mysql::MysqlServer;
-use support::pg::PgServer;
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,7 +62,7 @@ async fn the_mixed_example_installs_syncs_and_verifies_from_its_readme() {
 
     for spoke in ["planner_zhang", "planner_li"] {
         let path = work.path().join(format!("{spoke}.db"));
-        let mut conn = support::sqlite_connect(&path, true).await;
+        let mut conn = hetsync_testkit::sqlite::open(&path, true).await;
         conn.execute(sql_blocks(&readme, "sqlite").as_str())
             .await
             .expect("SQLite block");
@@ -93,7 +93,7 @@ async fn the_mixed_example_installs_syncs_and_verifies_from_its_readme() {
     // Every node holds the hub's two stations and the MariaDB planner's one.
     for spoke in ["planner_zhang", "planner_li"] {
         let path = work.path().join(format!("{spoke}.db"));
-        let mut conn = support::sqlite_connect(&path, false).await;
+        let mut conn = hetsync_testkit::sqlite::open(&path, false).await;
         let names: Vec<String> =
             sqlx::query_scalar(r#"SELECT "名称" FROM "变电站表" ORDER BY "单位序号", "ID""#)
                 .fetch_all(&mut conn)

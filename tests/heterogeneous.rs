@@ -8,19 +8,30 @@
 mod support;
 
 use std::path::Path;
-use support::{hetsync, output_text as text, Deploy, Kind, TableSpec, Topology};
+use support::{hetsync, output_text as text, Deploy, TableSpec, Topology, MYSQL, POSTGRES, SQLITE};
 
 const SUBSTATIONS: TableSpec = TableSpec {
     name: "变电站表",
-    postgres: r#"CREATE TABLE "变电站表" ("单位序号" varchar(16), "年份" integer, "ID" bigint,
+    ddl: &[
+        (
+            "postgres",
+            r#"CREATE TABLE "变电站表" ("单位序号" varchar(16), "年份" integer, "ID" bigint,
         "名称" varchar(100), "容量" numeric(12,4), "投运日期" date, "更新时间" timestamptz(6), "备注" text,
         PRIMARY KEY ("单位序号", "年份", "ID"))"#,
-    mysql: r#"CREATE TABLE "substation" ("unit_no" varchar(16), "year" int, "id" bigint,
+        ),
+        (
+            "mysql",
+            r#"CREATE TABLE "substation" ("unit_no" varchar(16), "year" int, "id" bigint,
         "name" varchar(100), "capacity_mva" double, "commissioned" date, "updated_at" datetime(6), "remark" text,
         PRIMARY KEY ("unit_no", "year", "id")) CHARACTER SET utf8mb4"#,
-    sqlite: r#"CREATE TABLE "变电站" ("单位" VARCHAR(16), "年份" INTEGER, "编号" INTEGER,
+        ),
+        (
+            "sqlite",
+            r#"CREATE TABLE "变电站" ("单位" VARCHAR(16), "年份" INTEGER, "编号" INTEGER,
         "名称" VARCHAR(100), "容量" DECIMAL(12,4), "投运日期" DATE, "更新时间" TIMESTAMPTZ,
         PRIMARY KEY ("单位", "年份", "编号"))"#,
+        ),
+    ],
     config: "[[table]]\nname = \"变电站表\"\ncode = [\"单位序号\", \"年份\", \"ID\"]\n",
 };
 
@@ -77,8 +88,8 @@ async fn hub_capacity(d: &Deploy, id: i64) -> Option<String> {
 #[tokio::test]
 async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
     let topology = Topology {
-        hub: Kind::Postgres,
-        spokes: &[Kind::Mysql, Kind::Sqlite],
+        hub: POSTGRES,
+        spokes: &[MYSQL, SQLITE],
     };
     let d = Deploy::with(topology, &["mdb", "lite"], &[SUBSTATIONS]).await;
     let config = d.config();
@@ -325,9 +336,10 @@ async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
 async fn unfit_values_are_refused_or_cut_and_logged() {
     const SHORT: TableSpec = TableSpec {
         name: "t",
-        sqlite: r#"CREATE TABLE "t" ("k" INTEGER PRIMARY KEY, "v" VARCHAR(5))"#,
-        postgres: "",
-        mysql: "",
+        ddl: &[(
+            "sqlite",
+            r#"CREATE TABLE "t" ("k" INTEGER PRIMARY KEY, "v" VARCHAR(5))"#,
+        )],
         config: "[[table]]\nname = \"t\"\ncode = [\"k\"]\nallow_lossy = true\n",
     };
     let d = Deploy::new(&["a"], &[SHORT]).await;

@@ -8,16 +8,16 @@ mod support;
 
 use hetsync_core::value::Value;
 use sqlx::{Executor, Row};
-use support::{Deploy, Kind, TableSpec, Topology, BASIC};
+use support::{Deploy, TableSpec, Topology, BASIC, MYSQL, POSTGRES};
 
 const MARIADB_HUB: Topology = Topology {
-    hub: Kind::Mysql,
-    spokes: &[Kind::Mysql],
+    hub: MYSQL,
+    spokes: &[MYSQL],
 };
 
 const PG_HUB: Topology = Topology {
-    hub: Kind::Postgres,
-    spokes: &[Kind::Mysql],
+    hub: POSTGRES,
+    spokes: &[MYSQL],
 };
 
 #[tokio::test]
@@ -87,13 +87,14 @@ async fn a_transaction_open_across_a_round_is_not_skipped() {
 /// MariaDB's own types, synced MariaDB to MariaDB value for value.
 const NATIVE: &[TableSpec] = &[TableSpec {
     name: "设备",
-    sqlite: "",
-    postgres: "",
-    mysql: r#"CREATE TABLE "设备" (
+    ddl: &[(
+        "mysql",
+        r#"CREATE TABLE "设备" (
         "编号" varchar(40) NOT NULL, "年份" smallint NOT NULL,
         "容量" decimal(12,4), "比率" float, "启用" tinyint(1), "计数" bigint unsigned,
         "投运" datetime(6), "日期" date, "照片" varbinary(64), "备注" text,
         PRIMARY KEY ("编号", "年份"))"#,
+    )],
     config: "[[table]]\nname = \"设备\"\ncode = [\"编号\", \"年份\"]\n",
 }];
 
@@ -160,10 +161,7 @@ async fn objects(conn: &mut sqlx::MySqlConnection) -> Vec<String> {
 #[tokio::test]
 async fn install_is_repeatable_and_uninstall_removes_exactly_what_it_made() {
     let d = Deploy::with(MARIADB_HUB, &["a"], BASIC).await;
-    let support::Db::Mysql(url) = d.node("a").clone() else {
-        unreachable!()
-    };
-    let mut conn = support::mysql_connect(&url).await;
+    let mut conn = hetsync_testkit::mysql::app_connection(&d.node("a").url).await;
     let before = objects(&mut conn).await;
     let engine = d.engine().await;
     engine.install().await.unwrap();

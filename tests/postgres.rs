@@ -5,11 +5,11 @@
 mod support;
 
 use hetsync_core::value::Value;
-use support::{Deploy, Kind, Topology, BASIC};
+use support::{Deploy, Topology, BASIC, POSTGRES, SQLITE};
 
 const PG_HUB: Topology = Topology {
-    hub: Kind::Postgres,
-    spokes: &[Kind::Sqlite, Kind::Postgres],
+    hub: POSTGRES,
+    spokes: &[SQLITE, POSTGRES],
 };
 
 #[tokio::test]
@@ -96,8 +96,8 @@ async fn one_statement_is_captured_set_based_and_no_op_updates_record_nothing() 
 async fn engine_writes_are_not_captured_even_with_the_applications_login() {
     // Application and hetsync both log in as `postgres` here.
     let topology = Topology {
-        hub: Kind::Sqlite,
-        spokes: &[Kind::Postgres],
+        hub: SQLITE,
+        spokes: &[POSTGRES],
     };
     support::engine_writes_are_not_captured(topology, "pg").await;
 }
@@ -105,8 +105,8 @@ async fn engine_writes_are_not_captured_even_with_the_applications_login() {
 #[tokio::test]
 async fn a_transaction_that_commits_after_a_round_is_not_skipped() {
     let topology = Topology {
-        hub: Kind::Postgres,
-        spokes: &[Kind::Postgres],
+        hub: POSTGRES,
+        spokes: &[POSTGRES],
     };
     support::late_commit_is_not_skipped(topology, "pg").await;
 }

@@ -355,7 +355,7 @@ async fn run_cases(topology: Topology, cases: u64) {
 
 #[tokio::test]
 async fn random_edits_and_rounds_match_the_reference_model() {
-    run_cases(support::SQLITE, env_number("HETSYNC_RANDOM_CASES", 200)).await;
+    run_cases(support::ALL_SQLITE, env_number("HETSYNC_RANDOM_CASES", 200)).await;
 }
 
 /// One test per mixed topology, so they run in parallel.

@@ -268,9 +268,20 @@ async fn edits_committed_after_the_round_read_are_not_skipped(topology: Topology
 async fn quoted_and_unicode_identifiers_work(topology: Topology) {
     const ODD: &[support::TableSpec] = &[support::TableSpec {
         name: "it's \"odd\" 表",
-        sqlite: r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" VARCHAR(100) PRIMARY KEY, "值'v" INTEGER, "备注" TEXT)"#,
-        postgres: r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" varchar(100) PRIMARY KEY, "值'v" bigint, "备注" text)"#,
-        mysql: r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" varchar(100) PRIMARY KEY, "值'v" bigint, "备注" text)"#,
+        ddl: &[
+            (
+                "sqlite",
+                r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" VARCHAR(100) PRIMARY KEY, "值'v" INTEGER, "备注" TEXT)"#,
+            ),
+            (
+                "postgres",
+                r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" varchar(100) PRIMARY KEY, "值'v" bigint, "备注" text)"#,
+            ),
+            (
+                "mysql",
+                r#"CREATE TABLE "it's ""odd"" 表" ("编 ""号""" varchar(100) PRIMARY KEY, "值'v" bigint, "备注" text)"#,
+            ),
+        ],
         config: "[[table]]\nname = '''it's \"odd\" 表'''\ncode = ['编 \"号\"']\n",
     }];
     let d = Deploy::with(topology, &["a"], ODD).await;

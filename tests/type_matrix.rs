@@ -12,7 +12,7 @@ use hetsync_core::mapping::convert::normalize;
 use hetsync_core::schema::{SyncTable, TableDef};
 use hetsync_core::value::Value;
 use std::sync::Arc;
-use support::{Deploy, Kind, Servers, TableSpec, Topology};
+use support::{DatabaseKind, Deploy, Servers, TableSpec, Topology, MYSQL, POSTGRES, SQLITE};
 
 /// One column: its name, native types and the values of the rows
 /// (minimum, maximum, a middle value; a fourth row is all NULL).
@@ -255,24 +255,25 @@ fn columns() -> Vec<Column> {
 
 const TABLE: &str = "类型矩阵";
 
-fn ddl(kind: Kind, columns: &[Column]) -> String {
+fn ddl(kind: DatabaseKind, columns: &[Column]) -> String {
     let cols: Vec<String> = columns
         .iter()
         .map(|c| {
-            let native = match kind {
-                Kind::Postgres => c.postgres,
-                Kind::Mysql => c.mysql,
-                Kind::Sqlite => c.sqlite,
+            let native = match kind.name {
+                "postgres" => c.postgres,
+                "mysql" => c.mysql,
+                "sqlite" => c.sqlite,
+                other => panic!("no column type for {other}"),
             };
             format!("\"{}\" {native}", c.name)
         })
         .collect();
-    let key = match kind {
-        Kind::Sqlite => "INTEGER",
+    let key = match kind.name {
+        "sqlite" => "INTEGER",
         _ => "bigint",
     };
-    let charset = match kind {
-        Kind::Mysql => " CHARACTER SET utf8mb4",
+    let charset = match kind.name {
+        "mysql" => " CHARACTER SET utf8mb4",
         _ => "",
     };
     format!(
@@ -282,28 +283,28 @@ fn ddl(kind: Kind, columns: &[Column]) -> String {
 }
 
 /// A value as a SQL literal of `kind`.
-fn literal(kind: Kind, value: &Value, instant: bool) -> String {
+fn literal(kind: DatabaseKind, value: &Value, instant: bool) -> String {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     match value {
         Value::Null => "NULL".into(),
-        Value::Bool(b) => match kind {
-            Kind::Postgres => b.to_string(),
+        Value::Bool(b) => match kind.name {
+            "postgres" => b.to_string(),
             _ => (*b as i32).to_string(),
         },
         Value::Int(i) => i.to_string(),
         Value::Float(f) => format!("{f:?}"),
-        Value::Bytes(b) => match kind {
-            Kind::Postgres => format!("'\\x{}'::bytea", hex(b)),
+        Value::Bytes(b) => match kind.name {
+            "postgres" => format!("'\\x{}'::bytea", hex(b)),
             _ => format!("X'{}'", hex(b)),
         },
         Value::Text(s) => {
             let mut quoted = s.replace('\'', "''");
-            if kind == Kind::Mysql {
+            if kind == MYSQL {
                 quoted = quoted.replace('\\', "\\\\");
             }
-            match (kind, instant) {
-                (Kind::Postgres, true) => format!("'{quoted}+00'"),
-                (Kind::Mysql, true) => {
+            match (kind.name, instant) {
+                ("postgres", true) => format!("'{quoted}+00'"),
+                ("mysql", true) => {
                     format!("CONVERT_TZ('{quoted}', '+00:00', @@session.time_zone)")
                 }
                 _ => format!("'{quoted}'"),
@@ -326,7 +327,7 @@ fn rows(base: i64, columns: &[Column]) -> Vec<Vec<Value>> {
         .collect()
 }
 
-fn insert(kind: Kind, row: &[Value], columns: &[Column]) -> String {
+fn insert(kind: DatabaseKind, row: &[Value], columns: &[Column]) -> String {
     let values: Vec<String> = std::iter::once(literal(kind, &row[0], false))
         .chain(
             columns
@@ -338,17 +339,18 @@ fn insert(kind: Kind, row: &[Value], columns: &[Column]) -> String {
     format!("INSERT INTO \"{TABLE}\" VALUES ({})", values.join(", "))
 }
 
-fn factory(kind: Kind) -> Arc<dyn AdapterFactory> {
-    match kind {
-        Kind::Sqlite => Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
-        Kind::Postgres => Arc::new(hetsync_adapter_postgres::PostgresAdapter),
-        Kind::Mysql => Arc::new(hetsync_adapter_mysql::MysqlAdapter),
+fn factory(kind: DatabaseKind) -> Arc<dyn AdapterFactory> {
+    match kind.name {
+        "sqlite" => Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
+        "postgres" => Arc::new(hetsync_adapter_postgres::PostgresAdapter),
+        "mysql" => Arc::new(hetsync_adapter_mysql::MysqlAdapter),
+        other => panic!("no built-in adapter for {other}"),
     }
 }
 
 /// Every row of the table on a node, each value in the canonical form of
 /// the node's own column type.
-async fn canonical_rows(d: &Deploy, node: &str, kind: Kind) -> Vec<Vec<Value>> {
+async fn canonical_rows(d: &Deploy, node: &str, kind: DatabaseKind) -> Vec<Vec<Value>> {
     let n: Box<dyn Node> = factory(kind)
         .connect(&d.node_spec(node))
         .await
@@ -385,16 +387,19 @@ fn show(v: &Value) -> String {
     }
 }
 
-async fn matrix(servers: &Servers, hub: Kind, spokes: &'static [Kind]) {
+async fn matrix(servers: &Servers, hub: DatabaseKind, spokes: &'static [DatabaseKind]) {
     let columns = columns();
     let ddl = |kind| -> &'static str { ddl(kind, &columns).leak() };
     let config =
         format!("[[table]]\nname = \"{TABLE}\"\ncode = [\"k\"]\nallow_lossy = true\n").leak();
     let spec = TableSpec {
         name: TABLE,
-        sqlite: ddl(Kind::Sqlite),
-        postgres: ddl(Kind::Postgres),
-        mysql: ddl(Kind::Mysql),
+        ddl: vec![
+            ("sqlite", ddl(SQLITE)),
+            ("postgres", ddl(POSTGRES)),
+            ("mysql", ddl(MYSQL)),
+        ]
+        .leak(),
         config,
     };
     let topology = Topology { hub, spokes };
@@ -457,10 +462,10 @@ async fn matrix(servers: &Servers, hub: Kind, spokes: &'static [Kind]) {
 #[tokio::test]
 async fn every_canonical_type_crosses_every_pair_of_databases() {
     let servers = Servers::for_topology(Topology {
-        hub: Kind::Postgres,
-        spokes: &[Kind::Mysql],
+        hub: POSTGRES,
+        spokes: &[MYSQL, SQLITE],
     });
-    matrix(&servers, Kind::Postgres, &[Kind::Mysql, Kind::Sqlite]).await;
-    matrix(&servers, Kind::Mysql, &[Kind::Sqlite, Kind::Postgres]).await;
-    matrix(&servers, Kind::Sqlite, &[Kind::Postgres, Kind::Mysql]).await;
+    matrix(&servers, POSTGRES, &[MYSQL, SQLITE]).await;
+    matrix(&servers, MYSQL, &[SQLITE, POSTGRES]).await;
+    matrix(&servers, SQLITE, &[POSTGRES, MYSQL]).await;
 }

@@ -187,3 +187,91 @@ impl Drop for MysqlServer {
         let _ = self.child.wait();
     }
 }
+
+/// An application connection to MariaDB that quotes identifiers the ANSI
+/// way (`ANSI_QUOTES`), so tests share SQL between databases.
+pub async fn app_connection(url: &str) -> sqlx::MySqlConnection {
+    use sqlx::{ConnectOptions, Executor};
+    let mut conn = url
+        .parse::<sqlx::mysql::MySqlConnectOptions>()
+        .expect("MariaDB URL")
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+        .await
+        .expect("set sql_mode");
+    conn
+}
+
+#[async_trait::async_trait]
+impl crate::database::TestDatabase for MysqlServer {
+    fn adapter(&self) -> &str {
+        "mysql"
+    }
+
+    async fn create(&self, _dir: &Path, node: &str) -> String {
+        let database = crate::database::fresh_name(node);
+        self.create_db(&database).await;
+        self.url(&database)
+    }
+
+    async fn connect(&self, _dir: &Path, url: &str) -> Box<dyn crate::database::TestConnection> {
+        Box::new(app_connection(url).await)
+    }
+
+    fn series(&self, n: u64) -> String {
+        format!("(SELECT seq AS i FROM seq_1_to_{n}) AS s")
+    }
+
+    fn local_events_query(&self, after: i64) -> String {
+        format!(
+            "SELECT seq, CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR) \
+             FROM _hetsync_tracking WHERE seq > {after} AND origin IS NULL ORDER BY seq"
+        )
+    }
+}
+
+/// Statements run over the text protocol (`Executor::execute(&str)`), as a
+/// MariaDB client types them: some statements (`CREATE TRIGGER`, multi-row
+/// DDL) are refused as prepared statements.
+#[async_trait::async_trait]
+impl crate::database::TestConnection for sqlx::MySqlConnection {
+    async fn execute(&mut self, sql: &str) -> Result<u64, String> {
+        sqlx::Executor::execute(self, sql)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn query(&mut self, sql: &str) -> Result<Vec<Vec<hetsync_core::value::Value>>, String> {
+        crate::database::decoded(sqlx::Executor::fetch_all(self, sql).await, value)
+    }
+}
+
+fn value(row: &sqlx::mysql::MySqlRow, i: usize) -> hetsync_core::value::Value {
+    use hetsync_core::value::Value;
+    use sqlx::{Row, TypeInfo, ValueRef};
+    let raw = row.try_get_raw(i).expect("raw");
+    if raw.is_null() {
+        return Value::Null;
+    }
+    // Rows are read over the text protocol: every value arrives as text and
+    // is decoded by its column type.
+    let name = raw.type_info().name().to_string();
+    match name.as_str() {
+        n if n.ends_with("UNSIGNED") => {
+            let v: u64 = row.try_get_unchecked(i).expect("unsigned");
+            i64::try_from(v).map_or_else(|_| Value::Text(v.to_string()), Value::Int)
+        }
+        "BIGINT" | "INT" | "MEDIUMINT" | "SMALLINT" | "TINYINT" | "BOOLEAN" => {
+            Value::Int(row.try_get_unchecked(i).expect("integer"))
+        }
+        "DOUBLE" => Value::Float(row.get(i)),
+        "FLOAT" => Value::Float(row.get::<f32, _>(i) as f64),
+        "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "VARBINARY" | "BINARY" => {
+            Value::Bytes(row.get(i))
+        }
+        _ => Value::Text(row.try_get_unchecked(i).expect("text")),
+    }
+}

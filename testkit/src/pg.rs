@@ -210,3 +210,64 @@ impl Drop for PgServer {
         );
     }
 }
+
+#[async_trait::async_trait]
+impl crate::database::TestDatabase for PgServer {
+    fn adapter(&self) -> &str {
+        "postgres"
+    }
+
+    async fn create(&self, _dir: &Path, node: &str) -> String {
+        let database = crate::database::fresh_name(node);
+        self.create_db(&database).await;
+        self.url(&database)
+    }
+
+    async fn connect(&self, _dir: &Path, url: &str) -> Box<dyn crate::database::TestConnection> {
+        use sqlx::Connection;
+        Box::new(
+            sqlx::PgConnection::connect(url)
+                .await
+                .unwrap_or_else(|e| panic!("connect to {url}: {e}")),
+        )
+    }
+
+    fn local_events_query(&self, after: i64) -> String {
+        format!(
+            "SELECT seq, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text \
+             FROM _hetsync_tracking WHERE seq > {after} AND origin IS NULL ORDER BY seq"
+        )
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::database::TestConnection for sqlx::PgConnection {
+    async fn execute(&mut self, sql: &str) -> Result<u64, String> {
+        sqlx::query(sql)
+            .execute(self)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err(|e| e.to_string())
+    }
+
+    async fn query(&mut self, sql: &str) -> Result<Vec<Vec<hetsync_core::value::Value>>, String> {
+        crate::database::decoded(sqlx::query(sql).fetch_all(self).await, value)
+    }
+}
+
+fn value(row: &sqlx::postgres::PgRow, i: usize) -> hetsync_core::value::Value {
+    use hetsync_core::value::Value;
+    use sqlx::{Row, TypeInfo, ValueRef};
+    let raw = row.try_get_raw(i).expect("raw");
+    if raw.is_null() {
+        return Value::Null;
+    }
+    match raw.type_info().name() {
+        "INT8" => Value::Int(row.get(i)),
+        "INT4" => Value::Int(row.get::<i32, _>(i) as i64),
+        "FLOAT8" => Value::Float(row.get(i)),
+        "BOOL" => Value::Bool(row.get(i)),
+        "BYTEA" => Value::Bytes(row.get(i)),
+        _ => Value::Text(row.get(i)),
+    }
+}

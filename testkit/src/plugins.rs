@@ -50,6 +50,23 @@ pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
     );
 }
 
+/// The plugin library of the crate whose tests are running: `cargo test`
+/// builds a `cdylib` crate's library next to its test executables. `crate`
+/// is the library's crate name (`hetsync_adapter_template`).
+pub fn built_beside_tests(krate: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let path = exe
+        .parent()
+        .expect("the test executable's directory")
+        .join(library_file(krate));
+    assert!(
+        path.exists(),
+        "{} was not built: is `crate-type` of the library [\"rlib\", \"cdylib\"]?",
+        path.display()
+    );
+    path
+}
+
 /// The adapters shipped as plugins, by crate suffix (`hetsync-plugin-<a>`).
 pub const ADAPTERS: [&str; 3] = ["sqlite", "postgres", "mysql"];
 

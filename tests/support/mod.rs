@@ -5,42 +5,27 @@
 
 #![allow(dead_code)]
 
-pub use hetsync_testkit::mysql;
-pub use hetsync_testkit::pg;
+pub use hetsync_testkit::database::{DatabaseKind, MYSQL, POSTGRES, SQLITE};
 
 use hetsync::setup::open_engine;
 use hetsync_core::engine::Engine;
 use hetsync_core::sql::quote_ident;
 use hetsync_core::value::Value;
-use sqlx::mysql::{MySqlConnectOptions, MySqlRow};
-use sqlx::postgres::PgRow;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteRow};
-use sqlx::{
-    ConnectOptions, Connection, Executor, MySqlConnection, PgConnection, Row, SqliteConnection,
-    TypeInfo, ValueRef,
-};
+use hetsync_testkit::database::{must_execute, must_query, TestConnection, TestDatabase};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// Which database a node runs on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Sqlite,
-    Postgres,
-    Mysql,
-}
-
-/// Hub and spoke kinds for a deployment.
+/// Hub and spoke databases for a deployment.
 #[derive(Clone, Copy, Debug)]
 pub struct Topology {
-    pub hub: Kind,
-    pub spokes: &'static [Kind],
+    pub hub: DatabaseKind,
+    pub spokes: &'static [DatabaseKind],
 }
 
 /// All SQLite.
-pub const SQLITE: Topology = Topology {
-    hub: Kind::Sqlite,
-    spokes: &[Kind::Sqlite],
+pub const ALL_SQLITE: Topology = Topology {
+    hub: SQLITE,
+    spokes: &[SQLITE],
 };
 
 /// The mixed topologies every property test also runs on (spoke kinds repeat
@@ -48,50 +33,62 @@ pub const SQLITE: Topology = Topology {
 /// first topology gets a MariaDB spoke).
 pub const MIXED: &[Topology] = &[
     Topology {
-        hub: Kind::Postgres,
-        spokes: &[Kind::Mysql, Kind::Sqlite],
+        hub: POSTGRES,
+        spokes: &[MYSQL, SQLITE],
     },
     Topology {
-        hub: Kind::Sqlite,
-        spokes: &[Kind::Postgres],
+        hub: SQLITE,
+        spokes: &[POSTGRES],
     },
     Topology {
-        hub: Kind::Mysql,
-        spokes: &[Kind::Postgres],
+        hub: MYSQL,
+        spokes: &[POSTGRES],
     },
 ];
 
 impl Topology {
-    /// Whether any node runs on `kind`.
-    pub fn uses(&self, kind: Kind) -> bool {
-        self.hub == kind || self.spokes.contains(&kind)
+    /// Every kind of database a node runs on, each once, hub first.
+    pub fn kinds(&self) -> Vec<DatabaseKind> {
+        let mut kinds = vec![self.hub];
+        for k in self.spokes {
+            if !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+        kinds
     }
 }
 
-/// The servers a deployment's nodes live on (each optional).
+/// The running databases a deployment's nodes live on, one per kind.
 #[derive(Clone, Default)]
-pub struct Servers {
-    pub pg: Option<Arc<pg::PgServer>>,
-    pub mysql: Option<Arc<mysql::MysqlServer>>,
-}
+pub struct Servers(Vec<(DatabaseKind, Arc<dyn TestDatabase>)>);
 
 impl Servers {
-    /// Starts the servers a topology needs.
+    /// Starts the databases a topology needs.
     pub fn for_topology(topology: Topology) -> Servers {
-        Servers {
-            pg: topology
-                .uses(Kind::Postgres)
-                .then(|| Arc::new(pg::PgServer::start())),
-            mysql: topology
-                .uses(Kind::Mysql)
-                .then(|| Arc::new(mysql::MysqlServer::start())),
-        }
+        Servers(
+            topology
+                .kinds()
+                .into_iter()
+                .map(|k| (k, (k.start)()))
+                .collect(),
+        )
+    }
+
+    /// The running database of a kind.
+    pub fn get(&self, kind: DatabaseKind) -> &Arc<dyn TestDatabase> {
+        &self
+            .0
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .unwrap_or_else(|| panic!("no {kind:?} database was started"))
+            .1
     }
 }
 
 /// SQLite alone, then every mixed topology.
 pub fn topologies() -> impl Iterator<Item = Topology> {
-    std::iter::once(SQLITE).chain(MIXED.iter().copied())
+    std::iter::once(ALL_SQLITE).chain(MIXED.iter().copied())
 }
 
 /// Turns `async fn name(topology: Topology)` scenarios into one test each
@@ -112,47 +109,73 @@ macro_rules! on_every_topology {
     };
 }
 
-/// One table: DDL per database and its `[[table]]` config block. The MariaDB
-/// DDL runs with `ANSI_QUOTES`, so it may quote like the others.
+/// One table: its `CREATE TABLE` per kind of database (by kind name), and
+/// its `[[table]]` config block. MariaDB runs DDL with `ANSI_QUOTES`, so it
+/// may quote like the others.
 pub struct TableSpec {
     pub name: &'static str,
-    pub sqlite: &'static str,
-    pub postgres: &'static str,
-    pub mysql: &'static str,
+    pub ddl: &'static [(&'static str, &'static str)],
     pub config: &'static str,
+}
+
+impl TableSpec {
+    /// The `CREATE TABLE` for a kind of database.
+    pub fn ddl_for(&self, kind: DatabaseKind) -> &'static str {
+        self.ddl
+            .iter()
+            .find(|(k, _)| *k == kind.name)
+            .unwrap_or_else(|| panic!("table {} has no DDL for {kind:?}", self.name))
+            .1
+    }
 }
 
 /// A field-form table `t_field` and a table-form table `t_row`, code `k`.
 pub const BASIC: &[TableSpec] = &[
     TableSpec {
         name: "t_field",
-        sqlite: r#"CREATE TABLE "t_field" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
-        postgres: r#"CREATE TABLE "t_field" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
-        mysql: r#"CREATE TABLE "t_field" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double)"#,
+        ddl: &[
+            (
+                "sqlite",
+                r#"CREATE TABLE "t_field" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
+            ),
+            (
+                "postgres",
+                r#"CREATE TABLE "t_field" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
+            ),
+            (
+                "mysql",
+                r#"CREATE TABLE "t_field" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double)"#,
+            ),
+        ],
         config: "[[table]]\nname = \"t_field\"\ncode = [\"k\"]\nform = \"field\"\n",
     },
     TableSpec {
         name: "t_row",
-        sqlite: r#"CREATE TABLE "t_row" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
-        postgres: r#"CREATE TABLE "t_row" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
-        mysql: r#"CREATE TABLE "t_row" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double)"#,
+        ddl: &[
+            (
+                "sqlite",
+                r#"CREATE TABLE "t_row" ("k" INTEGER PRIMARY KEY, "a" TEXT, "b" INTEGER, "c" REAL)"#,
+            ),
+            (
+                "postgres",
+                r#"CREATE TABLE "t_row" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double precision)"#,
+            ),
+            (
+                "mysql",
+                r#"CREATE TABLE "t_row" ("k" bigint PRIMARY KEY, "a" text, "b" bigint, "c" double)"#,
+            ),
+        ],
         config: "[[table]]\nname = \"t_row\"\ncode = [\"k\"]\nform = \"table\"\n",
     },
 ];
 
-/// Where a node lives.
-#[derive(Clone, Debug)]
-pub enum Db {
-    Sqlite(PathBuf),
-    Postgres(String),
-    Mysql(String),
-}
-
-/// An open application connection.
-pub enum Conn {
-    Sqlite(SqliteConnection),
-    Postgres(PgConnection),
-    Mysql(MySqlConnection),
+/// One node of a deployment: where it lives.
+pub struct NodeDb {
+    pub name: String,
+    pub kind: DatabaseKind,
+    /// Its URL as the config writes it.
+    pub url: String,
+    database: Arc<dyn TestDatabase>,
 }
 
 /// A deployment in a temp dir.
@@ -160,7 +183,7 @@ pub struct Deploy {
     pub dir: tempfile::TempDir,
     pub spokes: Vec<String>,
     pub tables: Vec<String>,
-    pub nodes: Vec<(String, Db)>,
+    pub nodes: Vec<NodeDb>,
     pub topology: Topology,
     _servers: Servers,
 }
@@ -168,7 +191,7 @@ pub struct Deploy {
 impl Deploy {
     /// All nodes on SQLite.
     pub async fn new(spokes: &[&str], tables: &[TableSpec]) -> Deploy {
-        Deploy::with(SQLITE, spokes, tables).await
+        Deploy::with(ALL_SQLITE, spokes, tables).await
     }
 
     /// Nodes on the topology's databases, each with the tables; writes the
@@ -184,8 +207,6 @@ impl Deploy {
         spokes: &[&str],
         tables: &[TableSpec],
     ) -> Deploy {
-        static DEPLOYS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let serial = DEPLOYS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = String::new();
         let mut nodes = Vec::new();
@@ -196,52 +217,20 @@ impl Deploy {
                 .map(|(i, s)| (*s, "spoke", topology.spokes[i % topology.spokes.len()])),
         );
         for (name, role, kind) in names {
-            let (db, adapter, url) = match kind {
-                Kind::Sqlite => {
-                    let path = dir.path().join(format!("{name}.db"));
-                    let mut conn = sqlite_connect(&path, true).await;
-                    for t in tables {
-                        sqlx::query(t.sqlite)
-                            .execute(&mut conn)
-                            .await
-                            .expect("create table");
-                    }
-                    (Db::Sqlite(path), "sqlite", format!("{name}.db"))
-                }
-                Kind::Postgres => {
-                    let server = servers
-                        .pg
-                        .as_ref()
-                        .expect("a PostgreSQL server for PostgreSQL nodes");
-                    let database = format!("{name}_{serial}");
-                    server.create_db(&database).await;
-                    let url = server.url(&database);
-                    let mut conn = PgConnection::connect(&url).await.expect("connect");
-                    for t in tables {
-                        sqlx::query(t.postgres)
-                            .execute(&mut conn)
-                            .await
-                            .expect("create table");
-                    }
-                    (Db::Postgres(url.clone()), "postgres", url)
-                }
-                Kind::Mysql => {
-                    let server = servers
-                        .mysql
-                        .as_ref()
-                        .expect("a MariaDB server for MariaDB nodes");
-                    let database = format!("{name}_{serial}");
-                    server.create_db(&database).await;
-                    let url = server.url(&database);
-                    let mut conn = mysql_connect(&url).await;
-                    for t in tables {
-                        conn.execute(t.mysql).await.expect("create table");
-                    }
-                    (Db::Mysql(url.clone()), "mysql", url)
-                }
-            };
+            let database = servers.get(kind).clone();
+            let url = database.create(dir.path(), name).await;
+            let mut conn = database.connect(dir.path(), &url).await;
+            for t in tables {
+                must_execute(&mut *conn, t.ddl_for(kind)).await;
+            }
+            let adapter = database.adapter();
             config.push_str(&format!("[[node]]\nname = \"{name}\"\nadapter = \"{adapter}\"\nurl = \"{url}\"\nrole = \"{role}\"\n\n"));
-            nodes.push((name.to_string(), db));
+            nodes.push(NodeDb {
+                name: name.to_string(),
+                kind,
+                url,
+                database,
+            });
         }
         for t in tables {
             config.push_str(t.config);
@@ -262,24 +251,18 @@ impl Deploy {
         self.dir.path().join("hetsync.toml")
     }
 
-    pub fn node(&self, node: &str) -> &Db {
-        &self
-            .nodes
+    pub fn node(&self, node: &str) -> &NodeDb {
+        self.nodes
             .iter()
-            .find(|(n, _)| n == node)
+            .find(|n| n.name == node)
             .unwrap_or_else(|| panic!("no node {node}"))
-            .1
     }
 
     /// What an adapter needs to connect to a node directly (no config).
     pub fn node_spec(&self, node: &str) -> hetsync_core::adapter::NodeSpec {
-        let url = match self.node(node) {
-            Db::Sqlite(path) => path.display().to_string(),
-            Db::Postgres(url) | Db::Mysql(url) => url.clone(),
-        };
         hetsync_core::adapter::NodeSpec {
             name: node.to_string(),
-            url,
+            url: self.node(node).url.clone(),
             base_dir: self.dir.path().to_path_buf(),
             options: Default::default(),
         }
@@ -287,10 +270,9 @@ impl Deploy {
 
     /// The SQLite file of a node (panics for other databases).
     pub fn db(&self, node: &str) -> PathBuf {
-        match self.node(node) {
-            Db::Sqlite(path) => path.clone(),
-            _ => panic!("{node} is not a SQLite node"),
-        }
+        let n = self.node(node);
+        assert_eq!(n.kind, SQLITE, "{node} is not a SQLite node");
+        self.dir.path().join(&n.url)
     }
 
     /// An engine as the binary builds it (state store, config).
@@ -306,69 +288,38 @@ impl Deploy {
         engine
     }
 
-    pub async fn connect(&self, node: &str) -> Conn {
-        match self.node(node) {
-            Db::Sqlite(path) => Conn::Sqlite(sqlite_connect(path, false).await),
-            Db::Postgres(url) => Conn::Postgres(PgConnection::connect(url).await.expect("connect")),
-            Db::Mysql(url) => Conn::Mysql(mysql_connect(url).await),
-        }
+    /// An application connection to a node.
+    pub async fn connect(&self, node: &str) -> Box<dyn TestConnection> {
+        let n = self.node(node);
+        n.database.connect(self.dir.path(), &n.url).await
     }
 
     /// An application edit on a node, through its own connection.
     pub async fn exec(&self, node: &str, sql: &str) -> u64 {
-        let fail = |e: sqlx::Error| -> u64 { panic!("{node}: {sql}: {e}") };
-        match self.connect(node).await {
-            Conn::Sqlite(mut c) => sqlx::query(sql)
-                .execute(&mut c)
-                .await
-                .map(|r| r.rows_affected())
-                .unwrap_or_else(fail),
-            Conn::Postgres(mut c) => sqlx::query(sql)
-                .execute(&mut c)
-                .await
-                .map(|r| r.rows_affected())
-                .unwrap_or_else(fail),
-            Conn::Mysql(mut c) => c
-                .execute(sql)
-                .await
-                .map(|r| r.rows_affected())
-                .unwrap_or_else(fail),
-        }
+        let mut conn = self.connect(node).await;
+        conn.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
+    }
+
+    /// The rows of a query on a node.
+    pub async fn query(&self, node: &str, sql: &str) -> Vec<Vec<Value>> {
+        let mut conn = self.connect(node).await;
+        conn.query(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
     }
 
     /// All rows of a table on a node, ordered by the first two columns.
     pub async fn rows(&self, node: &str, table: &str) -> Vec<Vec<Value>> {
+        let mut conn = self.connect(node).await;
         let sql = format!("SELECT * FROM {} ORDER BY 1, 2", quote_ident(table));
-        match self.connect(node).await {
-            Conn::Sqlite(mut c) => {
-                let rows = sqlx::query(&sql).fetch_all(&mut c).await.expect("select");
-                rows.iter()
-                    .map(|r| (0..r.len()).map(|i| sqlite_value(r, i)).collect())
-                    .collect()
-            }
-            Conn::Postgres(mut c) => {
-                let rows = sqlx::query(&sql).fetch_all(&mut c).await.expect("select");
-                rows.iter()
-                    .map(|r| (0..r.len()).map(|i| pg_value(r, i)).collect())
-                    .collect()
-            }
-            Conn::Mysql(mut c) => {
-                let rows = c.fetch_all(sql.as_str()).await.expect("select");
-                rows.iter()
-                    .map(|r| (0..r.len()).map(|i| mysql_value(r, i)).collect())
-                    .collect()
-            }
-        }
+        must_query(&mut *conn, &sql).await
     }
 
     /// Inserts rows `i` = 1..=n into `table` on `node`: `SELECT i, {rest}`.
     pub async fn insert_series(&self, node: &str, table: &str, n: u64, rest: &str) {
-        let series = match self.node(node) {
-            Db::Mysql(_) => format!("(SELECT seq AS i FROM seq_1_to_{n}) AS s"),
-            _ => format!(
-                "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) SELECT i FROM n) AS s"
-            ),
-        };
+        let series = self.node(node).database.series(n);
         self.exec(
             node,
             &format!(
@@ -390,49 +341,31 @@ impl Deploy {
         }
     }
 
+    /// The one value of a query on a node.
+    async fn scalar(&self, node: &str, sql: &str) -> Value {
+        let rows = self.query(node, sql).await;
+        match rows.as_slice() {
+            [row] if row.len() == 1 => row[0].clone(),
+            _ => panic!("{node}: {sql}: not one value: {rows:?}"),
+        }
+    }
+
     /// One integer from a node.
     pub async fn scalar_i64(&self, node: &str, sql: &str) -> i64 {
-        let fail = |e: sqlx::Error| -> i64 { panic!("{node}: {sql}: {e}") };
-        match self.connect(node).await {
-            Conn::Sqlite(mut c) => sqlx::query_scalar(sql)
-                .fetch_one(&mut c)
-                .await
-                .unwrap_or_else(fail),
-            Conn::Postgres(mut c) => sqlx::query_scalar(sql)
-                .fetch_one(&mut c)
-                .await
-                .unwrap_or_else(fail),
-            Conn::Mysql(mut c) => c
-                .fetch_one(sql)
-                .await
-                .map(|r| r.get::<i64, _>(0))
-                .unwrap_or_else(fail),
+        match self.scalar(node, sql).await {
+            Value::Int(i) => i,
+            other => panic!("{node}: {sql}: not an integer: {other:?}"),
         }
     }
 
     /// One text value (the SQL must yield text or NULL: cast on MariaDB with `CAST(… AS CHAR)`).
     pub async fn scalar_text(&self, node: &str, sql: &str) -> Option<String> {
-        let fail = |e: sqlx::Error| -> Option<String> { panic!("{node}: {sql}: {e}") };
-        match self.connect(node).await {
-            Conn::Sqlite(mut c) => sqlx::query_scalar(sql)
-                .fetch_one(&mut c)
-                .await
-                .unwrap_or_else(fail),
-            Conn::Postgres(mut c) => sqlx::query_scalar(sql)
-                .fetch_one(&mut c)
-                .await
-                .unwrap_or_else(fail),
-            Conn::Mysql(mut c) => c
-                .fetch_one(sql)
-                .await
-                // Expressions over mixed collations come back as binary strings.
-                .map(|r| {
-                    r.try_get::<Option<String>, _>(0).unwrap_or_else(|_| {
-                        r.get::<Option<Vec<u8>>, _>(0)
-                            .map(|b| String::from_utf8(b).expect("UTF-8"))
-                    })
-                })
-                .unwrap_or_else(fail),
+        match self.scalar(node, sql).await {
+            Value::Null => None,
+            Value::Text(t) => Some(t),
+            // Expressions over mixed collations come back as binary strings.
+            Value::Bytes(b) => Some(String::from_utf8(b).expect("UTF-8")),
+            other => panic!("{node}: {sql}: not text: {other:?}"),
         }
     }
 
@@ -448,36 +381,28 @@ impl Deploy {
         node: &str,
         after: i64,
     ) -> Vec<(i64, i64, bool, Option<String>)> {
-        match self.connect(node).await {
-            Conn::Sqlite(mut c) => {
-                let rows: Vec<(i64, String, i64, Option<String>)> = sqlx::query_as(
-                    "SELECT seq, changed_at, deleted, fields FROM _hetsync_tracking WHERE seq > ?1 AND origin IS NULL ORDER BY seq",
-                )
-                .bind(after)
-                .fetch_all(&mut c)
-                .await
-                .unwrap();
-                rows.into_iter()
-                    .map(|(s, t, d, f)| (s, hetsync_core::change::parse_micros(&t).unwrap(), d != 0, f))
-                    .collect()
-            }
-            Conn::Postgres(mut c) => sqlx::query_as(
-                "SELECT seq, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text \
-                 FROM _hetsync_tracking WHERE seq > $1 AND origin IS NULL ORDER BY seq",
-            )
-            .bind(after)
-            .fetch_all(&mut c)
+        let sql = self.node(node).database.local_events_query(after);
+        self.query(node, &sql)
             .await
-            .unwrap(),
-            Conn::Mysql(mut c) => sqlx::query_as(
-                "SELECT seq, CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR) \
-                 FROM _hetsync_tracking WHERE seq > ? AND origin IS NULL ORDER BY seq",
-            )
-            .bind(after)
-            .fetch_all(&mut c)
-            .await
-            .unwrap(),
-        }
+            .into_iter()
+            .map(|row| {
+                let int = |v: &Value| match v {
+                    Value::Int(i) => *i,
+                    Value::Bool(b) => i64::from(*b),
+                    other => panic!("not an integer: {other:?}"),
+                };
+                let time = match &row[1] {
+                    Value::Text(t) => hetsync_core::change::parse_micros(t).expect("change time"),
+                    v => int(v),
+                };
+                let fields = match &row[3] {
+                    Value::Null => None,
+                    Value::Text(t) => Some(t.clone()),
+                    other => panic!("fields are not text: {other:?}"),
+                };
+                (int(&row[0]), time, int(&row[2]) != 0, fields)
+            })
+            .collect()
     }
 
     /// Asserts every node holds exactly the hub's rows in every table.
@@ -505,118 +430,22 @@ impl Deploy {
         }
         moved
     }
-}
 
-pub async fn sqlite_connect(path: &Path, create: bool) -> SqliteConnection {
-    SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(create)
-        .busy_timeout(std::time::Duration::from_secs(30))
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()))
-}
-
-/// An application connection to MariaDB, quoting identifiers the ANSI way so
-/// tests share SQL between databases.
-pub async fn mysql_connect(url: &str) -> MySqlConnection {
-    let mut conn = url
-        .parse::<MySqlConnectOptions>()
-        .expect("MariaDB URL")
-        .connect()
-        .await
-        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
-    conn.execute("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
-        .await
-        .expect("set sql_mode");
-    conn
-}
-
-fn mysql_value(row: &MySqlRow, i: usize) -> Value {
-    let raw = row.try_get_raw(i).expect("raw");
-    if raw.is_null() {
-        return Value::Null;
-    }
-    // Rows are read over the text protocol: every value arrives as text and
-    // is decoded by its column type.
-    let name = raw.type_info().name().to_string();
-    match name.as_str() {
-        n if n.ends_with("UNSIGNED") => {
-            let v: u64 = row.try_get_unchecked(i).expect("unsigned");
-            i64::try_from(v).map_or_else(|_| Value::Text(v.to_string()), Value::Int)
-        }
-        "BIGINT" | "INT" | "MEDIUMINT" | "SMALLINT" | "TINYINT" | "BOOLEAN" => {
-            Value::Int(row.try_get_unchecked(i).expect("integer"))
-        }
-        "DOUBLE" => Value::Float(row.get(i)),
-        "FLOAT" => Value::Float(row.get::<f32, _>(i) as f64),
-        "BLOB" | "TINYBLOB" | "MEDIUMBLOB" | "LONGBLOB" | "VARBINARY" | "BINARY" => {
-            Value::Bytes(row.get(i))
-        }
-        _ => Value::Text(row.try_get_unchecked(i).expect("text")),
-    }
-}
-
-fn sqlite_value(row: &SqliteRow, i: usize) -> Value {
-    let raw = row.try_get_raw(i).expect("raw");
-    if raw.is_null() {
-        return Value::Null;
-    }
-    match raw.type_info().name() {
-        "INTEGER" => Value::Int(row.get(i)),
-        "REAL" => Value::Float(row.get(i)),
-        "BLOB" => Value::Bytes(row.get(i)),
-        _ => Value::Text(row.get(i)),
-    }
-}
-
-fn pg_value(row: &PgRow, i: usize) -> Value {
-    let raw = row.try_get_raw(i).expect("raw");
-    if raw.is_null() {
-        return Value::Null;
-    }
-    match raw.type_info().name() {
-        "INT8" => Value::Int(row.get(i)),
-        "INT4" => Value::Int(row.get::<i32, _>(i) as i64),
-        "FLOAT8" => Value::Float(row.get(i)),
-        "BOOL" => Value::Bool(row.get(i)),
-        "BYTEA" => Value::Bytes(row.get(i)),
-        _ => Value::Text(row.get(i)),
+    /// Runs `sql` in a transaction on a node and leaves it open.
+    pub async fn open_transaction(&self, node: &str, sql: &str) -> OpenTransaction {
+        let mut conn = self.connect(node).await;
+        must_execute(&mut *conn, "BEGIN").await;
+        must_execute(&mut *conn, sql).await;
+        OpenTransaction(conn)
     }
 }
 
 /// An application transaction left open on purpose.
-pub enum OpenTransaction {
-    Postgres(PgConnection),
-    Mysql(MySqlConnection),
-}
+pub struct OpenTransaction(Box<dyn TestConnection>);
 
 impl OpenTransaction {
-    pub async fn commit(self) {
-        match self {
-            OpenTransaction::Postgres(mut c) => c.execute("COMMIT").await.map(drop),
-            OpenTransaction::Mysql(mut c) => c.execute("COMMIT").await.map(drop),
-        }
-        .expect("commit");
-    }
-}
-
-impl Deploy {
-    /// Runs `sql` in a transaction on a server node and leaves it open.
-    pub async fn open_transaction(&self, node: &str, sql: &str) -> OpenTransaction {
-        match self.connect(node).await {
-            Conn::Postgres(mut c) => {
-                c.execute("BEGIN").await.unwrap();
-                c.execute(sql).await.unwrap();
-                OpenTransaction::Postgres(c)
-            }
-            Conn::Mysql(mut c) => {
-                c.execute("BEGIN").await.unwrap();
-                c.execute(sql).await.unwrap();
-                OpenTransaction::Mysql(c)
-            }
-            Conn::Sqlite(_) => panic!("{node}: SQLite serializes writers"),
-        }
+    pub async fn commit(mut self) {
+        must_execute(&mut *self.0, "COMMIT").await;
     }
 }
 

@@ -10,7 +10,7 @@
 //! template reaches a SQLite file through hetsync's SQLite adapter: every
 //! method below forwards to it. Replace each body with your database's code;
 //! the doc comment of each trait method in `hetsync_core::adapter` says what
-//! it must do, and `tests/conformance.rs` in the hetsync repository checks it.
+//! it must do, and `tests/conformance.rs` runs hetsync's conformance suite on it.
 
 use async_trait::async_trait;
 use hetsync_core::adapter::{

@@ -1,0 +1,398 @@
+//! The adapter conformance suite: what every adapter must do (data
+//! dictionary, install, capture, no echo, apply, guard, integration lock,
+//! uninstall), exported so that a vendor's plugin crate runs it with one
+//! call on its own database:
+//!
+//! ```ignore
+//! #[tokio::test]
+//! async fn conforms() {
+//!     let db = MyDatabase::start(); // implements TestDatabase
+//!     hetsync_testkit::conformance::check_plugin(&db, &path_of_my_plugin()).await;
+//! }
+//! ```
+//!
+//! The suite needs nothing of the database but [`TestDatabase`]: it creates
+//! its table with the adapter's own default type rules and edits it with
+//! plain SQL (double-quoted identifiers, standard literals).
+
+use crate::database::{must_execute, must_query, TestConnection, TestDatabase};
+use hetsync_core::adapter::{AdapterFactory, NodeSpec};
+use hetsync_core::change::{ApplyBatch, PeerMark, RowOp, Stamp, TrackingEntry, Watermark};
+use hetsync_core::code::{CombinedCode, KeyPart};
+use hetsync_core::mapping::loss::{classify, Fidelity};
+use hetsync_core::mapping::rules::{RuleSource, TypeRules};
+use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
+use hetsync_core::sql::quote_ident;
+use hetsync_core::types::CanonicalType;
+use hetsync_core::value::Value;
+use hetsync_core::Error;
+use hetsync_plugin_sdk::{LoadOptions, PluginAdapter, PluginLibrary};
+use std::path::Path;
+use std::sync::Arc;
+
+/// The suite's table: a Unicode name, a two-column code.
+const TABLE: &str = "变电站表";
+
+/// Its columns and the canonical type each is declared with.
+fn columns() -> [(&'static str, CanonicalType); 5] {
+    let text = CanonicalType::Text { unicode: true };
+    [
+        ("单位序号", CanonicalType::Int64),
+        (
+            "编号",
+            CanonicalType::Varchar {
+                length: 32,
+                unicode: true,
+            },
+        ),
+        ("名称", text.clone()),
+        ("容量", CanonicalType::Float64),
+        ("备注", text),
+    ]
+}
+
+fn sync_table() -> SyncTable {
+    SyncTable {
+        name: TABLE.into(),
+        columns: columns().iter().map(|(c, _)| c.to_string()).collect(),
+        code: vec![0, 1],
+        form: SyncForm::Field,
+        conflict: ConflictPolicy::Latest,
+    }
+}
+
+fn code(unit: i64, id: &str) -> CombinedCode {
+    CombinedCode(vec![KeyPart::Int(unit), KeyPart::Text(id.into())])
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.into())
+}
+
+/// `CREATE TABLE` for the suite's table, each column typed by the adapter's
+/// default rule for its canonical type.
+fn create_table(factory: &dyn AdapterFactory, rules: &TypeRules) -> String {
+    let none = TypeRules::default();
+    let columns: Vec<String> = columns()
+        .iter()
+        .map(|(name, canonical)| {
+            let source = RuleSource {
+                adapter: "",
+                table: TABLE,
+                column: name,
+                native: "",
+                canonical: Some(canonical),
+            };
+            let native = none
+                .target_type(rules, factory.name(), &source)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: no default type rule for {canonical:?} (column {name})",
+                        factory.name()
+                    )
+                });
+            let null = if name.starts_with('单') || name.starts_with('编') {
+                " NOT NULL"
+            } else {
+                ""
+            };
+            format!("{} {native}{null}", quote_ident(name))
+        })
+        .collect();
+    format!(
+        "CREATE TABLE {} ({}, PRIMARY KEY ({}, {}))",
+        quote_ident(TABLE),
+        columns.join(", "),
+        quote_ident("单位序号"),
+        quote_ident("编号")
+    )
+}
+
+async fn rows(app: &mut dyn TestConnection) -> Vec<Vec<Value>> {
+    must_query(
+        app,
+        &format!("SELECT * FROM {} ORDER BY 1, 2", quote_ident(TABLE)),
+    )
+    .await
+}
+
+/// Loads the plugin library at `library` and runs [`check_adapter`] on its
+/// adapter.
+pub async fn check_plugin(db: &dyn TestDatabase, library: &Path) {
+    let library =
+        PluginLibrary::load(library, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+    check_adapter(db, Arc::new(PluginAdapter::new(library))).await;
+}
+
+/// Runs everything an adapter must do against `factory`, on a new database
+/// of `db`; panics with what failed.
+pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactory>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = db.create(dir.path(), "hub").await;
+    let mut app = db.connect(dir.path(), &url).await;
+    let rules = TypeRules::parse(
+        factory.default_type_rules(),
+        &format!("default type rules of {}", factory.name()),
+    )
+    .expect("the default type rules parse");
+    assert!(
+        rules.rules.len() >= 23,
+        "a default rule for every canonical type"
+    );
+    must_execute(&mut *app, &create_table(factory.as_ref(), &rules)).await;
+    let spec = NodeSpec {
+        name: "hub".into(),
+        url,
+        base_dir: dir.path().to_path_buf(),
+        options: Default::default(),
+    };
+    let node = factory.connect(&spec).await.expect("connect");
+    assert_eq!(node.adapter(), factory.name());
+    assert_eq!(node.name(), "hub");
+    assert_eq!(node.capabilities(), factory.capabilities());
+    let t = sync_table();
+    let tables = [t.clone()];
+
+    // Data dictionary: the columns in order, the code, nullability, and a
+    // canonical type that holds every value of the declared one.
+    let shape = node.describe(TABLE).await.unwrap().expect("table found");
+    let names: Vec<&str> = shape.columns.iter().map(|c| c.name.as_str()).collect();
+    let declared = columns();
+    assert_eq!(names, declared.iter().map(|(c, _)| *c).collect::<Vec<_>>());
+    assert_eq!(shape.primary_key, ["单位序号", "编号"]);
+    assert!(shape.columns[2].nullable);
+    assert!(!shape.columns[0].nullable);
+    for ((name, want), got) in declared.iter().zip(&shape.columns) {
+        let got = got
+            .canonical
+            .as_ref()
+            .unwrap_or_else(|| panic!("column {name}: no canonical type"));
+        let fidelity = classify(want, got);
+        assert!(
+            matches!(fidelity, Fidelity::Exact | Fidelity::Widening),
+            "column {name}: declared {want:?} by the default rules, described as {got:?} ({fidelity})"
+        );
+    }
+    assert!(node.describe("不存在的表").await.unwrap().is_none());
+
+    // Install, idempotently.
+    assert!(!node.is_installed().await.unwrap());
+    node.install(&tables).await.expect("install");
+    node.install(&tables).await.expect("install again");
+    assert!(node.is_installed().await.unwrap());
+    assert_eq!(
+        node.list_tables().await.unwrap(),
+        [TABLE],
+        "the table list leaves hetsync's own tables out"
+    );
+    let start = node.position().await.unwrap();
+    assert_eq!(node.count_events(start, None).await.unwrap(), 0);
+
+    // Capture: two inserts, a one-field update, a delete.
+    must_execute(
+        &mut *app,
+        r#"INSERT INTO "变电站表" VALUES (1, 'a', '甲', 1.5, NULL), (1, 'b', '乙', 2.5, 'x')"#,
+    )
+    .await;
+    must_execute(
+        &mut *app,
+        r#"UPDATE "变电站表" SET "名称" = '丙' WHERE "编号" = 'a'"#,
+    )
+    .await;
+    must_execute(&mut *app, r#"DELETE FROM "变电站表" WHERE "编号" = 'b'"#).await;
+    let changes = node.read_changes(&tables, start, None).await.unwrap();
+    assert_eq!(changes.upto, node.position().await.unwrap());
+    let got = &changes.tables[TABLE];
+    let events: Vec<(CombinedCode, bool, Option<Vec<String>>)> = got
+        .events
+        .iter()
+        .map(|e| (e.code.clone(), e.deleted, e.fields.clone()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (code(1, "a"), false, None),
+            (code(1, "b"), false, None),
+            (code(1, "a"), false, Some(vec!["名称".to_string()])),
+            (code(1, "b"), true, None),
+        ]
+    );
+    assert!(got.events.iter().all(|e| e.stamp.origin == "hub"));
+    assert_eq!(
+        got.rows[&code(1, "a")],
+        [
+            Value::Int(1),
+            text("a"),
+            text("丙"),
+            Value::Float(1.5),
+            Value::Null
+        ]
+    );
+    assert!(!got.rows.contains_key(&code(1, "b")));
+    assert_eq!(node.count_events(start, None).await.unwrap(), 4);
+    // Local edits count whichever peer's echoes are left out.
+    assert_eq!(
+        node.count_events(start, Some("elsewhere")).await.unwrap(),
+        4
+    );
+
+    // Apply: an insert with awkward text, a one-field update, a delete of an
+    // absent row; a tracking entry and a peer watermark in the same batch.
+    let awkward = "it's \"quoted\" \\ back\tslash 😀 变电站";
+    let stamp = Stamp {
+        time: 1_700_000_000_123_456,
+        origin: "elsewhere".into(),
+    };
+    let batch = ApplyBatch {
+        ops: vec![(
+            TABLE.into(),
+            vec![
+                RowOp::Delete { code: code(9, "z") },
+                RowOp::Upsert {
+                    values: vec![
+                        Value::Int(2),
+                        text("c"),
+                        text(awkward),
+                        Value::Null,
+                        text(""),
+                    ],
+                    fields: None,
+                },
+                RowOp::Upsert {
+                    values: vec![
+                        Value::Int(1),
+                        text("a"),
+                        text("丁"),
+                        Value::Float(99.0),
+                        Value::Null,
+                    ],
+                    fields: Some(vec![2]),
+                },
+            ],
+        )],
+        tracking: vec![TrackingEntry {
+            table: TABLE.into(),
+            code: code(2, "c"),
+            stamp: stamp.clone(),
+            deleted: false,
+            fields: None,
+        }],
+        peer: Some(PeerMark {
+            peer: "elsewhere".into(),
+            watermark: Watermark(42),
+        }),
+        guard: Some(changes.upto),
+        fresh: false,
+    };
+    let outcome = node.apply(&tables, &batch).await.expect("apply");
+    assert_eq!(
+        (outcome.inserted, outcome.updated, outcome.deleted),
+        (1, 1, 0)
+    );
+    let expected = vec![
+        vec![
+            Value::Int(1),
+            text("a"),
+            text("丁"),
+            Value::Float(1.5),
+            Value::Null,
+        ],
+        vec![
+            Value::Int(2),
+            text("c"),
+            text(awkward),
+            Value::Null,
+            text(""),
+        ],
+    ];
+    assert_eq!(rows(&mut *app).await, expected, "rows in the database");
+    assert_eq!(node.scan(&t, None, 10).await.unwrap(), expected);
+    assert_eq!(
+        node.scan(&t, Some(&code(1, "a")), 10).await.unwrap(),
+        expected[1..]
+    );
+    assert_eq!(
+        node.fetch(&t, &[code(2, "c"), code(9, "z")]).await.unwrap(),
+        expected[1..]
+    );
+    assert_eq!(node.count_rows(&t).await.unwrap(), 2);
+
+    // No echo: the batch's writes were not captured; its tracking entry was,
+    // with its original stamp.
+    assert_eq!(node.count_events(changes.upto, None).await.unwrap(), 1);
+    assert_eq!(
+        node.count_events(changes.upto, Some("elsewhere"))
+            .await
+            .unwrap(),
+        0
+    );
+    let after = node
+        .read_changes(&tables, changes.upto, None)
+        .await
+        .unwrap();
+    let written: Vec<&Stamp> = after.tables[TABLE]
+        .events
+        .iter()
+        .map(|e| &e.stamp)
+        .collect();
+    assert_eq!(written, [&stamp]);
+    assert_eq!(
+        node.peer_watermark("elsewhere").await.unwrap(),
+        Some(Watermark(42))
+    );
+    assert_eq!(node.peer_watermark("nobody").await.unwrap(), None);
+
+    // The guard: a row edited after the guard position refuses the batch,
+    // as a concurrent edit (which crosses a plugin boundary unchanged).
+    let guard = node.position().await.unwrap();
+    must_execute(
+        &mut *app,
+        r#"UPDATE "变电站表" SET "容量" = 7 WHERE "编号" = 'c'"#,
+    )
+    .await;
+    let stale = ApplyBatch {
+        ops: vec![(
+            TABLE.into(),
+            vec![RowOp::Upsert {
+                values: vec![
+                    Value::Int(2),
+                    text("c"),
+                    text("late"),
+                    Value::Null,
+                    text(""),
+                ],
+                fields: Some(vec![2]),
+            }],
+        )],
+        tracking: Vec::new(),
+        peer: None,
+        guard: Some(guard),
+        fresh: false,
+    };
+    let refused = node.apply(&tables, &stale).await.expect_err("guarded");
+    assert!(matches!(refused, Error::ConcurrentEdit { .. }), "{refused}");
+    assert_eq!(
+        rows(&mut *app).await[1][2],
+        text(awkward),
+        "nothing half-applied"
+    );
+
+    // The integration lock is exclusive until dropped.
+    let lock = node.lock_integration().await.expect("lock");
+    drop(lock);
+    drop(
+        node.lock_integration()
+            .await
+            .expect("lock again after release"),
+    );
+
+    // Uninstall leaves the application able to write.
+    node.uninstall().await.expect("uninstall");
+    assert!(!node.is_installed().await.unwrap());
+    must_execute(
+        &mut *app,
+        r#"INSERT INTO "变电站表" VALUES (3, 'd', NULL, NULL, NULL)"#,
+    )
+    .await;
+    assert_eq!(rows(&mut *app).await.len(), 3);
+}

@@ -1,0 +1,129 @@
+//! The databases tests run nodes on, behind one trait: a test asks a
+//! [`TestDatabase`] for a fresh database per node and edits it through a
+//! [`TestConnection`] as an application would, without knowing which
+//! database it is. A vendor adds a database by implementing the two traits
+//! and naming a [`DatabaseKind`]; nothing here lists the databases.
+
+use async_trait::async_trait;
+use hetsync_core::value::Value;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// A running database system that hosts nodes: a directory of SQLite files,
+/// a throwaway server.
+#[async_trait]
+pub trait TestDatabase: Send + Sync {
+    /// The adapter a node on this database names in `hetsync.toml`.
+    fn adapter(&self) -> &str;
+
+    /// Creates a new, empty database for node `node` (files go under `dir`)
+    /// and returns its URL as `hetsync.toml` writes it.
+    async fn create(&self, dir: &Path, node: &str) -> String;
+
+    /// Opens an application connection to a database [`create`](Self::create)
+    /// made. Identifiers quote with `"` on every database.
+    async fn connect(&self, dir: &Path, url: &str) -> Box<dyn TestConnection>;
+
+    /// A derived table `s` with one column `i` holding 1 to `n`.
+    fn series(&self, n: u64) -> String {
+        format!(
+            "(WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {n}) SELECT i FROM n) AS s"
+        )
+    }
+
+    /// A query of the local edits captured after tracking sequence `after`,
+    /// in sequence order, with four columns: the sequence number, the change
+    /// time (microseconds since the Unix epoch, or the text SQLite stores),
+    /// whether the row was deleted, and the changed fields as JSON text.
+    fn local_events_query(&self, after: i64) -> String;
+}
+
+/// An application's connection: it runs SQL and reads rows back as values,
+/// each decoded by its column type.
+#[async_trait]
+pub trait TestConnection: Send {
+    /// Runs one statement; returns the rows it changed.
+    async fn execute(&mut self, sql: &str) -> Result<u64, String>;
+
+    /// Runs a query; returns its rows.
+    async fn query(&mut self, sql: &str) -> Result<Vec<Vec<Value>>, String>;
+}
+
+/// A kind of database, by name, with how to start one for a test.
+#[derive(Clone, Copy)]
+pub struct DatabaseKind {
+    /// A short name for messages and for tests that spell SQL per database.
+    pub name: &'static str,
+    /// Starts a database system of this kind (stopped when the last
+    /// reference is dropped).
+    pub start: fn() -> Arc<dyn TestDatabase>,
+}
+
+impl PartialEq for DatabaseKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for DatabaseKind {}
+
+impl fmt::Debug for DatabaseKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// SQLite files in the test's directory.
+pub const SQLITE: DatabaseKind = DatabaseKind {
+    name: "sqlite",
+    start: || Arc::new(crate::sqlite::SqliteFiles),
+};
+
+/// A throwaway PostgreSQL server.
+pub const POSTGRES: DatabaseKind = DatabaseKind {
+    name: "postgres",
+    start: || Arc::new(crate::pg::PgServer::start()),
+};
+
+/// A throwaway MariaDB server.
+pub const MYSQL: DatabaseKind = DatabaseKind {
+    name: "mysql",
+    start: || Arc::new(crate::mysql::MysqlServer::start()),
+};
+
+/// Runs one statement on a connection, panicking with the database's error
+/// and the SQL when it fails.
+pub async fn must_execute(conn: &mut dyn TestConnection, sql: &str) -> u64 {
+    conn.execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Runs a query on a connection, panicking with the database's error and the
+/// SQL when it fails.
+pub async fn must_query(conn: &mut dyn TestConnection, sql: &str) -> Vec<Vec<Value>> {
+    conn.query(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// A database name for node `node` that no other deployment of this test
+/// process uses on the same server.
+pub fn fresh_name(node: &str) -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static SERIAL: AtomicUsize = AtomicUsize::new(0);
+    format!("{node}_{}", SERIAL.fetch_add(1, Ordering::SeqCst))
+}
+
+/// Rows a query returned as values, each decoded by `value` (per database).
+pub(crate) fn decoded<R: sqlx::Row>(
+    result: Result<Vec<R>, sqlx::Error>,
+    value: fn(&R, usize) -> Value,
+) -> Result<Vec<Vec<Value>>, String> {
+    let rows = result.map_err(|e| e.to_string())?;
+    Ok(rows
+        .iter()
+        .map(|r| (0..r.len()).map(|i| value(r, i)).collect())
+        .collect())
+}
