@@ -541,6 +541,8 @@ fn boundary_cost_per_row() -> Duration {
             peer: None,
             guard: None,
             fresh: true,
+            settle: None,
+            stamps: Vec::new(),
         };
         let request = encode(&Request::Apply {
             node: 1,

@@ -73,21 +73,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 Some(name) => vec![name],
                 None => engine.spokes().map(|s| s.name().to_string()).collect(),
             };
-            // One failing spoke does not keep the others from syncing.
-            let mut reports = Vec::new();
-            let mut failed = Vec::new();
-            for spoke in &spokes {
-                match engine.sync_spoke(spoke).await {
-                    Ok(report) => reports.push(report),
-                    Err(e @ hetsync_core::Error::Deployment(_)) => return Err(e.into()),
-                    Err(e) => failed.push(format!("{spoke}: {e}")),
-                }
+            let pass = engine.sync_pass(&spokes).await?;
+            emit(json, &pass.rounds, |r: &Vec<_>| output::print_rounds(r))?;
+            for (spoke, e) in &pass.failed {
+                eprintln!("hetsync: round failed for {spoke}: {e}");
             }
-            emit(json, &reports, |r: &Vec<_>| output::print_rounds(r))?;
-            for f in &failed {
-                eprintln!("hetsync: round failed for {f}");
-            }
-            Ok(if failed.is_empty() {
+            Ok(if pass.failed.is_empty() {
                 exit::OK
             } else {
                 exit::FAILED

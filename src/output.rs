@@ -46,7 +46,15 @@ pub fn print_rounds(reports: &[RoundReport]) {
             SyncMode::Full => "full",
             SyncMode::Incremental => "incremental",
         };
-        println!("{} ⇄ {} ({mode}, {} ms)", r.spoke, r.hub, r.duration_ms);
+        let follow_up = if r.follow_up {
+            ", follow-up: receives what later spokes sent"
+        } else {
+            ""
+        };
+        println!(
+            "{} ⇄ {} ({mode}, {} ms{follow_up})",
+            r.spoke, r.hub, r.duration_ms
+        );
         println!("  ↑ to {}: {}", r.hub, counts_text(&r.uploaded));
         println!("  ↓ to {}: {}", r.spoke, counts_text(&r.downloaded));
         for c in &r.conflicts {
@@ -54,7 +62,7 @@ pub fn print_rounds(reports: &[RoundReport]) {
         }
         if r.retries > 0 {
             println!(
-                "  (retried {} time(s): rows changed during the round)",
+                "  (retried {} step(s): a busy database, a deadlock or a race with an edit)",
                 r.retries
             );
         }

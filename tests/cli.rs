@@ -137,6 +137,63 @@ async fn status_and_sync_speak_json() {
     assert!(status["nodes"][1]["last_success"]["finished_at"].is_string());
 }
 
+/// The spokes of one `sync` as it ran them: (spoke, follow-up).
+fn rounds_of(config: &Path) -> Vec<(String, bool)> {
+    let out = hetsync(config, &["sync", "--json"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let rounds: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    rounds
+        .as_array()
+        .expect("a list of rounds")
+        .iter()
+        .map(|r| {
+            (
+                r["spoke"].as_str().unwrap().to_string(),
+                r["follow_up"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Without concurrent edits, one `sync` leaves every copy equal: rows a
+/// later spoke uploads reach the spokes synced before it in a follow-up
+/// round, and only when there are such rows.
+#[tokio::test]
+async fn one_sync_then_verify_agrees() {
+    let d = Deploy::new(&["a", "b", "c"], BASIC).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    assert_eq!(rounds_of(&d.config()).len(), 3, "nothing to follow up");
+    d.exec("a", "INSERT INTO t_row VALUES (1, 'a', 1, 1.0)")
+        .await;
+    d.exec("c", "INSERT INTO t_field VALUES (3, 'c', 3, 3.0)")
+        .await;
+    d.exec("b", "INSERT INTO t_row VALUES (2, 'b', 2, 2.0)")
+        .await;
+    let owned = |r: &[(&str, bool)]| -> Vec<(String, bool)> {
+        r.iter().map(|(s, f)| (s.to_string(), *f)).collect()
+    };
+    assert_eq!(
+        rounds_of(&d.config()),
+        owned(&[
+            ("a", false),
+            ("b", false),
+            ("c", false),
+            ("a", true),
+            ("b", true)
+        ])
+    );
+    let verify = hetsync(&d.config(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+    d.exec("a", "UPDATE t_row SET a = 'a2' WHERE k = 1").await;
+    assert_eq!(
+        rounds_of(&d.config()),
+        owned(&[("a", false), ("b", false), ("c", false)]),
+        "the first spoke's upload reached the others in the pass itself"
+    );
+    let verify = hetsync(&d.config(), &["verify"]);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify));
+}
+
 #[tokio::test]
 async fn verify_lists_differences_and_exits_3() {
     let d = Deploy::new(&["a"], BASIC).await;

@@ -1,14 +1,19 @@
 //! MariaDB-specific capture and apply behaviour on real throwaway servers:
 //! byte-exact change detection under a case-insensitive collation, no-op
 //! suppression, key changes, loop prevention with a shared login, the commit
-//! barrier against late-committing transactions, native value types, and
-//! install/uninstall leaving nothing behind.
+//! barrier against late-committing transactions, native value types,
+//! install/uninstall leaving nothing behind, and install under a binary log.
 
 mod support;
 
 use hetsync_core::value::Value;
+use hetsync_testkit::database::TestDatabase;
+use hetsync_testkit::mysql::MysqlServer;
 use sqlx::{Executor, Row};
-use support::{Deploy, TableSpec, Topology, BASIC, MYSQL, POSTGRES};
+use std::sync::Arc;
+use support::{
+    hetsync, output_text, Deploy, Servers, TableSpec, Topology, BASIC, MYSQL, POSTGRES, SQLITE,
+};
 
 const MARIADB_HUB: Topology = Topology {
     hub: MYSQL,
@@ -185,4 +190,77 @@ async fn install_is_repeatable_and_uninstall_removes_exactly_what_it_made() {
     engine.sync_all().await.unwrap();
     engine.uninstall().await.unwrap();
     assert_eq!(objects(&mut conn).await, before);
+}
+
+/// With binary logging on, creating triggers takes SUPER or
+/// `log_bin_trust_function_creators`: install as a login with exactly the
+/// grants the operator guide lists says what to grant or set and leaves
+/// nothing half made, and `sync` refuses the node until an install finishes.
+#[tokio::test]
+async fn install_under_a_binary_log_says_what_to_set_and_leaves_nothing_behind() {
+    let server = Arc::new(MysqlServer::start_with_binlog());
+    let servers = Servers::of(vec![
+        (MYSQL, server.clone() as Arc<dyn TestDatabase>),
+        (SQLITE, (SQLITE.start)()),
+    ]);
+    let topology = Topology {
+        hub: MYSQL,
+        spokes: &[SQLITE],
+    };
+    let d = Deploy::on(topology, servers, &["a"], BASIC).await;
+    let url = d.node("hub").url.clone();
+    let database = url.rsplit('/').next().unwrap().to_string();
+    let mut root = hetsync_testkit::mysql::app_connection(&url).await;
+    for sql in [
+        "CREATE USER 'hs'@'127.0.0.1' IDENTIFIED BY 'pw'".to_string(),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, \
+             CREATE TEMPORARY TABLES, LOCK TABLES, TRIGGER, CREATE ROUTINE, ALTER ROUTINE, \
+             EXECUTE ON `{database}`.* TO 'hs'@'127.0.0.1'"
+        ),
+    ] {
+        root.execute(sql.as_str()).await.unwrap();
+    }
+    let config = std::fs::read_to_string(d.config()).unwrap();
+    std::fs::write(
+        d.config(),
+        config.replace("mysql://root@", "mysql://hs:pw@"),
+    )
+    .unwrap();
+
+    let install = hetsync(&d.config(), &["install"]);
+    let said = output_text(&install);
+    assert_eq!(install.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("log_bin_trust_function_creators") && said.contains("SUPER"),
+        "says what to grant or set: {said}"
+    );
+    let left: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()) \
+         + (SELECT count(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE())",
+    )
+    .fetch_one(&mut root)
+    .await
+    .unwrap();
+    assert_eq!(left, 0, "no trigger or procedure left half made");
+    let sync = hetsync(&d.config(), &["sync"]);
+    let said = output_text(&sync);
+    assert_eq!(sync.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("install did not finish"),
+        "the node is refused: {said}"
+    );
+
+    root.execute("SET GLOBAL log_bin_trust_function_creators = 1")
+        .await
+        .unwrap();
+    let install = hetsync(&d.config(), &["install"]);
+    assert_eq!(install.status.code(), Some(0), "{}", output_text(&install));
+    let sync = hetsync(&d.config(), &["sync"]);
+    assert_eq!(sync.status.code(), Some(0), "{}", output_text(&sync));
+    d.exec("hub", "INSERT INTO t_row VALUES (1, 'x', 1, 1.0)")
+        .await;
+    let sync = hetsync(&d.config(), &["sync"]);
+    assert_eq!(sync.status.code(), Some(0), "{}", output_text(&sync));
+    assert_eq!(d.rows("a", "t_row").await.len(), 1, "captured and synced");
 }

@@ -5,6 +5,7 @@ mod support;
 
 use async_trait::async_trait;
 use hetsync_core::engine::{FaultHook, FaultPoint};
+use hetsync_core::plan::Side;
 use hetsync_core::value::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -252,9 +253,14 @@ async fn edits_committed_after_the_round_read_are_not_skipped(topology: Topology
     });
     let engine = d.engine().await.with_faults(hook);
     let report = engine.sync_spoke("a").await.unwrap();
+    assert_eq!(
+        report.retries, 0,
+        "the applies settled the concurrent edits; nothing started over"
+    );
     assert!(
-        report.retries >= 1,
-        "the guarded apply noticed the concurrent edits"
+        report.conflicts.is_empty(),
+        "the edits touched other fields and rows: {:?}",
+        report.conflicts
     );
     engine.sync_spoke("a").await.unwrap();
     d.assert_converged().await;
@@ -263,6 +269,71 @@ async fn edits_committed_after_the_round_read_are_not_skipped(topology: Topology
         vec![row(1, "read", 1, 9.5), row(2, "spoke-late", 20, 2.0)]
     );
     assert_eq!(d.rows("hub", "t_row").await, vec![row(3, "late", 3, 3.0)]);
+}
+
+/// An edit, made after the round read, of a field or row the round writes
+/// is settled where it is written: the later change wins and the decision
+/// is logged, and nothing starts over.
+async fn a_concurrent_edit_of_a_written_field_is_settled_by_time(topology: Topology) {
+    let d = Arc::new(Deploy::with(topology, &["a"], BASIC).await);
+    d.seed_two_rows().await;
+    let engine = d.installed().await;
+    drop(engine);
+    d.exec("a", "UPDATE t_field SET a = 'spoke' WHERE k = 1")
+        .await;
+    d.exec("hub", "UPDATE t_field SET a = 'hub' WHERE k = 2")
+        .await;
+    d.exec("a", "UPDATE t_row SET a = 'spoke' WHERE k = 1")
+        .await;
+    let hook = Arc::new(EditDuringRound {
+        deploy: d.clone(),
+        done: AtomicBool::new(false),
+        sql: vec![
+            // Later edits of what the round uploads, made at the hub…
+            ("hub", "UPDATE t_field SET a = 'hub-late' WHERE k = 1"),
+            ("hub", "DELETE FROM t_row WHERE k = 1"),
+            // …and of what it downloads, made at the spoke.
+            ("a", "UPDATE t_field SET a = 'spoke-late' WHERE k = 2"),
+        ],
+    });
+    let engine = d.engine().await.with_faults(hook);
+    let report = engine.sync_spoke("a").await.unwrap();
+    assert_eq!(report.retries, 0, "nothing started over");
+    let mut decided: Vec<(String, String, Option<String>, Side)> = report
+        .conflicts
+        .iter()
+        .map(|c| {
+            (
+                c.table.clone(),
+                c.code.to_json(),
+                c.field.clone(),
+                c.winner_side,
+            )
+        })
+        .collect();
+    decided.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    assert_eq!(
+        decided,
+        [
+            ("t_field".into(), "[1]".into(), Some("a".into()), Side::Hub),
+            (
+                "t_field".into(),
+                "[2]".into(),
+                Some("a".into()),
+                Side::Spoke
+            ),
+            ("t_row".into(), "[1]".into(), None, Side::Hub),
+        ],
+        "each later edit won where it was made ({topology:?})"
+    );
+    engine.sync_spoke("a").await.unwrap();
+    d.assert_converged().await;
+    assert_eq!(
+        d.rows("hub", "t_field").await,
+        vec![row(1, "hub-late", 1, 1.0), row(2, "spoke-late", 2, 2.0)]
+    );
+    assert_eq!(d.rows("hub", "t_row").await, vec![row(2, "y", 2, 2.0)]);
+    assert_eq!(d.sync_passes(&engine, 1).await, 0, "nothing left to move");
 }
 
 async fn quoted_and_unicode_identifiers_work(topology: Topology) {
@@ -312,5 +383,6 @@ on_every_topology!(
     convergence_takes_at_most_two_rounds_per_spoke,
     one_changed_row_in_100k_moves_one_row,
     edits_committed_after_the_round_read_are_not_skipped,
+    a_concurrent_edit_of_a_written_field_is_settled_by_time,
     quoted_and_unicode_identifiers_work
 );

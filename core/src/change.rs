@@ -198,6 +198,20 @@ pub struct ApplyBatch {
     /// there anyway must fail the batch with [`crate::Error::ConcurrentEdit`]
     /// (after the guard check), never be overwritten silently or duplicated.
     pub fresh: bool,
+    /// With `guard`: settle the rows edited locally after the guard instead
+    /// of refusing the batch (see [`crate::plan::settle`]): lock the rows the
+    /// batch writes, in code order; then per field (form `field`) or row
+    /// (form `table`) the later stamp wins, the incoming ones given by
+    /// `tracking` and `stamps`; a superseded local edit is trimmed from the
+    /// tracking table, a superseded incoming write dropped with its tracking
+    /// entries; each decision comes back in [`ApplyOutcome::conflicts`].
+    /// A node that predates settling ignores it and refuses as before.
+    #[serde(default)]
+    pub settle: Option<crate::plan::settle::Settle>,
+    /// Stamps of the operations' changes that `tracking` does not record
+    /// (downloads), for settling.
+    #[serde(default)]
+    pub stamps: Vec<TrackingEntry>,
 }
 
 impl ApplyBatch {
@@ -206,14 +220,14 @@ impl ApplyBatch {
         self.tracking.is_empty() && self.ops.iter().all(|(_, ops)| ops.is_empty())
     }
 
-    /// The guard check: `edited` lists (table, combined code as JSON) of the
-    /// rows edited on `node` after the guard position; the batch is refused
-    /// with [`crate::Error::ConcurrentEdit`] when it writes one of them.
+    /// The guard check: `edited` lists (table, combined code) of the rows
+    /// edited on `node` after the guard position; the batch is refused with
+    /// [`crate::Error::ConcurrentEdit`] when it writes one of them.
     pub fn check_guard(
         &self,
         tables: &[crate::schema::SyncTable],
         node: &str,
-        edited: impl IntoIterator<Item = (String, String)>,
+        edited: impl IntoIterator<Item = (String, CombinedCode)>,
     ) -> crate::Result<()> {
         let mut edited = edited.into_iter().peekable();
         if edited.peek().is_none() {
@@ -231,9 +245,6 @@ impl ApplyBatch {
             }
         }
         for (name, code) in edited {
-            let Ok(code) = CombinedCode::parse_json(&code) else {
-                continue;
-            };
             if touched.contains(&(name.as_str(), code.clone())) {
                 return Err(crate::Error::ConcurrentEdit {
                     node: node.to_string(),
@@ -246,7 +257,7 @@ impl ApplyBatch {
 }
 
 /// What a node did with a batch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ApplyOutcome {
     /// Rows inserted.
     pub inserted: u64,
@@ -254,6 +265,10 @@ pub struct ApplyOutcome {
     pub updated: u64,
     /// Rows deleted.
     pub deleted: u64,
+    /// Conflicts decided while settling the batch against local edits made
+    /// after the round read the node.
+    #[serde(default)]
+    pub conflicts: Vec<crate::plan::Conflict>,
 }
 
 #[cfg(test)]

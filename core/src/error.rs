@@ -91,6 +91,22 @@ impl DbCode<'_> {
     }
 }
 
+impl DbCode<'_> {
+    /// What the operator must do about an error that is a missing privilege
+    /// or server setting rather than a fault: `None` for other errors.
+    pub fn advice(self) -> Option<&'static str> {
+        match self {
+            DbCode::Mysql(1419) => Some(
+                "MariaDB writes a binary log and `log_bin_trust_function_creators` is off, \
+                 so creating triggers needs the SUPER privilege: grant it to hetsync's login, \
+                 or have an administrator run `SET GLOBAL log_bin_trust_function_creators = 1` \
+                 (and set it in the server's configuration), then run `hetsync install` again",
+            ),
+            _ => None,
+        }
+    }
+}
+
 impl Error {
     /// Builds a [`Error::Database`] from any displayable driver error.
     pub fn db(node: &str, context: impl Into<String>, err: impl std::fmt::Display) -> Self {
@@ -102,14 +118,22 @@ impl Error {
     }
 
     /// Builds the error of a failed statement: [`Error::Transient`] when
-    /// the database's code says a retry may succeed, [`Error::Database`]
-    /// otherwise. Every adapter classifies its errors here.
+    /// the database's code says a retry may succeed, [`Error::Setup`] with
+    /// what to do when it names a missing privilege or setting
+    /// ([`DbCode::advice`]), [`Error::Database`] otherwise. Every adapter
+    /// classifies its errors here.
     pub fn from_db(
         node: &str,
         context: impl Into<String>,
         code: Option<DbCode<'_>>,
         err: impl std::fmt::Display,
     ) -> Self {
+        if let Some(advice) = code.and_then(DbCode::advice) {
+            return Error::Setup(format!(
+                "node '{node}': {}: {advice} ({err})",
+                context.into()
+            ));
+        }
         if code.is_some_and(DbCode::is_transient) {
             Error::Transient {
                 node: node.to_string(),

@@ -46,8 +46,13 @@ pub struct RoundReport {
     pub spoke_watermark: Watermark,
     /// The hub's tracking position now integrated into the spoke.
     pub hub_watermark: Watermark,
-    /// How often the round restarted because rows changed under it.
+    /// How often a step of the round was retried (a deadlock, a busy
+    /// database, a race the guard caught); each step is retried alone.
     pub retries: u32,
+    /// A follow-up round of one `sync`: a spoke synced later uploaded rows
+    /// this spoke had not received ([`crate::engine::Engine::sync_pass`]).
+    #[serde(default)]
+    pub follow_up: bool,
 }
 
 impl RoundReport {

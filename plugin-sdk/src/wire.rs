@@ -430,6 +430,8 @@ mod tests {
             peer: None,
             guard: Some(Watermark(3)),
             fresh: true,
+            settle: None,
+            stamps: Vec::new(),
         };
         let request = Request::Apply {
             node: 1,

@@ -283,6 +283,8 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         }),
         guard: Some(changes.upto),
         fresh: false,
+        settle: None,
+        stamps: Vec::new(),
     };
     let outcome = node.apply(&tables, &batch).await.expect("apply");
     assert_eq!(
@@ -342,39 +344,125 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
     );
     assert_eq!(node.peer_watermark("nobody").await.unwrap(), None);
 
-    // The guard: a row edited after the guard position refuses the batch,
-    // as a concurrent edit (which crosses a plugin boundary unchanged).
+    // The guard: a row edited after the guard position refuses a batch
+    // that does not settle, as a concurrent edit (which crosses a plugin
+    // boundary unchanged).
     let guard = node.position().await.unwrap();
     must_execute(
         &mut *app,
-        r#"UPDATE "变电站表" SET "容量" = 7 WHERE "编号" = 'c'"#,
+        r#"UPDATE "变电站表" SET "名称" = 'local', "容量" = 7 WHERE "编号" = 'c'"#,
     )
     .await;
-    let stale = ApplyBatch {
-        ops: vec![(
-            TABLE.into(),
-            vec![RowOp::Upsert {
-                values: vec![
-                    Value::Int(2),
-                    text("c"),
-                    text("late"),
-                    Value::Null,
-                    text(""),
-                ],
-                fields: Some(vec![2]),
-            }],
-        )],
-        tracking: Vec::new(),
-        peer: None,
-        guard: Some(guard),
-        fresh: false,
+    let c_row = |name: &str, capacity: Value, note: &str| {
+        vec![Value::Int(2), text("c"), text(name), capacity, text(note)]
     };
-    let refused = node.apply(&tables, &stale).await.expect_err("guarded");
+    let stale = |fields: Vec<usize>, values: Vec<Value>, time: i64, settle| {
+        let names = fields.iter().map(|&i| columns()[i].0.to_string()).collect();
+        ApplyBatch {
+            ops: vec![(
+                TABLE.into(),
+                vec![RowOp::Upsert {
+                    values,
+                    fields: Some(fields),
+                }],
+            )],
+            tracking: vec![TrackingEntry {
+                table: TABLE.into(),
+                code: code(2, "c"),
+                stamp: Stamp {
+                    time,
+                    origin: "elsewhere".into(),
+                },
+                deleted: false,
+                fields: Some(names),
+            }],
+            peer: None,
+            guard: Some(guard),
+            fresh: false,
+            settle,
+            stamps: Vec::new(),
+        }
+    };
+    let (older, newer) = (1_700_000_000_000_000, 4_000_000_000_000_000);
+    let refused = node
+        .apply(
+            &tables,
+            &stale(vec![2], c_row("late", Value::Null, ""), older, None),
+        )
+        .await
+        .expect_err("guarded");
     assert!(matches!(refused, Error::ConcurrentEdit { .. }), "{refused}");
     assert_eq!(
-        rows(&mut *app).await[1][2],
-        text(awkward),
+        rows(&mut *app).await[1],
+        c_row("local", Value::Float(7.0), ""),
         "nothing half-applied"
+    );
+
+    // Settling instead: per field the later change wins, the loser is
+    // logged as a conflict, and nothing is refused. An older incoming name
+    // yields to the local edit while its note (edited by nobody here) goes
+    // in; a newer incoming capacity overwrites the local one, whose edit is
+    // trimmed so that it never goes out as if it were new.
+    let settle = hetsync_core::plan::settle::Settle {
+        hub: "hub".into(),
+        side: hetsync_core::plan::Side::Hub,
+    };
+    let outcome = node
+        .apply(
+            &tables,
+            &stale(
+                vec![2, 4],
+                c_row("late", Value::Null, "note"),
+                older,
+                Some(settle.clone()),
+            ),
+        )
+        .await
+        .expect("settled, not refused");
+    let decided: Vec<(Option<&str>, hetsync_core::plan::Side)> = outcome
+        .conflicts
+        .iter()
+        .map(|c| (c.field.as_deref(), c.winner_side))
+        .collect();
+    assert_eq!(decided, [(Some("名称"), hetsync_core::plan::Side::Hub)]);
+    let outcome = node
+        .apply(
+            &tables,
+            &stale(
+                vec![3],
+                c_row("late", Value::Float(8.0), ""),
+                newer,
+                Some(settle),
+            ),
+        )
+        .await
+        .expect("settled, not refused");
+    assert_eq!(outcome.conflicts.len(), 1);
+    assert_eq!(
+        outcome.conflicts[0].winner_side,
+        hetsync_core::plan::Side::Spoke
+    );
+    assert_eq!(
+        rows(&mut *app).await[1],
+        c_row("local", Value::Float(8.0), "note"),
+        "the later change of each field"
+    );
+    let since = node.read_changes(&tables, guard, None).await.unwrap();
+    let changes: Vec<(&str, Option<&[String]>)> = since.tables[TABLE]
+        .events
+        .iter()
+        .map(|e| (e.stamp.origin.as_str(), e.fields.as_deref()))
+        .collect();
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let (note, capacity, name) = (names(&["备注"]), names(&["容量"]), names(&["名称"]));
+    assert_eq!(
+        changes,
+        [
+            ("hub", Some(name.as_slice())),
+            ("elsewhere", Some(note.as_slice())),
+            ("elsewhere", Some(capacity.as_slice())),
+        ],
+        "the local edit keeps only the name; the batches record only what they wrote"
     );
 
     // The integration lock is exclusive until dropped.

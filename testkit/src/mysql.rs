@@ -71,15 +71,30 @@ fn common_args(dir: &Path) -> Vec<String> {
 impl MysqlServer {
     /// Starts a new server.
     pub fn start() -> MysqlServer {
-        Self::start_with(None)
+        Self::start_with(None, false)
     }
 
     /// Starts a new server with TLS, with a certificate `ca` signed.
     pub fn start_tls(ca: &crate::tls::TestCa) -> MysqlServer {
-        Self::start_with(Some(ca))
+        Self::start_with(Some(ca), false)
     }
 
-    fn start_with(tls: Option<&crate::tls::TestCa>) -> MysqlServer {
+    /// Starts a new server that writes a binary log, as a replicated
+    /// production server does (`log_bin_trust_function_creators` off).
+    pub fn start_with_binlog() -> MysqlServer {
+        Self::start_with(None, true)
+    }
+
+    fn start_with(tls: Option<&crate::tls::TestCa>, binlog: bool) -> MysqlServer {
+        let binlog_args: Vec<String> = if binlog {
+            vec![
+                "--log-bin=binlog".into(),
+                "--server-id=1".into(),
+                "--log-bin-trust-function-creators=0".into(),
+            ]
+        } else {
+            vec!["--skip-log-bin".into()]
+        };
         let tls_args: Vec<String> = tls
             .map(|ca| {
                 vec![
@@ -113,7 +128,6 @@ impl MysqlServer {
                     format!("--socket={}", dir.path().join("sock").display()),
                     format!("--pid-file={}", dir.path().join("pid").display()),
                     format!("--log-error={}", log.display()),
-                    "--skip-log-bin".into(),
                     "--skip-name-resolve".into(),
                     "--character-set-server=utf8mb4".into(),
                     "--collation-server=utf8mb4_unicode_ci".into(),
@@ -123,6 +137,7 @@ impl MysqlServer {
                     "--max-connections=200".into(),
                 ])
                 .args(&tls_args)
+                .args(&binlog_args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())

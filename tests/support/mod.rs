@@ -75,6 +75,11 @@ impl Servers {
         )
     }
 
+    /// These running databases.
+    pub fn of(databases: Vec<(DatabaseKind, Arc<dyn TestDatabase>)>) -> Servers {
+        Servers(databases)
+    }
+
     /// The running database of a kind.
     pub fn get(&self, kind: DatabaseKind) -> &Arc<dyn TestDatabase> {
         &self

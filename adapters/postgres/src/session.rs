@@ -3,7 +3,9 @@
 //! database's own powers (COPY, array lookups) behind the steps that use them.
 
 use crate::connection::PostgresNode;
-use crate::values::{bind_arrays, decode_row, key_arrays, select_list, unnest_expr, Query};
+use crate::values::{
+    bind_arrays, decode_row, key_arrays, select_list, unnest_expr, KeyArray, Query,
+};
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
 use hetsync_core::change::{RowOp, TrackingEntry, Watermark};
@@ -195,10 +197,7 @@ impl Session for PostgresSession<'_> {
         let columns = self.node.sync_columns(&mut self.conn, table).await?;
         let mut out = Vec::with_capacity(codes.len());
         for chunk in codes.chunks(CODES_PER_QUERY) {
-            let arrays = key_arrays(chunk, table.code.len()).ok_or_else(|| Error::Schema {
-                table: table.name.clone(),
-                message: "a combined-code column holds both integers and text".into(),
-            })?;
+            let arrays = code_arrays(table, chunk)?;
             let sql = format!(
                 "SELECT {} FROM {} WHERE ({}) IN (SELECT * FROM {})",
                 select_list(&columns),
@@ -220,6 +219,24 @@ impl Session for PostgresSession<'_> {
         Ok(out)
     }
 
+    async fn lock_rows(&mut self, table: &SyncTable, codes: &[CombinedCode]) -> Result<()> {
+        let keys = hetsync_core::sql::ident_list(table.code_columns());
+        for chunk in codes.chunks(CODES_PER_QUERY) {
+            let arrays = code_arrays(table, chunk)?;
+            // Locked as the sort emits them: in code order.
+            let sql = format!(
+                "SELECT {keys} FROM {} WHERE ({keys}) IN (SELECT * FROM {}) ORDER BY {keys} FOR UPDATE",
+                DIALECT.ident(&table.name),
+                unnest_expr(&arrays, 1)
+            );
+            bind_arrays(sqlx::query(&sql), arrays)
+                .fetch_all(&mut *self.conn)
+                .await
+                .map_err(self.node.err(&format!("locking rows of '{}'", table.name)))?;
+        }
+        Ok(())
+    }
+
     async fn stage(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<()> {
         self.copy_staging(table, ops).await
     }
@@ -231,6 +248,14 @@ impl Session for PostgresSession<'_> {
     async fn write_tracking(&mut self, entries: &[TrackingEntry]) -> Result<()> {
         self.copy_tracking(entries).await
     }
+}
+
+/// The codes as one array per code column, for `unnest`.
+fn code_arrays(table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<KeyArray>> {
+    key_arrays(codes, table.code.len()).ok_or_else(|| Error::Schema {
+        table: table.name.clone(),
+        message: "a combined-code column holds both integers and text".into(),
+    })
 }
 
 impl PostgresSession<'_> {

@@ -219,18 +219,27 @@ pub trait Dialect: Send + Sync {
     /// The change time in UTC microseconds (or text the core parses).
     fn change_time(&self) -> String;
 
-    /// Reads the tracking rows after `$1` up to `$2` in tracking order as
-    /// `(seq, table, code, time, deleted, fields, origin, user)`; with
-    /// `exclude`, rows integrated from origin `$3` are left out.
-    fn tracking_sql(&self, exclude: bool) -> String {
+    /// The columns of a tracking row as the core reads it:
+    /// `(seq, table, code, time, deleted, fields, origin, user)`.
+    fn tracking_columns(&self) -> String {
         format!(
-            "SELECT seq, {}, {}, {}, deleted, {}, {}, {} FROM {} WHERE {} AND {}{} ORDER BY seq",
+            "seq, {}, {}, {}, deleted, {}, {}, {}",
             self.as_text("table_name"),
             self.as_text("code"),
             self.change_time(),
             self.as_text("fields"),
             self.as_text("origin"),
             self.as_text("user_name"),
+        )
+    }
+
+    /// Reads the tracking rows after `$1` up to `$2` in tracking order
+    /// ([`Dialect::tracking_columns`]); with `exclude`, rows integrated from
+    /// origin `$3` are left out.
+    fn tracking_sql(&self, exclude: bool) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {} AND {}{} ORDER BY seq",
+            self.tracking_columns(),
             self.ident(TRACKING),
             self.after_position(1),
             self.upto_position(2),
@@ -279,16 +288,75 @@ pub trait Dialect: Send + Sync {
         )
     }
 
-    /// The statements of the guard check; the last one selects
-    /// `(table, code)` of the local edits after position `$1`.
+    /// The statements of the guard check; the last one selects the local
+    /// edits after position `$1` in tracking order
+    /// ([`Dialect::tracking_columns`]).
     fn guard_sql(&self) -> Vec<String> {
-        vec![format!(
-            "SELECT {}, {} FROM {} WHERE {} AND origin IS NULL",
-            self.as_text("table_name"),
-            self.as_text("code"),
+        vec![self.guard_select()]
+    }
+
+    /// Undoes, for the rest of the transaction, what the statements before
+    /// the guard's select set (the writes that follow must be planned as
+    /// usual); `None` when there is nothing to undo.
+    fn guard_reset_sql(&self) -> Option<String> {
+        None
+    }
+
+    /// The select of [`Dialect::guard_sql`].
+    fn guard_select(&self) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {} AND origin IS NULL ORDER BY seq",
+            self.tracking_columns(),
             self.ident(TRACKING),
             self.after_position(1)
-        )]
+        )
+    }
+
+    /// The clause that locks the rows a select reads until the transaction
+    /// ends; `None` where a write transaction already keeps every other
+    /// writer out.
+    fn row_lock_clause(&self) -> Option<&'static str> {
+        Some("FOR UPDATE")
+    }
+
+    /// Locks the existing rows of `n` given codes, in code order (so that
+    /// two appliers never wait on each other in a cycle); `None` where
+    /// [`Dialect::row_lock_clause`] is. Parameters as for
+    /// [`Dialect::rows_by_codes_sql`].
+    fn lock_rows_sql(&self, table: &SyncTable, n: usize) -> Option<String> {
+        let clause = self.row_lock_clause()?;
+        let keys = self.code_list(table, "t").join(", ");
+        Some(format!(
+            "{} ORDER BY {keys} {clause}",
+            self.rows_by_codes_sql(table, &keys, n)
+        ))
+    }
+
+    /// Deletes the tracking row at position `$1`: a newer incoming change
+    /// superseded all of its edit.
+    fn tracking_forget_sql(&self) -> String {
+        format!(
+            "DELETE FROM {} WHERE seq = {}",
+            self.ident(TRACKING),
+            self.placeholder(1)
+        )
+    }
+
+    /// Sets the changed fields (JSON text `$1`) of the tracking row at
+    /// position `$2`: a newer incoming change superseded the others.
+    fn tracking_fields_sql(&self) -> String {
+        format!(
+            "UPDATE {} SET fields = {} WHERE seq = {}",
+            self.ident(TRACKING),
+            self.json_param(&self.placeholder(1)),
+            self.placeholder(2)
+        )
+    }
+
+    /// A parameter holding JSON text, as the tracking table's `fields`
+    /// column takes it.
+    fn json_param(&self, param: &str) -> String {
+        param.to_string()
     }
 
     // ---- apply --------------------------------------------------------------

@@ -299,14 +299,15 @@ impl Dialect for Postgres {
         // Only the newest tracking rows qualify, but a freshly grown tracking
         // table has no statistics yet and the planner would scan all of it:
         // walk the xid index (the setting ends with the transaction).
-        vec![
-            "SET LOCAL enable_seqscan = off".into(),
-            format!(
-                "SELECT table_name, code::text FROM {} WHERE {} AND origin IS NULL",
-                self.ident(TRACKING),
-                self.after_position(1)
-            ),
-        ]
+        vec!["SET LOCAL enable_seqscan = off".into(), self.guard_select()]
+    }
+
+    fn guard_reset_sql(&self) -> Option<String> {
+        Some("SET LOCAL enable_seqscan = DEFAULT".into())
+    }
+
+    fn json_param(&self, param: &str) -> String {
+        format!("{param}::jsonb")
     }
 
     fn silence_sql(&self) -> String {

@@ -204,6 +204,11 @@ impl Dialect for Sqlite {
         SilenceScope::Transaction
     }
 
+    fn row_lock_clause(&self) -> Option<&'static str> {
+        // A write transaction begins IMMEDIATE: no other writer until it ends.
+        None
+    }
+
     fn stamp_value(&self, micros: i64) -> Option<Value> {
         chrono::DateTime::from_timestamp_micros(micros)
             .map(|t| Value::Text(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)))

@@ -124,6 +124,9 @@ fn render(d: &dyn Dialect) -> String {
         if let Some(lock) = d.lock_table_sql(&table.name) {
             section(&format!("lock {}", table.name), vec![lock]);
         }
+        if let Some(lock) = d.lock_rows_sql(&table, 2) {
+            section(&format!("lock rows of {}", table.name), vec![lock]);
+        }
     }
     section(
         "read changes",
@@ -134,7 +137,17 @@ fn render(d: &dyn Dialect) -> String {
         vec![d.count_events_sql(false), d.count_events_sql(true)],
     );
     section("peer watermark", vec![d.peer_sql(), d.record_peer_sql()]);
-    section("guard", d.guard_sql());
+    section(
+        "guard",
+        d.guard_sql()
+            .into_iter()
+            .chain(d.guard_reset_sql())
+            .collect(),
+    );
+    section(
+        "trimming superseded local edits",
+        vec![d.tracking_forget_sql(), d.tracking_fields_sql()],
+    );
     section(
         "tracking rows written by the engine",
         vec![d.tracking_insert_sql(2)],

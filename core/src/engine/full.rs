@@ -3,12 +3,12 @@
 //! only on the hub or different on the spoke come down (the hub's copy wins
 //! where nobody recorded a change); rows only on the spoke go up, stamped now.
 
-use super::round::{add_outcome, merge_counts};
+use super::round::{add_outcome, merge_counts, Retries};
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{ApplyBatch, ApplyOutcome, RowOp, Stamp, TrackingEntry, Watermark};
 use crate::code::CombinedCode;
-use crate::plan::{OpCounts, TableCounts};
+use crate::plan::{OpCounts, Side, TableCounts};
 use crate::schema::SyncTable;
 use crate::value::{rows_identical, Value};
 use crate::Result;
@@ -27,8 +27,11 @@ pub(super) struct FullSyncOutcome {
 struct Pass<'a> {
     from: &'a dyn Node,
     to: &'a dyn Node,
-    /// Rows of `to` edited after this position abort the batch.
+    /// Rows of `to` edited after this position are settled (a copy yields
+    /// to them; an upload's stamp competes).
     guard: Watermark,
+    /// Which side of the round `to` is.
+    side: Side,
     /// `None` going down: rows that differ are overwritten too. Set going up:
     /// only rows the hub lacks are sent, with tracking entries bearing this
     /// stamp so that the other spokes receive them.
@@ -40,12 +43,13 @@ struct Pass<'a> {
 impl Engine {
     /// Compares every row of every table between the hub and `s`.
     /// `spoke_guard`/`hub_guard` are the positions read at the start of the
-    /// round: rows edited after them abort the batch (and the round retries).
+    /// round: rows edited after them are settled by the applying node.
     pub(super) async fn reconcile(
         &self,
         s: &dyn Node,
         spoke_guard: Watermark,
         hub_guard: Watermark,
+        retries: &mut Retries,
     ) -> Result<FullSyncOutcome> {
         let hub = self.hub();
         let mut out = FullSyncOutcome::default();
@@ -64,10 +68,11 @@ impl Engine {
                 from: hub,
                 to: s,
                 guard: spoke_guard,
+                side: Side::Spoke,
                 stamp: None,
                 to_was_empty: spoke_empty,
             };
-            let down = self.copy_missing(table, down, s.name()).await?;
+            let down = self.copy_missing(table, down, s.name(), retries).await?;
             let up = if spoke_empty {
                 (OpCounts::default(), ApplyOutcome::default())
             } else {
@@ -79,10 +84,11 @@ impl Engine {
                     from: s,
                     to: hub,
                     guard: hub_guard,
+                    side: Side::Hub,
                     stamp: Some(stamp),
                     to_was_empty: false,
                 };
-                self.copy_missing(table, up, s.name()).await?
+                self.copy_missing(table, up, s.name(), retries).await?
             };
             self.progress.finish();
             add_outcome(&mut out.spoke_written, down.1);
@@ -101,11 +107,13 @@ impl Engine {
         table: &SyncTable,
         pass: Pass<'_>,
         spoke: &str,
+        retries: &mut Retries,
     ) -> Result<(OpCounts, ApplyOutcome)> {
         let Pass {
             from,
             to,
             guard,
+            side,
             stamp,
             to_was_empty,
         } = pass;
@@ -166,8 +174,10 @@ impl Engine {
                     peer: None,
                     guard: Some(guard),
                     fresh: to_was_empty,
+                    settle: Some(self.settle(side)),
+                    stamps: Vec::new(),
                 };
-                to.apply(&self.tables, &batch).await
+                self.apply_batch(to, batch, retries).await
             };
             let (outcome, next) = tokio::join!(write, from.scan(table, Some(&after), batch_size));
             add_outcome(&mut written, outcome?);

@@ -209,4 +209,57 @@ impl Engine {
         }
         Ok(reports)
     }
+
+    /// One `sync` of `spokes`: a round each, in order, then one follow-up
+    /// round for every spoke that synced before the last spoke whose round
+    /// uploaded rows (it has not received them yet). So that, without
+    /// concurrent edits, every copy is equal afterwards; the follow-ups'
+    /// own uploads (concurrent edits) wait for the next `sync`. A failing
+    /// spoke does not keep the others from syncing; a deployment error
+    /// (the configuration does not fit the databases) stops the pass.
+    pub async fn sync_pass(&self, spokes: &[String]) -> Result<SyncPass> {
+        let mut pass = SyncPass::default();
+        let mut synced = Vec::new();
+        let mut last_upload = None;
+        for (i, spoke) in spokes.iter().enumerate() {
+            if let Some(report) = pass.round(self, spoke).await? {
+                if report.uploaded.values().any(|c| c.upserts + c.deletes > 0) {
+                    last_upload = Some(i);
+                }
+                synced.push(i);
+            }
+        }
+        for i in synced.into_iter().filter(|&i| Some(i) < last_upload) {
+            if let Some(report) = pass.round(self, &spokes[i]).await? {
+                report.follow_up = true;
+            }
+        }
+        Ok(pass)
+    }
+}
+
+/// The rounds of one `sync` ([`Engine::sync_pass`]).
+#[derive(Debug, Default)]
+pub struct SyncPass {
+    /// The rounds that succeeded, in the order they ran.
+    pub rounds: Vec<RoundReport>,
+    /// The spokes whose round failed, with why.
+    pub failed: Vec<(String, Error)>,
+}
+
+impl SyncPass {
+    /// Runs a round of `spoke`; the report, or `None` when it failed.
+    async fn round(&mut self, engine: &Engine, spoke: &str) -> Result<Option<&mut RoundReport>> {
+        match engine.sync_spoke(spoke).await {
+            Ok(report) => {
+                self.rounds.push(report);
+                Ok(self.rounds.last_mut())
+            }
+            Err(e @ Error::Deployment(_)) => Err(e),
+            Err(e) => {
+                self.failed.push((spoke.to_string(), e));
+                Ok(None)
+            }
+        }
+    }
 }

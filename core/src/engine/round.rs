@@ -8,8 +8,11 @@
 //! Each watermark is stored on the node that integrated the changes, in the
 //! same transaction, so a round stopped anywhere either left a side untouched
 //! or recorded exactly what it integrated: rerunning reads precisely what is
-//! still missing. Applies are guarded: if a row the round writes was edited
-//! after it was read, the node refuses the batch and the round starts over.
+//! still missing. A row the round writes that was edited after it was read
+//! is settled by the applying node under a row lock (the later change wins,
+//! see [`crate::plan::settle`]); nothing starts over. A step that fails with
+//! a retryable error (a deadlock, a busy database, a race the guard caught)
+//! is retried alone, with backoff.
 
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
@@ -17,11 +20,13 @@ use crate::change::{
     ApplyBatch, ApplyOutcome, ChangeSet, PeerMark, RowOp, TableChanges, TrackingEntry, Watermark,
 };
 use crate::code::CombinedCode;
-use crate::plan::{plan_round, OpCounts, Peers, RoundPlan, TableCounts, TablePlan};
+use crate::plan::settle::Settle;
+use crate::plan::{plan_round, Conflict, OpCounts, Peers, RoundPlan, Side, TableCounts, TablePlan};
 use crate::report::{RoundReport, SyncMode};
 use crate::schema::SyncTable;
 use crate::Result;
 use std::collections::HashSet;
+use std::future::Future;
 use std::time::Instant;
 
 /// How long to wait before retry number `retry` (from 1): 50 ms doubling up
@@ -32,47 +37,73 @@ fn backoff(retry: u32) -> std::time::Duration {
     std::time::Duration::from_millis(base - spread)
 }
 
+/// Counts a round's retries (every step retried, whatever it was).
+#[derive(Default)]
+pub(super) struct Retries(u32);
+
 impl Engine {
-    /// Runs one round of `spoke` against the hub, holding the hub's
-    /// integration lock, retrying when rows change under it.
-    pub async fn sync_spoke(&self, spoke: &str) -> Result<RoundReport> {
-        let s = self.spoke(spoke)?;
-        let _lock = self.hub().lock_integration().await?;
-        let mut retries = 0;
+    /// Runs one step of a round, retrying it alone while it fails with a
+    /// retryable error, up to `max_retries` times with backoff.
+    pub(super) async fn step<T, F, Fut>(
+        &self,
+        node: &str,
+        what: &str,
+        retries: &mut Retries,
+        mut step: F,
+    ) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut tries = 0;
         loop {
-            match self.try_round(s).await {
-                Err(e) if e.is_retryable() && retries < self.options.max_retries => {
-                    retries += 1;
-                    let wait = backoff(retries);
+            match step(tries).await {
+                Err(e) if e.is_retryable() && tries < self.options.max_retries => {
+                    tries += 1;
+                    retries.0 += 1;
+                    let wait = backoff(tries);
                     tracing::warn!(
-                        spoke,
+                        node,
+                        step = what,
                         error = %e,
-                        retries,
+                        retry = tries,
                         wait_ms = wait.as_millis() as u64,
-                        "round retried"
+                        "step retried"
                     );
                     tokio::time::sleep(wait).await;
                 }
-                Err(e) => {
-                    if let Some(state) = &self.state {
-                        state.record_failure(spoke, &e.to_string()).await?;
-                    }
-                    return Err(e);
+                other => return other,
+            }
+        }
+    }
+
+    /// Runs one round of `spoke` against the hub, holding the hub's
+    /// integration lock.
+    pub async fn sync_spoke(&self, spoke: &str) -> Result<RoundReport> {
+        let s = self.spoke(spoke)?;
+        let _lock = self.hub().lock_integration().await?;
+        let mut retries = Retries::default();
+        match self.try_round(s, &mut retries).await {
+            Err(e) => {
+                if let Some(state) = &self.state {
+                    state.record_failure(spoke, &e.to_string()).await?;
                 }
-                Ok(mut report) => {
-                    report.retries = retries;
-                    if let Some(state) = &self.state {
-                        state.record_round(&report).await?;
-                    }
-                    tracing::info!(
-                        spoke,
-                        mode = ?report.mode,
-                        moved = report.rows_moved(),
-                        conflicts = report.conflicts.len(),
-                        "round finished"
-                    );
-                    return Ok(report);
+                Err(e)
+            }
+            Ok(mut report) => {
+                report.retries = retries.0;
+                if let Some(state) = &self.state {
+                    state.record_round(&report).await?;
                 }
+                tracing::info!(
+                    spoke,
+                    mode = ?report.mode,
+                    moved = report.rows_moved(),
+                    conflicts = report.conflicts.len(),
+                    retries = report.retries,
+                    "round finished"
+                );
+                Ok(report)
             }
         }
     }
@@ -81,33 +112,56 @@ impl Engine {
         self.faults.reached(spoke.name(), point).await
     }
 
-    async fn try_round(&self, s: &dyn Node) -> Result<RoundReport> {
+    async fn try_round(&self, s: &dyn Node, retries: &mut Retries) -> Result<RoundReport> {
         let hub = self.hub();
         let started = Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let spoke_mark = hub.peer_watermark(s.name()).await?.unwrap_or_default();
-        let hub_mark = s.peer_watermark(hub.name()).await?;
+        let spoke_mark = self
+            .step(hub.name(), "reading a watermark", retries, |_| {
+                hub.peer_watermark(s.name())
+            })
+            .await?
+            .unwrap_or_default();
+        let hub_mark = self
+            .step(s.name(), "reading a watermark", retries, |_| {
+                s.peer_watermark(hub.name())
+            })
+            .await?;
         let mode = if hub_mark.is_some() {
             SyncMode::Incremental
         } else {
             SyncMode::Full
         };
 
-        let local = s.read_changes(&self.tables, spoke_mark, None).await?;
+        let local = self
+            .step(s.name(), "reading changes", retries, |_| {
+                s.read_changes(&self.tables, spoke_mark, None)
+            })
+            .await?;
         // A spoke that never synced compares every row below instead of
         // replaying the hub's whole history. The spoke's own changes come
         // back as nothing but echoes: the hub integrates one spoke at a time,
         // so no other change to the same field can land after one unseen.
         let remote = match hub_mark {
-            Some(mark) => hub.read_changes(&self.tables, mark, Some(s.name())).await?,
+            Some(mark) => {
+                self.step(hub.name(), "reading changes", retries, |_| {
+                    hub.read_changes(&self.tables, mark, Some(s.name()))
+                })
+                .await?
+            }
             None => ChangeSet {
-                upto: hub.position().await?,
+                upto: self
+                    .step(hub.name(), "reading the position", retries, |_| {
+                        hub.position()
+                    })
+                    .await?,
                 ..ChangeSet::default()
             },
         };
         let read_ms = started.elapsed().as_millis();
         let (mut local, mut remote) = (local, remote);
-        self.complete_rows(s, &mut local, &mut remote).await?;
+        self.complete_rows(s, &mut local, &mut remote, retries)
+            .await?;
         let complete_ms = started.elapsed().as_millis();
         self.fault(s, FaultPoint::AfterRead).await?;
 
@@ -123,19 +177,21 @@ impl Engine {
             .iter_mut()
             .flat_map(|(_, p)| std::mem::take(&mut p.hub_tracking))
             .collect();
+        let mut conflicts: Vec<Conflict> = plan.conflicts().cloned().collect();
         let (up, up_counts) = batch(
             &mut plan,
-            |p| &mut p.upload,
+            |p| (&mut p.upload, None),
             hub_tracking,
             PeerMark {
                 peer: s.name().to_string(),
                 watermark: local.upto,
             },
-            remote.upto,
+            (remote.upto, self.settle(Side::Hub)),
         );
         let mut hub_written = ApplyOutcome::default();
         if !up.has_no_rows() || local.upto != spoke_mark {
-            hub_written = hub.apply(&self.tables, &up).await?;
+            hub_written = self.apply_batch(hub, up, retries).await?;
+            conflicts.append(&mut hub_written.conflicts);
         }
         let hub_applied_ms = started.elapsed().as_millis();
         self.fault(s, FaultPoint::AfterHubApply).await?;
@@ -144,7 +200,7 @@ impl Engine {
         let mut downloaded = TableCounts::new();
         let mut uploaded = up_counts;
         if mode == SyncMode::Full {
-            let full = self.reconcile(s, local.upto, remote.upto).await?;
+            let full = self.reconcile(s, local.upto, remote.upto, retries).await?;
             add_outcome(&mut spoke_written, full.spoke_written);
             add_outcome(&mut hub_written, full.hub_written);
             merge_counts(&mut downloaded, full.downloaded);
@@ -153,18 +209,22 @@ impl Engine {
 
         let (down, down_counts) = batch(
             &mut plan,
-            |p| &mut p.download,
+            |p| (&mut p.download, Some(&mut p.download_stamps)),
             Vec::new(),
             PeerMark {
                 peer: hub.name().to_string(),
                 watermark: remote.upto,
             },
-            local.upto,
+            (local.upto, self.settle(Side::Spoke)),
         );
         merge_counts(&mut downloaded, down_counts);
         if !down.has_no_rows() || hub_mark != Some(remote.upto) {
-            add_outcome(&mut spoke_written, s.apply(&self.tables, &down).await?);
+            let mut written = self.apply_batch(s, down, retries).await?;
+            conflicts.append(&mut written.conflicts);
+            add_outcome(&mut spoke_written, written);
         }
+        conflicts.append(&mut hub_written.conflicts);
+        conflicts.append(&mut spoke_written.conflicts);
         self.fault(s, FaultPoint::AfterSpokeApply).await?;
         tracing::debug!(
             spoke = s.name(),
@@ -186,15 +246,45 @@ impl Engine {
             downloaded,
             hub_written,
             spoke_written,
-            conflicts: plan.conflicts().cloned().collect(),
+            conflicts,
             spoke_watermark: local.upto,
             hub_watermark: remote.upto,
             retries: 0,
+            follow_up: false,
         })
     }
 }
 
 impl Engine {
+    /// How a node on `side` of this deployment's rounds settles edits made
+    /// after the round read it.
+    pub(super) fn settle(&self, side: Side) -> Settle {
+        Settle {
+            hub: self.hub().name().to_string(),
+            side,
+        }
+    }
+
+    /// Applies a batch at `node`, retrying it alone on retryable errors (a
+    /// fresh batch is retried as an ordinary one: rows appeared meanwhile).
+    pub(super) async fn apply_batch(
+        &self,
+        node: &dyn Node,
+        mut batch: ApplyBatch,
+        retries: &mut Retries,
+    ) -> Result<ApplyOutcome> {
+        let fresh = batch.fresh;
+        let batch = &mut batch;
+        let tables = &self.tables;
+        let mut attempt = move |tries: u32| {
+            batch.fresh = fresh && tries == 0;
+            let batch = batch.clone();
+            async move { node.apply(tables, &batch).await }
+        };
+        self.step(node.name(), "applying a batch", retries, &mut attempt)
+            .await
+    }
+
     /// Fetches, on each side, the current rows of the codes only the other
     /// side changed, so the planner knows every changed row on both sides.
     async fn complete_rows(
@@ -202,13 +292,35 @@ impl Engine {
         s: &dyn Node,
         local: &mut ChangeSet,
         remote: &mut ChangeSet,
+        retries: &mut Retries,
     ) -> Result<()> {
         for table in &self.tables {
             let l = local.tables.entry(table.name.clone()).or_default();
             let r = remote.tables.entry(table.name.clone()).or_default();
             let (at_hub, at_spoke) = (codes_only_in(l, r), codes_only_in(r, l));
-            fetch_into(self.hub(), table, &at_hub, r).await?;
-            fetch_into(s, table, &at_spoke, l).await?;
+            self.fetch_into(self.hub(), table, &at_hub, r, retries)
+                .await?;
+            self.fetch_into(s, table, &at_spoke, l, retries).await?;
+        }
+        Ok(())
+    }
+
+    /// Fetches the current rows of `codes` from `node` into `into.rows`.
+    async fn fetch_into(
+        &self,
+        node: &dyn Node,
+        table: &SyncTable,
+        codes: &[CombinedCode],
+        into: &mut TableChanges,
+        retries: &mut Retries,
+    ) -> Result<()> {
+        for chunk in codes.chunks(FETCH_CHUNK) {
+            let rows = self
+                .step(node.name(), "reading rows", retries, |_| {
+                    node.fetch(table, chunk)
+                })
+                .await?;
+            into.add_rows(table, rows, node.name())?;
         }
         Ok(())
     }
@@ -229,19 +341,6 @@ fn codes_only_in(a: &TableChanges, b: &TableChanges) -> Vec<CombinedCode> {
     codes
 }
 
-/// Fetches the current rows of `codes` from `node` into `into.rows`.
-async fn fetch_into(
-    node: &dyn Node,
-    table: &SyncTable,
-    codes: &[CombinedCode],
-    into: &mut TableChanges,
-) -> Result<()> {
-    for chunk in codes.chunks(FETCH_CHUNK) {
-        into.add_rows(table, node.fetch(table, chunk).await?, node.name())?;
-    }
-    Ok(())
-}
-
 /// Codes per lookup query.
 const FETCH_CHUNK: usize = 10_000;
 
@@ -256,18 +355,26 @@ fn counts(ops: &[(String, Vec<RowOp>)]) -> TableCounts {
         .collect()
 }
 
-/// Builds the batch for one direction of a plan, taking its operations out.
+/// Builds the batch for one direction of a plan, taking its operations
+/// (and the stamps of downloads) out.
 fn batch(
     plan: &mut RoundPlan,
-    ops_of: impl Fn(&mut TablePlan) -> &mut Vec<RowOp>,
+    ops_of: impl Fn(&mut TablePlan) -> (&mut Vec<RowOp>, Option<&mut Vec<TrackingEntry>>),
     tracking: Vec<TrackingEntry>,
     peer: PeerMark,
-    guard: Watermark,
+    (guard, settle): (Watermark, Settle),
 ) -> (ApplyBatch, TableCounts) {
+    let mut stamps = Vec::new();
     let ops: Vec<(String, Vec<RowOp>)> = plan
         .tables
         .iter_mut()
-        .map(|(t, p)| (t.clone(), std::mem::take(ops_of(p))))
+        .map(|(t, p)| {
+            let (ops, of_stamps) = ops_of(p);
+            if let Some(more) = of_stamps {
+                stamps.append(more);
+            }
+            (t.clone(), std::mem::take(ops))
+        })
         .collect();
     let c = counts(&ops);
     (
@@ -277,15 +384,18 @@ fn batch(
             peer: Some(peer),
             guard: Some(guard),
             fresh: false,
+            settle: Some(settle),
+            stamps,
         },
         c,
     )
 }
 
-pub(super) fn add_outcome(total: &mut ApplyOutcome, more: ApplyOutcome) {
+pub(super) fn add_outcome(total: &mut ApplyOutcome, mut more: ApplyOutcome) {
     total.inserted += more.inserted;
     total.updated += more.updated;
     total.deleted += more.deleted;
+    total.conflicts.append(&mut more.conflicts);
 }
 
 pub(super) fn merge_counts(total: &mut TableCounts, more: TableCounts) {

@@ -235,24 +235,27 @@ impl MappedNode {
                 .collect::<Result<Vec<_>>>()?;
             ops.push((map.local.name.clone(), converted));
         }
-        let tracking = batch
-            .tracking
-            .iter()
-            .map(|t| {
-                let map = self.map(&t.table)?;
-                Ok(TrackingEntry {
-                    table: map.local.name.clone(),
-                    fields: Self::field_names(map, t.fields.clone(), Direction::Out),
-                    ..t.clone()
+        let local_entries = |entries: &[TrackingEntry]| {
+            entries
+                .iter()
+                .map(|t| {
+                    let map = self.map(&t.table)?;
+                    Ok(TrackingEntry {
+                        table: map.local.name.clone(),
+                        fields: Self::field_names(map, t.fields.clone(), Direction::Out),
+                        ..t.clone()
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()
+        };
         Ok(ApplyBatch {
             ops,
-            tracking,
+            tracking: local_entries(&batch.tracking)?,
             peer: batch.peer.clone(),
             guard: batch.guard,
             fresh: batch.fresh,
+            settle: batch.settle.clone(),
+            stamps: local_entries(&batch.stamps)?,
         })
     }
 }
@@ -342,7 +345,20 @@ impl Apply for MappedNode {
             return self.inner.apply(tables, batch).await;
         }
         let local = self.local_batch(batch)?;
-        self.inner.apply(&self.local_tables(tables)?, &local).await
+        let mut outcome = self
+            .inner
+            .apply(&self.local_tables(tables)?, &local)
+            .await?;
+        for conflict in &mut outcome.conflicts {
+            let Some(map) = self.maps.iter().find(|m| m.local.name == conflict.table) else {
+                continue;
+            };
+            conflict.table = map.logical.name.clone();
+            conflict.field =
+                Self::field_names(map, conflict.field.take().map(|f| vec![f]), Direction::In)
+                    .and_then(|mut names| names.pop());
+        }
+        Ok(outcome)
     }
 
     async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {

@@ -17,6 +17,7 @@
 //!   otherwise the row is resurrected with the present side's values;
 //! - hub events that originate from this spoke are echoes and are ignored.
 
+pub mod settle;
 mod summary;
 
 use crate::change::{ChangeSet, Event, RowOp, Stamp, TableChanges, TrackingEntry};
@@ -80,6 +81,9 @@ pub struct TablePlan {
     pub download: Vec<RowOp>,
     /// Tracking rows the hub records for the uploads (original stamps).
     pub hub_tracking: Vec<TrackingEntry>,
+    /// The stamps of the downloads' changes (the spoke records no tracking
+    /// rows for them, but settles concurrent edits with them).
+    pub download_stamps: Vec<TrackingEntry>,
     /// Conflicts resolved.
     pub conflicts: Vec<Conflict>,
 }
@@ -229,19 +233,27 @@ impl RowState<'_> {
         }
     }
 
-    fn upload_row(
+    /// Sends a row from side `from` to the other side, with the stamps of
+    /// its changes (uploads: the hub's tracking rows; downloads: what the
+    /// spoke settles concurrent edits with).
+    fn send_row(
         &self,
         plan: &mut TablePlan,
+        from: Side,
         values: &[Value],
         fields: Option<Vec<usize>>,
         stamps: Vec<(Stamp, Option<Vec<String>>)>,
     ) {
-        plan.upload.push(RowOp::Upsert {
+        let (ops, stamped) = match from {
+            Side::Spoke => (&mut plan.upload, &mut plan.hub_tracking),
+            Side::Hub => (&mut plan.download, &mut plan.download_stamps),
+        };
+        ops.push(RowOp::Upsert {
             values: values.to_vec(),
             fields,
         });
         for (stamp, fields) in stamps {
-            plan.hub_tracking.push(TrackingEntry {
+            stamped.push(TrackingEntry {
                 table: self.table.name.clone(),
                 code: self.code.clone(),
                 stamp,
@@ -264,18 +276,19 @@ impl RowState<'_> {
         });
     }
 
-    /// Groups the spoke's per-field stamps for the given columns; columns the
-    /// spoke did not change since its last sync, or last changed before
-    /// `floor` (a delete the row survives), get `fallback`.
+    /// Groups one side's per-field stamps for the given columns; columns the
+    /// side did not change since the spoke's last sync, or last changed
+    /// before `floor` (a delete the row survives), get `fallback`.
     fn stamp_groups(
         &self,
+        side: &Summary,
         columns: &[usize],
         fallback: &Stamp,
         floor: Option<&Stamp>,
     ) -> Vec<(Stamp, Option<Vec<String>>)> {
         let mut groups: Vec<(Stamp, Vec<String>)> = Vec::new();
         for &i in columns {
-            let stamp = self.l.0.fields[i]
+            let stamp = side.fields[i]
                 .clone()
                 .filter(|s| floor.is_none_or(|f| self.wins(s, f)))
                 .unwrap_or_else(|| fallback.clone());
@@ -333,14 +346,13 @@ impl RowState<'_> {
                 }
                 if !up.is_empty() {
                     let fallback = l.last.clone().expect("spoke changed fields");
-                    let stamps = self.stamp_groups(&up, &fallback, None);
-                    self.upload_row(plan, lr, Some(up), stamps);
+                    let stamps = self.stamp_groups(l, &up, &fallback, None);
+                    self.send_row(plan, Side::Spoke, lr, Some(up), stamps);
                 }
                 if !down.is_empty() {
-                    plan.download.push(RowOp::Upsert {
-                        values: hr.clone(),
-                        fields: Some(down),
-                    });
+                    let fallback = h.last.clone().expect("hub changed fields");
+                    let stamps = self.stamp_groups(h, &down, &fallback, None);
+                    self.send_row(plan, Side::Hub, hr, Some(down), stamps);
                 }
             }
             (Some(lr), None) => self.present_vs_absent(plan, Side::Spoke, lr),
@@ -357,18 +369,12 @@ impl RowState<'_> {
             Side::Hub => (self.h.0, self.l.0),
         };
         let all: Vec<usize> = (0..self.table.columns.len()).collect();
-        let copy_present = |plan: &mut TablePlan| match present {
-            Side::Spoke => {
-                // Columns untouched since the last sync, or since before the
-                // delete the row survives, are re-established now.
-                let fallback = p.last.clone().expect("spoke changed the row");
-                let stamps = self.stamp_groups(&all, &fallback, a.tomb.as_ref());
-                self.upload_row(plan, row, None, stamps);
-            }
-            Side::Hub => plan.download.push(RowOp::Upsert {
-                values: row.to_vec(),
-                fields: None,
-            }),
+        let copy_present = |plan: &mut TablePlan| {
+            // Columns untouched since the last sync, or since before the
+            // delete the row survives, are re-established now.
+            let fallback = p.last.clone().expect("the present side changed the row");
+            let stamps = self.stamp_groups(p, &all, &fallback, a.tomb.as_ref());
+            self.send_row(plan, present, row, None, stamps);
         };
         match (&a.tomb, &p.last) {
             (Some(tomb), Some(last)) => {
@@ -405,9 +411,18 @@ impl RowState<'_> {
     fn delete_at(&self, plan: &mut TablePlan, side: Side, tomb: &Stamp) {
         match side {
             Side::Hub => self.upload_delete(plan, tomb),
-            Side::Spoke => plan.download.push(RowOp::Delete {
-                code: self.code.clone(),
-            }),
+            Side::Spoke => {
+                plan.download.push(RowOp::Delete {
+                    code: self.code.clone(),
+                });
+                plan.download_stamps.push(TrackingEntry {
+                    table: self.table.name.clone(),
+                    code: self.code.clone(),
+                    stamp: tomb.clone(),
+                    deleted: true,
+                    fields: None,
+                });
+            }
         }
     }
 
@@ -451,12 +466,12 @@ impl RowState<'_> {
             (Some(x), _) => match winner {
                 Side::Spoke => {
                     let stamp = l.last.clone().expect("spoke won");
-                    self.upload_row(plan, x, None, vec![(stamp, None)]);
+                    self.send_row(plan, Side::Spoke, x, None, vec![(stamp, None)]);
                 }
-                Side::Hub => plan.download.push(RowOp::Upsert {
-                    values: x.clone(),
-                    fields: None,
-                }),
+                Side::Hub => {
+                    let stamp = h.last.clone().expect("hub won");
+                    self.send_row(plan, Side::Hub, x, None, vec![(stamp, None)]);
+                }
             },
             (None, Some(_)) => {
                 let stamp = match winner {

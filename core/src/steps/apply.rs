@@ -3,24 +3,34 @@
 //! The order, for every database:
 //! 1. staging tables exist (created before the transaction: on MySQL even a
 //!    temporary table's DDL may end one);
-//! 2. begin; silence capture; lock the touched tables where the database
-//!    needs that for the guard to be exact;
-//! 3. a fresh batch goes straight in where the adapter has a way; otherwise
+//! 2. begin; silence capture;
+//! 3. a batch that settles (the rounds' batches) locks the rows it writes,
+//!    in code order, reads the local edits made since the round read this
+//!    node and settles them ([`crate::plan::settle`]): the later change wins,
+//!    the superseded side is trimmed, each decision is a conflict. Other
+//!    batches lock the touched tables where the database needs that for the
+//!    guard to be exact;
+//! 4. a fresh batch goes straight in where the adapter has a way; otherwise
 //!    rows are staged and applied by the per-table procedures (databases
 //!    with procedures) or by row statements (SQLite): deletes child-first
 //!    (reverse table order), then upserts parent-first (table order);
-//! 4. the guard: a row the batch wrote that was edited locally after the
-//!    round read it refuses the batch (the written rows are locked by now,
-//!    so an edit has either committed and shows, or waits for this one);
-//! 5. tracking rows of the integrated changes, the peer watermark;
-//! 6. capture back on; commit.
+//! 5. the guard: a row the batch wrote that was edited locally after the
+//!    round read it, and was not settled in step 3, refuses the batch (the
+//!    written rows are locked by now, so an edit has either committed and
+//!    shows, or waits for this one);
+//! 6. tracking rows of the integrated changes, the peer watermark;
+//! 7. capture back on; commit.
 
-use super::{begin, commit, int_of, into_text, query_script, rollback, Session};
-use crate::change::{ApplyBatch, ApplyOutcome, RowOp, TrackingEntry};
+use super::read::tracking_row;
+use super::{begin, commit, int_of, query_script, rollback, Session};
+use crate::change::{ApplyBatch, ApplyOutcome, Event, RowOp, TrackingEntry, Watermark};
+use crate::code::CombinedCode;
 use crate::dialect::{SilenceScope, TxKind, PHASE_DELETE, PHASE_UPSERT};
+use crate::plan::settle::{settle_table, Pending, Settle, Trim};
 use crate::schema::SyncTable;
 use crate::value::Value;
 use crate::{Error, Result};
+use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
 /// Rows per multi-row `INSERT` at most (fewer where the parameter limit demands).
@@ -82,14 +92,36 @@ async fn apply_in<S: Session + ?Sized>(
     let d = s.dialect();
     s.execute(&d.silence_sql(), &[], "silencing capture")
         .await?;
-    for (table, _) in busy {
-        if let Some(sql) = d.lock_table_sql(&table.name) {
-            s.execute(&sql, &[], &format!("locking '{}'", table.name))
-                .await?;
-        }
-    }
-    let started = Instant::now();
     let mut out = ApplyOutcome::default();
+    let settling = match (&batch.settle, batch.guard) {
+        (Some(settle), Some(guard)) if !batch.fresh => Some((settle, guard)),
+        _ => None,
+    };
+    let settled = match settling {
+        Some((settle, guard)) => Some(settle_batch(s, batch, busy, settle, guard).await?),
+        None => {
+            for (table, _) in busy {
+                if let Some(sql) = d.lock_table_sql(&table.name) {
+                    s.execute(&sql, &[], &format!("locking '{}'", table.name))
+                        .await?;
+                }
+            }
+            None
+        }
+    };
+    let (busy_now, tracking, seen): (Busy, &[TrackingEntry], HashSet<i64>) = match &settled {
+        Some(st) => {
+            out.conflicts.extend(st.conflicts.iter().cloned());
+            (
+                st.ops.iter().map(|(t, o)| (*t, o.as_slice())).collect(),
+                &st.tracking,
+                st.seen.clone(),
+            )
+        }
+        None => (busy.clone(), &batch.tracking, HashSet::new()),
+    };
+    let busy = &busy_now;
+    let started = Instant::now();
     let mut written = false;
     if batch.fresh {
         written = insert_fresh(s, busy, &mut out).await?;
@@ -109,7 +141,7 @@ async fn apply_in<S: Session + ?Sized>(
             .chain(busy.iter().map(|(t, _)| (*t, PHASE_UPSERT)));
         for (table, phase) in phases {
             if let Err(e) = run_phase(s, table, phase, &mut out).await {
-                return Err(guard_or(s, tables, batch, e).await);
+                return Err(guard_or(s, tables, batch, &seen, e).await);
             }
         }
     } else if !written {
@@ -126,9 +158,9 @@ async fn apply_in<S: Session + ?Sized>(
     }
     let applied_ms = started.elapsed().as_millis();
     if let Some(guard) = batch.guard {
-        check_guard(s, tables, batch, guard).await?;
+        check_guard(s, tables, batch, guard, &seen).await?;
     }
-    s.write_tracking(&batch.tracking).await?;
+    s.write_tracking(tracking).await?;
     if let Some(mark) = &batch.peer {
         s.execute(
             &d.record_peer_sql(),
@@ -146,6 +178,151 @@ async fn apply_in<S: Session + ?Sized>(
         tracked_ms = started.elapsed().as_millis(),
         "batch phases (milliseconds since the first write)"
     );
+    Ok(out)
+}
+
+/// A batch after settling.
+struct SettledBatch<'b> {
+    /// Operations per table, in batch order.
+    ops: Vec<(&'b SyncTable, Vec<RowOp>)>,
+    /// Tracking entries to write.
+    tracking: Vec<TrackingEntry>,
+    /// Positions of the local edits settled (the guard passes them).
+    seen: HashSet<i64>,
+    /// Decisions taken.
+    conflicts: Vec<crate::plan::Conflict>,
+}
+
+/// Locks the rows the batch writes, reads the local edits after `guard`
+/// and settles the batch against them (module doc, step 3).
+async fn settle_batch<'b, S: Session + ?Sized>(
+    s: &mut S,
+    batch: &ApplyBatch,
+    busy: &Busy<'b>,
+    settle: &Settle,
+    guard: Watermark,
+) -> Result<SettledBatch<'b>> {
+    let node = s.node().to_string();
+    let mut codes_of: Vec<Vec<CombinedCode>> = Vec::with_capacity(busy.len());
+    for (table, ops) in busy {
+        let mut codes = ops
+            .iter()
+            .map(|op| match op {
+                RowOp::Upsert { values, .. } => table.code_of(values, &node),
+                RowOp::Delete { code } => Ok(code.clone()),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        codes.sort();
+        codes.dedup();
+        s.lock_rows(table, &codes).await?;
+        codes_of.push(codes);
+    }
+    let edited = edits_after(s, guard).await?;
+    let mut out = SettledBatch {
+        ops: Vec::with_capacity(busy.len()),
+        tracking: Vec::with_capacity(batch.tracking.len()),
+        seen: edited.iter().map(|(_, e)| e.seq).collect(),
+        conflicts: Vec::new(),
+    };
+    let mut by_table: HashMap<&str, Vec<Event>> = HashMap::new();
+    for (table, event) in edited {
+        if let Some((t, _)) = busy.iter().find(|(t, _)| t.name == table) {
+            by_table.entry(t.name.as_str()).or_default().push(event);
+        }
+    }
+    let mut trims = Vec::new();
+    for ((table, ops), codes) in busy.iter().zip(&codes_of) {
+        let of_table = |entries: &[TrackingEntry]| -> Vec<TrackingEntry> {
+            entries
+                .iter()
+                .filter(|t| t.table == table.name)
+                .cloned()
+                .collect()
+        };
+        let (tracking, stamps) = (of_table(&batch.tracking), of_table(&batch.stamps));
+        let events: Vec<Event> = by_table
+            .remove(table.name.as_str())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| codes.binary_search(&e.code).is_ok())
+            .collect();
+        let mut edited_codes: Vec<CombinedCode> = events.iter().map(|e| e.code.clone()).collect();
+        edited_codes.sort();
+        edited_codes.dedup();
+        let mut locked = HashMap::with_capacity(edited_codes.len());
+        if !edited_codes.is_empty() {
+            for row in s.fetch(table, &edited_codes).await? {
+                locked.insert(table.code_of(&row, &node)?, row);
+            }
+        }
+        let settled = settle_table(
+            table,
+            settle,
+            &node,
+            Pending {
+                ops,
+                tracking: &tracking,
+                stamps: &stamps,
+                edited: &events,
+                locked: &locked,
+            },
+        )?;
+        out.ops.push((*table, settled.ops));
+        out.tracking.extend(settled.tracking);
+        out.conflicts.extend(settled.conflicts);
+        trims.extend(settled.trims);
+    }
+    // Entries of tables the batch writes no rows of pass through.
+    out.tracking.extend(
+        batch
+            .tracking
+            .iter()
+            .filter(|t| !busy.iter().any(|(b, _)| b.name == t.table))
+            .cloned(),
+    );
+    let d = s.dialect();
+    for trim in trims {
+        match trim {
+            Trim::Forget(seq) => {
+                s.execute(
+                    &d.tracking_forget_sql(),
+                    &[Value::Int(seq)],
+                    "trimming superseded local edits",
+                )
+                .await?;
+            }
+            Trim::Fields(seq, fields) => {
+                let json = serde_json::to_string(&fields).expect("strings serialize");
+                s.execute(
+                    &d.tracking_fields_sql(),
+                    &[Value::Text(json), Value::Int(seq)],
+                    "trimming superseded local edits",
+                )
+                .await?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The local edits after `guard`, in tracking order, with their table names.
+async fn edits_after<S: Session + ?Sized>(
+    s: &mut S,
+    guard: Watermark,
+) -> Result<Vec<(String, Event)>> {
+    let d = s.dialect();
+    let context = "checking for concurrent edits";
+    let rows = query_script(s, &d.guard_sql(), &[Value::Int(guard.0)], context).await?;
+    if let Some(sql) = d.guard_reset_sql() {
+        s.execute(&sql, &[], context).await?;
+    }
+    let node = s.node().to_string();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let row = tracking_row(&node, row)?;
+        let table = row.table.clone();
+        out.push((table, row.parse(&node)?));
+    }
     Ok(out)
 }
 
@@ -204,10 +381,12 @@ async fn guard_or<S: Session + ?Sized>(
     s: &mut S,
     tables: &[SyncTable],
     batch: &ApplyBatch,
+    seen: &HashSet<i64>,
     failed: Error,
 ) -> Error {
     if let Some(guard) = batch.guard {
-        if let Err(edit @ Error::ConcurrentEdit { .. }) = check_guard(s, tables, batch, guard).await
+        if let Err(edit @ Error::ConcurrentEdit { .. }) =
+            check_guard(s, tables, batch, guard, seen).await
         {
             return edit;
         }
@@ -215,33 +394,22 @@ async fn guard_or<S: Session + ?Sized>(
     failed
 }
 
-/// Refuses the batch when a row it writes was edited locally after `guard`.
+/// Refuses the batch when a row it writes was edited locally after `guard`
+/// (edits at the positions in `seen` were settled and pass).
 async fn check_guard<S: Session + ?Sized>(
     s: &mut S,
     tables: &[SyncTable],
     batch: &ApplyBatch,
-    guard: crate::change::Watermark,
+    guard: Watermark,
+    seen: &HashSet<i64>,
 ) -> Result<()> {
-    let script = s.dialect().guard_sql();
-    let rows = query_script(
-        s,
-        &script,
-        &[Value::Int(guard.0)],
-        "checking for concurrent edits",
-    )
-    .await?;
     let node = s.node().to_string();
-    let mut edited = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut values = row.into_iter();
-        let table = values.next().map(|v| into_text(&node, v, "a table name"));
-        let code = values
-            .next()
-            .map(|v| into_text(&node, v, "a combined code"));
-        if let (Some(Some(table)), Some(Some(code))) = (table.transpose()?, code.transpose()?) {
-            edited.push((table, code));
-        }
-    }
+    let edited = edits_after(s, guard)
+        .await?
+        .into_iter()
+        .filter(|(_, e)| !seen.contains(&e.seq))
+        .map(|(table, e)| (table, e.code))
+        .collect::<Vec<_>>();
     batch.check_guard(tables, &node, edited)
 }
 

@@ -1,7 +1,9 @@
 //! Install and uninstall: the bookkeeping tables, their layout version and
 //! the capture objects of every synced table. Where DDL is transactional
-//! install is all or nothing; elsewhere (MySQL) it is idempotent and ends by
-//! recording each table it finished.
+//! install is all or nothing. Elsewhere (MySQL) it marks the node
+//! `install_state = incomplete` first and `complete` last; a failure in
+//! between drops the capture objects made so far, and the mark keeps the
+//! node refused ([`require_installed`]) until an install finishes.
 
 use super::{begin, commit, first, int_of, into_text, rollback, Session};
 use crate::dialect::{
@@ -33,6 +35,8 @@ pub async fn install<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Re
         Err(e) => {
             if transactional {
                 rollback(s).await;
+            } else if let Err(cleanup) = drop_capture(s).await {
+                tracing::warn!(node = %s.node(), error = %cleanup, "removing a failed install's capture objects");
             }
             Err(e)
         }
@@ -50,25 +54,10 @@ async fn install_locked<S: Session + ?Sized>(
     for sql in d.meta_tables() {
         s.execute(&sql, &[], "creating the hetsync tables").await?;
     }
-    let version = Value::Text("schema_version".into());
-    let recorded = s
-        .query(
-            &d.meta_get_sql(),
-            std::slice::from_ref(&version),
-            "reading the layout version",
-        )
-        .await?;
-    let recorded = match recorded.into_iter().flatten().next() {
-        Some(v) => into_text(s.node(), v, "the layout version")?,
-        None => None,
-    };
+    let recorded = meta_get(s, "schema_version", "the layout version").await?;
     check_schema_version(s.node(), recorded.as_deref())?;
-    s.execute(
-        &d.meta_set_sql(),
-        &[version, Value::Text(SCHEMA_VERSION.to_string())],
-        "recording the layout version",
-    )
-    .await?;
+    meta_set(s, "schema_version", &SCHEMA_VERSION.to_string()).await?;
+    meta_set(s, INSTALL_STATE, INCOMPLETE).await?;
     drop_capture(s).await?;
     s.execute(
         &format!("DELETE FROM {}", d.ident(INSTALLED)),
@@ -88,7 +77,44 @@ async fn install_locked<S: Session + ?Sized>(
         )
         .await?;
     }
-    Ok(())
+    meta_set(s, INSTALL_STATE, COMPLETE).await
+}
+
+/// The meta row that says whether the last install finished.
+const INSTALL_STATE: &str = "install_state";
+const INCOMPLETE: &str = "incomplete";
+const COMPLETE: &str = "complete";
+
+/// Sets a row of the meta table.
+async fn meta_set<S: Session + ?Sized>(s: &mut S, name: &str, value: &str) -> Result<()> {
+    let d = s.dialect();
+    s.execute(
+        &d.meta_set_sql(),
+        &[Value::Text(name.into()), Value::Text(value.into())],
+        &format!("recording {name}"),
+    )
+    .await
+    .map(|_| ())
+}
+
+/// Reads a row of the meta table (`what` names it in errors).
+async fn meta_get<S: Session + ?Sized>(
+    s: &mut S,
+    name: &str,
+    what: &str,
+) -> Result<Option<String>> {
+    let d = s.dialect();
+    let rows = s
+        .query(
+            &d.meta_get_sql(),
+            &[Value::Text(name.into())],
+            &format!("reading {what}"),
+        )
+        .await?;
+    match rows.into_iter().flatten().next() {
+        Some(v) => into_text(s.node(), v, what),
+        None => Ok(None),
+    }
 }
 
 /// Drops every capture object hetsync made on the node, found by name.
@@ -183,14 +209,22 @@ pub async fn is_installed<S: Session + ?Sized>(s: &mut S) -> Result<bool> {
     }
 }
 
-/// Refuses a node without install.
+/// Refuses a node without install, or whose last install did not finish
+/// (an install before the state was recorded counts as finished).
 pub async fn require_installed<S: Session + ?Sized>(s: &mut S) -> Result<()> {
-    if is_installed(s).await? {
-        Ok(())
-    } else {
-        Err(Error::Setup(format!(
+    if !is_installed(s).await? {
+        return Err(Error::Setup(format!(
             "node '{}' has no hetsync tracking table: run `hetsync install` first",
             s.node()
-        )))
+        )));
     }
+    let state = meta_get(s, INSTALL_STATE, "the install state").await?;
+    if state.as_deref() == Some(INCOMPLETE) {
+        return Err(Error::Setup(format!(
+            "node '{}': the last install did not finish, so changes there may not be \
+             captured: fix what it reported and run `hetsync install` again",
+            s.node()
+        )));
+    }
+    Ok(())
 }

@@ -101,6 +101,12 @@ pub trait Session: Send {
         read::fetch_by_code_lists(self, table, codes).await
     }
 
+    /// Locks the existing rows of `codes` (sorted) until the transaction
+    /// ends, in code order; nothing where the dialect has no row locks.
+    async fn lock_rows(&mut self, table: &SyncTable, codes: &[CombinedCode]) -> Result<()> {
+        read::lock_by_code_lists(self, table, codes).await
+    }
+
     /// Fills a table's staging table with its operations.
     async fn stage(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<()> {
         apply::stage_by_inserts(self, table, ops).await

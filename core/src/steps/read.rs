@@ -66,8 +66,8 @@ async fn read_in_snapshot<S: Session + ?Sized>(
     Ok(changes)
 }
 
-/// A row of [`crate::dialect::Dialect::tracking_sql`].
-fn tracking_row(node: &str, row: Vec<Value>) -> Result<TrackingRow> {
+/// A row of [`crate::dialect::Dialect::tracking_columns`].
+pub(crate) fn tracking_row(node: &str, row: Vec<Value>) -> Result<TrackingRow> {
     let [seq, table, code, time, deleted, fields, origin, user]: [Value; 8] =
         row.try_into().map_err(|row: Vec<Value>| Error::Database {
             node: node.to_string(),
@@ -116,6 +116,26 @@ pub async fn fetch_by_code_lists<S: Session + ?Sized>(
         out.extend(s.select_rows(table, &sql, &params).await?);
     }
     Ok(out)
+}
+
+/// Locks the existing rows of `codes` (sorted), by lists of codes in as few
+/// queries as the parameter limit allows ([`crate::dialect::Dialect::lock_rows_sql`]).
+pub async fn lock_by_code_lists<S: Session + ?Sized>(
+    s: &mut S,
+    table: &SyncTable,
+    codes: &[CombinedCode],
+) -> Result<()> {
+    let d = s.dialect();
+    let per_query = (d.max_params() / table.code.len()).clamp(1, CODES_PER_QUERY);
+    for chunk in codes.chunks(per_query) {
+        let Some(sql) = d.lock_rows_sql(table, chunk.len()) else {
+            return Ok(());
+        };
+        let params: Vec<Value> = chunk.iter().flat_map(|c| c.to_values()).collect();
+        let context = format!("locking rows of '{}'", table.name);
+        s.query(&sql, &params, &context).await?;
+    }
+    Ok(())
 }
 
 /// Up to `limit` rows whose code sorts after `after`, in code order.

@@ -69,6 +69,9 @@ SELECT t.* FROM `变电站表` AS t  ORDER BY t.`单位编号`, t.`年份`, t.`I
 SELECT t.* FROM `变电站表` AS t WHERE (t.`单位编号` > ?) OR (t.`单位编号` = ? AND t.`年份` > ?) OR (t.`单位编号` = ? AND t.`年份` = ? AND t.`ID` > ?) ORDER BY t.`单位编号`, t.`年份`, t.`ID` LIMIT ?;
 SELECT count(*) FROM `变电站表`;
 
+-- lock rows of 变电站表
+SELECT t.`单位编号`, t.`年份`, t.`ID` FROM `变电站表` AS t WHERE (t.`单位编号`, t.`年份`, t.`ID`) IN ((?, ?, ?), (?, ?, ?)) ORDER BY t.`单位编号`, t.`年份`, t.`ID` FOR UPDATE;
+
 -- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 CREATE PROCEDURE `_hetsync_apply_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`(IN phase CHAR(1), OUT n_ins BIGINT, OUT n_upd BIGINT, OUT n_del BIGINT) MODIFIES SQL DATA BEGIN SET n_ins = 0, n_upd = 0, n_del = 0; IF phase = 'D' THEN DELETE t FROM `_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s STRAIGHT_JOIN `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t ON t.`ID` = s.c0 WHERE s.op = 'D'; SET n_del = ROW_COUNT(); ELSE UPDATE `_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s STRAIGHT_JOIN `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t ON t.`ID` = s.c0 SET t.`颜色` = IF(s.m1, s.c1, t.`颜色`) WHERE s.op = 'U' AND ((s.m1 AND NOT (CAST(t.`颜色` AS BINARY) <=> CAST(s.c1 AS BINARY)))); SET n_upd = ROW_COUNT(); INSERT INTO `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` (`ID`, `颜色`) SELECT s.c0, s.c1 FROM `_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` = s.c0); SET n_ins = ROW_COUNT(); END IF; END;
 CREATE TRIGGER `_hetsync_i_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AFTER INSERT ON `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', JSON_ARRAY(NEW.`ID`), UTC_TIMESTAMP(6), USER(), 0, NULL); END IF;
@@ -99,6 +102,9 @@ SELECT t.* FROM `高压线路表高压线路表高压线路表高压线路表高
 SELECT t.* FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE (t.`ID` > ?) ORDER BY t.`ID` LIMIT ?;
 SELECT count(*) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
 
+-- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT t.`ID` FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` IN (?, ?) ORDER BY t.`ID` FOR UPDATE;
+
 -- capture on k
 CREATE PROCEDURE `_hetsync_apply_k`(IN phase CHAR(1), OUT n_ins BIGINT, OUT n_upd BIGINT, OUT n_del BIGINT) MODIFIES SQL DATA BEGIN SET n_ins = 0, n_upd = 0, n_del = 0; IF phase = 'D' THEN DELETE t FROM `_hetsync_stage_k` AS s STRAIGHT_JOIN `k` AS t ON t.`a` = s.c0 WHERE s.op = 'D'; SET n_del = ROW_COUNT(); ELSE  INSERT INTO `k` (`a`) SELECT s.c0 FROM `_hetsync_stage_k` AS s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM `k` AS t WHERE t.`a` = s.c0); SET n_ins = ROW_COUNT(); END IF; END;
 CREATE TRIGGER `_hetsync_i_k` AFTER INSERT ON `k` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('k', JSON_ARRAY(NEW.`a`), UTC_TIMESTAMP(6), USER(), 0, NULL); END IF;
@@ -126,6 +132,9 @@ SELECT t.* FROM `k` AS t  ORDER BY t.`a` LIMIT ?;
 SELECT t.* FROM `k` AS t WHERE (t.`a` > ?) ORDER BY t.`a` LIMIT ?;
 SELECT count(*) FROM `k`;
 
+-- lock rows of k
+SELECT t.`a` FROM `k` AS t WHERE t.`a` IN (?, ?) ORDER BY t.`a` FOR UPDATE;
+
 -- read changes
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq;
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?) ORDER BY seq;
@@ -139,7 +148,11 @@ SELECT watermark FROM `_hetsync_peer` WHERE peer = ?;
 INSERT INTO `_hetsync_peer`(peer, watermark, updated_at) VALUES (?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE watermark = VALUES(watermark), updated_at = VALUES(updated_at);
 
 -- guard
-SELECT CAST(table_name AS CHAR), CAST(code AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL;
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL ORDER BY seq;
+
+-- trimming superseded local edits
+DELETE FROM `_hetsync_tracking` WHERE seq = ?;
+UPDATE `_hetsync_tracking` SET fields = ? WHERE seq = ?;
 
 -- tracking rows written by the engine
 INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin) VALUES (?, ?, TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, ?, ?), (?, ?, TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, ?, ?);

@@ -69,6 +69,9 @@ SELECT count(*) FROM "变电站表";
 -- lock 变电站表
 LOCK TABLE "变电站表" IN SHARE ROW EXCLUSIVE MODE;
 
+-- lock rows of 变电站表
+SELECT t."单位编号", t."年份", t."ID" FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (($1, $2, $3), ($4, $5, $6)) ORDER BY t."单位编号", t."年份", t."ID" FOR UPDATE;
+
 -- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 CREATE OR REPLACE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(n."ID"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(o."ID"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."ID" IS NULL THEN jsonb_build_array(o."ID") ELSE jsonb_build_array(n."ID") END AS code, n."ID" IS NULL AS deleted, o."ID" IS NULL OR n."ID" IS NULL AS moved, array_remove(ARRAY[CASE WHEN o."颜色" IS DISTINCT FROM n."颜色" THEN '颜色' END], NULL) AS f FROM old_rows o FULL JOIN new_rows n ON o."ID" = n."ID") x WHERE x.moved OR cardinality(x.f) > 0; END IF; RETURN NULL; END$hetsync$;
 CREATE OR REPLACE FUNCTION "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t USING pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'D' AND t."ID" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t SET "颜色" = CASE WHEN s.m1 THEN s.c1 ELSE t."颜色" END FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND t."ID" = s.c0 AND ((s.m1 AND t."颜色" IS DISTINCT FROM s.c1)); GET DIAGNOSTICS n_upd = ROW_COUNT; INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT s.c0, s.c1 FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t WHERE t."ID" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
@@ -101,6 +104,9 @@ SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路�
 -- lock 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 LOCK TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" IN SHARE ROW EXCLUSIVE MODE;
 
+-- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT t."ID" FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN ($1, $2) ORDER BY t."ID" FOR UPDATE;
+
 -- capture on k
 CREATE OR REPLACE FUNCTION "_hetsync_capture_k"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(n."a"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(o."a"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."a" IS NULL THEN jsonb_build_array(o."a") ELSE jsonb_build_array(n."a") END AS code, n."a" IS NULL AS deleted, o."a" IS NULL OR n."a" IS NULL AS moved, NULL::text[] AS f FROM old_rows o FULL JOIN new_rows n ON o."a" = n."a") x WHERE x.moved OR cardinality(x.f) > 0; END IF; RETURN NULL; END$hetsync$;
 CREATE OR REPLACE FUNCTION "_hetsync_apply_k"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "k" t USING pg_temp."_hetsync_stage_k" s WHERE s.op = 'D' AND t."a" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE  INSERT INTO "k" ("a") SELECT s.c0 FROM pg_temp."_hetsync_stage_k" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "k" t WHERE t."a" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
@@ -130,6 +136,9 @@ SELECT count(*) FROM "k";
 -- lock k
 LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;
 
+-- lock rows of k
+SELECT t."a" FROM "k" AS t WHERE t."a" IN ($1, $2) ORDER BY t."a" FOR UPDATE;
+
 -- read changes
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY seq;
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY seq;
@@ -144,7 +153,12 @@ INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES ($1, $2, now()) 
 
 -- guard
 SET LOCAL enable_seqscan = off;
-SELECT table_name, code::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND origin IS NULL;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND origin IS NULL ORDER BY seq;
+SET LOCAL enable_seqscan = DEFAULT;
+
+-- trimming superseded local edits
+DELETE FROM "_hetsync_tracking" WHERE seq = $1;
+UPDATE "_hetsync_tracking" SET fields = $1::jsonb WHERE seq = $2;
 
 -- tracking rows written by the engine
 INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12);

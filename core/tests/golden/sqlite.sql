@@ -119,7 +119,11 @@ SELECT watermark FROM "_hetsync_peer" WHERE peer = ?1;
 INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at;
 
 -- guard
-SELECT table_name, code FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL ORDER BY seq;
+
+-- trimming superseded local edits
+DELETE FROM "_hetsync_tracking" WHERE seq = ?1;
+UPDATE "_hetsync_tracking" SET fields = ?1 WHERE seq = ?2;
 
 -- tracking rows written by the engine
 INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6), (?7, ?8, ?9, ?10, ?11, ?12);
