@@ -543,6 +543,7 @@ fn boundary_cost_per_row() -> Duration {
             fresh: true,
             settle: None,
             stamps: Vec::new(),
+            log: None,
         };
         let request = encode(&Request::Apply {
             node: 1,

@@ -167,6 +167,75 @@ async fn kill_9_between_hub_and_spoke_commits_then_rerun(topology: Topology) {
     );
 }
 
+/// Edits field `a` of rows 1..=20 on the spoke, then later on the hub: 20
+/// conflicts, each won by the hub.
+async fn twenty_conflicts(d: &Deploy, round: &str) {
+    d.exec(
+        "a",
+        &format!("UPDATE t_field SET a = 'spoke {round}' WHERE k <= 20"),
+    )
+    .await;
+    tick().await;
+    d.exec(
+        "hub",
+        &format!("UPDATE t_field SET a = 'hub {round}' WHERE k <= 20"),
+    )
+    .await;
+}
+
+/// Conflicts in hetsync's log (the state store): all of them, and distinct ids.
+async fn logged_conflicts(d: &Deploy) -> (i64, i64) {
+    let mut state =
+        hetsync_testkit::sqlite::open(&d.dir.path().join("hetsync-state.db"), false).await;
+    sqlx::query_as("SELECT count(*), count(DISTINCT uid) FROM conflicts WHERE field = 'a'")
+        .fetch_one(&mut state)
+        .await
+        .unwrap()
+}
+
+/// A round that decided conflicts and died after the hub committed them
+/// (kill -9, or an error before the spoke's commit): the next round logs
+/// each conflict once, none lost, none twice, and the nodes keep none.
+async fn conflicts_of_a_round_killed_after_the_hub_commit_are_logged_exactly_once(
+    topology: Topology,
+) {
+    let d = Deploy::with(topology, &["a"], &BASIC[..1]).await;
+    d.insert_series("hub", "t_field", 20, "'x', i, 0.5").await;
+    assert!(hetsync(&d).arg("install").status().unwrap().success());
+    assert!(hetsync(&d).arg("sync").status().unwrap().success());
+
+    twenty_conflicts(&d, "killed").await;
+    kill_at(&d, "after_hub_apply");
+    assert_eq!(
+        d.scalar_i64("hub", "SELECT count(*) FROM _hetsync_conflict")
+            .await,
+        20,
+        "recorded with the hub's commit"
+    );
+    assert!(hetsync(&d).arg("sync").status().unwrap().success());
+    assert_eq!(logged_conflicts(&d).await, (20, 20));
+
+    twenty_conflicts(&d, "failed").await;
+    let failed = hetsync(&d)
+        .arg("sync")
+        .env("HETSYNC_FAULT", "after_hub_apply:error")
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(hetsync(&d).arg("sync").status().unwrap().success());
+    assert!(hetsync(&d).arg("sync").status().unwrap().success());
+    assert_eq!(logged_conflicts(&d).await, (40, 40));
+    for node in ["hub", "a"] {
+        assert_eq!(
+            d.scalar_i64(node, "SELECT count(*) FROM _hetsync_conflict")
+                .await,
+            0,
+            "{node} forgot what was logged"
+        );
+    }
+    d.assert_converged().await;
+}
+
 async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun(topology: Topology) {
     let d = Deploy::with(topology, &["a"], BASIC).await;
     d.insert_series("hub", "t_row", 30_000, "'row ' || i, i, i * 0.25")
@@ -198,5 +267,6 @@ async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun(topology: To
 on_every_topology!(
     a_round_stopped_at_any_point_then_rerun_converges_exactly_once,
     kill_9_between_hub_and_spoke_commits_then_rerun,
+    conflicts_of_a_round_killed_after_the_hub_commit_are_logged_exactly_once,
     kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun
 );

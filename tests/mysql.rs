@@ -177,8 +177,8 @@ async fn install_is_repeatable_and_uninstall_removes_exactly_what_it_made() {
     let installed = objects(&mut conn).await;
     assert_eq!(
         installed.len(),
-        before.len() + 4 + 2 * 4,
-        "4 tables, and 3 triggers and 1 procedure per synced table: {installed:?}"
+        before.len() + 5 + 2 * 4,
+        "5 tables, and 3 triggers and 1 procedure per synced table: {installed:?}"
     );
     let version: String = sqlx::query_scalar(
         "SELECT CAST(value AS CHAR) FROM _hetsync_meta WHERE name = 'schema_version'",

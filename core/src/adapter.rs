@@ -87,6 +87,15 @@ pub trait Capture: Send + Sync {
 
     /// The watermark of `peer` integrated into this node, `None` if never synced.
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>>;
+
+    /// The conflicts batches recorded here ([`ApplyBatch::log`]) that the
+    /// engine has not yet logged and forgotten (a round that failed after
+    /// a commit leaves them), in uid order.
+    async fn pending_conflicts(&self) -> Result<Vec<crate::plan::Conflict>>;
+
+    /// Forgets recorded conflicts the engine has logged (unknown uids are
+    /// no error).
+    async fn forget_conflicts(&self, uids: &[String]) -> Result<()>;
 }
 
 /// Native ⇄ canonical types and the data dictionary.

@@ -212,6 +212,21 @@ pub struct ApplyBatch {
     /// (downloads), for settling.
     #[serde(default)]
     pub stamps: Vec<TrackingEntry>,
+    /// Conflicts to record in the node's conflict table in the batch's
+    /// transaction (the commit that makes them final), with those settling
+    /// decides; the engine copies them to its log and then forgets them.
+    #[serde(default)]
+    pub log: Option<ConflictLog>,
+}
+
+/// Conflicts a batch records where it commits ([`ApplyBatch::log`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConflictLog {
+    /// Conflicts the engine decided, each with its uid.
+    pub conflicts: Vec<crate::plan::Conflict>,
+    /// The uid prefix of conflicts the node decides while settling
+    /// (`{prefix}{n}`).
+    pub prefix: String,
 }
 
 impl ApplyBatch {

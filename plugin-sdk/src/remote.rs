@@ -12,6 +12,7 @@ use hetsync_core::adapter::{
 };
 use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
 use hetsync_core::code::CombinedCode;
+use hetsync_core::plan::Conflict;
 use hetsync_core::schema::{SyncTable, TableShape};
 use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
@@ -45,6 +46,14 @@ unsafe extern "C" fn on_detached_done(
 }
 
 /// Cancels the call when the waiting future is dropped before its answer.
+/// The answer to a request an older plugin may not know.
+pub(crate) enum Supported<T> {
+    /// The plugin answered.
+    Answer(T),
+    /// The plugin does not know the operation (why, as it said).
+    Not(String),
+}
+
 struct Pending<'a> {
     library: &'a PluginLibrary,
     call: u64,
@@ -106,6 +115,18 @@ impl PluginLibrary {
 
     /// Runs one request and decodes its answer.
     pub(crate) async fn call<T: DeserializeOwned>(&self, request: &Request<'_>) -> Result<T> {
+        match self.call_if_supported(request).await? {
+            Supported::Answer(answer) => Ok(answer),
+            Supported::Not(why) => Err(self.unsupported(request.op(), &why)),
+        }
+    }
+
+    /// Runs one request that an older plugin may not know: its answer, or
+    /// why the plugin does not support it.
+    pub(crate) async fn call_if_supported<T: DeserializeOwned>(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<Supported<T>> {
         let op = request.op();
         let bytes = encode(request);
         let (sender, receiver) = oneshot::channel::<Answer>();
@@ -136,6 +157,7 @@ impl PluginLibrary {
         let text = || String::from_utf8_lossy(&bytes).into_owned();
         match status {
             Status::OK => decode(&bytes)
+                .map(Supported::Answer)
                 .map_err(|e| self.fail(format!("sent an unreadable answer to '{op}': {e}"))),
             Status::ERROR => Err(decode::<Error>(&bytes).unwrap_or_else(|e| {
                 self.fail(format!("sent an unreadable error for '{op}': {e}"))
@@ -145,7 +167,7 @@ impl PluginLibrary {
             Status::BAD_REQUEST => {
                 Err(self.fail(format!("could not read the '{op}' request: {}", text())))
             }
-            Status::UNSUPPORTED => Err(self.unsupported(op, &text())),
+            Status::UNSUPPORTED => Ok(Supported::Not(text())),
             Status(other) => Err(self.fail(format!("answered '{op}' with unknown status {other}"))),
         }
     }
@@ -318,6 +340,31 @@ impl Capture for PluginNode {
                 exclude_origin: exclude_origin.map(Cow::Borrowed),
             })
             .await
+    }
+
+    async fn pending_conflicts(&self) -> Result<Vec<Conflict>> {
+        // A plugin that predates the conflict table records none.
+        match self
+            .library
+            .call_if_supported(&Request::PendingConflicts { node: self.id })
+            .await?
+        {
+            Supported::Answer(conflicts) => Ok(conflicts),
+            Supported::Not(_) => Ok(Vec::new()),
+        }
+    }
+
+    async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
+        match self
+            .library
+            .call_if_supported(&Request::ForgetConflicts {
+                node: self.id,
+                uids: Cow::Borrowed(uids),
+            })
+            .await?
+        {
+            Supported::Answer(()) | Supported::Not(_) => Ok(()),
+        }
     }
 
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {

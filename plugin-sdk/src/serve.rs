@@ -230,6 +230,14 @@ impl Server {
                     id
                 }))
             }
+            Request::PendingConflicts { node } => answer(
+                self.run(node, |n| async move { n.pending_conflicts().await })
+                    .await,
+            ),
+            Request::ForgetConflicts { node, uids } => answer(
+                self.run(node, |n| async move { n.forget_conflicts(&uids).await })
+                    .await,
+            ),
             Request::Unlock { lock } => {
                 let removed = self
                     .locks

@@ -267,6 +267,13 @@ pub enum Request<'a> {
     LockIntegration { node: NodeId },
     /// Releases an integration lock. Answer: `()`.
     Unlock { lock: LockId },
+    /// `Capture::pending_conflicts`. Answer: `Vec<Conflict>`.
+    PendingConflicts { node: NodeId },
+    /// `Capture::forget_conflicts`. Answer: `()`.
+    ForgetConflicts {
+        node: NodeId,
+        uids: Cow<'a, [String]>,
+    },
 }
 
 impl Request<'_> {
@@ -290,6 +297,8 @@ impl Request<'_> {
             Request::CountRows { .. } => "count_rows",
             Request::LockIntegration { .. } => "lock_integration",
             Request::Unlock { .. } => "unlock",
+            Request::PendingConflicts { .. } => "pending_conflicts",
+            Request::ForgetConflicts { .. } => "forget_conflicts",
         }
     }
 }
@@ -432,6 +441,7 @@ mod tests {
             fresh: true,
             settle: None,
             stamps: Vec::new(),
+            log: None,
         };
         let request = Request::Apply {
             node: 1,

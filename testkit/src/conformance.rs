@@ -285,6 +285,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         fresh: false,
         settle: None,
         stamps: Vec::new(),
+        log: None,
     };
     let outcome = node.apply(&tables, &batch).await.expect("apply");
     assert_eq!(
@@ -381,6 +382,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
             fresh: false,
             settle,
             stamps: Vec::new(),
+            log: None,
         }
     };
     let (older, newer) = (1_700_000_000_000_000, 4_000_000_000_000_000);
@@ -407,18 +409,37 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         hub: "hub".into(),
         side: hetsync_core::plan::Side::Hub,
     };
+    // The decision is recorded with the commit, until the engine has
+    // logged it and says to forget it.
+    let mut first = stale(
+        vec![2, 4],
+        c_row("late", Value::Null, "note"),
+        older,
+        Some(settle.clone()),
+    );
+    first.log = Some(hetsync_core::change::ConflictLog {
+        conflicts: Vec::new(),
+        prefix: "round/1/n".into(),
+    });
     let outcome = node
-        .apply(
-            &tables,
-            &stale(
-                vec![2, 4],
-                c_row("late", Value::Null, "note"),
-                older,
-                Some(settle.clone()),
-            ),
-        )
+        .apply(&tables, &first)
         .await
         .expect("settled, not refused");
+    let recorded: Vec<(Option<String>, Option<String>)> = node
+        .pending_conflicts()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.uid, c.field))
+        .collect();
+    assert_eq!(
+        recorded,
+        [(Some("round/1/n0".to_string()), Some("名称".to_string()))]
+    );
+    node.forget_conflicts(&["round/1/n0".to_string(), "unknown".to_string()])
+        .await
+        .unwrap();
+    assert!(node.pending_conflicts().await.unwrap().is_empty());
     let decided: Vec<(Option<&str>, hetsync_core::plan::Side)> = outcome
         .conflicts
         .iter()

@@ -39,7 +39,8 @@ const SCHEMA: &[&str] = &[
         winner_value TEXT,
         loser_node TEXT NOT NULL,
         loser_time TEXT NOT NULL,
-        loser_value TEXT)",
+        loser_value TEXT,
+        uid TEXT)",
     "CREATE TABLE IF NOT EXISTS dictionaries (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         node TEXT NOT NULL,
@@ -78,6 +79,23 @@ impl SqliteStateStore {
                 .await
                 .map_err(state_err)?;
         }
+        // State files made before conflicts had ids get the column.
+        let has_uid: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pragma_table_info('conflicts') WHERE name = 'uid'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map_err(state_err)?;
+        if has_uid == 0 {
+            sqlx::query("ALTER TABLE conflicts ADD COLUMN uid TEXT")
+                .execute(&mut conn)
+                .await
+                .map_err(state_err)?;
+        }
+        sqlx::query("CREATE UNIQUE INDEX IF NOT EXISTS conflicts_by_uid ON conflicts(uid)")
+            .execute(&mut conn)
+            .await
+            .map_err(state_err)?;
         Ok(SqliteStateStore {
             conn: Mutex::new(conn),
         })
@@ -128,8 +146,8 @@ impl StateStore for SqliteStateStore {
         .map_err(state_err)?;
         for c in &report.conflicts {
             sqlx::query(
-                "INSERT INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                "INSERT OR IGNORE INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value, uid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )
             .bind(id)
             .bind(&c.table)
@@ -142,6 +160,7 @@ impl StateStore for SqliteStateStore {
             .bind(&c.loser.origin)
             .bind(c.loser.time_text())
             .bind(&c.loser_value)
+            .bind(&c.uid)
             .execute(&mut *tx)
             .await
             .map_err(state_err)?;

@@ -22,9 +22,11 @@ use crate::value::Value;
 use crate::Result;
 
 /// The layout version of hetsync's own tables, recorded in [`META`] at
-/// install. A later layout migrates from the recorded one; a database whose
-/// recorded version is newer than this build's is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// install. A later layout migrates from the recorded one (install creates
+/// what is missing); a database whose recorded version is newer than this
+/// build's is refused, one whose version is older must run install again.
+/// Version 2 added [`CONFLICTS`].
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The tracking table: one row per captured change.
 pub const TRACKING: &str = "_hetsync_tracking";
@@ -34,6 +36,9 @@ pub const PEERS: &str = "_hetsync_peer";
 pub const INSTALLED: &str = "_hetsync_installed";
 /// Named settings of the installation, `schema_version` among them.
 pub const META: &str = "_hetsync_meta";
+/// Conflicts decided here, recorded with the commit that made them final,
+/// until the engine has copied them to its conflict log.
+pub const CONFLICTS: &str = "_hetsync_conflict";
 /// The prefix of every object hetsync creates.
 pub const PREFIX: &str = "_hetsync_";
 
@@ -140,7 +145,61 @@ pub trait Dialect: Send + Sync {
     /// Names of the bookkeeping tables, dropped by uninstall (the tracking
     /// table last).
     fn meta_table_names(&self) -> Vec<&'static str> {
-        vec![INSTALLED, PEERS, META, TRACKING]
+        vec![INSTALLED, PEERS, META, CONFLICTS, TRACKING]
+    }
+
+    /// Options after a `CREATE TABLE` of hetsync's own (engine, character set).
+    fn table_options(&self) -> &'static str {
+        ""
+    }
+
+    /// The table of conflicts decided here and not yet copied to the
+    /// engine's log: a unique id and the conflict as JSON.
+    fn conflict_table_sql(&self) -> String {
+        let options = match self.table_options() {
+            "" => String::new(),
+            options => format!(" {options}"),
+        };
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n    uid VARCHAR(200) NOT NULL PRIMARY KEY,\n    body TEXT NOT NULL){options}",
+            self.ident(CONFLICTS)
+        )
+    }
+
+    /// Records `rows` conflicts: per row the parameters uid and body.
+    fn conflict_insert_sql(&self, rows: usize) -> String {
+        let tuples: Vec<String> = (0..rows)
+            .map(|r| {
+                format!(
+                    "({}, {})",
+                    self.placeholder(2 * r + 1),
+                    self.placeholder(2 * r + 2)
+                )
+            })
+            .collect();
+        format!(
+            "INSERT INTO {}(uid, body) VALUES {}",
+            self.ident(CONFLICTS),
+            tuples.join(", ")
+        )
+    }
+
+    /// Reads the recorded conflicts as `(uid, body)`, in uid order.
+    fn conflicts_pending_sql(&self) -> String {
+        format!(
+            "SELECT uid, body FROM {} ORDER BY uid",
+            self.ident(CONFLICTS)
+        )
+    }
+
+    /// Forgets the recorded conflicts with the `n` uids given.
+    fn conflict_forget_sql(&self, n: usize) -> String {
+        let uids: Vec<String> = (1..=n).map(|p| self.placeholder(p)).collect();
+        format!(
+            "DELETE FROM {} WHERE uid IN ({})",
+            self.ident(CONFLICTS),
+            uids.join(", ")
+        )
     }
 
     /// Counts tables named `$1` (0 or 1).
@@ -656,6 +715,19 @@ pub(crate) fn apply_parts(
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// Refuses hetsync tables older than this build's layout: install must run
+/// again to bring them up to date (it creates what is missing).
+pub fn require_current_schema(node: &str, recorded: Option<&str>) -> Result<()> {
+    let version = recorded.and_then(|r| r.parse::<i64>().ok()).unwrap_or(1);
+    if version < SCHEMA_VERSION {
+        return Err(crate::Error::Setup(format!(
+            "node '{node}': its hetsync tables have layout version {version}, this hetsync needs \
+             {SCHEMA_VERSION}: run `hetsync install` to bring them up to date"
+        )));
+    }
+    check_schema_version(node, recorded)
 }
 
 /// Checks a recorded schema version against this build's.

@@ -253,6 +253,10 @@ impl Dialect for Mysql {
         }
     }
 
+    fn table_options(&self) -> &'static str {
+        TABLE_OPTIONS
+    }
+
     fn meta_tables(&self) -> Vec<String> {
         vec![
             format!(

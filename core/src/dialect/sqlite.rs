@@ -3,7 +3,8 @@
 //! apply procedures (SQLite has none).
 
 use super::{
-    ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, TRACKING,
+    ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, CONFLICTS, INSTALLED, META, PEERS,
+    TRACKING,
 };
 use crate::adapter::{BulkCopyKind, Capabilities};
 use crate::schema::SyncTable;
@@ -118,7 +119,7 @@ impl Dialect for Sqlite {
     }
 
     fn meta_table_names(&self) -> Vec<&'static str> {
-        vec![INSTALLED, PEERS, META, APPLY_FLAG, TRACKING]
+        vec![INSTALLED, PEERS, META, CONFLICTS, APPLY_FLAG, TRACKING]
     }
 
     fn table_exists_sql(&self) -> String {

@@ -145,6 +145,15 @@ fn render(d: &dyn Dialect) -> String {
             .collect(),
     );
     section(
+        "conflicts recorded until the engine logged them",
+        vec![
+            d.conflict_table_sql(),
+            d.conflict_insert_sql(2),
+            d.conflicts_pending_sql(),
+            d.conflict_forget_sql(2),
+        ],
+    );
+    section(
         "trimming superseded local edits",
         vec![d.tracking_forget_sql(), d.tracking_fields_sql()],
     );

@@ -176,6 +176,7 @@ impl Engine {
                     fresh: to_was_empty,
                     settle: Some(self.settle(side)),
                     stamps: Vec::new(),
+                    log: Some(retries.log(Vec::new())),
                 };
                 self.apply_batch(to, batch, retries).await
             };

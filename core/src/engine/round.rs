@@ -17,7 +17,8 @@
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, PeerMark, RowOp, TableChanges, TrackingEntry, Watermark,
+    ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, RowOp, TableChanges, TrackingEntry,
+    Watermark,
 };
 use crate::code::CombinedCode;
 use crate::plan::settle::Settle;
@@ -37,9 +38,45 @@ fn backoff(retry: u32) -> std::time::Duration {
     std::time::Duration::from_millis(base - spread)
 }
 
-/// Counts a round's retries (every step retried, whatever it was).
-#[derive(Default)]
-pub(super) struct Retries(u32);
+/// What a round keeps while it runs: its id (the prefix of its conflicts'
+/// uids), how many batches it sent, how many steps it retried.
+pub(super) struct Retries {
+    id: String,
+    batches: u32,
+    count: u32,
+}
+
+impl Retries {
+    fn new() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static ROUNDS: AtomicU64 = AtomicU64::new(0);
+        Retries {
+            id: format!(
+                "{:x}-{:x}-{}",
+                chrono::Utc::now().timestamp_micros(),
+                std::process::id(),
+                ROUNDS.fetch_add(1, Ordering::Relaxed)
+            ),
+            batches: 0,
+            count: 0,
+        }
+    }
+
+    /// The conflict log of the round's next batch: `conflicts` (the
+    /// engine's decisions) get uids, and the node numbers its own after
+    /// the batch's prefix.
+    pub(super) fn log(&mut self, mut conflicts: Vec<Conflict>) -> ConflictLog {
+        self.batches += 1;
+        let prefix = format!("{}/{}/", self.id, self.batches);
+        for (n, c) in conflicts.iter_mut().enumerate() {
+            c.uid = Some(format!("{prefix}e{n}"));
+        }
+        ConflictLog {
+            conflicts,
+            prefix: format!("{prefix}n"),
+        }
+    }
+}
 
 impl Engine {
     /// Runs one step of a round, retrying it alone while it fails with a
@@ -60,7 +97,7 @@ impl Engine {
             match step(tries).await {
                 Err(e) if e.is_retryable() && tries < self.options.max_retries => {
                     tries += 1;
-                    retries.0 += 1;
+                    retries.count += 1;
                     let wait = backoff(tries);
                     tracing::warn!(
                         node,
@@ -82,7 +119,7 @@ impl Engine {
     pub async fn sync_spoke(&self, spoke: &str) -> Result<RoundReport> {
         let s = self.spoke(spoke)?;
         let _lock = self.hub().lock_integration().await?;
-        let mut retries = Retries::default();
+        let mut retries = Retries::new();
         match self.try_round(s, &mut retries).await {
             Err(e) => {
                 if let Some(state) = &self.state {
@@ -91,9 +128,24 @@ impl Engine {
                 Err(e)
             }
             Ok(mut report) => {
-                report.retries = retries.0;
+                report.retries = retries.count;
                 if let Some(state) = &self.state {
                     state.record_round(&report).await?;
+                }
+                // Logged (or handed to the caller): the nodes may forget them.
+                let uids: Vec<String> = report
+                    .conflicts
+                    .iter()
+                    .filter_map(|c| c.uid.clone())
+                    .collect();
+                if !uids.is_empty() {
+                    for node in [self.hub(), s] {
+                        // Left there, they are read again next round and
+                        // logged no second time (the log keys them by uid).
+                        if let Err(e) = node.forget_conflicts(&uids).await {
+                            tracing::warn!(node = node.name(), error = %e, "forgetting logged conflicts");
+                        }
+                    }
                 }
                 tracing::info!(
                     spoke,
@@ -132,6 +184,17 @@ impl Engine {
         } else {
             SyncMode::Full
         };
+
+        // Conflicts a failed round made final and could not log.
+        let mut conflicts = Vec::new();
+        for node in [hub, s] {
+            conflicts.extend(
+                self.step(node.name(), "reading recorded conflicts", retries, |_| {
+                    node.pending_conflicts()
+                })
+                .await?,
+            );
+        }
 
         let local = self
             .step(s.name(), "reading changes", retries, |_| {
@@ -177,7 +240,8 @@ impl Engine {
             .iter_mut()
             .flat_map(|(_, p)| std::mem::take(&mut p.hub_tracking))
             .collect();
-        let mut conflicts: Vec<Conflict> = plan.conflicts().cloned().collect();
+        let log = retries.log(plan.conflicts().cloned().collect());
+        conflicts.extend(log.conflicts.iter().cloned());
         let (up, up_counts) = batch(
             &mut plan,
             |p| (&mut p.upload, None),
@@ -186,7 +250,7 @@ impl Engine {
                 peer: s.name().to_string(),
                 watermark: local.upto,
             },
-            (remote.upto, self.settle(Side::Hub)),
+            (remote.upto, self.settle(Side::Hub), log),
         );
         let mut hub_written = ApplyOutcome::default();
         if !up.has_no_rows() || local.upto != spoke_mark {
@@ -215,7 +279,11 @@ impl Engine {
                 peer: hub.name().to_string(),
                 watermark: remote.upto,
             },
-            (local.upto, self.settle(Side::Spoke)),
+            (
+                local.upto,
+                self.settle(Side::Spoke),
+                retries.log(Vec::new()),
+            ),
         );
         merge_counts(&mut downloaded, down_counts);
         if !down.has_no_rows() || hub_mark != Some(remote.upto) {
@@ -362,7 +430,7 @@ fn batch(
     ops_of: impl Fn(&mut TablePlan) -> (&mut Vec<RowOp>, Option<&mut Vec<TrackingEntry>>),
     tracking: Vec<TrackingEntry>,
     peer: PeerMark,
-    (guard, settle): (Watermark, Settle),
+    (guard, settle, log): (Watermark, Settle, ConflictLog),
 ) -> (ApplyBatch, TableCounts) {
     let mut stamps = Vec::new();
     let ops: Vec<(String, Vec<RowOp>)> = plan
@@ -386,6 +454,7 @@ fn batch(
             fresh: false,
             settle: Some(settle),
             stamps,
+            log: Some(log),
         },
         c,
     )

@@ -217,6 +217,20 @@ impl MappedNode {
         })
     }
 
+    /// Conflicts the node decided, in the hub's table and column names
+    /// (those the engine decided are in them already).
+    fn logical_conflicts(&self, conflicts: &mut [crate::plan::Conflict]) {
+        for conflict in conflicts {
+            let Some(map) = self.maps.iter().find(|m| m.local.name == conflict.table) else {
+                continue;
+            };
+            conflict.table = map.logical.name.clone();
+            conflict.field =
+                Self::field_names(map, conflict.field.take().map(|f| vec![f]), Direction::In)
+                    .and_then(|mut names| names.pop());
+        }
+    }
+
     fn local_batch(&self, batch: &ApplyBatch) -> Result<ApplyBatch> {
         let mut ops = Vec::with_capacity(batch.ops.len());
         for (name, table_ops) in &batch.ops {
@@ -256,6 +270,7 @@ impl MappedNode {
             fresh: batch.fresh,
             settle: batch.settle.clone(),
             stamps: local_entries(&batch.stamps)?,
+            log: batch.log.clone(),
         })
     }
 }
@@ -320,6 +335,16 @@ impl Capture for MappedNode {
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
         self.inner.peer_watermark(peer).await
     }
+
+    async fn pending_conflicts(&self) -> Result<Vec<crate::plan::Conflict>> {
+        let mut conflicts = self.inner.pending_conflicts().await?;
+        self.logical_conflicts(&mut conflicts);
+        Ok(conflicts)
+    }
+
+    async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
+        self.inner.forget_conflicts(uids).await
+    }
 }
 
 #[async_trait]
@@ -349,15 +374,7 @@ impl Apply for MappedNode {
             .inner
             .apply(&self.local_tables(tables)?, &local)
             .await?;
-        for conflict in &mut outcome.conflicts {
-            let Some(map) = self.maps.iter().find(|m| m.local.name == conflict.table) else {
-                continue;
-            };
-            conflict.table = map.logical.name.clone();
-            conflict.field =
-                Self::field_names(map, conflict.field.take().map(|f| vec![f]), Direction::In)
-                    .and_then(|mut names| names.pop());
-        }
+        self.logical_conflicts(&mut outcome.conflicts);
         Ok(outcome)
     }
 

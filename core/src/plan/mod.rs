@@ -70,6 +70,10 @@ pub struct Conflict {
     pub winner_value: String,
     /// The value that was overwritten.
     pub loser_value: String,
+    /// Its id in the conflict log: set once the engine records it, so that
+    /// a conflict copied twice (after a crash) is logged once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 /// The plan for one table.
@@ -230,6 +234,7 @@ impl RowState<'_> {
             loser: lo.clone(),
             winner_value: text(w_row),
             loser_value: text(lo_row),
+            uid: None,
         }
     }
 

@@ -298,6 +298,7 @@ impl Row<'_> {
             loser: loser.clone(),
             winner_value,
             loser_value,
+            uid: None,
         }
     }
 

@@ -18,7 +18,9 @@
 //!    round read it, and was not settled in step 3, refuses the batch (the
 //!    written rows are locked by now, so an edit has either committed and
 //!    shows, or waits for this one);
-//! 6. tracking rows of the integrated changes, the peer watermark;
+//! 6. tracking rows of the integrated changes, the peer watermark, and the
+//!    conflicts the batch makes final (the engine's and those of step 3),
+//!    in the conflict table until the engine has logged them;
 //! 7. capture back on; commit.
 
 use super::read::tracking_row;
@@ -161,6 +163,12 @@ async fn apply_in<S: Session + ?Sized>(
         check_guard(s, tables, batch, guard, &seen).await?;
     }
     s.write_tracking(tracking).await?;
+    if let Some(log) = &batch.log {
+        for (n, conflict) in out.conflicts.iter_mut().enumerate() {
+            conflict.uid = Some(format!("{}{n}", log.prefix));
+        }
+        record_conflicts(s, log.conflicts.iter().chain(&out.conflicts)).await?;
+    }
     if let Some(mark) = &batch.peer {
         s.execute(
             &d.record_peer_sql(),
@@ -324,6 +332,35 @@ async fn edits_after<S: Session + ?Sized>(
         out.push((table, row.parse(&node)?));
     }
     Ok(out)
+}
+
+/// Records conflicts (each with its uid) in the conflict table.
+async fn record_conflicts<'c, S: Session + ?Sized>(
+    s: &mut S,
+    conflicts: impl Iterator<Item = &'c crate::plan::Conflict>,
+) -> Result<()> {
+    let d = s.dialect();
+    let mut rows: Vec<Value> = Vec::new();
+    for c in conflicts {
+        let uid = c.uid.clone().ok_or_else(|| Error::Data {
+            table: c.table.clone(),
+            code: c.code.to_json(),
+            message: "a conflict to record has no uid".into(),
+        })?;
+        rows.push(Value::Text(uid));
+        rows.push(Value::Text(
+            serde_json::to_string(c).expect("conflicts serialize"),
+        ));
+    }
+    for chunk in rows.chunks((d.max_params() / 2).clamp(1, ROWS_PER_INSERT) * 2) {
+        s.execute(
+            &d.conflict_insert_sql(chunk.len() / 2),
+            chunk,
+            "recording conflicts",
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Writes a fresh batch through the adapter's direct path; false when the

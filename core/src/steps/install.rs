@@ -7,7 +7,8 @@
 
 use super::{begin, commit, first, int_of, into_text, rollback, Session};
 use crate::dialect::{
-    check_schema_version, ColumnSql, TxKind, INSTALLED, SCHEMA_VERSION, TRACKING,
+    check_schema_version, require_current_schema, ColumnSql, TxKind, INSTALLED, SCHEMA_VERSION,
+    TRACKING,
 };
 use crate::schema::SyncTable;
 use crate::value::Value;
@@ -51,7 +52,7 @@ async fn install_locked<S: Session + ?Sized>(
     columns: &[Vec<ColumnSql>],
 ) -> Result<()> {
     let d = s.dialect();
-    for sql in d.meta_tables() {
+    for sql in d.meta_tables().into_iter().chain([d.conflict_table_sql()]) {
         s.execute(&sql, &[], "creating the hetsync tables").await?;
     }
     let recorded = meta_get(s, "schema_version", "the layout version").await?;
@@ -218,6 +219,8 @@ pub async fn require_installed<S: Session + ?Sized>(s: &mut S) -> Result<()> {
             s.node()
         )));
     }
+    let version = meta_get(s, "schema_version", "the layout version").await?;
+    require_current_schema(s.node(), version.as_deref())?;
     let state = meta_get(s, INSTALL_STATE, "the install state").await?;
     if state.as_deref() == Some(INCOMPLETE) {
         return Err(Error::Setup(format!(

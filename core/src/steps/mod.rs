@@ -16,6 +16,7 @@
 //! implementations in [`node`].
 
 pub mod apply;
+pub mod conflicts;
 pub mod install;
 mod node;
 pub mod read;

@@ -1,6 +1,6 @@
 //! Every [`Driver`] is a [`Node`]: the core drives its capture and apply.
 
-use super::{apply, install, read, recover, Driver};
+use super::{apply, conflicts, install, read, recover, Driver};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
 use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
 use crate::code::CombinedCode;
@@ -53,6 +53,14 @@ impl<D: Driver> Capture for D {
 
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
         read::peer_watermark(&mut session(self).await?, peer).await
+    }
+
+    async fn pending_conflicts(&self) -> Result<Vec<crate::plan::Conflict>> {
+        conflicts::pending(&mut session(self).await?).await
+    }
+
+    async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
+        conflicts::forget(&mut session(self).await?, uids).await
     }
 }
 

@@ -150,6 +150,14 @@ INSERT INTO `_hetsync_peer`(peer, watermark, updated_at) VALUES (?, ?, UTC_TIMES
 -- guard
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL ORDER BY seq;
 
+-- conflicts recorded until the engine logged them
+CREATE TABLE IF NOT EXISTS `_hetsync_conflict` (
+    uid VARCHAR(200) NOT NULL PRIMARY KEY,
+    body TEXT NOT NULL) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+INSERT INTO `_hetsync_conflict`(uid, body) VALUES (?, ?), (?, ?);
+SELECT uid, body FROM `_hetsync_conflict` ORDER BY uid;
+DELETE FROM `_hetsync_conflict` WHERE uid IN (?, ?);
+
 -- trimming superseded local edits
 DELETE FROM `_hetsync_tracking` WHERE seq = ?;
 UPDATE `_hetsync_tracking` SET fields = ? WHERE seq = ?;

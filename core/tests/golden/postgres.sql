@@ -156,6 +156,14 @@ SET LOCAL enable_seqscan = off;
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND origin IS NULL ORDER BY seq;
 SET LOCAL enable_seqscan = DEFAULT;
 
+-- conflicts recorded until the engine logged them
+CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (
+    uid VARCHAR(200) NOT NULL PRIMARY KEY,
+    body TEXT NOT NULL);
+INSERT INTO "_hetsync_conflict"(uid, body) VALUES ($1, $2), ($3, $4);
+SELECT uid, body FROM "_hetsync_conflict" ORDER BY uid;
+DELETE FROM "_hetsync_conflict" WHERE uid IN ($1, $2);
+
 -- trimming superseded local edits
 DELETE FROM "_hetsync_tracking" WHERE seq = $1;
 UPDATE "_hetsync_tracking" SET fields = $1::jsonb WHERE seq = $2;

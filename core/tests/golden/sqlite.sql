@@ -121,6 +121,14 @@ INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES (?1, ?2, strftim
 -- guard
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL ORDER BY seq;
 
+-- conflicts recorded until the engine logged them
+CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (
+    uid VARCHAR(200) NOT NULL PRIMARY KEY,
+    body TEXT NOT NULL);
+INSERT INTO "_hetsync_conflict"(uid, body) VALUES (?1, ?2), (?3, ?4);
+SELECT uid, body FROM "_hetsync_conflict" ORDER BY uid;
+DELETE FROM "_hetsync_conflict" WHERE uid IN (?1, ?2);
+
 -- trimming superseded local edits
 DELETE FROM "_hetsync_tracking" WHERE seq = ?1;
 UPDATE "_hetsync_tracking" SET fields = ?1 WHERE seq = ?2;

@@ -19,6 +19,7 @@ use hetsync_core::adapter::{
 };
 use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
 use hetsync_core::code::CombinedCode;
+use hetsync_core::plan::Conflict;
 use hetsync_core::schema::{SyncTable, TableShape};
 use hetsync_core::value::Value;
 use hetsync_core::Result;
@@ -114,6 +115,14 @@ impl Capture for TemplateNode {
 
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
         self.database.peer_watermark(peer).await
+    }
+
+    async fn pending_conflicts(&self) -> Result<Vec<Conflict>> {
+        self.database.pending_conflicts().await
+    }
+
+    async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
+        self.database.forget_conflicts(uids).await
     }
 }
 

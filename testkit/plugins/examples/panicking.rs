@@ -65,6 +65,12 @@ impl Capture for PanickingNode {
     async fn peer_watermark(&self, _: &str) -> Result<Option<Watermark>> {
         panic!("deliberate panic in peer_watermark")
     }
+    async fn pending_conflicts(&self) -> Result<Vec<hetsync_core::plan::Conflict>> {
+        panic!("deliberate panic in pending_conflicts")
+    }
+    async fn forget_conflicts(&self, _: &[String]) -> Result<()> {
+        panic!("deliberate panic in forget_conflicts")
+    }
 }
 
 #[async_trait]
