@@ -338,19 +338,24 @@ impl Engine {
     pub(super) async fn apply_batch(
         &self,
         node: &dyn Node,
-        mut batch: ApplyBatch,
+        batch: ApplyBatch,
         retries: &mut Retries,
     ) -> Result<ApplyOutcome> {
-        let fresh = batch.fresh;
-        let batch = &mut batch;
-        let tables = &self.tables;
-        let mut attempt = move |tries: u32| {
-            batch.fresh = fresh && tries == 0;
-            let batch = batch.clone();
-            async move { node.apply(tables, &batch).await }
-        };
-        self.step(node.name(), "applying a batch", retries, &mut attempt)
-            .await
+        // Made only when a fresh batch has to be retried.
+        let ordinary = std::sync::OnceLock::new();
+        let (batch, ordinary) = (&batch, &ordinary);
+        self.step(node.name(), "applying a batch", retries, |tries| {
+            let this = if tries == 0 || !batch.fresh {
+                batch
+            } else {
+                ordinary.get_or_init(|| ApplyBatch {
+                    fresh: false,
+                    ..batch.clone()
+                })
+            };
+            node.apply(&self.tables, this)
+        })
+        .await
     }
 
     /// Fetches, on each side, the current rows of the codes only the other

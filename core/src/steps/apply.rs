@@ -38,6 +38,11 @@ use std::time::Instant;
 /// Rows per multi-row `INSERT` at most (fewer where the parameter limit demands).
 const ROWS_PER_INSERT: usize = 2_000;
 
+/// A settling batch of more rows than this locks its tables instead of each
+/// row, where the database can (one statement instead of a lock written per
+/// row; application writers of those tables wait for the batch meanwhile).
+const ROW_LOCKS_AT_MOST: usize = 10_000;
+
 /// The tables a batch writes, with their operations, in batch order.
 type Busy<'b> = Vec<(&'b SyncTable, &'b [RowOp])>;
 
@@ -115,8 +120,8 @@ async fn apply_in<S: Session + ?Sized>(
         Some(st) => {
             out.conflicts.extend(st.conflicts.iter().cloned());
             (
-                st.ops.iter().map(|(t, o)| (*t, o.as_slice())).collect(),
-                &st.tracking,
+                st.ops.iter().map(|(t, o)| (*t, o.as_ref())).collect(),
+                st.tracking.as_deref().unwrap_or(&batch.tracking),
                 st.seen.clone(),
             )
         }
@@ -191,10 +196,12 @@ async fn apply_in<S: Session + ?Sized>(
 
 /// A batch after settling.
 struct SettledBatch<'b> {
-    /// Operations per table, in batch order.
-    ops: Vec<(&'b SyncTable, Vec<RowOp>)>,
-    /// Tracking entries to write.
-    tracking: Vec<TrackingEntry>,
+    /// Operations per table, in batch order (borrowed where nothing was
+    /// settled).
+    ops: Vec<(&'b SyncTable, std::borrow::Cow<'b, [RowOp]>)>,
+    /// Tracking entries to write, `None` when nothing was settled (the
+    /// batch's own).
+    tracking: Option<Vec<TrackingEntry>>,
     /// Positions of the local edits settled (the guard passes them).
     seen: HashSet<i64>,
     /// Decisions taken.
@@ -211,6 +218,12 @@ async fn settle_batch<'b, S: Session + ?Sized>(
     guard: Watermark,
 ) -> Result<SettledBatch<'b>> {
     let node = s.node().to_string();
+    let d = s.dialect();
+    let rows: usize = busy.iter().map(|(_, ops)| ops.len()).sum();
+    let lock_tables = rows > ROW_LOCKS_AT_MOST
+        && busy
+            .iter()
+            .all(|(table, _)| d.lock_table_sql(&table.name).is_some());
     let mut codes_of: Vec<Vec<CombinedCode>> = Vec::with_capacity(busy.len());
     for (table, ops) in busy {
         let mut codes = ops
@@ -222,16 +235,24 @@ async fn settle_batch<'b, S: Session + ?Sized>(
             .collect::<Result<Vec<_>>>()?;
         codes.sort();
         codes.dedup();
-        s.lock_rows(table, &codes).await?;
+        match d.lock_table_sql(&table.name).filter(|_| lock_tables) {
+            Some(sql) => {
+                s.execute(&sql, &[], &format!("locking '{}'", table.name))
+                    .await?;
+            }
+            None => s.lock_rows(table, &codes).await?,
+        }
         codes_of.push(codes);
     }
     let edited = edits_after(s, guard).await?;
     let mut out = SettledBatch {
         ops: Vec::with_capacity(busy.len()),
-        tracking: Vec::with_capacity(batch.tracking.len()),
+        tracking: None,
         seen: edited.iter().map(|(_, e)| e.seq).collect(),
         conflicts: Vec::new(),
     };
+    // The tables settling changes, with their tracking entries after it.
+    let mut settled_tracking: Vec<(&str, Vec<TrackingEntry>)> = Vec::new();
     let mut by_table: HashMap<&str, Vec<Event>> = HashMap::new();
     for (table, event) in edited {
         if let Some((t, _)) = busy.iter().find(|(t, _)| t.name == table) {
@@ -240,6 +261,16 @@ async fn settle_batch<'b, S: Session + ?Sized>(
     }
     let mut trims = Vec::new();
     for ((table, ops), codes) in busy.iter().zip(&codes_of) {
+        let events: Vec<Event> = by_table
+            .remove(table.name.as_str())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| codes.binary_search(&e.code).is_ok())
+            .collect();
+        if events.is_empty() {
+            out.ops.push((*table, std::borrow::Cow::Borrowed(*ops)));
+            continue;
+        }
         let of_table = |entries: &[TrackingEntry]| -> Vec<TrackingEntry> {
             entries
                 .iter()
@@ -248,20 +279,12 @@ async fn settle_batch<'b, S: Session + ?Sized>(
                 .collect()
         };
         let (tracking, stamps) = (of_table(&batch.tracking), of_table(&batch.stamps));
-        let events: Vec<Event> = by_table
-            .remove(table.name.as_str())
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| codes.binary_search(&e.code).is_ok())
-            .collect();
         let mut edited_codes: Vec<CombinedCode> = events.iter().map(|e| e.code.clone()).collect();
         edited_codes.sort();
         edited_codes.dedup();
         let mut locked = HashMap::with_capacity(edited_codes.len());
-        if !edited_codes.is_empty() {
-            for row in s.fetch(table, &edited_codes).await? {
-                locked.insert(table.code_of(&row, &node)?, row);
-            }
+        for row in s.fetch(table, &edited_codes).await? {
+            locked.insert(table.code_of(&row, &node)?, row);
         }
         let settled = settle_table(
             table,
@@ -275,20 +298,25 @@ async fn settle_batch<'b, S: Session + ?Sized>(
                 locked: &locked,
             },
         )?;
-        out.ops.push((*table, settled.ops));
-        out.tracking.extend(settled.tracking);
+        out.ops.push((*table, std::borrow::Cow::Owned(settled.ops)));
+        settled_tracking.push((table.name.as_str(), settled.tracking));
         out.conflicts.extend(settled.conflicts);
         trims.extend(settled.trims);
     }
-    // Entries of tables the batch writes no rows of pass through.
-    out.tracking.extend(
-        batch
+    if !settled_tracking.is_empty() {
+        // The settled tables' entries as settling left them; the others' as
+        // they came.
+        let mut tracking: Vec<TrackingEntry> = batch
             .tracking
             .iter()
-            .filter(|t| !busy.iter().any(|(b, _)| b.name == t.table))
-            .cloned(),
-    );
-    let d = s.dialect();
+            .filter(|t| !settled_tracking.iter().any(|(name, _)| *name == t.table))
+            .cloned()
+            .collect();
+        for (_, entries) in settled_tracking {
+            tracking.extend(entries);
+        }
+        out.tracking = Some(tracking);
+    }
     for trim in trims {
         match trim {
             Trim::Forget(seq) => {
