@@ -3,7 +3,7 @@
 //! only on the hub or different on the spoke come down (the hub's copy wins
 //! where nobody recorded a change); rows only on the spoke go up, stamped now.
 
-use super::round::{add_outcome, merge_counts, Retries};
+use super::round::{add_outcome, merge_counts, RoundRun};
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{ApplyBatch, ApplyOutcome, RowOp, Stamp, TrackingEntry, Watermark};
@@ -49,7 +49,7 @@ impl Engine {
         s: &dyn Node,
         spoke_guard: Watermark,
         hub_guard: Watermark,
-        retries: &mut Retries,
+        run: &mut RoundRun,
     ) -> Result<FullSyncOutcome> {
         let hub = self.hub();
         let mut out = FullSyncOutcome::default();
@@ -72,7 +72,7 @@ impl Engine {
                 stamp: None,
                 to_was_empty: spoke_empty,
             };
-            let down = self.copy_missing(table, down, s.name(), retries).await?;
+            let down = self.copy_missing(table, down, s.name(), run).await?;
             let up = if spoke_empty {
                 (OpCounts::default(), ApplyOutcome::default())
             } else {
@@ -88,7 +88,7 @@ impl Engine {
                     stamp: Some(stamp),
                     to_was_empty: false,
                 };
-                self.copy_missing(table, up, s.name(), retries).await?
+                self.copy_missing(table, up, s.name(), run).await?
             };
             self.progress.finish();
             add_outcome(&mut out.spoke_written, down.1);
@@ -107,7 +107,7 @@ impl Engine {
         table: &SyncTable,
         pass: Pass<'_>,
         spoke: &str,
-        retries: &mut Retries,
+        run: &mut RoundRun,
     ) -> Result<(OpCounts, ApplyOutcome)> {
         let Pass {
             from,
@@ -176,9 +176,9 @@ impl Engine {
                     fresh: to_was_empty,
                     settle: Some(self.settle(side)),
                     stamps: Vec::new(),
-                    log: Some(retries.log(Vec::new())),
+                    log: Some(run.log(Vec::new())),
                 };
-                self.apply_batch(to, batch, retries).await
+                self.apply_batch(to, batch, run).await
             };
             let (outcome, next) = tokio::join!(write, from.scan(table, Some(&after), batch_size));
             add_outcome(&mut written, outcome?);

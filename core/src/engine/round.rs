@@ -40,17 +40,17 @@ fn backoff(retry: u32) -> std::time::Duration {
 
 /// What a round keeps while it runs: its id (the prefix of its conflicts'
 /// uids), how many batches it sent, how many steps it retried.
-pub(super) struct Retries {
+pub(super) struct RoundRun {
     id: String,
     batches: u32,
-    count: u32,
+    retries: u32,
 }
 
-impl Retries {
+impl RoundRun {
     fn new() -> Self {
         use std::sync::atomic::{AtomicU64, Ordering};
         static ROUNDS: AtomicU64 = AtomicU64::new(0);
-        Retries {
+        RoundRun {
             id: format!(
                 "{:x}-{:x}-{}",
                 chrono::Utc::now().timestamp_micros(),
@@ -58,7 +58,7 @@ impl Retries {
                 ROUNDS.fetch_add(1, Ordering::Relaxed)
             ),
             batches: 0,
-            count: 0,
+            retries: 0,
         }
     }
 
@@ -85,7 +85,7 @@ impl Engine {
         &self,
         node: &str,
         what: &str,
-        retries: &mut Retries,
+        run: &mut RoundRun,
         mut step: F,
     ) -> Result<T>
     where
@@ -97,7 +97,7 @@ impl Engine {
             match step(tries).await {
                 Err(e) if e.is_retryable() && tries < self.options.max_retries => {
                     tries += 1;
-                    retries.count += 1;
+                    run.retries += 1;
                     let wait = backoff(tries);
                     tracing::warn!(
                         node,
@@ -119,8 +119,8 @@ impl Engine {
     pub async fn sync_spoke(&self, spoke: &str) -> Result<RoundReport> {
         let s = self.spoke(spoke)?;
         let _lock = self.hub().lock_integration().await?;
-        let mut retries = Retries::new();
-        match self.try_round(s, &mut retries).await {
+        let mut run = RoundRun::new();
+        match self.try_round(s, &mut run).await {
             Err(e) => {
                 if let Some(state) = &self.state {
                     state.record_failure(spoke, &e.to_string()).await?;
@@ -128,7 +128,7 @@ impl Engine {
                 Err(e)
             }
             Ok(mut report) => {
-                report.retries = retries.count;
+                report.retries = run.retries;
                 if let Some(state) = &self.state {
                     state.record_round(&report).await?;
                 }
@@ -164,18 +164,18 @@ impl Engine {
         self.faults.reached(spoke.name(), point).await
     }
 
-    async fn try_round(&self, s: &dyn Node, retries: &mut Retries) -> Result<RoundReport> {
+    async fn try_round(&self, s: &dyn Node, run: &mut RoundRun) -> Result<RoundReport> {
         let hub = self.hub();
         let started = Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let spoke_mark = self
-            .step(hub.name(), "reading a watermark", retries, |_| {
+            .step(hub.name(), "reading a watermark", run, |_| {
                 hub.peer_watermark(s.name())
             })
             .await?
             .unwrap_or_default();
         let hub_mark = self
-            .step(s.name(), "reading a watermark", retries, |_| {
+            .step(s.name(), "reading a watermark", run, |_| {
                 s.peer_watermark(hub.name())
             })
             .await?;
@@ -189,7 +189,7 @@ impl Engine {
         let mut conflicts = Vec::new();
         for node in [hub, s] {
             conflicts.extend(
-                self.step(node.name(), "reading recorded conflicts", retries, |_| {
+                self.step(node.name(), "reading recorded conflicts", run, |_| {
                     node.pending_conflicts()
                 })
                 .await?,
@@ -197,7 +197,7 @@ impl Engine {
         }
 
         let local = self
-            .step(s.name(), "reading changes", retries, |_| {
+            .step(s.name(), "reading changes", run, |_| {
                 s.read_changes(&self.tables, spoke_mark, None)
             })
             .await?;
@@ -207,24 +207,21 @@ impl Engine {
         // so no other change to the same field can land after one unseen.
         let remote = match hub_mark {
             Some(mark) => {
-                self.step(hub.name(), "reading changes", retries, |_| {
+                self.step(hub.name(), "reading changes", run, |_| {
                     hub.read_changes(&self.tables, mark, Some(s.name()))
                 })
                 .await?
             }
             None => ChangeSet {
                 upto: self
-                    .step(hub.name(), "reading the position", retries, |_| {
-                        hub.position()
-                    })
+                    .step(hub.name(), "reading the position", run, |_| hub.position())
                     .await?,
                 ..ChangeSet::default()
             },
         };
         let read_ms = started.elapsed().as_millis();
         let (mut local, mut remote) = (local, remote);
-        self.complete_rows(s, &mut local, &mut remote, retries)
-            .await?;
+        self.complete_rows(s, &mut local, &mut remote, run).await?;
         let complete_ms = started.elapsed().as_millis();
         self.fault(s, FaultPoint::AfterRead).await?;
 
@@ -240,7 +237,7 @@ impl Engine {
             .iter_mut()
             .flat_map(|(_, p)| std::mem::take(&mut p.hub_tracking))
             .collect();
-        let log = retries.log(plan.conflicts().cloned().collect());
+        let log = run.log(plan.conflicts().cloned().collect());
         conflicts.extend(log.conflicts.iter().cloned());
         let (up, up_counts) = batch(
             &mut plan,
@@ -254,7 +251,7 @@ impl Engine {
         );
         let mut hub_written = ApplyOutcome::default();
         if !up.has_no_rows() || local.upto != spoke_mark {
-            hub_written = self.apply_batch(hub, up, retries).await?;
+            hub_written = self.apply_batch(hub, up, run).await?;
             conflicts.append(&mut hub_written.conflicts);
         }
         let hub_applied_ms = started.elapsed().as_millis();
@@ -264,7 +261,7 @@ impl Engine {
         let mut downloaded = TableCounts::new();
         let mut uploaded = up_counts;
         if mode == SyncMode::Full {
-            let full = self.reconcile(s, local.upto, remote.upto, retries).await?;
+            let full = self.reconcile(s, local.upto, remote.upto, run).await?;
             add_outcome(&mut spoke_written, full.spoke_written);
             add_outcome(&mut hub_written, full.hub_written);
             merge_counts(&mut downloaded, full.downloaded);
@@ -279,15 +276,11 @@ impl Engine {
                 peer: hub.name().to_string(),
                 watermark: remote.upto,
             },
-            (
-                local.upto,
-                self.settle(Side::Spoke),
-                retries.log(Vec::new()),
-            ),
+            (local.upto, self.settle(Side::Spoke), run.log(Vec::new())),
         );
         merge_counts(&mut downloaded, down_counts);
         if !down.has_no_rows() || hub_mark != Some(remote.upto) {
-            let mut written = self.apply_batch(s, down, retries).await?;
+            let mut written = self.apply_batch(s, down, run).await?;
             conflicts.append(&mut written.conflicts);
             add_outcome(&mut spoke_written, written);
         }
@@ -339,12 +332,12 @@ impl Engine {
         &self,
         node: &dyn Node,
         batch: ApplyBatch,
-        retries: &mut Retries,
+        run: &mut RoundRun,
     ) -> Result<ApplyOutcome> {
         // Made only when a fresh batch has to be retried.
         let ordinary = std::sync::OnceLock::new();
         let (batch, ordinary) = (&batch, &ordinary);
-        self.step(node.name(), "applying a batch", retries, |tries| {
+        self.step(node.name(), "applying a batch", run, |tries| {
             let this = if tries == 0 || !batch.fresh {
                 batch
             } else {
@@ -365,15 +358,14 @@ impl Engine {
         s: &dyn Node,
         local: &mut ChangeSet,
         remote: &mut ChangeSet,
-        retries: &mut Retries,
+        run: &mut RoundRun,
     ) -> Result<()> {
         for table in &self.tables {
             let l = local.tables.entry(table.name.clone()).or_default();
             let r = remote.tables.entry(table.name.clone()).or_default();
             let (at_hub, at_spoke) = (codes_only_in(l, r), codes_only_in(r, l));
-            self.fetch_into(self.hub(), table, &at_hub, r, retries)
-                .await?;
-            self.fetch_into(s, table, &at_spoke, l, retries).await?;
+            self.fetch_into(self.hub(), table, &at_hub, r, run).await?;
+            self.fetch_into(s, table, &at_spoke, l, run).await?;
         }
         Ok(())
     }
@@ -385,11 +377,11 @@ impl Engine {
         table: &SyncTable,
         codes: &[CombinedCode],
         into: &mut TableChanges,
-        retries: &mut Retries,
+        run: &mut RoundRun,
     ) -> Result<()> {
         for chunk in codes.chunks(FETCH_CHUNK) {
             let rows = self
-                .step(node.name(), "reading rows", retries, |_| {
+                .step(node.name(), "reading rows", run, |_| {
                     node.fetch(table, chunk)
                 })
                 .await?;
