@@ -14,17 +14,26 @@
 //!   last sync (or since before that delete) stamped with the present side's
 //!   latest change.
 //!
+//! Some rounds meet an application edit of the round's spoke or of the hub,
+//! made after the round read both (right after the read or after the plan;
+//! on the spoke also after the hub's commit). The node settles it where it writes: the edit,
+//! being later than anything the round read, wins there; so the model
+//! merges as usual and then applies the edit on top, and checks both nodes.
+//!
 //! `HETSYNC_RANDOM_CASES` (default 200, all SQLite), `HETSYNC_RANDOM_MIXED_CASES`
 //! (default 50 per mixed topology: PostgreSQL hub with SQLite and PostgreSQL
 //! spokes; SQLite hub with PostgreSQL spokes) and `HETSYNC_RANDOM_SEED` pick the cases.
 
 mod support;
 
+use async_trait::async_trait;
 use hetsync_core::change::Stamp;
+use hetsync_core::engine::{FaultHook, FaultPoint};
 use hetsync_core::value::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use support::{Deploy, Servers, Topology};
+use std::sync::{Arc, Mutex};
+use support::{tick, Deploy, Servers, Topology};
 
 const NODES: [&str; 4] = ["hub", "s1", "s2", "s3"];
 const TABLES: [(&str, bool); 2] = [("t_field", true), ("t_row", false)];
@@ -147,8 +156,33 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool) {
     s.dirty_tomb = false;
 }
 
+/// Makes one planned application edit while a round runs, when the round
+/// reaches the planned point.
+struct EditDuringRound {
+    d: Arc<Deploy>,
+    planned: Mutex<Option<(FaultPoint, &'static str, String)>>,
+}
+
+#[async_trait]
+impl FaultHook for EditDuringRound {
+    async fn reached(&self, _: &str, point: FaultPoint) -> hetsync_core::Result<()> {
+        let edit = {
+            let mut planned = self.planned.lock().unwrap();
+            match planned.as_ref() {
+                Some((at, ..)) if *at == point => planned.take(),
+                _ => None,
+            }
+        };
+        if let Some((_, node, sql)) = edit {
+            tick().await;
+            self.d.exec(node, &sql).await;
+        }
+        Ok(())
+    }
+}
+
 struct Case {
-    d: Deploy,
+    d: Arc<Deploy>,
     model: Vec<NodeState>,
     /// Last tracking sequence seen per node.
     seen: Vec<i64>,
@@ -190,16 +224,21 @@ impl Case {
                 _ => (0..FIELDS).collect(),
             };
             let vals = values.clone().expect("row exists after insert/update");
-            let mut st = e
-                .row
-                .as_ref()
-                .map(|(_, s)| s.clone())
-                .unwrap_or_else(|| vec![stamp.clone(); FIELDS]);
+            // Only the changed fields: a round may have written the others
+            // since (an edit made during a round is recorded after it). An
+            // update that kept a row a round deleted meanwhile (its delete
+            // lost to the later edit) keeps the other fields as they were,
+            // no newer than that delete.
+            let (mut v, mut st) = e.row.clone().unwrap_or_else(|| {
+                let floor = e.tomb.clone().unwrap_or_else(|| stamp.clone());
+                (vals.clone(), vec![floor; FIELDS])
+            });
             for &i in &changed {
+                v[i] = vals[i].clone();
                 st[i] = stamp.clone();
                 e.dirty[i] |= spoke;
             }
-            e.row = Some((vals, st));
+            e.row = Some((v, st));
         }
     }
 
@@ -225,7 +264,15 @@ impl Case {
         }
     }
 
-    async fn round(&mut self, engine: &hetsync_core::engine::Engine, spoke: usize, context: &str) {
+    /// A round of `spoke`; `during`: the (node, table, code) an application
+    /// edited while it ran.
+    async fn round(
+        &mut self,
+        engine: &hetsync_core::engine::Engine,
+        spoke: usize,
+        during: Option<(usize, usize, i64)>,
+        context: &str,
+    ) {
         let report = engine
             .sync_spoke(NODES[spoke])
             .await
@@ -255,6 +302,9 @@ impl Case {
             self.model[spoke].insert(key, s);
             self.model[0].insert(key, h);
         }
+        if let Some((node, table, k)) = during {
+            self.record_edit(node, table, k).await;
+        }
         self.check_node(spoke, context).await;
         self.check_node(0, context).await;
     }
@@ -265,46 +315,83 @@ fn trace() -> bool {
     std::env::var_os("HETSYNC_RANDOM_TRACE").is_some()
 }
 
+/// A random insert, update or delete of row `k` of `table` on `node`,
+/// fitting what the node holds now.
+async fn random_edit(rng: &mut Rng, d: &Deploy, node: usize, table: usize, k: i64) -> String {
+    let texts = ["p", "q", "r"];
+    let name = TABLES[table].0;
+    let exists = d
+        .rows(NODES[node], name)
+        .await
+        .iter()
+        .any(|r| r[0] == Value::Int(k));
+    let a = texts[rng.below(3) as usize];
+    let b = rng.below(3);
+    let c = [0.5, 1.5][rng.below(2) as usize];
+    if !exists {
+        format!("INSERT INTO {name} VALUES ({k}, '{a}', {b}, {c})")
+    } else if rng.below(10) < 7 {
+        let sets: Vec<String> = [format!("a = '{a}'"), format!("b = {b}"), format!("c = {c}")]
+            .into_iter()
+            .filter(|_| rng.below(2) == 0)
+            .collect();
+        if sets.is_empty() {
+            format!("UPDATE {name} SET a = '{a}' WHERE k = {k}")
+        } else {
+            format!("UPDATE {name} SET {} WHERE k = {k}", sets.join(", "))
+        }
+    } else {
+        format!("DELETE FROM {name} WHERE k = {k}")
+    }
+}
+
 async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     let mut rng = Rng(seed);
-    let d = Deploy::on(topology, servers, &NODES[1..], support::BASIC).await;
-    let engine = d.installed().await;
+    let d = Arc::new(Deploy::on(topology, servers, &NODES[1..], support::BASIC).await);
+    let hook = Arc::new(EditDuringRound {
+        d: d.clone(),
+        planned: Mutex::new(None),
+    });
+    let engine = d.installed().await.with_faults(hook.clone());
     let mut case = Case {
         d,
         model: vec![NodeState::new(); NODES.len()],
         seen: vec![0; NODES.len()],
     };
-    let texts = ["p", "q", "r"];
     for step in 0..30 {
         let context = format!("seed {seed} step {step}");
         if rng.below(10) < 3 {
             let spoke = 1 + rng.below(3) as usize;
-            case.round(&engine, spoke, &context).await;
+            let mut during = None;
+            if rng.below(2) == 0 {
+                let node = [0, spoke][rng.below(2) as usize];
+                let table = rng.below(2) as usize;
+                let k = 1 + rng.below(4) as i64;
+                let sql = random_edit(&mut rng, &case.d, node, table, k).await;
+                // The edit was drawn against the node as the round read it:
+                // the hub only until the round writes it.
+                let points = [
+                    FaultPoint::AfterRead,
+                    FaultPoint::AfterPlan,
+                    FaultPoint::AfterHubApply,
+                ];
+                let point = points[rng.below(if node == 0 { 2 } else { 3 }) as usize];
+                if trace() {
+                    eprintln!(
+                        "{context}: during the round, at {point:?}: {} {sql}",
+                        NODES[node]
+                    );
+                }
+                *hook.planned.lock().unwrap() = Some((point, NODES[node], sql));
+                during = Some((node, table, k));
+            }
+            case.round(&engine, spoke, during, &context).await;
             continue;
         }
         let node = rng.below(4) as usize;
         let table = rng.below(2) as usize;
         let k = 1 + rng.below(4) as i64;
-        let name = TABLES[table].0;
-        let exists = case.row_values(node, table, k).await.is_some();
-        let a = texts[rng.below(3) as usize];
-        let b = rng.below(3);
-        let c = [0.5, 1.5][rng.below(2) as usize];
-        let sql = if !exists {
-            format!("INSERT INTO {name} VALUES ({k}, '{a}', {b}, {c})")
-        } else if rng.below(10) < 7 {
-            let sets: Vec<String> = [format!("a = '{a}'"), format!("b = {b}"), format!("c = {c}")]
-                .into_iter()
-                .filter(|_| rng.below(2) == 0)
-                .collect();
-            if sets.is_empty() {
-                format!("UPDATE {name} SET a = '{a}' WHERE k = {k}")
-            } else {
-                format!("UPDATE {name} SET {} WHERE k = {k}", sets.join(", "))
-            }
-        } else {
-            format!("DELETE FROM {name} WHERE k = {k}")
-        };
+        let sql = random_edit(&mut rng, &case.d, node, table, k).await;
         case.d.exec(NODES[node], &sql).await;
         case.record_edit(node, table, k).await;
         if trace() {
@@ -323,8 +410,13 @@ async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     }
     for pass in 0..2 {
         for spoke in 1..NODES.len() {
-            case.round(&engine, spoke, &format!("seed {seed} final pass {pass}"))
-                .await;
+            case.round(
+                &engine,
+                spoke,
+                None,
+                &format!("seed {seed} final pass {pass}"),
+            )
+            .await;
         }
     }
     case.d.assert_converged().await;
