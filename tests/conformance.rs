@@ -2,20 +2,11 @@
 //! each adapter twice: linked in, and loaded from its plugin library; and
 //! against the vendor template as a vendor builds it.
 
-use hetsync_core::adapter::AdapterFactory;
+mod support;
+
 use hetsync_plugin_sdk::{LoadOptions, PluginLibrary};
 use hetsync_testkit::conformance::{check_adapter, check_plugin};
-use hetsync_testkit::database::{DatabaseKind, MYSQL, POSTGRES, SQLITE};
-use std::sync::Arc;
-
-fn linked(kind: DatabaseKind) -> Arc<dyn AdapterFactory> {
-    match kind.name {
-        "sqlite" => Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
-        "postgres" => Arc::new(hetsync_adapter_postgres::PostgresAdapter),
-        "mysql" => Arc::new(hetsync_adapter_mysql::MysqlAdapter),
-        other => panic!("no built-in adapter for {other}"),
-    }
-}
+use support::{built_in_adapter, MYSQL, POSTGRES, SQLITE};
 
 macro_rules! both_ways {
     ($($name:ident: $kind:expr),* $(,)?) => {
@@ -25,7 +16,7 @@ macro_rules! both_ways {
                 #[tokio::test]
                 async fn $name() {
                     let db = ($kind.start)();
-                    check_adapter(&*db, linked($kind)).await;
+                    check_adapter(&*db, built_in_adapter($kind)).await;
                 }
             )*
         }

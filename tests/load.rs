@@ -68,12 +68,7 @@ fn pgbench(d: &Deploy, args: &[&str]) -> String {
         .and_then(|p| p.split('/').next())
         .unwrap()
         .to_string();
-    let bin = ["17", "16", "15"]
-        .iter()
-        .map(|v| format!("/usr/lib/postgresql/{v}/bin/pgbench"))
-        .find(|p| std::path::Path::new(p).exists())
-        .expect("pgbench (apt-get install postgresql)");
-    let out = std::process::Command::new(bin)
+    let out = std::process::Command::new(hetsync_testkit::pg::bin_dir().join("pgbench"))
         .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
         .args(args)
         .arg(&database)

@@ -221,12 +221,7 @@ async fn install_under_a_binary_log_says_what_to_set_and_leaves_nothing_behind()
     ] {
         root.execute(sql.as_str()).await.unwrap();
     }
-    let config = std::fs::read_to_string(d.config()).unwrap();
-    std::fs::write(
-        d.config(),
-        config.replace("mysql://root@", "mysql://hs:pw@"),
-    )
-    .unwrap();
+    d.edit_config("mysql://root@", "mysql://hs:pw@");
 
     let install = hetsync(&d.config(), &["install"]);
     let said = output_text(&install);

@@ -139,12 +139,7 @@ async fn the_documented_grants_are_enough_to_install_and_sync() {
     ] {
         d.exec("hub", &sql).await;
     }
-    let config = std::fs::read_to_string(d.config()).unwrap();
-    std::fs::write(
-        d.config(),
-        config.replace("postgres://postgres@", "postgres://hs@"),
-    )
-    .unwrap();
+    d.edit_config("postgres://postgres@", "postgres://hs@");
     let install = hetsync(&d.config(), &["install"]);
     assert_eq!(install.status.code(), Some(0), "{}", output_text(&install));
     for sql in [

@@ -7,11 +7,10 @@
 
 mod support;
 
-use hetsync_core::adapter::{AdapterFactory, Node};
+use hetsync_core::adapter::Node;
 use hetsync_core::mapping::convert::normalize;
 use hetsync_core::schema::{SyncTable, TableDef};
 use hetsync_core::value::Value;
-use std::sync::Arc;
 use support::{DatabaseKind, Deploy, Servers, TableSpec, Topology, MYSQL, POSTGRES, SQLITE};
 
 /// One column: its name, native types and the values of the rows
@@ -339,19 +338,10 @@ fn insert(kind: DatabaseKind, row: &[Value], columns: &[Column]) -> String {
     format!("INSERT INTO \"{TABLE}\" VALUES ({})", values.join(", "))
 }
 
-fn factory(kind: DatabaseKind) -> Arc<dyn AdapterFactory> {
-    match kind.name {
-        "sqlite" => Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
-        "postgres" => Arc::new(hetsync_adapter_postgres::PostgresAdapter),
-        "mysql" => Arc::new(hetsync_adapter_mysql::MysqlAdapter),
-        other => panic!("no built-in adapter for {other}"),
-    }
-}
-
 /// Every row of the table on a node, each value in the canonical form of
 /// the node's own column type.
 async fn canonical_rows(d: &Deploy, node: &str, kind: DatabaseKind) -> Vec<Vec<Value>> {
-    let n: Box<dyn Node> = factory(kind)
+    let n: Box<dyn Node> = support::built_in_adapter(kind)
         .connect(&d.node_spec(node))
         .await
         .expect("connect");

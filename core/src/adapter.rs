@@ -51,6 +51,18 @@ pub struct NodeSpec {
     pub options: std::collections::BTreeMap<String, serde_json::Value>,
 }
 
+impl NodeSpec {
+    /// A node reached by `url` alone: no configuration directory, no options.
+    pub fn from_url(name: &str, url: &str) -> NodeSpec {
+        NodeSpec {
+            name: name.to_string(),
+            url: url.to_string(),
+            base_dir: PathBuf::new(),
+            options: Default::default(),
+        }
+    }
+}
+
 /// An exclusive, cross-process lock on a hub's integration; released on drop.
 pub struct IntegrationLock(pub Box<dyn Any + Send + Sync>);
 

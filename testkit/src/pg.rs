@@ -14,7 +14,9 @@ pub struct PgServer {
     pub port: u16,
 }
 
-fn bin_dir() -> PathBuf {
+/// The PostgreSQL binaries directory (`initdb`, `pg_ctl`, `pgbench`, …):
+/// `HETSYNC_PG_BIN`, else the newest under `/usr/lib/postgresql`.
+pub fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("HETSYNC_PG_BIN") {
         return PathBuf::from(dir);
     }

@@ -91,6 +91,16 @@ impl Servers {
     }
 }
 
+/// The adapter built into hetsync for a kind of database.
+pub fn built_in_adapter(kind: DatabaseKind) -> Arc<dyn hetsync_core::adapter::AdapterFactory> {
+    match kind.name {
+        "sqlite" => Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
+        "postgres" => Arc::new(hetsync_adapter_postgres::PostgresAdapter),
+        "mysql" => Arc::new(hetsync_adapter_mysql::MysqlAdapter),
+        other => panic!("no built-in adapter for {other}"),
+    }
+}
+
 /// SQLite alone, then every mixed topology.
 pub fn topologies() -> impl Iterator<Item = Topology> {
     std::iter::once(ALL_SQLITE).chain(MIXED.iter().copied())
@@ -254,6 +264,13 @@ impl Deploy {
 
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("hetsync.toml")
+    }
+
+    /// Rewrites the config, replacing `from` by `to` (another login in the
+    /// URLs, say).
+    pub fn edit_config(&self, from: &str, to: &str) {
+        let config = std::fs::read_to_string(self.config()).expect("read config");
+        std::fs::write(self.config(), config.replace(from, to)).expect("write config");
     }
 
     pub fn node(&self, node: &str) -> &NodeDb {

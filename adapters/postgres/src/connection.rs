@@ -10,7 +10,6 @@ use hetsync_core::options::{
 use hetsync_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::ConnectOptions;
-use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -72,13 +71,7 @@ fn endpoint(options: &PgConnectOptions) -> String {
 impl PostgresNode {
     /// Connects with default options; the URL's password never appears in errors.
     pub async fn connect(name: &str, url: &str) -> Result<PostgresNode> {
-        Self::open(&NodeSpec {
-            name: name.to_string(),
-            url: url.to_string(),
-            base_dir: PathBuf::new(),
-            options: Default::default(),
-        })
-        .await
+        Self::open(&NodeSpec::from_url(name, url)).await
     }
 
     /// Connects as `spec` says, with its node options.

@@ -205,13 +205,9 @@ pub trait Dialect: Send + Sync {
     /// Counts tables named `$1` (0 or 1).
     fn table_exists_sql(&self) -> String;
 
-    /// Reads a setting of [`META`] by name (`$1`).
-    fn meta_get_sql(&self) -> String {
-        format!(
-            "SELECT value FROM {} WHERE name = {}",
-            self.ident(META),
-            self.placeholder(1)
-        )
+    /// Reads every setting of [`META`] as `(name, value)` (a handful of rows).
+    fn meta_sql(&self) -> String {
+        format!("SELECT name, value FROM {}", self.ident(META))
     }
 
     /// Writes a setting of [`META`]: name `$1`, value `$2`.

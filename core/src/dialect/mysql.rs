@@ -283,9 +283,9 @@ impl Dialect for Mysql {
             .into()
     }
 
-    fn meta_get_sql(&self) -> String {
+    fn meta_sql(&self) -> String {
         format!(
-            "SELECT CAST(value AS CHAR) FROM {} WHERE name = ?",
+            "SELECT CAST(name AS CHAR), CAST(value AS CHAR) FROM {}",
             self.ident(META)
         )
     }

@@ -80,7 +80,7 @@ fn render(d: &dyn Dialect) -> String {
     );
     section(
         "install: layout version",
-        vec![d.meta_get_sql(), d.meta_set_sql()],
+        vec![d.meta_sql(), d.meta_set_sql()],
     );
     section("install: record a table", vec![d.record_installed_sql()]);
     section("is installed", vec![d.table_exists_sql()]);

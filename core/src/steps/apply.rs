@@ -104,7 +104,7 @@ async fn apply_in<S: Session + ?Sized>(
         (Some(settle), Some(guard)) if !batch.fresh => Some((settle, guard)),
         _ => None,
     };
-    let settled = match settling {
+    let mut settled = match settling {
         Some((settle, guard)) => Some(settle_batch(s, batch, busy, settle, guard).await?),
         None => {
             for (table, _) in busy {
@@ -116,16 +116,17 @@ async fn apply_in<S: Session + ?Sized>(
             None
         }
     };
-    let (busy_now, tracking, seen): (Busy, &[TrackingEntry], HashSet<i64>) = match &settled {
-        Some(st) => {
-            out.conflicts.extend(st.conflicts.iter().cloned());
-            (
-                st.ops.iter().map(|(t, o)| (*t, o.as_ref())).collect(),
-                st.tracking.as_deref().unwrap_or(&batch.tracking),
-                st.seen.clone(),
-            )
-        }
-        None => (busy.clone(), &batch.tracking, HashSet::new()),
+    if let Some(st) = &mut settled {
+        out.conflicts = std::mem::take(&mut st.conflicts);
+    }
+    let none_seen = HashSet::new();
+    let (busy_now, tracking, seen): (Busy, &[TrackingEntry], &HashSet<i64>) = match &settled {
+        Some(st) => (
+            st.ops.iter().map(|(t, o)| (*t, o.as_ref())).collect(),
+            st.tracking.as_deref().unwrap_or(&batch.tracking),
+            &st.seen,
+        ),
+        None => (busy.clone(), &batch.tracking, &none_seen),
     };
     let busy = &busy_now;
     let started = Instant::now();
@@ -148,7 +149,7 @@ async fn apply_in<S: Session + ?Sized>(
             .chain(busy.iter().map(|(t, _)| (*t, PHASE_UPSERT)));
         for (table, phase) in phases {
             if let Err(e) = run_phase(s, table, phase, &mut out).await {
-                return Err(guard_or(s, tables, batch, &seen, e).await);
+                return Err(guard_or(s, tables, batch, seen, e).await);
             }
         }
     } else if !written {
@@ -165,7 +166,7 @@ async fn apply_in<S: Session + ?Sized>(
     }
     let applied_ms = started.elapsed().as_millis();
     if let Some(guard) = batch.guard {
-        check_guard(s, tables, batch, guard, &seen).await?;
+        check_guard(s, tables, batch, guard, seen).await?;
     }
     s.write_tracking(tracking).await?;
     if let Some(log) = &batch.log {

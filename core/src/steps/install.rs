@@ -13,6 +13,7 @@ use crate::dialect::{
 use crate::schema::SyncTable;
 use crate::value::Value;
 use crate::{Error, Result};
+use std::collections::HashMap;
 
 /// Installs capture on `tables`, replacing whatever hetsync had installed.
 pub async fn install<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Result<()> {
@@ -55,9 +56,9 @@ async fn install_locked<S: Session + ?Sized>(
     for sql in d.meta_tables().into_iter().chain([d.conflict_table_sql()]) {
         s.execute(&sql, &[], "creating the hetsync tables").await?;
     }
-    let recorded = meta_get(s, "schema_version", "the layout version").await?;
+    let recorded = meta(s).await?.remove(SCHEMA_VERSION_KEY);
     check_schema_version(s.node(), recorded.as_deref())?;
-    meta_set(s, "schema_version", &SCHEMA_VERSION.to_string()).await?;
+    meta_set(s, SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_string()).await?;
     meta_set(s, INSTALL_STATE, INCOMPLETE).await?;
     drop_capture(s).await?;
     s.execute(
@@ -81,6 +82,8 @@ async fn install_locked<S: Session + ?Sized>(
     meta_set(s, INSTALL_STATE, COMPLETE).await
 }
 
+/// The meta row that holds the layout version.
+const SCHEMA_VERSION_KEY: &str = "schema_version";
 /// The meta row that says whether the last install finished.
 const INSTALL_STATE: &str = "install_state";
 const INCOMPLETE: &str = "incomplete";
@@ -98,24 +101,26 @@ async fn meta_set<S: Session + ?Sized>(s: &mut S, name: &str, value: &str) -> Re
     .map(|_| ())
 }
 
-/// Reads a row of the meta table (`what` names it in errors).
-async fn meta_get<S: Session + ?Sized>(
-    s: &mut S,
-    name: &str,
-    what: &str,
-) -> Result<Option<String>> {
+/// The settings of the meta table, by name.
+async fn meta<S: Session + ?Sized>(s: &mut S) -> Result<HashMap<String, String>> {
     let d = s.dialect();
     let rows = s
-        .query(
-            &d.meta_get_sql(),
-            &[Value::Text(name.into())],
-            &format!("reading {what}"),
-        )
+        .query(&d.meta_sql(), &[], "reading hetsync's settings")
         .await?;
-    match rows.into_iter().flatten().next() {
-        Some(v) => into_text(s.node(), v, what),
-        None => Ok(None),
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let mut values = row.into_iter();
+        let (Some(name), Some(value)) = (values.next(), values.next()) else {
+            continue;
+        };
+        if let (Some(name), Some(value)) = (
+            into_text(s.node(), name, "a setting's name")?,
+            into_text(s.node(), value, "a setting's value")?,
+        ) {
+            out.insert(name, value);
+        }
     }
+    Ok(out)
 }
 
 /// Drops every capture object hetsync made on the node, found by name.
@@ -219,10 +224,12 @@ pub async fn require_installed<S: Session + ?Sized>(s: &mut S) -> Result<()> {
             s.node()
         )));
     }
-    let version = meta_get(s, "schema_version", "the layout version").await?;
-    require_current_schema(s.node(), version.as_deref())?;
-    let state = meta_get(s, INSTALL_STATE, "the install state").await?;
-    if state.as_deref() == Some(INCOMPLETE) {
+    let settings = meta(s).await?;
+    require_current_schema(
+        s.node(),
+        settings.get(SCHEMA_VERSION_KEY).map(String::as_str),
+    )?;
+    if settings.get(INSTALL_STATE).map(String::as_str) == Some(INCOMPLETE) {
         return Err(Error::Setup(format!(
             "node '{}': the last install did not finish, so changes there may not be \
              captured: fix what it reported and run `hetsync install` again",

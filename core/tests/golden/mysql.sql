@@ -30,7 +30,7 @@ SELECT 'TRIGGER', CAST(trigger_name AS CHAR) FROM information_schema.triggers WH
 DROP TRIGGER IF EXISTS `_hetsync_x`;
 
 -- install: layout version
-SELECT CAST(value AS CHAR) FROM `_hetsync_meta` WHERE name = ?;
+SELECT CAST(name AS CHAR), CAST(value AS CHAR) FROM `_hetsync_meta`;
 INSERT INTO `_hetsync_meta`(name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value);
 
 -- install: record a table

@@ -28,7 +28,7 @@ SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid =
 DROP FUNCTION IF EXISTS "_hetsync_x" CASCADE;
 
 -- install: layout version
-SELECT value FROM "_hetsync_meta" WHERE name = $1;
+SELECT name, value FROM "_hetsync_meta";
 INSERT INTO "_hetsync_meta"(name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
 
 -- install: record a table

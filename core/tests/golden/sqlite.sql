@@ -28,7 +28,7 @@ SELECT 'TRIGGER', name FROM sqlite_master WHERE type = 'trigger' AND substr(name
 DROP TRIGGER IF EXISTS "_hetsync_x";
 
 -- install: layout version
-SELECT value FROM "_hetsync_meta" WHERE name = ?1;
+SELECT name, value FROM "_hetsync_meta";
 INSERT INTO "_hetsync_meta"(name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
 
 -- install: record a table
