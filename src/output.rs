@@ -60,6 +60,9 @@ pub fn print_rounds(reports: &[RoundReport]) {
         for c in &r.conflicts {
             println!("  ⚡ {}", conflict_line(c));
         }
+        if r.more {
+            println!("  (stopped at round_events; the next round goes on)");
+        }
         if r.retries > 0 {
             println!(
                 "  (retried {} step(s): a busy database, a deadlock or a race with an edit)",

@@ -6,7 +6,7 @@ use crate::progress::Bars;
 use crate::registry::{self, PluginSources};
 use anyhow::{Context, Result};
 use hetsync_adapter_sqlite::SqliteStateStore;
-use hetsync_core::engine::Engine;
+use hetsync_core::engine::{Engine, EngineOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -33,6 +33,10 @@ pub async fn open_engine(config_path: &Path, plugin_dirs: &[PathBuf]) -> Result<
         .await
         .with_context(|| format!("in deployment {}", config.path.display()))?
         .with_state(Arc::new(state))
+        .with_options(EngineOptions {
+            round_events: Some(config.sync.round_events),
+            ..EngineOptions::default()
+        })
         .with_progress(Arc::new(Bars::default()));
     if let Some(faults) = EnvFaults::from_env().map_err(anyhow::Error::msg)? {
         engine = engine.with_faults(Arc::new(faults));

@@ -7,6 +7,9 @@
 //! dir = "plugins"                     # adapter plugins (.so/.dll) to load; relative to this file
 //! call_timeout_seconds = 1800         # a plugin call running longer is cancelled
 //!
+//! [sync]                              # optional
+//! round_events = 100000               # tracking events a round reads per side at most
+//!
 //! [[node]]
 //! name = "hub"
 //! adapter = "sqlite"                  # which adapter serves the node
@@ -127,6 +130,24 @@ pub struct Config {
     pub plugins: PluginsConfig,
     /// The mapping file (`MappingFile.xml`).
     pub mapping: MappingPath,
+    /// How rounds run.
+    pub sync: SyncConfig,
+}
+
+/// The `[sync]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncConfig {
+    /// Tracking events a round reads per side at most: a backlog drains in
+    /// rounds of this size, each committing its progress.
+    pub round_events: u64,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            round_events: hetsync_core::engine::DEFAULT_ROUND_EVENTS,
+        }
+    }
 }
 
 /// Where the mapping file is.
@@ -195,6 +216,13 @@ struct RawConfig {
     tables: Vec<Spanned<RawTable>>,
     plugins: Option<Spanned<RawPlugins>>,
     mapping: Option<String>,
+    sync: Option<RawSync>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    round_events: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -413,6 +441,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         path: base_dir.join(raw.mapping.as_deref().unwrap_or("MappingFile.xml")),
         required: raw.mapping.is_some(),
     };
+    let mut sync = SyncConfig::default();
+    if let Some(events) = raw.sync.as_ref().and_then(|s| s.round_events.as_ref()) {
+        if *events.get_ref() == 0 {
+            return Err(err(
+                Some(events.span().start),
+                "[sync] round_events must be at least 1".into(),
+            ));
+        }
+        sync.round_events = *events.get_ref();
+    }
     Ok(Config {
         path: path.to_path_buf(),
         base_dir,
@@ -421,6 +459,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         tables,
         plugins,
         mapping,
+        sync,
     })
 }
 

@@ -3,7 +3,7 @@
 //! [`Apply`]. Dialect differences are named [`Capabilities`], never checks of
 //! the adapter's name.
 
-use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use crate::code::CombinedCode;
 use crate::schema::{SyncTable, TableShape};
 use crate::value::Value;
@@ -79,16 +79,10 @@ pub trait Capture: Send + Sync {
     /// Whether install has run on this node.
     async fn is_installed(&self) -> Result<bool>;
 
-    /// Reads every change after `since`, with the current rows of the changed
-    /// codes, in one consistent snapshot. Changes whose origin is
-    /// `exclude_origin` are left out (a spoke never needs its own changes
-    /// back from the hub).
-    async fn read_changes(
-        &self,
-        tables: &[SyncTable],
-        since: Watermark,
-        exclude_origin: Option<&str>,
-    ) -> Result<ChangeSet>;
+    /// Reads the final changes of `range`, with the current rows of the
+    /// changed codes, in one consistent snapshot. A read that stops at the
+    /// range's limit says where the rest ends ([`ChangeSet::rest`]).
+    async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet>;
 
     /// The current end of the tracking table.
     async fn position(&self) -> Result<Watermark>;

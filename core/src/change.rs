@@ -131,6 +131,57 @@ pub struct ChangeSet {
     pub upto: Watermark,
     /// Changes per synced table, keyed by table name.
     pub tables: HashMap<String, TableChanges>,
+    /// Where the read would have ended without its event limit
+    /// ([`ReadRange::limit`]): the changes after `upto` up to here are
+    /// final and still unread. `None`: the read took everything.
+    #[serde(default)]
+    pub rest: Option<Watermark>,
+}
+
+/// Which changes a read takes ([`crate::adapter::Capture::read_changes`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadRange {
+    /// The changes after this position.
+    pub since: Watermark,
+    /// Up to this position at most, even when more is final: the end a
+    /// round fixed at its start, so that a backlog drains and writers that
+    /// keep going cannot keep a `sync` running.
+    pub until: Option<Watermark>,
+    /// About this many events at most: the read stops at a position with
+    /// no more than `limit` events before it, unless one transaction holds
+    /// more (a node whose positions are transactions never splits one).
+    pub limit: Option<u64>,
+    /// Leaves out the changes integrated from this node (a spoke never
+    /// needs its own changes back from the hub).
+    pub exclude_origin: Option<String>,
+}
+
+impl ReadRange {
+    /// Every final change after `since`.
+    pub fn since(since: Watermark) -> Self {
+        ReadRange {
+            since,
+            ..ReadRange::default()
+        }
+    }
+
+    /// Leaves out the changes integrated from `origin`.
+    pub fn excluding(mut self, origin: &str) -> Self {
+        self.exclude_origin = Some(origin.to_string());
+        self
+    }
+
+    /// Ends at `until` at most.
+    pub fn until(mut self, until: Option<Watermark>) -> Self {
+        self.until = until;
+        self
+    }
+
+    /// Takes about `limit` events at most.
+    pub fn limit(mut self, limit: Option<u64>) -> Self {
+        self.limit = limit;
+        self
+    }
 }
 
 /// One write the engine asks a node to make.

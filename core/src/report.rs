@@ -53,6 +53,11 @@ pub struct RoundReport {
     /// this spoke had not received ([`crate::engine::Engine::sync_pass`]).
     #[serde(default)]
     pub follow_up: bool,
+    /// The round stopped at its event limit (`[sync] round_events`) with
+    /// changes left that were final when the `sync` began: the same `sync`
+    /// runs another round of this spoke.
+    #[serde(default)]
+    pub more: bool,
 }
 
 impl RoundReport {

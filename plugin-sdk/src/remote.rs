@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use hetsync_core::adapter::{
     AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
 };
-use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::plan::Conflict;
 use hetsync_core::schema::{SyncTable, TableShape};
@@ -310,18 +310,15 @@ impl Capture for PluginNode {
             .await
     }
 
-    async fn read_changes(
-        &self,
-        tables: &[SyncTable],
-        since: Watermark,
-        exclude_origin: Option<&str>,
-    ) -> Result<ChangeSet> {
+    async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet> {
         self.library
             .call(&Request::ReadChanges {
                 node: self.id,
                 tables: Cow::Borrowed(tables),
-                since,
-                exclude_origin: exclude_origin.map(Cow::Borrowed),
+                since: range.since,
+                exclude_origin: range.exclude_origin.as_deref().map(Cow::Borrowed),
+                until: range.until,
+                limit: range.limit,
             })
             .await
     }

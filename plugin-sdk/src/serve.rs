@@ -6,8 +6,10 @@ use crate::abi::Status;
 use crate::export::SDK_VERSION;
 use crate::wire::{decode, encode, op_name, LockId, NodeId, PluginStats, Request};
 use hetsync_core::adapter::{AdapterFactory, IntegrationLock, Node, NodeSpec};
+use hetsync_core::change::ReadRange;
 use hetsync_core::{Error, Result};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -158,13 +160,23 @@ impl Server {
                 tables,
                 since,
                 exclude_origin,
-            } => answer(
-                self.run(node, |n| async move {
-                    n.read_changes(&tables, since, exclude_origin.as_deref())
-                        .await
-                })
-                .await,
-            ),
+                until,
+                limit,
+            } => {
+                let range = ReadRange {
+                    since,
+                    until,
+                    limit,
+                    exclude_origin: exclude_origin.map(Cow::into_owned),
+                };
+                answer(
+                    self.run(
+                        node,
+                        |n| async move { n.read_changes(&tables, &range).await },
+                    )
+                    .await,
+                )
+            }
             Request::Position { node } => {
                 answer(self.run(node, |n| async move { n.position().await }).await)
             }

@@ -218,12 +218,18 @@ pub enum Request<'a> {
     Uninstall { node: NodeId },
     /// `Capture::is_installed`. Answer: `bool`.
     IsInstalled { node: NodeId },
-    /// `Capture::read_changes`. Answer: `ChangeSet`.
+    /// `Capture::read_changes` (the range's fields inline). Answer: `ChangeSet`.
     ReadChanges {
         node: NodeId,
         tables: Cow<'a, [SyncTable]>,
         since: Watermark,
         exclude_origin: Option<Cow<'a, str>>,
+        /// Added with bounded reads: a plugin from before reads everything.
+        #[serde(default)]
+        until: Option<Watermark>,
+        /// Added with bounded reads.
+        #[serde(default)]
+        limit: Option<u64>,
     },
     /// `Capture::position`. Answer: `Watermark`.
     Position { node: NodeId },

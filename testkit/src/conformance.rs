@@ -16,8 +16,10 @@
 //! plain SQL (double-quoted identifiers, standard literals).
 
 use crate::database::{must_execute, must_query, TestConnection, TestDatabase};
-use hetsync_core::adapter::{AdapterFactory, NodeSpec};
-use hetsync_core::change::{ApplyBatch, PeerMark, RowOp, Stamp, TrackingEntry, Watermark};
+use hetsync_core::adapter::{AdapterFactory, Node, NodeSpec};
+use hetsync_core::change::{
+    ApplyBatch, ChangeSet, PeerMark, ReadRange, RowOp, Stamp, TrackingEntry, Watermark,
+};
 use hetsync_core::code::{CombinedCode, KeyPart};
 use hetsync_core::mapping::loss::{classify, Fidelity};
 use hetsync_core::mapping::rules::{RuleSource, TypeRules};
@@ -106,6 +108,67 @@ fn create_table(factory: &dyn AdapterFactory, rules: &TypeRules) -> String {
         quote_ident("单位序号"),
         quote_ident("编号")
     )
+}
+
+/// Reads in bounds take the same events as one unbounded read (`all`), in
+/// reads of `limit` events (more only for one transaction on a node whose
+/// positions are transactions), each ending where the next begins; a read
+/// ends at `until` at most.
+async fn bounded_reads(node: &dyn Node, tables: &[SyncTable], start: Watermark, all: &ChangeSet) {
+    let events = |c: &ChangeSet| -> Vec<(CombinedCode, bool, Option<Vec<String>>)> {
+        c.tables
+            .values()
+            .flat_map(|t| &t.events)
+            .map(|e| (e.code.clone(), e.deleted, e.fields.clone()))
+            .collect()
+    };
+    for limit in [1, 2, 3] {
+        let mut since = start;
+        let mut read = Vec::new();
+        let mut reads = 0;
+        loop {
+            let range = ReadRange::since(since).limit(Some(limit));
+            let part = node.read_changes(tables, &range).await.unwrap();
+            reads += 1;
+            let got = events(&part);
+            assert!(!got.is_empty(), "limit {limit}: read {reads} took nothing");
+            assert!(
+                got.len() <= (limit as usize).max(2),
+                "limit {limit}: read {reads} took {} events",
+                got.len()
+            );
+            read.extend(got);
+            since = part.upto;
+            match part.rest {
+                Some(rest) => assert_eq!(rest, all.upto, "limit {limit}: where the rest ends"),
+                None => break,
+            }
+            assert!(reads < 10, "limit {limit}: reads never end");
+        }
+        assert_eq!(
+            read,
+            events(all),
+            "limit {limit}: the events of one unbounded read"
+        );
+        assert_eq!(
+            since, all.upto,
+            "limit {limit}: the last read ends where the unbounded one did"
+        );
+        // Four events; the first transaction holds two.
+        let fewest = 4usize.div_ceil(limit as usize).min(3);
+        assert!(reads >= fewest, "limit {limit}: {reads} reads");
+    }
+    let first = node
+        .read_changes(tables, &ReadRange::since(start).limit(Some(2)))
+        .await
+        .unwrap();
+    let until = node
+        .read_changes(tables, &ReadRange::since(start).until(Some(first.upto)))
+        .await
+        .unwrap();
+    assert_eq!(until.upto, first.upto, "a read ends at `until`");
+    assert_eq!(events(&until), events(&first));
+    assert_eq!(until.rest, None);
 }
 
 async fn rows(app: &mut dyn TestConnection) -> Vec<Vec<Value>> {
@@ -200,7 +263,10 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
     )
     .await;
     must_execute(&mut *app, r#"DELETE FROM "变电站表" WHERE "编号" = 'b'"#).await;
-    let changes = node.read_changes(&tables, start, None).await.unwrap();
+    let changes = node
+        .read_changes(&tables, &ReadRange::since(start))
+        .await
+        .unwrap();
     assert_eq!(changes.upto, node.position().await.unwrap());
     let got = &changes.tables[TABLE];
     let events: Vec<(CombinedCode, bool, Option<Vec<String>>)> = got
@@ -229,6 +295,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         ]
     );
     assert!(!got.rows.contains_key(&code(1, "b")));
+    bounded_reads(node.as_ref(), &tables, start, &changes).await;
     assert_eq!(node.count_events(start, None).await.unwrap(), 4);
     // Local edits count whichever peer's echoes are left out.
     assert_eq!(
@@ -330,7 +397,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         0
     );
     let after = node
-        .read_changes(&tables, changes.upto, None)
+        .read_changes(&tables, &ReadRange::since(changes.upto))
         .await
         .unwrap();
     let written: Vec<&Stamp> = after.tables[TABLE]
@@ -468,7 +535,10 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         c_row("local", Value::Float(8.0), "note"),
         "the later change of each field"
     );
-    let since = node.read_changes(&tables, guard, None).await.unwrap();
+    let since = node
+        .read_changes(&tables, &ReadRange::since(guard))
+        .await
+        .unwrap();
     let changes: Vec<(&str, Option<&[String]>)> = since.tables[TABLE]
         .events
         .iter()

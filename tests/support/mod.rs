@@ -273,6 +273,12 @@ impl Deploy {
         std::fs::write(self.config(), config.replace(from, to)).expect("write config");
     }
 
+    /// Appends to the config (a `[sync]` table, say).
+    pub fn append_config(&self, text: &str) {
+        let config = std::fs::read_to_string(self.config()).expect("read config");
+        std::fs::write(self.config(), format!("{config}\n{text}")).expect("write config");
+    }
+
     pub fn node(&self, node: &str) -> &NodeDb {
         self.nodes
             .iter()

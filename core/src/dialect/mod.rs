@@ -271,6 +271,38 @@ pub trait Dialect: Send + Sync {
         format!("seq <= {}", self.placeholder(n))
     }
 
+    /// The tracking column whose order is position order.
+    fn position_column(&self) -> &'static str {
+        "seq"
+    }
+
+    /// [`Dialect::position_column`] as a bigint (a position's value).
+    fn position_value(&self) -> String {
+        self.position_column().to_string()
+    }
+
+    /// Whether "up to `p`" ([`Dialect::upto_position`]) takes the events at
+    /// `p` (a sequence) or leaves them out (a transaction-id horizon).
+    fn upto_includes(&self) -> bool {
+        true
+    }
+
+    /// The position of the event numbered by the last parameter (from 0)
+    /// after `$1` up to `$2`, in position order; with `exclude`, leaving out
+    /// the rows integrated from origin `$3`.
+    fn nth_position_sql(&self, exclude: bool) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {} AND {}{} ORDER BY {} LIMIT 1 OFFSET {}",
+            self.position_value(),
+            self.ident(TRACKING),
+            self.after_position(1),
+            self.upto_position(2),
+            self.exclude_origin(exclude, 3),
+            self.position_column(),
+            self.placeholder(3 + usize::from(exclude))
+        )
+    }
+
     /// The change time in UTC microseconds (or text the core parses).
     fn change_time(&self) -> String;
 
@@ -343,11 +375,13 @@ pub trait Dialect: Send + Sync {
         )
     }
 
-    /// The statements of the guard check; the last one selects the local
-    /// edits after position `$1` in tracking order
-    /// ([`Dialect::tracking_columns`]).
-    fn guard_sql(&self) -> Vec<String> {
-        vec![self.guard_select()]
+    /// The statements of the guard check; the last one selects, in tracking
+    /// order ([`Dialect::tracking_columns`]), the edits after position `$1`
+    /// made here and, with `integrated`, also those integrated from nodes
+    /// other than `$2` (a bounded round reads up to a position with other
+    /// spokes' changes after it).
+    fn guard_sql(&self, integrated: bool) -> Vec<String> {
+        vec![self.guard_select(integrated)]
     }
 
     /// Undoes, for the rest of the transaction, what the statements before
@@ -358,9 +392,14 @@ pub trait Dialect: Send + Sync {
     }
 
     /// The select of [`Dialect::guard_sql`].
-    fn guard_select(&self) -> String {
+    fn guard_select(&self, integrated: bool) -> String {
+        let origin = if integrated {
+            format!("(origin IS NULL OR origin <> {})", self.placeholder(2))
+        } else {
+            "origin IS NULL".to_string()
+        };
         format!(
-            "SELECT {} FROM {} WHERE {} AND origin IS NULL ORDER BY seq",
+            "SELECT {} FROM {} WHERE {} AND {origin} ORDER BY seq",
             self.tracking_columns(),
             self.ident(TRACKING),
             self.after_position(1)

@@ -291,15 +291,30 @@ impl Dialect for Postgres {
         format!("xid < {}::bigint::text::xid8", self.placeholder(n))
     }
 
+    fn position_column(&self) -> &'static str {
+        "xid"
+    }
+
+    fn position_value(&self) -> String {
+        "xid::text::bigint".into()
+    }
+
+    fn upto_includes(&self) -> bool {
+        false
+    }
+
     fn change_time(&self) -> String {
         "(extract(epoch FROM changed_at) * 1000000)::bigint".into()
     }
 
-    fn guard_sql(&self) -> Vec<String> {
+    fn guard_sql(&self, integrated: bool) -> Vec<String> {
         // Only the newest tracking rows qualify, but a freshly grown tracking
         // table has no statistics yet and the planner would scan all of it:
         // walk the xid index (the setting ends with the transaction).
-        vec!["SET LOCAL enable_seqscan = off".into(), self.guard_select()]
+        vec![
+            "SET LOCAL enable_seqscan = off".into(),
+            self.guard_select(integrated),
+        ]
     }
 
     fn guard_reset_sql(&self) -> Option<String> {

@@ -133,14 +133,19 @@ fn render(d: &dyn Dialect) -> String {
         vec![d.tracking_sql(false), d.tracking_sql(true)],
     );
     section(
+        "where a bounded read ends",
+        vec![d.nth_position_sql(false), d.nth_position_sql(true)],
+    );
+    section(
         "count events",
         vec![d.count_events_sql(false), d.count_events_sql(true)],
     );
     section("peer watermark", vec![d.peer_sql(), d.record_peer_sql()]);
     section(
         "guard",
-        d.guard_sql()
+        d.guard_sql(false)
             .into_iter()
+            .chain(d.guard_sql(true))
             .chain(d.guard_reset_sql())
             .collect(),
     );

@@ -59,15 +59,23 @@ pub struct Deployment {
 pub struct EngineOptions {
     /// Rows per batch in full syncs and verification.
     pub batch_size: usize,
-    /// How often a round is retried when rows change under it.
+    /// How often a step of a round is retried on a retryable error.
     pub max_retries: u32,
+    /// Tracking events a round reads per side at most (`None`: all that
+    /// are final); a `sync` runs rounds until it has what was final when
+    /// it began.
+    pub round_events: Option<u64>,
 }
+
+/// The default of [`EngineOptions::round_events`].
+pub const DEFAULT_ROUND_EVENTS: u64 = 100_000;
 
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
             batch_size: 20_000,
             max_retries: 5,
+            round_events: Some(DEFAULT_ROUND_EVENTS),
         }
     }
 }
@@ -210,29 +218,30 @@ impl Engine {
         Ok(reports)
     }
 
-    /// One `sync` of `spokes`: a round each, in order, then one follow-up
-    /// round for every spoke that synced before the last spoke whose round
-    /// uploaded rows (it has not received them yet). So that, without
-    /// concurrent edits, every copy is equal afterwards; the follow-ups'
-    /// own uploads (concurrent edits) wait for the next `sync`. A failing
-    /// spoke does not keep the others from syncing; a deployment error
-    /// (the configuration does not fit the databases) stops the pass.
+    /// One `sync` of `spokes`: the rounds of each, in order, then one
+    /// follow-up for every spoke that synced before the last spoke whose
+    /// rounds uploaded rows (it has not received them yet). So that,
+    /// without concurrent edits, every copy is equal afterwards; the
+    /// follow-ups' own uploads (concurrent edits) wait for the next `sync`.
+    /// A spoke's rounds take [`EngineOptions::round_events`] each and go on
+    /// until they have what was final at the first one's start, however
+    /// much is written meanwhile. A failing spoke does not keep the others
+    /// from syncing; a deployment error (the configuration does not fit
+    /// the databases) stops the pass.
     pub async fn sync_pass(&self, spokes: &[String]) -> Result<SyncPass> {
         let mut pass = SyncPass::default();
         let mut synced = Vec::new();
         let mut last_upload = None;
         for (i, spoke) in spokes.iter().enumerate() {
-            if let Some(report) = pass.round(self, spoke).await? {
-                if report.uploaded.values().any(|c| c.upserts + c.deletes > 0) {
+            if let Some(uploaded) = pass.spoke(self, spoke, false).await? {
+                if uploaded {
                     last_upload = Some(i);
                 }
                 synced.push(i);
             }
         }
         for i in synced.into_iter().filter(|&i| Some(i) < last_upload) {
-            if let Some(report) = pass.round(self, &spokes[i]).await? {
-                report.follow_up = true;
-            }
+            pass.spoke(self, &spokes[i], true).await?;
         }
         Ok(pass)
     }
@@ -248,17 +257,32 @@ pub struct SyncPass {
 }
 
 impl SyncPass {
-    /// Runs a round of `spoke`; the report, or `None` when it failed.
-    async fn round(&mut self, engine: &Engine, spoke: &str) -> Result<Option<&mut RoundReport>> {
-        match engine.sync_spoke(spoke).await {
-            Ok(report) => {
-                self.rounds.push(report);
-                Ok(self.rounds.last_mut())
-            }
-            Err(e @ Error::Deployment(_)) => Err(e),
-            Err(e) => {
-                self.failed.push((spoke.to_string(), e));
-                Ok(None)
+    /// Runs the rounds of `spoke` until it has what was final when the
+    /// first began; whether they uploaded rows, `None` when one failed.
+    async fn spoke(
+        &mut self,
+        engine: &Engine,
+        spoke: &str,
+        follow_up: bool,
+    ) -> Result<Option<bool>> {
+        let mut ends = None;
+        let mut uploaded = false;
+        loop {
+            match engine.round(spoke, ends).await {
+                Ok((mut report, rest)) => {
+                    report.follow_up = follow_up;
+                    uploaded |= report.uploaded.values().any(|c| c.upserts + c.deletes > 0);
+                    self.rounds.push(report);
+                    match rest {
+                        Some(rest) => ends = Some(rest),
+                        None => return Ok(Some(uploaded)),
+                    }
+                }
+                Err(e @ Error::Deployment(_)) => return Err(e),
+                Err(e) => {
+                    self.failed.push((spoke.to_string(), e));
+                    return Ok(None);
+                }
             }
         }
     }

@@ -17,8 +17,8 @@
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, RowOp, TableChanges, TrackingEntry,
-    Watermark,
+    ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, ReadRange, RowOp, TableChanges,
+    TrackingEntry, Watermark,
 };
 use crate::code::CombinedCode;
 use crate::plan::settle::Settle;
@@ -115,19 +115,33 @@ impl Engine {
     }
 
     /// Runs one round of `spoke` against the hub, holding the hub's
-    /// integration lock.
+    /// integration lock. It reads [`super::EngineOptions::round_events`]
+    /// per side at most ([`RoundReport::more`] says when it stopped there);
+    /// [`Engine::sync_pass`] runs rounds until a spoke has caught up.
     pub async fn sync_spoke(&self, spoke: &str) -> Result<RoundReport> {
+        self.round(spoke, None).await.map(|(report, _)| report)
+    }
+
+    /// Runs one round of `spoke` reading up to `ends` at most; with the
+    /// report, the ends for the next round when this one stopped at its
+    /// event limit (those it was given, or where it found the final
+    /// changes to end).
+    pub(super) async fn round(
+        &self,
+        spoke: &str,
+        ends: Option<Ends>,
+    ) -> Result<(RoundReport, Option<Ends>)> {
         let s = self.spoke(spoke)?;
         let _lock = self.hub().lock_integration().await?;
         let mut run = RoundRun::new();
-        match self.try_round(s, &mut run).await {
+        match self.try_round(s, &mut run, ends).await {
             Err(e) => {
                 if let Some(state) = &self.state {
                     state.record_failure(spoke, &e.to_string()).await?;
                 }
                 Err(e)
             }
-            Ok(mut report) => {
+            Ok((mut report, rest)) => {
                 report.retries = run.retries;
                 if let Some(state) = &self.state {
                     state.record_round(&report).await?;
@@ -153,9 +167,10 @@ impl Engine {
                     moved = report.rows_moved(),
                     conflicts = report.conflicts.len(),
                     retries = report.retries,
+                    more = report.more,
                     "round finished"
                 );
-                Ok(report)
+                Ok((report, rest))
             }
         }
     }
@@ -164,7 +179,12 @@ impl Engine {
         self.faults.reached(spoke.name(), point).await
     }
 
-    async fn try_round(&self, s: &dyn Node, run: &mut RoundRun) -> Result<RoundReport> {
+    async fn try_round(
+        &self,
+        s: &dyn Node,
+        run: &mut RoundRun,
+        ends: Option<Ends>,
+    ) -> Result<(RoundReport, Option<Ends>)> {
         let hub = self.hub();
         let started = Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -196,9 +216,18 @@ impl Engine {
             );
         }
 
+        // A spoke's first round compares every row: its reads are not
+        // bounded.
+        let limit = match mode {
+            SyncMode::Full => None,
+            SyncMode::Incremental => self.options.round_events,
+        };
+        let local_range = ReadRange::since(spoke_mark)
+            .until(ends.map(|e| e.spoke))
+            .limit(limit);
         let local = self
             .step(s.name(), "reading changes", run, |_| {
-                s.read_changes(&self.tables, spoke_mark, None)
+                s.read_changes(&self.tables, &local_range)
             })
             .await?;
         // A spoke that never synced compares every row below instead of
@@ -207,8 +236,12 @@ impl Engine {
         // so no other change to the same field can land after one unseen.
         let remote = match hub_mark {
             Some(mark) => {
+                let range = ReadRange::since(mark)
+                    .until(ends.map(|e| e.hub))
+                    .limit(limit)
+                    .excluding(s.name());
                 self.step(hub.name(), "reading changes", run, |_| {
-                    hub.read_changes(&self.tables, mark, Some(s.name()))
+                    hub.read_changes(&self.tables, &range)
                 })
                 .await?
             }
@@ -220,6 +253,12 @@ impl Engine {
             },
         };
         let read_ms = started.elapsed().as_millis();
+        let rest = (local.rest.is_some() || remote.rest.is_some()).then(|| {
+            ends.unwrap_or(Ends {
+                spoke: local.rest.unwrap_or(local.upto),
+                hub: remote.rest.unwrap_or(remote.upto),
+            })
+        });
         let (mut local, mut remote) = (local, remote);
         self.complete_rows(s, &mut local, &mut remote, run).await?;
         let complete_ms = started.elapsed().as_millis();
@@ -296,7 +335,7 @@ impl Engine {
             "round phases (milliseconds since the round started)"
         );
 
-        Ok(RoundReport {
+        let report = RoundReport {
             spoke: s.name().to_string(),
             hub: hub.name().to_string(),
             mode,
@@ -312,8 +351,20 @@ impl Engine {
             hub_watermark: remote.upto,
             retries: 0,
             follow_up: false,
-        })
+            more: rest.is_some(),
+        };
+        Ok((report, rest))
     }
+}
+
+/// Where a spoke's rounds in one `sync` read up to at most, per side: where
+/// the final changes ended when the first of them read, so that a backlog
+/// drains in rounds of bounded size and writers that keep going cannot keep
+/// the `sync` running.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Ends {
+    spoke: Watermark,
+    hub: Watermark,
 }
 
 impl Engine {

@@ -5,7 +5,9 @@
 use super::convert::{convert, Unfit};
 use super::resolve::{ColumnMap, Conversion, TableMap};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
-use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, RowOp, TrackingEntry, Watermark};
+use crate::change::{
+    ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, RowOp, TrackingEntry, Watermark,
+};
 use crate::code::CombinedCode;
 use crate::schema::{SyncTable, TableShape};
 use crate::value::Value;
@@ -289,20 +291,12 @@ impl Capture for MappedNode {
         self.inner.is_installed().await
     }
 
-    async fn read_changes(
-        &self,
-        tables: &[SyncTable],
-        since: Watermark,
-        exclude_origin: Option<&str>,
-    ) -> Result<ChangeSet> {
+    async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet> {
         if self.identity {
-            return self.inner.read_changes(tables, since, exclude_origin).await;
+            return self.inner.read_changes(tables, range).await;
         }
         let local = self.local_tables(tables)?;
-        let read = self
-            .inner
-            .read_changes(&local, since, exclude_origin)
-            .await?;
+        let read = self.inner.read_changes(&local, range).await?;
         let mut changes = HashMap::with_capacity(read.tables.len());
         for (name, mut table) in read.tables {
             let Some(map) = self.maps.iter().find(|m| m.local.name == name) else {
@@ -321,6 +315,7 @@ impl Capture for MappedNode {
         Ok(ChangeSet {
             upto: read.upto,
             tables: changes,
+            rest: read.rest,
         })
     }
 

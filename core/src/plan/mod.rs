@@ -162,12 +162,14 @@ pub fn plan_table(
             table,
             peers.hub,
             l_events.get(code).into_iter().flatten().copied(),
-        );
+        )
+        .unless_changed_later(local.rows.get(code));
         let h = Summary::fold(
             table,
             peers.hub,
             h_events.get(code).into_iter().flatten().copied(),
         )
+        .unless_changed_later(remote.rows.get(code))
         .without_origin(peers.spoke);
         let row = RowState {
             table,

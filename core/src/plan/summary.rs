@@ -14,6 +14,8 @@ pub(crate) struct Summary {
     pub tomb: Option<Stamp>,
     /// The latest change of any kind (by [`Stamp::precedence`]).
     pub last: Option<Stamp>,
+    /// Whether the last event in tracking order was a delete.
+    pub ends_deleted: bool,
 }
 
 impl Summary {
@@ -47,6 +49,7 @@ impl Summary {
                     }
                 }
             }
+            s.ends_deleted = event.deleted;
             if s.last
                 .as_ref()
                 .is_none_or(|l| event.stamp.precedence(l, hub) != Ordering::Less)
@@ -55,6 +58,25 @@ impl Summary {
             }
         }
         s
+    }
+
+    /// The summary, or none when it contradicts the row as read: the row is
+    /// absent though the last change read was no delete, or present though
+    /// it was one. Then the row changed again after the end of a bounded
+    /// read, and the round that reads that change decides it: the changes
+    /// read now are superseded by it (a delete or an insert writes the whole
+    /// row), and deciding them against the later state would record older
+    /// stamps for it.
+    pub fn unless_changed_later(self, row: Option<&Vec<crate::value::Value>>) -> Self {
+        let read_any = self.last.is_some();
+        if read_any && self.ends_deleted == row.is_some() {
+            Summary {
+                fields: vec![None; self.fields.len()],
+                ..Summary::default()
+            }
+        } else {
+            self
+        }
     }
 
     /// Forgets every stamp whose origin is `node`: on the hub these are the

@@ -286,3 +286,38 @@ fn a_later_identical_spoke_change_still_records_its_stamp_at_the_hub() {
         assert_eq!(p.hub_tracking[0].stamp.time, 300, "{form:?}");
     }
 }
+
+#[test]
+fn a_row_changed_after_a_bounded_read_waits_for_the_read_of_that_change() {
+    for form in [SyncForm::Field, SyncForm::Table] {
+        let t = table(form);
+        // The spoke's update was read; its later delete was not (the read
+        // stopped at its limit), but the row is already gone. Deciding now
+        // would delete at the hub with the update's older stamp.
+        let l = changes(vec![ev(1, 1, 100, "a", false, Some(&["名称"]))], Vec::new());
+        let h = changes(Vec::new(), vec![row(1, "n", "red", 5)]);
+        let p = plan_table(&t, PEERS, &l, &h);
+        assert!(
+            p.upload.is_empty() && p.download.is_empty(),
+            "{form:?}: {p:?}"
+        );
+        assert!(p.conflicts.is_empty(), "{form:?}");
+        // The read that takes the delete decides it, with the delete's stamp.
+        let l = changes(vec![ev(2, 1, 200, "a", true, None)], Vec::new());
+        let p = plan_table(&t, PEERS, &l, &h);
+        assert_eq!(p.upload, vec![RowOp::Delete { code: code(1) }], "{form:?}");
+        assert_eq!(p.hub_tracking[0].stamp.time, 200, "{form:?}");
+
+        // Deleted and inserted again after the read: the delete read waits.
+        let l = changes(
+            vec![ev(3, 2, 300, "a", true, None)],
+            vec![row(2, "m", "blue", 1)],
+        );
+        let h = changes(Vec::new(), vec![row(2, "old", "red", 0)]);
+        let p = plan_table(&t, PEERS, &l, &h);
+        assert!(
+            p.upload.is_empty() && p.download.is_empty(),
+            "{form:?}: {p:?}"
+        );
+    }
+}

@@ -245,7 +245,7 @@ async fn settle_batch<'b, S: Session + ?Sized>(
         }
         codes_of.push(codes);
     }
-    let edited = edits_after(s, guard).await?;
+    let edited = edits_after(s, batch, guard).await?;
     let mut out = SettledBatch {
         ops: Vec::with_capacity(busy.len()),
         tracking: None,
@@ -342,14 +342,21 @@ async fn settle_batch<'b, S: Session + ?Sized>(
     Ok(out)
 }
 
-/// The local edits after `guard`, in tracking order, with their table names.
+/// The edits after `guard` the batch's changes were not read against, in
+/// tracking order, with their table names: the local ones, and those
+/// integrated from nodes other than the batch's peer (a bounded round read
+/// up to `guard`, and another spoke's later changes may follow it).
 async fn edits_after<S: Session + ?Sized>(
     s: &mut S,
+    batch: &ApplyBatch,
     guard: Watermark,
 ) -> Result<Vec<(String, Event)>> {
     let d = s.dialect();
     let context = "checking for concurrent edits";
-    let rows = query_script(s, &d.guard_sql(), &[Value::Int(guard.0)], context).await?;
+    let peer = batch.peer.as_ref().map(|p| p.peer.as_str());
+    let mut params = vec![Value::Int(guard.0)];
+    params.extend(peer.map(|p| Value::Text(p.to_string())));
+    let rows = query_script(s, &d.guard_sql(peer.is_some()), &params, context).await?;
     if let Some(sql) = d.guard_reset_sql() {
         s.execute(&sql, &[], context).await?;
     }
@@ -470,7 +477,7 @@ async fn check_guard<S: Session + ?Sized>(
     seen: &HashSet<i64>,
 ) -> Result<()> {
     let node = s.node().to_string();
-    let edited = edits_after(s, guard)
+    let edited = edits_after(s, batch, guard)
         .await?
         .into_iter()
         .filter(|(_, e)| !seen.contains(&e.seq))

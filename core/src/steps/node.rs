@@ -2,7 +2,7 @@
 
 use super::{apply, conflicts, install, read, recover, Driver};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
-use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use crate::code::CombinedCode;
 use crate::schema::SyncTable;
 use crate::value::Value;
@@ -33,13 +33,8 @@ impl<D: Driver> Capture for D {
         install::is_installed(&mut session(self).await?).await
     }
 
-    async fn read_changes(
-        &self,
-        tables: &[SyncTable],
-        since: Watermark,
-        exclude_origin: Option<&str>,
-    ) -> Result<ChangeSet> {
-        read::read_changes(&mut session(self).await?, tables, since, exclude_origin).await
+    async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet> {
+        read::read_changes(&mut session(self).await?, tables, range).await
     }
 
     async fn position(&self) -> Result<Watermark> {

@@ -3,7 +3,7 @@
 
 use super::install::require_installed;
 use super::{commit, first, int_of, into_text, rollback, Session};
-use crate::change::{group_events, parse_micros, ChangeSet, TrackingRow, Watermark};
+use crate::change::{group_events, parse_micros, ChangeSet, ReadRange, TrackingRow, Watermark};
 use crate::code::CombinedCode;
 use crate::schema::SyncTable;
 use crate::value::Value;
@@ -12,20 +12,23 @@ use crate::{Error, Result};
 /// Codes per lookup query at most (fewer where the parameter limit demands).
 const CODES_PER_QUERY: usize = 5_000;
 
-/// Reads every change after `since` with the current rows of the changed
+/// Reads the final changes of `range` with the current rows of the changed
 /// codes, in one snapshot (see [`crate::adapter::Capture::read_changes`]).
 pub async fn read_changes<S: Session + ?Sized>(
     s: &mut S,
     tables: &[SyncTable],
-    since: Watermark,
-    exclude_origin: Option<&str>,
+    range: &ReadRange,
 ) -> Result<ChangeSet> {
     require_installed(s).await?;
-    let upto = s.begin_read(since).await?;
-    match read_in_snapshot(s, tables, since, upto, exclude_origin).await {
-        Ok(tables) => {
+    let end = s.begin_read(range.since).await?;
+    let end = range
+        .until
+        .map_or(end, |until| until.min(end))
+        .max(range.since);
+    match read_in_snapshot(s, tables, range, end).await {
+        Ok(changes) => {
             commit(s, "ending the read transaction").await?;
-            Ok(ChangeSet { upto, tables })
+            Ok(changes)
         }
         Err(e) => {
             rollback(s).await;
@@ -37,16 +40,20 @@ pub async fn read_changes<S: Session + ?Sized>(
 async fn read_in_snapshot<S: Session + ?Sized>(
     s: &mut S,
     tables: &[SyncTable],
-    since: Watermark,
-    upto: Watermark,
-    exclude_origin: Option<&str>,
-) -> Result<std::collections::HashMap<String, crate::change::TableChanges>> {
+    range: &ReadRange,
+    end: Watermark,
+) -> Result<ChangeSet> {
+    let (upto, rest) = match range.limit {
+        Some(limit) => bounded_end(s, range, end, limit).await?,
+        None => (end, None),
+    };
     let d = s.dialect();
-    let mut params = vec![Value::Int(since.0), Value::Int(upto.0)];
-    params.extend(exclude_origin.map(|o| Value::Text(o.to_string())));
+    let exclude = range.exclude_origin.as_deref();
+    let mut params = vec![Value::Int(range.since.0), Value::Int(upto.0)];
+    params.extend(exclude.map(|o| Value::Text(o.to_string())));
     let rows = s
         .query(
-            &d.tracking_sql(exclude_origin.is_some()),
+            &d.tracking_sql(exclude.is_some()),
             &params,
             "reading the tracking table",
         )
@@ -63,7 +70,54 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         let rows = s.fetch(table, &tc.changed_codes()).await?;
         tc.add_rows(table, rows, s.node())?;
     }
-    Ok(changes)
+    Ok(ChangeSet {
+        upto,
+        tables: changes,
+        rest,
+    })
+}
+
+/// Where a read of at most about `limit` events after `range.since` ends,
+/// short of `end`: the position before the first event past the limit (or
+/// after it, when that event's transaction is the first one read and the
+/// node's positions are transactions), and `end` as the rest when it stops
+/// short.
+async fn bounded_end<S: Session + ?Sized>(
+    s: &mut S,
+    range: &ReadRange,
+    end: Watermark,
+    limit: u64,
+) -> Result<(Watermark, Option<Watermark>)> {
+    let d = s.dialect();
+    let exclude = range.exclude_origin.as_deref();
+    let nth = |n: u64| {
+        let mut params = vec![Value::Int(range.since.0), Value::Int(end.0)];
+        params.extend(exclude.map(|o| Value::Text(o.to_string())));
+        params.push(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)));
+        params
+    };
+    let sql = d.nth_position_sql(exclude.is_some());
+    let context = "finding where a bounded read ends";
+    let past = s.query(&sql, &nth(limit.max(1)), context).await?;
+    let Some(past) = first(&past) else {
+        return Ok((end, None));
+    };
+    let past = int_of(s.node(), past, "a tracking position")?;
+    if d.upto_includes() {
+        // A sequence: the events up to the one before are `limit` events.
+        return Ok((Watermark(past - 1), Some(end)));
+    }
+    let first_read = s.query(&sql, &nth(0), context).await?;
+    let first_read = first(&first_read)
+        .map(|v| int_of(s.node(), v, "a tracking position"))
+        .transpose()?;
+    if first_read.is_some_and(|p| p < past) {
+        Ok((Watermark(past), Some(end)))
+    } else {
+        // One transaction holds more than `limit` events: all of it.
+        let upto = Watermark(past + 1).min(end);
+        Ok((upto, (upto < end).then_some(end)))
+    }
 }
 
 /// A row of [`crate::dialect::Dialect::tracking_columns`].

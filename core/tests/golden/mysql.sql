@@ -139,6 +139,10 @@ SELECT t.`a` FROM `k` AS t WHERE t.`a` IN (?, ?) ORDER BY t.`a` FOR UPDATE;
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq;
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?) ORDER BY seq;
 
+-- where a bounded read ends
+SELECT seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?;
+SELECT seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?) ORDER BY seq LIMIT 1 OFFSET ?;
+
 -- count events
 SELECT count(*) FROM `_hetsync_tracking` WHERE seq > ?;
 SELECT count(*) FROM `_hetsync_tracking` WHERE seq > ? AND (origin IS NULL OR origin <> ?);
@@ -149,6 +153,7 @@ INSERT INTO `_hetsync_peer`(peer, watermark, updated_at) VALUES (?, ?, UTC_TIMES
 
 -- guard
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL ORDER BY seq;
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND (origin IS NULL OR origin <> ?) ORDER BY seq;
 
 -- conflicts recorded until the engine logged them
 CREATE TABLE IF NOT EXISTS `_hetsync_conflict` (

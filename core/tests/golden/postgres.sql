@@ -143,6 +143,10 @@ SELECT t."a" FROM "k" AS t WHERE t."a" IN ($1, $2) ORDER BY t."a" FOR UPDATE;
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY seq;
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY seq;
 
+-- where a bounded read ends
+SELECT xid::text::bigint FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY xid LIMIT 1 OFFSET $3;
+SELECT xid::text::bigint FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY xid LIMIT 1 OFFSET $4;
+
 -- count events
 SELECT count(*) FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8;
 SELECT count(*) FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND (origin IS NULL OR origin <> $2);
@@ -154,6 +158,8 @@ INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES ($1, $2, now()) 
 -- guard
 SET LOCAL enable_seqscan = off;
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND origin IS NULL ORDER BY seq;
+SET LOCAL enable_seqscan = off;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND (origin IS NULL OR origin <> $2) ORDER BY seq;
 SET LOCAL enable_seqscan = DEFAULT;
 
 -- conflicts recorded until the engine logged them

@@ -110,6 +110,10 @@ SELECT count(*) FROM "k";
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq;
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq;
 
+-- where a bounded read ends
+SELECT seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT 1 OFFSET ?3;
+SELECT seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq LIMIT 1 OFFSET ?4;
+
 -- count events
 SELECT count(*) FROM "_hetsync_tracking" WHERE seq > ?1;
 SELECT count(*) FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2);
@@ -120,6 +124,7 @@ INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES (?1, ?2, strftim
 
 -- guard
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL ORDER BY seq;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2) ORDER BY seq;
 
 -- conflicts recorded until the engine logged them
 CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (

@@ -17,7 +17,7 @@ use hetsync_core::adapter::{
     AdapterFactory, Apply, BulkCopyKind, Capabilities, Capture, IntegrationLock, Node, NodeSpec,
     TypeMapping,
 };
-use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::plan::Conflict;
 use hetsync_core::schema::{SyncTable, TableShape};
@@ -94,15 +94,8 @@ impl Capture for TemplateNode {
         self.database.is_installed().await
     }
 
-    async fn read_changes(
-        &self,
-        tables: &[SyncTable],
-        since: Watermark,
-        exclude_origin: Option<&str>,
-    ) -> Result<ChangeSet> {
-        self.database
-            .read_changes(tables, since, exclude_origin)
-            .await
+    async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet> {
+        self.database.read_changes(tables, range).await
     }
 
     async fn position(&self) -> Result<Watermark> {

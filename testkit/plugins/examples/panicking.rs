@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use hetsync_core::adapter::{
     AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
 };
-use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, Watermark};
+use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::schema::{SyncTable, TableShape};
 use hetsync_core::value::Value;
@@ -48,12 +48,7 @@ impl Capture for PanickingNode {
     async fn is_installed(&self) -> Result<bool> {
         panic!("deliberate panic in is_installed")
     }
-    async fn read_changes(
-        &self,
-        _: &[SyncTable],
-        _: Watermark,
-        _: Option<&str>,
-    ) -> Result<ChangeSet> {
+    async fn read_changes(&self, _: &[SyncTable], _: &ReadRange) -> Result<ChangeSet> {
         panic!("deliberate panic in read_changes")
     }
     async fn position(&self) -> Result<Watermark> {
