@@ -222,6 +222,27 @@ async fn conflicts_of_a_round_killed_after_the_hub_commit_are_logged_exactly_onc
         .output()
         .unwrap();
     assert_eq!(failed.status.code(), Some(1));
+    // The failed round's record says what it committed: the hub's side.
+    let mut state =
+        hetsync_testkit::sqlite::open(&d.dir.path().join("hetsync-state.db"), false).await;
+    let (report, error): (String, String) =
+        sqlx::query_as("SELECT report, error FROM rounds WHERE ok = 0 ORDER BY id DESC LIMIT 1")
+            .fetch_one(&mut state)
+            .await
+            .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert!(error.contains("after_hub_apply"), "{error}");
+    assert_eq!(
+        report["events_read"],
+        serde_json::json!([20, 20]),
+        "{report}"
+    );
+    assert_eq!(
+        report["conflicts"].as_array().map(Vec::len),
+        Some(20),
+        "the conflicts the hub's commit made final: {report}"
+    );
+    assert_eq!(report["downloaded"], serde_json::json!({}), "{report}");
     assert!(hetsync(&d).arg("sync").status().unwrap().success());
     assert!(hetsync(&d).arg("sync").status().unwrap().success());
     assert_eq!(logged_conflicts(&d).await, (40, 40));

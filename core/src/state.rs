@@ -24,8 +24,15 @@ pub struct LastRound {
 pub trait StateStore: Send + Sync {
     /// Records a finished round (its conflicts go to the conflict log).
     async fn record_round(&self, report: &RoundReport) -> Result<()>;
-    /// Records a failed round.
-    async fn record_failure(&self, spoke: &str, error: &str) -> Result<()>;
+    /// Records a failed round, with what it committed before it failed
+    /// (`committed`: the round as far as the hub's commit, when the failure
+    /// came after it).
+    async fn record_failure(
+        &self,
+        spoke: &str,
+        error: &str,
+        committed: Option<&RoundReport>,
+    ) -> Result<()>;
     /// The last successful round of a spoke.
     async fn last_success(&self, spoke: &str) -> Result<Option<LastRound>>;
     /// The last round of a spoke, successful or not.

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use hetsync_core::mapping::discover::Dictionary;
-use hetsync_core::report::RoundReport;
+use hetsync_core::report::{RoundReport, SyncMode};
 use hetsync_core::state::{LastRound, StateStore};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -122,6 +122,11 @@ impl SqliteStateStore {
     }
 }
 
+/// A round's mode as the `rounds` table stores it.
+fn mode_text(mode: SyncMode) -> String {
+    format!("{mode:?}").to_lowercase()
+}
+
 #[async_trait]
 impl StateStore for SqliteStateStore {
     async fn record_round(&self, report: &RoundReport) -> Result<()> {
@@ -135,7 +140,7 @@ impl StateStore for SqliteStateStore {
         .bind(&report.spoke)
         .bind(&report.started_at)
         .bind(now())
-        .bind(format!("{:?}", report.mode).to_lowercase())
+        .bind(mode_text(report.mode))
         .bind(report.rows_moved() as i64)
         .bind(report.conflicts.len() as i64)
         .bind(report.spoke_watermark.0)
@@ -168,15 +173,33 @@ impl StateStore for SqliteStateStore {
         tx.commit().await.map_err(state_err)
     }
 
-    async fn record_failure(&self, spoke: &str, error: &str) -> Result<()> {
+    async fn record_failure(
+        &self,
+        spoke: &str,
+        error: &str,
+        committed: Option<&RoundReport>,
+    ) -> Result<()> {
         let mut conn = self.conn.lock().await;
-        sqlx::query("INSERT INTO rounds(spoke, finished_at, ok, error) VALUES (?1, ?2, 0, ?3)")
-            .bind(spoke)
-            .bind(now())
-            .bind(error)
-            .execute(&mut *conn)
-            .await
+        let json = committed
+            .map(serde_json::to_string)
+            .transpose()
             .map_err(state_err)?;
+        sqlx::query(
+            "INSERT INTO rounds(spoke, started_at, finished_at, ok, mode, rows_moved, conflicts, spoke_watermark, error, report)
+             VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )
+        .bind(spoke)
+        .bind(committed.map(|r| r.started_at.clone()))
+        .bind(now())
+        .bind(committed.map(|r| mode_text(r.mode)))
+        .bind(committed.map(|r| r.rows_moved() as i64))
+        .bind(committed.map(|r| r.conflicts.len() as i64))
+        .bind(committed.map(|r| r.spoke_watermark.0))
+        .bind(error)
+        .bind(json)
+        .execute(&mut *conn)
+        .await
+        .map_err(state_err)?;
         Ok(())
     }
 

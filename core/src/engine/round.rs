@@ -39,11 +39,14 @@ fn backoff(retry: u32) -> std::time::Duration {
 }
 
 /// What a round keeps while it runs: its id (the prefix of its conflicts'
-/// uids), how many batches it sent, how many steps it retried.
+/// uids), how many batches it sent, how many steps it retried, and the
+/// round as far as the hub's commit once that landed (what a round that
+/// fails later has done).
 pub(super) struct RoundRun {
     id: String,
     batches: u32,
     retries: u32,
+    committed: Option<RoundReport>,
 }
 
 impl RoundRun {
@@ -59,6 +62,7 @@ impl RoundRun {
             ),
             batches: 0,
             retries: 0,
+            committed: None,
         }
     }
 
@@ -137,7 +141,13 @@ impl Engine {
         match self.try_round(s, &mut run, ends).await {
             Err(e) => {
                 if let Some(state) = &self.state {
-                    state.record_failure(spoke, &e.to_string()).await?;
+                    let committed = run.committed.as_mut().map(|r| {
+                        r.retries = run.retries;
+                        &*r
+                    });
+                    state
+                        .record_failure(spoke, &e.to_string(), committed)
+                        .await?;
                 }
                 Err(e)
             }
@@ -294,6 +304,25 @@ impl Engine {
             conflicts.append(&mut hub_written.conflicts);
         }
         let hub_applied_ms = started.elapsed().as_millis();
+        // The hub's side is final: a failure from here on reports it.
+        run.committed = Some(RoundReport {
+            spoke: s.name().to_string(),
+            hub: hub.name().to_string(),
+            mode,
+            started_at,
+            duration_ms: hub_applied_ms as u64,
+            events_read: (count_events(&local), count_events(&remote)),
+            uploaded: up_counts.clone(),
+            downloaded: TableCounts::new(),
+            hub_written: hub_written.clone(),
+            spoke_written: ApplyOutcome::default(),
+            conflicts: conflicts.clone(),
+            spoke_watermark: local.upto,
+            hub_watermark: hub_mark.unwrap_or_default(),
+            retries: 0,
+            follow_up: false,
+            more: rest.is_some(),
+        });
         self.fault(s, FaultPoint::AfterHubApply).await?;
 
         let mut spoke_written = ApplyOutcome::default();
@@ -335,24 +364,14 @@ impl Engine {
             "round phases (milliseconds since the round started)"
         );
 
-        let report = RoundReport {
-            spoke: s.name().to_string(),
-            hub: hub.name().to_string(),
-            mode,
-            started_at,
-            duration_ms: started.elapsed().as_millis() as u64,
-            events_read: (count_events(&local), count_events(&remote)),
-            uploaded,
-            downloaded,
-            hub_written,
-            spoke_written,
-            conflicts,
-            spoke_watermark: local.upto,
-            hub_watermark: remote.upto,
-            retries: 0,
-            follow_up: false,
-            more: rest.is_some(),
-        };
+        let mut report = run.committed.take().expect("set at the hub's commit");
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        report.uploaded = uploaded;
+        report.downloaded = downloaded;
+        report.hub_written = hub_written;
+        report.spoke_written = spoke_written;
+        report.conflicts = conflicts;
+        report.hub_watermark = remote.upto;
         Ok((report, rest))
     }
 }
