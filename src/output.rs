@@ -60,6 +60,12 @@ pub fn print_rounds(reports: &[RoundReport]) {
         for c in &r.conflicts {
             println!("  ⚡ {}", conflict_line(c));
         }
+        if r.mode == SyncMode::Incremental && !r.compared_whole.is_empty() {
+            println!(
+                "  (new in the configuration, compared row by row: {})",
+                r.compared_whole.join(", ")
+            );
+        }
         if r.more {
             println!("  (stopped at round_events; the next round goes on)");
         }
@@ -106,6 +112,13 @@ pub fn print_status(status: &StatusReport) {
         );
         if let Some(e) = &n.error {
             println!("{:<20} error: {e}", "");
+        }
+        if !n.awaiting_comparison.is_empty() {
+            println!(
+                "{:<20} new in the configuration, compared row by row next round: {}",
+                "",
+                n.awaiting_comparison.join(", ")
+            );
         }
     }
 }

@@ -94,6 +94,11 @@ pub trait Capture: Send + Sync {
     /// The watermark of `peer` integrated into this node, `None` if never synced.
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>>;
 
+    /// The tables whose first full comparison with `peer` is complete, as
+    /// last recorded with a watermark ([`crate::change::PeerMark::tables`]);
+    /// `None` when none was ever recorded.
+    async fn synced_tables(&self, peer: &str) -> Result<Option<Vec<String>>>;
+
     /// The conflicts batches recorded here ([`ApplyBatch::log`]) that the
     /// engine has not yet logged and forgotten (a round that failed after
     /// a commit leaves them), in uid order.

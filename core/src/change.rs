@@ -227,6 +227,12 @@ pub struct PeerMark {
     pub peer: String,
     /// Position in the peer's tracking table integrated so far.
     pub watermark: Watermark,
+    /// When set, the tables whose first full comparison with the peer is
+    /// complete, recorded with the watermark (a table added to the
+    /// configuration later gets its own; see
+    /// [`crate::adapter::Capture::synced_tables`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tables: Option<Vec<String>>,
 }
 
 /// Everything one node must apply in one transaction.

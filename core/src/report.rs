@@ -58,6 +58,10 @@ pub struct RoundReport {
     /// runs another round of this spoke.
     #[serde(default)]
     pub more: bool,
+    /// Tables compared row by row in this round: every table in a spoke's
+    /// first round, later the tables added to the configuration since.
+    #[serde(default)]
+    pub compared_whole: Vec<String>,
 }
 
 impl RoundReport {
@@ -135,6 +139,10 @@ pub struct NodeStatus {
     pub last_failure: Option<LastRound>,
     /// Why the node's status could not be read completely.
     pub error: Option<String>,
+    /// Spoke: tables added to the configuration since its last round,
+    /// whose rows its next round compares whole.
+    #[serde(default)]
+    pub awaiting_comparison: Vec<String>,
 }
 
 /// Status of the deployment.

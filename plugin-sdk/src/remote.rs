@@ -372,6 +372,21 @@ impl Capture for PluginNode {
             })
             .await
     }
+
+    async fn synced_tables(&self, peer: &str) -> Result<Option<Vec<String>>> {
+        // A plugin that predates per-table full syncs records none.
+        match self
+            .library
+            .call_if_supported(&Request::SyncedTables {
+                node: self.id,
+                peer: Cow::Borrowed(peer),
+            })
+            .await?
+        {
+            Supported::Answer(tables) => Ok(tables),
+            Supported::Not(_) => Ok(None),
+        }
+    }
 }
 
 #[async_trait]

@@ -250,6 +250,10 @@ impl Server {
                 self.run(node, |n| async move { n.forget_conflicts(&uids).await })
                     .await,
             ),
+            Request::SyncedTables { node, peer } => answer(
+                self.run(node, |n| async move { n.synced_tables(&peer).await })
+                    .await,
+            ),
             Request::Unlock { lock } => {
                 let removed = self
                     .locks

@@ -280,6 +280,8 @@ pub enum Request<'a> {
         node: NodeId,
         uids: Cow<'a, [String]>,
     },
+    /// `Capture::synced_tables`. Answer: `Option<Vec<String>>`.
+    SyncedTables { node: NodeId, peer: Cow<'a, str> },
 }
 
 impl Request<'_> {
@@ -305,6 +307,7 @@ impl Request<'_> {
             Request::Unlock { .. } => "unlock",
             Request::PendingConflicts { .. } => "pending_conflicts",
             Request::ForgetConflicts { .. } => "forget_conflicts",
+            Request::SyncedTables { .. } => "synced_tables",
         }
     }
 }

@@ -347,6 +347,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         peer: Some(PeerMark {
             peer: "elsewhere".into(),
             watermark: Watermark(42),
+            tables: Some(vec![TABLE.into()]),
         }),
         guard: Some(changes.upto),
         fresh: false,
@@ -354,11 +355,18 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         stamps: Vec::new(),
         log: None,
     };
+    assert_eq!(node.synced_tables("elsewhere").await.unwrap(), None);
     let outcome = node.apply(&tables, &batch).await.expect("apply");
     assert_eq!(
         (outcome.inserted, outcome.updated, outcome.deleted),
         (1, 1, 0)
     );
+    assert_eq!(
+        node.synced_tables("elsewhere").await.unwrap(),
+        Some(vec![TABLE.to_string()]),
+        "the synced tables recorded with the peer's watermark"
+    );
+    assert_eq!(node.synced_tables("nobody").await.unwrap(), None);
     let expected = vec![
         vec![
             Value::Int(1),

@@ -41,19 +41,20 @@ struct Pass<'a> {
 }
 
 impl Engine {
-    /// Compares every row of every table between the hub and `s`.
+    /// Compares every row of `tables` between the hub and `s`.
     /// `spoke_guard`/`hub_guard` are the positions read at the start of the
     /// round: rows edited after them are settled by the applying node.
     pub(super) async fn reconcile(
         &self,
         s: &dyn Node,
+        tables: &[&SyncTable],
         spoke_guard: Watermark,
         hub_guard: Watermark,
         run: &mut RoundRun,
     ) -> Result<FullSyncOutcome> {
         let hub = self.hub();
         let mut out = FullSyncOutcome::default();
-        for table in &self.tables {
+        for &table in tables {
             let spoke_rows = s.count_rows(table).await?;
             self.progress.start(
                 &format!("{} ⇄ {}: {}", s.name(), hub.name(), table.name),

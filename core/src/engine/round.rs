@@ -214,6 +214,36 @@ impl Engine {
         } else {
             SyncMode::Full
         };
+        // Tables without a first full comparison with this spoke (all of
+        // them in its first round; later, tables added to the configuration)
+        // are compared whole in this round, which then records them.
+        let synced = match mode {
+            SyncMode::Full => None,
+            SyncMode::Incremental => {
+                self.step(s.name(), "reading the synced tables", run, |_| {
+                    s.synced_tables(hub.name())
+                })
+                .await?
+            }
+        };
+        let configured: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
+        let compare_whole: Vec<&SyncTable> = match (mode, &synced) {
+            (SyncMode::Full, _) => self.tables.iter().collect(),
+            // Recorded before tables were: every table then configured had
+            // its full comparison.
+            (SyncMode::Incremental, None) => Vec::new(),
+            (SyncMode::Incremental, Some(synced)) => self
+                .tables
+                .iter()
+                .filter(|t| !synced.contains(&t.name))
+                .collect(),
+        };
+        let record_tables = synced.is_none_or(|mut synced| {
+            synced.sort();
+            let mut configured = configured.clone();
+            configured.sort();
+            synced != configured
+        });
 
         // Conflicts a failed round made final and could not log.
         let mut conflicts = Vec::new();
@@ -295,6 +325,7 @@ impl Engine {
             PeerMark {
                 peer: s.name().to_string(),
                 watermark: local.upto,
+                tables: None,
             },
             (remote.upto, self.settle(Side::Hub), log),
         );
@@ -322,14 +353,17 @@ impl Engine {
             retries: 0,
             follow_up: false,
             more: rest.is_some(),
+            compared_whole: compare_whole.iter().map(|t| t.name.clone()).collect(),
         });
         self.fault(s, FaultPoint::AfterHubApply).await?;
 
         let mut spoke_written = ApplyOutcome::default();
         let mut downloaded = TableCounts::new();
         let mut uploaded = up_counts;
-        if mode == SyncMode::Full {
-            let full = self.reconcile(s, local.upto, remote.upto, run).await?;
+        if !compare_whole.is_empty() {
+            let full = self
+                .reconcile(s, &compare_whole, local.upto, remote.upto, run)
+                .await?;
             add_outcome(&mut spoke_written, full.spoke_written);
             add_outcome(&mut hub_written, full.hub_written);
             merge_counts(&mut downloaded, full.downloaded);
@@ -343,11 +377,12 @@ impl Engine {
             PeerMark {
                 peer: hub.name().to_string(),
                 watermark: remote.upto,
+                tables: record_tables.then(|| configured.clone()),
             },
             (local.upto, self.settle(Side::Spoke), run.log(Vec::new())),
         );
         merge_counts(&mut downloaded, down_counts);
-        if !down.has_no_rows() || hub_mark != Some(remote.upto) {
+        if !down.has_no_rows() || hub_mark != Some(remote.upto) || record_tables {
             let mut written = self.apply_batch(s, down, run).await?;
             conflicts.append(&mut written.conflicts);
             add_outcome(&mut spoke_written, written);

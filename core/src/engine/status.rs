@@ -42,6 +42,16 @@ impl Engine {
         };
         st.spoke_watermark = spoke_mark;
         st.hub_watermark = hub_mark;
+        if hub_mark.is_some() {
+            if let Some(synced) = spoke.synced_tables(hub.name()).await? {
+                st.awaiting_comparison = self
+                    .tables
+                    .iter()
+                    .filter(|t| !synced.contains(&t.name))
+                    .map(|t| t.name.clone())
+                    .collect();
+            }
+        }
         Ok(())
     }
 
@@ -59,6 +69,7 @@ impl Engine {
             last_success: None,
             last_failure: None,
             error: None,
+            awaiting_comparison: Vec::new(),
         };
         match node.is_installed().await {
             Ok(installed) => st.installed = installed,

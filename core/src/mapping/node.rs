@@ -331,6 +331,11 @@ impl Capture for MappedNode {
         self.inner.peer_watermark(peer).await
     }
 
+    async fn synced_tables(&self, peer: &str) -> Result<Option<Vec<String>>> {
+        // Recorded in the hub's (logical) names, as the engine passed them.
+        self.inner.synced_tables(peer).await
+    }
+
     async fn pending_conflicts(&self) -> Result<Vec<crate::plan::Conflict>> {
         let mut conflicts = self.inner.pending_conflicts().await?;
         self.logical_conflicts(&mut conflicts);

@@ -182,6 +182,9 @@ async fn apply_in<S: Session + ?Sized>(
             "recording the peer watermark",
         )
         .await?;
+        if let Some(tables) = &mark.tables {
+            super::install::record_synced_tables(s, &mark.peer, tables).await?;
+        }
     }
     if let Some(sql) = d.unsilence_sql() {
         s.execute(&sql, &[], "re-enabling capture").await?;

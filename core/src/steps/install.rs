@@ -89,6 +89,44 @@ const INSTALL_STATE: &str = "install_state";
 const INCOMPLETE: &str = "incomplete";
 const COMPLETE: &str = "complete";
 
+/// The meta row that holds, per peer, the tables whose first full
+/// comparison with it is complete (a JSON object of lists).
+const SYNCED_TABLES: &str = "synced_tables";
+
+/// The tables recorded as fully compared with `peer` ([`SYNCED_TABLES`]).
+pub async fn synced_tables<S: Session + ?Sized>(
+    s: &mut S,
+    peer: &str,
+) -> Result<Option<Vec<String>>> {
+    require_installed(s).await?;
+    Ok(synced_map(s).await?.remove(peer))
+}
+
+/// Records `tables` as fully compared with `peer`, in the caller's transaction.
+pub(crate) async fn record_synced_tables<S: Session + ?Sized>(
+    s: &mut S,
+    peer: &str,
+    tables: &[String],
+) -> Result<()> {
+    let mut map = synced_map(s).await?;
+    map.insert(peer.to_string(), tables.to_vec());
+    let json = serde_json::to_string(&map).expect("a map of lists serializes");
+    meta_set(s, SYNCED_TABLES, &json).await
+}
+
+async fn synced_map<S: Session + ?Sized>(
+    s: &mut S,
+) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
+    match meta(s).await?.remove(SYNCED_TABLES) {
+        None => Ok(Default::default()),
+        Some(json) => serde_json::from_str(&json).map_err(|e| Error::Database {
+            node: s.node().to_string(),
+            context: format!("reading {SYNCED_TABLES} in {}", crate::dialect::META),
+            message: format!("unreadable ({e}): {json:?}"),
+        }),
+    }
+}
+
 /// Sets a row of the meta table.
 async fn meta_set<S: Session + ?Sized>(s: &mut S, name: &str, value: &str) -> Result<()> {
     let d = s.dialect();

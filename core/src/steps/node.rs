@@ -50,6 +50,10 @@ impl<D: Driver> Capture for D {
         read::peer_watermark(&mut session(self).await?, peer).await
     }
 
+    async fn synced_tables(&self, peer: &str) -> Result<Option<Vec<String>>> {
+        install::synced_tables(&mut session(self).await?, peer).await
+    }
+
     async fn pending_conflicts(&self) -> Result<Vec<crate::plan::Conflict>> {
         conflicts::pending(&mut session(self).await?).await
     }

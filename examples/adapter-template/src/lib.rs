@@ -110,6 +110,10 @@ impl Capture for TemplateNode {
         self.database.peer_watermark(peer).await
     }
 
+    async fn synced_tables(&self, peer: &str) -> Result<Option<Vec<String>>> {
+        self.database.synced_tables(peer).await
+    }
+
     async fn pending_conflicts(&self) -> Result<Vec<Conflict>> {
         self.database.pending_conflicts().await
     }

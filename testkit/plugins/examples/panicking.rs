@@ -60,6 +60,9 @@ impl Capture for PanickingNode {
     async fn peer_watermark(&self, _: &str) -> Result<Option<Watermark>> {
         panic!("deliberate panic in peer_watermark")
     }
+    async fn synced_tables(&self, _: &str) -> Result<Option<Vec<String>>> {
+        panic!("deliberate panic in synced_tables")
+    }
     async fn pending_conflicts(&self) -> Result<Vec<hetsync_core::plan::Conflict>> {
         panic!("deliberate panic in pending_conflicts")
     }
