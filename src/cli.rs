@@ -35,13 +35,19 @@ pub enum Command {
     /// Create the tracking table and triggers on every node (idempotent).
     Install,
     /// Remove exactly what install created; data tables are untouched.
-    Uninstall,
+    /// Refused while a spoke has changes not yet synced.
+    Uninstall {
+        /// Remove it anyway, discarding the changes not yet synced.
+        #[arg(long)]
+        force: bool,
+    },
     /// Run one sync round for every spoke, or for one.
     Sync {
         /// Only this spoke.
         #[arg(long)]
         node: Option<String>,
-        /// Print the round reports as JSON.
+        /// Print the round reports as JSON: a list of round reports, and
+        /// `{"spoke": …, "error": …}` for each spoke whose round failed.
         #[arg(long)]
         json: bool,
     },
@@ -50,6 +56,15 @@ pub enum Command {
         /// Print as JSON.
         #[arg(long)]
         json: bool,
+        /// For monitoring: exit 1 when a node cannot be read, a spoke's
+        /// last round failed or it never synced, or (with --max-lag) its
+        /// last successful round is older than that.
+        #[arg(long)]
+        check: bool,
+        /// With --check: the longest allowed time since a spoke's last
+        /// successful round, e.g. "90s", "10m", "2h".
+        #[arg(long, requires = "check", value_parser = parse_lag)]
+        max_lag: Option<std::time::Duration>,
     },
     /// Compare every synced table on every node; exit 3 when they differ.
     Verify {
@@ -97,4 +112,8 @@ pub enum PluginsAction {
         /// The library file.
         file: PathBuf,
     },
+}
+
+fn parse_lag(text: &str) -> Result<std::time::Duration, String> {
+    hetsync_core::options::parse_duration(text)
 }

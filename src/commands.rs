@@ -51,17 +51,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
         Command::Install => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             engine.install().await?;
-            println!(
+            crate::say!(
                 "installed capture on {} node(s) for {} table(s)",
                 1 + engine.spokes().count(),
                 engine.tables().len()
             );
             Ok(exit::OK)
         }
-        Command::Uninstall => {
+        Command::Uninstall { force } => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+            if !force {
+                refuse_to_discard(&engine).await?;
+            }
             engine.uninstall().await?;
-            println!(
+            crate::say!(
                 "removed hetsync tables and triggers from {} node(s)",
                 1 + engine.spokes().count()
             );
@@ -74,7 +77,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 None => engine.spokes().map(|s| s.name().to_string()).collect(),
             };
             let pass = engine.sync_pass(&spokes).await?;
-            emit(json, &pass.rounds, |r: &Vec<_>| output::print_rounds(r))?;
+            if json {
+                let mut out = pass
+                    .rounds
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.extend(pass.failed.iter().map(
+                    |(spoke, e)| serde_json::json!({ "spoke": spoke, "error": e.to_string() }),
+                ));
+                crate::say!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                output::print_rounds(&pass.rounds);
+            }
             for (spoke, e) in &pass.failed {
                 eprintln!("hetsync: round failed for {spoke}: {e}");
             }
@@ -84,10 +99,26 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 exit::FAILED
             })
         }
-        Command::Status { json } => {
+        Command::Status {
+            json,
+            check,
+            max_lag,
+        } => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
-            emit(json, &engine.status().await?, output::print_status)?;
-            Ok(exit::OK)
+            let status = engine.status().await?;
+            emit(json, &status, output::print_status)?;
+            if !check {
+                return Ok(exit::OK);
+            }
+            let problems = output::unhealthy(&status, max_lag);
+            for problem in &problems {
+                eprintln!("hetsync: {problem}");
+            }
+            Ok(if problems.is_empty() {
+                exit::OK
+            } else {
+                exit::FAILED
+            })
         }
         Command::Verify { json } => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
@@ -98,10 +129,33 @@ pub async fn run(cli: Cli) -> Result<u8> {
     }
 }
 
+/// Refuses to remove capture while a spoke has changes not yet synced:
+/// after uninstall they are neither captured nor compared as changes.
+async fn refuse_to_discard(engine: &hetsync_core::engine::Engine) -> Result<()> {
+    let status = engine.status().await?;
+    let pending: Vec<String> = status
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            n.pending_upload
+                .filter(|&p| p > 0)
+                .map(|p| format!("spoke '{}' has {p} change(s) to send", n.name))
+        })
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "uninstall would discard changes not yet synced ({}): run `hetsync sync` first, \
+         or `hetsync uninstall --force` to discard them",
+        pending.join(", ")
+    )
+}
+
 /// Prints `value` as pretty JSON, or for people with `human`.
 fn emit<T: serde::Serialize>(json: bool, value: &T, human: impl Fn(&T)) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        crate::say!("{}", serde_json::to_string_pretty(value)?);
     } else {
         human(value);
     }

@@ -10,7 +10,14 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let filter = EnvFilter::try_new(&cli.log).unwrap_or_else(|e| {
+    // sqlx logs a slow statement with its whole SQL at `warn`, and each
+    // PostgreSQL NOTICE at `info`: only when asked for by name.
+    let directives = if cli.log.contains("sqlx") {
+        cli.log.clone()
+    } else {
+        format!("{},sqlx::query=error,sqlx::postgres::notice=warn", cli.log)
+    };
+    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|e| {
         eprintln!("hetsync: bad --log filter '{}': {e}; using 'warn'", cli.log);
         EnvFilter::new("warn")
     });

@@ -1,5 +1,31 @@
 //! Human-readable output of rounds, status and verification.
 
+/// Writes a line to stdout like `println!`, through [`say`].
+#[macro_export]
+macro_rules! say {
+    () => {
+        $crate::output::say(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::output::say(format_args!($($arg)*))
+    };
+}
+
+/// Writes a line to stdout. When the reader went away (`hetsync status |
+/// head -1`), the process ends quietly with the status a shell gives a
+/// process killed by SIGPIPE (141), as other command-line tools do, instead
+/// of panicking.
+pub fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(141);
+        }
+        eprintln!("hetsync: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 use hetsync_core::change::Stamp;
 use hetsync_core::plan::{Conflict, ConflictKind, TableCounts};
 use hetsync_core::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
@@ -51,26 +77,35 @@ pub fn print_rounds(reports: &[RoundReport]) {
         } else {
             ""
         };
-        println!(
+        crate::say!(
             "{} ⇄ {} ({mode}, {} ms{follow_up})",
-            r.spoke, r.hub, r.duration_ms
+            r.spoke,
+            r.hub,
+            r.duration_ms
         );
-        println!("  ↑ to {}: {}", r.hub, counts_text(&r.uploaded));
-        println!("  ↓ to {}: {}", r.spoke, counts_text(&r.downloaded));
+        crate::say!("  ↑ to {}: {}", r.hub, counts_text(&r.uploaded));
+        crate::say!("  ↓ to {}: {}", r.spoke, counts_text(&r.downloaded));
         for c in &r.conflicts {
-            println!("  ⚡ {}", conflict_line(c));
+            crate::say!("  ⚡ {}", conflict_line(c));
+        }
+        if !r.rewound.is_empty() {
+            crate::say!(
+                "  (the tracking table went back on {} — restored from an older backup, or \
+                 recreated: all its captured changes were read again)",
+                r.rewound.join(", ")
+            );
         }
         if r.mode == SyncMode::Incremental && !r.compared_whole.is_empty() {
-            println!(
+            crate::say!(
                 "  (new in the configuration, compared row by row: {})",
                 r.compared_whole.join(", ")
             );
         }
         if r.more {
-            println!("  (stopped at round_events; the next round goes on)");
+            crate::say!("  (stopped at round_events; the next round goes on)");
         }
         if r.retries > 0 {
-            println!(
+            crate::say!(
                 "  (retried {} step(s): a busy database, a deadlock or a race with an edit)",
                 r.retries
             );
@@ -80,9 +115,14 @@ pub fn print_rounds(reports: &[RoundReport]) {
 
 /// Prints the status table.
 pub fn print_status(status: &StatusReport) {
-    println!(
+    crate::say!(
         "{:<20} {:<6} {:<8} {:>9} {:>9} {:>9}  last successful sync",
-        "node", "role", "adapter", "position", "to send", "to get"
+        "node",
+        "role",
+        "adapter",
+        "position",
+        "to send",
+        "to get"
     );
     let opt = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
     for n in &status.nodes {
@@ -101,7 +141,7 @@ pub fn print_status(status: &StatusReport) {
             (None, None) if n.role == "spoke" => "never".into(),
             _ => String::new(),
         };
-        println!(
+        crate::say!(
             "{:<20} {:<6} {:<8} {:>9} {:>9} {:>9}  {last}",
             n.name,
             n.role,
@@ -111,10 +151,10 @@ pub fn print_status(status: &StatusReport) {
             opt(n.pending_download)
         );
         if let Some(e) = &n.error {
-            println!("{:<20} error: {e}", "");
+            crate::say!("{:<20} error: {e}", "");
         }
         if !n.awaiting_comparison.is_empty() {
-            println!(
+            crate::say!(
                 "{:<20} new in the configuration, compared row by row next round: {}",
                 "",
                 n.awaiting_comparison.join(", ")
@@ -123,12 +163,54 @@ pub fn print_status(status: &StatusReport) {
     }
 }
 
+/// What `status --check` reports: nodes that cannot be read, spokes whose
+/// last round failed or that never synced, and (with `max_lag`) spokes
+/// whose last successful round is older than that.
+pub fn unhealthy(status: &StatusReport, max_lag: Option<std::time::Duration>) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in &status.nodes {
+        if let Some(e) = &n.error {
+            out.push(format!("node '{}': {e}", n.name));
+        }
+        if n.role != "spoke" {
+            continue;
+        }
+        if let Some(f) = &n.last_failure {
+            out.push(format!(
+                "spoke '{}': its last round failed at {}: {}",
+                n.name,
+                f.finished_at,
+                f.error.as_deref().unwrap_or("")
+            ));
+        }
+        let Some(success) = &n.last_success else {
+            out.push(format!("spoke '{}' never synced", n.name));
+            continue;
+        };
+        let Some(max_lag) = max_lag else { continue };
+        let lag = chrono::DateTime::parse_from_rfc3339(&success.finished_at)
+            .ok()
+            .and_then(|t| {
+                (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+                    .to_std()
+                    .ok()
+            });
+        if lag.is_none_or(|lag| lag > max_lag) {
+            out.push(format!(
+                "spoke '{}': last successful round at {}, more than {:?} ago",
+                n.name, success.finished_at, max_lag
+            ));
+        }
+    }
+    out
+}
+
 /// Prints a verification report.
 pub fn print_verify(report: &VerifyReport) {
     for t in &report.tables {
         let bad: Vec<_> = t.nodes.iter().filter(|n| n.differences > 0).collect();
         if bad.is_empty() {
-            println!(
+            crate::say!(
                 "✔ {}: {} row(s), identical on {} node(s)",
                 t.table,
                 t.hub_rows,
@@ -136,24 +218,26 @@ pub fn print_verify(report: &VerifyReport) {
             );
             continue;
         }
-        println!("✘ {}: hub has {} row(s)", t.table, t.hub_rows);
+        crate::say!("✘ {}: hub has {} row(s)", t.table, t.hub_rows);
         for n in bad {
-            println!(
+            crate::say!(
                 "  {}: {} row(s), {} difference(s)",
-                n.node, n.rows, n.differences
+                n.node,
+                n.rows,
+                n.differences
             );
             for code in &n.missing {
-                println!("    missing {code}");
+                crate::say!("    missing {code}");
             }
             for code in &n.extra {
-                println!("    extra   {code}");
+                crate::say!("    extra   {code}");
             }
             for (code, fields) in &n.differing {
-                println!("    differs {code}: {}", fields.join(", "));
+                crate::say!("    differs {code}: {}", fields.join(", "));
             }
         }
     }
-    println!(
+    crate::say!(
         "{}",
         if report.ok {
             "all copies match"
@@ -271,17 +355,17 @@ fn adapter_line(a: &AdapterEntry) -> String {
 /// Prints `hetsync plugins`.
 pub fn print_adapters(listing: &AdapterListing) {
     for a in &listing.adapters {
-        println!("{}", adapter_line(a));
+        crate::say!("{}", adapter_line(a));
     }
     for r in &listing.refused {
-        println!("refused {}: {}", r.path.display(), r.reason);
+        crate::say!("refused {}: {}", r.path.display(), r.reason);
     }
 }
 
 /// Prints `hetsync plugins check` for an accepted library.
 pub fn print_check(listing: &AdapterListing) {
     for a in &listing.adapters {
-        println!(
+        crate::say!(
             "ok: {} is a usable plugin with ABI {}",
             a.path
                 .as_deref()
@@ -289,7 +373,7 @@ pub fn print_check(listing: &AdapterListing) {
                 .display(),
             hetsync_plugin_sdk::abi::ABI_MAJOR
         );
-        println!("{}", adapter_line(a));
+        crate::say!("{}", adapter_line(a));
     }
 }
 
@@ -297,9 +381,11 @@ pub fn print_check(listing: &AdapterListing) {
 pub fn print_discover(report: &crate::discover::DiscoverReport) {
     use hetsync_core::mapping::loss::Fidelity;
     for n in &report.nodes {
-        println!(
+        crate::say!(
             "node {} ({}): {} table(s) harvested",
-            n.node, n.adapter, n.tables
+            n.node,
+            n.adapter,
+            n.tables
         );
     }
     let fidelity = |f: &Option<Fidelity>| match f {
@@ -307,9 +393,9 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
         None => "no conversion".into(),
     };
     for t in &report.tables {
-        println!();
+        crate::say!();
         if !t.on_hub {
-            println!("✘ {}: missing on the hub", t.table);
+            crate::say!("✘ {}: missing on the hub", t.table);
             continue;
         }
         let clean = t.spokes.iter().all(|s| {
@@ -321,7 +407,7 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
                 && s.local_table == t.table
         });
         let mark = if clean { "✔" } else { "•" };
-        println!("{mark} {} (code: {})", t.table, t.code.join(", "));
+        crate::say!("{mark} {} (code: {})", t.table, t.code.join(", "));
         for s in &t.spokes {
             let name = if s.local_table == t.table {
                 String::new()
@@ -329,17 +415,17 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
                 format!(" as '{}'", s.local_table)
             };
             if !s.exists {
-                println!("  {}: table '{}' is missing", s.node, s.local_table);
+                crate::say!("  {}: table '{}' is missing", s.node, s.local_table);
                 continue;
             }
-            println!("  {}{name}:", s.node);
+            crate::say!("  {}{name}:", s.node);
             for d in &s.differences {
                 let names = if d.column == d.local {
                     d.column.clone()
                 } else {
                     format!("{} → {}", d.column, d.local)
                 };
-                println!(
+                crate::say!(
                     "    {names}: {} ↔ {}; to node {}, to hub {}",
                     d.hub_type,
                     d.local_type,
@@ -348,13 +434,13 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
                 );
             }
             if !s.missing_columns.is_empty() {
-                println!("    missing there: {}", s.missing_columns.join(", "));
+                crate::say!("    missing there: {}", s.missing_columns.join(", "));
             }
             if !s.extra_columns.is_empty() {
-                println!("    only there: {}", s.extra_columns.join(", "));
+                crate::say!("    only there: {}", s.extra_columns.join(", "));
             }
             if let Some(key) = &s.primary_key {
-                println!(
+                crate::say!(
                     "    primary key ({}) differs from the hub's ({})",
                     key.join(", "),
                     t.hub_primary_key.join(", ")
@@ -364,16 +450,16 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
                 && s.missing_columns.is_empty()
                 && s.extra_columns.is_empty()
             {
-                println!("    same columns and types");
+                crate::say!("    same columns and types");
             }
         }
     }
     for u in &report.unmatched {
-        println!();
-        println!("not synced on {}: {}", u.node, u.tables.join(", "));
+        crate::say!();
+        crate::say!("not synced on {}: {}", u.node, u.tables.join(", "));
     }
     if let Some(path) = &report.mapping_written {
-        println!();
-        println!("wrote {}: edit slaveTable/slaveField to rename, isDeleted=\"true\" to leave a field out", path.display());
+        crate::say!();
+        crate::say!("wrote {}: edit slaveTable/slaveField to rename, isDeleted=\"true\" to leave a field out", path.display());
     }
 }

@@ -72,4 +72,253 @@ async fn a_table_added_to_the_config_is_backfilled(topology: Topology) {
     );
 }
 
-on_every_topology!(a_table_added_to_the_config_is_backfilled);
+/// Drops the capture trigger for updates of `table` on `node`.
+async fn drop_update_trigger(d: &Deploy, node: &str, table: &str) {
+    let kind = d.node(node).kind.name;
+    let sql = match kind {
+        "postgres" => format!("DROP TRIGGER \"_hetsync_update\" ON \"{table}\""),
+        "sqlite" | "mysql" => {
+            let find = if kind == "sqlite" {
+                format!(
+                    "SELECT name FROM sqlite_master WHERE type = 'trigger' \
+                     AND tbl_name = '{table}' AND name LIKE '%update%'"
+                )
+            } else {
+                format!(
+                    "SELECT CAST(trigger_name AS CHAR) FROM information_schema.triggers \
+                     WHERE trigger_schema = DATABASE() AND event_object_table = '{table}' \
+                     AND event_manipulation = 'UPDATE'"
+                )
+            };
+            let rows = d.query(node, &find).await;
+            let Some(Value::Text(name)) = rows.first().and_then(|r| r.first()) else {
+                panic!("no update trigger on {node}: {rows:?}");
+            };
+            format!("DROP TRIGGER \"{name}\"")
+        }
+        other => panic!("no trigger to drop on {other}"),
+    };
+    d.exec(node, &sql).await;
+}
+
+/// A dropped capture trigger stops the node's rounds with an error naming
+/// the node and the trigger (nothing is read from it meanwhile, so nothing
+/// it captured is lost); `status` says so; `install` repairs it, and then
+/// edits are captured again.
+async fn a_dropped_trigger_stops_the_node_until_install_repairs_it(topology: Topology) {
+    let d = Deploy::with(topology, &["a"], &BASIC[..1]).await;
+    d.insert_series("hub", "t_field", 3, "'x', i, 0.5").await;
+    d.installed().await;
+    for node in ["a", "hub"] {
+        drop_update_trigger(&d, node, "t_field").await;
+        d.exec(node, "UPDATE t_field SET a = 'unseen' WHERE k = 1")
+            .await;
+        let out = hetsync(&d.config(), &["sync"]);
+        let text = output_text(&out);
+        assert_eq!(out.status.code(), Some(1), "{topology:?} {node}: {text}");
+        assert!(
+            text.contains(&format!("node '{node}': hetsync's capture is broken"))
+                && text.contains("_hetsync_")
+                && text.contains("is missing")
+                && text.contains("hetsync install"),
+            "{topology:?} {node}: the error names the node, the trigger and the way back\n{text}"
+        );
+        let out = hetsync(&d.config(), &["status"]);
+        let text = output_text(&out);
+        assert!(
+            text.contains("capture is broken"),
+            "{topology:?} {node}: status shows it\n{text}"
+        );
+
+        let out = hetsync(&d.config(), &["install"]);
+        assert!(out.status.success(), "{}", output_text(&out));
+        let out = hetsync(&d.config(), &["sync"]);
+        assert!(
+            out.status.success(),
+            "{topology:?} {node}: {}",
+            output_text(&out)
+        );
+        // The uncaptured edit is still only where it was made: verify says so.
+        let out = hetsync(&d.config(), &["verify"]);
+        assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
+        // Edits are captured again: the row's next edit goes everywhere.
+        d.exec(node, "UPDATE t_field SET a = 'seen', b = 7 WHERE k = 1")
+            .await;
+        let out = hetsync(&d.config(), &["sync"]);
+        assert!(out.status.success(), "{}", output_text(&out));
+        let out = hetsync(&d.config(), &["verify"]);
+        assert!(
+            out.status.success(),
+            "{topology:?} {node}: {}",
+            output_text(&out)
+        );
+    }
+}
+
+/// A disabled PostgreSQL trigger is an altered one.
+#[tokio::test]
+async fn a_disabled_postgres_trigger_is_refused() {
+    let topology = support::MIXED
+        .iter()
+        .copied()
+        .find(|t| t.hub.name == "postgres")
+        .expect("a topology with a PostgreSQL hub");
+    let d = Deploy::with(topology, &["a"], &BASIC[..1]).await;
+    d.installed().await;
+    d.exec(
+        "hub",
+        "ALTER TABLE t_field DISABLE TRIGGER \"_hetsync_update\"",
+    )
+    .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("trigger _hetsync_update on t_field was altered or disabled"),
+        "{text}"
+    );
+    let out = hetsync(&d.config(), &["install"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+}
+
+on_every_topology!(
+    a_table_added_to_the_config_is_backfilled,
+    a_dropped_trigger_stops_the_node_until_install_repairs_it
+);
+
+/// A spoke restored from an older backup (here: its SQLite file) has
+/// tracking positions the hub already integrated: its next edits are read
+/// all the same (the round re-reads its whole tracking table and says so),
+/// and copies converge on the later changes.
+#[tokio::test]
+async fn a_spoke_restored_from_an_older_backup_loses_no_edit() {
+    let d = Deploy::new(&["a"], &BASIC[..1]).await;
+    d.insert_series("hub", "t_field", 3, "'x', i, 0.5").await;
+    d.installed().await;
+    let backup = d.dir.path().join("a.backup");
+    std::fs::copy(d.db("a"), &backup).unwrap();
+    // Synced after the backup: the hub integrates the spoke's later positions.
+    for k in 1..=3 {
+        d.exec("a", &format!("UPDATE t_field SET b = b + 10 WHERE k = {k}"))
+            .await;
+    }
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    std::fs::copy(&backup, d.db("a")).unwrap();
+    d.exec(
+        "a",
+        "UPDATE t_field SET a = 'after the restore' WHERE k = 2",
+    )
+    .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("tracking table went back") && text.contains("a"),
+        "the round says it re-read the spoke's changes\n{text}"
+    );
+    let out = hetsync(&d.config(), &["verify"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let hub = d.rows("hub", "t_field").await;
+    assert_eq!(hub[1][1], Value::Text("after the restore".into()));
+    assert_eq!(
+        hub[1][2],
+        Value::Int(12),
+        "the hub's later value of the other field came back down"
+    );
+}
+
+/// `uninstall` refuses while a spoke has changes not yet synced, saying how
+/// many; `--force` removes capture anyway.
+#[tokio::test]
+async fn uninstall_refuses_to_discard_unsynced_changes() {
+    let d = Deploy::new(&["a"], &BASIC[..1]).await;
+    d.installed().await;
+    d.exec("a", "INSERT INTO t_field VALUES (1, 'unsynced', 1, 1.0)")
+        .await;
+    let out = hetsync(&d.config(), &["uninstall"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("spoke 'a' has 1 change(s) to send") && text.contains("--force"),
+        "{text}"
+    );
+    assert_eq!(d.tracking_rows("a").await, 1, "capture is still there");
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = hetsync(&d.config(), &["uninstall"]);
+    assert!(out.status.success(), "synced: {}", output_text(&out));
+
+    let out = hetsync(&d.config(), &["install"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    d.exec("a", "UPDATE t_field SET a = 'again' WHERE k = 1")
+        .await;
+    let out = hetsync(&d.config(), &["uninstall", "--force"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+}
+
+/// `status --check` exits 1 when a spoke's last round failed, it never
+/// synced or its lag is over `--max-lag`, naming the spoke; 0 otherwise.
+#[tokio::test]
+async fn status_check_fails_on_a_failed_round_or_lag() {
+    let d = Deploy::new(&["a"], &BASIC[..1]).await;
+    let out = hetsync(&d.config(), &["install"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = hetsync(&d.config(), &["status", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(output_text(&out).contains("spoke 'a' never synced"));
+
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = hetsync(&d.config(), &["status", "--check"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let out = hetsync(&d.config(), &["status", "--check", "--max-lag", "1h"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let out = hetsync(&d.config(), &["status", "--check", "--max-lag", "10ms"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(output_text(&out).contains("spoke 'a': last successful round"));
+
+    let failed = support::hetsync_command(&d.config(), &["sync", "--json"])
+        .env("HETSYNC_FAULT", "after_read:error")
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    // `sync --json` reports the failed spoke as an object with its error.
+    let rounds: serde_json::Value = serde_json::from_slice(&failed.stdout).unwrap();
+    assert_eq!(rounds[0]["spoke"], "a", "{rounds}");
+    assert!(
+        rounds[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("after_read")),
+        "{rounds}"
+    );
+    let out = hetsync(&d.config(), &["status", "--check"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("spoke 'a': its last round failed"), "{text}");
+}
+
+/// Output to a reader that went away ends the process quietly, never with
+/// a panic.
+#[tokio::test]
+async fn a_closed_pipe_is_no_panic() {
+    let d = Deploy::new(&["a"], &BASIC[..1]).await;
+    d.installed().await;
+    let mut child = support::hetsync_command(&d.config(), &["status"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        matches!(out.status.code(), Some(0 | 141)),
+        "{:?} {stderr}",
+        out.status
+    );
+}

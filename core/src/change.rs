@@ -136,6 +136,11 @@ pub struct ChangeSet {
     /// final and still unread. `None`: the read took everything.
     #[serde(default)]
     pub rest: Option<Watermark>,
+    /// The node's final changes end before the range's start: its tracking
+    /// table went back (restored from an older backup, or recreated). The
+    /// read took nothing.
+    #[serde(default)]
+    pub behind: bool,
 }
 
 /// Which changes a read takes ([`crate::adapter::Capture::read_changes`]).

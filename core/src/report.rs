@@ -62,6 +62,11 @@ pub struct RoundReport {
     /// first round, later the tables added to the configuration since.
     #[serde(default)]
     pub compared_whole: Vec<String>,
+    /// Nodes whose tracking table went back (restored from an older
+    /// backup, or recreated): all their captured changes were read again,
+    /// and a spoke's rows compared whole.
+    #[serde(default)]
+    pub rewound: Vec<String>,
 }
 
 impl RoundReport {

@@ -43,7 +43,7 @@ pub async fn run(dir: &Path) -> Result<u8> {
         engine,
     };
 
-    println!(
+    crate::say!(
         "hetsync demo in {}: hub + {} (SQLite files)\n",
         dir.display(),
         PLANNERS.join(", ")
@@ -149,13 +149,13 @@ pub async fn run(dir: &Path) -> Result<u8> {
             demo.sync_one(planner).await?;
         }
     }
-    println!("  … planner_wang comes back online");
+    crate::say!("  … planner_wang comes back online");
     demo.sync_all(2).await?;
 
     demo.chapter("7. Verify: every table on every node");
     let report = demo.engine.verify().await?;
     output::print_verify(&report);
-    println!(
+    crate::say!(
         "\nThe deployment stays in {dir}: edit any copy, e.g.\n  sqlite3 {zhang} \"UPDATE 变电站表 SET 颜色 = '橙' WHERE ID = 1\"\nthen run\n  hetsync --config {config} sync\n  hetsync --config {config} verify",
         dir = dir.display(),
         zhang = dir.join("planner_zhang.db").display(),
@@ -213,7 +213,7 @@ struct Demo {
 
 impl Demo {
     fn chapter(&self, title: &str) {
-        println!("\n== {title}");
+        crate::say!("\n== {title}");
     }
 
     /// A planner edits their own copy through their own connection.
@@ -224,7 +224,7 @@ impl Demo {
             .await
             .with_context(|| format!("{node}: {sql}"))?;
         conn.close().await?;
-        println!("  ✎ {node} {what} ({} row(s))", done.rows_affected());
+        crate::say!("  ✎ {node} {what} ({} row(s))", done.rows_affected());
         // Change times have millisecond resolution: keep the story's order visible.
         tokio::time::sleep(Duration::from_millis(15)).await;
         Ok(())
@@ -233,7 +233,7 @@ impl Demo {
     async fn show(&self, node: &str, sql: &str) -> Result<()> {
         let mut conn = open(&self.dir, node, false).await?;
         let text: String = sqlx::query_scalar(sql).fetch_one(&mut conn).await?;
-        println!("  → on {node}: {text}");
+        crate::say!("  → on {node}: {text}");
         Ok(())
     }
 
@@ -246,7 +246,7 @@ impl Demo {
     async fn sync_all(&self, passes: usize) -> Result<()> {
         for pass in 1..=passes {
             if passes > 1 {
-                println!("  -- sync pass {pass}");
+                crate::say!("  -- sync pass {pass}");
             }
             for spoke in PLANNERS {
                 self.sync_one(spoke).await?;
@@ -262,14 +262,15 @@ fn print_compact(r: &RoundReport) {
     };
     let (up, down) = (sum(&r.uploaded), sum(&r.downloaded));
     if up + down == 0 && r.conflicts.is_empty() {
-        println!("  ⇄ {}: nothing to move", r.spoke);
+        crate::say!("  ⇄ {}: nothing to move", r.spoke);
         return;
     }
-    println!(
+    crate::say!(
         "  ⇄ {}: ↑ {up} row(s) to the hub, ↓ {down} row(s) to {}",
-        r.spoke, r.spoke
+        r.spoke,
+        r.spoke
     );
     for c in &r.conflicts {
-        println!("    ⚡ {}", output::conflict_line(c));
+        crate::say!("    ⚡ {}", output::conflict_line(c));
     }
 }

@@ -169,6 +169,17 @@ async fn bounded_reads(node: &dyn Node, tables: &[SyncTable], start: Watermark, 
     assert_eq!(until.upto, first.upto, "a read ends at `until`");
     assert_eq!(events(&until), events(&first));
     assert_eq!(until.rest, None);
+    // A start past the node's end: its tracking table went back (a restored
+    // backup), and the read says so instead of waiting for positions that
+    // were already used.
+    let ahead = Watermark(all.upto.0 + 1_000_000);
+    let behind = node
+        .read_changes(tables, &ReadRange::since(ahead))
+        .await
+        .unwrap();
+    assert!(behind.behind, "a read past the end says the node went back");
+    assert!(events(&behind).is_empty());
+    assert!(!all.behind);
 }
 
 async fn rows(app: &mut dyn TestConnection) -> Vec<Vec<Value>> {

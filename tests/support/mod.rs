@@ -530,13 +530,18 @@ pub async fn tick() {
 
 /// Runs the `hetsync` binary on a config.
 pub fn hetsync(config: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_hetsync"))
+    hetsync_command(config, args).output().expect("run hetsync")
+}
+
+/// The `hetsync` command on a config, to run as the caller likes.
+pub fn hetsync_command(config: &Path, args: &[&str]) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_hetsync"));
+    command
         .arg("--config")
         .arg(config)
         .args(args)
-        .env_remove("HETSYNC_FAULT")
-        .output()
-        .expect("run hetsync")
+        .env_remove("HETSYNC_FAULT");
+    command
 }
 
 /// A run's stdout and stderr together.

@@ -140,7 +140,9 @@ impl Session for MysqlSession<'_> {
 
     async fn begin_read(&mut self, since: Watermark) -> Result<Watermark> {
         let upto = match self.node.barrier(&mut self.conn).await? {
-            Barrier::Final(last) => last.max(since.0),
+            // Below `since` only when the tracking table went back (the
+            // core then re-reads it whole).
+            Barrier::Final(last) => last,
             Barrier::Busy => {
                 tracing::warn!(
                     node = %self.node.name,

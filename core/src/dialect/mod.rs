@@ -250,6 +250,12 @@ pub trait Dialect: Send + Sync {
     /// them (a failed install may have left some unrecorded).
     fn capture_objects_sql(&self) -> String;
 
+    /// Lists hetsync's capture objects with their definitions, as
+    /// `(object, definition)` rows (`object` says what and where: "trigger
+    /// … on …"): what install made and each round checks is still there,
+    /// unaltered and enabled.
+    fn capture_definitions_sql(&self) -> String;
+
     /// Drops one object listed by [`Dialect::capture_objects_sql`].
     fn drop_object_sql(&self, kind: &str, name: &str) -> String {
         format!("DROP {kind} IF EXISTS {}", self.ident(name))

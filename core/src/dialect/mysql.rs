@@ -308,6 +308,18 @@ impl Dialect for Mysql {
             .into()
     }
 
+    fn capture_definitions_sql(&self) -> String {
+        "SELECT CAST(CONCAT('trigger ', trigger_name, ' on ', event_object_table) AS CHAR), \
+                CAST(CONCAT(action_timing, ' ', event_manipulation, ' ', action_statement) AS CHAR) \
+         FROM information_schema.triggers \
+         WHERE trigger_schema = DATABASE() AND trigger_name LIKE '\\\\_hetsync\\\\_%' \
+         UNION ALL \
+         SELECT CAST(CONCAT('procedure ', routine_name) AS CHAR), CAST(routine_definition AS CHAR) \
+         FROM information_schema.routines \
+         WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name LIKE '\\\\_hetsync\\\\_%'"
+            .into()
+    }
+
     fn capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String> {
         let mut out = vec![self.apply_procedure_sql(table, columns)];
         out.extend(self.triggers(table, columns));

@@ -255,6 +255,22 @@ impl Dialect for Postgres {
             .into()
     }
 
+    fn capture_definitions_sql(&self) -> String {
+        // A disabled trigger is an altered one: its enabled state is part of
+        // the definition.
+        "SELECT 'trigger ' || t.tgname || ' on ' || c.relname, \
+                pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND left(t.tgname, 9) = '_hetsync_' AND NOT t.tgisinternal \
+         UNION ALL \
+         SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' \
+         ORDER BY 1"
+            .into()
+    }
+
     fn drop_object_sql(&self, kind: &str, name: &str) -> String {
         format!("DROP {kind} IF EXISTS {} CASCADE", self.ident(name))
     }

@@ -134,6 +134,12 @@ impl Dialect for Sqlite {
         "SELECT 'TRIGGER', name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY name".into()
     }
 
+    fn capture_definitions_sql(&self) -> String {
+        "SELECT 'trigger ' || name || ' on ' || tbl_name, sql FROM sqlite_master \
+         WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY 1"
+            .into()
+    }
+
     fn capture_sql(&self, table: &SyncTable, _columns: &[ColumnSql]) -> Vec<String> {
         let t = self.ident(&table.name);
         let quiet = format!("WHEN NOT EXISTS (SELECT 1 FROM {})", self.ident(APPLY_FLAG));

@@ -133,6 +133,10 @@ fn render(d: &dyn Dialect) -> String {
         vec![d.tracking_sql(false), d.tracking_sql(true)],
     );
     section(
+        "capture objects with their definitions",
+        vec![d.capture_definitions_sql()],
+    );
+    section(
         "where a bounded read ends",
         vec![d.nth_position_sql(false), d.nth_position_sql(true)],
     );

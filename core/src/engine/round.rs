@@ -227,7 +227,7 @@ impl Engine {
             }
         };
         let configured: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
-        let compare_whole: Vec<&SyncTable> = match (mode, &synced) {
+        let mut compare_whole: Vec<&SyncTable> = match (mode, &synced) {
             (SyncMode::Full, _) => self.tables.iter().collect(),
             // Recorded before tables were: every table then configured had
             // its full comparison.
@@ -265,11 +265,12 @@ impl Engine {
         let local_range = ReadRange::since(spoke_mark)
             .until(ends.map(|e| e.spoke))
             .limit(limit);
-        let local = self
-            .step(s.name(), "reading changes", run, |_| {
-                s.read_changes(&self.tables, &local_range)
-            })
-            .await?;
+        let mut rewound = Vec::new();
+        let local = self.read_side(s, local_range, run, &mut rewound).await?;
+        if !rewound.is_empty() {
+            // Its rows went back too: what it had received may be gone.
+            compare_whole = self.tables.iter().collect();
+        }
         // A spoke that never synced compares every row below instead of
         // replaying the hub's whole history. The spoke's own changes come
         // back as nothing but echoes: the hub integrates one spoke at a time,
@@ -280,10 +281,7 @@ impl Engine {
                     .until(ends.map(|e| e.hub))
                     .limit(limit)
                     .excluding(s.name());
-                self.step(hub.name(), "reading changes", run, |_| {
-                    hub.read_changes(&self.tables, &range)
-                })
-                .await?
+                self.read_side(hub, range, run, &mut rewound).await?
             }
             None => ChangeSet {
                 upto: self
@@ -354,6 +352,7 @@ impl Engine {
             follow_up: false,
             more: rest.is_some(),
             compared_whole: compare_whole.iter().map(|t| t.name.clone()).collect(),
+            rewound,
         });
         self.fault(s, FaultPoint::AfterHubApply).await?;
 
@@ -429,6 +428,43 @@ impl Engine {
             hub: self.hub().name().to_string(),
             side,
         }
+    }
+
+    /// Reads `range` of `node`. When the node's tracking table went back
+    /// (restored from an older backup, or recreated), its positions no
+    /// longer match what was integrated: everything it holds is read
+    /// instead, with a warning, and the node is added to `rewound`.
+    async fn read_side(
+        &self,
+        node: &dyn Node,
+        range: ReadRange,
+        run: &mut RoundRun,
+        rewound: &mut Vec<String>,
+    ) -> Result<ChangeSet> {
+        let changes = self
+            .step(node.name(), "reading changes", run, |_| {
+                node.read_changes(&self.tables, &range)
+            })
+            .await?;
+        if !changes.behind {
+            return Ok(changes);
+        }
+        tracing::warn!(
+            node = node.name(),
+            since = %range.since,
+            "the node's tracking table went back (restored from an older backup, or \
+             recreated): reading all of its captured changes again"
+        );
+        rewound.push(node.name().to_string());
+        let range = ReadRange {
+            since: Watermark::default(),
+            until: None,
+            ..range
+        };
+        self.step(node.name(), "reading changes", run, |_| {
+            node.read_changes(&self.tables, &range)
+        })
+        .await
     }
 
     /// Applies a batch at `node`, retrying it alone on retryable errors (a

@@ -316,6 +316,7 @@ impl Capture for MappedNode {
             upto: read.upto,
             tables: changes,
             rest: read.rest,
+            behind: read.behind,
         })
     }
 

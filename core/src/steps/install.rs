@@ -79,6 +79,7 @@ async fn install_locked<S: Session + ?Sized>(
         )
         .await?;
     }
+    super::integrity::record(s).await?;
     meta_set(s, INSTALL_STATE, COMPLETE).await
 }
 
@@ -128,7 +129,11 @@ async fn synced_map<S: Session + ?Sized>(
 }
 
 /// Sets a row of the meta table.
-async fn meta_set<S: Session + ?Sized>(s: &mut S, name: &str, value: &str) -> Result<()> {
+pub(super) async fn meta_set<S: Session + ?Sized>(
+    s: &mut S,
+    name: &str,
+    value: &str,
+) -> Result<()> {
     let d = s.dialect();
     s.execute(
         &d.meta_set_sql(),
@@ -139,8 +144,11 @@ async fn meta_set<S: Session + ?Sized>(s: &mut S, name: &str, value: &str) -> Re
     .map(|_| ())
 }
 
+/// The rows of the meta table, by name.
+pub(super) type Settings = HashMap<String, String>;
+
 /// The settings of the meta table, by name.
-async fn meta<S: Session + ?Sized>(s: &mut S) -> Result<HashMap<String, String>> {
+async fn meta<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
     let d = s.dialect();
     let rows = s
         .query(&d.meta_sql(), &[], "reading hetsync's settings")
@@ -254,8 +262,22 @@ pub async fn is_installed<S: Session + ?Sized>(s: &mut S) -> Result<bool> {
 }
 
 /// Refuses a node without install, or whose last install did not finish
+/// (an install before the state was recorded counts as finished), or whose
+/// capture objects are missing or altered (see [`super::integrity`]): what
+/// a round checks before it reads a node.
+pub async fn require_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
+    let settings = installed_settings(s).await?;
+    super::integrity::require_intact(s, &settings).await
+}
+
+/// Refuses a node without install, or whose last install did not finish
 /// (an install before the state was recorded counts as finished).
 pub async fn require_installed<S: Session + ?Sized>(s: &mut S) -> Result<()> {
+    installed_settings(s).await.map(|_| ())
+}
+
+/// The meta settings of an installed node ([`require_installed`]).
+async fn installed_settings<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
     if !is_installed(s).await? {
         return Err(Error::Setup(format!(
             "node '{}' has no hetsync tracking table: run `hetsync install` first",
@@ -274,5 +296,5 @@ pub async fn require_installed<S: Session + ?Sized>(s: &mut S) -> Result<()> {
             s.node()
         )));
     }
-    Ok(())
+    Ok(settings)
 }

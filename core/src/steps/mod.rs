@@ -7,6 +7,8 @@
 //! - [`install`]: lock, ensure the bookkeeping tables and their layout
 //!   version, drop every capture object hetsync made, create capture per
 //!   table, record it;
+//! - [`integrity`]: install records a digest of each capture object, and a
+//!   round checks them before it reads a node;
 //! - [`read`]: begin a snapshot at a final position, read tracking rows,
 //!   fetch the changed rows;
 //! - [`apply`]: silence capture, lock, stage, deletes child-first, upserts
@@ -18,6 +20,7 @@
 pub mod apply;
 pub mod conflicts;
 pub mod install;
+mod integrity;
 mod node;
 pub mod read;
 

@@ -39,7 +39,9 @@ impl<D: Driver> Capture for D {
 
     async fn position(&self) -> Result<Watermark> {
         use super::Session;
-        session(self).await?.position().await
+        let mut s = session(self).await?;
+        install::require_capture(&mut s).await?;
+        s.position().await
     }
 
     async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {

@@ -1,7 +1,7 @@
 //! Reading: changes since a watermark in one consistent snapshot, lookups
 //! by code, scans in code order, counts.
 
-use super::install::require_installed;
+use super::install::{require_capture, require_installed};
 use super::{commit, first, int_of, into_text, rollback, Session};
 use crate::change::{group_events, parse_micros, ChangeSet, ReadRange, TrackingRow, Watermark};
 use crate::code::CombinedCode;
@@ -19,8 +19,16 @@ pub async fn read_changes<S: Session + ?Sized>(
     tables: &[SyncTable],
     range: &ReadRange,
 ) -> Result<ChangeSet> {
-    require_installed(s).await?;
+    require_capture(s).await?;
     let end = s.begin_read(range.since).await?;
+    if end < range.since {
+        commit(s, "ending the read transaction").await?;
+        return Ok(ChangeSet {
+            upto: range.since,
+            behind: true,
+            ..ChangeSet::default()
+        });
+    }
     let end = range
         .until
         .map_or(end, |until| until.min(end))
@@ -74,6 +82,7 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         upto,
         tables: changes,
         rest,
+        behind: false,
     })
 }
 

@@ -139,6 +139,9 @@ SELECT t.`a` FROM `k` AS t WHERE t.`a` IN (?, ?) ORDER BY t.`a` FOR UPDATE;
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq;
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?) ORDER BY seq;
 
+-- capture objects with their definitions
+SELECT CAST(CONCAT('trigger ', trigger_name, ' on ', event_object_table) AS CHAR), CAST(CONCAT(action_timing, ' ', event_manipulation, ' ', action_statement) AS CHAR) FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name LIKE '\\_hetsync\\_%' UNION ALL SELECT CAST(CONCAT('procedure ', routine_name) AS CHAR), CAST(routine_definition AS CHAR) FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name LIKE '\\_hetsync\\_%';
+
 -- where a bounded read ends
 SELECT seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?;
 SELECT seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?) ORDER BY seq LIMIT 1 OFFSET ?;

@@ -143,6 +143,9 @@ SELECT t."a" FROM "k" AS t WHERE t."a" IN ($1, $2) ORDER BY t."a" FOR UPDATE;
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY seq;
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY seq;
 
+-- capture objects with their definitions
+SELECT 'trigger ' || t.tgname || ' on ' || c.relname, pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND left(t.tgname, 9) = '_hetsync_' AND NOT t.tgisinternal UNION ALL SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 1;
+
 -- where a bounded read ends
 SELECT xid::text::bigint FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY xid LIMIT 1 OFFSET $3;
 SELECT xid::text::bigint FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY xid LIMIT 1 OFFSET $4;

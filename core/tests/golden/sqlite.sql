@@ -110,6 +110,9 @@ SELECT count(*) FROM "k";
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq;
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq;
 
+-- capture objects with their definitions
+SELECT 'trigger ' || name || ' on ' || tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY 1;
+
 -- where a bounded read ends
 SELECT seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT 1 OFFSET ?3;
 SELECT seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq LIMIT 1 OFFSET ?4;
