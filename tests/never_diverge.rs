@@ -185,7 +185,8 @@ async fn a_disabled_postgres_trigger_is_refused() {
 
 on_every_topology!(
     a_table_added_to_the_config_is_backfilled,
-    a_dropped_trigger_stops_the_node_until_install_repairs_it
+    a_dropped_trigger_stops_the_node_until_install_repairs_it,
+    a_row_without_a_code_blocks_only_until_it_is_fixed
 );
 
 /// A spoke restored from an older backup (here: its SQLite file) has
@@ -321,4 +322,59 @@ async fn a_closed_pipe_is_no_panic() {
         "{:?} {stderr}",
         out.status
     );
+}
+
+/// A table whose code column may hold NULL.
+const NK: &[support::TableSpec] = &[support::TableSpec {
+    name: "nk",
+    ddl: &[
+        (
+            "sqlite",
+            r#"CREATE TABLE "nk" ("k" INTEGER UNIQUE, "v" TEXT)"#,
+        ),
+        (
+            "postgres",
+            r#"CREATE TABLE "nk" ("k" bigint UNIQUE, "v" text)"#,
+        ),
+        (
+            "mysql",
+            r#"CREATE TABLE "nk" ("k" bigint UNIQUE, "v" text)"#,
+        ),
+    ],
+    config: "[[table]]\nname = \"nk\"\ncode = [\"k\"]\n",
+}];
+
+/// A row without a code (a NULL in its code column) cannot be synced: the
+/// round stops with an error naming the node, the table and the column
+/// while such a row exists, and goes on once it was fixed at the source
+/// (deleted, or given a code), with nothing else lost.
+async fn a_row_without_a_code_blocks_only_until_it_is_fixed(topology: Topology) {
+    let d = Deploy::with(topology, &["a"], NK).await;
+    d.installed().await;
+    d.exec("a", "INSERT INTO nk VALUES (NULL, 'no code')").await;
+    d.exec("a", "INSERT INTO nk VALUES (1, 'fine')").await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{topology:?}: {text}");
+    assert!(
+        text.contains("table 'nk'") && text.contains("node 'a'") && text.contains("(k)"),
+        "{topology:?}: the error names the node, table and code column\n{text}"
+    );
+    // Given a code: the change of code is the NULL row leaving and row 2
+    // arriving.
+    d.exec("a", "UPDATE nk SET k = 2 WHERE k IS NULL").await;
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{topology:?}: {}", output_text(&out));
+    let rows = d.rows("hub", "nk").await;
+    assert_eq!(rows.len(), 2, "{topology:?}: {rows:?}");
+    assert_eq!(rows[1][1], Value::Text("no code".into()), "{topology:?}");
+    // Deleted: the inserted-then-deleted NULL row is passed over.
+    d.exec("a", "INSERT INTO nk VALUES (NULL, 'again')").await;
+    d.exec("a", "DELETE FROM nk WHERE k IS NULL").await;
+    d.exec("a", "INSERT INTO nk VALUES (3, 'after')").await;
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{topology:?}: {}", output_text(&out));
+    assert_eq!(d.rows("hub", "nk").await.len(), 3, "{topology:?}");
+    let out = hetsync(&d.config(), &["verify"]);
+    assert!(out.status.success(), "{topology:?}: {}", output_text(&out));
 }

@@ -436,6 +436,15 @@ impl From<TrackingTuple> for TrackingRow {
 
 impl TrackingRow {
     /// Parses the row read on `node` (local edits get `node` as origin).
+    /// Whether the combined code has a NULL part: the changed row had no
+    /// code (a NULL in a code column), so the change cannot be synced.
+    pub fn code_has_null(&self) -> bool {
+        serde_json::from_str::<serde_json::Value>(&self.code)
+            .ok()
+            .and_then(|v| v.as_array().map(|parts| parts.iter().any(|p| p.is_null())))
+            .unwrap_or(false)
+    }
+
     pub fn parse(self, node: &str) -> crate::Result<Event> {
         let bad = |message: String| crate::Error::Data {
             table: self.table.clone(),

@@ -481,6 +481,20 @@ pub trait Dialect: Send + Sync {
         format!("SELECT count(*) FROM {}", self.ident(&table.name))
     }
 
+    /// Counts a table's rows without a code: a NULL in a code column.
+    fn uncoded_rows_sql(&self, table: &SyncTable) -> String {
+        let nulls: Vec<String> = table
+            .code
+            .iter()
+            .map(|&i| format!("{} IS NULL", self.ident(&table.columns[i])))
+            .collect();
+        format!(
+            "SELECT count(*) FROM {} WHERE {}",
+            self.ident(&table.name),
+            nulls.join(" OR ")
+        )
+    }
+
     /// The tracking insert of `rows` integrated changes: per row the
     /// parameters table, code (JSON), time ([`Dialect::stamp_value`]),
     /// deleted, fields (JSON or NULL) and origin.

@@ -119,6 +119,7 @@ fn render(d: &dyn Dialect) -> String {
                 d.scan_sql(&table, "t.*", false),
                 d.scan_sql(&table, "t.*", true),
                 d.count_rows_sql(&table),
+                d.uncoded_rows_sql(&table),
             ],
         );
         if let Some(lock) = d.lock_table_sql(&table.name) {

@@ -70,6 +70,8 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         .into_iter()
         .map(|row| tracking_row(s.node(), row))
         .collect::<Result<Vec<_>>>()?;
+    let (rows, uncoded): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| !r.code_has_null());
+    pass_over_uncoded(s, tables, &uncoded).await?;
     let mut changes = group_events(tables, rows, s.node())?;
     for table in tables {
         let Some(tc) = changes.get_mut(&table.name) else {
@@ -84,6 +86,55 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         rest,
         behind: false,
     })
+}
+
+/// Changes of rows that had no code (a NULL in a code column) cannot be
+/// synced. While a synced table still holds such rows the read stops with
+/// an error naming the node, the table and its code columns; once none is
+/// left (deleted, or given a code: a change of code is captured as the old
+/// row leaving and the new one arriving), their changes are passed over
+/// with a warning.
+async fn pass_over_uncoded<S: Session + ?Sized>(
+    s: &mut S,
+    tables: &[SyncTable],
+    uncoded: &[TrackingRow],
+) -> Result<()> {
+    for table in tables {
+        let of_table: Vec<&TrackingRow> =
+            uncoded.iter().filter(|r| r.table == table.name).collect();
+        let Some(first) = of_table.first() else {
+            continue;
+        };
+        let sql = s.dialect().uncoded_rows_sql(table);
+        let context = format!("looking for rows of '{}' without a code", table.name);
+        let rows = s.query(&sql, &[], &context).await?;
+        let left = count(s.node(), &rows)?;
+        let columns: Vec<&str> = table
+            .code
+            .iter()
+            .map(|&i| table.columns[i].as_str())
+            .collect();
+        if left > 0 {
+            return Err(Error::Data {
+                table: table.name.clone(),
+                code: first.code.clone(),
+                message: format!(
+                    "node '{}': {left} row(s) have a NULL in their combined code ({}), so they \
+                     cannot be synced and the round stops here; give them a code or delete \
+                     them, and the next round goes on",
+                    s.node(),
+                    columns.join(", ")
+                ),
+            });
+        }
+        tracing::warn!(
+            node = s.node(),
+            table = %table.name,
+            changes = of_table.len(),
+            "passed over changes of rows that had no combined code (a NULL in a code column); no such row is left"
+        );
+    }
+    Ok(())
 }
 
 /// Where a read of at most about `limit` events after `range.since` ends,

@@ -68,6 +68,7 @@ SELECT t.* FROM `变电站表` AS t WHERE (t.`单位编号`, t.`年份`, t.`ID`)
 SELECT t.* FROM `变电站表` AS t  ORDER BY t.`单位编号`, t.`年份`, t.`ID` LIMIT ?;
 SELECT t.* FROM `变电站表` AS t WHERE (t.`单位编号` > ?) OR (t.`单位编号` = ? AND t.`年份` > ?) OR (t.`单位编号` = ? AND t.`年份` = ? AND t.`ID` > ?) ORDER BY t.`单位编号`, t.`年份`, t.`ID` LIMIT ?;
 SELECT count(*) FROM `变电站表`;
+SELECT count(*) FROM `变电站表` WHERE `单位编号` IS NULL OR `年份` IS NULL OR `ID` IS NULL;
 
 -- lock rows of 变电站表
 SELECT t.`单位编号`, t.`年份`, t.`ID` FROM `变电站表` AS t WHERE (t.`单位编号`, t.`年份`, t.`ID`) IN ((?, ?, ?), (?, ?, ?)) ORDER BY t.`单位编号`, t.`年份`, t.`ID` FOR UPDATE;
@@ -101,6 +102,7 @@ SELECT t.* FROM `高压线路表高压线路表高压线路表高压线路表高
 SELECT t.* FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t  ORDER BY t.`ID` LIMIT ?;
 SELECT t.* FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE (t.`ID` > ?) ORDER BY t.`ID` LIMIT ?;
 SELECT count(*) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+SELECT count(*) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` WHERE `ID` IS NULL;
 
 -- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t.`ID` FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` IN (?, ?) ORDER BY t.`ID` FOR UPDATE;
@@ -131,6 +133,7 @@ SELECT t.* FROM `k` AS t WHERE t.`a` IN (?, ?);
 SELECT t.* FROM `k` AS t  ORDER BY t.`a` LIMIT ?;
 SELECT t.* FROM `k` AS t WHERE (t.`a` > ?) ORDER BY t.`a` LIMIT ?;
 SELECT count(*) FROM `k`;
+SELECT count(*) FROM `k` WHERE `a` IS NULL;
 
 -- lock rows of k
 SELECT t.`a` FROM `k` AS t WHERE t.`a` IN (?, ?) ORDER BY t.`a` FOR UPDATE;

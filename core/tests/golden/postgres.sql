@@ -65,6 +65,7 @@ SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID")
 SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT $1;
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > ($1, $2, $3) ORDER BY t."单位编号", t."年份", t."ID" LIMIT $4;
 SELECT count(*) FROM "变电站表";
+SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
 
 -- lock 变电站表
 LOCK TABLE "变电站表" IN SHARE ROW EXCLUSIVE MODE;
@@ -100,6 +101,7 @@ SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT $1;
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > ($1) ORDER BY t."ID" LIMIT $2;
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
 
 -- lock 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 LOCK TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" IN SHARE ROW EXCLUSIVE MODE;
@@ -132,6 +134,7 @@ SELECT t.* FROM "k" AS t WHERE t."a" IN ($1, $2);
 SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT $1;
 SELECT t.* FROM "k" AS t WHERE (t."a") > ($1) ORDER BY t."a" LIMIT $2;
 SELECT count(*) FROM "k";
+SELECT count(*) FROM "k" WHERE "a" IS NULL;
 
 -- lock k
 LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;
