@@ -183,10 +183,50 @@ async fn a_disabled_postgres_trigger_is_refused() {
     assert!(out.status.success(), "{}", output_text(&out));
 }
 
+/// A table without a unique key on its code.
+const DUP: &[support::TableSpec] = &[support::TableSpec {
+    name: "dup",
+    ddl: &[
+        ("sqlite", r#"CREATE TABLE "dup" ("k" TEXT, "v" TEXT)"#),
+        ("postgres", r#"CREATE TABLE "dup" ("k" text, "v" text)"#),
+        ("mysql", r#"CREATE TABLE "dup" ("k" text, "v" text)"#),
+    ],
+    config: "[[table]]\nname = \"dup\"\ncode = [\"k\"]\n",
+}];
+
+/// A code that two rows share would silently lose one of them: install
+/// refuses the node, naming the table, the code columns and the repeated
+/// codes, and changes nothing there; once the code is unique it installs.
+async fn install_refuses_a_code_that_is_not_unique(topology: Topology) {
+    let d = Deploy::with(topology, &["a"], DUP).await;
+    d.exec(
+        "a",
+        "INSERT INTO dup VALUES ('A', 'one'), ('A', 'two'), ('B', 'three')",
+    )
+    .await;
+    let out = hetsync(&d.config(), &["install"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{topology:?}: {text}");
+    assert!(
+        text.contains("table 'dup'")
+            && text.contains("on node 'a' the combined code (k) is not unique: ('A') × 2"),
+        "{topology:?}: {text}"
+    );
+    assert_eq!(
+        d.query("a", "SELECT count(*) FROM dup").await[0][0],
+        Value::Int(3),
+        "{topology:?}: the rows are untouched"
+    );
+    d.exec("a", "UPDATE dup SET k = 'C' WHERE v = 'two'").await;
+    let out = hetsync(&d.config(), &["install"]);
+    assert!(out.status.success(), "{topology:?}: {}", output_text(&out));
+}
+
 on_every_topology!(
     a_table_added_to_the_config_is_backfilled,
     a_dropped_trigger_stops_the_node_until_install_repairs_it,
-    a_row_without_a_code_blocks_only_until_it_is_fixed
+    a_row_without_a_code_blocks_only_until_it_is_fixed,
+    install_refuses_a_code_that_is_not_unique
 );
 
 /// A spoke restored from an older backup (here: its SQLite file) has

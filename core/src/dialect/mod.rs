@@ -481,6 +481,22 @@ pub trait Dialect: Send + Sync {
         format!("SELECT count(*) FROM {}", self.ident(&table.name))
     }
 
+    /// Up to five combined codes that more than one row of a table holds,
+    /// each with its count (rows without a code left out).
+    fn duplicate_codes_sql(&self, table: &SyncTable) -> String {
+        let keys = self.code_list(table, "t").join(", ");
+        let coded: Vec<String> = self
+            .code_list(table, "t")
+            .into_iter()
+            .map(|c| format!("{c} IS NOT NULL"))
+            .collect();
+        format!(
+            "SELECT {keys}, count(*) FROM {} AS t WHERE {} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 5",
+            self.ident(&table.name),
+            coded.join(" AND ")
+        )
+    }
+
     /// Counts a table's rows without a code: a NULL in a code column.
     fn uncoded_rows_sql(&self, table: &SyncTable) -> String {
         let nulls: Vec<String> = table

@@ -120,6 +120,7 @@ fn render(d: &dyn Dialect) -> String {
                 d.scan_sql(&table, "t.*", true),
                 d.count_rows_sql(&table),
                 d.uncoded_rows_sql(&table),
+                d.duplicate_codes_sql(&table),
             ],
         );
         if let Some(lock) = d.lock_table_sql(&table.name) {

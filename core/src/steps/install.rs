@@ -22,6 +22,7 @@ pub async fn install<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Re
     let mut columns = Vec::with_capacity(tables.len());
     for table in tables {
         columns.push(s.columns(table).await?);
+        require_unique_codes(s, table).await?;
     }
     let transactional = s.dialect().transactional_ddl();
     if transactional {
@@ -81,6 +82,42 @@ async fn install_locked<S: Session + ?Sized>(
     }
     super::integrity::record(s).await?;
     meta_set(s, INSTALL_STATE, COMPLETE).await
+}
+
+/// Refuses a table in which more than one row holds the same combined code:
+/// hetsync keeps one row per code, and the others would be lost.
+async fn require_unique_codes<S: Session + ?Sized>(s: &mut S, table: &SyncTable) -> Result<()> {
+    let sql = s.dialect().duplicate_codes_sql(table);
+    let context = format!("looking for repeated codes in '{}'", table.name);
+    let rows = s.query(&sql, &[], &context).await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let parts = table.code.len();
+    let repeated: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            let code: Vec<String> = row[..parts].iter().map(|v| v.to_string()).collect();
+            format!("({}) × {}", code.join(", "), row[parts])
+        })
+        .collect();
+    let columns: Vec<&str> = table
+        .code
+        .iter()
+        .map(|&i| table.columns[i].as_str())
+        .collect();
+    Err(Error::Schema {
+        table: table.name.clone(),
+        message: format!(
+            "on node '{}' the combined code ({}) is not unique: {}{}. hetsync keeps one row per \
+             code and would lose the others: make the code unique (a primary key or unique \
+             index on its columns) and run install again",
+            s.node(),
+            columns.join(", "),
+            repeated.join(", "),
+            if rows.len() == 5 { ", …" } else { "" }
+        ),
+    })
 }
 
 /// The meta row that holds the layout version.

@@ -69,6 +69,7 @@ SELECT t.* FROM `变电站表` AS t  ORDER BY t.`单位编号`, t.`年份`, t.`I
 SELECT t.* FROM `变电站表` AS t WHERE (t.`单位编号` > ?) OR (t.`单位编号` = ? AND t.`年份` > ?) OR (t.`单位编号` = ? AND t.`年份` = ? AND t.`ID` > ?) ORDER BY t.`单位编号`, t.`年份`, t.`ID` LIMIT ?;
 SELECT count(*) FROM `变电站表`;
 SELECT count(*) FROM `变电站表` WHERE `单位编号` IS NULL OR `年份` IS NULL OR `ID` IS NULL;
+SELECT t.`单位编号`, t.`年份`, t.`ID`, count(*) FROM `变电站表` AS t WHERE t.`单位编号` IS NOT NULL AND t.`年份` IS NOT NULL AND t.`ID` IS NOT NULL GROUP BY t.`单位编号`, t.`年份`, t.`ID` HAVING count(*) > 1 ORDER BY t.`单位编号`, t.`年份`, t.`ID` LIMIT 5;
 
 -- lock rows of 变电站表
 SELECT t.`单位编号`, t.`年份`, t.`ID` FROM `变电站表` AS t WHERE (t.`单位编号`, t.`年份`, t.`ID`) IN ((?, ?, ?), (?, ?, ?)) ORDER BY t.`单位编号`, t.`年份`, t.`ID` FOR UPDATE;
@@ -103,6 +104,7 @@ SELECT t.* FROM `高压线路表高压线路表高压线路表高压线路表高
 SELECT t.* FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE (t.`ID` > ?) ORDER BY t.`ID` LIMIT ?;
 SELECT count(*) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
 SELECT count(*) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` WHERE `ID` IS NULL;
+SELECT t.`ID`, count(*) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` IS NOT NULL GROUP BY t.`ID` HAVING count(*) > 1 ORDER BY t.`ID` LIMIT 5;
 
 -- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t.`ID` FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` IN (?, ?) ORDER BY t.`ID` FOR UPDATE;
@@ -134,6 +136,7 @@ SELECT t.* FROM `k` AS t  ORDER BY t.`a` LIMIT ?;
 SELECT t.* FROM `k` AS t WHERE (t.`a` > ?) ORDER BY t.`a` LIMIT ?;
 SELECT count(*) FROM `k`;
 SELECT count(*) FROM `k` WHERE `a` IS NULL;
+SELECT t.`a`, count(*) FROM `k` AS t WHERE t.`a` IS NOT NULL GROUP BY t.`a` HAVING count(*) > 1 ORDER BY t.`a` LIMIT 5;
 
 -- lock rows of k
 SELECT t.`a` FROM `k` AS t WHERE t.`a` IN (?, ?) ORDER BY t.`a` FOR UPDATE;

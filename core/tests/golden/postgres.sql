@@ -66,6 +66,7 @@ SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."I
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > ($1, $2, $3) ORDER BY t."单位编号", t."年份", t."ID" LIMIT $4;
 SELECT count(*) FROM "变电站表";
 SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
+SELECT t."单位编号", t."年份", t."ID", count(*) FROM "变电站表" AS t WHERE t."单位编号" IS NOT NULL AND t."年份" IS NOT NULL AND t."ID" IS NOT NULL GROUP BY t."单位编号", t."年份", t."ID" HAVING count(*) > 1 ORDER BY t."单位编号", t."年份", t."ID" LIMIT 5;
 
 -- lock 变电站表
 LOCK TABLE "变电站表" IN SHARE ROW EXCLUSIVE MODE;
@@ -102,6 +103,7 @@ SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > ($1) ORDER BY t."ID" LIMIT $2;
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
+SELECT t."ID", count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IS NOT NULL GROUP BY t."ID" HAVING count(*) > 1 ORDER BY t."ID" LIMIT 5;
 
 -- lock 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 LOCK TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" IN SHARE ROW EXCLUSIVE MODE;
@@ -135,6 +137,7 @@ SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT $1;
 SELECT t.* FROM "k" AS t WHERE (t."a") > ($1) ORDER BY t."a" LIMIT $2;
 SELECT count(*) FROM "k";
 SELECT count(*) FROM "k" WHERE "a" IS NULL;
+SELECT t."a", count(*) FROM "k" AS t WHERE t."a" IS NOT NULL GROUP BY t."a" HAVING count(*) > 1 ORDER BY t."a" LIMIT 5;
 
 -- lock k
 LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;
