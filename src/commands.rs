@@ -46,7 +46,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
             })
             .await?;
             emit(json, &report, output::print_discover)?;
-            Ok(exit::OK)
+            let problems: Vec<String> = report
+                .tables
+                .iter()
+                .flat_map(output::discover_problems_of)
+                .collect();
+            for problem in &problems {
+                eprintln!("hetsync: {problem}");
+            }
+            // The configuration does not fit the databases.
+            Ok(if problems.is_empty() {
+                exit::OK
+            } else {
+                exit::CONFIG
+            })
         }
         Command::Install => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;

@@ -163,6 +163,48 @@ pub fn print_status(status: &StatusReport) {
     }
 }
 
+/// What makes a table unsyncable as `discover` found it: missing on the
+/// hub or on a spoke, or a code column missing somewhere.
+pub fn discover_problems_of(t: &hetsync_core::mapping::discover::TableComparison) -> Vec<String> {
+    if !t.on_hub {
+        return vec![format!("table '{}' is missing on the hub", t.table)];
+    }
+    let mut out = Vec::new();
+    if !t.missing_code.is_empty() {
+        out.push(format!(
+            "table '{}': code column(s) {} missing on the hub",
+            t.table,
+            t.missing_code.join(", ")
+        ));
+    }
+    for s in &t.spokes {
+        if !s.exists {
+            out.push(format!(
+                "table '{}' is missing on {}",
+                s.local_table, s.node
+            ));
+            continue;
+        }
+        let code: Vec<&String> = s
+            .missing_columns
+            .iter()
+            .filter(|c| t.code.contains(c))
+            .collect();
+        if !code.is_empty() {
+            out.push(format!(
+                "table '{}' on {}: code column(s) {} missing there",
+                s.local_table,
+                s.node,
+                code.iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    out
+}
+
 /// What `status --check` reports: nodes that cannot be read, spokes whose
 /// last round failed or that never synced, and (with `max_lag`) spokes
 /// whose last successful round is older than that.
@@ -398,7 +440,15 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
             crate::say!("✘ {}: missing on the hub", t.table);
             continue;
         }
-        let clean = t.spokes.iter().all(|s| {
+        if !t.missing_code.is_empty() {
+            crate::say!(
+                "✘ {}: code column(s) {} missing on the hub",
+                t.table,
+                t.missing_code.join(", ")
+            );
+        }
+        let clean = t.missing_code.is_empty() && discover_problems_of(t).is_empty();
+        let tidy = t.spokes.iter().all(|s| {
             s.exists
                 && s.missing_columns.is_empty()
                 && s.extra_columns.is_empty()
@@ -406,7 +456,11 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
                 && s.primary_key.is_none()
                 && s.local_table == t.table
         });
-        let mark = if clean { "✔" } else { "•" };
+        let mark = match (clean, tidy) {
+            (false, _) => "✘",
+            (true, true) => "✔",
+            (true, false) => "•",
+        };
         crate::say!("{mark} {} (code: {})", t.table, t.code.join(", "));
         for s in &t.spokes {
             let name = if s.local_table == t.table {

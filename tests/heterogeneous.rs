@@ -121,9 +121,14 @@ async fn renamed_and_retyped_tables_sync_both_ways_from_a_generated_mapping() {
     );
 
     // discover lists what it found and writes a mapping with the hub's names.
-    let found = ok(&config, &["discover", "--write-mapping"]);
+    // A table missing on a node is an error (exit 2), and the mapping to
+    // fix it is written all the same.
+    let out = hetsync(&config, &["discover", "--write-mapping"]);
+    let found = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{found}");
     assert!(
-        found.contains("mdb: table '变电站表' is missing"),
+        found.contains("mdb: table '变电站表' is missing")
+            && found.contains("hetsync: table '变电站表' is missing on mdb"),
         "{found}"
     );
     assert!(found.contains("not synced on mdb: substation"), "{found}");

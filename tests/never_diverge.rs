@@ -418,3 +418,22 @@ async fn a_row_without_a_code_blocks_only_until_it_is_fixed(topology: Topology) 
     let out = hetsync(&d.config(), &["verify"]);
     assert!(out.status.success(), "{topology:?}: {}", output_text(&out));
 }
+
+/// `discover` marks a code column the hub's table lacks as an error and
+/// exits 2, as it does for a table missing on a node.
+#[tokio::test]
+async fn discover_refuses_a_code_column_that_does_not_exist() {
+    let d = Deploy::new(&["a"], &BASIC[..1]).await;
+    let out = hetsync(&d.config(), &["discover"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(output_text(&out).contains("✔ t_field"));
+    d.edit_config("code = [\"k\"]", "code = [\"nope\"]");
+    let out = hetsync(&d.config(), &["discover"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains("✘ t_field: code column(s) nope missing on the hub")
+            && !text.contains("✔ t_field"),
+        "{text}"
+    );
+}

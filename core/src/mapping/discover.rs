@@ -54,6 +54,8 @@ pub struct TableComparison {
     pub on_hub: bool,
     /// The hub's primary key.
     pub hub_primary_key: Vec<String>,
+    /// Code columns the hub's table does not have (when it has the table).
+    pub missing_code: Vec<String>,
     /// One entry per spoke.
     pub spokes: Vec<SpokeComparison>,
 }
@@ -168,6 +170,15 @@ pub fn compare(
                 code: def.code.clone(),
                 on_hub: hub_shape.is_some(),
                 hub_primary_key: hub_shape.map(|s| s.primary_key.clone()).unwrap_or_default(),
+                missing_code: hub_shape
+                    .map(|h| {
+                        def.code
+                            .iter()
+                            .filter(|c| !h.columns.iter().any(|col| &col.name == *c))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default(),
                 spokes,
             }
         })
