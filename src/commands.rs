@@ -49,17 +49,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let problems: Vec<String> = report
                 .tables
                 .iter()
-                .flat_map(output::discover_problems_of)
+                .flat_map(crate::discover::problems_of)
                 .collect();
-            for problem in &problems {
-                eprintln!("hetsync: {problem}");
-            }
             // The configuration does not fit the databases.
-            Ok(if problems.is_empty() {
-                exit::OK
-            } else {
-                exit::CONFIG
-            })
+            Ok(exit_for(&problems, exit::CONFIG))
         }
         Command::Install => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
@@ -123,15 +116,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             if !check {
                 return Ok(exit::OK);
             }
-            let problems = output::unhealthy(&status, max_lag);
-            for problem in &problems {
-                eprintln!("hetsync: {problem}");
-            }
-            Ok(if problems.is_empty() {
-                exit::OK
-            } else {
-                exit::FAILED
-            })
+            Ok(exit_for(&unhealthy(&status, max_lag), exit::FAILED))
         }
         Command::Verify { json } => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
@@ -163,6 +148,63 @@ async fn refuse_to_discard(engine: &hetsync_core::engine::Engine) -> Result<()> 
          or `hetsync uninstall --force` to discard them",
         pending.join(", ")
     )
+}
+
+/// Names each problem on stderr; `failing` when there is one, else OK.
+fn exit_for(problems: &[String], failing: u8) -> u8 {
+    for problem in problems {
+        eprintln!("hetsync: {problem}");
+    }
+    if problems.is_empty() {
+        exit::OK
+    } else {
+        failing
+    }
+}
+
+/// What `status --check` reports: nodes that cannot be read, spokes whose
+/// last round failed or that never synced, and (with `max_lag`) spokes
+/// whose last successful round is older than that.
+fn unhealthy(
+    status: &hetsync_core::report::StatusReport,
+    max_lag: Option<std::time::Duration>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in &status.nodes {
+        if let Some(e) = &n.error {
+            out.push(format!("node '{}': {e}", n.name));
+        }
+        if n.role != "spoke" {
+            continue;
+        }
+        if let Some(f) = &n.last_failure {
+            out.push(format!(
+                "spoke '{}': its last round failed at {}: {}",
+                n.name,
+                f.finished_at,
+                f.error.as_deref().unwrap_or("")
+            ));
+        }
+        let Some(success) = &n.last_success else {
+            out.push(format!("spoke '{}' never synced", n.name));
+            continue;
+        };
+        let Some(max_lag) = max_lag else { continue };
+        let lag = chrono::DateTime::parse_from_rfc3339(&success.finished_at)
+            .ok()
+            .and_then(|t| {
+                (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
+                    .to_std()
+                    .ok()
+            });
+        if lag.is_none_or(|lag| lag > max_lag) {
+            out.push(format!(
+                "spoke '{}': last successful round at {}, more than {:?} ago",
+                n.name, success.finished_at, max_lag
+            ));
+        }
+    }
+    out
 }
 
 /// Prints `value` as pretty JSON, or for people with `human`.

@@ -187,3 +187,45 @@ fn describe_table(t: &TableShape) -> String {
         .collect();
     format!("{} ({})", t.name, columns.join(", "))
 }
+
+/// What makes a table unsyncable as `discover` found it: missing on the
+/// hub or on a spoke, or a code column missing somewhere.
+pub fn problems_of(t: &TableComparison) -> Vec<String> {
+    if !t.on_hub {
+        return vec![format!("table '{}' is missing on the hub", t.table)];
+    }
+    let mut out = Vec::new();
+    if !t.missing_code.is_empty() {
+        out.push(format!(
+            "table '{}': code column(s) {} missing on the hub",
+            t.table,
+            t.missing_code.join(", ")
+        ));
+    }
+    for s in &t.spokes {
+        if !s.exists {
+            out.push(format!(
+                "table '{}' is missing on {}",
+                s.local_table, s.node
+            ));
+            continue;
+        }
+        let code: Vec<&String> = s
+            .missing_columns
+            .iter()
+            .filter(|c| t.code.contains(c))
+            .collect();
+        if !code.is_empty() {
+            out.push(format!(
+                "table '{}' on {}: code column(s) {} missing there",
+                s.local_table,
+                s.node,
+                code.iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    out
+}

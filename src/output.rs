@@ -1,5 +1,9 @@
 //! Human-readable output of rounds, status and verification.
 
+use hetsync_core::change::Stamp;
+use hetsync_core::plan::{Conflict, ConflictKind, TableCounts};
+use hetsync_core::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
+
 /// Writes a line to stdout like `println!`, through [`say`].
 #[macro_export]
 macro_rules! say {
@@ -25,10 +29,6 @@ pub fn say(line: std::fmt::Arguments<'_>) {
         std::process::exit(1);
     }
 }
-
-use hetsync_core::change::Stamp;
-use hetsync_core::plan::{Conflict, ConflictKind, TableCounts};
-use hetsync_core::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
 
 fn counts_text(counts: &TableCounts) -> String {
     if counts.is_empty() {
@@ -161,90 +161,6 @@ pub fn print_status(status: &StatusReport) {
             );
         }
     }
-}
-
-/// What makes a table unsyncable as `discover` found it: missing on the
-/// hub or on a spoke, or a code column missing somewhere.
-pub fn discover_problems_of(t: &hetsync_core::mapping::discover::TableComparison) -> Vec<String> {
-    if !t.on_hub {
-        return vec![format!("table '{}' is missing on the hub", t.table)];
-    }
-    let mut out = Vec::new();
-    if !t.missing_code.is_empty() {
-        out.push(format!(
-            "table '{}': code column(s) {} missing on the hub",
-            t.table,
-            t.missing_code.join(", ")
-        ));
-    }
-    for s in &t.spokes {
-        if !s.exists {
-            out.push(format!(
-                "table '{}' is missing on {}",
-                s.local_table, s.node
-            ));
-            continue;
-        }
-        let code: Vec<&String> = s
-            .missing_columns
-            .iter()
-            .filter(|c| t.code.contains(c))
-            .collect();
-        if !code.is_empty() {
-            out.push(format!(
-                "table '{}' on {}: code column(s) {} missing there",
-                s.local_table,
-                s.node,
-                code.iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-    }
-    out
-}
-
-/// What `status --check` reports: nodes that cannot be read, spokes whose
-/// last round failed or that never synced, and (with `max_lag`) spokes
-/// whose last successful round is older than that.
-pub fn unhealthy(status: &StatusReport, max_lag: Option<std::time::Duration>) -> Vec<String> {
-    let mut out = Vec::new();
-    for n in &status.nodes {
-        if let Some(e) = &n.error {
-            out.push(format!("node '{}': {e}", n.name));
-        }
-        if n.role != "spoke" {
-            continue;
-        }
-        if let Some(f) = &n.last_failure {
-            out.push(format!(
-                "spoke '{}': its last round failed at {}: {}",
-                n.name,
-                f.finished_at,
-                f.error.as_deref().unwrap_or("")
-            ));
-        }
-        let Some(success) = &n.last_success else {
-            out.push(format!("spoke '{}' never synced", n.name));
-            continue;
-        };
-        let Some(max_lag) = max_lag else { continue };
-        let lag = chrono::DateTime::parse_from_rfc3339(&success.finished_at)
-            .ok()
-            .and_then(|t| {
-                (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-                    .to_std()
-                    .ok()
-            });
-        if lag.is_none_or(|lag| lag > max_lag) {
-            out.push(format!(
-                "spoke '{}': last successful round at {}, more than {:?} ago",
-                n.name, success.finished_at, max_lag
-            ));
-        }
-    }
-    out
 }
 
 /// Prints a verification report.
@@ -447,7 +363,7 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
                 t.missing_code.join(", ")
             );
         }
-        let clean = t.missing_code.is_empty() && discover_problems_of(t).is_empty();
+        let clean = crate::discover::problems_of(t).is_empty();
         let tidy = t.spokes.iter().all(|s| {
             s.exists
                 && s.missing_columns.is_empty()

@@ -434,17 +434,27 @@ impl From<TrackingTuple> for TrackingRow {
     }
 }
 
+/// Whether a combined code as recorded (a JSON array) has a NULL part.
+fn code_has_null(code: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(code)
+        .ok()
+        .and_then(|v| v.as_array().map(|parts| parts.iter().any(|p| p.is_null())))
+        .unwrap_or(false)
+}
+
 impl TrackingRow {
-    /// Parses the row read on `node` (local edits get `node` as origin).
-    /// Whether the combined code has a NULL part: the changed row had no
-    /// code (a NULL in a code column), so the change cannot be synced.
-    pub fn code_has_null(&self) -> bool {
-        serde_json::from_str::<serde_json::Value>(&self.code)
-            .ok()
-            .and_then(|v| v.as_array().map(|parts| parts.iter().any(|p| p.is_null())))
-            .unwrap_or(false)
+    /// Like [`TrackingRow::parse`], but `Ok(Err(code))`, with the code as
+    /// recorded, for the change of a row that had no code (a NULL in a code
+    /// column): it cannot be synced. The code is looked at again only when
+    /// it does not parse.
+    pub fn parse_coded(self, node: &str) -> crate::Result<Result<Event, String>> {
+        match self.parse(node) {
+            Err(crate::Error::Data { code, .. }) if code_has_null(&code) => Ok(Err(code)),
+            parsed => parsed.map(Ok),
+        }
     }
 
+    /// Parses the row read on `node` (local edits get `node` as origin).
     pub fn parse(self, node: &str) -> crate::Result<Event> {
         let bad = |message: String| crate::Error::Data {
             table: self.table.clone(),
@@ -472,23 +482,28 @@ impl TrackingRow {
     }
 }
 
+/// Changes of rows that had no code, as `(table, code as recorded)`
+/// ([`TrackingRow::parse_coded`]).
+pub type Uncoded = Vec<(String, String)>;
+
 /// Parses tracking rows read on `node` and groups the events of the synced
-/// `tables` by table name (rows of other tables are skipped).
+/// `tables` by table name (rows of other tables are skipped); the changes
+/// of rows that had no code come apart.
 pub fn group_events(
     tables: &[crate::schema::SyncTable],
     rows: Vec<TrackingRow>,
     node: &str,
-) -> crate::Result<HashMap<String, TableChanges>> {
+) -> crate::Result<(HashMap<String, TableChanges>, Uncoded)> {
     let mut changes: HashMap<String, TableChanges> = HashMap::new();
+    let mut uncoded = Vec::new();
     for row in rows {
         if tables.iter().any(|t| t.name == row.table) {
             let table = row.table.clone();
-            changes
-                .entry(table)
-                .or_default()
-                .events
-                .push(row.parse(node)?);
+            match row.parse_coded(node)? {
+                Ok(event) => changes.entry(table).or_default().events.push(event),
+                Err(code) => uncoded.push((table, code)),
+            }
         }
     }
-    Ok(changes)
+    Ok((changes, uncoded))
 }

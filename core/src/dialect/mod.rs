@@ -484,12 +484,9 @@ pub trait Dialect: Send + Sync {
     /// Up to five combined codes that more than one row of a table holds,
     /// each with its count (rows without a code left out).
     fn duplicate_codes_sql(&self, table: &SyncTable) -> String {
-        let keys = self.code_list(table, "t").join(", ");
-        let coded: Vec<String> = self
-            .code_list(table, "t")
-            .into_iter()
-            .map(|c| format!("{c} IS NOT NULL"))
-            .collect();
+        let code = self.code_list(table, "t");
+        let coded: Vec<String> = code.iter().map(|c| format!("{c} IS NOT NULL")).collect();
+        let keys = code.join(", ");
         format!(
             "SELECT {keys}, count(*) FROM {} AS t WHERE {} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 5",
             self.ident(&table.name),
@@ -500,9 +497,8 @@ pub trait Dialect: Send + Sync {
     /// Counts a table's rows without a code: a NULL in a code column.
     fn uncoded_rows_sql(&self, table: &SyncTable) -> String {
         let nulls: Vec<String> = table
-            .code
-            .iter()
-            .map(|&i| format!("{} IS NULL", self.ident(&table.columns[i])))
+            .code_columns()
+            .map(|c| format!("{} IS NULL", self.ident(c)))
             .collect();
         format!(
             "SELECT count(*) FROM {} WHERE {}",

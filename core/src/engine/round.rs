@@ -226,24 +226,18 @@ impl Engine {
                 .await?
             }
         };
-        let configured: Vec<String> = self.tables.iter().map(|t| t.name.clone()).collect();
         let mut compare_whole: Vec<&SyncTable> = match (mode, &synced) {
             (SyncMode::Full, _) => self.tables.iter().collect(),
             // Recorded before tables were: every table then configured had
             // its full comparison.
             (SyncMode::Incremental, None) => Vec::new(),
-            (SyncMode::Incremental, Some(synced)) => self
-                .tables
-                .iter()
-                .filter(|t| !synced.contains(&t.name))
-                .collect(),
+            (SyncMode::Incremental, Some(synced)) => self.not_compared(synced).collect(),
         };
-        let record_tables = synced.is_none_or(|mut synced| {
-            synced.sort();
-            let mut configured = configured.clone();
-            configured.sort();
-            synced != configured
-        });
+        // The record changes when a table is compared now or left the
+        // configuration (the list holds each configured table once).
+        let record_tables = synced
+            .as_ref()
+            .is_none_or(|synced| !compare_whole.is_empty() || synced.len() != self.tables.len());
 
         // Conflicts a failed round made final and could not log.
         let mut conflicts = Vec::new();
@@ -376,7 +370,7 @@ impl Engine {
             PeerMark {
                 peer: hub.name().to_string(),
                 watermark: remote.upto,
-                tables: record_tables.then(|| configured.clone()),
+                tables: record_tables.then(|| self.tables.iter().map(|t| t.name.clone()).collect()),
             },
             (local.upto, self.settle(Side::Spoke), run.log(Vec::new())),
         );
@@ -428,6 +422,15 @@ impl Engine {
             hub: self.hub().name().to_string(),
             side,
         }
+    }
+
+    /// The configured tables not among `synced`, those a spoke has not had
+    /// its first full comparison of ([`crate::adapter::Capture::synced_tables`]).
+    pub(super) fn not_compared<'a>(
+        &'a self,
+        synced: &'a [String],
+    ) -> impl Iterator<Item = &'a SyncTable> + 'a {
+        self.tables.iter().filter(|t| !synced.contains(&t.name))
     }
 
     /// Reads `range` of `node`. When the node's tracking table went back

@@ -44,12 +44,8 @@ impl Engine {
         st.hub_watermark = hub_mark;
         if hub_mark.is_some() {
             if let Some(synced) = spoke.synced_tables(hub.name()).await? {
-                st.awaiting_comparison = self
-                    .tables
-                    .iter()
-                    .filter(|t| !synced.contains(&t.name))
-                    .map(|t| t.name.clone())
-                    .collect();
+                st.awaiting_comparison =
+                    self.not_compared(&synced).map(|t| t.name.clone()).collect();
             }
         }
         Ok(())

@@ -367,12 +367,11 @@ async fn edits_after<S: Session + ?Sized>(
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let row = tracking_row(&node, row)?;
-        if row.code_has_null() {
-            // A row without a code is none the batch writes.
-            continue;
-        }
         let table = row.table.clone();
-        out.push((table, row.parse(&node)?));
+        // A row without a code is none the batch writes.
+        if let Ok(event) = row.parse_coded(&node)? {
+            out.push((table, event));
+        }
     }
     Ok(out)
 }

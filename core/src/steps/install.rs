@@ -101,11 +101,7 @@ async fn require_unique_codes<S: Session + ?Sized>(s: &mut S, table: &SyncTable)
             format!("({}) × {}", code.join(", "), row[parts])
         })
         .collect();
-    let columns: Vec<&str> = table
-        .code
-        .iter()
-        .map(|&i| table.columns[i].as_str())
-        .collect();
+    let columns: Vec<&str> = table.code_columns().collect();
     Err(Error::Schema {
         table: table.name.clone(),
         message: format!(
@@ -136,8 +132,8 @@ pub async fn synced_tables<S: Session + ?Sized>(
     s: &mut S,
     peer: &str,
 ) -> Result<Option<Vec<String>>> {
-    require_installed(s).await?;
-    Ok(synced_map(s).await?.remove(peer))
+    let settings = installed_settings(s).await?;
+    Ok(synced_map(s.node(), &settings)?.remove(peer))
 }
 
 /// Records `tables` as fully compared with `peer`, in the caller's transaction.
@@ -146,19 +142,22 @@ pub(crate) async fn record_synced_tables<S: Session + ?Sized>(
     peer: &str,
     tables: &[String],
 ) -> Result<()> {
-    let mut map = synced_map(s).await?;
+    let settings = meta(s).await?;
+    let mut map = synced_map(s.node(), &settings)?;
     map.insert(peer.to_string(), tables.to_vec());
     let json = serde_json::to_string(&map).expect("a map of lists serializes");
     meta_set(s, SYNCED_TABLES, &json).await
 }
 
-async fn synced_map<S: Session + ?Sized>(
-    s: &mut S,
+/// The synced tables per peer in `settings` (a node's meta rows).
+fn synced_map(
+    node: &str,
+    settings: &Settings,
 ) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
-    match meta(s).await?.remove(SYNCED_TABLES) {
+    match settings.get(SYNCED_TABLES) {
         None => Ok(Default::default()),
-        Some(json) => serde_json::from_str(&json).map_err(|e| Error::Database {
-            node: s.node().to_string(),
+        Some(json) => serde_json::from_str(json).map_err(|e| Error::Database {
+            node: node.to_string(),
             context: format!("reading {SYNCED_TABLES} in {}", crate::dialect::META),
             message: format!("unreadable ({e}): {json:?}"),
         }),

@@ -3,7 +3,9 @@
 
 use super::install::{require_capture, require_installed};
 use super::{commit, first, int_of, into_text, rollback, Session};
-use crate::change::{group_events, parse_micros, ChangeSet, ReadRange, TrackingRow, Watermark};
+use crate::change::{
+    group_events, parse_micros, ChangeSet, ReadRange, TrackingRow, Uncoded, Watermark,
+};
 use crate::code::CombinedCode;
 use crate::schema::SyncTable;
 use crate::value::Value;
@@ -70,9 +72,8 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         .into_iter()
         .map(|row| tracking_row(s.node(), row))
         .collect::<Result<Vec<_>>>()?;
-    let (rows, uncoded): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| !r.code_has_null());
+    let (mut changes, uncoded) = group_events(tables, rows, s.node())?;
     pass_over_uncoded(s, tables, &uncoded).await?;
-    let mut changes = group_events(tables, rows, s.node())?;
     for table in tables {
         let Some(tc) = changes.get_mut(&table.name) else {
             continue;
@@ -97,11 +98,14 @@ async fn read_in_snapshot<S: Session + ?Sized>(
 async fn pass_over_uncoded<S: Session + ?Sized>(
     s: &mut S,
     tables: &[SyncTable],
-    uncoded: &[TrackingRow],
+    uncoded: &Uncoded,
 ) -> Result<()> {
     for table in tables {
-        let of_table: Vec<&TrackingRow> =
-            uncoded.iter().filter(|r| r.table == table.name).collect();
+        let of_table: Vec<&str> = uncoded
+            .iter()
+            .filter(|(name, _)| *name == table.name)
+            .map(|(_, code)| code.as_str())
+            .collect();
         let Some(first) = of_table.first() else {
             continue;
         };
@@ -109,15 +113,11 @@ async fn pass_over_uncoded<S: Session + ?Sized>(
         let context = format!("looking for rows of '{}' without a code", table.name);
         let rows = s.query(&sql, &[], &context).await?;
         let left = count(s.node(), &rows)?;
-        let columns: Vec<&str> = table
-            .code
-            .iter()
-            .map(|&i| table.columns[i].as_str())
-            .collect();
+        let columns: Vec<&str> = table.code_columns().collect();
         if left > 0 {
             return Err(Error::Data {
                 table: table.name.clone(),
-                code: first.code.clone(),
+                code: first.to_string(),
                 message: format!(
                     "node '{}': {left} row(s) have a NULL in their combined code ({}), so they \
                      cannot be synced and the round stops here; give them a code or delete \
