@@ -499,6 +499,7 @@ async fn full_sync_through(
             .connect(&spec("spoke", &spoke_server.url(spoke_db)))
             .await
             .expect("spoke")],
+        unreachable: Vec::new(),
         tables: vec![table],
         mapping: None,
     };

@@ -80,7 +80,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             let spokes: Vec<String> = match node {
                 Some(name) => vec![name],
-                None => engine.spokes().map(|s| s.name().to_string()).collect(),
+                None => engine.spoke_names(),
             };
             let pass = engine.sync_pass(&spokes).await?;
             if json {
@@ -110,8 +110,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             check,
             max_lag,
         } => {
-            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
-            let status = engine.status().await?;
+            let status = crate::setup::status(&cli.config, &cli.plugin_dirs).await?;
             emit(json, &status, output::print_status)?;
             if !check {
                 return Ok(exit::OK);
@@ -122,7 +121,14 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             let report = engine.verify().await?;
             emit(json, &report, output::print_verify)?;
-            Ok(if report.ok { exit::OK } else { exit::DIFFERENT })
+            let differs = report
+                .tables
+                .iter()
+                .flat_map(|t| &t.nodes)
+                .any(|n| n.differences > 0);
+            // Spokes not compared fail the check unless some differ.
+            let unreachable = exit_for(&report.unreachable, exit::FAILED);
+            Ok(if differs { exit::DIFFERENT } else { unreachable })
         }
     }
 }

@@ -77,7 +77,7 @@ pub async fn run(options: &DiscoverOptions<'_>) -> Result<DiscoverReport> {
     } else {
         load_mapping(&config)?
     };
-    let (hub, spokes) = registry::connect_nodes(&config, &adapters).await?;
+    let (hub, spokes) = registry::connect_nodes(&config, &adapters).await?.all()?;
     let state = SqliteStateStore::open(&config.state_path).await?;
     let mut dictionaries: Vec<Dictionary> = Vec::new();
     for node in std::iter::once(&hub).chain(&spokes) {

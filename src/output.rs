@@ -126,7 +126,9 @@ pub fn print_status(status: &StatusReport) {
     );
     let opt = |v: Option<u64>| v.map_or("-".to_string(), |n| n.to_string());
     for n in &status.nodes {
-        let position = if n.installed {
+        let position = if n.unreachable {
+            "unreachable".into()
+        } else if n.installed {
             opt(n.position.map(|p| p.0 as u64))
         } else {
             "not installed".into()

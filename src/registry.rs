@@ -4,7 +4,7 @@
 use anyhow::Result;
 use hetsync_config::Config;
 use hetsync_core::adapter::{AdapterFactory, Node, NodeSpec};
-use hetsync_core::engine::Deployment;
+use hetsync_core::engine::Unreachable;
 use hetsync_core::mapping::file::MappingFile;
 use hetsync_plugin_sdk::{LoadOptions, Registry};
 use std::path::{Path, PathBuf};
@@ -121,25 +121,35 @@ pub fn check_library(
     Ok(registry.load_file(path, options)?.to_vec())
 }
 
-/// Connects every node of a config with the registry's adapters and reads
-/// the mapping file.
-pub async fn connect(config: &Config, registry: &Registry) -> Result<Deployment> {
-    let (hub, spokes) = connect_nodes(config, registry).await?;
-    Ok(Deployment {
-        hub,
-        spokes,
-        tables: config.tables.clone(),
-        mapping: load_mapping(config)?,
-    })
+/// The nodes of a config, connected where they can be.
+pub struct ConnectedNodes {
+    /// The hub, or why it could not be connected.
+    pub hub: std::result::Result<Box<dyn Node>, Unreachable>,
+    /// The spokes that could be connected, in config order.
+    pub spokes: Vec<Box<dyn Node>>,
+    /// The spokes that could not, in config order.
+    pub unreachable: Vec<Unreachable>,
 }
 
-/// The hub and the spokes (in config order), connected.
-pub async fn connect_nodes(
-    config: &Config,
-    registry: &Registry,
-) -> Result<(Box<dyn Node>, Vec<Box<dyn Node>>)> {
+impl ConnectedNodes {
+    /// The hub and every spoke; fails naming a node that could not be
+    /// connected, for work that needs them all.
+    pub fn all(self) -> Result<(Box<dyn Node>, Vec<Box<dyn Node>>)> {
+        let hub = self.hub.map_err(|u| u.error())?;
+        match self.unreachable.first() {
+            Some(u) => Err(u.error().into()),
+            None => Ok((hub, self.spokes)),
+        }
+    }
+}
+
+/// Connects the hub and the spokes (in config order). A node that cannot be
+/// reached (refused, silent, wrong password) is listed with why; any other
+/// failure (an unknown adapter, a bad option) is an error.
+pub async fn connect_nodes(config: &Config, registry: &Registry) -> Result<ConnectedNodes> {
     let mut hub = None;
     let mut spokes = Vec::new();
+    let mut unreachable = Vec::new();
     for node in &config.nodes {
         let registered = registry.find(&node.adapter).ok_or_else(|| {
             let known: Vec<&str> = registry
@@ -176,13 +186,29 @@ pub async fn connect_nodes(
             base_dir: config.base_dir.clone(),
             options: node.options.clone(),
         };
-        let connected = registered.factory.connect(&spec).await?;
-        match node.role {
-            hetsync_config::Role::Hub => hub = Some(connected),
-            hetsync_config::Role::Spoke => spokes.push(connected),
+        let connected = match registered.factory.connect(&spec).await {
+            Ok(connected) => Ok(connected),
+            Err(hetsync_core::Error::Connect { node: name, message }) => {
+                tracing::warn!(node = %name, "cannot connect: {message}");
+                Err(Unreachable {
+                    name,
+                    adapter: node.adapter.clone(),
+                    message,
+                })
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match (node.role, connected) {
+            (hetsync_config::Role::Hub, connected) => hub = Some(connected),
+            (hetsync_config::Role::Spoke, Ok(connected)) => spokes.push(connected),
+            (hetsync_config::Role::Spoke, Err(u)) => unreachable.push(u),
         }
     }
-    Ok((hub.expect("validated config has a hub"), spokes))
+    Ok(ConnectedNodes {
+        hub: hub.expect("validated config has a hub"),
+        spokes,
+        unreachable,
+    })
 }
 
 /// The mapping file: read when the config names it (then it must exist) or

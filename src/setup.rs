@@ -3,10 +3,12 @@
 
 use crate::faults::EnvFaults;
 use crate::progress::Bars;
-use crate::registry::{self, PluginSources};
+use crate::registry::{self, ConnectedNodes, PluginSources};
 use anyhow::{Context, Result};
 use hetsync_adapter_sqlite::SqliteStateStore;
-use hetsync_core::engine::{Engine, EngineOptions};
+use hetsync_core::adapter::Node;
+use hetsync_core::engine::{status_without_hub, Deployment, Engine, EngineOptions, Unreachable};
+use hetsync_core::report::StatusReport;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,11 +25,53 @@ pub mod exit {
 }
 
 /// Loads the config, connects every node and builds an engine that records
-/// rounds in the state store.
+/// rounds in the state store. Spokes that cannot be connected are left out
+/// (their rounds fail naming them); a hub that cannot be is an error.
 pub async fn open_engine(config_path: &Path, plugin_dirs: &[PathBuf]) -> Result<Engine> {
+    let (config, nodes) = connect(config_path, plugin_dirs).await?;
+    let hub = nodes.hub.map_err(|u| u.error())?;
+    engine(&config, hub, nodes.spokes, nodes.unreachable).await
+}
+
+/// `status`: the engine's, or while the hub cannot be connected what the
+/// spokes and the state store can tell.
+pub async fn status(config_path: &Path, plugin_dirs: &[PathBuf]) -> Result<StatusReport> {
+    let (config, nodes) = connect(config_path, plugin_dirs).await?;
+    match nodes.hub {
+        Ok(hub) => {
+            let engine = engine(&config, hub, nodes.spokes, nodes.unreachable).await?;
+            Ok(engine.status().await?)
+        }
+        Err(hub) => {
+            let state = SqliteStateStore::open(&config.state_path).await?;
+            Ok(status_without_hub(&hub, &nodes.spokes, &nodes.unreachable, Some(&state)).await?)
+        }
+    }
+}
+
+async fn connect(
+    config_path: &Path,
+    plugin_dirs: &[PathBuf],
+) -> Result<(hetsync_config::Config, ConnectedNodes)> {
     let config = hetsync_config::load(config_path)?;
     let adapters = registry::registry(&PluginSources::new(plugin_dirs, Some(&config)))?;
-    let deployment = registry::connect(&config, &adapters).await?;
+    let nodes = registry::connect_nodes(&config, &adapters).await?;
+    Ok((config, nodes))
+}
+
+async fn engine(
+    config: &hetsync_config::Config,
+    hub: Box<dyn Node>,
+    spokes: Vec<Box<dyn Node>>,
+    unreachable: Vec<Unreachable>,
+) -> Result<Engine> {
+    let deployment = Deployment {
+        hub,
+        spokes,
+        unreachable,
+        tables: config.tables.clone(),
+        mapping: registry::load_mapping(config)?,
+    };
     let state = SqliteStateStore::open(&config.state_path).await?;
     let mut engine = Engine::new(deployment)
         .await

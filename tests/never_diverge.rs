@@ -437,3 +437,128 @@ async fn discover_refuses_a_code_column_that_does_not_exist() {
         "{text}"
     );
 }
+
+/// A node's entry in `status --json`.
+fn node_in(status: &serde_json::Value, name: &str) -> serde_json::Value {
+    status["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in {status}"))
+        .clone()
+}
+
+/// Points a spoke of `d` at another adapter and URL.
+fn repoint(d: &Deploy, spoke: &str, adapter: &str, url: &str, extra: &str) {
+    let node = d.node(spoke);
+    d.edit_config(
+        &format!(
+            "name = \"{spoke}\"\nadapter = \"{}\"\nurl = \"{}\"\n",
+            node.kind.name, node.url
+        ),
+        &format!("name = \"{spoke}\"\nadapter = \"{adapter}\"\nurl = \"{url}\"\n{extra}"),
+    );
+}
+
+/// A spoke that refuses connections and one that never answers stop only
+/// themselves: `sync` syncs the healthy spoke, then exits 1 naming both
+/// (host and port); `sync --node` of the healthy one succeeds; `status`
+/// reports them as unreachable and the others as usual, within the connect
+/// timeout. With the hub unreachable every round fails, and `status` still
+/// reports the spokes.
+#[tokio::test]
+async fn an_unreachable_node_stops_only_itself() {
+    let d = Deploy::new(&["a", "b", "c"], &BASIC[..1]).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    repoint(&d, "b", "postgres", "postgres://sync:pw@127.0.0.1:1/plan", "");
+    repoint(
+        &d,
+        "c",
+        "mysql",
+        &format!("mysql://sync:pw@127.0.0.1:{silent_port}/plan"),
+        "options = { connect_timeout = \"1s\" }\n",
+    );
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
+    d.exec("a", "INSERT INTO t_field VALUES (2, 'y', 2, 2.0)")
+        .await;
+
+    let started = std::time::Instant::now();
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("round failed for b: cannot connect to node 'b': 127.0.0.1:1:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "round failed for c: cannot connect to node 'c': 127.0.0.1:{silent_port}: no answer within 1s"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("pw@"), "a secret reached the output: {text}");
+    assert_eq!(
+        d.rows("a", "t_field").await,
+        d.rows("hub", "t_field").await,
+        "the healthy spoke synced"
+    );
+    assert_eq!(d.rows("hub", "t_field").await.len(), 2);
+
+    d.exec("hub", "UPDATE t_field SET a = 'z' WHERE k = 1").await;
+    let out = hetsync(&d.config(), &["sync", "--node", "a"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(
+        d.scalar_text("a", "SELECT a FROM t_field WHERE k = 1").await,
+        Some("z".into())
+    );
+
+    let out = hetsync(&d.config(), &["status", "--json"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let node = |name: &str| node_in(&status, name);
+    assert_eq!(node("a")["unreachable"], false, "{status}");
+    assert_eq!(node("a")["pending_upload"], 0, "{status}");
+    for name in ["b", "c"] {
+        assert_eq!(node(name)["unreachable"], true, "{status}");
+        assert!(
+            node(name)["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(&format!("cannot connect to node '{name}'"))),
+            "{status}"
+        );
+    }
+    let out = hetsync(&d.config(), &["status"]);
+    assert!(output_text(&out).contains("unreachable"), "{}", output_text(&out));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "the silent node held the commands up: {:?}",
+        started.elapsed()
+    );
+    let out = hetsync(&d.config(), &["status", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    let out = hetsync(&d.config(), &["verify"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("cannot connect to node 'b'"), "{text}");
+
+    // The hub itself unreachable: rounds fail naming it, status goes on.
+    d.edit_config(
+        &format!("url = \"{}\"", d.node("hub").url),
+        "url = \"hub-moved-away.db\"",
+    );
+    let out = hetsync(&d.config(), &["sync", "--node", "a"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("cannot connect to node 'hub'"), "{text}");
+    let out = hetsync(&d.config(), &["status", "--json"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let node = |name: &str| node_in(&status, name);
+    assert_eq!(node("hub")["unreachable"], true, "{status}");
+    assert_eq!(node("a")["installed"], true, "{status}");
+    assert!(node("a")["last_success"].is_object(), "{status}");
+}

@@ -115,6 +115,10 @@ pub struct VerifyReport {
     pub ok: bool,
     /// Per table.
     pub tables: Vec<TableVerify>,
+    /// The spokes that could not be connected, so were not compared, with
+    /// why.
+    #[serde(default)]
+    pub unreachable: Vec<String>,
 }
 
 /// Status of one node.
@@ -144,10 +148,35 @@ pub struct NodeStatus {
     pub last_failure: Option<LastRound>,
     /// Why the node's status could not be read completely.
     pub error: Option<String>,
+    /// The node could not be connected (`error` says why).
+    #[serde(default)]
+    pub unreachable: bool,
     /// Spoke: tables added to the configuration since its last round,
     /// whose rows its next round compares whole.
     #[serde(default)]
     pub awaiting_comparison: Vec<String>,
+}
+
+impl NodeStatus {
+    /// A node's status before anything is read.
+    pub fn new(name: &str, role: &str, adapter: &str) -> NodeStatus {
+        NodeStatus {
+            name: name.to_string(),
+            role: role.to_string(),
+            adapter: adapter.to_string(),
+            installed: false,
+            position: None,
+            pending_upload: None,
+            pending_download: None,
+            spoke_watermark: None,
+            hub_watermark: None,
+            last_success: None,
+            last_failure: None,
+            error: None,
+            unreachable: false,
+            awaiting_comparison: Vec::new(),
+        }
+    }
 }
 
 /// Status of the deployment.

@@ -10,6 +10,7 @@ mod verify;
 
 pub use crate::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
 pub use fault::{FaultHook, FaultPoint, NoFaults};
+pub use status::status_without_hub;
 
 use crate::adapter::Node;
 use crate::mapping::file::MappingFile;
@@ -45,13 +46,38 @@ impl Progress for NoProgress {
 pub struct Deployment {
     /// The hub.
     pub hub: Box<dyn Node>,
-    /// The spokes, in configured order.
+    /// The spokes that could be connected, in configured order.
     pub spokes: Vec<Box<dyn Node>>,
+    /// The spokes that could not: their rounds fail, the others run.
+    pub unreachable: Vec<Unreachable>,
     /// Synced tables, in configured order.
     pub tables: Vec<TableDef>,
     /// Table and field names per spoke (`MappingFile.xml`); without it every
     /// node uses the hub's names.
     pub mapping: Option<MappingFile>,
+}
+
+/// A spoke that could not be connected (refused, silent, wrong password):
+/// `sync` fails its rounds naming it and runs the others', `status`
+/// reports it as such.
+#[derive(Clone, Debug)]
+pub struct Unreachable {
+    /// The node's name.
+    pub name: String,
+    /// Its adapter.
+    pub adapter: String,
+    /// Why it could not be connected (the endpoint and the driver's words).
+    pub message: String,
+}
+
+impl Unreachable {
+    /// The connection error, as a round reports it.
+    pub fn error(&self) -> Error {
+        Error::Connect {
+            node: self.name.clone(),
+            message: self.message.clone(),
+        }
+    }
 }
 
 /// Tunables of the engine.
@@ -84,6 +110,7 @@ impl Default for EngineOptions {
 pub struct Engine {
     hub: MappedNode,
     spokes: Vec<MappedNode>,
+    unreachable: Vec<Unreachable>,
     tables: Vec<SyncTable>,
     state: Option<Arc<dyn StateStore>>,
     faults: Arc<dyn FaultHook>,
@@ -97,10 +124,12 @@ impl Engine {
     /// the config does not allow. The engine then sees every node through
     /// its [`MappedNode`]: hub names, canonical values.
     pub async fn new(dep: Deployment) -> Result<Engine> {
+        let unreachable: Vec<&str> = dep.unreachable.iter().map(|u| u.name.as_str()).collect();
         let resolved = resolve_deployment(
             &dep.tables,
             dep.hub.as_ref(),
             &dep.spokes,
+            &unreachable,
             dep.mapping.as_ref(),
         )
         .await?;
@@ -130,6 +159,7 @@ impl Engine {
         Ok(Engine {
             hub,
             spokes,
+            unreachable: dep.unreachable,
             tables,
             state: None,
             faults: Arc::new(NoFaults),
@@ -172,36 +202,75 @@ impl Engine {
         &self.hub
     }
 
-    /// The spokes.
+    /// The spokes that are connected.
     pub fn spokes(&self) -> impl Iterator<Item = &dyn Node> {
         self.spokes.iter().map(|s| s as &dyn Node)
     }
 
+    /// The spokes that could not be connected.
+    pub fn unreachable(&self) -> &[Unreachable] {
+        &self.unreachable
+    }
+
+    /// Every configured spoke's name, the connected ones first.
+    pub fn spoke_names(&self) -> Vec<String> {
+        self.spokes()
+            .map(|s| s.name())
+            .chain(self.unreachable.iter().map(|u| u.name.as_str()))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The connected spoke `name`; the connection error when it could not
+    /// be connected.
     fn spoke(&self, name: &str) -> Result<&dyn Node> {
+        if let Some(u) = self.unreachable.iter().find(|u| u.name == name) {
+            return Err(u.error());
+        }
         self.spokes().find(|s| s.name() == name).ok_or_else(|| {
-            let names: Vec<&str> = self.spokes().map(|s| s.name()).collect();
             Error::Deployment(format!(
                 "no spoke named '{name}' (spokes: {})",
-                names.join(", ")
+                self.spoke_names().join(", ")
             ))
         })
+    }
+
+    /// Fails naming every spoke that could not be connected: for work that
+    /// needs every node.
+    pub fn require_all_connected(&self) -> Result<()> {
+        match self.unreachable.as_slice() {
+            [] => Ok(()),
+            [one] => Err(one.error()),
+            many => Err(Error::Deployment(format!(
+                "{} spokes cannot be connected: {}",
+                many.len(),
+                many.iter()
+                    .map(|u| u.error().to_string())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ))),
+        }
     }
 
     fn all_nodes(&self) -> impl Iterator<Item = &dyn Node> {
         std::iter::once(self.hub()).chain(self.spokes())
     }
 
-    /// Installs capture on every node (idempotent).
+    /// Installs capture on every connected node (idempotent), then fails
+    /// naming the spokes that could not be connected: `install` again once
+    /// they are back.
     pub async fn install(&self) -> Result<()> {
         for node in self.all_nodes() {
             tracing::info!(node = node.name(), "installing capture");
             node.install(&self.tables).await?;
         }
-        Ok(())
+        self.require_all_connected()
     }
 
-    /// Removes capture from every node.
+    /// Removes capture from every node; nothing while one cannot be
+    /// connected.
     pub async fn uninstall(&self) -> Result<()> {
+        self.require_all_connected()?;
         for node in self.all_nodes() {
             tracing::info!(node = node.name(), "uninstalling capture");
             node.uninstall().await?;

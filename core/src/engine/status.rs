@@ -1,29 +1,29 @@
 //! `status`: per node, what is pending and when it last synced. A node that
 //! cannot be read reports why instead of failing the whole status.
 
-use super::Engine;
+use super::{Engine, Unreachable};
 use crate::adapter::Node;
 use crate::report::{NodeStatus, StatusReport};
+use crate::state::StateStore;
 use crate::Result;
 
 impl Engine {
-    /// Reads every node's tracking position, pending changes and watermarks.
+    /// Reads every node's tracking position, pending changes and watermarks;
+    /// a spoke that could not be connected is reported as such.
     pub async fn status(&self) -> Result<StatusReport> {
-        let mut nodes = vec![self.node_status(self.hub(), "hub").await];
+        let mut nodes = vec![node_status(self.hub(), "hub").await];
         let hub_installed = nodes[0].installed;
         for spoke in self.spokes() {
-            let mut st = self.node_status(spoke, "spoke").await;
+            let mut st = node_status(spoke, "spoke").await;
             if st.installed && hub_installed {
                 if let Err(e) = self.pending(spoke, &mut st).await {
                     st.error = Some(e.to_string());
                 }
             }
-            if let Some(state) = &self.state {
-                st.last_success = state.last_success(spoke.name()).await?;
-                st.last_failure = state.last_round(spoke.name()).await?.filter(|r| !r.ok);
-            }
             nodes.push(st);
         }
+        nodes.extend(self.unreachable().iter().map(|u| unreachable_status(u, "spoke")));
+        last_rounds(&mut nodes, self.state.as_deref()).await?;
         Ok(StatusReport { nodes })
     }
 
@@ -51,32 +51,57 @@ impl Engine {
         Ok(())
     }
 
-    async fn node_status(&self, node: &dyn Node, role: &str) -> NodeStatus {
-        let mut st = NodeStatus {
-            name: node.name().to_string(),
-            role: role.to_string(),
-            adapter: node.adapter().to_string(),
-            installed: false,
-            position: None,
-            pending_upload: None,
-            pending_download: None,
-            spoke_watermark: None,
-            hub_watermark: None,
-            last_success: None,
-            last_failure: None,
-            error: None,
-            awaiting_comparison: Vec::new(),
-        };
-        match node.is_installed().await {
-            Ok(installed) => st.installed = installed,
+}
+
+/// `status` while the hub cannot be connected: its error, then each
+/// spoke's own part (installed, position) and last rounds; what is pending
+/// needs the hub.
+pub async fn status_without_hub(
+    hub: &Unreachable,
+    spokes: &[Box<dyn Node>],
+    unreachable: &[Unreachable],
+    state: Option<&dyn StateStore>,
+) -> Result<StatusReport> {
+    let mut nodes = vec![unreachable_status(hub, "hub")];
+    for spoke in spokes {
+        nodes.push(node_status(spoke.as_ref(), "spoke").await);
+    }
+    nodes.extend(unreachable.iter().map(|u| unreachable_status(u, "spoke")));
+    last_rounds(&mut nodes, state).await?;
+    Ok(StatusReport { nodes })
+}
+
+/// Fills in each spoke's last successful and last failed round.
+async fn last_rounds(nodes: &mut [NodeStatus], state: Option<&dyn StateStore>) -> Result<()> {
+    let Some(state) = state else { return Ok(()) };
+    for st in nodes.iter_mut().filter(|st| st.role == "spoke") {
+        st.last_success = state.last_success(&st.name).await?;
+        st.last_failure = state.last_round(&st.name).await?.filter(|r| !r.ok);
+    }
+    Ok(())
+}
+
+/// A node's own part of its status: installed, tracking position.
+async fn node_status(node: &dyn Node, role: &str) -> NodeStatus {
+    let mut st = NodeStatus::new(node.name(), role, node.adapter());
+    match node.is_installed().await {
+        Ok(installed) => st.installed = installed,
+        Err(e) => st.error = Some(e.to_string()),
+    }
+    if st.installed {
+        match node.position().await {
+            Ok(p) => st.position = Some(p),
             Err(e) => st.error = Some(e.to_string()),
         }
-        if st.installed {
-            match node.position().await {
-                Ok(p) => st.position = Some(p),
-                Err(e) => st.error = Some(e.to_string()),
-            }
-        }
-        st
+    }
+    st
+}
+
+/// The status of a node that could not be connected: its error.
+fn unreachable_status(node: &Unreachable, role: &str) -> NodeStatus {
+    NodeStatus {
+        error: Some(node.error().to_string()),
+        unreachable: true,
+        ..NodeStatus::new(&node.name, role, &node.adapter)
     }
 }

@@ -15,11 +15,16 @@ use std::collections::{BTreeMap, HashSet};
 const LISTED: usize = 100;
 
 impl Engine {
-    /// Compares every spoke with the hub.
+    /// Compares every connected spoke with the hub; lists the others.
     pub async fn verify(&self) -> Result<VerifyReport> {
         let mut report = VerifyReport {
-            ok: true,
+            ok: self.unreachable().is_empty(),
             tables: Vec::new(),
+            unreachable: self
+                .unreachable()
+                .iter()
+                .map(|u| u.error().to_string())
+                .collect(),
         };
         for table in &self.tables {
             let hub_rows = self.load(&self.hub, table).await?;

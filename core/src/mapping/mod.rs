@@ -16,15 +16,23 @@ use resolve::{local_name, resolve_table, ResolvedTable, SpokeTable};
 
 /// Describes every configured table on the hub and on every spoke (under the
 /// spoke's name for it) and resolves the mappings. Lossy mappings are listed,
-/// not refused: see [`ResolvedTable::refusal`].
+/// not refused: see [`ResolvedTable::refusal`]. `unreachable` names the
+/// spokes that could not be connected: the mapping file may name them, and
+/// their tables are resolved when they are back.
 pub async fn resolve_deployment(
     defs: &[TableDef],
     hub: &dyn Node,
     spokes: &[Box<dyn Node>],
+    unreachable: &[&str],
     file: Option<&MappingFile>,
 ) -> Result<Vec<ResolvedTable>> {
     if let Some(f) = file {
-        check_entries(f, defs, hub, spokes)?;
+        let names: Vec<&str> = spokes
+            .iter()
+            .map(|s| s.name())
+            .chain(unreachable.iter().copied())
+            .collect();
+        check_entries(f, defs, hub, &names)?;
     }
     let mut resolved = Vec::with_capacity(defs.len());
     for def in defs {
@@ -65,7 +73,7 @@ fn check_entries(
     file: &MappingFile,
     defs: &[TableDef],
     hub: &dyn Node,
-    spokes: &[Box<dyn Node>],
+    spokes: &[&str],
 ) -> Result<()> {
     for node in &file.nodes {
         if node.id == hub.name() {
@@ -77,14 +85,13 @@ fn check_entries(
                 ),
             ));
         }
-        if !spokes.iter().any(|s| s.name() == node.id) {
-            let names: Vec<&str> = spokes.iter().map(|s| s.name()).collect();
+        if !spokes.contains(&node.id.as_str()) {
             return Err(file.error_at(
                 node.at,
                 format!(
                     "no spoke named '{}' (spokes: {})",
                     node.id,
-                    names.join(", ")
+                    spokes.join(", ")
                 ),
             ));
         }
