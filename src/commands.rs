@@ -128,7 +128,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 .any(|n| n.differences > 0);
             // Spokes not compared fail the check unless some differ.
             let unreachable = exit_for(&report.unreachable, exit::FAILED);
-            Ok(if differs { exit::DIFFERENT } else { unreachable })
+            Ok(if differs {
+                exit::DIFFERENT
+            } else {
+                unreachable
+            })
         }
     }
 }

@@ -131,10 +131,13 @@ pub struct ConnectedNodes {
     pub unreachable: Vec<Unreachable>,
 }
 
+/// The hub and the spokes, all connected.
+pub type AllNodes = (Box<dyn Node>, Vec<Box<dyn Node>>);
+
 impl ConnectedNodes {
     /// The hub and every spoke; fails naming a node that could not be
     /// connected, for work that needs them all.
-    pub fn all(self) -> Result<(Box<dyn Node>, Vec<Box<dyn Node>>)> {
+    pub fn all(self) -> Result<AllNodes> {
         let hub = self.hub.map_err(|u| u.error())?;
         match self.unreachable.first() {
             Some(u) => Err(u.error().into()),
@@ -188,7 +191,10 @@ pub async fn connect_nodes(config: &Config, registry: &Registry) -> Result<Conne
         };
         let connected = match registered.factory.connect(&spec).await {
             Ok(connected) => Ok(connected),
-            Err(hetsync_core::Error::Connect { node: name, message }) => {
+            Err(hetsync_core::Error::Connect {
+                node: name,
+                message,
+            }) => {
                 tracing::warn!(node = %name, "cannot connect: {message}");
                 Err(Unreachable {
                     name,

@@ -473,7 +473,13 @@ async fn an_unreachable_node_stops_only_itself() {
     assert!(hetsync(&d.config(), &["install"]).status.success());
     let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let silent_port = silent.local_addr().unwrap().port();
-    repoint(&d, "b", "postgres", "postgres://sync:pw@127.0.0.1:1/plan", "");
+    repoint(
+        &d,
+        "b",
+        "postgres",
+        "postgres://sync:pw@127.0.0.1:1/plan",
+        "",
+    );
     repoint(
         &d,
         "c",
@@ -508,11 +514,13 @@ async fn an_unreachable_node_stops_only_itself() {
     );
     assert_eq!(d.rows("hub", "t_field").await.len(), 2);
 
-    d.exec("hub", "UPDATE t_field SET a = 'z' WHERE k = 1").await;
+    d.exec("hub", "UPDATE t_field SET a = 'z' WHERE k = 1")
+        .await;
     let out = hetsync(&d.config(), &["sync", "--node", "a"]);
     assert!(out.status.success(), "{}", output_text(&out));
     assert_eq!(
-        d.scalar_text("a", "SELECT a FROM t_field WHERE k = 1").await,
+        d.scalar_text("a", "SELECT a FROM t_field WHERE k = 1")
+            .await,
         Some("z".into())
     );
 
@@ -532,7 +540,11 @@ async fn an_unreachable_node_stops_only_itself() {
         );
     }
     let out = hetsync(&d.config(), &["status"]);
-    assert!(output_text(&out).contains("unreachable"), "{}", output_text(&out));
+    assert!(
+        output_text(&out).contains("unreachable"),
+        "{}",
+        output_text(&out)
+    );
     assert!(
         started.elapsed() < std::time::Duration::from_secs(30),
         "the silent node held the commands up: {:?}",

@@ -22,7 +22,11 @@ impl Engine {
             }
             nodes.push(st);
         }
-        nodes.extend(self.unreachable().iter().map(|u| unreachable_status(u, "spoke")));
+        nodes.extend(
+            self.unreachable()
+                .iter()
+                .map(|u| unreachable_status(u, "spoke")),
+        );
         last_rounds(&mut nodes, self.state.as_deref()).await?;
         Ok(StatusReport { nodes })
     }
@@ -50,7 +54,6 @@ impl Engine {
         }
         Ok(())
     }
-
 }
 
 /// `status` while the hub cannot be connected: its error, then each
