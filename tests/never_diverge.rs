@@ -222,7 +222,33 @@ async fn install_refuses_a_code_that_is_not_unique(topology: Topology) {
     assert!(out.status.success(), "{topology:?}: {}", output_text(&out));
 }
 
+/// A code repeated after install (the unique key dropped, say) stops the
+/// round naming node, table and code, where one of the rows would have
+/// been lost; once one of them is gone the copies converge.
+async fn sync_refuses_rows_that_share_a_code(topology: Topology) {
+    let d = Deploy::with(topology, &["a"], DUP).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    d.exec("a", "INSERT INTO dup VALUES ('A', 'one'), ('A', 'two')")
+        .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{topology:?}: {text}");
+    assert!(
+        text.contains(
+            "table 'dup', combined code [\"A\"]: node 'a' has more than one row with this code"
+        ),
+        "{topology:?}: {text}"
+    );
+    assert!(d.rows("hub", "dup").await.is_empty(), "{topology:?}");
+    d.exec("a", "DELETE FROM dup WHERE v = 'two'").await;
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{topology:?}: {}", output_text(&out));
+    d.assert_converged().await;
+    assert_eq!(d.rows("hub", "dup").await.len(), 1, "{topology:?}");
+}
+
 on_every_topology!(
+    sync_refuses_rows_that_share_a_code,
     a_table_added_to_the_config_is_backfilled,
     a_dropped_trigger_stops_the_node_until_install_repairs_it,
     a_row_without_a_code_blocks_only_until_it_is_fixed,
@@ -573,4 +599,60 @@ async fn an_unreachable_node_stops_only_itself() {
     assert_eq!(node("hub")["unreachable"], true, "{status}");
     assert_eq!(node("a")["installed"], true, "{status}");
     assert!(node("a")["last_success"].is_object(), "{status}");
+}
+
+/// SQLite stores any kind of value in any column. A BLOB in a TEXT column
+/// is refused, naming table, code and column, where PostgreSQL would have
+/// made it the text `\x00ff10` and MariaDB raw bytes; once it is text the
+/// row syncs.
+#[tokio::test]
+async fn a_blob_in_a_sqlite_text_column_is_refused() {
+    let topology = Topology {
+        hub: support::POSTGRES,
+        spokes: &[support::MYSQL, support::SQLITE],
+    };
+    let d = Deploy::with(topology, &["m", "s"], &BASIC[..1]).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    d.exec("s", "INSERT INTO t_field VALUES (5, X'00ff10', 1, 1.0)")
+        .await;
+    d.exec("s", "INSERT INTO t_field VALUES (6, 'fine', 1, 1.0)")
+        .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains(
+            "round failed for s: table 't_field', combined code [5]: column 'a' (TEXT) on node 's' \
+             holds a BLOB (3 bytes), which is not a text"
+        ),
+        "{text}"
+    );
+    for node in ["hub", "m"] {
+        assert!(d.rows(node, "t_field").await.is_empty(), "{node}");
+    }
+    d.exec("s", "UPDATE t_field SET a = 'now text' WHERE k = 5")
+        .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    d.assert_converged().await;
+    assert_eq!(
+        d.scalar_text("hub", "SELECT a FROM t_field WHERE k = 5")
+            .await,
+        Some("now text".into())
+    );
+    // An incremental round reads the changed row the same way.
+    d.exec("s", "UPDATE t_field SET a = X'01' WHERE k = 6")
+        .await;
+    let out = hetsync(&d.config(), &["sync", "--node", "s"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("combined code [6]: column 'a' (TEXT) on node 's' holds a BLOB (1 bytes)"),
+        "{text}"
+    );
+    assert_eq!(
+        d.scalar_text("hub", "SELECT a FROM t_field WHERE k = 6")
+            .await,
+        Some("fine".into())
+    );
 }

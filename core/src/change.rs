@@ -110,17 +110,15 @@ impl TableChanges {
         codes
     }
 
-    /// Adds current rows read from `node`, keyed by their combined code.
+    /// Adds current rows read from `node`, keyed by their combined code; two
+    /// rows with one code are refused ([`crate::schema::SyncTable::key_rows`]).
     pub fn add_rows(
         &mut self,
         table: &crate::schema::SyncTable,
         rows: Vec<Vec<Value>>,
         node: &str,
     ) -> crate::Result<()> {
-        for row in rows {
-            self.rows.insert(table.code_of(&row, node)?, row);
-        }
-        Ok(())
+        table.key_rows(rows, node, &mut self.rows)
     }
 }
 

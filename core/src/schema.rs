@@ -232,6 +232,40 @@ impl SyncTable {
         })
     }
 
+    /// Keys rows read from `node` by their combined code into `into`. Two
+    /// rows with one code (the code is not unique there: its unique key was
+    /// dropped) are refused, naming node, table and code: one of them would
+    /// be lost.
+    pub fn key_rows(
+        &self,
+        rows: Vec<Vec<Value>>,
+        node: &str,
+        into: &mut std::collections::HashMap<CombinedCode, Vec<Value>>,
+    ) -> crate::Result<()> {
+        for row in rows {
+            let code = self.code_of(&row, node)?;
+            if into.contains_key(&code) {
+                return Err(self.duplicate_code(&code, node));
+            }
+            into.insert(code, row);
+        }
+        Ok(())
+    }
+
+    /// The error for two rows with one combined code on `node`.
+    pub fn duplicate_code(&self, code: &CombinedCode, node: &str) -> crate::Error {
+        crate::Error::Data {
+            table: self.name.clone(),
+            code: code.to_string(),
+            message: format!(
+                "node '{node}' has more than one row with this code; the combined code \
+                 ({}) must be unique on every node (give it a unique key there, then \
+                 `hetsync install` checks it)",
+                self.code_columns().collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
     /// Picks this table's columns, in its column order, out of a node's
     /// description of the table; a missing column is a schema error.
     pub fn pick_columns<C: Clone>(

@@ -130,15 +130,13 @@ impl Engine {
                 .iter()
                 .map(|r| table.code_of(r, from.name()))
                 .collect::<Result<Vec<_>>>()?;
-            let theirs: HashMap<CombinedCode, Vec<Value>> = if to_was_empty {
-                HashMap::new()
-            } else {
-                to.fetch(table, &codes)
-                    .await?
-                    .into_iter()
-                    .map(|r| Ok((table.code_of(&r, to.name())?, r)))
-                    .collect::<Result<_>>()?
-            };
+            if let Some(pair) = codes.windows(2).find(|pair| pair[0] == pair[1]) {
+                return Err(table.duplicate_code(&pair[0], from.name()));
+            }
+            let mut theirs: HashMap<CombinedCode, Vec<Value>> = HashMap::new();
+            if !to_was_empty {
+                table.key_rows(to.fetch(table, &codes).await?, to.name(), &mut theirs)?;
+            }
             let mut ops = Vec::new();
             let mut tracking = Vec::new();
             for (row, code) in rows.iter().zip(&codes) {

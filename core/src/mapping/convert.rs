@@ -230,6 +230,43 @@ fn show(v: &Value) -> String {
     }
 }
 
+/// Whether a value of this kind can stand for a `t` at all (a text may
+/// still fail to parse): a BLOB cannot be a text, nor a number a date. A
+/// database with loose typing (SQLite) can store any kind in any column;
+/// such a value is refused before it crosses, never rewritten (a BLOB would
+/// become the text `\x…` on PostgreSQL). The kinds [`decode`] reads.
+pub fn holds(t: &CanonicalType, value: &Value) -> bool {
+    use CanonicalType as C;
+    let integer = matches!(t, C::Int8 | C::Int16 | C::Int32 | C::Int64);
+    let text = matches!(t, C::Char { .. } | C::Varchar { .. } | C::Text { .. });
+    let number = matches!(
+        t,
+        C::Decimal { .. } | C::Money { .. } | C::Float32 | C::Float64
+    );
+    match value {
+        Value::Null | Value::Text(_) => true,
+        Value::Bool(_) => integer || matches!(t, C::Bool),
+        Value::Int(_) => integer || number || text || matches!(t, C::Bool),
+        Value::Float(_) => number || text,
+        Value::Bytes(b) => {
+            matches!(t, C::Binary { .. } | C::Varbinary { .. } | C::Blob)
+                || matches!(t, C::Uuid) && b.len() == 16
+        }
+    }
+}
+
+/// The kind of a value, for saying which one a column cannot hold.
+pub fn kind_of(value: &Value) -> String {
+    match value {
+        Value::Null => "NULL".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Int(_) => "an integer".into(),
+        Value::Float(_) => "a floating-point number".into(),
+        Value::Text(_) => "a text".into(),
+        Value::Bytes(b) => format!("a BLOB ({} bytes)", b.len()),
+    }
+}
+
 /// Reads a value stored in a column of type `t` (as the adapter delivered it).
 fn decode(value: Value, t: &CanonicalType) -> Result<Datum, Unfit> {
     use CanonicalType as C;

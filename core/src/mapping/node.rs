@@ -2,7 +2,7 @@
 //! column names and canonical values; the adapter underneath gets its own
 //! names and values converted for its column types.
 
-use super::convert::{convert, Unfit};
+use super::convert::{convert, holds, kind_of, Unfit};
 use super::resolve::{ColumnMap, Conversion, TableMap};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
 use crate::change::{
@@ -25,7 +25,7 @@ pub struct MappedNode {
 }
 
 /// Which way values cross.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Direction {
     /// Node → hub.
     In,
@@ -86,6 +86,9 @@ impl MappedNode {
                 map.columns.len()
             )));
         }
+        if !exact && direction == Direction::In {
+            self.check_kinds(map, &row)?;
+        }
         let mut row = row;
         for (i, column) in map.columns.iter().enumerate() {
             let conversion = match direction {
@@ -127,6 +130,49 @@ impl MappedNode {
             }
         }
         Ok(row)
+    }
+
+    /// Refuses a value the node's column cannot hold by its type (a BLOB in
+    /// a TEXT column of SQLite), naming node, table, code and column:
+    /// converted or passed on it would be rewritten (PostgreSQL makes such
+    /// a BLOB the text `\x…`).
+    fn check_kinds(&self, map: &TableMap, row: &[Value]) -> Result<()> {
+        for (value, column) in row.iter().zip(&map.columns) {
+            let Some(t) = &column.local_canonical else {
+                continue;
+            };
+            if holds(t, value) {
+                continue;
+            }
+            let node = self.inner.name();
+            return Err(Error::Data {
+                table: map.logical.name.clone(),
+                code: map
+                    .logical
+                    .code_of(row, node)
+                    .map_or_else(|_| "?".to_string(), |c| c.to_string()),
+                message: format!(
+                    "column '{}' ({}) on node '{node}' holds {}, which is not a {t}; refused, \
+                     nothing is rewritten: store the value as the column's type there, or \
+                     declare the column as what it holds",
+                    column.local,
+                    column.local_native,
+                    kind_of(value)
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks rows read from the node as they are ([`Self::check_kinds`]).
+    fn check_rows<'r>(
+        &self,
+        table: &str,
+        rows: impl IntoIterator<Item = &'r Vec<Value>>,
+    ) -> Result<()> {
+        let map = self.map(table)?;
+        rows.into_iter()
+            .try_for_each(|row| self.check_kinds(map, row))
     }
 
     fn unfit(
@@ -194,7 +240,11 @@ impl MappedNode {
         exact: bool,
     ) -> Result<Vec<Vec<Value>>> {
         if self.identity {
-            return self.inner.scan(table, after, limit).await;
+            let rows = self.inner.scan(table, after, limit).await?;
+            if !exact {
+                self.check_rows(&table.name, &rows)?;
+            }
+            return Ok(rows);
         }
         let map = self.map(&table.name)?;
         let rows = self.inner.scan(&map.local, after, limit).await?;
@@ -293,7 +343,11 @@ impl Capture for MappedNode {
 
     async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet> {
         if self.identity {
-            return self.inner.read_changes(tables, range).await;
+            let read = self.inner.read_changes(tables, range).await?;
+            for (name, table) in &read.tables {
+                self.check_rows(name, table.rows.values())?;
+            }
+            return Ok(read);
         }
         let local = self.local_tables(tables)?;
         let read = self.inner.read_changes(&local, range).await?;
@@ -381,7 +435,9 @@ impl Apply for MappedNode {
 
     async fn fetch(&self, table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<Vec<Value>>> {
         if self.identity {
-            return self.inner.fetch(table, codes).await;
+            let rows = self.inner.fetch(table, codes).await?;
+            self.check_rows(&table.name, &rows)?;
+            return Ok(rows);
         }
         let map = self.map(&table.name)?;
         let rows = self.inner.fetch(&map.local, codes).await?;

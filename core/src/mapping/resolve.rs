@@ -37,6 +37,9 @@ pub struct ColumnMap {
     pub logical_native: String,
     /// This node's native type.
     pub local_native: String,
+    /// The canonical type of this node's column, when it has one: the
+    /// kinds of value it may hold ([`super::convert::holds`]).
+    pub local_canonical: Option<CanonicalType>,
     /// Node → hub.
     pub inbound: Conversion,
     /// Hub → node.
@@ -278,6 +281,7 @@ pub fn resolve_table(
                     local: c.name.clone(),
                     logical_native: c.native_type.clone(),
                     local_native: c.native_type.clone(),
+                    local_canonical: c.canonical.clone(),
                     inbound: pass.clone(),
                     outbound: Conversion::Pass,
                     fidelity_in: Fidelity::Exact,
@@ -440,6 +444,7 @@ fn column_map(
         local: spoke.name.clone(),
         logical_native: hub.native_type.clone(),
         local_native: spoke.native_type.clone(),
+        local_canonical: spoke.canonical.clone(),
         inbound,
         outbound,
         fidelity_in,

@@ -341,3 +341,19 @@ fn hand_read_timestamps_agree_with_the_general_parser() {
         Ok(text("10:00:00.000001"))
     );
 }
+
+#[test]
+fn a_value_of_the_wrong_kind_is_not_held() {
+    use super::holds;
+    let text = C::Text { unicode: true };
+    assert!(holds(&text, &Value::Text("x".into())));
+    assert!(holds(&text, &Value::Int(3)));
+    assert!(!holds(&text, &Value::Bytes(vec![0, 255, 16])));
+    assert!(holds(&C::Blob, &Value::Bytes(vec![0])));
+    assert!(!holds(&C::Int64, &Value::Float(1.5)));
+    assert!(!holds(&C::Date, &Value::Int(20240101)));
+    assert!(holds(&C::Uuid, &Value::Bytes(vec![7; 16])));
+    assert!(!holds(&C::Uuid, &Value::Bytes(vec![7; 3])));
+    assert!(holds(&C::Bool, &Value::Int(1)));
+    assert!(holds(&C::Date, &Value::Null));
+}
