@@ -72,6 +72,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare each spoke's tables with the hub's by digest and rewrite only
+    /// the rows that differ, keeping the preferred copy. Logged like a
+    /// round; rows written to the hub reach the other spokes.
+    Repair {
+        /// Only this spoke.
+        #[arg(long)]
+        node: Option<String>,
+        /// Only this table (repeatable).
+        #[arg(long)]
+        table: Vec<String>,
+        /// Whose copy to keep where a row differs.
+        #[arg(long, value_enum, default_value_t = PreferArg::Hub)]
+        prefer: PreferArg,
+        /// Print the repair reports as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Harvest every node's data dictionary into the state store and compare
     /// the synced tables across nodes (names, types, what each mapping loses).
     Discover {
@@ -101,6 +118,25 @@ pub enum Command {
         #[arg(long, default_value = "hetsync-demo")]
         dir: PathBuf,
     },
+}
+
+/// Whose copy `repair` keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PreferArg {
+    /// The hub's: written to the spoke, rows only the spoke has deleted.
+    Hub,
+    /// The spoke's: written to the hub (and on to the other spokes), rows
+    /// only the hub has deleted.
+    Spoke,
+}
+
+impl From<PreferArg> for hetsync_core::report::Prefer {
+    fn from(p: PreferArg) -> Self {
+        match p {
+            PreferArg::Hub => hetsync_core::report::Prefer::Hub,
+            PreferArg::Spoke => hetsync_core::report::Prefer::Spoke,
+        }
+    }
 }
 
 /// `hetsync plugins` subcommands.

@@ -105,6 +105,44 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 exit::FAILED
             })
         }
+        Command::Repair {
+            node,
+            table,
+            prefer,
+            json,
+        } => {
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+            let spokes = match node {
+                Some(name) => vec![name],
+                None => engine.spoke_names(),
+            };
+            let mut reports = Vec::new();
+            let mut failed = Vec::new();
+            for spoke in spokes {
+                match engine.repair(&spoke, &table, prefer.into()).await {
+                    Ok(report) => reports.push(report),
+                    Err(e @ hetsync_core::Error::Deployment(_)) => return Err(e.into()),
+                    Err(e) => failed.push((spoke, e)),
+                }
+            }
+            if json {
+                let mut out = reports
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<Vec<_>, _>>()?;
+                out.extend(failed.iter().map(
+                    |(spoke, e)| serde_json::json!({ "spoke": spoke, "error": e.to_string() }),
+                ));
+                crate::say!("{}", serde_json::to_string_pretty(&out)?);
+            } else {
+                output::print_repairs(&reports);
+            }
+            let failed: Vec<String> = failed
+                .iter()
+                .map(|(spoke, e)| format!("repair failed for {spoke}: {e}"))
+                .collect();
+            Ok(exit_for(&failed, exit::FAILED))
+        }
         Command::Status {
             json,
             check,

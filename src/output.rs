@@ -2,7 +2,9 @@
 
 use hetsync_core::change::Stamp;
 use hetsync_core::plan::{Conflict, ConflictKind, TableCounts};
-use hetsync_core::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
+use hetsync_core::report::{
+    Prefer, RepairReport, RoundReport, StatusReport, SyncMode, VerifyReport,
+};
 
 /// Writes a line to stdout like `println!`, through [`say`].
 #[macro_export]
@@ -71,6 +73,7 @@ pub fn print_rounds(reports: &[RoundReport]) {
         let mode = match r.mode {
             SyncMode::Full => "full",
             SyncMode::Incremental => "incremental",
+            SyncMode::Repair => "repair",
         };
         let follow_up = if r.follow_up {
             ", follow-up: receives what later spokes sent"
@@ -109,6 +112,56 @@ pub fn print_rounds(reports: &[RoundReport]) {
                 "  (retried {} step(s): a busy database, a deadlock or a race with an edit)",
                 r.retries
             );
+        }
+    }
+}
+
+/// Prints what `repair` found and rewrote, per spoke and table.
+pub fn print_repairs(reports: &[RepairReport]) {
+    for r in reports {
+        let kept = match r.prefer {
+            Prefer::Hub => format!("kept {}'s copy", r.round.hub),
+            Prefer::Spoke => format!("kept {}'s copy", r.round.spoke),
+        };
+        crate::say!(
+            "{} ⇄ {} (repair, {kept}, {} ms)",
+            r.round.spoke,
+            r.round.hub,
+            r.round.duration_ms
+        );
+        for t in &r.tables {
+            if t.differing_buckets == 0 {
+                crate::say!("  ✔ {}: {} row(s), identical", t.table, t.hub_rows);
+                continue;
+            }
+            crate::say!(
+                "  {}: {} row(s) on {}, {} on {}; {} of {} bucket(s) differed: {} differing, {} only on {}, {} only on {}; read {} row(s) from {}, {} from {}",
+                t.table,
+                t.hub_rows,
+                r.round.hub,
+                t.spoke_rows,
+                r.round.spoke,
+                t.differing_buckets,
+                t.buckets,
+                t.differing,
+                t.missing,
+                r.round.hub,
+                t.extra,
+                r.round.spoke,
+                t.rows_read.0,
+                r.round.hub,
+                t.rows_read.1,
+                r.round.spoke
+            );
+        }
+        crate::say!("  ↑ to {}: {}", r.round.hub, counts_text(&r.round.uploaded));
+        crate::say!(
+            "  ↓ to {}: {}",
+            r.round.spoke,
+            counts_text(&r.round.downloaded)
+        );
+        for c in &r.round.conflicts {
+            crate::say!("  ⚡ {}", conflict_line(c));
         }
     }
 }

@@ -3,23 +3,37 @@
 //! spokes, on real SQLite files. After every round the two nodes involved
 //! must hold exactly what the model says; at the end every node must.
 //!
-//! The model is state-based and knows nothing of tracking tables or
-//! watermarks: each node holds rows with a stamp per field (form `field`) or
-//! per row (form `table`) and tombstones; a round merges the spoke's and the
-//! hub's entries by these rules:
-//! - both present: per field (per row) the later stamp wins;
-//! - present on one side only: a delete the other side recorded since its
-//!   last sync wins when it is later than every change the present side made
-//!   since then; otherwise the row is copied, its fields untouched since the
-//!   last sync (or since before that delete) stamped with the present side's
-//!   latest change.
+//! The model holds each node's rows with a stamp per field and tombstones,
+//! which spoke fields and deletes changed since the spoke's last round, and
+//! the hub's tracking rows per row. A round folds, as the planner does, the
+//! changes each side has not seen from the other (the spoke's since its
+//! last round; the hub's after that round, less those from this spoke) and
+//! merges:
+//! - both present: per field (form `field`; per row in form `table`) a
+//!   change only one side made wins; of two, the later stamp (per field
+//!   the side's last change, per row its latest);
+//! - present on one side only: a delete the other side made wins when it is
+//!   later than every change the present side made; otherwise the row is
+//!   copied, its fields unchanged (or last changed before that delete)
+//!   stamped with the present side's latest change.
 //!
-//! A round here is the rounds of one `sync` of a spoke: in half the cases
-//! they read a few events each (`[sync] round_events`), and together must
-//! end where one unbounded round would. (Those cases make no edits during
-//! rounds: a later round of the pass may carry such an edit's value early,
-//! with the stamp of an earlier change of the row, which the model does not
-//! follow; the later change still wins, see `tests/bounded_rounds.rs`.)
+//! A round here is the rounds of one `sync` of a spoke. The cases come in
+//! three kinds, a third each:
+//! - bounded: rounds read a few events each (`[sync] round_events`) and
+//!   together must end where one unbounded round would;
+//! - skewed: each node's clock is up to ±5 s off (the stamps of its local
+//!   edits are moved by its offset as they are captured). An edit made
+//!   after its node received a value then always replaces that value (the
+//!   model never compares them, and the databases must agree with it), and
+//!   skew decides only between concurrent edits; at the end no value an
+//!   edit replaced may be back;
+//! - edits during rounds (below).
+//!
+//! (Bounded and skewed cases make no edits during rounds, and bounded ones
+//! run on true clocks: an edit made during a round, or a change a bounded
+//! round compares with only part of the other side's changes, is settled
+//! by stamp at apply, which the model does not follow; with true clocks the
+//! later change still wins, see `tests/bounded_rounds.rs`.)
 //!
 //! Some rounds meet an application edit of the round's spoke or of the hub,
 //! made after the round read both (right after the read or after the plan;
@@ -64,16 +78,84 @@ impl Rng {
 
 #[derive(Clone, Debug, Default)]
 struct Entry {
-    /// Values of a, b, c and their stamps.
+    /// Values of a, b, c and the stamps of the changes that wrote them.
     row: Option<(Vec<Value>, Vec<Stamp>)>,
     tomb: Option<Stamp>,
     /// Spokes: fields changed since the last round.
     dirty: [bool; FIELDS],
     /// Spokes: deleted since the last round.
     dirty_tomb: bool,
+    /// Hub: its tracking rows of the row, in order.
+    history: Vec<HubRecord>,
+}
+
+/// One hub tracking row: its place in the hub's order, the node whose
+/// change it was (0: the hub's own edit), its stamp and what it changed
+/// (`None`: every field, or the delete).
+#[derive(Clone, Debug)]
+struct HubRecord {
+    seq: u64,
+    node: usize,
+    stamp: Stamp,
+    fields: Option<Vec<usize>>,
+    deleted: bool,
+}
+
+/// The latest stamps of one side's changes of a row that the other side
+/// has not seen, as the planner folds them: per field and for the delete
+/// the last change, and the latest change of any kind.
+#[derive(Debug, Default)]
+struct Unseen {
+    fields: [Option<Stamp>; FIELDS],
+    tomb: Option<Stamp>,
+    last: Option<Stamp>,
+}
+
+impl Unseen {
+    /// A spoke's changes since its last round (its own edits, in time order).
+    fn of_spoke(e: &Entry) -> Unseen {
+        let mut u = Unseen::default();
+        if let Some((_, st)) = &e.row {
+            for i in (0..FIELDS).filter(|&i| e.dirty[i]) {
+                u.fields[i] = Some(st[i].clone());
+            }
+        }
+        u.tomb = e.tomb.clone().filter(|_| e.dirty_tomb);
+        u.last = latest(u.fields.iter().flatten().chain(u.tomb.iter()));
+        u
+    }
+
+    /// The hub's changes after `spoke`'s last round, except those that came
+    /// from it.
+    fn of_hub(e: &Entry, spoke: usize, mark: u64) -> Unseen {
+        let mut u = Unseen::default();
+        for r in e.history.iter().filter(|r| r.seq > mark && r.node != spoke) {
+            if r.deleted {
+                u.tomb = Some(r.stamp.clone());
+            } else {
+                for i in r.fields.clone().unwrap_or_else(|| (0..FIELDS).collect()) {
+                    u.fields[i] = Some(r.stamp.clone());
+                }
+            }
+            if u.last.as_ref().is_none_or(|l| !wins(l, &r.stamp)) {
+                u.last = Some(r.stamp.clone());
+            }
+        }
+        u
+    }
 }
 
 type NodeState = BTreeMap<(usize, i64), Entry>;
+
+/// What one spoke's round sees of the hub.
+#[derive(Clone, Copy)]
+struct View {
+    spoke: usize,
+    /// The hub's latest record at the spoke's last round.
+    mark: u64,
+    /// The place of this round's uploads in the hub's order.
+    now: u64,
+}
 
 fn wins(a: &Stamp, b: &Stamp) -> bool {
     a.precedence(b, "hub") == Ordering::Greater
@@ -89,75 +171,129 @@ fn latest<'a>(stamps: impl IntoIterator<Item = &'a Stamp>) -> Option<Stamp> {
         .cloned()
 }
 
-/// Merges spoke entry `s` with hub entry `h` (see the module doc).
-fn merge(s: &mut Entry, h: &mut Entry, field_form: bool) {
-    let s_last = s
-        .row
-        .as_ref()
-        .and_then(|(_, st)| latest((0..FIELDS).filter(|&i| s.dirty[i]).map(|i| &st[i])));
-    match (s.row.clone(), h.row.clone()) {
-        (Some((sv, ss)), Some((hv, hs))) => {
-            if field_form {
-                let (mut v, mut st) = (hv.clone(), hs.clone());
+/// Merges spoke entry `s` with hub entry `h` (see the module doc): only the
+/// changes each side has not seen from the other are compared, as the
+/// planner does (`core/src/plan`).
+fn merge(s: &mut Entry, h: &mut Entry, field_form: bool, view: View) {
+    let l = Unseen::of_spoke(s);
+    let hu = Unseen::of_hub(h, view.spoke, view.mark);
+    let upload = |h: &mut Entry, stamp: &Stamp, fields: Option<Vec<usize>>, deleted: bool| {
+        h.history.push(HubRecord {
+            seq: view.now,
+            node: view.spoke,
+            stamp: stamp.clone(),
+            fields,
+            deleted,
+        });
+    };
+    // Copies the present side's row, each field with the stamp of its last
+    // change (a field unchanged, or last changed before `floor`, gets the
+    // side's latest change).
+    let stamps_of = |u: &Unseen, floor: Option<&Stamp>| -> Vec<Stamp> {
+        let fallback = u.last.clone().expect("the present side changed the row");
+        (0..FIELDS)
+            .map(|i| {
+                u.fields[i]
+                    .clone()
+                    .filter(|st| floor.is_none_or(|f| wins(st, f)))
+                    .unwrap_or_else(|| fallback.clone())
+            })
+            .collect()
+    };
+    if field_form {
+        match (s.row.clone(), h.row.clone()) {
+            (Some((sv, ss)), Some((hv, hs))) => {
+                let (mut v, mut st) = (hv, hs);
                 for i in 0..FIELDS {
-                    if wins(&ss[i], &hs[i]) {
+                    let up = match (&l.fields[i], &hu.fields[i]) {
+                        (Some(_), None) => true,
+                        (Some(a), Some(b)) => wins(a, b),
+                        _ => false,
+                    };
+                    if up {
                         v[i] = sv[i].clone();
                         st[i] = ss[i].clone();
+                        upload(h, &ss[i], Some(vec![i]), false);
                     }
                 }
                 s.row = Some((v.clone(), st.clone()));
                 h.row = Some((v, st));
-            } else if wins(&latest(&ss).unwrap(), &latest(&hs).unwrap()) {
-                h.row = s.row.clone();
-            } else {
-                s.row = h.row.clone();
             }
-        }
-        (Some((sv, ss)), None) => {
-            let delete_wins = match (&s_last, &h.tomb) {
-                (None, tomb) => {
-                    assert!(
-                        tomb.is_some(),
-                        "a spoke row the hub never had is unchanged since the last round"
-                    );
-                    true
+            (Some((sv, _)), None) => match (&hu.tomb, &l.last) {
+                (Some(tomb), Some(last)) if wins(last, tomb) => {
+                    let st = stamps_of(&l, Some(tomb));
+                    for (i, stamp) in st.iter().enumerate() {
+                        upload(h, stamp, Some(vec![i]), false);
+                    }
+                    s.row = Some((sv.clone(), st.clone()));
+                    h.row = Some((sv, st));
                 }
-                (Some(last), Some(t)) => !wins(last, t),
-                (Some(_), None) => false,
-            };
-            if delete_wins {
-                s.row = None;
-                s.tomb = h.tomb.clone();
-            } else {
-                let last = s_last.expect("spoke changed the row");
-                // Fields untouched since the last round, or since before the
-                // delete the row survives, take the resurrecting stamp.
-                let survives =
-                    |i: usize| s.dirty[i] && h.tomb.as_ref().is_none_or(|t| wins(&ss[i], t));
-                let st: Vec<Stamp> = (0..FIELDS)
-                    .map(|i| {
-                        if survives(i) {
-                            ss[i].clone()
-                        } else {
-                            last.clone()
-                        }
-                    })
-                    .collect();
-                s.row = Some((sv.clone(), st.clone()));
-                h.row = Some((sv, st));
-            }
-        }
-        (None, Some((_, hs))) => {
-            let tomb = s.tomb.clone().filter(|_| s.dirty_tomb);
-            match tomb {
-                Some(t) if !wins(&latest(&hs).unwrap(), &t) => {
+                (Some(tomb), _) => {
+                    s.row = None;
+                    s.tomb = Some(tomb.clone());
+                }
+                (None, Some(_)) => {
+                    let st = stamps_of(&l, None);
+                    for (i, stamp) in st.iter().enumerate() {
+                        upload(h, stamp, Some(vec![i]), false);
+                    }
+                    s.row = Some((sv.clone(), st.clone()));
+                    h.row = Some((sv, st));
+                }
+                (None, None) => panic!("a spoke row the hub lacks, unchanged on both"),
+            },
+            (None, Some((hv, _))) => match (&l.tomb, &hu.last) {
+                (Some(tomb), Some(last)) if wins(last, tomb) => {
+                    s.row = Some((hv, stamps_of(&hu, Some(tomb))));
+                }
+                (Some(tomb), _) => {
+                    upload(h, tomb, None, true);
                     h.row = None;
-                    h.tomb = Some(t);
+                    h.tomb = Some(tomb.clone());
                 }
-                _ => s.row = h.row.clone(),
-            }
+                (None, Some(_)) => s.row = Some((hv, stamps_of(&hu, None))),
+                (None, None) => panic!("a hub row the spoke lacks, unchanged on both"),
+            },
+            (None, None) => {}
         }
-        (None, None) => {}
+    } else {
+        let spoke_wins = match (&l.last, &hu.last) {
+            (Some(_), None) => Some(true),
+            (None, Some(_)) => Some(false),
+            (Some(a), Some(b)) => Some(wins(a, b)),
+            (None, None) => None,
+        };
+        match spoke_wins {
+            Some(true) => {
+                let stamp = l.last.clone().expect("spoke won");
+                match s.row.clone() {
+                    Some((sv, _)) => {
+                        upload(h, &stamp, None, false);
+                        let st = vec![stamp; FIELDS];
+                        s.row = Some((sv.clone(), st.clone()));
+                        h.row = Some((sv, st));
+                    }
+                    None if h.row.is_some() => {
+                        upload(h, &stamp, None, true);
+                        h.row = None;
+                        h.tomb = Some(stamp);
+                    }
+                    None => {}
+                }
+            }
+            Some(false) => {
+                let stamp = hu.last.clone().expect("hub won");
+                match h.row.clone() {
+                    Some((hv, _)) => s.row = Some((hv, vec![stamp; FIELDS])),
+                    None => {
+                        if s.row.take().is_some() {
+                            s.tomb = Some(stamp);
+                        }
+                    }
+                }
+            }
+            None => {}
+        }
     }
     s.dirty = [false; FIELDS];
     s.dirty_tomb = false;
@@ -193,6 +329,16 @@ struct Case {
     model: Vec<NodeState>,
     /// Last tracking sequence seen per node.
     seen: Vec<i64>,
+    /// How far each node's clock is off, in milliseconds.
+    skew: Vec<i64>,
+    /// The hub's latest event ([`HubEvent::seq`]).
+    hub_seq: u64,
+    /// Per spoke, the hub's latest event at its last round.
+    marks: Vec<u64>,
+    /// Field values an edit replaced after its node had received them from
+    /// another node: (table, code, field, the replaced value's stamp). Such
+    /// a value must never come back.
+    replaced: Vec<(usize, i64, usize, Stamp)>,
 }
 
 impl Case {
@@ -205,6 +351,11 @@ impl Case {
 
     /// Reads the tracking rows an edit produced and applies them to the model.
     async fn record_edit(&mut self, node: usize, table: usize, k: i64) {
+        if self.skew[node] != 0 {
+            self.d
+                .shift_local_events(NODES[node], self.seen[node], self.skew[node])
+                .await;
+        }
         let rows = self.d.local_events(NODES[node], self.seen[node]).await;
         let values = self.row_values(node, table, k).await;
         let field_form = TABLES[table].1;
@@ -215,8 +366,21 @@ impl Case {
                 time,
                 origin: NODES[node].to_string(),
             };
+            if node == 0 {
+                self.hub_seq += 1;
+            }
+            let record = HubRecord {
+                seq: self.hub_seq,
+                node: 0,
+                stamp: stamp.clone(),
+                fields: None,
+                deleted,
+            };
             let e = self.model[node].entry((table, k)).or_default();
             if deleted {
+                if node == 0 {
+                    e.history.push(record);
+                }
                 e.row = None;
                 e.tomb = Some(stamp);
                 e.dirty_tomb = spoke;
@@ -241,9 +405,18 @@ impl Case {
                 (vals.clone(), vec![floor; FIELDS])
             });
             for &i in &changed {
+                if st[i].origin != NODES[node] {
+                    self.replaced.push((table, k, i, st[i].clone()));
+                }
                 v[i] = vals[i].clone();
                 st[i] = stamp.clone();
                 e.dirty[i] |= spoke;
+            }
+            if node == 0 {
+                e.history.push(HubRecord {
+                    fields: Some(changed),
+                    ..record
+                });
             }
             e.row = Some((v, st));
         }
@@ -299,7 +472,18 @@ impl Case {
                 report
                     .conflicts
                     .iter()
-                    .map(|c| (&c.table, c.code.to_string(), &c.field, &c.winner.origin))
+                    .map(|c| (
+                        &c.table,
+                        c.code.to_string(),
+                        &c.field,
+                        format!(
+                            "{}@{} over {}@{}",
+                            c.winner.origin,
+                            c.winner.time % 100_000_000,
+                            c.loser.origin,
+                            c.loser.time % 100_000_000
+                        )
+                    ))
                     .collect::<Vec<_>>(),
                 if report.more { " (more follows)" } else { "" }
             );
@@ -309,10 +493,17 @@ impl Case {
             .chain(self.model[0].keys())
             .copied()
             .collect();
+        self.hub_seq += 1;
+        let view = View {
+            spoke,
+            mark: self.marks[spoke],
+            now: self.hub_seq,
+        };
+        self.marks[spoke] = self.hub_seq;
         for key in keys {
             let mut s = self.model[spoke].remove(&key).unwrap_or_default();
             let mut h = self.model[0].remove(&key).unwrap_or_default();
-            merge(&mut s, &mut h, TABLES[key.0].1);
+            merge(&mut s, &mut h, TABLES[key.0].1, view);
             self.model[spoke].insert(key, s);
             self.model[0].insert(key, h);
         }
@@ -364,13 +555,28 @@ async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     let d = Arc::new(Deploy::on(topology, servers, &NODES[1..], support::BASIC).await);
     // Half the cases read a few events per round: the rounds of one pass
     // must end where one unbounded round would.
-    let bounded = rng.below(2) == 0;
+    // A third of the cases read a few events per round, a third run with
+    // clocks off, a third make edits during rounds.
+    let mode = rng.below(3);
+    let bounded = mode == 0;
     if bounded {
         let events = 1 + rng.below(3);
         d.append_config(&format!("[sync]\nround_events = {events}\n"));
         if trace() {
             eprintln!("seed {seed}: round_events = {events}");
         }
+    }
+    // Clocks up to 5 s off: stamps of local edits moved as they are captured.
+    let skewed = mode == 1;
+    let skew: Vec<i64> = NODES
+        .iter()
+        .map(|_| match skewed {
+            true => rng.below(10_001) as i64 - 5_000,
+            false => 0,
+        })
+        .collect();
+    if trace() && skewed {
+        eprintln!("seed {seed}: clocks off by {skew:?} ms");
     }
     let hook = Arc::new(EditDuringRound {
         d: d.clone(),
@@ -381,13 +587,17 @@ async fn run_case(topology: Topology, servers: Servers, seed: u64) {
         d,
         model: vec![NodeState::new(); NODES.len()],
         seen: vec![0; NODES.len()],
+        skew,
+        hub_seq: 0,
+        marks: vec![0; NODES.len()],
+        replaced: Vec::new(),
     };
     for step in 0..30 {
         let context = format!("seed {seed} step {step}");
         if rng.below(10) < 3 {
             let spoke = 1 + rng.below(3) as usize;
             let mut during = None;
-            if !bounded && rng.below(2) == 0 {
+            if mode == 2 && rng.below(2) == 0 {
                 let node = [0, spoke][rng.below(2) as usize];
                 let table = rng.below(2) as usize;
                 let k = 1 + rng.below(4) as i64;
@@ -447,6 +657,21 @@ async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     for node in 0..NODES.len() {
         case.check_node(node, &format!("seed {seed} at the end"))
             .await;
+    }
+    // Causality: an edit made on a node after it received a value is never
+    // undone by that value, however the clocks are off.
+    for (table, k, field, replaced) in &case.replaced {
+        if let Some(Entry {
+            row: Some((_, stamps)),
+            ..
+        }) = case.model[0].get(&(*table, *k))
+        {
+            assert_ne!(
+                &stamps[*field], replaced,
+                "seed {seed}: {}[{k}] field {field} holds a value an edit replaced",
+                TABLES[*table].0
+            );
+        }
     }
 }
 

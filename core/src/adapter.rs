@@ -5,7 +5,9 @@
 
 use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use crate::code::CombinedCode;
+use crate::digest::{BucketDigest, RowDigest};
 use crate::schema::{SyncTable, TableShape};
+use crate::types::CanonicalType;
 use crate::value::Value;
 use crate::Result;
 use async_trait::async_trait;
@@ -139,6 +141,31 @@ pub trait Apply: Send + Sync {
 
     /// Number of rows in a table.
     async fn count_rows(&self, table: &SyncTable) -> Result<u64>;
+
+    /// The convergence digest of a table out of `buckets` buckets
+    /// ([`crate::digest`]), computed by the database (`types`: the
+    /// canonical types its columns' values are read as); `None` when it
+    /// cannot, and the engine streams and hashes the rows itself.
+    async fn digest(
+        &self,
+        _table: &SyncTable,
+        _types: &[CanonicalType],
+        _buckets: u32,
+    ) -> Result<Option<Vec<BucketDigest>>> {
+        Ok(None)
+    }
+
+    /// The code and hash of every row in the buckets `which`, computed by
+    /// the database; `None` when it cannot.
+    async fn digest_rows(
+        &self,
+        _table: &SyncTable,
+        _types: &[CanonicalType],
+        _buckets: u32,
+        _which: &[u32],
+    ) -> Result<Option<Vec<RowDigest>>> {
+        Ok(None)
+    }
 
     /// Takes the integration lock (the hub integrates one spoke at a time).
     async fn lock_integration(&self) -> Result<IntegrationLock>;

@@ -22,6 +22,7 @@ pub mod cache;
 pub mod change;
 pub mod code;
 pub mod dialect;
+pub mod digest;
 pub mod engine;
 pub mod error;
 pub mod mapping;

@@ -15,6 +15,9 @@ pub enum SyncMode {
     Full,
     /// Only changes since the spoke's last successful sync.
     Incremental,
+    /// `hetsync repair`: the rows the convergence digest found different,
+    /// rewritten from the preferred side.
+    Repair,
 }
 
 /// The outcome of one round of one spoke.
@@ -80,6 +83,55 @@ impl RoundReport {
     }
 }
 
+/// Which copy `repair` keeps where the hub's and a spoke's rows differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Prefer {
+    /// The hub's rows are written to the spoke; rows only the spoke has
+    /// are deleted there.
+    Hub,
+    /// The spoke's rows are written to the hub (and so reach the other
+    /// spokes); rows only the hub has are deleted there.
+    Spoke,
+}
+
+/// What `repair` found and rewrote in one table of one spoke.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TableRepair {
+    /// Table name.
+    pub table: String,
+    /// Rows on the hub.
+    pub hub_rows: u64,
+    /// Rows on the spoke.
+    pub spoke_rows: u64,
+    /// Buckets the table was split into.
+    pub buckets: u32,
+    /// Buckets whose digests differed.
+    pub differing_buckets: u64,
+    /// Rows read from the hub and from the spoke beyond the digests: the
+    /// row hashes of the differing buckets (every row, for a node that
+    /// cannot compute the digest itself) and the rows rewritten.
+    pub rows_read: (u64, u64),
+    /// Rows only on the hub.
+    pub missing: u64,
+    /// Rows only on the spoke.
+    pub extra: u64,
+    /// Rows on both with other values.
+    pub differing: u64,
+}
+
+/// One `repair` of one spoke, recorded as a round (mode `repair`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RepairReport {
+    /// The round: rows sent each way, what the databases did, conflicts
+    /// with edits made meanwhile.
+    pub round: RoundReport,
+    /// Which copy was kept.
+    pub prefer: Prefer,
+    /// Per table.
+    pub tables: Vec<TableRepair>,
+}
+
 /// Differences of one node against the hub in one table.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct NodeDiff {
@@ -95,6 +147,10 @@ pub struct NodeDiff {
     pub differing: Vec<(CombinedCode, Vec<String>)>,
     /// Total differing rows (lists above are capped).
     pub differences: u64,
+    /// Rows read from the hub and the node to compare them beyond the
+    /// digests (a node whose SQL computes the digest sends none for it).
+    #[serde(default)]
+    pub rows_read: u64,
 }
 
 /// Verification of one table.

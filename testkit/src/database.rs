@@ -37,6 +37,21 @@ pub trait TestDatabase: Send + Sync {
     /// time (microseconds since the Unix epoch, or the text SQLite stores),
     /// whether the row was deleted, and the changed fields as JSON text.
     fn local_events_query(&self, after: i64) -> String;
+
+    /// A statement that moves the change time of the local edits captured
+    /// after tracking sequence `after` by `millis`: as if the node's clock
+    /// were that far off when it made them (tests of clock skew).
+    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String;
+
+    /// Kills the database's server processes with SIGKILL, as a crash
+    /// would; `false` when it has none (SQLite files).
+    fn kill_server(&self) -> bool {
+        false
+    }
+
+    /// Starts a server [`kill_server`](Self::kill_server) killed again, on
+    /// the same port and data.
+    fn restart_server(&self) {}
 }
 
 /// An application's connection: it runs SQL and reads rows back as values,

@@ -9,5 +9,6 @@ pub mod database;
 pub mod mysql;
 pub mod pg;
 pub mod plugins;
+pub mod process;
 pub mod sqlite;
 pub mod tls;

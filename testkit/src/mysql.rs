@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 /// A running server.
 pub struct MysqlServer {
     dir: tempfile::TempDir,
-    child: Child,
+    child: std::sync::Mutex<Child>,
     pub port: u16,
+    /// The arguments it was started with.
+    args: Vec<String>,
 }
 
 /// Finds a program in `HETSYNC_MARIADB_BIN`, the PATH or the sbin directories.
@@ -68,6 +70,36 @@ fn common_args(dir: &Path) -> Vec<String> {
     args
 }
 
+/// Starts `mariadbd` with `args` and waits until it accepts connections on
+/// `port`; `None` when it exited (most likely the port was taken).
+fn spawn_ready(args: &[String], log: &Path, port: u16) -> Option<Child> {
+    let started = std::fs::read_to_string(log).unwrap_or_default().len();
+    let mut child = Command::new(find(&["mariadbd", "mysqld"]))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start mariadbd");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            return None;
+        }
+        let log_text = std::fs::read_to_string(log).unwrap_or_default();
+        if log_text[started.min(log_text.len())..].contains("ready for connections")
+            && TcpStream::connect(("127.0.0.1", port)).is_ok()
+        {
+            return Some(child);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("mariadbd did not start in 60 s: {log_text}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 impl MysqlServer {
     /// Starts a new server.
     pub fn start() -> MysqlServer {
@@ -116,55 +148,59 @@ impl MysqlServer {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        let server = find(&["mariadbd", "mysqld"]);
         let log = dir.path().join("server.log");
         for _attempt in 0..5 {
             let port = free_port();
-            let mut child = Command::new(&server)
-                .args(common_args(dir.path()))
-                .args([
-                    format!("--port={port}"),
-                    "--bind-address=127.0.0.1".into(),
-                    format!("--socket={}", dir.path().join("sock").display()),
-                    format!("--pid-file={}", dir.path().join("pid").display()),
-                    format!("--log-error={}", log.display()),
-                    "--skip-name-resolve".into(),
-                    "--character-set-server=utf8mb4".into(),
-                    "--collation-server=utf8mb4_unicode_ci".into(),
-                    "--innodb-buffer-pool-size=64M".into(),
-                    "--innodb-flush-log-at-trx-commit=0".into(),
-                    "--innodb-doublewrite=0".into(),
-                    "--max-connections=200".into(),
-                ])
-                .args(&tls_args)
-                .args(&binlog_args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start mariadbd");
-            let deadline = Instant::now() + Duration::from_secs(60);
-            loop {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // exited: most likely the port was taken; try another
-                }
-                let log_text = std::fs::read_to_string(&log).unwrap_or_default();
-                if log_text.contains("ready for connections")
-                    && TcpStream::connect(("127.0.0.1", port)).is_ok()
-                {
-                    return MysqlServer { dir, child, port };
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    panic!("mariadbd did not start in 60 s: {log_text}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
+            let mut args = common_args(dir.path());
+            args.extend([
+                format!("--port={port}"),
+                "--bind-address=127.0.0.1".into(),
+                format!("--socket={}", dir.path().join("sock").display()),
+                format!("--pid-file={}", dir.path().join("pid").display()),
+                format!("--log-error={}", log.display()),
+                "--skip-name-resolve".into(),
+                "--character-set-server=utf8mb4".into(),
+                "--collation-server=utf8mb4_unicode_ci".into(),
+                "--innodb-buffer-pool-size=64M".into(),
+                "--innodb-flush-log-at-trx-commit=2".into(),
+                "--innodb-doublewrite=0".into(),
+                "--max-connections=200".into(),
+            ]);
+            args.extend(tls_args.iter().cloned());
+            args.extend(binlog_args.iter().cloned());
+            if let Some(child) = spawn_ready(&args, &log, port) {
+                return MysqlServer {
+                    dir,
+                    child: std::sync::Mutex::new(child),
+                    port,
+                    args,
+                };
             }
         }
         panic!(
             "mariadbd failed to start: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
+    }
+
+    /// Kills the server with SIGKILL, as a crash would.
+    pub fn kill(&self) {
+        let mut child = self.child.lock().unwrap();
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts the server again on its port and data (after [`Self::kill`]):
+    /// InnoDB recovers from its log as after a crash.
+    pub fn restart(&self) {
+        let log = self.dir.path().join("server.log");
+        let child = spawn_ready(&self.args, &log, self.port).unwrap_or_else(|| {
+            panic!(
+                "mariadbd did not start again: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
+        *self.child.lock().unwrap() = child;
     }
 
     /// URL of a database on this server.
@@ -198,8 +234,7 @@ impl MysqlServer {
 
 impl Drop for MysqlServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }
 
@@ -221,6 +256,15 @@ pub async fn app_connection(url: &str) -> sqlx::MySqlConnection {
 
 #[async_trait::async_trait]
 impl crate::database::TestDatabase for MysqlServer {
+    fn kill_server(&self) -> bool {
+        self.kill();
+        true
+    }
+
+    fn restart_server(&self) {
+        self.restart();
+    }
+
     fn adapter(&self) -> &str {
         "mysql"
     }
@@ -243,6 +287,14 @@ impl crate::database::TestDatabase for MysqlServer {
         format!(
             "SELECT seq, CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR) \
              FROM _hetsync_tracking WHERE seq > {after} AND origin IS NULL ORDER BY seq"
+        )
+    }
+
+    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
+        format!(
+            "UPDATE _hetsync_tracking SET changed_at = changed_at + INTERVAL {} MICROSECOND \
+             WHERE seq > {after} AND origin IS NULL",
+            millis * 1000
         )
     }
 }

@@ -12,6 +12,8 @@ pub struct PgServer {
     dir: tempfile::TempDir,
     bin: PathBuf,
     pub port: u16,
+    /// The server options it was started with (`pg_ctl -o`).
+    opts: String,
 }
 
 /// The PostgreSQL binaries directory (`initdb`, `pg_ctl`, `pgbench`, …):
@@ -54,6 +56,29 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `pg_ctl start` of `data` with server options `opts`, waiting until it
+/// accepts connections; whether it did.
+fn pg_ctl_start(bin: &Path, data: &Path, log: &Path, opts: &str) -> bool {
+    run(
+        bin,
+        "pg_ctl",
+        &[
+            "-D",
+            data.to_str().unwrap(),
+            "-l",
+            log.to_str().unwrap(),
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            opts,
+            "start",
+        ],
+    )
+    .status
+    .success()
 }
 
 impl PgServer {
@@ -137,31 +162,48 @@ impl PgServer {
         for _attempt in 0..5 {
             let port = free_port();
             let opts = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=40{tls_opts}",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=40{tls_opts}",
                 dir.path().display()
             );
-            let out = run(
-                &bin,
-                "pg_ctl",
-                &[
-                    "-D",
-                    data_s,
-                    "-l",
-                    log.to_str().unwrap(),
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    &opts,
-                    "start",
-                ],
-            );
-            if out.status.success() {
-                return PgServer { dir, bin, port };
+            if pg_ctl_start(&bin, &data, &log, &opts) {
+                return PgServer {
+                    dir,
+                    bin,
+                    port,
+                    opts,
+                };
             }
         }
         panic!(
             "pg_ctl start failed: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// Kills the server's processes with SIGKILL, as a crash would: the
+    /// postmaster and every backend, at once.
+    pub fn kill(&self) {
+        let pid_file = self.dir.path().join("data").join("postmaster.pid");
+        let text = std::fs::read_to_string(&pid_file).expect("postmaster.pid");
+        let postmaster: u32 = text.lines().next().unwrap().trim().parse().unwrap();
+        let mut pids = vec![postmaster];
+        pids.extend(crate::process::children_of(postmaster));
+        crate::process::kill_9(&pids);
+        // The dead postmaster may stay a zombie (nobody reaps it here), which
+        // a new one would take for a running server: its lock files go.
+        std::fs::remove_file(&pid_file).expect("remove postmaster.pid");
+        let socket_lock = self.dir.path().join(format!(".s.PGSQL.{}.lock", self.port));
+        let _ = std::fs::remove_file(socket_lock);
+    }
+
+    /// Starts the server again on its port and data (after [`Self::kill`]):
+    /// it recovers from its log as after a crash.
+    pub fn restart(&self) {
+        let data = self.dir.path().join("data");
+        let log = self.dir.path().join("server.log");
+        assert!(
+            pg_ctl_start(&self.bin, &data, &log, &self.opts),
+            "pg_ctl start after a kill failed: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
     }
@@ -215,6 +257,15 @@ impl Drop for PgServer {
 
 #[async_trait::async_trait]
 impl crate::database::TestDatabase for PgServer {
+    fn kill_server(&self) -> bool {
+        self.kill();
+        true
+    }
+
+    fn restart_server(&self) {
+        self.restart();
+    }
+
     fn adapter(&self) -> &str {
         "postgres"
     }
@@ -238,6 +289,13 @@ impl crate::database::TestDatabase for PgServer {
         format!(
             "SELECT seq, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text \
              FROM _hetsync_tracking WHERE seq > {after} AND origin IS NULL ORDER BY seq"
+        )
+    }
+
+    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
+        format!(
+            "UPDATE _hetsync_tracking SET changed_at = changed_at + interval '{millis} milliseconds' \
+             WHERE seq > {after} AND origin IS NULL"
         )
     }
 }

@@ -44,6 +44,14 @@ impl TestDatabase for SqliteFiles {
              WHERE seq > {after} AND origin IS NULL ORDER BY seq"
         )
     }
+
+    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
+        format!(
+            "UPDATE _hetsync_tracking SET changed_at = strftime('%Y-%m-%dT%H:%M:%fZ', changed_at, '{:+.3} seconds') \
+             WHERE seq > {after} AND origin IS NULL",
+            millis as f64 / 1000.0
+        )
+    }
 }
 
 #[async_trait]

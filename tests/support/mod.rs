@@ -316,6 +316,11 @@ impl Deploy {
         engine
     }
 
+    /// The database system a node lives on (to kill its server, say).
+    pub fn database(&self, node: &str) -> Arc<dyn TestDatabase> {
+        self.node(node).database.clone()
+    }
+
     /// An application connection to a node.
     pub async fn connect(&self, node: &str) -> Box<dyn TestConnection> {
         let n = self.node(node);
@@ -431,6 +436,16 @@ impl Deploy {
                 (int(&row[0]), time, int(&row[2]) != 0, fields)
             })
             .collect()
+    }
+
+    /// Moves the change time of a node's local edits after tracking
+    /// sequence `after` by `millis` (a node whose clock is off).
+    pub async fn shift_local_events(&self, node: &str, after: i64, millis: i64) {
+        let sql = self
+            .node(node)
+            .database
+            .shift_local_events_sql(after, millis);
+        self.exec(node, &sql).await;
     }
 
     /// Asserts every node holds exactly the hub's rows in every table.

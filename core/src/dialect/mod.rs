@@ -9,6 +9,7 @@
 //! [`postgres::Postgres`]. Golden files under `core/tests/golden/` show
 //! exactly what `install` creates on each database.
 
+pub mod digest;
 pub mod mysql;
 mod names;
 pub mod postgres;
@@ -705,6 +706,12 @@ pub trait Dialect: Send + Sync {
             "SELECT {select} FROM {} AS t {filter} ORDER BY {keys} LIMIT {limit}",
             self.ident(&table.name)
         )
+    }
+
+    /// How the database computes the convergence digest itself
+    /// ([`digest`]); `None`: its rows are streamed and hashed by the engine.
+    fn digest(&self) -> Option<&'static dyn digest::DigestSql> {
+        None
     }
 
     /// The parameters of [`Dialect::scan_sql`].

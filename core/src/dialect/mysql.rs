@@ -3,12 +3,14 @@
 //! staging tables. DDL commits implicitly, so install is idempotent rather
 //! than atomic.
 
+use super::digest::DigestSql;
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, PHASE_DELETE,
     TRACKING,
 };
 use crate::adapter::{BulkCopyKind, Capabilities};
 use crate::schema::SyncTable;
+use crate::types::CanonicalType;
 use crate::value::Value;
 
 /// The MariaDB/MySQL dialect.
@@ -232,6 +234,10 @@ impl Dialect for Mysql {
         65_535
     }
 
+    fn digest(&self) -> Option<&'static dyn DigestSql> {
+        Some(&MysqlDigest)
+    }
+
     fn as_text(&self, expr: &str) -> String {
         format!("CAST({expr} AS CHAR)")
     }
@@ -425,5 +431,49 @@ impl Dialect for Mysql {
         }
         params.push(Value::Int(limit as i64));
         params
+    }
+}
+
+/// The digest in MariaDB's SQL: every text converted to utf8mb4 and taken
+/// as bytes, so that no collation is mixed and MD5 sees UTF-8. A double has
+/// no exact text here: tables with one are streamed.
+struct MysqlDigest;
+
+impl DigestSql for MysqlDigest {
+    fn value(&self, c: &str, t: &CanonicalType) -> Option<(char, String)> {
+        use CanonicalType as C;
+        Some(match t {
+            C::Int8 | C::Int16 | C::Int32 | C::Int64 => ('i', format!("CAST({c} AS CHAR)")),
+            C::Bool => (
+                'b',
+                format!("CASE WHEN {c} THEN '1' WHEN NOT {c} THEN '0' END"),
+            ),
+            C::Char { .. } | C::Varchar { .. } | C::Text { .. } => {
+                ('t', format!("CAST(CONVERT({c} USING utf8mb4) AS BINARY)"))
+            }
+            C::Binary { .. } | C::Varbinary { .. } | C::Blob => ('x', format!("LOWER(HEX({c}))")),
+            C::Date => ('t', format!("DATE_FORMAT({c}, '%Y-%m-%d')")),
+            _ => return None,
+        })
+    }
+
+    fn byte_length(&self, text: &str) -> String {
+        format!("LENGTH({text})")
+    }
+
+    fn concat(&self, parts: &[String]) -> String {
+        format!("CONCAT({})", parts.join(", "))
+    }
+
+    fn md5_hex(&self, text: &str) -> String {
+        format!("MD5({text})")
+    }
+
+    fn hex_prefix(&self, hex: &str, digits: u32) -> String {
+        format!("CAST(CONV(SUBSTR({hex}, 1, {digits}), 16, 10) AS SIGNED)")
+    }
+
+    fn sum_text(&self, expr: &str) -> String {
+        format!("CAST(SUM({expr}) AS CHAR)")
     }
 }

@@ -3,12 +3,14 @@
 //! setting that silences capture, per-table apply functions over temporary
 //! staging tables.
 
+use super::digest::DigestSql;
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, PHASE_DELETE,
     TRACKING,
 };
 use crate::adapter::{BulkCopyKind, Capabilities};
 use crate::schema::SyncTable;
+use crate::types::CanonicalType;
 
 /// The transaction-local setting that silences capture.
 pub const APPLY_SETTING: &str = "hetsync.apply";
@@ -193,6 +195,10 @@ impl Dialect for Postgres {
 
     fn max_params(&self) -> usize {
         65_535
+    }
+
+    fn digest(&self) -> Option<&'static dyn DigestSql> {
+        Some(&PostgresDigest)
     }
 
     fn as_text(&self, expr: &str) -> String {
@@ -382,5 +388,52 @@ impl Dialect for Postgres {
             "SELECT n[1], n[2], n[3] FROM (SELECT {}({phase}) AS n OFFSET 0) AS x",
             self.ident(&self.apply_function(&table.name))
         )]
+    }
+}
+
+/// The digest in PostgreSQL's SQL: text through `convert_to(…, 'UTF8')`
+/// whatever the server encoding, floats by their IEEE bits (`float8send`).
+struct PostgresDigest;
+
+impl DigestSql for PostgresDigest {
+    fn value(&self, c: &str, t: &CanonicalType) -> Option<(char, String)> {
+        use CanonicalType as C;
+        Some(match t {
+            C::Int8 | C::Int16 | C::Int32 | C::Int64 => ('i', format!("{c}::text")),
+            C::Bool => (
+                'b',
+                format!("CASE WHEN {c} THEN '1' WHEN NOT {c} THEN '0' END"),
+            ),
+            C::Char { .. } | C::Varchar { .. } | C::Text { .. } => ('t', format!("{c}::text")),
+            C::Binary { .. } | C::Varbinary { .. } | C::Blob => {
+                ('x', format!("encode({c}, 'hex')"))
+            }
+            C::Float64 => ('f', format!("encode(float8send({c}), 'hex')")),
+            C::Date => ('t', format!("to_char({c}, 'YYYY-MM-DD')")),
+            _ => return None,
+        })
+    }
+
+    fn byte_length(&self, text: &str) -> String {
+        format!("octet_length(convert_to({text}, 'UTF8'))::text")
+    }
+
+    fn concat(&self, parts: &[String]) -> String {
+        format!("({})", parts.join(" || "))
+    }
+
+    fn md5_hex(&self, text: &str) -> String {
+        format!("md5(convert_to({text}, 'UTF8'))")
+    }
+
+    fn hex_prefix(&self, hex: &str, digits: u32) -> String {
+        format!(
+            "('x' || substr({hex}, 1, {digits}))::bit({})::bigint",
+            digits * 4
+        )
+    }
+
+    fn sum_text(&self, expr: &str) -> String {
+        format!("sum({expr})::text")
     }
 }

@@ -123,6 +123,25 @@ fn render(d: &dyn Dialect) -> String {
                 d.duplicate_codes_sql(&table),
             ],
         );
+        // Each column's canonical type, cycling through those the digest spells.
+        let kinds = [
+            crate::types::CanonicalType::Int64,
+            crate::types::CanonicalType::Text { unicode: true },
+            crate::types::CanonicalType::Bool,
+            crate::types::CanonicalType::Blob,
+            crate::types::CanonicalType::Date,
+            crate::types::CanonicalType::Float64,
+        ];
+        let types: Vec<_> = (0..table.columns.len())
+            .map(|i| kinds[i % kinds.len()].clone())
+            .collect();
+        section(
+            &format!("digest of {}", table.name),
+            digest::buckets_sql(d, &table, &types, 1024)
+                .into_iter()
+                .chain(digest::rows_sql(d, &table, &types, 1024, 2))
+                .collect(),
+        );
         if let Some(lock) = d.lock_table_sql(&table.name) {
             section(&format!("lock {}", table.name), vec![lock]);
         }

@@ -2,8 +2,10 @@
 //! connected nodes. Planning is delegated to [`crate::plan`]; this module only
 //! moves data and records what happened.
 
+mod compare;
 mod fault;
 mod full;
+mod repair;
 mod round;
 mod status;
 mod verify;

@@ -50,7 +50,7 @@ pub(super) struct RoundRun {
 }
 
 impl RoundRun {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         use std::sync::atomic::{AtomicU64, Ordering};
         static ROUNDS: AtomicU64 = AtomicU64::new(0);
         RoundRun {
@@ -64,6 +64,11 @@ impl RoundRun {
             retries: 0,
             committed: None,
         }
+    }
+
+    /// How often a step was retried so far.
+    pub(super) fn retries(&self) -> u32 {
+        self.retries
     }
 
     /// The conflict log of the round's next batch: `conflicts` (the
@@ -153,24 +158,7 @@ impl Engine {
             }
             Ok((mut report, rest)) => {
                 report.retries = run.retries;
-                if let Some(state) = &self.state {
-                    state.record_round(&report).await?;
-                }
-                // Logged (or handed to the caller): the nodes may forget them.
-                let uids: Vec<String> = report
-                    .conflicts
-                    .iter()
-                    .filter_map(|c| c.uid.clone())
-                    .collect();
-                if !uids.is_empty() {
-                    for node in [self.hub(), s] {
-                        // Left there, they are read again next round and
-                        // logged no second time (the log keys them by uid).
-                        if let Err(e) = node.forget_conflicts(&uids).await {
-                            tracing::warn!(node = node.name(), error = %e, "forgetting logged conflicts");
-                        }
-                    }
-                }
+                self.record(s, &report).await?;
                 tracing::info!(
                     spoke,
                     mode = ?report.mode,
@@ -183,6 +171,30 @@ impl Engine {
                 Ok((report, rest))
             }
         }
+    }
+
+    /// Records a finished round (or repair) of spoke `s`; the conflicts it
+    /// logged may then be forgotten by the nodes.
+    pub(super) async fn record(&self, s: &dyn Node, report: &RoundReport) -> Result<()> {
+        if let Some(state) = &self.state {
+            state.record_round(report).await?;
+        }
+        // Logged (or handed to the caller): the nodes may forget them.
+        let uids: Vec<String> = report
+            .conflicts
+            .iter()
+            .filter_map(|c| c.uid.clone())
+            .collect();
+        if !uids.is_empty() {
+            for node in [self.hub(), s] {
+                // Left there, they are read again next round and logged no
+                // second time (the log keys them by uid).
+                if let Err(e) = node.forget_conflicts(&uids).await {
+                    tracing::warn!(node = node.name(), error = %e, "forgetting logged conflicts");
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn fault(&self, spoke: &dyn Node, point: FaultPoint) -> Result<()> {
@@ -209,29 +221,30 @@ impl Engine {
                 s.peer_watermark(hub.name())
             })
             .await?;
-        let mode = if hub_mark.is_some() {
-            SyncMode::Incremental
-        } else {
+        let full = hub_mark.is_none();
+        let mode = if full {
             SyncMode::Full
+        } else {
+            SyncMode::Incremental
         };
         // Tables without a first full comparison with this spoke (all of
         // them in its first round; later, tables added to the configuration)
         // are compared whole in this round, which then records them.
-        let synced = match mode {
-            SyncMode::Full => None,
-            SyncMode::Incremental => {
+        let synced = match full {
+            true => None,
+            false => {
                 self.step(s.name(), "reading the synced tables", run, |_| {
                     s.synced_tables(hub.name())
                 })
                 .await?
             }
         };
-        let mut compare_whole: Vec<&SyncTable> = match (mode, &synced) {
-            (SyncMode::Full, _) => self.tables.iter().collect(),
+        let mut compare_whole: Vec<&SyncTable> = match (full, &synced) {
+            (true, _) => self.tables.iter().collect(),
             // Recorded before tables were: every table then configured had
             // its full comparison.
-            (SyncMode::Incremental, None) => Vec::new(),
-            (SyncMode::Incremental, Some(synced)) => self.not_compared(synced).collect(),
+            (false, None) => Vec::new(),
+            (false, Some(synced)) => self.not_compared(synced).collect(),
         };
         // The record changes when a table is compared now or left the
         // configuration (the list holds each configured table once).
@@ -252,9 +265,9 @@ impl Engine {
 
         // A spoke's first round compares every row: its reads are not
         // bounded.
-        let limit = match mode {
-            SyncMode::Full => None,
-            SyncMode::Incremental => self.options.round_events,
+        let limit = match full {
+            true => None,
+            false => self.options.round_events,
         };
         let local_range = ReadRange::since(spoke_mark)
             .until(ends.map(|e| e.spoke))

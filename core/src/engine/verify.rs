@@ -1,6 +1,7 @@
-//! `verify`: compares every synced table on every spoke with the hub, by
-//! combined code and canonical values.
+//! `verify`: compares every synced table on every spoke with the hub by the
+//! convergence digest ([`super::compare`]), and lists what differs.
 
+use super::compare::Difference;
 use super::Engine;
 use crate::adapter::Node;
 use crate::code::CombinedCode;
@@ -9,7 +10,6 @@ use crate::report::{NodeDiff, TableVerify, VerifyReport};
 use crate::schema::SyncTable;
 use crate::value::Value;
 use crate::Result;
-use std::collections::{BTreeMap, HashSet};
 
 /// At most this many codes are listed per node, table and kind of difference.
 const LISTED: usize = 100;
@@ -27,14 +27,45 @@ impl Engine {
                 .collect(),
         };
         for table in &self.tables {
-            let hub_rows = self.load(&self.hub, table).await?;
+            let hub_digest = self.hub_digest(table).await?;
             let mut tv = TableVerify {
                 table: table.name.clone(),
-                hub_rows: hub_rows.len() as u64,
+                hub_rows: hub_digest.rows(),
                 nodes: Vec::new(),
             };
             for spoke in &self.spokes {
-                let diff = self.compare(spoke, table, &hub_rows).await?;
+                let mut cmp = self.compare(spoke, table, &hub_digest).await?;
+                let mut diff = NodeDiff {
+                    node: spoke.name().to_string(),
+                    rows: cmp.spoke_rows(),
+                    ..NodeDiff::default()
+                };
+                while let Some(chunk) = cmp.next_chunk().await? {
+                    let mut differs = Vec::new();
+                    for (code, difference) in chunk {
+                        diff.differences += 1;
+                        let list = match difference {
+                            Difference::Missing => &mut diff.missing,
+                            Difference::Extra => &mut diff.extra,
+                            Difference::Differs => {
+                                if diff.differing.len() + differs.len() < LISTED {
+                                    differs.push(code);
+                                }
+                                continue;
+                            }
+                        };
+                        if list.len() < LISTED {
+                            list.push(code);
+                        }
+                    }
+                    let fields = self.differing_fields(spoke, table, &differs).await?;
+                    diff.differing.extend(fields);
+                }
+                diff.rows_read = cmp.rows_read.0 + cmp.rows_read.1;
+                for list in [&mut diff.missing, &mut diff.extra] {
+                    list.sort();
+                }
+                diff.differing.sort();
                 report.ok &= diff.differences == 0;
                 tv.nodes.push(diff);
             }
@@ -43,7 +74,8 @@ impl Engine {
         Ok(report)
     }
 
-    async fn scan_all(
+    /// Streams every row of `table` on `node` in code order, values as read.
+    pub(super) async fn scan_all(
         &self,
         node: &MappedNode,
         table: &SyncTable,
@@ -65,61 +97,26 @@ impl Engine {
         }
     }
 
-    async fn load(
+    /// The columns in which each of `codes` differs between the hub and
+    /// `spoke`.
+    async fn differing_fields(
         &self,
-        node: &MappedNode,
+        spoke: &MappedNode,
         table: &SyncTable,
-    ) -> Result<BTreeMap<CombinedCode, Vec<Value>>> {
-        let mut rows = BTreeMap::new();
-        self.scan_all(node, table, |code, row| {
-            rows.insert(code, row);
-        })
-        .await?;
-        Ok(rows)
-    }
-
-    async fn compare(
-        &self,
-        node: &MappedNode,
-        table: &SyncTable,
-        hub_rows: &BTreeMap<CombinedCode, Vec<Value>>,
-    ) -> Result<NodeDiff> {
-        let mut diff = NodeDiff {
-            node: node.name().to_string(),
-            ..NodeDiff::default()
-        };
-        let mut seen = HashSet::new();
-        self.scan_all(node, table, |code, row| {
-            diff.rows += 1;
-            match hub_rows.get(&code) {
-                None => {
-                    diff.differences += 1;
-                    if diff.extra.len() < LISTED {
-                        diff.extra.push(code.clone());
-                    }
-                }
-                Some(hub_row) => {
-                    let fields: Vec<String> = (0..table.columns.len())
-                        .filter(|&i| !row[i].identical(&hub_row[i]))
-                        .map(|i| table.columns[i].clone())
-                        .collect();
-                    if !fields.is_empty() {
-                        diff.differences += 1;
-                        if diff.differing.len() < LISTED {
-                            diff.differing.push((code.clone(), fields));
-                        }
-                    }
-                }
-            }
-            seen.insert(code);
-        })
-        .await?;
-        for code in hub_rows.keys().filter(|c| !seen.contains(*c)) {
-            diff.differences += 1;
-            if diff.missing.len() < LISTED {
-                diff.missing.push(code.clone());
-            }
-        }
-        Ok(diff)
+        codes: &[CombinedCode],
+    ) -> Result<Vec<(CombinedCode, Vec<String>)>> {
+        let hub_rows = self.rows_of(&self.hub, table, codes).await?;
+        let spoke_rows = self.rows_of(spoke, table, codes).await?;
+        Ok(codes
+            .iter()
+            .filter_map(|code| {
+                let (h, s) = (hub_rows.get(code)?, spoke_rows.get(code)?);
+                let fields = (0..table.columns.len())
+                    .filter(|&i| !s[i].identical(&h[i]))
+                    .map(|i| table.columns[i].clone())
+                    .collect();
+                Some((code.clone(), fields))
+            })
+            .collect())
     }
 }

@@ -9,7 +9,9 @@ use crate::change::{
     ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, RowOp, TrackingEntry, Watermark,
 };
 use crate::code::CombinedCode;
+use crate::digest::{keeps_text, BucketDigest, RowDigest};
 use crate::schema::{SyncTable, TableShape};
+use crate::types::CanonicalType;
 use crate::value::Value;
 use crate::{Error, Result};
 use async_trait::async_trait;
@@ -232,6 +234,20 @@ impl MappedNode {
         self.scan_converted(table, after, limit, true).await
     }
 
+    /// Like [`Apply::fetch`], for comparing copies (see [`Self::scan_exact`]).
+    pub async fn fetch_exact(
+        &self,
+        table: &SyncTable,
+        codes: &[CombinedCode],
+    ) -> Result<Vec<Vec<Value>>> {
+        if self.identity {
+            return self.inner.fetch(table, codes).await;
+        }
+        let map = self.map(&table.name)?;
+        let rows = self.inner.fetch(&map.local, codes).await?;
+        self.rows(map, rows, true)
+    }
+
     async fn scan_converted(
         &self,
         table: &SyncTable,
@@ -249,6 +265,53 @@ impl MappedNode {
         let map = self.map(&table.name)?;
         let rows = self.inner.scan(&map.local, after, limit).await?;
         self.rows(map, rows, exact)
+    }
+
+    /// The canonical types the node's SQL hashes the table's columns as,
+    /// when every column's values keep their canonical text on the way to
+    /// the hub (`None`: the rows are streamed and hashed by the engine).
+    fn digest_types(map: &TableMap) -> Option<Vec<CanonicalType>> {
+        map.columns
+            .iter()
+            .map(|c| {
+                let local = c.local_canonical.clone()?;
+                match &c.inbound {
+                    Conversion::Pass => Some(local),
+                    Conversion::Convert { from, to } => keeps_text(from, to).then_some(local),
+                }
+            })
+            .collect()
+    }
+
+    /// The table's digest computed by the node ([`Apply::digest`]) in the
+    /// hub's terms; `None` when it cannot.
+    pub async fn digest_buckets(
+        &self,
+        table: &SyncTable,
+        buckets: u32,
+    ) -> Result<Option<Vec<BucketDigest>>> {
+        let map = self.map(&table.name)?;
+        let Some(types) = Self::digest_types(map) else {
+            return Ok(None);
+        };
+        self.inner.digest(&map.local, &types, buckets).await
+    }
+
+    /// The code and hash of the rows in buckets `which`, computed by the
+    /// node ([`Apply::digest_rows`]); `None` when it cannot.
+    pub async fn digest_row_hashes(
+        &self,
+        table: &SyncTable,
+        buckets: u32,
+        which: &[u32],
+    ) -> Result<Option<Vec<RowDigest>>> {
+        let map = self.map(&table.name)?;
+        let Some(types) = Self::digest_types(map) else {
+            return Ok(None);
+        };
+        self.inner
+            .digest_rows(&map.local, &types, buckets, which)
+            .await
     }
 
     fn field_names(

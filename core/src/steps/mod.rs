@@ -19,6 +19,7 @@
 
 pub mod apply;
 pub mod conflicts;
+pub mod digest;
 pub mod install;
 mod integrity;
 mod node;

@@ -1,10 +1,12 @@
 //! Every [`Driver`] is a [`Node`]: the core drives its capture and apply.
 
-use super::{apply, conflicts, install, read, recover, Driver};
+use super::{apply, conflicts, digest, install, read, recover, Driver};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
 use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use crate::code::CombinedCode;
+use crate::digest::{BucketDigest, RowDigest};
 use crate::schema::SyncTable;
+use crate::types::CanonicalType;
 use crate::value::Value;
 use crate::Result;
 use async_trait::async_trait;
@@ -90,6 +92,31 @@ impl<D: Driver> Apply for D {
 
     async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
         read::count_rows(&mut session(self).await?, table).await
+    }
+
+    async fn digest(
+        &self,
+        table: &SyncTable,
+        types: &[CanonicalType],
+        buckets: u32,
+    ) -> Result<Option<Vec<BucketDigest>>> {
+        if self.dialect().digest().is_none() {
+            return Ok(None);
+        }
+        digest::buckets(&mut session(self).await?, table, types, buckets).await
+    }
+
+    async fn digest_rows(
+        &self,
+        table: &SyncTable,
+        types: &[CanonicalType],
+        buckets: u32,
+        which: &[u32],
+    ) -> Result<Option<Vec<RowDigest>>> {
+        if self.dialect().digest().is_none() {
+            return Ok(None);
+        }
+        digest::rows(&mut session(self).await?, table, types, buckets, which).await
     }
 
     async fn lock_integration(&self) -> Result<IntegrationLock> {

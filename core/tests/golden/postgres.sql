@@ -68,6 +68,10 @@ SELECT count(*) FROM "变电站表";
 SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
 SELECT t."单位编号", t."年份", t."ID", count(*) FROM "变电站表" AS t WHERE t."单位编号" IS NOT NULL AND t."年份" IS NOT NULL AND t."ID" IS NOT NULL GROUP BY t."单位编号", t."年份", t."ID" HAVING count(*) > 1 ORDER BY t."单位编号", t."年份", t."ID" LIMIT 5;
 
+-- digest of 变电站表
+SELECT d.b, count(*), sum(d.h)::text FROM (SELECT ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."单位编号"::text, 'UTF8'))::text || 'i' || t."单位编号"::text), '-') || COALESCE((octet_length(convert_to(t."年份"::text, 'UTF8'))::text || 't' || t."年份"::text), '-') || COALESCE((octet_length(convert_to(CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END, 'UTF8'))::text || 'b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END), '-')), 'UTF8')), 1, 7))::bit(28)::bigint % 1024 AS b, ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."单位编号"::text, 'UTF8'))::text || 'i' || t."单位编号"::text), '-') || COALESCE((octet_length(convert_to(t."年份"::text, 'UTF8'))::text || 't' || t."年份"::text), '-') || COALESCE((octet_length(convert_to(CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END, 'UTF8'))::text || 'b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END), '-') || COALESCE((octet_length(convert_to(encode(t."名称", 'hex'), 'UTF8'))::text || 'x' || encode(t."名称", 'hex')), '-') || COALESCE((octet_length(convert_to(to_char(t."容量", 'YYYY-MM-DD'), 'UTF8'))::text || 't' || to_char(t."容量", 'YYYY-MM-DD')), '-') || COALESCE((octet_length(convert_to(encode(float8send(t."备注 ""x"""), 'hex'), 'UTF8'))::text || 'f' || encode(float8send(t."备注 ""x"""), 'hex')), '-')), 'UTF8')), 1, 15))::bit(60)::bigint AS h FROM "变电站表" AS t) AS d GROUP BY d.b;
+SELECT (COALESCE((octet_length(convert_to(t."单位编号"::text, 'UTF8'))::text || 'i' || t."单位编号"::text), '-') || COALESCE((octet_length(convert_to(t."年份"::text, 'UTF8'))::text || 't' || t."年份"::text), '-') || COALESCE((octet_length(convert_to(CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END, 'UTF8'))::text || 'b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END), '-')), md5(convert_to((COALESCE((octet_length(convert_to(t."单位编号"::text, 'UTF8'))::text || 'i' || t."单位编号"::text), '-') || COALESCE((octet_length(convert_to(t."年份"::text, 'UTF8'))::text || 't' || t."年份"::text), '-') || COALESCE((octet_length(convert_to(CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END, 'UTF8'))::text || 'b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END), '-') || COALESCE((octet_length(convert_to(encode(t."名称", 'hex'), 'UTF8'))::text || 'x' || encode(t."名称", 'hex')), '-') || COALESCE((octet_length(convert_to(to_char(t."容量", 'YYYY-MM-DD'), 'UTF8'))::text || 't' || to_char(t."容量", 'YYYY-MM-DD')), '-') || COALESCE((octet_length(convert_to(encode(float8send(t."备注 ""x"""), 'hex'), 'UTF8'))::text || 'f' || encode(float8send(t."备注 ""x"""), 'hex')), '-')), 'UTF8')) FROM "变电站表" AS t WHERE ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."单位编号"::text, 'UTF8'))::text || 'i' || t."单位编号"::text), '-') || COALESCE((octet_length(convert_to(t."年份"::text, 'UTF8'))::text || 't' || t."年份"::text), '-') || COALESCE((octet_length(convert_to(CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END, 'UTF8'))::text || 'b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END), '-')), 'UTF8')), 1, 7))::bit(28)::bigint % 1024 IN ($1, $2);
+
 -- lock 变电站表
 LOCK TABLE "变电站表" IN SHARE ROW EXCLUSIVE MODE;
 
@@ -105,6 +109,10 @@ SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路�
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
 SELECT t."ID", count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IS NOT NULL GROUP BY t."ID" HAVING count(*) > 1 ORDER BY t."ID" LIMIT 5;
 
+-- digest of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT d.b, count(*), sum(d.h)::text FROM (SELECT ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."ID"::text, 'UTF8'))::text || 'i' || t."ID"::text), '-')), 'UTF8')), 1, 7))::bit(28)::bigint % 1024 AS b, ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."ID"::text, 'UTF8'))::text || 'i' || t."ID"::text), '-') || COALESCE((octet_length(convert_to(t."颜色"::text, 'UTF8'))::text || 't' || t."颜色"::text), '-')), 'UTF8')), 1, 15))::bit(60)::bigint AS h FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t) AS d GROUP BY d.b;
+SELECT (COALESCE((octet_length(convert_to(t."ID"::text, 'UTF8'))::text || 'i' || t."ID"::text), '-')), md5(convert_to((COALESCE((octet_length(convert_to(t."ID"::text, 'UTF8'))::text || 'i' || t."ID"::text), '-') || COALESCE((octet_length(convert_to(t."颜色"::text, 'UTF8'))::text || 't' || t."颜色"::text), '-')), 'UTF8')) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."ID"::text, 'UTF8'))::text || 'i' || t."ID"::text), '-')), 'UTF8')), 1, 7))::bit(28)::bigint % 1024 IN ($1, $2);
+
 -- lock 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 LOCK TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" IN SHARE ROW EXCLUSIVE MODE;
 
@@ -138,6 +146,10 @@ SELECT t.* FROM "k" AS t WHERE (t."a") > ($1) ORDER BY t."a" LIMIT $2;
 SELECT count(*) FROM "k";
 SELECT count(*) FROM "k" WHERE "a" IS NULL;
 SELECT t."a", count(*) FROM "k" AS t WHERE t."a" IS NOT NULL GROUP BY t."a" HAVING count(*) > 1 ORDER BY t."a" LIMIT 5;
+
+-- digest of k
+SELECT d.b, count(*), sum(d.h)::text FROM (SELECT ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."a"::text, 'UTF8'))::text || 'i' || t."a"::text), '-')), 'UTF8')), 1, 7))::bit(28)::bigint % 1024 AS b, ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."a"::text, 'UTF8'))::text || 'i' || t."a"::text), '-')), 'UTF8')), 1, 15))::bit(60)::bigint AS h FROM "k" AS t) AS d GROUP BY d.b;
+SELECT (COALESCE((octet_length(convert_to(t."a"::text, 'UTF8'))::text || 'i' || t."a"::text), '-')), md5(convert_to((COALESCE((octet_length(convert_to(t."a"::text, 'UTF8'))::text || 'i' || t."a"::text), '-')), 'UTF8')) FROM "k" AS t WHERE ('x' || substr(md5(convert_to((COALESCE((octet_length(convert_to(t."a"::text, 'UTF8'))::text || 'i' || t."a"::text), '-')), 'UTF8')), 1, 7))::bit(28)::bigint % 1024 IN ($1, $2);
 
 -- lock k
 LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;

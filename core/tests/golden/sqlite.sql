@@ -63,6 +63,8 @@ SELECT count(*) FROM "变电站表";
 SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
 SELECT t."单位编号", t."年份", t."ID", count(*) FROM "变电站表" AS t WHERE t."单位编号" IS NOT NULL AND t."年份" IS NOT NULL AND t."ID" IS NOT NULL GROUP BY t."单位编号", t."年份", t."ID" HAVING count(*) > 1 ORDER BY t."单位编号", t."年份", t."ID" LIMIT 5;
 
+-- digest of 变电站表
+
 -- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 CREATE TRIGGER "_hetsync_insert_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER INSERT ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
 CREATE TRIGGER "_hetsync_update_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER UPDATE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, json_group_array(f) FROM (SELECT '颜色' AS f WHERE OLD."颜色" IS NOT NEW."颜色" COLLATE BINARY) WHERE json_array(OLD."ID") IS json_array(NEW."ID") HAVING count(*) > 0; END;
@@ -89,6 +91,8 @@ SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路�
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
 SELECT t."ID", count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IS NOT NULL GROUP BY t."ID" HAVING count(*) > 1 ORDER BY t."ID" LIMIT 5;
 
+-- digest of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+
 -- capture on k
 CREATE TRIGGER "_hetsync_insert_k" AFTER INSERT ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
 CREATE TRIGGER "_hetsync_update_k" AFTER UPDATE ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(OLD."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); END;
@@ -111,6 +115,8 @@ SELECT t.* FROM "k" AS t WHERE (t."a") > (?1) ORDER BY t."a" LIMIT ?2;
 SELECT count(*) FROM "k";
 SELECT count(*) FROM "k" WHERE "a" IS NULL;
 SELECT t."a", count(*) FROM "k" AS t WHERE t."a" IS NOT NULL GROUP BY t."a" HAVING count(*) > 1 ORDER BY t."a" LIMIT 5;
+
+-- digest of k
 
 -- read changes
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq;
