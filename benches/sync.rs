@@ -21,6 +21,12 @@
 //! 8. (group `mapping`) value conversion: a full sync of a table with
 //!    decimal, instant and date columns into a spoke with the same types and
 //!    into one that types them differently.
+//! 9. (group `digest`) `verify` by the convergence digest against a
+//!    row-by-row comparison, PostgreSQL hub with MariaDB and SQLite spokes,
+//!    and `repair` of 100 corrupted rows on the MariaDB spoke (rows read).
+
+#[path = "sync/digest.rs"]
+mod digest;
 
 use hetsync_core::engine::Engine;
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
@@ -749,9 +755,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH")
-        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin,mapping".into());
+        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin,mapping,digest".into());
     let mut lines = Vec::new();
     if only.contains("sync") {
         sync_benchmarks(rows, &mut lines).await;
@@ -767,6 +773,9 @@ async fn main() {
     }
     if only.contains("mariadb") {
         mariadb_capture_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("digest") {
+        digest::digest_benchmarks(rows, &mut lines).await;
     }
     let peak_kb = if only.contains("memory") {
         Some(memory_benchmark(memory_rows, &mut lines).await)

@@ -3,15 +3,17 @@
 //! by exchanging hashes instead of rows.
 //!
 //! - A row's text is the canonical encoding of its values in column order
-//!   ([`row_text`]): per value its length in bytes, a kind letter and its
-//!   canonical text; `-` for NULL. Its hash is the MD5 of that text.
-//! - A row falls in one of `buckets` buckets by the MD5 of its code's text:
-//!   so bucket membership does not depend on any database's collation or
-//!   order, and the same code is in the same bucket on every node.
-//! - A bucket's digest is its row count and the sum of the first 60 bits of
+//!   ([`row_text`]): per value a kind letter and its canonical text,
+//!   delimited; `-` for NULL. Its hash is the MD5 of that text.
+//! - A row falls in one of `buckets` buckets by its code ([`bucket_of`]):
+//!   an integer code by its value modulo `buckets`, any other by the MD5 of
+//!   its text. So bucket membership does not depend on any database's
+//!   collation or order, and the same code is in the same bucket on every
+//!   node.
+//! - A bucket's digest is its row count and the sum of the first 48 bits of
 //!   its rows' hashes: order-free, so a database computes it with `GROUP BY`.
 //!   Two copies of a bucket are equal when both agree (a chance collision of
-//!   60-bit sums is the only way two different buckets look alike).
+//!   48-bit sums is the only way two different buckets look alike).
 //!
 //! Comparing two nodes compares the bucket digests and descends only into
 //! the buckets that differ, where rows are compared by code and hash; only
@@ -57,7 +59,7 @@ pub fn keeps_text(from: &CanonicalType, to: &CanonicalType) -> bool {
 pub struct BucketDigest {
     /// Rows in the bucket.
     pub rows: u64,
-    /// Sum of the first 60 bits of the rows' hashes.
+    /// Sum of the first 48 bits of the rows' hashes ([`RowHash::prefix`]).
     pub sum: u128,
 }
 
@@ -91,10 +93,12 @@ impl RowHash {
         Some(RowHash(out))
     }
 
-    /// The first 60 bits (15 hex digits), the part a bucket sums.
+    /// The first 48 bits (12 hex digits), the part a bucket sums: a
+    /// bucket of up to 32,767 rows sums within a signed 64-bit integer,
+    /// which is all SQLite's `sum()` has.
     pub fn prefix(&self) -> u64 {
         let first = u64::from_be_bytes(self.0[..8].try_into().expect("8 bytes"));
-        first >> 4
+        first >> 16
     }
 
     /// The bucket of a code whose text hashed to this, out of `buckets`:
@@ -114,44 +118,46 @@ pub struct RowDigest {
     pub hash: RowHash,
 }
 
-/// The kind letter of a non-NULL value in a row's text.
-pub fn kind_letter(value: &Value) -> char {
-    match value {
-        Value::Null => '-',
-        Value::Bool(_) => 'b',
-        Value::Int(_) => 'i',
-        Value::Float(_) => 'f',
-        Value::Text(_) => 't',
-        Value::Bytes(_) => 'x',
-    }
-}
-
-/// Appends one value's encoding: `-` for NULL, else its canonical text's
-/// length in bytes, its kind letter and the text. The canonical text of a
-/// boolean is `1` or `0`, of an integer its decimal digits, of a float the
-/// 16 lowercase hex digits of its IEEE bits (big-endian), of bytes their
-/// lowercase hex, of a text the text.
+/// Appends one value's encoding, unambiguous in a row of them: `-` for
+/// NULL; `i<decimal>;` for an integer, `b1;`/`b0;` for a boolean,
+/// `f<16 hex digits of its IEEE bits, big-endian>;` for a float,
+/// `x<lowercase hex>;` for bytes, and `t<length in UTF-8 bytes>:<text>` for
+/// a text (the only kind that may hold `;`).
 pub fn push_value(out: &mut Vec<u8>, value: &Value) {
-    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
-    let text: std::borrow::Cow<'_, str> = match value {
-        Value::Null => {
-            out.push(b'-');
-            return;
+    use std::io::Write;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let hex = |out: &mut Vec<u8>, bytes: &[u8]| {
+        for b in bytes {
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
         }
-        Value::Bool(b) => (if *b { "1" } else { "0" }).into(),
-        Value::Int(i) => i.to_string().into(),
-        Value::Float(f) => hex(&f.to_bits().to_be_bytes()).into(),
-        Value::Text(s) => s.as_str().into(),
-        Value::Bytes(b) => hex(b).into(),
     };
-    out.extend_from_slice(text.len().to_string().as_bytes());
-    out.push(kind_letter(value) as u8);
-    out.extend_from_slice(text.as_bytes());
+    match value {
+        Value::Null => out.push(b'-'),
+        Value::Bool(b) => out.extend_from_slice(if *b { b"b1;" } else { b"b0;" }),
+        Value::Int(i) => {
+            write!(out, "i{i};").expect("writing to memory");
+        }
+        Value::Float(f) => {
+            out.push(b'f');
+            hex(out, &f.to_bits().to_be_bytes());
+            out.push(b';');
+        }
+        Value::Bytes(b) => {
+            out.push(b'x');
+            hex(out, b);
+            out.push(b';');
+        }
+        Value::Text(t) => {
+            write!(out, "t{}:", t.len()).expect("writing to memory");
+            out.extend_from_slice(t.as_bytes());
+        }
+    }
 }
 
 /// The text of a row (canonical values in column order).
 pub fn row_text(row: &[Value]) -> Vec<u8> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(64);
     for value in row {
         push_value(&mut out, value);
     }
@@ -163,28 +169,31 @@ pub fn row_text(row: &[Value]) -> Vec<u8> {
 pub fn parse_text(text: &str) -> Option<Vec<Value>> {
     let mut values = Vec::new();
     let mut rest = text;
-    while !rest.is_empty() {
-        if let Some(after) = rest.strip_prefix('-') {
+    while let Some(kind) = rest.chars().next() {
+        rest = &rest[1..];
+        if kind == '-' {
             values.push(Value::Null);
-            rest = after;
             continue;
         }
-        let digits = rest.find(|c: char| !c.is_ascii_digit())?;
-        let len: usize = rest[..digits].parse().ok()?;
-        let letter = rest[digits..].chars().next()?;
-        let body = rest.get(digits + 1..digits + 1 + len)?;
-        rest = &rest[digits + 1 + len..];
+        if kind == 't' {
+            let (len, after) = rest.split_once(':')?;
+            let len: usize = len.parse().ok()?;
+            values.push(Value::Text(after.get(..len)?.to_string()));
+            rest = &after[len..];
+            continue;
+        }
+        let (body, after) = rest.split_once(';')?;
+        rest = after;
         let bytes = |hex: &str| -> Option<Vec<u8>> {
             (0..hex.len())
                 .step_by(2)
                 .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
                 .collect()
         };
-        values.push(match letter {
+        values.push(match kind {
             'b' => Value::Bool(body == "1"),
             'i' => Value::Int(body.parse().ok()?),
             'f' => Value::Float(f64::from_bits(u64::from_str_radix(body, 16).ok()?)),
-            't' => Value::Text(body.to_string()),
             'x' => Value::Bytes(bytes(body)?),
             _ => return None,
         });
@@ -192,11 +201,29 @@ pub fn parse_text(text: &str) -> Option<Vec<Value>> {
     Some(values)
 }
 
+/// The bucket of a code, out of `buckets`: a code of one integer by its
+/// value (`rem_euclid`), any other by the first 28 bits of the MD5 of its
+/// text.
+pub fn bucket_of(code: &[&Value], buckets: u32) -> u32 {
+    match code {
+        [Value::Int(i)] => i.rem_euclid(i64::from(buckets)) as u32,
+        _ => {
+            let mut text = Vec::new();
+            for v in code {
+                push_value(&mut text, v);
+            }
+            RowHash::of(&text).bucket(buckets)
+        }
+    }
+}
+
 /// The hash of a row and the bucket of its code, out of `buckets`.
 pub fn digest_row(row: &[Value], code: &[usize], buckets: u32) -> (u32, RowHash) {
-    let code_values: Vec<Value> = code.iter().map(|&i| row[i].clone()).collect();
-    let bucket = RowHash::of(&row_text(&code_values)).bucket(buckets);
-    (bucket, RowHash::of(&row_text(row)))
+    let code_values: Vec<&Value> = code.iter().map(|&i| &row[i]).collect();
+    (
+        bucket_of(&code_values, buckets),
+        RowHash::of(&row_text(row)),
+    )
 }
 
 #[cfg(test)]
@@ -215,7 +242,7 @@ mod tests {
         ];
         assert_eq!(
             String::from_utf8(row_text(&row)).unwrap(),
-            "2i429t变电站-1b14x00ff16f3ff8000000000000"
+            "i42;t9:变电站-b1;x00ff;f3ff8000000000000;"
         );
         // The same characters split differently are different rows.
         let a = row_text(&[Value::Text("a1".into()), Value::Text("b".into())]);
@@ -239,8 +266,9 @@ mod tests {
         ];
         let text = String::from_utf8(row_text(&row)).unwrap();
         assert_eq!(parse_text(&text), Some(row));
-        assert_eq!(parse_text("3i12"), None);
-        assert_eq!(parse_text("2q12"), None);
+        assert_eq!(parse_text("t5:ab"), None);
+        assert_eq!(parse_text("q12;"), None);
+        assert_eq!(parse_text("i12"), None);
     }
 
     #[test]
@@ -251,9 +279,20 @@ mod tests {
             RowHash::from_hex("d41d8cd98f00b204e9800998ecf8427e"),
             Some(h)
         );
-        assert_eq!(h.prefix(), 0xd41d8cd98f00b20);
+        assert_eq!(h.prefix(), 0xd41d8cd98f00);
         assert_eq!(h.bucket(1 << 16), 0xd41d8cd % (1 << 16));
         assert_eq!(RowHash::from_hex("xyz"), None);
+    }
+
+    #[test]
+    fn an_integer_code_falls_in_the_bucket_of_its_value() {
+        assert_eq!(bucket_of(&[&Value::Int(70_000)], 1 << 16), 70_000 - 65_536);
+        assert_eq!(bucket_of(&[&Value::Int(-1)], 8), 7);
+        let text = Value::Text("线路-1".into());
+        assert_eq!(
+            bucket_of(&[&text], 1 << 16),
+            RowHash::of("t8:线路-1".as_bytes()).bucket(1 << 16)
+        );
     }
 
     #[test]

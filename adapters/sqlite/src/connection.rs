@@ -102,17 +102,19 @@ impl SqliteNode {
     /// Opens an existing database file; a statement waits up to `busy` for
     /// another writer.
     pub async fn open(name: &str, path: &Path, busy: Duration) -> Result<SqliteNode> {
-        let conn = SqliteConnectOptions::new()
+        let fail = |message: String| Error::Connect {
+            node: name.to_string(),
+            message,
+        };
+        let mut conn = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(false)
             .busy_timeout(busy)
             .foreign_keys(true)
             .connect()
             .await
-            .map_err(|e| Error::Connect {
-                node: name.to_string(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| fail(e.to_string()))?;
+        crate::digest::register(&mut conn).await.map_err(fail)?;
         Ok(SqliteNode {
             name: name.to_string(),
             path: path.to_path_buf(),

@@ -15,6 +15,7 @@
 
 mod connection;
 mod dictionary;
+mod digest;
 mod lock;
 mod session;
 mod state_store;

@@ -36,8 +36,8 @@ pub(crate) fn decode(row: &SqliteRow, i: usize) -> Result<Value, sqlx::Error> {
     if raw.is_null() {
         return Ok(Value::Null);
     }
-    let class = raw.type_info().name().to_string();
-    Ok(match class.as_str() {
+    let info = raw.type_info();
+    Ok(match info.name() {
         "INTEGER" => Value::Int(row.try_get_unchecked(i)?),
         "REAL" => Value::Float(row.try_get_unchecked(i)?),
         "BLOB" => Value::Bytes(row.try_get_unchecked(i)?),

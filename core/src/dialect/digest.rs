@@ -8,16 +8,24 @@ use super::Dialect;
 use crate::schema::SyncTable;
 use crate::types::CanonicalType;
 
+/// How a database spells one value's canonical text.
+pub enum Spelled {
+    /// A kind letter and a text that never holds `;` (numbers, hex).
+    Plain(char, String),
+    /// A text, which needs its length in front.
+    Text(String),
+}
+
 /// The expressions a database needs to compute the digest itself.
 pub trait DigestSql: Send + Sync {
-    /// The canonical text of column expression `c` of canonical type `t`
-    /// and its kind letter, exactly as [`crate::digest::push_value`] writes
-    /// the value the adapter reads from it; `None` when the database cannot
-    /// spell it exactly (its rows are then streamed and hashed by the engine).
-    fn value(&self, c: &str, t: &CanonicalType) -> Option<(char, String)>;
-    /// The length in UTF-8 bytes of a text expression, as text.
+    /// The canonical text of column expression `c` of canonical type `t`,
+    /// exactly as [`crate::digest::push_value`] writes the value the
+    /// adapter reads from it; `None` when the database cannot spell it
+    /// exactly (its rows are then streamed and hashed by the engine).
+    fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled>;
+    /// The length in UTF-8 bytes of a text expression.
     fn byte_length(&self, text: &str) -> String;
-    /// Text expressions concatenated (NULL when one is NULL).
+    /// Expressions concatenated as text (NULL when one is NULL).
     fn concat(&self, parts: &[String]) -> String;
     /// The 32 lowercase hex digits of the MD5 of a text's UTF-8 bytes.
     fn md5_hex(&self, text: &str) -> String;
@@ -39,8 +47,14 @@ fn text_sql(
     let parts = columns
         .map(|i| {
             let c = format!("t.{}", d.ident(&table.columns[i]));
-            let (letter, text) = g.value(&c, types.get(i)?)?;
-            let encoded = g.concat(&[g.byte_length(&text), d.literal(&letter.to_string()), text]);
+            let encoded = match g.value(&c, types.get(i)?)? {
+                Spelled::Plain(letter, text) => {
+                    g.concat(&[d.literal(&letter.to_string()), text, d.literal(";")])
+                }
+                Spelled::Text(text) => {
+                    g.concat(&[d.literal("t"), g.byte_length(&text), d.literal(":"), text])
+                }
+            };
             Some(format!("COALESCE({encoded}, '-')"))
         })
         .collect::<Option<Vec<String>>>()?;
@@ -59,13 +73,28 @@ fn code_and_row(
     Some((g, code, row))
 }
 
-/// The bucket of a row, out of `buckets`, by its code's text.
-fn bucket_sql(g: &dyn DigestSql, code: &str, buckets: u32) -> String {
-    format!("{} % {buckets}", g.hex_prefix(&g.md5_hex(code), 7))
+/// The bucket of a row, out of `buckets` ([`crate::digest::bucket_of`]):
+/// a code of one integer column by its value, any other by its text's MD5.
+fn bucket_sql(
+    d: &dyn Dialect,
+    g: &dyn DigestSql,
+    table: &SyncTable,
+    types: &[CanonicalType],
+    code: &str,
+    buckets: u32,
+) -> String {
+    use CanonicalType as C;
+    match table.code.as_slice() {
+        [i] if matches!(types[*i], C::Int8 | C::Int16 | C::Int32 | C::Int64) => {
+            let c = format!("t.{}", d.ident(&table.columns[*i]));
+            format!("(({c} % {buckets}) + {buckets}) % {buckets}")
+        }
+        _ => format!("{} % {buckets}", g.hex_prefix(&g.md5_hex(code), 7)),
+    }
 }
 
 /// Per bucket with rows: the bucket, its row count and the sum of its
-/// rows' 60-bit hash prefixes (as text).
+/// rows' 48-bit hash prefixes (as text).
 pub fn buckets_sql(
     d: &dyn Dialect,
     table: &SyncTable,
@@ -76,8 +105,8 @@ pub fn buckets_sql(
     Some(format!(
         "SELECT d.b, count(*), {} FROM (SELECT {} AS b, {} AS h FROM {} AS t) AS d GROUP BY d.b",
         g.sum_text("d.h"),
-        bucket_sql(g, &code, buckets),
-        g.hex_prefix(&g.md5_hex(&row), 15),
+        bucket_sql(d, g, table, types, &code, buckets),
+        g.hex_prefix(&g.md5_hex(&row), 12),
         d.ident(&table.name)
     ))
 }
@@ -97,7 +126,7 @@ pub fn rows_sql(
         "SELECT {code}, {} FROM {} AS t WHERE {} IN ({})",
         g.md5_hex(&row),
         d.ident(&table.name),
-        bucket_sql(g, &code, buckets),
+        bucket_sql(d, g, table, types, &code, buckets),
         params.join(", ")
     ))
 }

@@ -3,7 +3,7 @@
 //! staging tables. DDL commits implicitly, so install is idempotent rather
 //! than atomic.
 
-use super::digest::DigestSql;
+use super::digest::{DigestSql, Spelled};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, PHASE_DELETE,
     TRACKING,
@@ -440,19 +440,22 @@ impl Dialect for Mysql {
 struct MysqlDigest;
 
 impl DigestSql for MysqlDigest {
-    fn value(&self, c: &str, t: &CanonicalType) -> Option<(char, String)> {
+    fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled> {
         use CanonicalType as C;
+        use Spelled::{Plain, Text};
         Some(match t {
-            C::Int8 | C::Int16 | C::Int32 | C::Int64 => ('i', format!("CAST({c} AS CHAR)")),
-            C::Bool => (
+            C::Int8 | C::Int16 | C::Int32 | C::Int64 => Plain('i', format!("CAST({c} AS CHAR)")),
+            C::Bool => Plain(
                 'b',
                 format!("CASE WHEN {c} THEN '1' WHEN NOT {c} THEN '0' END"),
             ),
             C::Char { .. } | C::Varchar { .. } | C::Text { .. } => {
-                ('t', format!("CAST(CONVERT({c} USING utf8mb4) AS BINARY)"))
+                Text(format!("CAST(CONVERT({c} USING utf8mb4) AS BINARY)"))
             }
-            C::Binary { .. } | C::Varbinary { .. } | C::Blob => ('x', format!("LOWER(HEX({c}))")),
-            C::Date => ('t', format!("DATE_FORMAT({c}, '%Y-%m-%d')")),
+            C::Binary { .. } | C::Varbinary { .. } | C::Blob => {
+                Plain('x', format!("LOWER(HEX({c}))"))
+            }
+            C::Date => Text(format!("DATE_FORMAT({c}, '%Y-%m-%d')")),
             _ => return None,
         })
     }

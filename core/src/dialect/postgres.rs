@@ -3,7 +3,7 @@
 //! setting that silences capture, per-table apply functions over temporary
 //! staging tables.
 
-use super::digest::DigestSql;
+use super::digest::{DigestSql, Spelled};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, PHASE_DELETE,
     TRACKING,
@@ -391,31 +391,36 @@ impl Dialect for Postgres {
     }
 }
 
-/// The digest in PostgreSQL's SQL: text through `convert_to(…, 'UTF8')`
-/// whatever the server encoding, floats by their IEEE bits (`float8send`).
+/// The digest in PostgreSQL's SQL: floats by their IEEE bits
+/// (`float8send`). Texts are hashed as stored, so only where the server
+/// encoding is UTF-8 (the dictionary's `unicode`); elsewhere the rows are
+/// streamed.
 struct PostgresDigest;
 
 impl DigestSql for PostgresDigest {
-    fn value(&self, c: &str, t: &CanonicalType) -> Option<(char, String)> {
+    fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled> {
         use CanonicalType as C;
+        use Spelled::{Plain, Text};
         Some(match t {
-            C::Int8 | C::Int16 | C::Int32 | C::Int64 => ('i', format!("{c}::text")),
-            C::Bool => (
+            C::Int8 | C::Int16 | C::Int32 | C::Int64 => Plain('i', format!("{c}::text")),
+            C::Bool => Plain(
                 'b',
                 format!("CASE WHEN {c} THEN '1' WHEN NOT {c} THEN '0' END"),
             ),
-            C::Char { .. } | C::Varchar { .. } | C::Text { .. } => ('t', format!("{c}::text")),
+            C::Char { unicode: true, .. }
+            | C::Varchar { unicode: true, .. }
+            | C::Text { unicode: true } => Text(format!("{c}::text")),
             C::Binary { .. } | C::Varbinary { .. } | C::Blob => {
-                ('x', format!("encode({c}, 'hex')"))
+                Plain('x', format!("encode({c}, 'hex')"))
             }
-            C::Float64 => ('f', format!("encode(float8send({c}), 'hex')")),
-            C::Date => ('t', format!("to_char({c}, 'YYYY-MM-DD')")),
+            C::Float64 => Plain('f', format!("encode(float8send({c}), 'hex')")),
+            C::Date => Text(format!("to_char({c}, 'YYYY-MM-DD')")),
             _ => return None,
         })
     }
 
     fn byte_length(&self, text: &str) -> String {
-        format!("octet_length(convert_to({text}, 'UTF8'))::text")
+        format!("octet_length({text})::text")
     }
 
     fn concat(&self, parts: &[String]) -> String {
@@ -423,7 +428,7 @@ impl DigestSql for PostgresDigest {
     }
 
     fn md5_hex(&self, text: &str) -> String {
-        format!("md5(convert_to({text}, 'UTF8'))")
+        format!("md5({text})")
     }
 
     fn hex_prefix(&self, hex: &str, digits: u32) -> String {

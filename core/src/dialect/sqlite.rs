@@ -2,12 +2,14 @@
 //! them inside the engine's own transactions, and row statements instead of
 //! apply procedures (SQLite has none).
 
+use super::digest::{DigestSql, Spelled};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, CONFLICTS, INSTALLED, META, PEERS,
     TRACKING,
 };
 use crate::adapter::{BulkCopyKind, Capabilities};
 use crate::schema::SyncTable;
+use crate::types::CanonicalType;
 use crate::value::Value;
 
 /// Non-empty only inside the engine's own write transactions.
@@ -68,6 +70,10 @@ impl Dialect for Sqlite {
 
     fn ident_limit(&self) -> IdentLimit {
         IdentLimit::None
+    }
+
+    fn digest(&self) -> Option<&'static dyn DigestSql> {
+        Some(&SqliteDigest)
     }
 
     fn placeholder(&self, n: usize) -> String {
@@ -227,5 +233,50 @@ impl Dialect for Sqlite {
 
     fn tuple_list(&self, tuples: &[String]) -> String {
         format!("(VALUES {})", tuples.join(", "))
+    }
+}
+
+/// The digest in SQLite's SQL, with the functions the SQLite adapter
+/// registers on its connections (`hetsync_md5`, `hetsync_hex_int`). A
+/// REAL has no exact text here, nor a date that may be stored in any
+/// format: tables with one are streamed.
+struct SqliteDigest;
+
+impl DigestSql for SqliteDigest {
+    fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled> {
+        use CanonicalType as C;
+        use Spelled::{Plain, Text};
+        Some(match t {
+            C::Int8 | C::Int16 | C::Int32 | C::Int64 => Plain('i', format!("CAST({c} AS TEXT)")),
+            C::Bool => Plain(
+                'b',
+                format!("CASE WHEN {c} THEN '1' WHEN NOT {c} THEN '0' END"),
+            ),
+            C::Char { .. } | C::Varchar { .. } | C::Text { .. } => Text(c.to_string()),
+            C::Binary { .. } | C::Varbinary { .. } | C::Blob => {
+                Plain('x', format!("lower(hex({c}))"))
+            }
+            _ => return None,
+        })
+    }
+
+    fn byte_length(&self, text: &str) -> String {
+        format!("length(CAST({text} AS BLOB))")
+    }
+
+    fn concat(&self, parts: &[String]) -> String {
+        format!("({})", parts.join(" || "))
+    }
+
+    fn md5_hex(&self, text: &str) -> String {
+        format!("hetsync_md5({text})")
+    }
+
+    fn hex_prefix(&self, hex: &str, digits: u32) -> String {
+        format!("hetsync_hex_int({hex}, {digits})")
+    }
+
+    fn sum_text(&self, expr: &str) -> String {
+        format!("CAST(sum({expr}) AS TEXT)")
     }
 }

@@ -67,6 +67,25 @@ impl Engine {
         table: &SyncTable,
         buckets: u32,
     ) -> Result<Digested> {
+        let started = std::time::Instant::now();
+        let digested = self.digested_by(node, table, buckets).await?;
+        tracing::debug!(
+            node = node.name(),
+            table = %table.name,
+            buckets,
+            rows_read = digested.rows_read,
+            ms = started.elapsed().as_millis() as u64,
+            "table digest"
+        );
+        Ok(digested)
+    }
+
+    async fn digested_by(
+        &self,
+        node: &MappedNode,
+        table: &SyncTable,
+        buckets: u32,
+    ) -> Result<Digested> {
         if let Some(digests) = node.digest_buckets(table, buckets).await? {
             return Ok(Digested {
                 buckets,
@@ -89,26 +108,35 @@ impl Engine {
         })
     }
 
-    /// The hub's digests of `table`, split for its row count.
-    pub(super) async fn hub_digest(&self, table: &SyncTable) -> Result<Digested> {
+    /// The digests of `table` on the hub and on each of `spokes`, split for
+    /// the hub's row count, all computed at once.
+    pub(super) async fn digests(
+        &self,
+        table: &SyncTable,
+        spokes: &[&MappedNode],
+    ) -> Result<(Digested, Vec<Digested>)> {
         let buckets = buckets_for(self.hub.count_rows(table).await?);
-        self.digested(&self.hub, table, buckets).await
+        let spokes = futures_util::future::try_join_all(
+            spokes.iter().map(|s| self.digested(s, table, buckets)),
+        );
+        let (hub, spokes) = tokio::join!(self.digested(&self.hub, table, buckets), spokes);
+        Ok((hub?, spokes?))
     }
 
-    /// Starts comparing `table` on `spoke` with the hub's digests.
-    pub(super) async fn compare<'a>(
+    /// Compares `table` on `spoke` with the hub, from their digests.
+    pub(super) fn compare<'a>(
         &'a self,
         spoke: &'a MappedNode,
         table: &'a SyncTable,
         hub_digest: &'a Digested,
-    ) -> Result<Comparison<'a>> {
-        let spoke_digest = self.digested(spoke, table, hub_digest.buckets).await?;
+        spoke_digest: Digested,
+    ) -> Comparison<'a> {
         let pending = (0..hub_digest.buckets)
             .rev()
             .filter(|&b| hub_digest.digests[b as usize] != spoke_digest.digests[b as usize])
             .collect();
         let rows_read = (0, spoke_digest.rows_read);
-        Ok(Comparison {
+        Comparison {
             engine: self,
             spoke,
             table,
@@ -116,7 +144,7 @@ impl Engine {
             spoke_digest,
             pending,
             rows_read,
-        })
+        }
     }
 
     /// The code and hash of every row of `node` in buckets `which`, and how
@@ -201,10 +229,11 @@ impl Comparison<'_> {
             return Ok(None);
         }
         let (e, buckets) = (self.engine, self.hub_digest.buckets);
-        let (hub, hub_read) = e.row_hashes(&e.hub, self.table, buckets, &chunk).await?;
-        let (mut spoke, spoke_read) = e
-            .row_hashes(self.spoke, self.table, buckets, &chunk)
-            .await?;
+        let (hub, spoke) = tokio::join!(
+            e.row_hashes(&e.hub, self.table, buckets, &chunk),
+            e.row_hashes(self.spoke, self.table, buckets, &chunk)
+        );
+        let ((hub, hub_read), (mut spoke, spoke_read)) = (hub?, spoke?);
         self.rows_read.0 += hub_read;
         self.rows_read.1 += spoke_read;
         let mut out = Vec::new();

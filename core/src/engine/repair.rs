@@ -127,8 +127,9 @@ impl Engine {
         run: &mut RoundRun,
         round: &mut RoundReport,
     ) -> Result<TableRepair> {
-        let hub_digest = self.hub_digest(table).await?;
-        let mut cmp = self.compare(spoke, table, &hub_digest).await?;
+        let (hub_digest, mut spoke_digest) = self.digests(table, &[spoke]).await?;
+        let spoke_digest = spoke_digest.pop().expect("one spoke");
+        let mut cmp = self.compare(spoke, table, &hub_digest, spoke_digest);
         let mut out = TableRepair {
             table: table.name.clone(),
             hub_rows: hub_digest.rows(),

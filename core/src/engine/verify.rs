@@ -26,15 +26,16 @@ impl Engine {
                 .map(|u| u.error().to_string())
                 .collect(),
         };
+        let spokes: Vec<&MappedNode> = self.spokes.iter().collect();
         for table in &self.tables {
-            let hub_digest = self.hub_digest(table).await?;
+            let (hub_digest, spoke_digests) = self.digests(table, &spokes).await?;
             let mut tv = TableVerify {
                 table: table.name.clone(),
                 hub_rows: hub_digest.rows(),
                 nodes: Vec::new(),
             };
-            for spoke in &self.spokes {
-                let mut cmp = self.compare(spoke, table, &hub_digest).await?;
+            for (spoke, spoke_digest) in spokes.iter().copied().zip(spoke_digests) {
+                let mut cmp = self.compare(spoke, table, &hub_digest, spoke_digest);
                 let mut diff = NodeDiff {
                     node: spoke.name().to_string(),
                     rows: cmp.spoke_rows(),

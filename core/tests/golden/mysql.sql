@@ -109,8 +109,8 @@ SELECT count(*) FROM `高压线路表高压线路表高压线路表高压线路�
 SELECT t.`ID`, count(*) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` IS NOT NULL GROUP BY t.`ID` HAVING count(*) > 1 ORDER BY t.`ID` LIMIT 5;
 
 -- digest of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
-SELECT d.b, count(*), CAST(SUM(d.h) AS CHAR) FROM (SELECT CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`ID` AS CHAR)), 'i', CAST(t.`ID` AS CHAR)), '-'))), 1, 7), 16, 10) AS SIGNED) % 1024 AS b, CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`ID` AS CHAR)), 'i', CAST(t.`ID` AS CHAR)), '-'), COALESCE(CONCAT(LENGTH(CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), 't', CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), '-'))), 1, 15), 16, 10) AS SIGNED) AS h FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t) AS d GROUP BY d.b;
-SELECT CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`ID` AS CHAR)), 'i', CAST(t.`ID` AS CHAR)), '-')), MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`ID` AS CHAR)), 'i', CAST(t.`ID` AS CHAR)), '-'), COALESCE(CONCAT(LENGTH(CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), 't', CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), '-'))) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`ID` AS CHAR)), 'i', CAST(t.`ID` AS CHAR)), '-'))), 1, 7), 16, 10) AS SIGNED) % 1024 IN (?, ?);
+SELECT d.b, count(*), CAST(SUM(d.h) AS CHAR) FROM (SELECT ((t.`ID` % 1024) + 1024) % 1024 AS b, CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT('i', CAST(t.`ID` AS CHAR), ';'), '-'), COALESCE(CONCAT('t', LENGTH(CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), ':', CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), '-'))), 1, 12), 16, 10) AS SIGNED) AS h FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t) AS d GROUP BY d.b;
+SELECT CONCAT(COALESCE(CONCAT('i', CAST(t.`ID` AS CHAR), ';'), '-')), MD5(CONCAT(COALESCE(CONCAT('i', CAST(t.`ID` AS CHAR), ';'), '-'), COALESCE(CONCAT('t', LENGTH(CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), ':', CAST(CONVERT(t.`颜色` USING utf8mb4) AS BINARY)), '-'))) FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE ((t.`ID` % 1024) + 1024) % 1024 IN (?, ?);
 
 -- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t.`ID` FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` IN (?, ?) ORDER BY t.`ID` FOR UPDATE;
@@ -145,8 +145,8 @@ SELECT count(*) FROM `k` WHERE `a` IS NULL;
 SELECT t.`a`, count(*) FROM `k` AS t WHERE t.`a` IS NOT NULL GROUP BY t.`a` HAVING count(*) > 1 ORDER BY t.`a` LIMIT 5;
 
 -- digest of k
-SELECT d.b, count(*), CAST(SUM(d.h) AS CHAR) FROM (SELECT CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`a` AS CHAR)), 'i', CAST(t.`a` AS CHAR)), '-'))), 1, 7), 16, 10) AS SIGNED) % 1024 AS b, CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`a` AS CHAR)), 'i', CAST(t.`a` AS CHAR)), '-'))), 1, 15), 16, 10) AS SIGNED) AS h FROM `k` AS t) AS d GROUP BY d.b;
-SELECT CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`a` AS CHAR)), 'i', CAST(t.`a` AS CHAR)), '-')), MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`a` AS CHAR)), 'i', CAST(t.`a` AS CHAR)), '-'))) FROM `k` AS t WHERE CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT(LENGTH(CAST(t.`a` AS CHAR)), 'i', CAST(t.`a` AS CHAR)), '-'))), 1, 7), 16, 10) AS SIGNED) % 1024 IN (?, ?);
+SELECT d.b, count(*), CAST(SUM(d.h) AS CHAR) FROM (SELECT ((t.`a` % 1024) + 1024) % 1024 AS b, CAST(CONV(SUBSTR(MD5(CONCAT(COALESCE(CONCAT('i', CAST(t.`a` AS CHAR), ';'), '-'))), 1, 12), 16, 10) AS SIGNED) AS h FROM `k` AS t) AS d GROUP BY d.b;
+SELECT CONCAT(COALESCE(CONCAT('i', CAST(t.`a` AS CHAR), ';'), '-')), MD5(CONCAT(COALESCE(CONCAT('i', CAST(t.`a` AS CHAR), ';'), '-'))) FROM `k` AS t WHERE ((t.`a` % 1024) + 1024) % 1024 IN (?, ?);
 
 -- lock rows of k
 SELECT t.`a` FROM `k` AS t WHERE t.`a` IN (?, ?) ORDER BY t.`a` FOR UPDATE;
