@@ -25,8 +25,11 @@ pub trait DigestSql: Send + Sync {
     fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled>;
     /// The length in UTF-8 bytes of a text expression.
     fn byte_length(&self, text: &str) -> String;
-    /// Expressions concatenated as text (NULL when one is NULL).
-    fn concat(&self, parts: &[String]) -> String;
+    /// Expressions concatenated as text (NULL when one is NULL): standard
+    /// SQL's `||` unless the database spells it otherwise.
+    fn concat(&self, parts: &[String]) -> String {
+        format!("({})", parts.join(" || "))
+    }
     /// The 32 lowercase hex digits of the MD5 of a text's UTF-8 bytes.
     fn md5_hex(&self, text: &str) -> String;
     /// The integer the first `digits` hex digits of a hex text spell.

@@ -423,10 +423,6 @@ impl DigestSql for PostgresDigest {
         format!("octet_length({text})::text")
     }
 
-    fn concat(&self, parts: &[String]) -> String {
-        format!("({})", parts.join(" || "))
-    }
-
     fn md5_hex(&self, text: &str) -> String {
         format!("md5({text})")
     }

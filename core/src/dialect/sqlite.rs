@@ -264,10 +264,6 @@ impl DigestSql for SqliteDigest {
         format!("length(CAST({text} AS BLOB))")
     }
 
-    fn concat(&self, parts: &[String]) -> String {
-        format!("({})", parts.join(" || "))
-    }
-
     fn md5_hex(&self, text: &str) -> String {
         format!("hetsync_md5({text})")
     }
