@@ -12,8 +12,10 @@ use hetsync_core::adapter::{
 };
 use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use hetsync_core::code::CombinedCode;
+use hetsync_core::digest::{BucketDigest, RowDigest};
 use hetsync_core::plan::Conflict;
 use hetsync_core::schema::{SyncTable, TableShape};
+use hetsync_core::types::CanonicalType;
 use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
 use serde::de::DeserializeOwned;
@@ -443,6 +445,51 @@ impl Apply for PluginNode {
                 limit,
             })
             .await
+    }
+
+    async fn digest(
+        &self,
+        table: &SyncTable,
+        types: &[CanonicalType],
+        buckets: u32,
+    ) -> Result<Option<Vec<BucketDigest>>> {
+        // A plugin that predates the digest: the engine streams its rows.
+        match self
+            .library
+            .call_if_supported(&Request::Digest {
+                node: self.id,
+                table: Cow::Borrowed(table),
+                types: Cow::Borrowed(types),
+                buckets,
+            })
+            .await?
+        {
+            Supported::Answer(digest) => Ok(digest),
+            Supported::Not(_) => Ok(None),
+        }
+    }
+
+    async fn digest_rows(
+        &self,
+        table: &SyncTable,
+        types: &[CanonicalType],
+        buckets: u32,
+        which: &[u32],
+    ) -> Result<Option<Vec<RowDigest>>> {
+        match self
+            .library
+            .call_if_supported(&Request::DigestRows {
+                node: self.id,
+                table: Cow::Borrowed(table),
+                types: Cow::Borrowed(types),
+                buckets,
+                which: Cow::Borrowed(which),
+            })
+            .await?
+        {
+            Supported::Answer(rows) => Ok(rows),
+            Supported::Not(_) => Ok(None),
+        }
     }
 
     async fn count_rows(&self, table: &SyncTable) -> Result<u64> {

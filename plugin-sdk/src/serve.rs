@@ -254,6 +254,30 @@ impl Server {
                 self.run(node, |n| async move { n.synced_tables(&peer).await })
                     .await,
             ),
+            Request::Digest {
+                node,
+                table,
+                types,
+                buckets,
+            } => answer(
+                self.run(
+                    node,
+                    |n| async move { n.digest(&table, &types, buckets).await },
+                )
+                .await,
+            ),
+            Request::DigestRows {
+                node,
+                table,
+                types,
+                buckets,
+                which,
+            } => answer(
+                self.run(node, |n| async move {
+                    n.digest_rows(&table, &types, buckets, &which).await
+                })
+                .await,
+            ),
             Request::Unlock { lock } => {
                 let removed = self
                     .locks

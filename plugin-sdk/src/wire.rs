@@ -8,6 +8,7 @@ use hetsync_core::adapter::Capabilities;
 use hetsync_core::change::{ApplyBatch, Watermark};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::schema::SyncTable;
+use hetsync_core::types::CanonicalType;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -282,6 +283,21 @@ pub enum Request<'a> {
     },
     /// `Capture::synced_tables`. Answer: `Option<Vec<String>>`.
     SyncedTables { node: NodeId, peer: Cow<'a, str> },
+    /// `Apply::digest`. Answer: `Option<Vec<BucketDigest>>`.
+    Digest {
+        node: NodeId,
+        table: Cow<'a, SyncTable>,
+        types: Cow<'a, [CanonicalType]>,
+        buckets: u32,
+    },
+    /// `Apply::digest_rows`. Answer: `Option<Vec<RowDigest>>`.
+    DigestRows {
+        node: NodeId,
+        table: Cow<'a, SyncTable>,
+        types: Cow<'a, [CanonicalType]>,
+        buckets: u32,
+        which: Cow<'a, [u32]>,
+    },
 }
 
 impl Request<'_> {
@@ -308,6 +324,8 @@ impl Request<'_> {
             Request::PendingConflicts { .. } => "pending_conflicts",
             Request::ForgetConflicts { .. } => "forget_conflicts",
             Request::SyncedTables { .. } => "synced_tables",
+            Request::Digest { .. } => "digest",
+            Request::DigestRows { .. } => "digest_rows",
         }
     }
 }
@@ -381,6 +399,27 @@ mod tests {
     use super::*;
     use hetsync_core::adapter::BulkCopyKind;
     use hetsync_core::code::KeyPart;
+
+    #[test]
+    fn digests_cross_whole() {
+        use hetsync_core::digest::{BucketDigest, RowDigest, RowHash};
+        let buckets = Some(vec![BucketDigest {
+            rows: 40,
+            sum: u128::from(u64::MAX) * 40,
+        }]);
+        let bytes = encode(&buckets);
+        assert_eq!(
+            decode::<Option<Vec<BucketDigest>>>(&bytes).unwrap(),
+            buckets
+        );
+        let rows = Some(vec![RowDigest {
+            code: CombinedCode(vec![KeyPart::Text("线路-1".into())]),
+            hash: RowHash::of(b"t8:x"),
+        }]);
+        let bytes = encode(&rows);
+        assert_eq!(decode::<Option<Vec<RowDigest>>>(&bytes).unwrap(), rows);
+        assert!(Request::knows("digest") && Request::knows("digest_rows"));
+    }
 
     #[test]
     fn requests_round_trip() {
