@@ -89,6 +89,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the changes rounds parked (`[sync] on_error = "park"`), or
+    /// retry or drop one.
+    Parked {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Retry or drop one.
+        #[command(subcommand)]
+        action: Option<ParkedAction>,
+    },
     /// Harvest every node's data dictionary into the state store and compare
     /// the synced tables across nodes (names, types, what each mapping loses).
     Discover {
@@ -117,6 +127,21 @@ pub enum Command {
         /// Where to create the demo deployment (replaced if it holds a previous demo).
         #[arg(long, default_value = "hetsync-demo")]
         dir: PathBuf,
+    },
+}
+
+/// `hetsync parked` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ParkedAction {
+    /// Make the spoke's next round read the row again (fix it first).
+    Retry {
+        /// The parked change's id.
+        id: i64,
+    },
+    /// Forget it: the change is not synced.
+    Drop {
+        /// The parked change's id.
+        id: i64,
     },
 }
 

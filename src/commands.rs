@@ -143,6 +143,32 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 .collect();
             Ok(exit_for(&failed, exit::FAILED))
         }
+        Command::Parked { json, action } => {
+            let config = hetsync_config::load(&cli.config)?;
+            let state = hetsync_adapter_sqlite::SqliteStateStore::open(&config.state_path).await?;
+            use hetsync_core::state::StateStore;
+            match action {
+                None => {
+                    let parked = state.parked(None).await?;
+                    emit(json, &parked, |p| output::print_parked(p))?;
+                    Ok(exit::OK)
+                }
+                Some(crate::cli::ParkedAction::Retry { id }) => {
+                    if !state.retry_parked(id).await? {
+                        anyhow::bail!("no parked change with id {id} (see `hetsync parked`)");
+                    }
+                    crate::say!("parked change {id}: the next sync of its spoke reads it again");
+                    Ok(exit::OK)
+                }
+                Some(crate::cli::ParkedAction::Drop { id }) => {
+                    if !state.drop_parked(id).await? {
+                        anyhow::bail!("no parked change with id {id} (see `hetsync parked`)");
+                    }
+                    crate::say!("parked change {id} dropped: it will not be synced");
+                    Ok(exit::OK)
+                }
+            }
+        }
         Command::Status {
             json,
             check,

@@ -107,6 +107,12 @@ pub fn print_rounds(reports: &[RoundReport]) {
         if r.more {
             crate::say!("  (stopped at round_events; the next round goes on)");
         }
+        if r.parked > 0 {
+            crate::say!(
+                "  ({} change(s) parked: they cannot be synced as they are; `hetsync parked`)",
+                r.parked
+            );
+        }
         if r.retries > 0 {
             crate::say!(
                 "  (retried {} step(s): a busy database, a deadlock or a race with an edit)",
@@ -166,6 +172,27 @@ pub fn print_repairs(reports: &[RepairReport]) {
     }
 }
 
+/// Prints the parked changes.
+pub fn print_parked(parked: &[hetsync_core::state::Parked]) {
+    if parked.is_empty() {
+        crate::say!("no parked changes");
+        return;
+    }
+    for p in parked {
+        let retry = if p.retry { " (retry asked)" } else { "" };
+        crate::say!(
+            "{:>5}  {} ⇄ hub: {}'s change of {}{}, parked {}{retry}",
+            p.id,
+            p.spoke,
+            p.node,
+            p.table,
+            p.code,
+            p.parked_at
+        );
+        crate::say!("       {}", p.error);
+    }
+}
+
 /// Prints the status table.
 pub fn print_status(status: &StatusReport) {
     crate::say!(
@@ -207,6 +234,9 @@ pub fn print_status(status: &StatusReport) {
         );
         if let Some(e) = &n.error {
             crate::say!("{:<20} error: {e}", "");
+        }
+        if n.parked > 0 {
+            crate::say!("{:<20} {} change(s) parked: `hetsync parked`", "", n.parked);
         }
         if !n.awaiting_comparison.is_empty() {
             crate::say!(

@@ -79,6 +79,7 @@ async fn engine(
         .with_state(Arc::new(state))
         .with_options(EngineOptions {
             round_events: Some(config.sync.round_events),
+            on_error: config.sync.on_error,
             ..EngineOptions::default()
         })
         .with_progress(Arc::new(Bars::default()));

@@ -656,3 +656,104 @@ async fn a_blob_in_a_sqlite_text_column_is_refused() {
         Some("fine".into())
     );
 }
+
+/// The ids, nodes and codes of `hetsync parked --json`.
+fn parked(d: &Deploy) -> Vec<(i64, String, String)> {
+    let out = hetsync(&d.config(), &["parked", "--json"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_i64().unwrap(),
+                p["node"].as_str().unwrap().to_string(),
+                p["code"].to_string(),
+            )
+        })
+        .collect()
+}
+
+/// With `[sync] on_error = "park"` a change that cannot be synced as it is
+/// (a BLOB in a SQLite TEXT column; a hub change of a row the spoke holds
+/// such a value in) is parked with its error and the rest of the round
+/// goes on; `status` counts it; a later change of the row that syncs
+/// settles it; `parked retry` reads it again (parked anew while it is still
+/// wrong); `parked drop` forgets it.
+#[tokio::test]
+async fn a_change_that_cannot_be_synced_is_parked_and_the_round_goes_on() {
+    let d = Deploy::new(&["a"], &BASIC[..1]).await;
+    d.append_config("[sync]\non_error = \"park\"\n");
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    d.exec("a", "INSERT INTO t_field VALUES (5, X'00ff10', 1, 1.0)")
+        .await;
+    d.exec("a", "INSERT INTO t_field VALUES (6, 'fine', 1, 1.0)")
+        .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 change(s) parked"), "{text}");
+    assert_eq!(d.rows("hub", "t_field").await.len(), 1, "row 6 synced");
+    let list = parked(&d);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!((list[0].1.as_str(), list[0].2.as_str()), ("a", "[5]"));
+    let out = hetsync(&d.config(), &["parked"]);
+    assert!(
+        output_text(&out).contains("holds a BLOB (3 bytes), which is not a text"),
+        "{}",
+        output_text(&out)
+    );
+    let out = hetsync(&d.config(), &["status", "--json"]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(node_in(&status, "a")["parked"], 1, "{status}");
+
+    // A retry while the value is still wrong parks it anew.
+    let id = list[0].0.to_string();
+    assert!(hetsync(&d.config(), &["parked", "retry", &id])
+        .status
+        .success());
+    assert!(hetsync(&d.config(), &["sync"]).status.success());
+    let again = parked(&d);
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].0, list[0].0, "read again and parked anew");
+    assert_eq!(d.rows("hub", "t_field").await.len(), 1);
+    // Fixed where it was made: the next round syncs it and the parked
+    // change is settled.
+    d.exec("a", "UPDATE t_field SET a = 'now text' WHERE k = 5")
+        .await;
+    assert!(hetsync(&d.config(), &["sync"]).status.success());
+    assert_eq!(
+        d.scalar_text("hub", "SELECT a FROM t_field WHERE k = 5")
+            .await,
+        Some("now text".into())
+    );
+    assert!(parked(&d).is_empty());
+
+    // The hub changes a row the spoke holds an unreadable value in (put
+    // there without capture): the hub's change is parked.
+    let before = d
+        .scalar_i64("a", "SELECT COALESCE(MAX(seq), 0) FROM _hetsync_tracking")
+        .await;
+    d.exec("a", "UPDATE t_field SET a = X'02' WHERE k = 6")
+        .await;
+    d.exec(
+        "a",
+        &format!("DELETE FROM _hetsync_tracking WHERE seq > {before}"),
+    )
+    .await;
+    d.exec("hub", "UPDATE t_field SET b = 9 WHERE k = 6").await;
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    let list = parked(&d);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!((list[0].1.as_str(), list[0].2.as_str()), ("hub", "[6]"));
+    // Dropped: forgotten.
+    let id = list[0].0.to_string();
+    let out = hetsync(&d.config(), &["parked", "drop", &id]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert!(parked(&d).is_empty());
+    let out = hetsync(&d.config(), &["parked", "drop", &id]);
+    assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
+    assert!(output_text(&out).contains(&format!("no parked change with id {id}")));
+}

@@ -9,6 +9,7 @@
 //!
 //! [sync]                              # optional
 //! round_events = 100000               # tracking events a round reads per side at most
+//! on_error = "stop"                    # or "park": set a change that cannot sync aside, go on
 //!
 //! [[node]]
 //! name = "hub"
@@ -140,12 +141,16 @@ pub struct SyncConfig {
     /// Tracking events a round reads per side at most: a backlog drains in
     /// rounds of this size, each committing its progress.
     pub round_events: u64,
+    /// What a round does with a change it cannot sync: stop (all or
+    /// nothing), or park it and go on.
+    pub on_error: hetsync_core::engine::OnError,
 }
 
 impl Default for SyncConfig {
     fn default() -> Self {
         SyncConfig {
             round_events: hetsync_core::engine::DEFAULT_ROUND_EVENTS,
+            on_error: hetsync_core::engine::OnError::Stop,
         }
     }
 }
@@ -223,6 +228,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawSync {
     round_events: Option<Spanned<u64>>,
+    on_error: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -450,6 +456,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             ));
         }
         sync.round_events = *events.get_ref();
+    }
+    if let Some(on_error) = raw.sync.as_ref().and_then(|s| s.on_error.as_ref()) {
+        sync.on_error = match on_error.get_ref().as_str() {
+            "stop" => hetsync_core::engine::OnError::Stop,
+            "park" => hetsync_core::engine::OnError::Park,
+            other => {
+                return Err(err(
+                    Some(on_error.span().start),
+                    format!("[sync] on_error must be \"stop\" or \"park\", not \"{other}\""),
+                ))
+            }
+        };
     }
     Ok(Config {
         path: path.to_path_buf(),

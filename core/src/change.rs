@@ -102,6 +102,20 @@ pub struct TableChanges {
 }
 
 impl TableChanges {
+    /// Takes `code` out: its events and row. Returns the stamp of its last
+    /// event (the change left out).
+    pub fn take_code(&mut self, code: &CombinedCode) -> Option<Stamp> {
+        let last = self
+            .events
+            .iter()
+            .rev()
+            .find(|e| &e.code == code)
+            .map(|e| e.stamp.clone());
+        self.events.retain(|e| &e.code != code);
+        self.rows.remove(code);
+        last
+    }
+
     /// The codes with events, sorted and without repeats.
     pub fn changed_codes(&self) -> Vec<CombinedCode> {
         let mut codes: Vec<CombinedCode> = self.events.iter().map(|e| e.code.clone()).collect();
@@ -139,6 +153,36 @@ pub struct ChangeSet {
     /// read took nothing.
     #[serde(default)]
     pub behind: bool,
+    /// Changes left out because the node's row could not be read as the
+    /// hub's column types ask (a value its column cannot hold, a value that
+    /// does not fit): the round stops on them, or parks them
+    /// (`[sync] on_error`).
+    #[serde(default)]
+    pub refused: Vec<Refused>,
+}
+
+/// A change left out of a change set: its row could not be read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Refused {
+    /// The table (hub name).
+    pub table: String,
+    /// The row's combined code.
+    pub code: CombinedCode,
+    /// The change's stamp (its last event's).
+    pub stamp: Option<Stamp>,
+    /// Why (an [`crate::Error::Data`] message: it names node and column).
+    pub message: String,
+}
+
+impl Refused {
+    /// The error a round that stops on it reports.
+    pub fn error(&self) -> crate::Error {
+        crate::Error::Data {
+            table: self.table.clone(),
+            code: self.code.to_string(),
+            message: self.message.clone(),
+        }
+    }
 }
 
 /// Which changes a read takes ([`crate::adapter::Capture::read_changes`]).

@@ -70,6 +70,9 @@ pub struct RoundReport {
     /// and a spoke's rows compared whole.
     #[serde(default)]
     pub rewound: Vec<String>,
+    /// Changes this round left out and parked (`[sync] on_error = "park"`).
+    #[serde(default)]
+    pub parked: u64,
 }
 
 impl RoundReport {
@@ -207,6 +210,9 @@ pub struct NodeStatus {
     /// The node could not be connected (`error` says why).
     #[serde(default)]
     pub unreachable: bool,
+    /// Spoke: changes its rounds parked (`hetsync parked`).
+    #[serde(default)]
+    pub parked: u64,
     /// Spoke: tables added to the configuration since its last round,
     /// whose rows its next round compares whole.
     #[serde(default)]
@@ -230,6 +236,7 @@ impl NodeStatus {
             last_failure: None,
             error: None,
             unreachable: false,
+            parked: 0,
             awaiting_comparison: Vec::new(),
         }
     }

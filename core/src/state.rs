@@ -2,6 +2,8 @@
 //! what a round reads live on the nodes themselves (written in the same
 //! transaction as the data); the state store keeps a copy for `status`.
 
+use crate::change::Stamp;
+use crate::code::CombinedCode;
 use crate::mapping::discover::Dictionary;
 use crate::report::RoundReport;
 use crate::Result;
@@ -17,6 +19,29 @@ pub struct LastRound {
     pub ok: bool,
     /// The error, for a failed round.
     pub error: Option<String>,
+}
+
+/// A change a round left out and parked (`[sync] on_error = "park"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Parked {
+    /// Its id (`hetsync parked retry|drop ID`).
+    pub id: i64,
+    /// The spoke whose round parked it.
+    pub spoke: String,
+    /// The node whose change it is.
+    pub node: String,
+    /// The table (hub name).
+    pub table: String,
+    /// The row's combined code.
+    pub code: CombinedCode,
+    /// The change's stamp, when known.
+    pub stamp: Option<Stamp>,
+    /// Why it could not be synced.
+    pub error: String,
+    /// When it was parked (RFC 3339).
+    pub parked_at: String,
+    /// `hetsync parked retry` asked the next round to read the row again.
+    pub retry: bool,
 }
 
 /// Where hetsync keeps its own history.
@@ -41,4 +66,14 @@ pub trait StateStore: Send + Sync {
     async fn record_dictionary(&self, dictionary: &Dictionary) -> Result<()>;
     /// The last dictionary harvested from a node.
     async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>>;
+    /// Parks a change (`id`, `parked_at` and `retry` are set here); one
+    /// already parked for the same spoke, node, table and code is replaced.
+    async fn park(&self, parked: &Parked) -> Result<()>;
+    /// The parked changes, of one spoke or of all, oldest first.
+    async fn parked(&self, spoke: Option<&str>) -> Result<Vec<Parked>>;
+    /// Asks the next round of its spoke to read a parked change's row
+    /// again; false when there is no such id.
+    async fn retry_parked(&self, id: i64) -> Result<bool>;
+    /// Forgets a parked change; false when there is no such id.
+    async fn drop_parked(&self, id: i64) -> Result<bool>;
 }

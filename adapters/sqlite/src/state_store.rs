@@ -1,10 +1,11 @@
 //! The state store in an embedded SQLite file (`hetsync-state.db` next to the
-//! config): every round, and every conflict with both values.
+//! config): every round, every conflict with both values, the parked
+//! changes.
 
 use async_trait::async_trait;
 use hetsync_core::mapping::discover::Dictionary;
 use hetsync_core::report::{RoundReport, SyncMode};
-use hetsync_core::state::{LastRound, StateStore};
+use hetsync_core::state::{LastRound, Parked, StateStore};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -48,6 +49,17 @@ const SCHEMA: &[&str] = &[
         harvested_at TEXT NOT NULL,
         dictionary TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS dictionaries_by_node ON dictionaries(node, id)",
+    "CREATE TABLE IF NOT EXISTS parked (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        spoke TEXT NOT NULL,
+        node TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        code TEXT NOT NULL,
+        stamp TEXT,
+        error TEXT NOT NULL,
+        parked_at TEXT NOT NULL,
+        retry INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (spoke, node, table_name, code))",
 ];
 
 /// A [`StateStore`] in a SQLite file.
@@ -225,6 +237,83 @@ impl StateStore for SqliteStateStore {
         .await
         .map_err(state_err)?;
         Ok(())
+    }
+
+    async fn park(&self, parked: &Parked) -> Result<()> {
+        let code = serde_json::to_string(&parked.code).map_err(state_err)?;
+        let stamp = parked
+            .stamp
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(state_err)?;
+        let mut conn = self.conn.lock().await;
+        sqlx::query(
+            "INSERT OR REPLACE INTO parked(spoke, node, table_name, code, stamp, error, parked_at, retry)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+        )
+        .bind(&parked.spoke)
+        .bind(&parked.node)
+        .bind(&parked.table)
+        .bind(code)
+        .bind(stamp)
+        .bind(&parked.error)
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        Ok(())
+    }
+
+    async fn parked(&self, spoke: Option<&str>) -> Result<Vec<Parked>> {
+        let mut conn = self.conn.lock().await;
+        let rows = sqlx::query(
+            "SELECT id, spoke, node, table_name, code, stamp, error, parked_at, retry FROM parked
+             WHERE ?1 IS NULL OR spoke = ?1 ORDER BY id",
+        )
+        .bind(spoke)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        rows.iter()
+            .map(|r| {
+                let json = |i: usize| -> Result<Option<String>> { r.try_get(i).map_err(state_err) };
+                Ok(Parked {
+                    id: r.try_get(0).map_err(state_err)?,
+                    spoke: r.try_get(1).map_err(state_err)?,
+                    node: r.try_get(2).map_err(state_err)?,
+                    table: r.try_get(3).map_err(state_err)?,
+                    code: serde_json::from_str(&json(4)?.unwrap_or_default()).map_err(state_err)?,
+                    stamp: json(5)?
+                        .map(|s| serde_json::from_str(&s))
+                        .transpose()
+                        .map_err(state_err)?,
+                    error: r.try_get(6).map_err(state_err)?,
+                    parked_at: r.try_get(7).map_err(state_err)?,
+                    retry: r.try_get::<i64, _>(8).map_err(state_err)? != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn retry_parked(&self, id: i64) -> Result<bool> {
+        let mut conn = self.conn.lock().await;
+        let done = sqlx::query("UPDATE parked SET retry = 1 WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(state_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn drop_parked(&self, id: i64) -> Result<bool> {
+        let mut conn = self.conn.lock().await;
+        let done = sqlx::query("DELETE FROM parked WHERE id = ?1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(state_err)?;
+        Ok(done.rows_affected() > 0)
     }
 
     async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>> {

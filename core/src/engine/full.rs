@@ -3,7 +3,8 @@
 //! only on the hub or different on the spoke come down (the hub's copy wins
 //! where nobody recorded a change); rows only on the spoke go up, stamped now.
 
-use super::round::{add_outcome, merge_counts, RoundRun};
+use super::park::Parking;
+use super::round::{add_outcome, merge_counts, refused, RoundRun};
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{ApplyBatch, ApplyOutcome, RowOp, Stamp, TrackingEntry, Watermark};
@@ -12,7 +13,7 @@ use crate::plan::{OpCounts, Side, TableCounts};
 use crate::schema::SyncTable;
 use crate::value::{rows_identical, Value};
 use crate::Result;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What a full comparison moved.
 #[derive(Default)]
@@ -121,11 +122,20 @@ impl Engine {
         let mut counts = OpCounts::default();
         let mut written = ApplyOutcome::default();
         let batch_size = self.options.batch_size;
-        let mut rows = from.scan(table, None, batch_size).await?;
+        let mut scanned = self.scan_readable(from, table, None, batch_size).await?;
         // Each batch is written while the next one is read: the two nodes
         // have connections of their own, so reading and writing overlap.
-        while let Some(last) = rows.last() {
-            let after = table.code_of(last, from.name())?;
+        while let Some(after) = scanned.last.take() {
+            let rows = std::mem::take(&mut scanned.rows);
+            // Rows that cannot be read (when parking) are set aside: on
+            // `from`, its row; on `to`, the copy onto its row.
+            let mut parking: Parking = scanned
+                .unreadable
+                .drain(..)
+                .map(|(code, message)| {
+                    (from.name().to_string(), refused(table, code, None, message))
+                })
+                .collect();
             let codes = rows
                 .iter()
                 .map(|r| table.code_of(r, from.name()))
@@ -134,12 +144,19 @@ impl Engine {
                 return Err(table.duplicate_code(&pair[0], from.name()));
             }
             let mut theirs: HashMap<CombinedCode, Vec<Value>> = HashMap::new();
+            let mut skip = HashSet::new();
             if !to_was_empty {
-                table.key_rows(to.fetch(table, &codes).await?, to.name(), &mut theirs)?;
+                let (found, unreadable) = self.fetch_readable(to, table, &codes).await?;
+                table.key_rows(found, to.name(), &mut theirs)?;
+                for (code, message) in unreadable {
+                    skip.insert(code.clone());
+                    parking.push((to.name().to_string(), refused(table, code, None, message)));
+                }
             }
+            self.park(spoke, &parking, run).await?;
             let mut ops = Vec::new();
             let mut tracking = Vec::new();
-            for (row, code) in rows.iter().zip(&codes) {
+            for (row, code) in rows.iter().zip(&codes).filter(|(_, c)| !skip.contains(*c)) {
                 let write = match (theirs.get(code), &stamp) {
                     (None, _) => true,
                     (Some(existing), None) => !rows_identical(existing, row),
@@ -179,13 +196,16 @@ impl Engine {
                 };
                 self.apply_batch(to, batch, run).await
             };
-            let (outcome, next) = tokio::join!(write, from.scan(table, Some(&after), batch_size));
+            let (outcome, next) = tokio::join!(
+                write,
+                self.scan_readable(from, table, Some(&after), batch_size)
+            );
             add_outcome(&mut written, outcome?);
             self.progress.advance(rows.len() as u64);
             self.faults
                 .reached(spoke, FaultPoint::AfterFullSyncBatch)
                 .await?;
-            rows = next?;
+            scanned = next?;
         }
         Ok((counts, written))
     }

@@ -5,6 +5,7 @@
 mod compare;
 mod fault;
 mod full;
+mod park;
 mod repair;
 mod round;
 mod status;
@@ -93,6 +94,19 @@ pub struct EngineOptions {
     /// are final); a `sync` runs rounds until it has what was final when
     /// it began.
     pub round_events: Option<u64>,
+    /// What a round does with a change whose row cannot be read.
+    pub on_error: OnError,
+}
+
+/// What a round does with a change it cannot sync.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnError {
+    /// The round stops, naming it: all or nothing.
+    #[default]
+    Stop,
+    /// It is parked in the state store with its error, and the rest of the
+    /// round goes on (`hetsync parked`).
+    Park,
 }
 
 /// The default of [`EngineOptions::round_events`].
@@ -104,6 +118,7 @@ impl Default for EngineOptions {
             batch_size: 20_000,
             max_retries: 5,
             round_events: Some(DEFAULT_ROUND_EVENTS),
+            on_error: OnError::Stop,
         }
     }
 }

@@ -102,6 +102,7 @@ impl Engine {
             more: false,
             compared_whole: tables.iter().map(|t| t.name.clone()).collect(),
             rewound: Vec::new(),
+            parked: 0,
         };
         let mut report = Vec::new();
         for &table in tables {

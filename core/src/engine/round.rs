@@ -14,11 +14,12 @@
 //! a retryable error (a deadlock, a busy database, a race the guard caught)
 //! is retried alone, with backoff.
 
+use super::park::Parking;
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, ReadRange, RowOp, TableChanges,
-    TrackingEntry, Watermark,
+    ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, ReadRange, Refused, RowOp, Stamp,
+    TableChanges, TrackingEntry, Watermark,
 };
 use crate::code::CombinedCode;
 use crate::plan::settle::Settle;
@@ -47,6 +48,8 @@ pub(super) struct RoundRun {
     batches: u32,
     retries: u32,
     committed: Option<RoundReport>,
+    /// The changes it parked: node, table and code.
+    pub(super) parked: HashSet<(String, String, CombinedCode)>,
 }
 
 impl RoundRun {
@@ -63,6 +66,7 @@ impl RoundRun {
             batches: 0,
             retries: 0,
             committed: None,
+            parked: HashSet::new(),
         }
     }
 
@@ -305,7 +309,18 @@ impl Engine {
             })
         });
         let (mut local, mut remote) = (local, remote);
-        self.complete_rows(s, &mut local, &mut remote, run).await?;
+        let mut parking = Parking::new();
+        self.take_refused(&mut local, s.name(), &mut parking)?;
+        self.take_refused(&mut remote, hub.name(), &mut parking)?;
+        let parked_before = match self.parks() {
+            true => {
+                self.retry_parked(s, &mut local, &mut remote, &mut parking)
+                    .await?
+            }
+            false => Vec::new(),
+        };
+        self.complete_rows(s, &mut local, &mut remote, &mut parking, run)
+            .await?;
         let complete_ms = started.elapsed().as_millis();
         self.fault(s, FaultPoint::AfterRead).await?;
 
@@ -315,6 +330,7 @@ impl Engine {
         };
         let mut plan = plan_round(&self.tables, peers, &local, &remote);
         self.fault(s, FaultPoint::AfterPlan).await?;
+        self.park(s.name(), &parking, run).await?;
 
         let hub_tracking = plan
             .tables
@@ -360,6 +376,7 @@ impl Engine {
             more: rest.is_some(),
             compared_whole: compare_whole.iter().map(|t| t.name.clone()).collect(),
             rewound,
+            parked: run.parked.len() as u64,
         });
         self.fault(s, FaultPoint::AfterHubApply).await?;
 
@@ -413,6 +430,9 @@ impl Engine {
         report.spoke_written = spoke_written;
         report.conflicts = conflicts;
         report.hub_watermark = remote.upto;
+        report.parked = run.parked.len() as u64;
+        self.settle_parked(s, &parked_before, &local, &remote)
+            .await?;
         Ok((report, rest))
     }
 }
@@ -510,24 +530,36 @@ impl Engine {
 
     /// Fetches, on each side, the current rows of the codes only the other
     /// side changed, so the planner knows every changed row on both sides.
+    /// When parking, a row that cannot be read leaves the other side's
+    /// change of it out, parked.
     async fn complete_rows(
         &self,
         s: &dyn Node,
         local: &mut ChangeSet,
         remote: &mut ChangeSet,
+        parking: &mut Parking,
         run: &mut RoundRun,
     ) -> Result<()> {
         for table in &self.tables {
             let l = local.tables.entry(table.name.clone()).or_default();
             let r = remote.tables.entry(table.name.clone()).or_default();
             let (at_hub, at_spoke) = (codes_only_in(l, r), codes_only_in(r, l));
-            self.fetch_into(self.hub(), table, &at_hub, r, run).await?;
-            self.fetch_into(s, table, &at_spoke, l, run).await?;
+            for (code, message) in self.fetch_into(self.hub(), table, &at_hub, r, run).await? {
+                let stamp = l.take_code(&code);
+                parking.push((s.name().to_string(), refused(table, code, stamp, message)));
+            }
+            for (code, message) in self.fetch_into(s, table, &at_spoke, l, run).await? {
+                let stamp = r.take_code(&code);
+                let hub = self.hub().name().to_string();
+                parking.push((hub, refused(table, code, stamp, message)));
+            }
         }
         Ok(())
     }
 
     /// Fetches the current rows of `codes` from `node` into `into.rows`.
+    /// When parking, the codes whose rows cannot be read are returned with
+    /// why, instead of failing the round.
     async fn fetch_into(
         &self,
         node: &dyn Node,
@@ -535,16 +567,33 @@ impl Engine {
         codes: &[CombinedCode],
         into: &mut TableChanges,
         run: &mut RoundRun,
-    ) -> Result<()> {
+    ) -> Result<Vec<(CombinedCode, String)>> {
+        let mut unreadable = Vec::new();
         for chunk in codes.chunks(FETCH_CHUNK) {
-            let rows = self
+            let (rows, mut missing) = self
                 .step(node.name(), "reading rows", run, |_| {
-                    node.fetch(table, chunk)
+                    self.fetch_readable(node, table, chunk)
                 })
                 .await?;
+            unreadable.append(&mut missing);
             into.add_rows(table, rows, node.name())?;
         }
-        Ok(())
+        Ok(unreadable)
+    }
+}
+
+/// A change left out because `code`'s row could not be read.
+pub(super) fn refused(
+    table: &SyncTable,
+    code: CombinedCode,
+    stamp: Option<Stamp>,
+    message: String,
+) -> Refused {
+    Refused {
+        table: table.name.clone(),
+        code,
+        stamp,
+        message,
     }
 }
 

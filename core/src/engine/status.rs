@@ -80,6 +80,7 @@ async fn last_rounds(nodes: &mut [NodeStatus], state: Option<&dyn StateStore>) -
     for st in nodes.iter_mut().filter(|st| st.role == "spoke") {
         st.last_success = state.last_success(&st.name).await?;
         st.last_failure = state.last_round(&st.name).await?.filter(|r| !r.ok);
+        st.parked = state.parked(Some(&st.name)).await?.len() as u64;
     }
     Ok(())
 }

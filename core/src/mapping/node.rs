@@ -6,7 +6,7 @@ use super::convert::{convert, holds, kind_of, Unfit};
 use super::resolve::{ColumnMap, Conversion, TableMap};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
 use crate::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, RowOp, TrackingEntry, Watermark,
+    ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Refused, RowOp, TrackingEntry, Watermark,
 };
 use crate::code::CombinedCode;
 use crate::digest::{keeps_text, BucketDigest, RowDigest};
@@ -24,6 +24,17 @@ pub struct MappedNode {
     inner: Box<dyn Node>,
     maps: Vec<TableMap>,
     identity: bool,
+}
+
+/// One batch of [`MappedNode::scan_readable`].
+#[derive(Debug, Default)]
+pub struct Scanned {
+    /// The rows read, in the hub's terms.
+    pub rows: Vec<Vec<Value>>,
+    /// The rows that could not be read: their codes and why.
+    pub unreadable: Vec<(CombinedCode, String)>,
+    /// The code of the last row scanned (read or not); `None` at the end.
+    pub last: Option<CombinedCode>,
 }
 
 /// Which way values cross.
@@ -234,6 +245,41 @@ impl MappedNode {
         self.scan_converted(table, after, limit, true).await
     }
 
+    /// Like [`Apply::scan`], but a row that cannot be read as the hub's
+    /// types ask is left out and returned apart with why (to be parked);
+    /// with the code of the last row scanned, to go on after.
+    pub async fn scan_readable(
+        &self,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Scanned> {
+        let map = self.map(&table.name)?;
+        let local = if self.identity { table } else { &map.local };
+        let raw = self.inner.scan(local, after, limit).await?;
+        let node = self.inner.name();
+        let mut out = Scanned {
+            last: raw
+                .last()
+                .map(|r| map.logical.code_of(r, node))
+                .transpose()?,
+            ..Scanned::default()
+        };
+        for row in raw {
+            let code = map.logical.code_of(&row, node)?;
+            let read = match self.identity {
+                true => self.check_kinds(map, &row).map(|()| row),
+                false => self.row(map, row, Direction::In),
+            };
+            match read {
+                Ok(row) => out.rows.push(row),
+                Err(Error::Data { message, .. }) => out.unreadable.push((code, message)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
     /// Like [`Apply::fetch`], for comparing copies (see [`Self::scan_exact`]).
     pub async fn fetch_exact(
         &self,
@@ -406,15 +452,26 @@ impl Capture for MappedNode {
 
     async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet> {
         if self.identity {
-            let read = self.inner.read_changes(tables, range).await?;
-            for (name, table) in &read.tables {
-                self.check_rows(name, table.rows.values())?;
+            let mut read = self.inner.read_changes(tables, range).await?;
+            for (name, table) in &mut read.tables {
+                let map = self.map(name)?;
+                let unreadable: Vec<(CombinedCode, Error)> = table
+                    .rows
+                    .iter()
+                    .filter_map(|(code, row)| {
+                        self.check_kinds(map, row).err().map(|e| (code.clone(), e))
+                    })
+                    .collect();
+                for (code, e) in unreadable {
+                    read.refused.push(refuse(table, name, code, e)?);
+                }
             }
             return Ok(read);
         }
         let local = self.local_tables(tables)?;
         let read = self.inner.read_changes(&local, range).await?;
         let mut changes = HashMap::with_capacity(read.tables.len());
+        let mut refused = read.refused;
         for (name, mut table) in read.tables {
             let Some(map) = self.maps.iter().find(|m| m.local.name == name) else {
                 continue;
@@ -423,10 +480,19 @@ impl Capture for MappedNode {
                 event.fields = Self::field_names(map, event.fields.take(), Direction::In);
             }
             let mut rows = HashMap::with_capacity(table.rows.len());
-            for (code, row) in table.rows {
-                rows.insert(code, self.row(map, row, Direction::In)?);
+            let mut unreadable = Vec::new();
+            for (code, row) in std::mem::take(&mut table.rows) {
+                match self.row(map, row, Direction::In) {
+                    Ok(row) => {
+                        rows.insert(code, row);
+                    }
+                    Err(e) => unreadable.push((code, e)),
+                }
             }
             table.rows = rows;
+            for (code, e) in unreadable {
+                refused.push(refuse(&mut table, &map.logical.name, code, e)?);
+            }
             changes.insert(map.logical.name.clone(), table);
         }
         Ok(ChangeSet {
@@ -434,6 +500,7 @@ impl Capture for MappedNode {
             tables: changes,
             rest: read.rest,
             behind: read.behind,
+            refused,
         })
     }
 
@@ -537,4 +604,23 @@ impl Node for MappedNode {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
+}
+
+/// Takes a change whose row could not be read out of `table`: a value that
+/// does not fit is refused; any other error stops the read.
+fn refuse(
+    table: &mut crate::change::TableChanges,
+    logical: &str,
+    code: CombinedCode,
+    e: Error,
+) -> Result<Refused> {
+    let Error::Data { message, .. } = e else {
+        return Err(e);
+    };
+    Ok(Refused {
+        table: logical.to_string(),
+        stamp: table.take_code(&code),
+        code,
+        message,
+    })
 }

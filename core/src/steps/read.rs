@@ -86,6 +86,7 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         tables: changes,
         rest,
         behind: false,
+        refused: Vec::new(),
     })
 }
 

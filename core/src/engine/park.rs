@@ -1,0 +1,232 @@
+//! Parking ([`OnError::Park`]): a change whose row a round cannot read as
+//! the hub's column types ask (a value its column cannot hold, a value that
+//! does not fit) is left out of the round and kept in the state store with
+//! its error, and the rest of the round goes on. `hetsync parked retry`
+//! makes the spoke's next round read the row again; a later change of the
+//! same row that syncs settles it too.
+
+use super::round::RoundRun;
+use super::{Engine, OnError};
+use crate::adapter::Node;
+use crate::change::{ChangeSet, Event, Refused, Stamp};
+use crate::code::CombinedCode;
+use crate::mapping::node::{MappedNode, Scanned};
+use crate::schema::SyncTable;
+use crate::state::Parked;
+use crate::value::Value;
+use crate::{Error, Result};
+
+/// What one round leaves out: the node whose change it is, and why.
+pub(super) type Parking = Vec<(String, Refused)>;
+
+impl Engine {
+    /// Stops on the first change `node`'s read left out, or keeps them all
+    /// to park.
+    pub(super) fn take_refused(
+        &self,
+        set: &mut ChangeSet,
+        node: &str,
+        parking: &mut Parking,
+    ) -> Result<()> {
+        for refused in std::mem::take(&mut set.refused) {
+            match self.parks() {
+                false => return Err(refused.error()),
+                true => parking.push((node.to_string(), refused)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The mapped node named `name` (the hub or a connected spoke).
+    fn mapped(&self, name: &str) -> Result<&MappedNode> {
+        std::iter::once(&self.hub)
+            .chain(&self.spokes)
+            .find(|m| m.name() == name)
+            .ok_or_else(|| Error::Deployment(format!("no node named '{name}'")))
+    }
+
+    /// Up to `limit` rows of `node` after `after`, in code order. When
+    /// parking, rows that cannot be read are returned apart instead of
+    /// failing the scan.
+    pub(super) async fn scan_readable(
+        &self,
+        node: &dyn Node,
+        table: &SyncTable,
+        after: Option<&CombinedCode>,
+        limit: usize,
+    ) -> Result<Scanned> {
+        if self.parks() {
+            return self
+                .mapped(node.name())?
+                .scan_readable(table, after, limit)
+                .await;
+        }
+        let rows = node.scan(table, after, limit).await?;
+        Ok(Scanned {
+            last: rows
+                .last()
+                .map(|r| table.code_of(r, node.name()))
+                .transpose()?,
+            rows,
+            unreadable: Vec::new(),
+        })
+    }
+
+    /// The rows of `codes` on `node`. When parking, a batch that holds a
+    /// row that cannot be read is fetched row by row, and those rows are
+    /// returned apart instead of failing.
+    pub(super) async fn fetch_readable(
+        &self,
+        node: &dyn Node,
+        table: &SyncTable,
+        codes: &[CombinedCode],
+    ) -> Result<(Vec<Vec<Value>>, Vec<(CombinedCode, String)>)> {
+        match node.fetch(table, codes).await {
+            Err(Error::Data { .. }) if self.parks() => {}
+            other => return Ok((other?, Vec::new())),
+        }
+        let mut rows = Vec::new();
+        let mut unreadable = Vec::new();
+        for code in codes {
+            match node.fetch(table, std::slice::from_ref(code)).await {
+                Ok(found) => rows.extend(found),
+                Err(Error::Data { message, .. }) => unreadable.push((code.clone(), message)),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((rows, unreadable))
+    }
+
+    /// Whether this engine parks: `on_error = "park"` with a state store
+    /// to keep them in.
+    pub(super) fn parks(&self) -> bool {
+        self.options.on_error == OnError::Park && self.state.is_some()
+    }
+
+    /// The changes parked in earlier rounds of `s`; those whose retry was
+    /// asked are read again into the change set of their node, as changes
+    /// with their original stamp (left out again, and parked anew, when
+    /// the row still cannot be read). A row that changed since needs no
+    /// retry: that change is in the round already.
+    pub(super) async fn retry_parked(
+        &self,
+        s: &dyn Node,
+        local: &mut ChangeSet,
+        remote: &mut ChangeSet,
+        parking: &mut Parking,
+    ) -> Result<Vec<Parked>> {
+        let Some(state) = &self.state else {
+            return Ok(Vec::new());
+        };
+        let parked = state.parked(Some(s.name())).await?;
+        for p in parked.iter().filter(|p| p.retry) {
+            let (node, set) = if p.node == s.name() {
+                (s, &mut *local)
+            } else {
+                (self.hub(), &mut *remote)
+            };
+            let Some(table) = self.tables.iter().find(|t| t.name == p.table) else {
+                continue;
+            };
+            let changes = set.tables.entry(table.name.clone()).or_default();
+            if changes.events.iter().any(|e| e.code == p.code) {
+                continue;
+            }
+            let row = match node.fetch(table, std::slice::from_ref(&p.code)).await {
+                Ok(mut rows) => rows.pop(),
+                Err(Error::Data { message, .. }) => {
+                    parking.push((
+                        p.node.clone(),
+                        Refused {
+                            table: p.table.clone(),
+                            code: p.code.clone(),
+                            stamp: p.stamp.clone(),
+                            message,
+                        },
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            changes.events.push(Event {
+                seq: 0,
+                code: p.code.clone(),
+                stamp: p.stamp.clone().unwrap_or_else(|| Stamp {
+                    time: chrono::Utc::now().timestamp_micros(),
+                    origin: p.node.clone(),
+                }),
+                deleted: row.is_none(),
+                fields: None,
+                user: None,
+            });
+            if let Some(row) = row {
+                changes.rows.insert(p.code.clone(), row);
+            }
+        }
+        Ok(parked)
+    }
+
+    /// Keeps what the round leaves out, before it writes anything: a round
+    /// that fails later reads those changes again and parks them anew.
+    pub(super) async fn park(
+        &self,
+        spoke: &str,
+        parking: &Parking,
+        run: &mut RoundRun,
+    ) -> Result<()> {
+        let Some(state) = &self.state else {
+            return Ok(());
+        };
+        for (node, refused) in parking {
+            run.parked
+                .insert((node.clone(), refused.table.clone(), refused.code.clone()));
+            tracing::warn!(
+                spoke,
+                node = %node,
+                table = %refused.table,
+                code = %refused.code,
+                "change parked: {}",
+                refused.message
+            );
+            state
+                .park(&Parked {
+                    id: 0,
+                    spoke: spoke.to_string(),
+                    node: node.clone(),
+                    table: refused.table.clone(),
+                    code: refused.code.clone(),
+                    stamp: refused.stamp.clone(),
+                    error: refused.message.clone(),
+                    parked_at: String::new(),
+                    retry: false,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// After a round of `s` succeeded: forgets the changes parked before
+    /// it whose row it synced (a later change of it, or a retry).
+    pub(super) async fn settle_parked(
+        &self,
+        s: &dyn Node,
+        before: &[Parked],
+        local: &ChangeSet,
+        remote: &ChangeSet,
+    ) -> Result<()> {
+        let Some(state) = &self.state else {
+            return Ok(());
+        };
+        for p in before {
+            let set = if p.node == s.name() { local } else { remote };
+            let synced = set
+                .tables
+                .get(&p.table)
+                .is_some_and(|t| t.events.iter().any(|e| e.code == p.code));
+            if synced {
+                state.drop_parked(p.id).await?;
+            }
+        }
+        Ok(())
+    }
+}
