@@ -113,6 +113,17 @@ impl SqliteStateStore {
         })
     }
 
+    /// Runs `sql` on the parked change `id`; whether there was one.
+    async fn on_parked(&self, sql: &str, id: i64) -> Result<bool> {
+        let mut conn = self.conn.lock().await;
+        let done = sqlx::query(sql)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(state_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn last(&self, spoke: &str, only_ok: bool) -> Result<Option<LastRound>> {
         let mut conn = self.conn.lock().await;
         let row = sqlx::query(
@@ -297,23 +308,12 @@ impl StateStore for SqliteStateStore {
     }
 
     async fn retry_parked(&self, id: i64) -> Result<bool> {
-        let mut conn = self.conn.lock().await;
-        let done = sqlx::query("UPDATE parked SET retry = 1 WHERE id = ?1")
-            .bind(id)
-            .execute(&mut *conn)
+        self.on_parked("UPDATE parked SET retry = 1 WHERE id = ?1", id)
             .await
-            .map_err(state_err)?;
-        Ok(done.rows_affected() > 0)
     }
 
     async fn drop_parked(&self, id: i64) -> Result<bool> {
-        let mut conn = self.conn.lock().await;
-        let done = sqlx::query("DELETE FROM parked WHERE id = ?1")
-            .bind(id)
-            .execute(&mut *conn)
-            .await
-            .map_err(state_err)?;
-        Ok(done.rows_affected() > 0)
+        self.on_parked("DELETE FROM parked WHERE id = ?1", id).await
     }
 
     async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>> {
