@@ -757,3 +757,58 @@ async fn a_change_that_cannot_be_synced_is_parked_and_the_round_goes_on() {
     assert_eq!(out.status.code(), Some(1), "{}", output_text(&out));
     assert!(output_text(&out).contains(&format!("no parked change with id {id}")));
 }
+
+/// With `[sync] on_error = "park"` a row the hub's own constraint refuses
+/// (a unique index only the hub has) is parked and the spoke's other rows
+/// go up; once it is changed to fit, it syncs and the parked change is
+/// settled. With `stop` the round fails naming the node, writing nothing.
+#[tokio::test]
+async fn a_write_the_destination_refuses_is_parked() {
+    let d = Deploy::new(&["a"], &BASIC[..1]).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    assert!(hetsync(&d.config(), &["sync"]).status.success());
+    d.exec("hub", "CREATE UNIQUE INDEX hub_only ON t_field(a)")
+        .await;
+    d.exec(
+        "a",
+        "INSERT INTO t_field VALUES (1, 'same', 1, 1.0), (2, 'same', 2, 2.0), (3, 'other', 3, 3.0)",
+    )
+    .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("node 'hub' refused a write by one of its constraints"),
+        "{text}"
+    );
+    assert!(d.rows("hub", "t_field").await.is_empty());
+
+    d.append_config("[sync]\non_error = \"park\"\n");
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 change(s) parked"), "{text}");
+    let keys: Vec<Value> = d
+        .rows("hub", "t_field")
+        .await
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(keys, vec![Value::Int(1), Value::Int(3)]);
+    let list = parked(&d);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!((list[0].1.as_str(), list[0].2.as_str()), ("a", "[2]"));
+    let out = hetsync(&d.config(), &["parked"]);
+    assert!(
+        output_text(&out).contains("node 'hub' refused it"),
+        "{}",
+        output_text(&out)
+    );
+
+    d.exec("a", "UPDATE t_field SET a = 'third' WHERE k = 2")
+        .await;
+    assert!(hetsync(&d.config(), &["sync"]).status.success());
+    assert_eq!(d.rows("hub", "t_field").await.len(), 3);
+    assert!(parked(&d).is_empty());
+    d.assert_converged().await;
+}

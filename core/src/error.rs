@@ -31,6 +31,15 @@ pub enum Error {
         code: String,
         message: String,
     },
+    /// The database refused a write by one of its own constraints (a
+    /// unique key, a foreign key, a check, a NOT NULL): with `[sync]
+    /// on_error = "park"` the change is parked.
+    #[error("node '{node}' refused a write by one of its constraints while {context}: {message}")]
+    Constraint {
+        node: String,
+        context: String,
+        message: String,
+    },
     /// Someone edited a row the round was about to write; the round is retried.
     #[error("node '{node}': rows changed while the round was running ({detail}); retry")]
     ConcurrentEdit { node: String, detail: String },
@@ -92,6 +101,19 @@ impl DbCode<'_> {
 }
 
 impl DbCode<'_> {
+    /// Whether the database refused a write by one of its constraints:
+    /// SQLSTATE class 23; MySQL 1048 (NOT NULL), 1062 (unique), 1451/1452
+    /// (foreign key), 3819 and 4025 (check); SQLite's SQLITE_CONSTRAINT;
+    /// SQL Server 515, 547, 2601, 2627.
+    pub fn is_constraint(self) -> bool {
+        match self {
+            DbCode::SqlState(state) => state.starts_with("23"),
+            DbCode::Mysql(number) => matches!(number, 1048 | 1062 | 1451 | 1452 | 3819 | 4025),
+            DbCode::Sqlite(code) => code & 0xff == 19,
+            DbCode::Mssql(number) => matches!(number, 515 | 547 | 2601 | 2627),
+        }
+    }
+
     /// What the operator must do about an error that is a missing privilege
     /// or server setting rather than a fault: `None` for other errors.
     pub fn advice(self) -> Option<&'static str> {
@@ -118,7 +140,8 @@ impl Error {
     }
 
     /// Builds the error of a failed statement: [`Error::Transient`] when
-    /// the database's code says a retry may succeed, [`Error::Setup`] with
+    /// the database's code says a retry may succeed, [`Error::Constraint`]
+    /// when it names one of the database's constraints, [`Error::Setup`] with
     /// what to do when it names a missing privilege or setting
     /// ([`DbCode::advice`]), [`Error::Database`] otherwise. Every adapter
     /// classifies its errors here.
@@ -136,6 +159,12 @@ impl Error {
         }
         if code.is_some_and(DbCode::is_transient) {
             Error::Transient {
+                node: node.to_string(),
+                context: context.into(),
+                message: err.to_string(),
+            }
+        } else if code.is_some_and(DbCode::is_constraint) {
+            Error::Constraint {
                 node: node.to_string(),
                 context: context.into(),
                 message: err.to_string(),
@@ -176,8 +205,12 @@ mod tests {
             DbCode::SqlState("23505"),
             DbCode::Mysql(1062),
             DbCode::Sqlite(19),
+            DbCode::Sqlite(2067),
         ] {
             assert!(!code.is_transient(), "{code:?}");
+            assert!(code.is_constraint(), "{code:?}");
+            let e = Error::from_db("n", "writing", Some(code), "boom");
+            assert!(matches!(e, Error::Constraint { .. }), "{e}");
         }
         assert!(!Error::from_db("n", "x", None, "boom").is_retryable());
     }

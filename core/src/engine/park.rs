@@ -5,10 +5,12 @@
 //! makes the spoke's next round read the row again; a later change of the
 //! same row that syncs settles it too.
 
-use super::round::RoundRun;
+use super::round::{add_outcome, RoundRun};
 use super::{Engine, OnError};
 use crate::adapter::Node;
-use crate::change::{ChangeSet, Event, Refused, Stamp};
+use crate::change::{
+    ApplyBatch, ApplyOutcome, ChangeSet, Event, Refused, RowOp, Stamp, TrackingEntry,
+};
 use crate::code::CombinedCode;
 use crate::mapping::node::{MappedNode, Scanned};
 use crate::schema::SyncTable;
@@ -164,6 +166,96 @@ impl Engine {
             }
         }
         Ok(parked)
+    }
+
+    /// Applies a round's batch at `node`. When parking and the database
+    /// refuses it by one of its constraints, its rows are written one at a
+    /// time and those it refuses are parked as changes of `changed_by`;
+    /// then the batch's watermark and conflict log are written.
+    pub(super) async fn apply_parking(
+        &self,
+        node: &dyn Node,
+        batch: ApplyBatch,
+        changed_by: &str,
+        spoke: &str,
+        run: &mut RoundRun,
+    ) -> Result<ApplyOutcome> {
+        if !self.parks() {
+            return self.apply_batch(node, batch, run).await;
+        }
+        match self.apply_batch(node, batch.clone(), run).await {
+            Err(Error::Constraint { .. }) => {}
+            other => return other,
+        }
+        let mut total = ApplyOutcome::default();
+        let mut parking = Parking::new();
+        let mut written_codes = Vec::new();
+        for (name, ops) in &batch.ops {
+            let Some(table) = self.tables.iter().find(|t| &t.name == name) else {
+                continue;
+            };
+            for op in ops {
+                let code = match op {
+                    RowOp::Upsert { values, .. } => table.code_of(values, node.name())?,
+                    RowOp::Delete { code } => code.clone(),
+                };
+                let of_code = |e: &&TrackingEntry| &e.table == name && e.code == code;
+                let tracking: Vec<TrackingEntry> =
+                    batch.tracking.iter().filter(of_code).cloned().collect();
+                let stamps: Vec<TrackingEntry> =
+                    batch.stamps.iter().filter(of_code).cloned().collect();
+                let stamp = tracking
+                    .iter()
+                    .chain(&stamps)
+                    .last()
+                    .map(|e| e.stamp.clone());
+                let one = ApplyBatch {
+                    ops: vec![(name.clone(), vec![op.clone()])],
+                    tracking,
+                    peer: None,
+                    fresh: false,
+                    stamps,
+                    log: Some(run.log(Vec::new())),
+                    ..batch.clone()
+                };
+                match self.apply_batch(node, one, run).await {
+                    Ok(outcome) => add_outcome(&mut total, outcome),
+                    Err(Error::Constraint { message, .. }) => parking.push((
+                        changed_by.to_string(),
+                        Refused {
+                            table: name.clone(),
+                            code: code.clone(),
+                            stamp,
+                            message: format!("node '{}' refused it: {message}", node.name()),
+                        },
+                    )),
+                    Err(e) => return Err(e),
+                }
+                written_codes.push((name.clone(), code));
+            }
+        }
+        // The watermark, the batch's conflict log, and tracking rows of no
+        // row written above.
+        let rest = ApplyBatch {
+            ops: Vec::new(),
+            tracking: batch
+                .tracking
+                .iter()
+                .filter(|e| {
+                    !written_codes
+                        .iter()
+                        .any(|(t, c)| t == &e.table && c == &e.code)
+                })
+                .cloned()
+                .collect(),
+            fresh: false,
+            stamps: Vec::new(),
+            ..batch
+        };
+        // Parked before the watermark passes them.
+        self.park(spoke, &parking, run).await?;
+        add_outcome(&mut total, self.apply_batch(node, rest, run).await?);
+        Ok(total)
     }
 
     /// Keeps what the round leaves out, before it writes anything: a round

@@ -352,7 +352,7 @@ impl Engine {
         );
         let mut hub_written = ApplyOutcome::default();
         if !up.has_no_rows() || local.upto != spoke_mark {
-            hub_written = self.apply_batch(hub, up, run).await?;
+            hub_written = self.apply_parking(hub, up, s.name(), s.name(), run).await?;
             conflicts.append(&mut hub_written.conflicts);
         }
         let hub_applied_ms = started.elapsed().as_millis();
@@ -406,7 +406,9 @@ impl Engine {
         );
         merge_counts(&mut downloaded, down_counts);
         if !down.has_no_rows() || hub_mark != Some(remote.upto) || record_tables {
-            let mut written = self.apply_batch(s, down, run).await?;
+            let mut written = self
+                .apply_parking(s, down, hub.name(), s.name(), run)
+                .await?;
             conflicts.append(&mut written.conflicts);
             add_outcome(&mut spoke_written, written);
         }
