@@ -84,15 +84,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             };
             let pass = engine.sync_pass(&spokes).await?;
             if json {
-                let mut out = pass
-                    .rounds
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?;
-                out.extend(pass.failed.iter().map(
-                    |(spoke, e)| serde_json::json!({ "spoke": spoke, "error": e.to_string() }),
-                ));
-                crate::say!("{}", serde_json::to_string_pretty(&out)?);
+                print_json_per_spoke(&pass.rounds, &pass.failed)?;
             } else {
                 output::print_rounds(&pass.rounds);
             }
@@ -126,14 +118,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 }
             }
             if json {
-                let mut out = reports
-                    .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<Vec<_>, _>>()?;
-                out.extend(failed.iter().map(
-                    |(spoke, e)| serde_json::json!({ "spoke": spoke, "error": e.to_string() }),
-                ));
-                crate::say!("{}", serde_json::to_string_pretty(&out)?);
+                print_json_per_spoke(&reports, &failed)?;
             } else {
                 output::print_repairs(&reports);
             }
@@ -279,6 +264,25 @@ fn unhealthy(
         }
     }
     out
+}
+
+/// Prints, as one JSON list, the report of each spoke that succeeded and
+/// `{"spoke": …, "error": …}` for each that failed.
+fn print_json_per_spoke<T: serde::Serialize>(
+    done: &[T],
+    failed: &[(String, hetsync_core::Error)],
+) -> Result<()> {
+    let mut out = done
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()?;
+    out.extend(
+        failed
+            .iter()
+            .map(|(spoke, e)| serde_json::json!({ "spoke": spoke, "error": e.to_string() })),
+    );
+    crate::say!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
 }
 
 /// Prints `value` as pretty JSON, or for people with `human`.

@@ -101,20 +101,6 @@ async fn seed(d: &Deploy) {
     .await;
 }
 
-/// Runs SQL on a node with capture's record of it removed: a change the
-/// capture missed (the trigger was gone, a restore, a hand edit).
-async fn uncaptured(d: &Deploy, node: &str, sql: &str) {
-    let before = d
-        .scalar_i64(node, "SELECT COALESCE(MAX(seq), 0) FROM _hetsync_tracking")
-        .await;
-    d.exec(node, sql).await;
-    d.exec(
-        node,
-        &format!("DELETE FROM _hetsync_tracking WHERE seq > {before}"),
-    )
-    .await;
-}
-
 fn json_of(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", output_text(out)))
 }
@@ -169,21 +155,16 @@ async fn verify_and_repair_by_digest_across_postgres_mariadb_and_sqlite() {
     );
 
     // Changes capture missed.
-    uncaptured(&d, "m", "UPDATE dg_exact SET note = 'changed' WHERE k = 3").await;
-    uncaptured(&d, "m", "DELETE FROM dg_exact WHERE k = 4").await;
-    uncaptured(
-        &d,
-        "m",
-        "INSERT INTO dg_exact (k, name) VALUES (99, 'extra')",
-    )
-    .await;
-    uncaptured(&d, "m", "UPDATE dg_float SET x = 2.5 WHERE k = 3").await;
-    uncaptured(
-        &d,
-        "s",
-        "UPDATE \"线路表\" SET v = 0 WHERE \"编号\" = '线路-2'",
-    )
-    .await;
+    d.exec_uncaptured("m", "UPDATE dg_exact SET note = 'changed' WHERE k = 3")
+        .await;
+    d.exec_uncaptured("m", "DELETE FROM dg_exact WHERE k = 4")
+        .await;
+    d.exec_uncaptured("m", "INSERT INTO dg_exact (k, name) VALUES (99, 'extra')")
+        .await;
+    d.exec_uncaptured("m", "UPDATE dg_float SET x = 2.5 WHERE k = 3")
+        .await;
+    d.exec_uncaptured("s", "UPDATE \"线路表\" SET v = 0 WHERE \"编号\" = '线路-2'")
+        .await;
     let out = hetsync(&d.config(), &["verify", "--json"]);
     assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
     let report = json_of(&out);
@@ -245,8 +226,10 @@ async fn verify_and_repair_by_digest_across_postgres_mariadb_and_sqlite() {
 
     // Keeping the spoke's copy: it goes to the hub, and from there to the
     // other spokes with their next round.
-    uncaptured(&d, "m", "UPDATE dg_exact SET name = 'from m' WHERE k = 5").await;
-    uncaptured(&d, "m", "DELETE FROM dg_exact WHERE k = 6").await;
+    d.exec_uncaptured("m", "UPDATE dg_exact SET name = 'from m' WHERE k = 5")
+        .await;
+    d.exec_uncaptured("m", "DELETE FROM dg_exact WHERE k = 6")
+        .await;
     let out = hetsync(
         &d.config(),
         &[

@@ -19,7 +19,7 @@
 //! the buckets that differ, where rows are compared by code and hash; only
 //! the rows that differ are read whole. A node computes the digest in its
 //! own SQL where its dialect can spell every column's canonical text
-//! ([`crate::dialect::Dialect::digest_value_sql`]); otherwise the engine
+//! ([`crate::dialect::digest::DigestSql`]); otherwise the engine
 //! streams its rows and hashes them here. Both give the same numbers: the
 //! SQL is a transcription of [`row_text`].
 
@@ -83,14 +83,12 @@ impl RowHash {
 
     /// Parses the 32 hex digits a database's `md5()` returns.
     pub fn from_hex(hex: &str) -> Option<RowHash> {
-        if hex.len() != 32 {
-            return None;
-        }
-        let mut out = [0u8; 16];
-        for (i, byte) in out.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-        }
-        Some(RowHash(out))
+        from_hex(hex)?.try_into().ok().map(RowHash)
+    }
+
+    /// The 32 lowercase hex digits, as a database's `md5()` spells them.
+    pub fn to_hex(&self) -> String {
+        to_hex(&self.0)
     }
 
     /// The first 48 bits (12 hex digits), the part a bucket sums: a
@@ -118,6 +116,33 @@ pub struct RowDigest {
     pub hash: RowHash,
 }
 
+/// Appends the lowercase hex digits of `bytes`.
+fn push_hex(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(HEX[usize::from(b >> 4)]);
+        out.push(HEX[usize::from(b & 15)]);
+    }
+}
+
+/// The lowercase hex digits of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(2 * bytes.len());
+    push_hex(&mut out, bytes);
+    String::from_utf8(out).expect("hex digits are ASCII")
+}
+
+/// The bytes hex digits spell; `None` for an odd count or a non-digit.
+fn from_hex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
 /// Appends one value's encoding, unambiguous in a row of them: `-` for
 /// NULL; `i<decimal>;` for an integer, `b1;`/`b0;` for a boolean,
 /// `f<16 hex digits of its IEEE bits, big-endian>;` for a float,
@@ -125,13 +150,6 @@ pub struct RowDigest {
 /// a text (the only kind that may hold `;`).
 pub fn push_value(out: &mut Vec<u8>, value: &Value) {
     use std::io::Write;
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let hex = |out: &mut Vec<u8>, bytes: &[u8]| {
-        for b in bytes {
-            out.push(HEX[usize::from(b >> 4)]);
-            out.push(HEX[usize::from(b & 15)]);
-        }
-    };
     match value {
         Value::Null => out.push(b'-'),
         Value::Bool(b) => out.extend_from_slice(if *b { b"b1;" } else { b"b0;" }),
@@ -140,12 +158,12 @@ pub fn push_value(out: &mut Vec<u8>, value: &Value) {
         }
         Value::Float(f) => {
             out.push(b'f');
-            hex(out, &f.to_bits().to_be_bytes());
+            push_hex(out, &f.to_bits().to_be_bytes());
             out.push(b';');
         }
         Value::Bytes(b) => {
             out.push(b'x');
-            hex(out, b);
+            push_hex(out, b);
             out.push(b';');
         }
         Value::Text(t) => {
@@ -184,17 +202,11 @@ pub fn parse_text(text: &str) -> Option<Vec<Value>> {
         }
         let (body, after) = rest.split_once(';')?;
         rest = after;
-        let bytes = |hex: &str| -> Option<Vec<u8>> {
-            (0..hex.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-                .collect()
-        };
         values.push(match kind {
             'b' => Value::Bool(body == "1"),
             'i' => Value::Int(body.parse().ok()?),
             'f' => Value::Float(f64::from_bits(u64::from_str_radix(body, 16).ok()?)),
-            'x' => Value::Bytes(bytes(body)?),
+            'x' => Value::Bytes(from_hex(body)?),
             _ => return None,
         });
     }

@@ -374,6 +374,20 @@ impl Deploy {
         }
     }
 
+    /// Runs SQL on a node with capture's record of it removed: a change
+    /// the capture missed (the trigger was gone, a restore, a hand edit).
+    pub async fn exec_uncaptured(&self, node: &str, sql: &str) {
+        let before = self
+            .scalar_i64(node, "SELECT COALESCE(MAX(seq), 0) FROM _hetsync_tracking")
+            .await;
+        self.exec(node, sql).await;
+        self.exec(
+            node,
+            &format!("DELETE FROM _hetsync_tracking WHERE seq > {before}"),
+        )
+        .await;
+    }
+
     /// The one value of a query on a node.
     async fn scalar(&self, node: &str, sql: &str) -> Value {
         let rows = self.query(node, sql).await;

@@ -81,11 +81,7 @@ unsafe extern "C" fn md5_hex(
         ffi::sqlite3_result_null(ctx);
         return;
     };
-    let hex: String = RowHash::of(bytes)
-        .0
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex = RowHash::of(bytes).to_hex();
     ffi::sqlite3_result_text(
         ctx,
         hex.as_ptr() as *const _,

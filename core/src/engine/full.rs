@@ -3,8 +3,8 @@
 //! only on the hub or different on the spoke come down (the hub's copy wins
 //! where nobody recorded a change); rows only on the spoke go up, stamped now.
 
-use super::park::Parking;
-use super::round::{add_outcome, merge_counts, refused, RoundRun};
+use super::park::{refused, Parking};
+use super::round::{add_outcome, merge_counts, RoundRun};
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{ApplyBatch, ApplyOutcome, RowOp, Stamp, TrackingEntry, Watermark};

@@ -252,6 +252,14 @@ impl Engine {
         })
     }
 
+    /// The mapped node named `name` (the hub or a connected spoke).
+    fn mapped(&self, name: &str) -> Result<&MappedNode> {
+        std::iter::once(&self.hub)
+            .chain(&self.spokes)
+            .find(|m| m.name() == name)
+            .ok_or_else(|| Error::Deployment(format!("no node named '{name}'")))
+    }
+
     /// Fails naming every spoke that could not be connected: for work that
     /// needs every node.
     pub fn require_all_connected(&self) -> Result<()> {

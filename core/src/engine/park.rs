@@ -12,7 +12,7 @@ use crate::change::{
     ApplyBatch, ApplyOutcome, ChangeSet, Event, Refused, RowOp, Stamp, TrackingEntry,
 };
 use crate::code::CombinedCode;
-use crate::mapping::node::{MappedNode, Scanned};
+use crate::mapping::node::Scanned;
 use crate::schema::SyncTable;
 use crate::state::Parked;
 use crate::value::Value;
@@ -37,14 +37,6 @@ impl Engine {
             }
         }
         Ok(())
-    }
-
-    /// The mapped node named `name` (the hub or a connected spoke).
-    fn mapped(&self, name: &str) -> Result<&MappedNode> {
-        std::iter::once(&self.hub)
-            .chain(&self.spokes)
-            .find(|m| m.name() == name)
-            .ok_or_else(|| Error::Deployment(format!("no node named '{name}'")))
     }
 
     /// Up to `limit` rows of `node` after `after`, in code order. When
@@ -134,22 +126,15 @@ impl Engine {
             if changes.events.iter().any(|e| e.code == p.code) {
                 continue;
             }
-            let row = match node.fetch(table, std::slice::from_ref(&p.code)).await {
-                Ok(mut rows) => rows.pop(),
-                Err(Error::Data { message, .. }) => {
-                    parking.push((
-                        p.node.clone(),
-                        Refused {
-                            table: p.table.clone(),
-                            code: p.code.clone(),
-                            stamp: p.stamp.clone(),
-                            message,
-                        },
-                    ));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
+            let (mut rows, mut unreadable) = self
+                .fetch_readable(node, table, std::slice::from_ref(&p.code))
+                .await?;
+            if let Some((code, message)) = unreadable.pop() {
+                let refused = refused(table, code, p.stamp.clone(), message);
+                parking.push((p.node.clone(), refused));
+                continue;
+            }
+            let row = rows.pop();
             changes.events.push(Event {
                 seq: 0,
                 code: p.code.clone(),
@@ -189,7 +174,7 @@ impl Engine {
         }
         let mut total = ApplyOutcome::default();
         let mut parking = Parking::new();
-        let mut written_codes = Vec::new();
+        let mut op_codes = Vec::new();
         for (name, ops) in &batch.ops {
             let Some(table) = self.tables.iter().find(|t| &t.name == name) else {
                 continue;
@@ -220,32 +205,24 @@ impl Engine {
                 };
                 match self.apply_batch(node, one, run).await {
                     Ok(outcome) => add_outcome(&mut total, outcome),
-                    Err(Error::Constraint { message, .. }) => parking.push((
-                        changed_by.to_string(),
-                        Refused {
-                            table: name.clone(),
-                            code: code.clone(),
-                            stamp,
-                            message: format!("node '{}' refused it: {message}", node.name()),
-                        },
-                    )),
+                    Err(Error::Constraint { message, .. }) => {
+                        let message = format!("node '{}' refused it: {message}", node.name());
+                        let refused = refused(table, code.clone(), stamp, message);
+                        parking.push((changed_by.to_string(), refused));
+                    }
                     Err(e) => return Err(e),
                 }
-                written_codes.push((name.clone(), code));
+                op_codes.push((name.clone(), code));
             }
         }
-        // The watermark, the batch's conflict log, and tracking rows of no
-        // row written above.
+        // The watermark, the batch's conflict log, and the tracking rows of
+        // no operation above (those of refused rows are dropped with them).
         let rest = ApplyBatch {
             ops: Vec::new(),
             tracking: batch
                 .tracking
                 .iter()
-                .filter(|e| {
-                    !written_codes
-                        .iter()
-                        .any(|(t, c)| t == &e.table && c == &e.code)
-                })
+                .filter(|e| !op_codes.iter().any(|(t, c)| t == &e.table && c == &e.code))
                 .cloned()
                 .collect(),
             fresh: false,
@@ -320,5 +297,20 @@ impl Engine {
             }
         }
         Ok(())
+    }
+}
+
+/// A change left out because `code`'s row could not be read or written.
+pub(super) fn refused(
+    table: &SyncTable,
+    code: CombinedCode,
+    stamp: Option<Stamp>,
+    message: String,
+) -> Refused {
+    Refused {
+        table: table.name.clone(),
+        code,
+        stamp,
+        message,
     }
 }

@@ -26,19 +26,16 @@ impl Engine {
         tables: &[String],
         prefer: Prefer,
     ) -> Result<RepairReport> {
-        let s = self.spoke(spoke)?;
-        let mapped = self
-            .spokes
-            .iter()
-            .find(|m| m.name() == spoke)
-            .expect("a connected spoke is mapped");
+        // The connection error of a spoke that could not be connected.
+        self.spoke(spoke)?;
+        let mapped = self.mapped(spoke)?;
         let tables = self.tables_named(tables)?;
         let _lock = self.hub().lock_integration().await?;
         let mut run = RoundRun::new();
         match self.try_repair(mapped, &tables, prefer, &mut run).await {
             Ok(mut report) => {
                 report.round.retries = run.retries();
-                self.record(s, &report.round).await?;
+                self.record(mapped, &report.round).await?;
                 Ok(report)
             }
             Err(e) => {

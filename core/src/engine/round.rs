@@ -14,12 +14,12 @@
 //! a retryable error (a deadlock, a busy database, a race the guard caught)
 //! is retried alone, with backoff.
 
-use super::park::Parking;
+use super::park::{refused, Parking};
 use super::{Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, ReadRange, Refused, RowOp, Stamp,
-    TableChanges, TrackingEntry, Watermark,
+    ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, ReadRange, RowOp, TableChanges,
+    TrackingEntry, Watermark,
 };
 use crate::code::CombinedCode;
 use crate::plan::settle::Settle;
@@ -581,21 +581,6 @@ impl Engine {
             into.add_rows(table, rows, node.name())?;
         }
         Ok(unreadable)
-    }
-}
-
-/// A change left out because `code`'s row could not be read.
-pub(super) fn refused(
-    table: &SyncTable,
-    code: CombinedCode,
-    stamp: Option<Stamp>,
-    message: String,
-) -> Refused {
-    Refused {
-        table: table.name.clone(),
-        code,
-        stamp,
-        message,
     }
 }
 

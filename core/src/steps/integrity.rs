@@ -36,10 +36,7 @@ async fn current<S: Session + ?Sized>(s: &mut S) -> Result<BTreeMap<String, Stri
 
 /// A short digest of a definition (hex of SHA-256's first 16 bytes).
 fn digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::to_hex(&Sha256::digest(text.as_bytes())[..16])
 }
 
 /// Records the capture objects as they are now (the end of install).
