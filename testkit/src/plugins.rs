@@ -31,23 +31,32 @@ pub fn library_file(stem: &str) -> String {
     )
 }
 
-/// Runs `cargo build` with these arguments in `dir` into `target`; panics
-/// with cargo's output when it fails.
+/// Runs `cargo build --quiet` with these arguments in `dir` into `target`;
+/// panics with cargo's errors (and the free disk space, the usual cause of a
+/// build that fails only on some machines) when it fails.
 pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .arg("build")
+        .args(["build", "--quiet"])
         .args(args)
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", target)
         .output()
         .expect("run cargo");
-    assert!(
-        output.status.success(),
-        "cargo build {args:?} in {} failed:\n{}",
-        dir.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if !output.status.success() {
+        let disk = Command::new("df")
+            .args(["-h"])
+            .arg(target.parent().unwrap_or(target))
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        panic!(
+            "cargo build {args:?} in {} failed ({}):\n{}\n{disk}",
+            dir.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 /// The plugin library of the crate whose tests are running: `cargo test`
