@@ -1,7 +1,7 @@
 //! The convergence digest and targeted repair on real databases: a
-//! PostgreSQL hub, a MariaDB spoke and a SQLite spoke. PostgreSQL and
-//! MariaDB compute the digest in their own SQL, SQLite's rows are hashed by
-//! the engine, and all must agree to the bit; `verify` then finds rows that
+//! PostgreSQL hub, a MariaDB spoke and a SQLite spoke. Each computes the
+//! digest in its own SQL where it can spell every column, the engine hashes
+//! the rows of the others, and all must agree to the bit; `verify` then finds rows that
 //! capture missed, and `repair` rewrites exactly those, from either side.
 
 mod support;
@@ -29,6 +29,24 @@ const TABLES: &[TableSpec] = &[
             ),
         ],
         config: "[[table]]\nname = \"dg_exact\"\ncode = [\"k\"]\n",
+    },
+    TableSpec {
+        name: "dg_plain",
+        ddl: &[
+            (
+                "postgres",
+                r#"CREATE TABLE "dg_plain" ("k" bigint PRIMARY KEY, "flag" boolean, "b" bytea, "note" text)"#,
+            ),
+            (
+                "mysql",
+                r#"CREATE TABLE "dg_plain" ("k" bigint PRIMARY KEY, "flag" boolean, "b" blob, "note" text)"#,
+            ),
+            (
+                "sqlite",
+                r#"CREATE TABLE "dg_plain" ("k" INTEGER PRIMARY KEY, "flag" BOOLEAN, "b" BLOB, "note" TEXT)"#,
+            ),
+        ],
+        config: "[[table]]\nname = \"dg_plain\"\ncode = [\"k\"]\n",
     },
     TableSpec {
         name: "dg_float",
@@ -89,6 +107,15 @@ async fn seed(d: &Deploy) {
     .await;
     d.exec(
         "hub",
+        "INSERT INTO dg_plain SELECT k, \
+           CASE k % 3 WHEN 0 THEN NULL WHEN 1 THEN true ELSE false END, \
+           CASE k % 3 WHEN 0 THEN NULL WHEN 1 THEN decode('00ff10', 'hex') ELSE decode('', 'hex') END, \
+           CASE k % 4 WHEN 0 THEN NULL WHEN 1 THEN '名前;' || k WHEN 2 THEN '' ELSE 'it''s ' || k END \
+         FROM generate_series(1, 40) AS k",
+    )
+    .await;
+    d.exec(
+        "hub",
         "INSERT INTO dg_float SELECT k, \
            CASE k % 5 WHEN 0 THEN NULL WHEN 1 THEN k * 0.1 WHEN 2 THEN 1e300 WHEN 3 THEN -2.5 ELSE 1.0 / k END \
          FROM generate_series(1, 40) AS k",
@@ -141,7 +168,14 @@ async fn verify_and_repair_by_digest_across_postgres_mariadb_and_sqlite() {
         0,
         "{report}"
     );
-    assert_eq!(verified(&report, "线路表", "m")["rows_read"], 0, "{report}");
+    for (table, node) in [
+        ("线路表", "m"),
+        ("dg_plain", "m"),
+        ("线路表", "s"),
+        ("dg_plain", "s"),
+    ] {
+        assert_eq!(verified(&report, table, node)["rows_read"], 0, "{report}");
+    }
     // MariaDB has no exact text of a double: its rows are hashed here.
     assert_eq!(
         verified(&report, "dg_float", "m")["rows_read"],
@@ -165,6 +199,11 @@ async fn verify_and_repair_by_digest_across_postgres_mariadb_and_sqlite() {
         .await;
     d.exec_uncaptured("s", "UPDATE \"线路表\" SET v = 0 WHERE \"编号\" = '线路-2'")
         .await;
+    d.exec_uncaptured(
+        "s",
+        "UPDATE dg_plain SET flag = NOT flag, b = x'00' WHERE k = 4",
+    )
+    .await;
     let out = hetsync(&d.config(), &["verify", "--json"]);
     assert_eq!(out.status.code(), Some(3), "{}", output_text(&out));
     let report = json_of(&out);
@@ -187,6 +226,12 @@ async fn verify_and_repair_by_digest_across_postgres_mariadb_and_sqlite() {
     assert_eq!(
         s["differing"],
         serde_json::json!([[["线路-2"], ["v"]]]),
+        "{report}"
+    );
+    let s = verified(&report, "dg_plain", "s");
+    assert_eq!(
+        s["differing"],
+        serde_json::json!([[[4], ["flag", "b"]]]),
         "{report}"
     );
     assert_eq!(verified(&report, "dg_exact", "s")["differences"], 0);
@@ -212,11 +257,13 @@ async fn verify_and_repair_by_digest_across_postgres_mariadb_and_sqlite() {
         m["round"]["uploaded"].as_object().unwrap().is_empty(),
         "{repairs}"
     );
-    assert_eq!(
-        repairs[1]["round"]["downloaded"]["线路表"],
-        serde_json::json!({"upserts": 1, "deletes": 0}),
-        "{repairs}"
-    );
+    for table in ["线路表", "dg_plain"] {
+        assert_eq!(
+            repairs[1]["round"]["downloaded"][table],
+            serde_json::json!({"upserts": 1, "deletes": 0}),
+            "{repairs}"
+        );
+    }
     let out = hetsync(&d.config(), &["verify"]);
     assert!(out.status.success(), "{}", output_text(&out));
     assert_eq!(

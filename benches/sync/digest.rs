@@ -6,9 +6,11 @@
 use super::{push_pair, Line};
 use hetsync_core::adapter::{AdapterFactory, Node, NodeSpec};
 use hetsync_core::code::CombinedCode;
+use hetsync_core::digest::buckets_for;
 use hetsync_core::engine::{Deployment, Engine};
 use hetsync_core::report::Prefer;
 use hetsync_core::schema::{SyncTable, TableDef};
+use hetsync_core::types::CanonicalType;
 use hetsync_core::value::Value;
 use hetsync_testkit::mysql::MysqlServer;
 use hetsync_testkit::pg::PgServer;
@@ -170,12 +172,23 @@ pub async fn digest_benchmarks(rows: u64, lines: &mut Vec<Line>) {
         let spec = spec(name, &url);
         async move { factory.connect(&spec).await.expect("connect") }
     };
+    let urls = [
+        (
+            &hetsync_adapter_postgres::PostgresAdapter as &dyn AdapterFactory,
+            "hub",
+            hub_url,
+        ),
+        (&hetsync_adapter_mysql::MysqlAdapter, "mariadb", maria_url),
+        (&hetsync_adapter_sqlite::SqliteAdapter, "sqlite", lite),
+    ];
+    let mut nodes = Vec::new();
+    for (factory, name, url) in &urls {
+        nodes.push(connect(*factory, name, url.clone()).await);
+    }
+    let mut nodes = nodes.into_iter();
     let deployment = Deployment {
-        hub: connect(&hetsync_adapter_postgres::PostgresAdapter, "hub", hub_url).await,
-        spokes: vec![
-            connect(&hetsync_adapter_mysql::MysqlAdapter, "mariadb", maria_url).await,
-            connect(&hetsync_adapter_sqlite::SqliteAdapter, "sqlite", lite).await,
-        ],
+        hub: nodes.next().expect("hub"),
+        spokes: nodes.collect(),
         unreachable: Vec::new(),
         tables: vec![TableDef::new("d", &["id"])],
         mapping: None,
@@ -201,6 +214,36 @@ pub async fn digest_benchmarks(rows: u64, lines: &mut Vec<Line>) {
             "target ≥ 3× baseline",
         ),
     );
+
+    // Each node's digest alone, one after the other: what each database's
+    // SQL costs, without the others on the same cores.
+    let text = CanonicalType::Text { unicode: true };
+    let types = [
+        CanonicalType::Int64,
+        CanonicalType::Int64,
+        CanonicalType::Int64,
+        text.clone(),
+        text,
+        CanonicalType::Varchar {
+            length: 40,
+            unicode: true,
+        },
+        CanonicalType::Int64,
+    ];
+    let buckets = buckets_for(rows);
+    for (factory, name, url) in urls {
+        let node = connect(factory, name, url).await;
+        let started = Instant::now();
+        let digest = node.digest(&table, &types, buckets).await.expect("digest");
+        assert!(digest.is_some(), "{} computes the digest", node.name());
+        lines.push(Line {
+            name: format!("digest of one copy alone, {}", node.name()),
+            rows,
+            took: started.elapsed(),
+            baseline: None,
+            target: "",
+        });
+    }
 
     // 100 rows of the MariaDB spoke corrupted.
     let mut conn = sqlx::MySqlConnection::connect(&maria.url("spoke"))

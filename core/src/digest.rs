@@ -149,28 +149,39 @@ fn from_hex(hex: &str) -> Option<Vec<u8>> {
 /// `x<lowercase hex>;` for bytes, and `t<length in UTF-8 bytes>:<text>` for
 /// a text (the only kind that may hold `;`).
 pub fn push_value(out: &mut Vec<u8>, value: &Value) {
-    use std::io::Write;
     match value {
         Value::Null => out.push(b'-'),
-        Value::Bool(b) => out.extend_from_slice(if *b { b"b1;" } else { b"b0;" }),
+        Value::Bool(b) => push_plain(out, b'b', if *b { b"1" } else { b"0" }),
         Value::Int(i) => {
+            use std::io::Write;
             write!(out, "i{i};").expect("writing to memory");
         }
-        Value::Float(f) => {
-            out.push(b'f');
-            push_hex(out, &f.to_bits().to_be_bytes());
-            out.push(b';');
-        }
-        Value::Bytes(b) => {
-            out.push(b'x');
-            push_hex(out, b);
-            out.push(b';');
-        }
-        Value::Text(t) => {
-            write!(out, "t{}:", t.len()).expect("writing to memory");
-            out.extend_from_slice(t.as_bytes());
-        }
+        Value::Float(f) => push_hex_value(out, b'f', &f.to_bits().to_be_bytes()),
+        Value::Bytes(b) => push_hex_value(out, b'x', b),
+        Value::Text(t) => push_text(out, t.as_bytes()),
     }
+}
+
+/// Appends a value spelled without `;`: its kind letter, the spelling, `;`.
+pub fn push_plain(out: &mut Vec<u8>, kind: u8, spelled: &[u8]) {
+    out.push(kind);
+    out.extend_from_slice(spelled);
+    out.push(b';');
+}
+
+/// Appends a value spelled as hex digits: its kind letter, the lowercase
+/// hex digits of `bytes`, `;`.
+pub fn push_hex_value(out: &mut Vec<u8>, kind: u8, bytes: &[u8]) {
+    out.push(kind);
+    push_hex(out, bytes);
+    out.push(b';');
+}
+
+/// Appends a text: `t`, its length in bytes, `:`, its bytes.
+pub fn push_text(out: &mut Vec<u8>, bytes: &[u8]) {
+    use std::io::Write;
+    write!(out, "t{}:", bytes.len()).expect("writing to memory");
+    out.extend_from_slice(bytes);
 }
 
 /// The text of a row (canonical values in column order).

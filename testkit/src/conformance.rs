@@ -21,6 +21,7 @@ use hetsync_core::change::{
     ApplyBatch, ChangeSet, PeerMark, ReadRange, RowOp, Stamp, TrackingEntry, Watermark,
 };
 use hetsync_core::code::{CombinedCode, KeyPart};
+use hetsync_core::digest::{digest_row, BucketDigest, RowDigest};
 use hetsync_core::mapping::loss::{classify, Fidelity};
 use hetsync_core::mapping::rules::{RuleSource, TypeRules};
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
@@ -180,6 +181,56 @@ async fn bounded_reads(node: &dyn Node, tables: &[SyncTable], start: Watermark, 
     assert!(behind.behind, "a read past the end says the node went back");
     assert!(events(&behind).is_empty());
     assert!(!all.behind);
+}
+
+/// The convergence digest a node computes itself, if it does, is the one
+/// the engine computes from `rows` (the table's rows): bucket digests and
+/// row hashes, on the whole table and on the table without its double
+/// column (which not every database spells exactly).
+async fn digest_agrees(node: &dyn Node, table: &SyncTable, rows: &[Vec<Value>]) {
+    let types: Vec<CanonicalType> = columns().into_iter().map(|(_, t)| t).collect();
+    let keep = [0, 1, 2, 4];
+    let narrow = SyncTable {
+        columns: keep.iter().map(|&i| table.columns[i].clone()).collect(),
+        ..table.clone()
+    };
+    let narrow_types: Vec<CanonicalType> = keep.iter().map(|&i| types[i].clone()).collect();
+    let narrow_rows: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|r| keep.iter().map(|&i| r[i].clone()).collect())
+        .collect();
+    let cases = [
+        (table, types.as_slice(), rows),
+        (&narrow, narrow_types.as_slice(), narrow_rows.as_slice()),
+    ];
+    for (t, types, rows) in cases {
+        for buckets in [1, 4] {
+            let what = format!(
+                "digest of {} column(s) in {buckets} bucket(s)",
+                t.columns.len()
+            );
+            let Some(got) = node.digest(t, types, buckets).await.expect(&what) else {
+                continue;
+            };
+            let mut want = vec![BucketDigest::default(); buckets as usize];
+            let mut hashes = Vec::new();
+            for row in rows {
+                let (bucket, hash) = digest_row(row, &t.code, buckets);
+                want[bucket as usize].add(&hash);
+                let code = t.code_of(row, node.name()).expect("code");
+                hashes.push(RowDigest { code, hash });
+            }
+            assert_eq!(got, want, "{what}");
+            let all: Vec<u32> = (0..buckets).collect();
+            let mut got = node
+                .digest_rows(t, types, buckets, &all)
+                .await
+                .expect(&what)
+                .unwrap_or_else(|| panic!("{what}: no row hashes where the digest was computed"));
+            got.sort_by(|a, b| a.code.cmp(&b.code));
+            assert_eq!(got, hashes, "row hashes of the {what}");
+        }
+    }
 }
 
 async fn rows(app: &mut dyn TestConnection) -> Vec<Vec<Value>> {
@@ -405,6 +456,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         expected[1..]
     );
     assert_eq!(node.count_rows(&t).await.unwrap(), 2);
+    digest_agrees(node.as_ref(), &t, &expected).await;
 
     // No echo: the batch's writes were not captured; its tracking entry was,
     // with its original stamp.

@@ -16,20 +16,17 @@ pub enum Spelled {
     Text(String),
 }
 
+/// One column of a row's digest text: its SQL expression and the
+/// canonical type its values are read as.
+pub type DigestColumn<'a> = (String, &'a CanonicalType);
+
 /// The expressions a database needs to compute the digest itself.
 pub trait DigestSql: Send + Sync {
-    /// The canonical text of column expression `c` of canonical type `t`,
-    /// exactly as [`crate::digest::push_value`] writes the value the
-    /// adapter reads from it; `None` when the database cannot spell it
-    /// exactly (its rows are then streamed and hashed by the engine).
-    fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled>;
-    /// The length in UTF-8 bytes of a text expression.
-    fn byte_length(&self, text: &str) -> String;
-    /// Expressions concatenated as text (NULL when one is NULL): standard
-    /// SQL's `||` unless the database spells it otherwise.
-    fn concat(&self, parts: &[String]) -> String {
-        format!("({})", parts.join(" || "))
-    }
+    /// The digest text of a row's `columns`, in order, exactly as
+    /// [`crate::digest::row_text`] writes the values the adapter reads from
+    /// them; `None` when the database cannot spell one of them exactly (its
+    /// rows are then streamed and hashed by the engine).
+    fn row_text(&self, columns: &[DigestColumn<'_>]) -> Option<String>;
     /// The 32 lowercase hex digits of the MD5 of a text's UTF-8 bytes.
     fn md5_hex(&self, text: &str) -> String;
     /// The integer the first `digits` hex digits of a hex text spell.
@@ -38,8 +35,44 @@ pub trait DigestSql: Send + Sync {
     fn sum_text(&self, expr: &str) -> String;
 }
 
-/// The digest text of `columns` of a row over alias `t`: per column its
-/// encoding, `-` for NULL; `None` when a column's type cannot be spelled.
+/// A database whose SQL spells each value's text, so that a row's digest
+/// text is their concatenation ([`spelled_row_text`]).
+pub trait SpellsValues {
+    /// The canonical text of column expression `c` of canonical type `t`,
+    /// exactly as [`crate::digest::push_value`] writes the value the
+    /// adapter reads from it; `None` when the database cannot spell it.
+    fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled>;
+    /// The length in UTF-8 bytes of a text expression.
+    fn byte_length(&self, text: &str) -> String;
+    /// Expressions concatenated as text (NULL when one is NULL): standard
+    /// SQL's `||` unless the database spells it otherwise.
+    fn concat(&self, parts: &[String]) -> String {
+        format!("({})", parts.join(" || "))
+    }
+}
+
+/// The digest text of a row as the concatenation of its columns'
+/// spellings, `-` for NULL ([`DigestSql::row_text`] of a database that
+/// [`SpellsValues`]).
+pub fn spelled_row_text(s: &dyn SpellsValues, columns: &[DigestColumn<'_>]) -> Option<String> {
+    let parts = columns
+        .iter()
+        .map(|(c, t)| {
+            let encoded = match s.value(c, t)? {
+                Spelled::Plain(letter, text) => {
+                    s.concat(&[format!("'{letter}'"), text, "';'".into()])
+                }
+                Spelled::Text(text) => {
+                    s.concat(&["'t'".into(), s.byte_length(&text), "':'".into(), text])
+                }
+            };
+            Some(format!("COALESCE({encoded}, '-')"))
+        })
+        .collect::<Option<Vec<String>>>()?;
+    Some(s.concat(&parts))
+}
+
+/// The digest text of `columns` of a row over alias `t`.
 fn text_sql(
     d: &dyn Dialect,
     g: &dyn DigestSql,
@@ -47,21 +80,10 @@ fn text_sql(
     types: &[CanonicalType],
     columns: impl Iterator<Item = usize>,
 ) -> Option<String> {
-    let parts = columns
-        .map(|i| {
-            let c = format!("t.{}", d.ident(&table.columns[i]));
-            let encoded = match g.value(&c, types.get(i)?)? {
-                Spelled::Plain(letter, text) => {
-                    g.concat(&[d.literal(&letter.to_string()), text, d.literal(";")])
-                }
-                Spelled::Text(text) => {
-                    g.concat(&[d.literal("t"), g.byte_length(&text), d.literal(":"), text])
-                }
-            };
-            Some(format!("COALESCE({encoded}, '-')"))
-        })
-        .collect::<Option<Vec<String>>>()?;
-    Some(g.concat(&parts))
+    let columns = columns
+        .map(|i| Some((format!("t.{}", d.ident(&table.columns[i])), types.get(i)?)))
+        .collect::<Option<Vec<DigestColumn<'_>>>>()?;
+    g.row_text(&columns)
 }
 
 /// The texts of a row's code and of the whole row.

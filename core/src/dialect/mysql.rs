@@ -3,7 +3,7 @@
 //! staging tables. DDL commits implicitly, so install is idempotent rather
 //! than atomic.
 
-use super::digest::{DigestSql, Spelled};
+use super::digest::{spelled_row_text, DigestColumn, DigestSql, Spelled, SpellsValues};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, PHASE_DELETE,
     TRACKING,
@@ -439,7 +439,7 @@ impl Dialect for Mysql {
 /// no exact text here: tables with one are streamed.
 struct MysqlDigest;
 
-impl DigestSql for MysqlDigest {
+impl SpellsValues for MysqlDigest {
     fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled> {
         use CanonicalType as C;
         use Spelled::{Plain, Text};
@@ -466,6 +466,12 @@ impl DigestSql for MysqlDigest {
 
     fn concat(&self, parts: &[String]) -> String {
         format!("CONCAT({})", parts.join(", "))
+    }
+}
+
+impl DigestSql for MysqlDigest {
+    fn row_text(&self, columns: &[DigestColumn<'_>]) -> Option<String> {
+        spelled_row_text(self, columns)
     }
 
     fn md5_hex(&self, text: &str) -> String {

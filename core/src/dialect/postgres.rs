@@ -3,7 +3,7 @@
 //! setting that silences capture, per-table apply functions over temporary
 //! staging tables.
 
-use super::digest::{DigestSql, Spelled};
+use super::digest::{spelled_row_text, DigestColumn, DigestSql, Spelled, SpellsValues};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, PHASE_DELETE,
     TRACKING,
@@ -397,7 +397,7 @@ impl Dialect for Postgres {
 /// streamed.
 struct PostgresDigest;
 
-impl DigestSql for PostgresDigest {
+impl SpellsValues for PostgresDigest {
     fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled> {
         use CanonicalType as C;
         use Spelled::{Plain, Text};
@@ -421,6 +421,12 @@ impl DigestSql for PostgresDigest {
 
     fn byte_length(&self, text: &str) -> String {
         format!("octet_length({text})::text")
+    }
+}
+
+impl DigestSql for PostgresDigest {
+    fn row_text(&self, columns: &[DigestColumn<'_>]) -> Option<String> {
+        spelled_row_text(self, columns)
     }
 
     fn md5_hex(&self, text: &str) -> String {

@@ -2,7 +2,7 @@
 //! them inside the engine's own transactions, and row statements instead of
 //! apply procedures (SQLite has none).
 
-use super::digest::{DigestSql, Spelled};
+use super::digest::{DigestColumn, DigestSql};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, CONFLICTS, INSTALLED, META, PEERS,
     TRACKING,
@@ -242,26 +242,36 @@ impl Dialect for Sqlite {
 /// format: tables with one are streamed.
 struct SqliteDigest;
 
-impl DigestSql for SqliteDigest {
-    fn value(&self, c: &str, t: &CanonicalType) -> Option<Spelled> {
-        use CanonicalType as C;
-        use Spelled::{Plain, Text};
-        Some(match t {
-            C::Int8 | C::Int16 | C::Int32 | C::Int64 => Plain('i', format!("CAST({c} AS TEXT)")),
-            C::Bool => Plain(
-                'b',
-                format!("CASE WHEN {c} THEN '1' WHEN NOT {c} THEN '0' END"),
-            ),
-            C::Char { .. } | C::Varchar { .. } | C::Text { .. } => Text(c.to_string()),
-            C::Binary { .. } | C::Varbinary { .. } | C::Blob => {
-                Plain('x', format!("lower(hex({c}))"))
-            }
-            _ => return None,
-        })
-    }
+/// Columns per call of `hetsync_row_text`: SQLite's default limit of a
+/// function's arguments is 127, one of which is the kind letters.
+const ROW_TEXT_COLUMNS: usize = 100;
 
-    fn byte_length(&self, text: &str) -> String {
-        format!("length(CAST({text} AS BLOB))")
+impl DigestSql for SqliteDigest {
+    /// `hetsync_row_text(kinds, c1, …)`, the adapter's SQL function that
+    /// writes the text as [`crate::digest::push_value`] does, given a kind
+    /// letter per column: `i` integer, `b` boolean, `t` text, `x` bytes.
+    /// A wide row is written by several calls (SQLite limits a function's
+    /// arguments), their texts concatenated.
+    fn row_text(&self, columns: &[DigestColumn<'_>]) -> Option<String> {
+        use CanonicalType as C;
+        let calls = columns
+            .chunks(ROW_TEXT_COLUMNS)
+            .map(|chunk| {
+                let mut kinds = String::new();
+                for (_, t) in chunk {
+                    kinds.push(match t {
+                        C::Int8 | C::Int16 | C::Int32 | C::Int64 => 'i',
+                        C::Bool => 'b',
+                        C::Char { .. } | C::Varchar { .. } | C::Text { .. } => 't',
+                        C::Binary { .. } | C::Varbinary { .. } | C::Blob => 'x',
+                        _ => return None,
+                    });
+                }
+                let args: Vec<&str> = chunk.iter().map(|(c, _)| c.as_str()).collect();
+                Some(format!("hetsync_row_text('{kinds}', {})", args.join(", ")))
+            })
+            .collect::<Option<Vec<String>>>()?;
+        Some(calls.join(" || "))
     }
 
     fn md5_hex(&self, text: &str) -> String {

@@ -92,8 +92,8 @@ SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路�
 SELECT t."ID", count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IS NOT NULL GROUP BY t."ID" HAVING count(*) > 1 ORDER BY t."ID" LIMIT 5;
 
 -- digest of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
-SELECT d.b, count(*), CAST(sum(d.h) AS TEXT) FROM (SELECT ((t."ID" % 1024) + 1024) % 1024 AS b, hetsync_hex_int(hetsync_md5((COALESCE(('i' || CAST(t."ID" AS TEXT) || ';'), '-') || COALESCE(('t' || length(CAST(t."颜色" AS BLOB)) || ':' || t."颜色"), '-'))), 12) AS h FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t) AS d GROUP BY d.b;
-SELECT (COALESCE(('i' || CAST(t."ID" AS TEXT) || ';'), '-')), hetsync_md5((COALESCE(('i' || CAST(t."ID" AS TEXT) || ';'), '-') || COALESCE(('t' || length(CAST(t."颜色" AS BLOB)) || ':' || t."颜色"), '-'))) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE ((t."ID" % 1024) + 1024) % 1024 IN (?1, ?2);
+SELECT d.b, count(*), CAST(sum(d.h) AS TEXT) FROM (SELECT ((t."ID" % 1024) + 1024) % 1024 AS b, hetsync_hex_int(hetsync_md5(hetsync_row_text('it', t."ID", t."颜色")), 12) AS h FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t) AS d GROUP BY d.b;
+SELECT hetsync_row_text('i', t."ID"), hetsync_md5(hetsync_row_text('it', t."ID", t."颜色")) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE ((t."ID" % 1024) + 1024) % 1024 IN (?1, ?2);
 
 -- capture on k
 CREATE TRIGGER "_hetsync_insert_k" AFTER INSERT ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
@@ -119,8 +119,8 @@ SELECT count(*) FROM "k" WHERE "a" IS NULL;
 SELECT t."a", count(*) FROM "k" AS t WHERE t."a" IS NOT NULL GROUP BY t."a" HAVING count(*) > 1 ORDER BY t."a" LIMIT 5;
 
 -- digest of k
-SELECT d.b, count(*), CAST(sum(d.h) AS TEXT) FROM (SELECT ((t."a" % 1024) + 1024) % 1024 AS b, hetsync_hex_int(hetsync_md5((COALESCE(('i' || CAST(t."a" AS TEXT) || ';'), '-'))), 12) AS h FROM "k" AS t) AS d GROUP BY d.b;
-SELECT (COALESCE(('i' || CAST(t."a" AS TEXT) || ';'), '-')), hetsync_md5((COALESCE(('i' || CAST(t."a" AS TEXT) || ';'), '-'))) FROM "k" AS t WHERE ((t."a" % 1024) + 1024) % 1024 IN (?1, ?2);
+SELECT d.b, count(*), CAST(sum(d.h) AS TEXT) FROM (SELECT ((t."a" % 1024) + 1024) % 1024 AS b, hetsync_hex_int(hetsync_md5(hetsync_row_text('i', t."a")), 12) AS h FROM "k" AS t) AS d GROUP BY d.b;
+SELECT hetsync_row_text('i', t."a"), hetsync_md5(hetsync_row_text('i', t."a")) FROM "k" AS t WHERE ((t."a" % 1024) + 1024) % 1024 IN (?1, ?2);
 
 -- read changes
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq;
