@@ -750,6 +750,47 @@ async fn a_change_that_cannot_be_synced_is_parked_and_the_round_goes_on() {
     assert!(output_text(&out).contains(&format!("no parked change with id {id}")));
 }
 
+/// With `[sync] on_error = "park"` the changes of rows without a code are
+/// parked under the table (code `[]`) and the round goes on with the other
+/// rows; the change that fixes them at the source settles the parked one.
+#[tokio::test]
+async fn a_row_without_a_code_is_parked() {
+    let d = Deploy::new(&["a"], NK).await;
+    d.append_config("[sync]\non_error = \"park\"\n");
+    d.installed().await;
+    d.exec("a", "INSERT INTO nk VALUES (NULL, 'no code')").await;
+    d.exec("a", "INSERT INTO nk VALUES (1, 'fine')").await;
+    let out = hetsync(&d.config(), &["sync"]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("1 change(s) parked"), "{text}");
+    assert_eq!(d.rows("hub", "nk").await.len(), 1, "row 1 synced");
+    let list = parked(&d);
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!((list[0].1.as_str(), list[0].2.as_str()), ("a", "[]"));
+    let out = hetsync(&d.config(), &["parked"]);
+    let text = output_text(&out);
+    assert!(
+        text.contains("1 row(s) have a NULL in their combined code (k)"),
+        "{text}"
+    );
+    // Rounds without a new change of it keep it parked and go on.
+    d.exec("a", "INSERT INTO nk VALUES (3, 'later')").await;
+    assert!(hetsync(&d.config(), &["sync"]).status.success());
+    assert_eq!(d.rows("hub", "nk").await.len(), 2);
+    assert_eq!(parked(&d).len(), 1);
+    // Given a code at the source: it syncs and the parked change settles.
+    d.exec("a", "UPDATE nk SET k = 2 WHERE k IS NULL").await;
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", output_text(&out));
+    assert_eq!(
+        d.scalar_text("hub", "SELECT v FROM nk WHERE k = 2").await,
+        Some("no code".into())
+    );
+    assert!(parked(&d).is_empty());
+    assert!(hetsync(&d.config(), &["verify"]).status.success());
+}
+
 /// With `[sync] on_error = "park"` a row the hub's own constraint refuses
 /// (a unique index only the hub has) is parked and the spoke's other rows
 /// go up; once it is changed to fit, it syncs and the parked change is

@@ -159,6 +159,37 @@ pub struct ChangeSet {
     /// (`[sync] on_error`).
     #[serde(default)]
     pub refused: Vec<Refused>,
+    /// Per table, the changes of rows that had no code (a NULL in a code
+    /// column) the read passed over, and whether such rows are left.
+    #[serde(default)]
+    pub codeless: Vec<Codeless>,
+}
+
+/// The changes of rows without a code (a NULL in a code column) a read of
+/// one table passed over: they cannot be synced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Codeless {
+    /// The table (hub name).
+    pub table: String,
+    /// The first such change's code, as recorded.
+    pub code: String,
+    /// Rows of the table still without a code: while there are any, the
+    /// round stops on them or parks them (`[sync] on_error`); none means
+    /// they were fixed at the source (deleted, or given a code).
+    pub rows_left: u64,
+    /// What to tell the operator (names node, table and code columns).
+    pub message: String,
+}
+
+impl Codeless {
+    /// The error a round that stops on it reports.
+    pub fn error(&self) -> crate::Error {
+        crate::Error::Data {
+            table: self.table.clone(),
+            code: self.code.clone(),
+            message: self.message.clone(),
+        }
+    }
 }
 
 /// A change left out of a change set: its row could not be read.

@@ -32,6 +32,12 @@ impl fmt::Display for CodeError {
 }
 
 impl CombinedCode {
+    /// The code of no row (`[]`): the changes of a table's rows that have
+    /// no code (a NULL in a code column) are parked under it.
+    pub fn none() -> Self {
+        CombinedCode(Vec::new())
+    }
+
     /// Builds a code from the values of the code columns.
     pub fn from_values<'a>(values: impl IntoIterator<Item = &'a Value>) -> Result<Self, CodeError> {
         values

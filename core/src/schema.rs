@@ -228,7 +228,10 @@ impl SyncTable {
         CombinedCode::from_row(row, &self.code).map_err(|e| crate::Error::Data {
             table: self.name.clone(),
             code: "?".into(),
-            message: format!("on node '{node}': {e}"),
+            message: format!(
+                "on node '{node}': {e} (code columns: {}); give the row a code or delete it",
+                self.code_columns().collect::<Vec<_>>().join(", ")
+            ),
         })
     }
 

@@ -23,18 +23,35 @@ pub(super) type Parking = Vec<(String, Refused)>;
 
 impl Engine {
     /// Stops on the first change `node`'s read left out, or keeps them all
-    /// to park.
+    /// to park. The changes of rows still without a code are parked as one
+    /// change of their table with no code ([`CombinedCode::none`]).
     pub(super) fn take_refused(
         &self,
         set: &mut ChangeSet,
         node: &str,
         parking: &mut Parking,
     ) -> Result<()> {
-        for refused in std::mem::take(&mut set.refused) {
-            match self.parks() {
-                false => return Err(refused.error()),
-                true => parking.push((node.to_string(), refused)),
+        if !self.parks() {
+            if let Some(refused) = set.refused.first() {
+                return Err(refused.error());
             }
+            return match set.codeless.iter().find(|c| c.rows_left > 0) {
+                Some(codeless) => Err(codeless.error()),
+                None => Ok(()),
+            };
+        }
+        let codeless = set
+            .codeless
+            .iter()
+            .filter(|c| c.rows_left > 0)
+            .map(|c| Refused {
+                table: c.table.clone(),
+                code: CombinedCode::none(),
+                stamp: None,
+                message: c.message.clone(),
+            });
+        for refused in std::mem::take(&mut set.refused).into_iter().chain(codeless) {
+            parking.push((node.to_string(), refused));
         }
         Ok(())
     }
@@ -122,6 +139,11 @@ impl Engine {
             let Some(table) = self.tables.iter().find(|t| t.name == p.table) else {
                 continue;
             };
+            // Rows without a code are read again only by the change that
+            // fixes them at the source.
+            if p.code == CombinedCode::none() {
+                continue;
+            }
             let changes = set.tables.entry(table.name.clone()).or_default();
             if changes.events.iter().any(|e| e.code == p.code) {
                 continue;
@@ -292,6 +314,12 @@ impl Engine {
                 .tables
                 .get(&p.table)
                 .is_some_and(|t| t.events.iter().any(|e| e.code == p.code));
+            let fixed = p.code == CombinedCode::none()
+                && set
+                    .codeless
+                    .iter()
+                    .any(|c| c.table == p.table && c.rows_left == 0);
+            let synced = synced || fixed;
             if synced {
                 state.drop_parked(p.id).await?;
             }

@@ -495,12 +495,22 @@ impl Capture for MappedNode {
             }
             changes.insert(map.logical.name.clone(), table);
         }
+        let codeless = read
+            .codeless
+            .into_iter()
+            .filter_map(|mut c| {
+                let map = self.maps.iter().find(|m| m.local.name == c.table)?;
+                c.table = map.logical.name.clone();
+                Some(c)
+            })
+            .collect();
         Ok(ChangeSet {
             upto: read.upto,
             tables: changes,
             rest: read.rest,
             behind: read.behind,
             refused,
+            codeless,
         })
     }
 

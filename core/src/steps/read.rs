@@ -4,7 +4,7 @@
 use super::install::{require_capture, require_installed};
 use super::{commit, first, int_of, into_text, rollback, Session};
 use crate::change::{
-    group_events, parse_micros, ChangeSet, ReadRange, TrackingRow, Uncoded, Watermark,
+    group_events, parse_micros, ChangeSet, Codeless, ReadRange, TrackingRow, Uncoded, Watermark,
 };
 use crate::code::CombinedCode;
 use crate::schema::SyncTable;
@@ -73,7 +73,7 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         .map(|row| tracking_row(s.node(), row))
         .collect::<Result<Vec<_>>>()?;
     let (mut changes, uncoded) = group_events(tables, rows, s.node())?;
-    pass_over_uncoded(s, tables, &uncoded).await?;
+    let codeless = pass_over_uncoded(s, tables, &uncoded).await?;
     for table in tables {
         let Some(tc) = changes.get_mut(&table.name) else {
             continue;
@@ -87,20 +87,23 @@ async fn read_in_snapshot<S: Session + ?Sized>(
         rest,
         behind: false,
         refused: Vec::new(),
+        codeless,
     })
 }
 
 /// Changes of rows that had no code (a NULL in a code column) cannot be
-/// synced. While a synced table still holds such rows the read stops with
-/// an error naming the node, the table and its code columns; once none is
-/// left (deleted, or given a code: a change of code is captured as the old
-/// row leaving and the new one arriving), their changes are passed over
-/// with a warning.
+/// synced: per table with such changes, how many rows are still without a
+/// code and what to tell. While any is left the engine stops the round
+/// (naming the node, the table and its code columns) or parks them; once
+/// none is left (deleted, or given a code: a change of code is captured as
+/// the old row leaving and the new one arriving) they are passed over with
+/// a warning.
 async fn pass_over_uncoded<S: Session + ?Sized>(
     s: &mut S,
     tables: &[SyncTable],
     uncoded: &Uncoded,
-) -> Result<()> {
+) -> Result<Vec<Codeless>> {
+    let mut out = Vec::new();
     for table in tables {
         let of_table: Vec<&str> = uncoded
             .iter()
@@ -115,27 +118,28 @@ async fn pass_over_uncoded<S: Session + ?Sized>(
         let rows = s.query(&sql, &[], &context).await?;
         let left = count(s.node(), &rows)?;
         let columns: Vec<&str> = table.code_columns().collect();
-        if left > 0 {
-            return Err(Error::Data {
-                table: table.name.clone(),
-                code: first.to_string(),
-                message: format!(
-                    "node '{}': {left} row(s) have a NULL in their combined code ({}), so they \
-                     cannot be synced and the round stops here; give them a code or delete \
-                     them, and the next round goes on",
-                    s.node(),
-                    columns.join(", ")
-                ),
-            });
+        if left == 0 {
+            tracing::warn!(
+                node = s.node(),
+                table = %table.name,
+                changes = of_table.len(),
+                "passed over changes of rows that had no combined code (a NULL in a code column); no such row is left"
+            );
         }
-        tracing::warn!(
-            node = s.node(),
-            table = %table.name,
-            changes = of_table.len(),
-            "passed over changes of rows that had no combined code (a NULL in a code column); no such row is left"
-        );
+        out.push(Codeless {
+            table: table.name.clone(),
+            code: first.to_string(),
+            rows_left: left,
+            message: format!(
+                "node '{}': {left} row(s) have a NULL in their combined code ({}), so they \
+                 cannot be synced; give them a code or delete them, and the next round \
+                 goes on",
+                s.node(),
+                columns.join(", ")
+            ),
+        });
     }
-    Ok(())
+    Ok(out)
 }
 
 /// Where a read of at most about `limit` events after `range.since` ends,
