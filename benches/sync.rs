@@ -24,9 +24,14 @@
 //! 9. (group `digest`) `verify` by the convergence digest against a
 //!    row-by-row comparison, PostgreSQL hub with MariaDB and SQLite spokes,
 //!    and `repair` of 100 corrupted rows on the MariaDB spoke (rows read).
+//! 10. (group `sqlite`) SQLite → SQLite full sync and an incremental round
+//!     by the binary (time, peak RSS) against a plain copy through the same
+//!     driver, and SQLite capture overhead.
 
 #[path = "sync/digest.rs"]
 mod digest;
+#[path = "sync/sqlite.rs"]
+mod sqlite;
 
 use hetsync_core::engine::Engine;
 use hetsync_core::schema::{ConflictPolicy, SyncForm, SyncTable};
@@ -406,18 +411,28 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
     fill(&mut hub, rows).await;
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &a.url("hub"), &b.url("spoke"));
-    let bin = env!("CARGO_BIN_EXE_hetsync");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .spawn()
-            .unwrap()
-    };
-    assert!(run(&["install"]).wait().unwrap().success());
+    run_measured(&config, &["install"]);
+    let (took, peak_kb) = run_measured(&config, &["sync"]);
+    lines.push(Line {
+        name: "full sync by the hetsync binary".into(),
+        rows,
+        took,
+        baseline: None,
+        target: "",
+    });
+    peak_kb
+}
+
+/// Runs the `hetsync` binary on `config` with `args` until it ends (it must
+/// succeed); how long it took and its peak RSS in kB, sampled every 20 ms.
+fn run_measured(config: &std::path::Path, args: &[&str]) -> (Duration, u64) {
     let started = Instant::now();
-    let mut child = run(&["sync"]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hetsync"))
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .spawn()
+        .unwrap();
     let mut peak_kb = 0u64;
     loop {
         if let Ok(status) = std::fs::read_to_string(format!("/proc/{}/status", child.id())) {
@@ -431,19 +446,11 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
             }
         }
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "hetsync sync failed");
-            break;
+            assert!(status.success(), "hetsync {args:?} failed");
+            return (started.elapsed(), peak_kb);
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        std::thread::sleep(Duration::from_millis(20));
     }
-    lines.push(Line {
-        name: "full sync by the hetsync binary".into(),
-        rows,
-        took: started.elapsed(),
-        baseline: None,
-        target: "",
-    });
-    peak_kb
 }
 
 /// Builds the PostgreSQL adapter's plugin library in release mode.
@@ -755,9 +762,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH")
-        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin,mapping,digest".into());
+        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite".into());
     let mut lines = Vec::new();
     if only.contains("sync") {
         sync_benchmarks(rows, &mut lines).await;
@@ -776,6 +783,9 @@ async fn main() {
     }
     if only.contains("digest") {
         digest::digest_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("sqlite") {
+        sqlite::sqlite_benchmarks(rows, &mut lines).await;
     }
     let peak_kb = if only.contains("memory") {
         Some(memory_benchmark(memory_rows, &mut lines).await)

@@ -390,6 +390,33 @@ async fn a_closed_pipe_is_no_panic() {
     );
 }
 
+/// PostgreSQL's NOTICEs (a second `install` meets its objects: "already
+/// exists, skipping") and sqlx's statement logs stay out of stderr at
+/// `--log info` unless the filter names sqlx.
+#[tokio::test]
+async fn driver_chatter_stays_out_of_the_log_unless_asked_for() {
+    let topology = Topology {
+        hub: support::POSTGRES,
+        spokes: &[support::SQLITE],
+    };
+    let d = Deploy::with(topology, &["a"], &BASIC[..1]).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    let out = hetsync(&d.config(), &["--log", "info", "install"]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("installing capture"), "info is shown: {text}");
+    assert!(!text.contains("skipping"), "no NOTICE at info: {text}");
+    assert!(!text.contains("sqlx::query"), "no statement log: {text}");
+    // Asked for by name, they are there: the check above can fail.
+    let out = hetsync(&d.config(), &["--log", "info,sqlx=info", "install"]);
+    let text = output_text(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("skipping"),
+        "the NOTICEs, when asked for: {text}"
+    );
+}
+
 /// A table whose code column may hold NULL.
 const NK: &[support::TableSpec] = &[support::TableSpec {
     name: "nk",
