@@ -543,6 +543,13 @@ pub trait Dialect: Send + Sync {
         param.to_string()
     }
 
+    /// Whether batches are applied set-based from staging tables
+    /// ([`Dialect::staging_sql`], [`Dialect::apply_call_sql`]), not row by
+    /// row: where the database has procedures, unless the dialect says so.
+    fn staged_apply(&self) -> bool {
+        self.capabilities().procedures
+    }
+
     /// The staging table of a table (per session), `None` where rows are
     /// applied by statements one by one.
     fn staging_sql(&self, _table: &SyncTable, _columns: &[ColumnSql]) -> Option<String> {

@@ -5,7 +5,7 @@
 use super::digest::{DigestColumn, DigestSql};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, CONFLICTS, INSTALLED, META, PEERS,
-    TRACKING,
+    PHASE_DELETE, TRACKING,
 };
 use crate::adapter::{BulkCopyKind, Capabilities};
 use crate::schema::SyncTable;
@@ -59,9 +59,93 @@ impl Sqlite {
     }
 }
 
+/// The temporary table an apply phase keeps the count of its update in:
+/// `changes()` tells only the last statement's.
+const APPLY_COUNTS: &str = "_hetsync_apply_counts";
+
 impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    /// SQLite has no procedures, but a batch is applied set-based all the
+    /// same: staged into a temporary table by multi-row `INSERT`s, then a
+    /// few statements per phase ([`Dialect::apply_call_sql`]).
+    fn staged_apply(&self) -> bool {
+        true
+    }
+
+    fn staging_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Option<String> {
+        let defs = super::staging_columns(columns, "", "INTEGER NOT NULL", "TEXT NOT NULL");
+        Some(format!(
+            "CREATE TEMP TABLE IF NOT EXISTS {} ({}); \
+             CREATE TEMP TABLE IF NOT EXISTS {} (n INTEGER)",
+            self.ident(&self.staging_table(&table.name)),
+            defs.join(", "),
+            self.ident(APPLY_COUNTS)
+        ))
+    }
+
+    fn clear_staging_sql(&self, table: &SyncTable) -> Option<String> {
+        Some(format!(
+            "DELETE FROM {}",
+            self.ident(&self.staging_table(&table.name))
+        ))
+    }
+
+    /// Phase `D` deletes the staged codes; phase `U` updates the masked
+    /// fields of existing rows where a value differs (byte for byte), then
+    /// inserts the missing rows; each one statement over the staging table,
+    /// the last selecting `(inserted, updated, deleted)`.
+    fn apply_call_sql(&self, table: &SyncTable, phase: &str) -> Vec<String> {
+        let t = self.ident(&table.name);
+        let s = self.ident(&self.staging_table(&table.name));
+        let counts = self.ident(APPLY_COUNTS);
+        if phase == PHASE_DELETE {
+            let staged: Vec<String> = table.code.iter().map(|i| format!("s.c{i}")).collect();
+            return vec![
+                format!(
+                    "DELETE FROM {t} AS t WHERE ({}) IN (SELECT {} FROM {s} AS s WHERE s.op = 'D')",
+                    self.code_list(table, "t").join(", "),
+                    staged.join(", ")
+                ),
+                "SELECT 0, 0, changes()".into(),
+            ];
+        }
+        let parts = super::apply_parts(
+            self,
+            table,
+            |c, i| format!("{c} = CASE WHEN s.m{i} THEN s.c{i} ELSE t.{c} END"),
+            |c, i| {
+                format!(
+                    "(s.m{i} AND {})",
+                    self.differs(&format!("t.{c}"), &format!("s.c{i}"))
+                )
+            },
+        );
+        let key_match = &parts.key_match;
+        let mut script = vec![format!("DELETE FROM {counts}")];
+        match &parts.sets {
+            Some(sets) => script.extend([
+                format!(
+                    "UPDATE {t} AS t SET {sets} FROM {s} AS s \
+                     WHERE s.op = 'U' AND {key_match} AND ({})",
+                    parts.differs
+                ),
+                format!("INSERT INTO {counts} SELECT changes()"),
+            ]),
+            None => script.push(format!("INSERT INTO {counts} VALUES (0)")),
+        }
+        script.extend([
+            format!(
+                "INSERT INTO {t} ({}) SELECT {} FROM {s} AS s \
+                 WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM {t} AS t WHERE {key_match})",
+                self.column_list(table),
+                parts.staged
+            ),
+            format!("SELECT changes(), (SELECT n FROM {counts}), 0"),
+        ]);
+        script
     }
 
     fn capabilities(&self) -> Capabilities {

@@ -11,9 +11,10 @@
 //!    batches lock the touched tables where the database needs that for the
 //!    guard to be exact;
 //! 4. a fresh batch goes straight in where the adapter has a way; otherwise
-//!    rows are staged and applied by the per-table procedures (databases
-//!    with procedures) or by row statements (SQLite): deletes child-first
-//!    (reverse table order), then upserts parent-first (table order);
+//!    rows are staged and applied set-based (the per-table procedures, or
+//!    SQLite's statements over its staging table) or by row statements
+//!    (a dialect without staging): deletes child-first (reverse table
+//!    order), then upserts parent-first (table order);
 //! 5. the guard: a row the batch wrote that was edited locally after the
 //!    round read it, and was not settled in step 3, refuses the batch (the
 //!    written rows are locked by now, so an edit has either committed and
@@ -57,7 +58,7 @@ pub async fn apply<S: Session + ?Sized>(
     for (name, ops) in batch.ops.iter().filter(|(_, ops)| !ops.is_empty()) {
         busy.push((SyncTable::find(tables, name, s.node())?, ops.as_slice()));
     }
-    let staged = d.capabilities().procedures;
+    let staged = d.staged_apply();
     if staged {
         for (table, _) in &busy {
             let columns = s.columns(table).await?;

@@ -43,10 +43,18 @@ CREATE TRIGGER "_hetsync_update_变电站表" AFTER UPDATE ON "变电站表" WHE
 CREATE TRIGGER "_hetsync_delete_变电站表" AFTER DELETE ON "变电站表" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(OLD."单位编号", OLD."年份", OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
 
 -- staging of 变电站表
+CREATE TEMP TABLE IF NOT EXISTS "_hetsync_stage_变电站表" (c0 varchar(20), c1 integer, c2 integer, c3 varchar(100), c4 numeric(12,4), c5 text, m0 INTEGER NOT NULL, m1 INTEGER NOT NULL, m2 INTEGER NOT NULL, m3 INTEGER NOT NULL, m4 INTEGER NOT NULL, m5 INTEGER NOT NULL, op TEXT NOT NULL); CREATE TEMP TABLE IF NOT EXISTS "_hetsync_apply_counts" (n INTEGER);
 
 -- apply phase D of 变电站表
+DELETE FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (SELECT s.c0, s.c1, s.c2 FROM "_hetsync_stage_变电站表" AS s WHERE s.op = 'D');
+SELECT 0, 0, changes();
 
 -- apply phase U of 变电站表
+DELETE FROM "_hetsync_apply_counts";
+UPDATE "变电站表" AS t SET "名称" = CASE WHEN s.m3 THEN s.c3 ELSE t."名称" END, "容量" = CASE WHEN s.m4 THEN s.c4 ELSE t."容量" END, "备注 ""x""" = CASE WHEN s.m5 THEN s.c5 ELSE t."备注 ""x""" END FROM "_hetsync_stage_变电站表" AS s WHERE s.op = 'U' AND t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2 AND ((s.m3 AND t."名称" IS NOT s.c3 COLLATE BINARY) OR (s.m4 AND t."容量" IS NOT s.c4 COLLATE BINARY) OR (s.m5 AND t."备注 ""x""" IS NOT s.c5 COLLATE BINARY));
+INSERT INTO "_hetsync_apply_counts" SELECT changes();
+INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT s.c0, s.c1, s.c2, s.c3, s.c4, s.c5 FROM "_hetsync_stage_变电站表" AS s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "变电站表" AS t WHERE t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2);
+SELECT changes(), (SELECT n FROM "_hetsync_apply_counts"), 0;
 
 -- row update of 变电站表
 UPDATE "变电站表" SET "名称" = ?1, "容量" = ?2, "备注 ""x""" = ?3 WHERE "单位编号" = ?4 AND "年份" = ?5 AND "ID" = ?6 AND ("名称" IS NOT ?1 COLLATE BINARY OR "容量" IS NOT ?2 COLLATE BINARY OR "备注 ""x""" IS NOT ?3 COLLATE BINARY);
@@ -71,10 +79,18 @@ CREATE TRIGGER "_hetsync_update_高压线路表高压线路表高压线路表高
 CREATE TRIGGER "_hetsync_delete_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER DELETE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
 
 -- staging of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+CREATE TEMP TABLE IF NOT EXISTS "_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" (c0 bigint, c1 text, m0 INTEGER NOT NULL, m1 INTEGER NOT NULL, op TEXT NOT NULL); CREATE TEMP TABLE IF NOT EXISTS "_hetsync_apply_counts" (n INTEGER);
 
 -- apply phase D of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") IN (SELECT s.c0 FROM "_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS s WHERE s.op = 'D');
+SELECT 0, 0, changes();
 
 -- apply phase U of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DELETE FROM "_hetsync_apply_counts";
+UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t SET "颜色" = CASE WHEN s.m1 THEN s.c1 ELSE t."颜色" END FROM "_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS s WHERE s.op = 'U' AND t."ID" = s.c0 AND ((s.m1 AND t."颜色" IS NOT s.c1 COLLATE BINARY));
+INSERT INTO "_hetsync_apply_counts" SELECT changes();
+INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT s.c0, s.c1 FROM "_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" = s.c0);
+SELECT changes(), (SELECT n FROM "_hetsync_apply_counts"), 0;
 
 -- row update of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = ?1 WHERE "ID" = ?2 AND ("颜色" IS NOT ?1 COLLATE BINARY);
@@ -101,10 +117,17 @@ CREATE TRIGGER "_hetsync_update_k" AFTER UPDATE ON "k" WHEN NOT EXISTS (SELECT 1
 CREATE TRIGGER "_hetsync_delete_k" AFTER DELETE ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(OLD."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
 
 -- staging of k
+CREATE TEMP TABLE IF NOT EXISTS "_hetsync_stage_k" (c0 bigint, m0 INTEGER NOT NULL, op TEXT NOT NULL); CREATE TEMP TABLE IF NOT EXISTS "_hetsync_apply_counts" (n INTEGER);
 
 -- apply phase D of k
+DELETE FROM "k" AS t WHERE (t."a") IN (SELECT s.c0 FROM "_hetsync_stage_k" AS s WHERE s.op = 'D');
+SELECT 0, 0, changes();
 
 -- apply phase U of k
+DELETE FROM "_hetsync_apply_counts";
+INSERT INTO "_hetsync_apply_counts" VALUES (0);
+INSERT INTO "k" ("a") SELECT s.c0 FROM "_hetsync_stage_k" AS s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "k" AS t WHERE t."a" = s.c0);
+SELECT changes(), (SELECT n FROM "_hetsync_apply_counts"), 0;
 
 -- row insert and delete of k
 INSERT INTO "k" ("a") SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM "k" WHERE "a" = ?2);
