@@ -124,6 +124,19 @@ impl PluginLibrary {
     }
 
     /// Runs one request that an older plugin may not know: its answer, or
+    /// `T`'s default (nothing recorded, nothing computed) when the plugin
+    /// does not support it.
+    pub(crate) async fn call_or_default<T: DeserializeOwned + Default>(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<T> {
+        match self.call_if_supported(request).await? {
+            Supported::Answer(answer) => Ok(answer),
+            Supported::Not(_) => Ok(T::default()),
+        }
+    }
+
+    /// Runs one request that an older plugin may not know: its answer, or
     /// why the plugin does not support it.
     pub(crate) async fn call_if_supported<T: DeserializeOwned>(
         &self,
@@ -343,27 +356,18 @@ impl Capture for PluginNode {
 
     async fn pending_conflicts(&self) -> Result<Vec<Conflict>> {
         // A plugin that predates the conflict table records none.
-        match self
-            .library
-            .call_if_supported(&Request::PendingConflicts { node: self.id })
-            .await?
-        {
-            Supported::Answer(conflicts) => Ok(conflicts),
-            Supported::Not(_) => Ok(Vec::new()),
-        }
+        self.library
+            .call_or_default(&Request::PendingConflicts { node: self.id })
+            .await
     }
 
     async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
-        match self
-            .library
-            .call_if_supported(&Request::ForgetConflicts {
+        self.library
+            .call_or_default(&Request::ForgetConflicts {
                 node: self.id,
                 uids: Cow::Borrowed(uids),
             })
-            .await?
-        {
-            Supported::Answer(()) | Supported::Not(_) => Ok(()),
-        }
+            .await
     }
 
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
@@ -377,17 +381,12 @@ impl Capture for PluginNode {
 
     async fn synced_tables(&self, peer: &str) -> Result<Option<Vec<String>>> {
         // A plugin that predates per-table full syncs records none.
-        match self
-            .library
-            .call_if_supported(&Request::SyncedTables {
+        self.library
+            .call_or_default(&Request::SyncedTables {
                 node: self.id,
                 peer: Cow::Borrowed(peer),
             })
-            .await?
-        {
-            Supported::Answer(tables) => Ok(tables),
-            Supported::Not(_) => Ok(None),
-        }
+            .await
     }
 }
 
@@ -454,19 +453,14 @@ impl Apply for PluginNode {
         buckets: u32,
     ) -> Result<Option<Vec<BucketDigest>>> {
         // A plugin that predates the digest: the engine streams its rows.
-        match self
-            .library
-            .call_if_supported(&Request::Digest {
+        self.library
+            .call_or_default(&Request::Digest {
                 node: self.id,
                 table: Cow::Borrowed(table),
                 types: Cow::Borrowed(types),
                 buckets,
             })
-            .await?
-        {
-            Supported::Answer(digest) => Ok(digest),
-            Supported::Not(_) => Ok(None),
-        }
+            .await
     }
 
     async fn digest_rows(
@@ -476,20 +470,15 @@ impl Apply for PluginNode {
         buckets: u32,
         which: &[u32],
     ) -> Result<Option<Vec<RowDigest>>> {
-        match self
-            .library
-            .call_if_supported(&Request::DigestRows {
+        self.library
+            .call_or_default(&Request::DigestRows {
                 node: self.id,
                 table: Cow::Borrowed(table),
                 types: Cow::Borrowed(types),
                 buckets,
                 which: Cow::Borrowed(which),
             })
-            .await?
-        {
-            Supported::Answer(rows) => Ok(rows),
-            Supported::Not(_) => Ok(None),
-        }
+            .await
     }
 
     async fn count_rows(&self, table: &SyncTable) -> Result<u64> {
