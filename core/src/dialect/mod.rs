@@ -107,6 +107,13 @@ pub trait Dialect: Send + Sync {
     /// The `n`-th (1-based) parameter placeholder.
     fn placeholder(&self, n: usize) -> String;
 
+    /// The `n`-th placeholder of a statement whose parameters each appear
+    /// once, in order: the bulk statements (staging and tracking inserts,
+    /// rows by codes). Defaults to [`Dialect::placeholder`].
+    fn ordered_placeholder(&self, n: usize) -> String {
+        self.placeholder(n)
+    }
+
     /// How many parameters one statement may bind.
     fn max_params(&self) -> usize;
 
@@ -173,8 +180,8 @@ pub trait Dialect: Send + Sync {
             .map(|r| {
                 format!(
                     "({}, {})",
-                    self.placeholder(2 * r + 1),
-                    self.placeholder(2 * r + 2)
+                    self.ordered_placeholder(2 * r + 1),
+                    self.ordered_placeholder(2 * r + 2)
                 )
             })
             .collect();
@@ -195,7 +202,7 @@ pub trait Dialect: Send + Sync {
 
     /// Forgets the recorded conflicts with the `n` uids given.
     fn conflict_forget_sql(&self, n: usize) -> String {
-        let uids: Vec<String> = (1..=n).map(|p| self.placeholder(p)).collect();
+        let uids: Vec<String> = (1..=n).map(|p| self.ordered_placeholder(p)).collect();
         format!(
             "DELETE FROM {} WHERE uid IN ({})",
             self.ident(CONFLICTS),
@@ -514,7 +521,7 @@ pub trait Dialect: Send + Sync {
     fn tracking_insert_sql(&self, rows: usize) -> String {
         let tuples: Vec<String> = (0..rows)
             .map(|r| {
-                let p = |k: usize| self.placeholder(r * 6 + k);
+                let p = |k: usize| self.ordered_placeholder(r * 6 + k);
                 format!(
                     "({}, {}, {}, {}, {}, {})",
                     p(1),
@@ -668,7 +675,7 @@ pub trait Dialect: Send + Sync {
         let mut p = 0;
         let mut next = || {
             p += 1;
-            self.placeholder(p)
+            self.ordered_placeholder(p)
         };
         let tuples: Vec<String> = (0..n)
             .map(|_| {

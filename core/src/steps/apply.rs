@@ -621,7 +621,9 @@ pub async fn stage_by_inserts<S: Session + ?Sized>(
 fn value_tuples(d: &dyn crate::dialect::Dialect, rows: usize, width: usize) -> String {
     (0..rows)
         .map(|r| {
-            let ps: Vec<String> = (1..=width).map(|k| d.placeholder(r * width + k)).collect();
+            let ps: Vec<String> = (1..=width)
+                .map(|k| d.ordered_placeholder(r * width + k))
+                .collect();
             format!("({})", ps.join(", "))
         })
         .collect::<Vec<_>>()

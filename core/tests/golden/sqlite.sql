@@ -64,7 +64,7 @@ INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", 
 DELETE FROM "变电站表" WHERE "单位编号" = ?1 AND "年份" = ?2 AND "ID" = ?3;
 
 -- reading 变电站表
-SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (VALUES (?1, ?2, ?3), (?4, ?5, ?6));
+SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (VALUES (?, ?, ?), (?, ?, ?));
 SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?1;
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > (?1, ?2, ?3) ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?4;
 SELECT count(*) FROM "变电站表";
@@ -100,7 +100,7 @@ INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压�
 DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = ?1;
 
 -- reading 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
-SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN (?1, ?2);
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN (?, ?);
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT ?1;
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > (?1) ORDER BY t."ID" LIMIT ?2;
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
@@ -134,7 +134,7 @@ INSERT INTO "k" ("a") SELECT ?1 WHERE NOT EXISTS (SELECT 1 FROM "k" WHERE "a" = 
 DELETE FROM "k" WHERE "a" = ?1;
 
 -- reading k
-SELECT t.* FROM "k" AS t WHERE t."a" IN (?1, ?2);
+SELECT t.* FROM "k" AS t WHERE t."a" IN (?, ?);
 SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT ?1;
 SELECT t.* FROM "k" AS t WHERE (t."a") > (?1) ORDER BY t."a" LIMIT ?2;
 SELECT count(*) FROM "k";
@@ -172,16 +172,16 @@ SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FRO
 CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (
     uid VARCHAR(200) NOT NULL PRIMARY KEY,
     body TEXT NOT NULL);
-INSERT INTO "_hetsync_conflict"(uid, body) VALUES (?1, ?2), (?3, ?4);
+INSERT INTO "_hetsync_conflict"(uid, body) VALUES (?, ?), (?, ?);
 SELECT uid, body FROM "_hetsync_conflict" ORDER BY uid;
-DELETE FROM "_hetsync_conflict" WHERE uid IN (?1, ?2);
+DELETE FROM "_hetsync_conflict" WHERE uid IN (?, ?);
 
 -- trimming superseded local edits
 DELETE FROM "_hetsync_tracking" WHERE seq = ?1;
 UPDATE "_hetsync_tracking" SET fields = ?1 WHERE seq = ?2;
 
 -- tracking rows written by the engine
-INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES (?1, ?2, ?3, ?4, ?5, ?6), (?7, ?8, ?9, ?10, ?11, ?12);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?);
 
 -- transactions
 BEGIN IMMEDIATE;
