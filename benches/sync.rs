@@ -27,9 +27,13 @@
 //! 10. (group `sqlite`) SQLite → SQLite full sync and an incremental round
 //!     by the binary (time, peak RSS) against a plain copy through the same
 //!     driver, and SQLite capture overhead.
+//! 11. (group `pgbench`) pgbench's TPC-B-like transactions per second with
+//!     trigger capture on its keyed tables against the same without.
 
 #[path = "sync/digest.rs"]
 mod digest;
+#[path = "sync/pgbench.rs"]
+mod pgbench;
 #[path = "sync/sqlite.rs"]
 mod sqlite;
 
@@ -762,9 +766,10 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite (the default: all) picks the groups.
-    let only = std::env::var("HETSYNC_BENCH")
-        .unwrap_or_else(|_| "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite".into());
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench (the default: all) picks the groups.
+    let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| {
+        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench".into()
+    });
     let mut lines = Vec::new();
     if only.contains("sync") {
         sync_benchmarks(rows, &mut lines).await;
@@ -786,6 +791,9 @@ async fn main() {
     }
     if only.contains("sqlite") {
         sqlite::sqlite_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("pgbench") {
+        pgbench::pgbench_benchmarks(&mut lines).await;
     }
     let peak_kb = if only.contains("memory") {
         Some(memory_benchmark(memory_rows, &mut lines).await)

@@ -8,7 +8,7 @@
 //! call_timeout_seconds = 1800         # a plugin call running longer is cancelled
 //!
 //! [sync]                              # optional
-//! round_events = 100000               # tracking events a round reads per side at most
+//! round_events = 25000                # tracking events a round reads per side at most
 //! on_error = "stop"                    # or "park": set a change that cannot sync aside, go on
 //!
 //! [[node]]
