@@ -2,8 +2,8 @@
 //! connection, values bound and decoded by storage class.
 
 use crate::connection::SqliteNode;
+use crate::direct::{self, DirectError};
 use crate::lock::FileLock;
-use crate::values::{bind_all, decode, decode_row};
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
 use hetsync_core::change::Watermark;
@@ -14,7 +14,7 @@ use hetsync_core::schema::SyncTable;
 use hetsync_core::steps::{self, Driver, SelectSql, Session};
 use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
-use sqlx::{Row, SqliteConnection};
+use sqlx::SqliteConnection;
 use std::sync::atomic::AtomicBool;
 use tokio::sync::MutexGuard;
 
@@ -57,6 +57,12 @@ impl SqliteNode {
             Error::from_db(&self.name, context.clone(), code.map(DbCode::Sqlite), e)
         }
     }
+
+    /// [`SqliteNode::err`] for a statement run directly on the handle.
+    pub(crate) fn direct_err(&self, context: &str) -> impl Fn(DirectError) -> Error + '_ {
+        let context = context.to_string();
+        move |e| Error::from_db(&self.name, context.clone(), e.code().map(DbCode::Sqlite), e)
+    }
 }
 
 #[async_trait]
@@ -74,11 +80,18 @@ impl Session for SqliteSession<'_> {
     }
 
     async fn execute(&mut self, sql: &str, params: &[Value], context: &str) -> Result<u64> {
-        let done = bind_all(sqlx::query(sql), params)
-            .execute(&mut *self.conn)
+        if params.is_empty() {
+            // Scripts, DDL and transaction control: sqlx runs a string of
+            // several statements.
+            let done = sqlx::query(sql)
+                .execute(&mut *self.conn)
+                .await
+                .map_err(self.node.err(context))?;
+            return Ok(done.rows_affected());
+        }
+        direct::execute(&mut self.conn, sql, params)
             .await
-            .map_err(self.node.err(context))?;
-        Ok(done.rows_affected())
+            .map_err(self.node.direct_err(context))
     }
 
     async fn query(
@@ -87,14 +100,9 @@ impl Session for SqliteSession<'_> {
         params: &[Value],
         context: &str,
     ) -> Result<Vec<Vec<Value>>> {
-        let rows = bind_all(sqlx::query(sql), params)
-            .fetch_all(&mut *self.conn)
+        direct::query(&mut self.conn, sql, params, None)
             .await
-            .map_err(self.node.err(context))?;
-        rows.iter()
-            .map(|r| (0..r.len()).map(|i| decode(r, i)).collect())
-            .collect::<std::result::Result<_, _>>()
-            .map_err(self.node.err(context))
+            .map_err(self.node.direct_err(context))
     }
 
     async fn select_rows(
@@ -104,14 +112,12 @@ impl Session for SqliteSession<'_> {
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>> {
         let sql = sql(&DIALECT.column_list(table));
-        let rows = bind_all(sqlx::query(&sql), params)
-            .fetch_all(&mut *self.conn)
+        direct::query(&mut self.conn, &sql, params, Some(table.columns.len()))
             .await
-            .map_err(self.node.err(&format!("reading table '{}'", table.name)))?;
-        rows.iter()
-            .map(|r| decode_row(r, 0, table.columns.len()))
-            .collect::<std::result::Result<_, _>>()
-            .map_err(self.node.err(&format!("decoding rows of '{}'", table.name)))
+            .map_err(
+                self.node
+                    .direct_err(&format!("reading table '{}'", table.name)),
+            )
     }
 
     async fn columns(&mut self, table: &SyncTable) -> Result<Vec<ColumnSql>> {
