@@ -82,59 +82,80 @@ fn value(column: usize, v: ValueRef<'_>) -> rusqlite::Result<Value> {
     })
 }
 
-/// Runs `f` on the connection's handle, which the lock keeps from the
-/// worker thread meanwhile.
-async fn with_handle<R>(
-    conn: &mut SqliteConnection,
-    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
-) -> Result<R, DirectError> {
-    let mut handle = conn.lock_handle().await.map_err(DirectError::Handle)?;
-    // SAFETY: the handle is the connection's open database, and the lock
-    // gives it to this call alone until `handle` drops. The rusqlite view
-    // does not own it (it never closes it) and is dropped first, with the
-    // statements it prepared.
-    let view = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }?;
-    let out = f(&view);
-    drop(view);
-    Ok(out?)
+/// A rusqlite view of one connection's handle, kept for a session so that
+/// the statements it prepared are reused (a bulk statement of thousands
+/// of parameters costs more to parse than to run).
+#[derive(Default)]
+pub(crate) struct Direct {
+    view: Option<rusqlite::Connection>,
 }
 
-/// Runs one statement that returns no rows with `params`; the rows it
-/// changed.
-pub(crate) async fn execute(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    params: &[Value],
-) -> Result<u64, DirectError> {
-    with_handle(conn, |c| {
-        let mut statement = c.prepare(sql)?;
-        let changed = statement.execute(rusqlite::params_from_iter(params.iter().map(Param)))?;
-        Ok(changed as u64)
-    })
-    .await
-}
+impl Direct {
+    /// Runs `f` on `conn`'s handle, which the lock keeps from the worker
+    /// thread meanwhile. `conn` is the same connection on every call: the
+    /// session that owns this view holds it, and drops the view first.
+    async fn run<R>(
+        &mut self,
+        conn: &mut SqliteConnection,
+        f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+    ) -> Result<R, DirectError> {
+        let mut handle = conn.lock_handle().await.map_err(DirectError::Handle)?;
+        let view = match &mut self.view {
+            Some(view) => view,
+            // SAFETY: the handle is the connection's open database, used
+            // by this view only while the lock gives it to this call alone.
+            // The view does not own it (it never closes it); its prepared
+            // statements are finalized when it drops, which the session
+            // holding the connection does before it lets the connection go.
+            None => self.view.insert(unsafe {
+                rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr())
+            }?),
+        };
+        let out = f(view);
+        drop(handle);
+        Ok(out?)
+    }
 
-/// Runs one query with `params`; every row, the first `width` columns of
-/// each (all of them when `None`).
-pub(crate) async fn query(
-    conn: &mut SqliteConnection,
-    sql: &str,
-    params: &[Value],
-    width: Option<usize>,
-) -> Result<Vec<Vec<Value>>, DirectError> {
-    with_handle(conn, |c| {
-        let mut statement = c.prepare(sql)?;
-        let width = width.unwrap_or(statement.column_count());
-        let mut rows = statement.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next()? {
-            out.push(
-                (0..width)
-                    .map(|i| value(i, row.get_ref(i)?))
-                    .collect::<rusqlite::Result<Vec<Value>>>()?,
-            );
-        }
-        Ok(out)
-    })
-    .await
+    /// Runs one statement that returns no rows with `params`; the rows it
+    /// changed.
+    pub(crate) async fn execute(
+        &mut self,
+        conn: &mut SqliteConnection,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<u64, DirectError> {
+        self.run(conn, |c| {
+            let mut statement = c.prepare_cached(sql)?;
+            let changed =
+                statement.execute(rusqlite::params_from_iter(params.iter().map(Param)))?;
+            Ok(changed as u64)
+        })
+        .await
+    }
+
+    /// Runs one query with `params`; every row, the first `width` columns
+    /// of each (all of them when `None`).
+    pub(crate) async fn query(
+        &mut self,
+        conn: &mut SqliteConnection,
+        sql: &str,
+        params: &[Value],
+        width: Option<usize>,
+    ) -> Result<Vec<Vec<Value>>, DirectError> {
+        self.run(conn, |c| {
+            let mut statement = c.prepare_cached(sql)?;
+            let width = width.unwrap_or(statement.column_count());
+            let mut rows = statement.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(
+                    (0..width)
+                        .map(|i| value(i, row.get_ref(i)?))
+                        .collect::<rusqlite::Result<Vec<Value>>>()?,
+                );
+            }
+            Ok(out)
+        })
+        .await
+    }
 }

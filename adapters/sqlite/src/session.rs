@@ -2,7 +2,7 @@
 //! connection, values bound and decoded by storage class.
 
 use crate::connection::SqliteNode;
-use crate::direct::{self, DirectError};
+use crate::direct::{Direct, DirectError};
 use crate::lock::FileLock;
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
@@ -24,6 +24,9 @@ static DIALECT: Sqlite = Sqlite;
 /// One operation's hold on a node's connection.
 pub struct SqliteSession<'a> {
     node: &'a SqliteNode,
+    /// Declared before `conn`: dropped (its statements finalized) while the
+    /// connection is still held.
+    direct: Direct,
     conn: MutexGuard<'a, SqliteConnection>,
 }
 
@@ -89,7 +92,8 @@ impl Session for SqliteSession<'_> {
                 .map_err(self.node.err(context))?;
             return Ok(done.rows_affected());
         }
-        direct::execute(&mut self.conn, sql, params)
+        self.direct
+            .execute(&mut self.conn, sql, params)
             .await
             .map_err(self.node.direct_err(context))
     }
@@ -100,7 +104,8 @@ impl Session for SqliteSession<'_> {
         params: &[Value],
         context: &str,
     ) -> Result<Vec<Vec<Value>>> {
-        direct::query(&mut self.conn, sql, params, None)
+        self.direct
+            .query(&mut self.conn, sql, params, None)
             .await
             .map_err(self.node.direct_err(context))
     }
@@ -112,7 +117,8 @@ impl Session for SqliteSession<'_> {
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>> {
         let sql = sql(&DIALECT.column_list(table));
-        direct::query(&mut self.conn, &sql, params, Some(table.columns.len()))
+        self.direct
+            .query(&mut self.conn, &sql, params, Some(table.columns.len()))
             .await
             .map_err(
                 self.node
@@ -196,6 +202,7 @@ impl Driver for SqliteNode {
     async fn session(&self) -> Result<SqliteSession<'_>> {
         Ok(SqliteSession {
             node: self,
+            direct: Direct::default(),
             conn: self.conn.lock().await,
         })
     }
