@@ -6,6 +6,7 @@ use crate::direct::{Direct, DirectError};
 use crate::lock::FileLock;
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
+use hetsync_core::change::RowOp;
 use hetsync_core::change::Watermark;
 use hetsync_core::dialect::sqlite::Sqlite;
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
@@ -124,6 +125,14 @@ impl Session for SqliteSession<'_> {
                 self.node
                     .direct_err(&format!("reading table '{}'", table.name)),
             )
+    }
+
+    async fn insert_fresh(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<Option<u64>> {
+        // A write transaction begins IMMEDIATE: no other writer until it
+        // ends, so what the look-up finds stays true for the insert.
+        steps::apply::insert_fresh_by_inserts(self, table, ops)
+            .await
+            .map(Some)
     }
 
     async fn columns(&mut self, table: &SyncTable) -> Result<Vec<ColumnSql>> {

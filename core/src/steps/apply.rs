@@ -617,6 +617,59 @@ pub async fn stage_by_inserts<S: Session + ?Sized>(
     Ok(())
 }
 
+/// Writes a fresh batch by multi-row `INSERT`s into the table itself (the
+/// shared way, for a node whose write transaction keeps every other writer
+/// out). A fresh batch must fail rather than duplicate or overwrite a row
+/// that arrived since the pass began, so the batch's codes are looked up
+/// first: any found fails it with [`Error::ConcurrentEdit`].
+pub async fn insert_fresh_by_inserts<S: Session + ?Sized>(
+    s: &mut S,
+    table: &SyncTable,
+    ops: &[RowOp],
+) -> Result<u64> {
+    let mut rows = Vec::with_capacity(ops.len());
+    for op in ops {
+        let RowOp::Upsert { values, .. } = op else {
+            return Err(Error::Schema {
+                table: table.name.clone(),
+                message: "a fresh batch holds a delete".into(),
+            });
+        };
+        check_width(s.node(), table, values)?;
+        rows.push(values);
+    }
+    let codes = rows
+        .iter()
+        .map(|v| table.code_of(v, s.node()))
+        .collect::<Result<Vec<_>>>()?;
+    if !crate::steps::read::fetch_by_code_lists(s, table, &codes)
+        .await?
+        .is_empty()
+    {
+        return Err(Error::ConcurrentEdit {
+            node: s.node().to_string(),
+            detail: format!(
+                "a row arrived in '{}' while the full sync filled it",
+                table.name
+            ),
+        });
+    }
+    let d = s.dialect();
+    let width = table.columns.len();
+    let context = format!("inserting rows into '{}'", table.name);
+    for chunk in rows.chunks(ROWS_PER_INSERT.min(d.max_params() / width).max(1)) {
+        let params: Vec<Value> = chunk.iter().flat_map(|v| v.iter().cloned()).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES {}",
+            d.ident(&table.name),
+            d.column_list(table),
+            value_tuples(d, chunk.len(), width)
+        );
+        s.execute(&sql, &params, &context).await?;
+    }
+    Ok(rows.len() as u64)
+}
+
 /// `(p1, …, pw), (…)`: `rows` tuples of `width` placeholders, numbered on.
 fn value_tuples(d: &dyn crate::dialect::Dialect, rows: usize, width: usize) -> String {
     (0..rows)
