@@ -60,26 +60,7 @@ fn env_number(name: &str, default: u64) -> u64 {
 
 /// Runs `pgbench` against the hub's database; returns its stdout.
 fn pgbench(d: &Deploy, args: &[&str]) -> String {
-    let url = d.node("hub").url.clone();
-    let database = url.rsplit('/').next().unwrap().to_string();
-    let port = url
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.split('/').next())
-        .unwrap()
-        .to_string();
-    let out = std::process::Command::new(hetsync_testkit::pg::bin_dir().join("pgbench"))
-        .args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"])
-        .args(args)
-        .arg(&database)
-        .output()
-        .expect("run pgbench");
-    assert!(
-        out.status.success(),
-        "pgbench {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    hetsync_testkit::pg::pgbench(&d.node("hub").url, args)
 }
 
 /// pgbench's reported transactions per second.

@@ -36,16 +36,7 @@ fn pgbench_table(name: &str, key: &str, columns: &[&str]) -> SyncTable {
 }
 
 fn pgbench(server: &PgServer, args: &[&str], db: &str) {
-    let out = std::process::Command::new(server.bin().join("pgbench"))
-        .args(args)
-        .arg(server.url(db))
-        .output()
-        .expect("run pgbench");
-    assert!(
-        out.status.success(),
-        "pgbench {args:?} on {db} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    hetsync_testkit::pg::pgbench(&server.url(db), args);
 }
 
 /// One measured TPC-B-like run on `db`: its wall time.

@@ -48,6 +48,12 @@ async fn create(path: &Path, rows: u64) {
     }
 }
 
+/// A multi-row INSERT of `n` rows of table `t`, anonymous parameters.
+fn insert_sql(n: usize) -> String {
+    let one = format!("({})", ["?"; 10].join(", "));
+    format!("INSERT INTO t VALUES {}", vec![one; n].join(", "))
+}
+
 /// The plain copy: every row of `from` read through sqlx and written to
 /// `to` in multi-row INSERTs, in one transaction.
 async fn plain_copy(from: &Path, to: &Path) -> u64 {
@@ -55,11 +61,7 @@ async fn plain_copy(from: &Path, to: &Path) -> u64 {
     let mut source = open(from).await;
     let mut sink = open(to).await;
     exec(&mut sink, "BEGIN").await;
-    let insert = |n: usize| {
-        let one = format!("({})", ["?"; 10].join(", "));
-        format!("INSERT INTO t VALUES {}", vec![one; n].join(", "))
-    };
-    let full = insert(ROWS_PER_INSERT);
+    let full = insert_sql(ROWS_PER_INSERT);
     let mut copied = 0u64;
     let mut batch: Vec<sqlx::sqlite::SqliteRow> = Vec::with_capacity(ROWS_PER_INSERT);
     let mut rows = sqlx::query("SELECT * FROM t").fetch(&mut source);
@@ -71,7 +73,7 @@ async fn plain_copy(from: &Path, to: &Path) -> u64 {
             let sql = if batch.len() == ROWS_PER_INSERT {
                 full.clone()
             } else {
-                insert(batch.len())
+                insert_sql(batch.len())
             };
             let mut q = sqlx::query(&sql);
             for r in &batch {
@@ -107,17 +109,13 @@ fn plain_copy_rusqlite(from: &Path, to: &Path) -> u64 {
     let source = rusqlite::Connection::open(from).expect("open source");
     let mut sink = rusqlite::Connection::open(to).expect("open sink");
     let tx = sink.transaction().expect("begin");
-    let insert = |n: usize| {
-        let one = format!("({})", ["?"; 10].join(", "));
-        format!("INSERT INTO t VALUES {}", vec![one; n].join(", "))
-    };
     let mut read = source.prepare("SELECT * FROM t").expect("prepare read");
     let mut rows = read.query([]).expect("read");
     let mut batch: Vec<Value> = Vec::with_capacity(ROWS_PER_INSERT * 10);
     let mut copied = 0u64;
     let flush = |batch: &mut Vec<Value>| {
         let n = batch.len() / 10;
-        tx.prepare_cached(&insert(n))
+        tx.prepare_cached(&insert_sql(n))
             .expect("prepare insert")
             .execute(rusqlite::params_from_iter(batch.iter()))
             .expect("insert");

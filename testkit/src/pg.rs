@@ -16,6 +16,23 @@ pub struct PgServer {
     opts: String,
 }
 
+/// Runs `pgbench` with `args` against the database at `url` (a
+/// `postgres://` URL, which libpq takes in place of a database name),
+/// failing with its errors; its report (stdout).
+pub fn pgbench(url: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(bin_dir().join("pgbench"))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("run pgbench");
+    assert!(
+        out.status.success(),
+        "pgbench {args:?} on {url}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The PostgreSQL binaries directory (`initdb`, `pg_ctl`, `pgbench`, …):
 /// `HETSYNC_PG_BIN`, else the newest under `/usr/lib/postgresql`.
 pub fn bin_dir() -> PathBuf {

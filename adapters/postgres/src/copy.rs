@@ -6,7 +6,7 @@ use crate::values::{copy_line, copy_text};
 use hetsync_core::change::{RowOp, TrackingEntry};
 use hetsync_core::dialect::{Dialect, TRACKING};
 use hetsync_core::schema::SyncTable;
-use hetsync_core::steps::apply::staging_row;
+use hetsync_core::steps::apply::{fresh_row_arrived, fresh_rows, staging_row};
 use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
 use sqlx::PgConnection;
@@ -54,13 +54,7 @@ impl PostgresSession<'_> {
     /// fails and the round starts over.
     pub(crate) async fn copy_fresh(&mut self, t: &SyncTable, ops: &[RowOp]) -> Result<u64> {
         let mut buf = String::new();
-        for op in ops {
-            let RowOp::Upsert { values, .. } = op else {
-                return Err(Error::Schema {
-                    table: t.name.clone(),
-                    message: "a fresh batch holds a delete".into(),
-                });
-            };
+        for values in fresh_rows(t, ops)? {
             copy_line(&mut buf, values);
         }
         let sql = format!(
@@ -70,13 +64,7 @@ impl PostgresSession<'_> {
         );
         match copy_in(&mut self.conn, &sql, buf).await {
             Ok(()) => Ok(ops.len() as u64),
-            Err(e) if is_unique_violation(&e) => Err(Error::ConcurrentEdit {
-                node: self.node.name.clone(),
-                detail: format!(
-                    "a row arrived in '{}' while the full sync filled it",
-                    t.name
-                ),
-            }),
+            Err(e) if is_unique_violation(&e) => Err(fresh_row_arrived(&self.node.name, t)),
             Err(e) => Err(self.node.err(&format!("inserting rows into '{}'", t.name))(
                 e,
             )),

@@ -606,11 +606,12 @@ pub async fn stage_by_inserts<S: Session + ?Sized>(
             params.extend(mask.into_iter().map(Value::Bool));
             params.push(Value::Text(kind.into()));
         }
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {}",
-            d.ident(&d.staging_table(&table.name)),
-            names.join(", "),
-            value_tuples(d, chunk.len(), per_row)
+        let sql = insert_values_sql(
+            d,
+            &d.staging_table(&table.name),
+            &names.join(", "),
+            chunk.len(),
+            per_row,
         );
         s.execute(&sql, &params, &context).await?;
     }
@@ -627,16 +628,9 @@ pub async fn insert_fresh_by_inserts<S: Session + ?Sized>(
     table: &SyncTable,
     ops: &[RowOp],
 ) -> Result<u64> {
-    let mut rows = Vec::with_capacity(ops.len());
-    for op in ops {
-        let RowOp::Upsert { values, .. } = op else {
-            return Err(Error::Schema {
-                table: table.name.clone(),
-                message: "a fresh batch holds a delete".into(),
-            });
-        };
+    let rows = fresh_rows(table, ops)?;
+    for values in &rows {
         check_width(s.node(), table, values)?;
-        rows.push(values);
     }
     let codes = rows
         .iter()
@@ -646,28 +640,58 @@ pub async fn insert_fresh_by_inserts<S: Session + ?Sized>(
         .await?
         .is_empty()
     {
-        return Err(Error::ConcurrentEdit {
-            node: s.node().to_string(),
-            detail: format!(
-                "a row arrived in '{}' while the full sync filled it",
-                table.name
-            ),
-        });
+        return Err(fresh_row_arrived(s.node(), table));
     }
     let d = s.dialect();
     let width = table.columns.len();
     let context = format!("inserting rows into '{}'", table.name);
     for chunk in rows.chunks(ROWS_PER_INSERT.min(d.max_params() / width).max(1)) {
         let params: Vec<Value> = chunk.iter().flat_map(|v| v.iter().cloned()).collect();
-        let sql = format!(
-            "INSERT INTO {} ({}) VALUES {}",
-            d.ident(&table.name),
-            d.column_list(table),
-            value_tuples(d, chunk.len(), width)
-        );
+        let sql = insert_values_sql(d, &table.name, &d.column_list(table), chunk.len(), width);
         s.execute(&sql, &params, &context).await?;
     }
     Ok(rows.len() as u64)
+}
+
+/// The rows of a fresh batch, which holds upserts only.
+pub fn fresh_rows<'a>(table: &SyncTable, ops: &'a [RowOp]) -> Result<Vec<&'a [Value]>> {
+    ops.iter()
+        .map(|op| match op {
+            RowOp::Upsert { values, .. } => Ok(values.as_slice()),
+            RowOp::Delete { .. } => Err(Error::Schema {
+                table: table.name.clone(),
+                message: "a fresh batch holds a delete".into(),
+            }),
+        })
+        .collect()
+}
+
+/// What a fresh batch fails with when one of its codes is already in the
+/// table: hetsync's view of it was wrong, and the round starts over.
+pub fn fresh_row_arrived(node: &str, table: &SyncTable) -> Error {
+    Error::ConcurrentEdit {
+        node: node.to_string(),
+        detail: format!(
+            "a row arrived in '{}' while the full sync filled it",
+            table.name
+        ),
+    }
+}
+
+/// `INSERT INTO "into" (columns) VALUES (…), (…)`: `rows` tuples of
+/// `width` placeholders.
+fn insert_values_sql(
+    d: &dyn crate::dialect::Dialect,
+    into: &str,
+    columns: &str,
+    rows: usize,
+    width: usize,
+) -> String {
+    format!(
+        "INSERT INTO {} ({columns}) VALUES {}",
+        d.ident(into),
+        value_tuples(d, rows, width)
+    )
 }
 
 /// `(p1, …, pw), (…)`: `rows` tuples of `width` placeholders, numbered on.
