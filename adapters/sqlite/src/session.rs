@@ -220,3 +220,117 @@ impl Driver for SqliteNode {
         FileLock::acquire(&self.name, &self.path).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hetsync_core::schema::{ConflictPolicy, SyncForm};
+    use sqlx::ConnectOptions;
+    use std::time::Duration;
+
+    /// A node on a new file holding `ddl`.
+    async fn node(dir: &std::path::Path, ddl: &str) -> SqliteNode {
+        let path = dir.join("n.db");
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .connect()
+            .await
+            .expect("create");
+        sqlx::query(ddl).execute(&mut conn).await.expect("ddl");
+        drop(conn);
+        SqliteNode::open("n", &path, Duration::from_secs(1))
+            .await
+            .expect("open")
+    }
+
+    fn table() -> SyncTable {
+        SyncTable {
+            name: "t".into(),
+            columns: vec!["id".into(), "v".into()],
+            code: vec![0],
+            form: SyncForm::Field,
+            conflict: ConflictPolicy::Latest,
+        }
+    }
+
+    fn upsert(id: i64, v: &str) -> RowOp {
+        RowOp::Upsert {
+            values: vec![Value::Int(id), Value::Text(v.into())],
+            fields: None,
+        }
+    }
+
+    async fn rows(s: &mut SqliteSession<'_>) -> Vec<Vec<Value>> {
+        s.query("SELECT id, v FROM t ORDER BY id, v", &[], "reading")
+            .await
+            .expect("read")
+    }
+
+    /// No constraint keeps the code unique here: only the look-up keeps a
+    /// fresh batch from adding a second row with a code already there.
+    #[tokio::test]
+    async fn a_fresh_batch_with_a_code_already_there_fails_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(dir.path(), "CREATE TABLE t (id INTEGER, v TEXT)").await;
+        let mut s = node.session().await.unwrap();
+        let written = s
+            .insert_fresh(&table(), &[upsert(1, "a"), upsert(2, "名")])
+            .await;
+        assert_eq!(written.unwrap(), Some(2));
+        let refused = s
+            .insert_fresh(&table(), &[upsert(3, "c"), upsert(2, "x")])
+            .await
+            .expect_err("code 2 is there");
+        assert!(matches!(refused, Error::ConcurrentEdit { .. }), "{refused}");
+        let deletes = [RowOp::Delete {
+            code: table().code_of(&[Value::Int(1), Value::Null], "n").unwrap(),
+        }];
+        let refused = s
+            .insert_fresh(&table(), &deletes)
+            .await
+            .expect_err("a delete");
+        assert!(
+            refused.to_string().contains("a fresh batch holds a delete"),
+            "{refused}"
+        );
+        let want = vec![
+            vec![Value::Int(1), Value::Text("a".into())],
+            vec![Value::Int(2), Value::Text("名".into())],
+        ];
+        assert_eq!(
+            rows(&mut s).await,
+            want,
+            "nothing of the refused batches written"
+        );
+    }
+
+    /// Statements run on the handle keep SQLite's error classes.
+    #[tokio::test]
+    async fn a_refused_write_on_the_handle_is_a_constraint_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let node = node(
+            dir.path(),
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)",
+        )
+        .await;
+        let mut s = node.session().await.unwrap();
+        let insert = "INSERT INTO t VALUES (?, ?)";
+        let row = [Value::Int(1), Value::Text("a".into())];
+        assert_eq!(s.execute(insert, &row, "inserting").await.unwrap(), 1);
+        let refused = s
+            .execute(insert, &row, "inserting")
+            .await
+            .expect_err("duplicate key");
+        assert!(matches!(refused, Error::Constraint { .. }), "{refused}");
+        assert!(
+            refused.to_string().contains("UNIQUE constraint failed"),
+            "{refused}"
+        );
+        let bad = s
+            .query("SELECT * FROM missing", &[], "reading")
+            .await
+            .expect_err("no table");
+        assert!(bad.to_string().contains("no such table"), "{bad}");
+    }
+}
