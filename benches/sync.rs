@@ -404,8 +404,10 @@ async fn mariadb_capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
     }
 }
 
-/// Peak RSS of a `hetsync sync` process doing a full sync of `rows` rows.
-async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
+/// Peak RSS of a `hetsync sync` process doing a full sync of `rows` rows,
+/// and of one bringing over a single `UPDATE` of every row on the spoke
+/// (one transaction of `rows` changes).
+async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> (u64, u64) {
     let (a, b) = (PgServer::start(), PgServer::start());
     a.create_db("hub").await;
     b.create_db("spoke").await;
@@ -416,7 +418,7 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
     let dir = tempfile::tempdir().unwrap();
     let config = write_config(dir.path(), &a.url("hub"), &b.url("spoke"));
     run_measured(&config, &["install"]);
-    let (took, peak_kb) = run_measured(&config, &["sync"]);
+    let (took, full_kb) = run_measured(&config, &["sync"]);
     lines.push(Line {
         name: "full sync by the hetsync binary".into(),
         rows,
@@ -424,7 +426,20 @@ async fn memory_benchmark(rows: u64, lines: &mut Vec<Line>) -> u64 {
         baseline: None,
         target: "",
     });
-    peak_kb
+    exec(
+        &mut connect(&b, "spoke").await,
+        "UPDATE t SET c1 = c1 + 1, c5 = c5 || '!'",
+    )
+    .await;
+    let (took, incremental_kb) = run_measured(&config, &["sync"]);
+    lines.push(Line {
+        name: "incremental by the hetsync binary".into(),
+        rows,
+        took,
+        baseline: None,
+        target: "",
+    });
+    (full_kb, incremental_kb)
 }
 
 /// Runs the `hetsync` binary on `config` with `args` until it ends (it must
@@ -804,13 +819,18 @@ async fn main() {
     for line in &lines {
         line.print();
     }
-    if let Some(kb) = peak_kb {
-        println!(
-            "{:<44} {:>9} rows peak RSS {:.0} MB {:>40}",
-            "memory of a full sync",
-            memory_rows,
-            kb as f64 / 1024.0,
-            "target < 200 MB"
-        );
+    if let Some((full_kb, incremental_kb)) = peak_kb {
+        for (name, kb) in [
+            ("memory of a full sync", full_kb),
+            ("memory of an incremental sync", incremental_kb),
+        ] {
+            println!(
+                "{:<44} {:>9} rows peak RSS {:.0} MB {:>40}",
+                name,
+                memory_rows,
+                kb as f64 / 1024.0,
+                "target < 200 MB"
+            );
+        }
     }
 }

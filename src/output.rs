@@ -209,7 +209,7 @@ pub fn print_status(status: &StatusReport) {
         let position = if n.unreachable {
             "unreachable".into()
         } else if n.installed {
-            opt(n.position.map(|p| p.0 as u64))
+            n.position.map_or("-".to_string(), |p| p.to_string())
         } else {
             "not installed".into()
         };

@@ -318,6 +318,54 @@ async fn a_broken_spoke_does_not_stop_the_others() {
     assert!(status.contains("FAILED"), "{status}");
 }
 
+/// Tables of layout 2 (no `within_seq` on the peer table) are refused
+/// with the way out; install brings them up to date, keeping the peer
+/// watermarks, and rounds go on from where they were.
+#[tokio::test]
+async fn install_brings_an_older_layout_up_to_date() {
+    let d = Deploy::new(&["a"], BASIC).await;
+    assert!(hetsync(&d.config(), &["install"]).status.success());
+    d.exec("a", "INSERT INTO t_row VALUES (1, 'a', 1, 1.0)")
+        .await;
+    assert!(hetsync(&d.config(), &["sync"]).status.success());
+    let peer = "SELECT peer || ':' || watermark FROM _hetsync_peer ORDER BY peer";
+    let before = sqlite3(&d.db("hub"), peer);
+    assert!(before.starts_with("a:"), "{before}");
+    sqlite3(
+        &d.db("hub"),
+        "ALTER TABLE _hetsync_peer DROP COLUMN within_seq; \
+         UPDATE _hetsync_meta SET value = '2' WHERE name = 'schema_version'",
+    );
+    d.exec("a", "INSERT INTO t_row VALUES (2, 'a', 2, 2.0)")
+        .await;
+    let out = hetsync(&d.config(), &["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("node 'hub': its hetsync tables have layout version 2")
+            && text(&out).contains("run `hetsync install`"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(sqlite3(&d.db("hub"), "SELECT count(*) FROM t_row"), "1");
+    let out = hetsync(&d.config(), &["install"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(sqlite3(&d.db("hub"), peer), before, "the watermark kept");
+    assert_eq!(
+        sqlite3(
+            &d.db("hub"),
+            "SELECT within_seq FROM _hetsync_peer WHERE peer = 'a'"
+        ),
+        "0"
+    );
+    let out = hetsync(&d.config(), &["sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        sqlite3(&d.db("hub"), "SELECT group_concat(k) FROM t_row ORDER BY k"),
+        "1,2",
+        "the rounds go on from the kept watermark"
+    );
+}
+
 #[tokio::test]
 async fn install_records_its_layout_version_and_clears_leftover_capture() {
     let d = Deploy::new(&["a"], BASIC).await;

@@ -12,15 +12,67 @@ use std::fmt;
 /// committed later is read at a greater position, whatever the commit order of
 /// concurrent transactions (SQLite: the tracking sequence, since writers are
 /// serialized).
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(transparent)]
-pub struct Watermark(pub i64);
+///
+/// Where positions are transactions (PostgreSQL: a transaction-id horizon,
+/// [`crate::dialect::Dialect::upto_includes`] false) a read may stop inside
+/// one transaction that holds more events than it may take: `within` then
+/// says how far, so memory stays bounded whatever one transaction changed.
+/// Positions order by `pos`, then `within`.
+///
+/// Serialized as the bare `pos` when `within` is 0 (every position of a
+/// sequence), else as `[pos, within]`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Watermark {
+    /// The position: a tracking sequence number, or a transaction-id horizon
+    /// (every transaction before it is over).
+    pub pos: i64,
+    /// Where positions are transactions: the events of transaction `pos`
+    /// (in tracking-sequence order) taken as well, those whose tracking
+    /// sequence is at most this; 0 for none of them. Always 0 where
+    /// positions are a sequence.
+    pub within: i64,
+}
+
+impl Watermark {
+    /// The position `pos`, nothing taken within it.
+    pub const fn at(pos: i64) -> Self {
+        Watermark { pos, within: 0 }
+    }
+}
 
 impl fmt::Display for Watermark {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        match self.within {
+            0 => write!(f, "{}", self.pos),
+            within => write!(f, "{}+{within}", self.pos),
+        }
+    }
+}
+
+/// [`Watermark`]'s serialized forms.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum WatermarkForm {
+    At(i64),
+    Within(i64, i64),
+}
+
+impl Serialize for Watermark {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.within {
+            0 => WatermarkForm::At(self.pos),
+            within => WatermarkForm::Within(self.pos, within),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Watermark {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match WatermarkForm::deserialize(deserializer)? {
+            WatermarkForm::At(pos) => Watermark::at(pos),
+            WatermarkForm::Within(pos, within) => Watermark { pos, within },
+        })
     }
 }
 
@@ -225,9 +277,11 @@ pub struct ReadRange {
     /// round fixed at its start, so that a backlog drains and writers that
     /// keep going cannot keep a `sync` running.
     pub until: Option<Watermark>,
-    /// About this many events at most: the read stops at a position with
-    /// no more than `limit` events before it, unless one transaction holds
-    /// more (a node whose positions are transactions never splits one).
+    /// This many events at most: the read stops at a position with no more
+    /// than `limit` events before it. A node whose positions are
+    /// transactions stops before a transaction that would take it past the
+    /// limit, and inside one only when that transaction alone holds more
+    /// ([`Watermark::within`]).
     pub limit: Option<u64>,
     /// Leaves out the changes integrated from this node (a spoke never
     /// needs its own changes back from the hub).
@@ -370,39 +424,26 @@ impl ApplyBatch {
         self.tracking.is_empty() && self.ops.iter().all(|(_, ops)| ops.is_empty())
     }
 
-    /// The guard check: `edited` lists (table, combined code) of the rows
-    /// edited on `node` after the guard position; the batch is refused with
-    /// [`crate::Error::ConcurrentEdit`] when it writes one of them.
-    pub fn check_guard(
+    /// The combined codes of the rows the batch writes, per table name
+    /// (the guard refuses the batch when a row among them was edited after
+    /// its position).
+    pub fn touched(
         &self,
         tables: &[crate::schema::SyncTable],
         node: &str,
-        edited: impl IntoIterator<Item = (String, CombinedCode)>,
-    ) -> crate::Result<()> {
-        let mut edited = edited.into_iter().peekable();
-        if edited.peek().is_none() {
-            return Ok(());
-        }
-        let mut touched = std::collections::HashSet::new();
+    ) -> crate::Result<HashMap<&str, std::collections::HashSet<CombinedCode>>> {
+        let mut touched: HashMap<&str, std::collections::HashSet<CombinedCode>> = HashMap::new();
         for (name, ops) in &self.ops {
             let table = crate::schema::SyncTable::find(tables, name, node)?;
+            let codes = touched.entry(name.as_str()).or_default();
             for op in ops {
-                let code = match op {
+                codes.insert(match op {
                     RowOp::Upsert { values, .. } => table.code_of(values, node)?,
                     RowOp::Delete { code } => code.clone(),
-                };
-                touched.insert((name.as_str(), code));
-            }
-        }
-        for (name, code) in edited {
-            if touched.contains(&(name.as_str(), code.clone())) {
-                return Err(crate::Error::ConcurrentEdit {
-                    node: node.to_string(),
-                    detail: format!("table '{name}', combined code {code}"),
                 });
             }
         }
-        Ok(())
+        Ok(touched)
     }
 }
 
@@ -448,6 +489,27 @@ mod tests {
         );
         assert_eq!(st(1, "a").precedence(&st(1, "b"), "hub"), Ordering::Greater);
         assert_eq!(st(1, "b").precedence(&st(1, "a"), "hub"), Ordering::Less);
+    }
+
+    #[test]
+    fn watermarks_order_by_position_then_within() {
+        let at = Watermark::at(7);
+        let inside = Watermark { pos: 7, within: 40 };
+        assert!(Watermark::at(6) < at && at < inside && inside < Watermark::at(8));
+        assert_eq!(inside.to_string(), "7+40");
+        assert_eq!(at.to_string(), "7");
+    }
+
+    #[test]
+    fn watermarks_serialize_bare_unless_within() {
+        let at = Watermark::at(7);
+        let inside = Watermark { pos: 7, within: 40 };
+        assert_eq!(serde_json::to_string(&at).unwrap(), "7");
+        assert_eq!(serde_json::to_string(&inside).unwrap(), "[7,40]");
+        for w in [at, inside] {
+            let text = serde_json::to_string(&w).unwrap();
+            assert_eq!(serde_json::from_str::<Watermark>(&text).unwrap(), w);
+        }
     }
 
     #[test]

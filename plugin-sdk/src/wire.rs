@@ -485,7 +485,7 @@ mod tests {
             )],
             tracking: Vec::new(),
             peer: None,
-            guard: Some(Watermark(3)),
+            guard: Some(Watermark::at(3)),
             fresh: true,
             settle: None,
             stamps: Vec::new(),

@@ -112,7 +112,7 @@ async fn an_older_plugin_loads_works_and_lacks_only_what_came_later() {
     assert_eq!(node.count_rows(&table()).await.unwrap(), 1);
     let rows = node.scan(&table(), None, 10).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!(node.count_events(Watermark(0), None).await.unwrap(), 0);
+    assert_eq!(node.count_events(Watermark::at(0), None).await.unwrap(), 0);
     node.uninstall().await.unwrap();
     assert!(!node.is_installed().await.unwrap());
 }

@@ -149,18 +149,18 @@ impl Session for MysqlSession<'_> {
                     "a transaction that changed synced tables has been open for more than \
                      {BARRIER_WAIT_SECS} s; its changes and later ones are read once it ends"
                 );
-                since.0
+                since.pos
             }
         };
         // The snapshot is taken after the barrier, so every change up to
         // `upto` is in it.
         steps::begin(self, TxKind::ReadSnapshot).await?;
-        Ok(Watermark(upto))
+        Ok(Watermark::at(upto))
     }
 
     async fn position(&mut self) -> Result<Watermark> {
         match self.node.barrier(&mut self.conn).await? {
-            Barrier::Final(last) => Ok(Watermark(last)),
+            Barrier::Final(last) => Ok(Watermark::at(last)),
             Barrier::Busy => Err(Error::Transient {
                 node: self.node.name.clone(),
                 context: "waiting for open transactions".into(),

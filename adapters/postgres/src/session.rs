@@ -264,7 +264,7 @@ impl PostgresSession<'_> {
             .fetch_one(&mut *self.conn)
             .await
             .map_err(self.node.err("reading the snapshot"))?;
-        Ok(Watermark(xmin))
+        Ok(Watermark::at(xmin))
     }
 }
 

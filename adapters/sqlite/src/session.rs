@@ -192,7 +192,7 @@ impl SqliteSession<'_> {
                 .fetch_optional(&mut *self.conn)
                 .await
                 .map_err(self.node.err("reading the tracking position"))?;
-        Ok(Watermark(seq.unwrap_or(0)))
+        Ok(Watermark::at(seq.unwrap_or(0)))
     }
 }
 

@@ -26,8 +26,9 @@ use crate::Result;
 /// install. A later layout migrates from the recorded one (install creates
 /// what is missing); a database whose recorded version is newer than this
 /// build's is refused, one whose version is older must run install again.
-/// Version 2 added [`CONFLICTS`].
-pub const SCHEMA_VERSION: i64 = 2;
+/// Version 2 added [`CONFLICTS`]; version 3 added [`PEERS`]' `within_seq`
+/// ([`crate::change::Watermark::within`]).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// The tracking table: one row per captured change.
 pub const TRACKING: &str = "_hetsync_tracking";
@@ -147,7 +148,8 @@ pub trait Dialect: Send + Sync {
     // ---- hetsync's own tables --------------------------------------------
 
     /// `CREATE TABLE IF NOT EXISTS` statements of the bookkeeping tables:
-    /// [`TRACKING`], [`PEERS`], [`INSTALLED`] and [`META`], with their indexes.
+    /// [`TRACKING`], [`PEERS`], [`INSTALLED`] and [`META`], with their
+    /// indexes (and the drop of an index an older layout made instead).
     fn meta_tables(&self) -> Vec<String>;
 
     /// Names of the bookkeeping tables, dropped by uninstall (the tracking
@@ -213,6 +215,24 @@ pub trait Dialect: Send + Sync {
     /// Counts tables named `$1` (0 or 1).
     fn table_exists_sql(&self) -> String;
 
+    /// Counts the columns named `$2` of table `$1` (0 or 1): install adds
+    /// to its tables what an older layout lacks.
+    fn column_exists_sql(&self) -> String;
+
+    /// The columns a later layout added to hetsync's tables, as `(table,
+    /// column, ALTER TABLE statement)`: install runs the statement where the
+    /// column is missing.
+    fn added_columns(&self) -> Vec<(&'static str, &'static str, String)> {
+        vec![(
+            PEERS,
+            "within_seq",
+            format!(
+                "ALTER TABLE {} ADD COLUMN within_seq BIGINT NOT NULL DEFAULT 0",
+                self.ident(PEERS)
+            ),
+        )]
+    }
+
     /// Reads every setting of [`META`] as `(name, value)` (a handful of rows).
     fn meta_sql(&self) -> String {
         format!("SELECT name, value FROM {}", self.ident(META))
@@ -275,24 +295,40 @@ pub trait Dialect: Send + Sync {
     /// procedures they and the apply call) on one table.
     fn capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String>;
 
-    /// The position condition "after `$n`" on the tracking table.
+    /// A position as the parameters of [`Dialect::after_position`] and
+    /// [`Dialect::upto_position`]: its `pos`, and where positions are
+    /// transactions also its `within`.
+    fn position_params(&self, w: crate::change::Watermark) -> Vec<Value> {
+        vec![Value::Int(w.pos)]
+    }
+
+    /// How many parameters a position takes ([`Dialect::position_params`]).
+    fn position_width(&self) -> usize {
+        self.position_params(crate::change::Watermark::default())
+            .len()
+    }
+
+    /// The position condition "after the position in `$n`…" on the
+    /// tracking table ([`Dialect::position_width`] parameters from `$n`).
     fn after_position(&self, n: usize) -> String {
         format!("seq > {}", self.placeholder(n))
     }
 
-    /// The position condition "up to `$n`" on the tracking table.
+    /// The position condition "up to the position in `$n`…" on the
+    /// tracking table ([`Dialect::position_width`] parameters from `$n`).
     fn upto_position(&self, n: usize) -> String {
         format!("seq <= {}", self.placeholder(n))
     }
 
-    /// The tracking column whose order is position order.
-    fn position_column(&self) -> &'static str {
+    /// The tracking columns whose order is position order.
+    fn position_order(&self) -> &'static str {
         "seq"
     }
 
-    /// [`Dialect::position_column`] as a bigint (a position's value).
+    /// An event's position as [`Dialect::position_width`] bigint columns,
+    /// read back by [`crate::change::Watermark`]'s `pos` (and `within`).
     fn position_value(&self) -> String {
-        self.position_column().to_string()
+        self.position_order().to_string()
     }
 
     /// Whether "up to `p`" ([`Dialect::upto_position`]) takes the events at
@@ -301,19 +337,21 @@ pub trait Dialect: Send + Sync {
         true
     }
 
-    /// The position of the event numbered by the last parameter (from 0)
-    /// after `$1` up to `$2`, in position order; with `exclude`, leaving out
-    /// the rows integrated from origin `$3`.
+    /// The position ([`Dialect::position_value`]) of the event numbered by
+    /// the last parameter (from 0) after the first position up to the
+    /// second, in position order; with `exclude`, leaving out the rows
+    /// integrated from the origin after them.
     fn nth_position_sql(&self, exclude: bool) -> String {
+        let w = self.position_width();
         format!(
             "SELECT {} FROM {} WHERE {} AND {}{} ORDER BY {} LIMIT 1 OFFSET {}",
             self.position_value(),
             self.ident(TRACKING),
             self.after_position(1),
-            self.upto_position(2),
-            self.exclude_origin(exclude, 3),
-            self.position_column(),
-            self.placeholder(3 + usize::from(exclude))
+            self.upto_position(1 + w),
+            self.exclude_origin(exclude, 1 + 2 * w),
+            self.position_order(),
+            self.placeholder(1 + 2 * w + usize::from(exclude))
         )
     }
 
@@ -334,17 +372,18 @@ pub trait Dialect: Send + Sync {
         )
     }
 
-    /// Reads the tracking rows after `$1` up to `$2` in tracking order
-    /// ([`Dialect::tracking_columns`]); with `exclude`, rows integrated from
-    /// origin `$3` are left out.
+    /// Reads the tracking rows after the first position up to the second in
+    /// tracking order ([`Dialect::tracking_columns`]); with `exclude`, rows
+    /// integrated from the origin after them are left out.
     fn tracking_sql(&self, exclude: bool) -> String {
+        let w = self.position_width();
         format!(
             "SELECT {} FROM {} WHERE {} AND {}{} ORDER BY seq",
             self.tracking_columns(),
             self.ident(TRACKING),
             self.after_position(1),
-            self.upto_position(2),
-            self.exclude_origin(exclude, 3)
+            self.upto_position(1 + w),
+            self.exclude_origin(exclude, 1 + 2 * w)
         )
     }
 
@@ -357,43 +396,47 @@ pub trait Dialect: Send + Sync {
         }
     }
 
-    /// Counts the tracking rows after `$1` (leaving out origin `$2` with `exclude`).
+    /// Counts the tracking rows after the position in `$1`… (leaving out
+    /// the origin after it with `exclude`).
     fn count_events_sql(&self, exclude: bool) -> String {
         format!(
             "SELECT count(*) FROM {} WHERE {}{}",
             self.ident(TRACKING),
             self.after_position(1),
-            self.exclude_origin(exclude, 2)
+            self.exclude_origin(exclude, 1 + self.position_width())
         )
     }
 
-    /// Reads the watermark of peer `$1`.
+    /// Reads the watermark of peer `$1` as `(pos, within)`.
     fn peer_sql(&self) -> String {
         format!(
-            "SELECT watermark FROM {} WHERE peer = {}",
+            "SELECT watermark, within_seq FROM {} WHERE peer = {}",
             self.ident(PEERS),
             self.placeholder(1)
         )
     }
 
-    /// Records the watermark `$2` of peer `$1`.
+    /// Records the watermark `($2, $3)` (`pos`, `within`) of peer `$1`.
     fn record_peer_sql(&self) -> String {
         format!(
-            "{} {}(peer, watermark, updated_at) VALUES ({}, {}, {}) {}",
+            "{} {}(peer, watermark, within_seq, updated_at) VALUES ({}, {}, {}, {}) {}",
             self.upsert_keyword(),
             self.ident(PEERS),
             self.placeholder(1),
             self.placeholder(2),
+            self.placeholder(3),
             self.now(),
-            self.upsert_tail("peer", &["watermark", "updated_at"])
+            self.upsert_tail("peer", &["watermark", "within_seq", "updated_at"])
         )
     }
 
     /// The statements of the guard check; the last one selects, in tracking
-    /// order ([`Dialect::tracking_columns`]), the edits after position `$1`
-    /// made here and, with `integrated`, also those integrated from nodes
-    /// other than `$2` (a bounded round reads up to a position with other
-    /// spokes' changes after it).
+    /// order ([`Dialect::tracking_columns`]), the edits after the position in
+    /// `$1`… made here and, with `integrated`, also those integrated from
+    /// nodes other than the one in the next parameter (a bounded round reads
+    /// up to a position with other spokes' changes after it): one page of
+    /// them, those whose tracking `seq` is past the next parameter, as many
+    /// as the last one says at most.
     fn guard_sql(&self, integrated: bool) -> Vec<String> {
         vec![self.guard_select(integrated)]
     }
@@ -407,16 +450,20 @@ pub trait Dialect: Send + Sync {
 
     /// The select of [`Dialect::guard_sql`].
     fn guard_select(&self, integrated: bool) -> String {
+        let mut n = 1 + self.position_width();
         let origin = if integrated {
-            format!("(origin IS NULL OR origin <> {})", self.placeholder(2))
+            n += 1;
+            format!("(origin IS NULL OR origin <> {})", self.placeholder(n - 1))
         } else {
             "origin IS NULL".to_string()
         };
         format!(
-            "SELECT {} FROM {} WHERE {} AND {origin} ORDER BY seq",
+            "SELECT {} FROM {} WHERE {} AND {origin} AND seq > {} ORDER BY seq LIMIT {}",
             self.tracking_columns(),
             self.ident(TRACKING),
-            self.after_position(1)
+            self.after_position(1),
+            self.placeholder(n),
+            self.placeholder(n + 1)
         )
     }
 

@@ -270,7 +270,7 @@ impl Dialect for Mysql {
                 self.ident(TRACKING)
             ),
             format!(
-                "CREATE TABLE IF NOT EXISTS {} (\n    peer VARCHAR(255) NOT NULL PRIMARY KEY,\n    watermark BIGINT NOT NULL,\n    updated_at DATETIME(6) NOT NULL\n) {TABLE_OPTIONS}",
+                "CREATE TABLE IF NOT EXISTS {} (\n    peer VARCHAR(255) NOT NULL PRIMARY KEY,\n    watermark BIGINT NOT NULL,\n    within_seq BIGINT NOT NULL DEFAULT 0,\n    updated_at DATETIME(6) NOT NULL\n) {TABLE_OPTIONS}",
                 self.ident(PEERS)
             ),
             format!(
@@ -286,6 +286,11 @@ impl Dialect for Mysql {
 
     fn table_exists_sql(&self) -> String {
         "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
+            .into()
+    }
+
+    fn column_exists_sql(&self) -> String {
+        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
             .into()
     }
 

@@ -9,8 +9,10 @@ use super::{
     TRACKING,
 };
 use crate::adapter::{BulkCopyKind, Capabilities};
+use crate::change::Watermark;
 use crate::schema::SyncTable;
 use crate::types::CanonicalType;
+use crate::value::Value;
 
 /// The transaction-local setting that silences capture.
 pub const APPLY_SETTING: &str = "hetsync.apply";
@@ -48,6 +50,16 @@ impl Postgres {
     /// The apply function of a table.
     pub fn apply_function(&self, table: &str) -> String {
         self.object_name("_hetsync_apply_", table)
+    }
+
+    /// A position in parameters `$n` (the transaction horizon) and `$n+1`
+    /// (the tracking sequence within it) as an `(xid, seq)` row.
+    fn position_row(&self, n: usize) -> String {
+        format!(
+            "{}::bigint::text::xid8, {}::bigint",
+            self.placeholder(n),
+            self.placeholder(n + 1)
+        )
     }
 
     fn code_expr(&self, table: &SyncTable, alias: &str) -> String {
@@ -225,12 +237,17 @@ impl Dialect for Postgres {
                 self.ident(TRACKING)
             ),
             format!(
-                "CREATE INDEX IF NOT EXISTS {} ON {}(xid)",
-                self.ident("_hetsync_tracking_by_xid"),
+                "CREATE INDEX IF NOT EXISTS {} ON {}(xid, seq)",
+                self.ident("_hetsync_tracking_by_position"),
                 self.ident(TRACKING)
             ),
+            // Layout 2's index, on `xid` alone.
             format!(
-                "CREATE TABLE IF NOT EXISTS {} (\n    peer text PRIMARY KEY,\n    watermark bigint NOT NULL,\n    updated_at timestamptz NOT NULL DEFAULT now())",
+                "DROP INDEX IF EXISTS {}",
+                self.ident("_hetsync_tracking_by_xid")
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {} (\n    peer text PRIMARY KEY,\n    watermark bigint NOT NULL,\n    within_seq bigint NOT NULL DEFAULT 0,\n    updated_at timestamptz NOT NULL DEFAULT now())",
                 self.ident(PEERS)
             ),
             format!(
@@ -246,6 +263,11 @@ impl Dialect for Postgres {
 
     fn table_exists_sql(&self) -> String {
         "SELECT count(*) FROM (SELECT to_regclass(quote_ident($1)) AS r) AS x WHERE r IS NOT NULL"
+            .into()
+    }
+
+    fn column_exists_sql(&self) -> String {
+        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)) AND attname = $2 AND NOT attisdropped"
             .into()
     }
 
@@ -305,20 +327,28 @@ impl Dialect for Postgres {
         out
     }
 
+    fn position_params(&self, w: Watermark) -> Vec<Value> {
+        vec![Value::Int(w.pos), Value::Int(w.within)]
+    }
+
+    // A transaction's events follow one another in `seq` order: "after
+    // (x, s)" is every later transaction and the events of x past s (all of
+    // x when s is 0, since a sequence starts at 1). The row comparison walks
+    // the (xid, seq) index.
     fn after_position(&self, n: usize) -> String {
-        format!("xid >= {}::bigint::text::xid8", self.placeholder(n))
+        format!("(xid, seq) > ({})", self.position_row(n))
     }
 
     fn upto_position(&self, n: usize) -> String {
-        format!("xid < {}::bigint::text::xid8", self.placeholder(n))
+        format!("(xid, seq) <= ({})", self.position_row(n))
     }
 
-    fn position_column(&self) -> &'static str {
-        "xid"
+    fn position_order(&self) -> &'static str {
+        "xid, seq"
     }
 
     fn position_value(&self) -> String {
-        "xid::text::bigint".into()
+        "xid::text::bigint, seq".into()
     }
 
     fn upto_includes(&self) -> bool {

@@ -204,7 +204,7 @@ impl Dialect for Sqlite {
             ),
             format!("CREATE TABLE IF NOT EXISTS {} (origin TEXT NOT NULL)", self.ident(APPLY_FLAG)),
             format!(
-                "CREATE TABLE IF NOT EXISTS {} (\n    peer TEXT PRIMARY KEY,\n    watermark INTEGER NOT NULL,\n    updated_at TEXT NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS {} (\n    peer TEXT PRIMARY KEY,\n    watermark INTEGER NOT NULL,\n    within_seq INTEGER NOT NULL DEFAULT 0,\n    updated_at TEXT NOT NULL)",
                 self.ident(PEERS)
             ),
             format!(
@@ -224,6 +224,10 @@ impl Dialect for Sqlite {
 
     fn table_exists_sql(&self) -> String {
         "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".into()
+    }
+
+    fn column_exists_sql(&self) -> String {
+        "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2".into()
     }
 
     fn now(&self) -> &'static str {

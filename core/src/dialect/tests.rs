@@ -82,6 +82,12 @@ fn render(d: &dyn Dialect) -> String {
         "install: layout version",
         vec![d.meta_sql(), d.meta_set_sql()],
     );
+    section(
+        "install: columns an older layout lacks",
+        std::iter::once(d.column_exists_sql())
+            .chain(d.added_columns().into_iter().map(|(_, _, alter)| alter))
+            .collect(),
+    );
     section("install: record a table", vec![d.record_installed_sql()]);
     section("is installed", vec![d.table_exists_sql()]);
     for (table, columns) in fixture() {

@@ -36,6 +36,9 @@ use crate::{Error, Result};
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+/// Local edits per read of the guard ([`edits_after`]).
+const GUARD_PAGE: i64 = 10_000;
+
 /// Rows per multi-row `INSERT` at most (fewer where the parameter limit demands).
 const ROWS_PER_INSERT: usize = 2_000;
 
@@ -101,7 +104,11 @@ async fn apply_in<S: Session + ?Sized>(
     s.execute(&d.silence_sql(), &[], "silencing capture")
         .await?;
     let mut out = ApplyOutcome::default();
-    let settling = match (&batch.settle, batch.guard) {
+    // The guard protects the rows the batch writes: a batch that writes
+    // none (only a watermark) has nothing to settle or check, and reads
+    // none of the local edits, however many wait after the guard.
+    let guard = batch.guard.filter(|_| !busy.is_empty());
+    let settling = match (&batch.settle, guard) {
         (Some(settle), Some(guard)) if !batch.fresh => Some((settle, guard)),
         _ => None,
     };
@@ -166,7 +173,7 @@ async fn apply_in<S: Session + ?Sized>(
         }
     }
     let applied_ms = started.elapsed().as_millis();
-    if let Some(guard) = batch.guard {
+    if let Some(guard) = guard {
         check_guard(s, tables, batch, guard, seen).await?;
     }
     s.write_tracking(tracking).await?;
@@ -179,7 +186,11 @@ async fn apply_in<S: Session + ?Sized>(
     if let Some(mark) = &batch.peer {
         s.execute(
             &d.record_peer_sql(),
-            &[Value::Text(mark.peer.clone()), Value::Int(mark.watermark.0)],
+            &[
+                Value::Text(mark.peer.clone()),
+                Value::Int(mark.watermark.pos),
+                Value::Int(mark.watermark.within),
+            ],
             "recording the peer watermark",
         )
         .await?;
@@ -249,7 +260,12 @@ async fn settle_batch<'b, S: Session + ?Sized>(
         }
         codes_of.push(codes);
     }
-    let edited = edits_after(s, batch, guard).await?;
+    let edited = edits_after(s, batch, guard, |table, event| {
+        busy.iter()
+            .zip(&codes_of)
+            .any(|((t, _), codes)| t.name == table && codes.binary_search(&event.code).is_ok())
+    })
+    .await?;
     let mut out = SettledBatch {
         ops: Vec::with_capacity(busy.len()),
         tracking: None,
@@ -349,30 +365,45 @@ async fn settle_batch<'b, S: Session + ?Sized>(
 /// The edits after `guard` the batch's changes were not read against, in
 /// tracking order, with their table names: the local ones, and those
 /// integrated from nodes other than the batch's peer (a bounded round read
-/// up to `guard`, and another spoke's later changes may follow it).
+/// up to `guard`, and another spoke's later changes may follow it). Only
+/// those `keep` takes are kept; they are read in pages of [`GUARD_PAGE`],
+/// so a long backlog after `guard` is never held whole.
 async fn edits_after<S: Session + ?Sized>(
     s: &mut S,
     batch: &ApplyBatch,
     guard: Watermark,
+    keep: impl Fn(&str, &Event) -> bool,
 ) -> Result<Vec<(String, Event)>> {
     let d = s.dialect();
     let context = "checking for concurrent edits";
     let peer = batch.peer.as_ref().map(|p| p.peer.as_str());
-    let mut params = vec![Value::Int(guard.0)];
-    params.extend(peer.map(|p| Value::Text(p.to_string())));
-    let rows = query_script(s, &d.guard_sql(peer.is_some()), &params, context).await?;
+    let script = d.guard_sql(peer.is_some());
+    let node = s.node().to_string();
+    let mut out = Vec::new();
+    let mut last = 0;
+    loop {
+        let mut params = d.position_params(guard);
+        params.extend(peer.map(|p| Value::Text(p.to_string())));
+        params.extend([Value::Int(last), Value::Int(GUARD_PAGE)]);
+        let rows = query_script(s, &script, &params, context).await?;
+        let full = rows.len() as i64 >= GUARD_PAGE;
+        for row in rows {
+            let row = tracking_row(&node, row)?;
+            last = row.seq;
+            let table = row.table.clone();
+            // A row without a code is none the batch writes.
+            if let Ok(event) = row.parse_coded(&node)? {
+                if keep(&table, &event) {
+                    out.push((table, event));
+                }
+            }
+        }
+        if !full {
+            break;
+        }
+    }
     if let Some(sql) = d.guard_reset_sql() {
         s.execute(&sql, &[], context).await?;
-    }
-    let node = s.node().to_string();
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let row = tracking_row(&node, row)?;
-        let table = row.table.clone();
-        // A row without a code is none the batch writes.
-        if let Ok(event) = row.parse_coded(&node)? {
-            out.push((table, event));
-        }
     }
     Ok(out)
 }
@@ -483,14 +514,18 @@ async fn check_guard<S: Session + ?Sized>(
     guard: Watermark,
     seen: &HashSet<i64>,
 ) -> Result<()> {
-    let node = s.node().to_string();
-    let edited = edits_after(s, batch, guard)
-        .await?
-        .into_iter()
-        .filter(|(_, e)| !seen.contains(&e.seq))
-        .map(|(table, e)| (table, e.code))
-        .collect::<Vec<_>>();
-    batch.check_guard(tables, &node, edited)
+    let touched = batch.touched(tables, s.node())?;
+    let edited = edits_after(s, batch, guard, |table, event| {
+        !seen.contains(&event.seq) && touched.get(table).is_some_and(|c| c.contains(&event.code))
+    })
+    .await?;
+    match edited.first() {
+        Some((table, event)) => Err(Error::ConcurrentEdit {
+            node: s.node().to_string(),
+            detail: format!("table '{table}', combined code {}", event.code),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Applies one operation by row statements (databases without procedures).

@@ -59,6 +59,7 @@ async fn install_locked<S: Session + ?Sized>(
     }
     let recorded = meta(s).await?.remove(SCHEMA_VERSION_KEY);
     check_schema_version(s.node(), recorded.as_deref())?;
+    add_missing_columns(s).await?;
     meta_set(s, SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_string()).await?;
     meta_set(s, INSTALL_STATE, INCOMPLETE).await?;
     drop_capture(s).await?;
@@ -82,6 +83,25 @@ async fn install_locked<S: Session + ?Sized>(
     }
     super::integrity::record(s).await?;
     meta_set(s, INSTALL_STATE, COMPLETE).await
+}
+
+/// Brings tables made by an older layout up to this one: adds the columns
+/// it lacks ([`crate::dialect::Dialect::added_columns`]), keeping every row.
+async fn add_missing_columns<S: Session + ?Sized>(s: &mut S) -> Result<()> {
+    let d = s.dialect();
+    for (table, column, alter) in d.added_columns() {
+        let context = format!("looking for column '{column}' of '{table}'");
+        let params = [Value::Text(table.into()), Value::Text(column.into())];
+        let found = s.query(&d.column_exists_sql(), &params, &context).await?;
+        let found = first(&found)
+            .map(|v| int_of(s.node(), v, "a column count"))
+            .transpose()?;
+        if found.unwrap_or(0) == 0 {
+            let context = format!("adding column '{column}' to '{table}'");
+            s.execute(&alter, &[], &context).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Refuses a table in which more than one row holds the same combined code:

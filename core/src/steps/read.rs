@@ -59,7 +59,8 @@ async fn read_in_snapshot<S: Session + ?Sized>(
     };
     let d = s.dialect();
     let exclude = range.exclude_origin.as_deref();
-    let mut params = vec![Value::Int(range.since.0), Value::Int(upto.0)];
+    let mut params = d.position_params(range.since);
+    params.extend(d.position_params(upto));
     params.extend(exclude.map(|o| Value::Text(o.to_string())));
     let rows = s
         .query(
@@ -142,11 +143,11 @@ async fn pass_over_uncoded<S: Session + ?Sized>(
     Ok(out)
 }
 
-/// Where a read of at most about `limit` events after `range.since` ends,
-/// short of `end`: the position before the first event past the limit (or
-/// after it, when that event's transaction is the first one read and the
-/// node's positions are transactions), and `end` as the rest when it stops
-/// short.
+/// Where a read of at most `limit` events after `range.since` ends, short
+/// of `end`, and `end` as the rest when it stops short. On a sequence: the
+/// position before the first event past the limit. Where positions are
+/// transactions: the start of that event's transaction when an earlier one
+/// was read, else inside it, before that event ([`Watermark::within`]).
 async fn bounded_end<S: Session + ?Sized>(
     s: &mut S,
     range: &ReadRange,
@@ -156,7 +157,8 @@ async fn bounded_end<S: Session + ?Sized>(
     let d = s.dialect();
     let exclude = range.exclude_origin.as_deref();
     let nth = |n: u64| {
-        let mut params = vec![Value::Int(range.since.0), Value::Int(end.0)];
+        let mut params = d.position_params(range.since);
+        params.extend(d.position_params(end));
         params.extend(exclude.map(|o| Value::Text(o.to_string())));
         params.push(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)));
         params
@@ -164,25 +166,42 @@ async fn bounded_end<S: Session + ?Sized>(
     let sql = d.nth_position_sql(exclude.is_some());
     let context = "finding where a bounded read ends";
     let past = s.query(&sql, &nth(limit.max(1)), context).await?;
-    let Some(past) = first(&past) else {
+    let Some(past) = position_of(s.node(), past)? else {
         return Ok((end, None));
     };
-    let past = int_of(s.node(), past, "a tracking position")?;
     if d.upto_includes() {
         // A sequence: the events up to the one before are `limit` events.
-        return Ok((Watermark(past - 1), Some(end)));
+        return Ok((Watermark::at(past.pos - 1), Some(end)));
     }
     let first_read = s.query(&sql, &nth(0), context).await?;
-    let first_read = first(&first_read)
-        .map(|v| int_of(s.node(), v, "a tracking position"))
-        .transpose()?;
-    if first_read.is_some_and(|p| p < past) {
-        Ok((Watermark(past), Some(end)))
+    let first_read = position_of(s.node(), first_read)?;
+    if first_read.is_some_and(|p| p.pos < past.pos) {
+        Ok((Watermark::at(past.pos), Some(end)))
     } else {
-        // One transaction holds more than `limit` events: all of it.
-        let upto = Watermark(past + 1).min(end);
-        Ok((upto, (upto < end).then_some(end)))
+        // One transaction holds more than `limit` events: up to the one
+        // past the limit, whose tracking sequence is `within`.
+        let upto = Watermark {
+            pos: past.pos,
+            within: past.within - 1,
+        };
+        Ok((upto, Some(end)))
     }
+}
+
+/// The position in the one row of [`crate::dialect::Dialect::nth_position_sql`]:
+/// `pos`, then `within` where the dialect has it.
+fn position_of(node: &str, rows: Vec<Vec<Value>>) -> Result<Option<Watermark>> {
+    let Some(row) = rows.into_iter().next() else {
+        return Ok(None);
+    };
+    let mut parts = row.iter().map(|v| int_of(node, v, "a tracking position"));
+    let pos = parts.next().transpose()?.ok_or_else(|| Error::Database {
+        node: node.to_string(),
+        context: "finding where a bounded read ends".into(),
+        message: "a position without columns".into(),
+    })?;
+    let within = parts.next().transpose()?.unwrap_or(0);
+    Ok(Some(Watermark { pos, within }))
 }
 
 /// A row of [`crate::dialect::Dialect::tracking_columns`].
@@ -287,7 +306,7 @@ pub async fn count_events<S: Session + ?Sized>(
     exclude_origin: Option<&str>,
 ) -> Result<u64> {
     let d = s.dialect();
-    let mut params = vec![Value::Int(since.0)];
+    let mut params = d.position_params(since);
     params.extend(exclude_origin.map(|o| Value::Text(o.to_string())));
     let rows = s
         .query(
@@ -313,9 +332,20 @@ pub async fn peer_watermark<S: Session + ?Sized>(
             "reading peer watermarks",
         )
         .await?;
-    first(&rows)
-        .map(|v| int_of(s.node(), v, "a peer watermark").map(Watermark))
-        .transpose()
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let [pos, within] = &row[..] else {
+        return Err(Error::Database {
+            node: s.node().to_string(),
+            context: "reading peer watermarks".into(),
+            message: format!("expected 2 columns, got {}", row.len()),
+        });
+    };
+    Ok(Some(Watermark {
+        pos: int_of(s.node(), pos, "a peer watermark")?,
+        within: int_of(s.node(), within, "a peer watermark")?,
+    }))
 }
 
 fn count(node: &str, rows: &[Vec<Value>]) -> Result<u64> {

@@ -12,6 +12,7 @@ CREATE TABLE IF NOT EXISTS `_hetsync_tracking` (
 CREATE TABLE IF NOT EXISTS `_hetsync_peer` (
     peer VARCHAR(255) NOT NULL PRIMARY KEY,
     watermark BIGINT NOT NULL,
+    within_seq BIGINT NOT NULL DEFAULT 0,
     updated_at DATETIME(6) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 CREATE TABLE IF NOT EXISTS `_hetsync_installed` (
@@ -32,6 +33,10 @@ DROP TRIGGER IF EXISTS `_hetsync_x`;
 -- install: layout version
 SELECT CAST(name AS CHAR), CAST(value AS CHAR) FROM `_hetsync_meta`;
 INSERT INTO `_hetsync_meta`(name, value) VALUES (?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value);
+
+-- install: columns an older layout lacks
+SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?;
+ALTER TABLE `_hetsync_peer` ADD COLUMN within_seq BIGINT NOT NULL DEFAULT 0;
 
 -- install: record a table
 INSERT INTO `_hetsync_installed`(table_name, installed_at) VALUES (?, UTC_TIMESTAMP(6));
@@ -167,12 +172,12 @@ SELECT count(*) FROM `_hetsync_tracking` WHERE seq > ?;
 SELECT count(*) FROM `_hetsync_tracking` WHERE seq > ? AND (origin IS NULL OR origin <> ?);
 
 -- peer watermark
-SELECT watermark FROM `_hetsync_peer` WHERE peer = ?;
-INSERT INTO `_hetsync_peer`(peer, watermark, updated_at) VALUES (?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE watermark = VALUES(watermark), updated_at = VALUES(updated_at);
+SELECT watermark, within_seq FROM `_hetsync_peer` WHERE peer = ?;
+INSERT INTO `_hetsync_peer`(peer, watermark, within_seq, updated_at) VALUES (?, ?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE watermark = VALUES(watermark), within_seq = VALUES(within_seq), updated_at = VALUES(updated_at);
 
 -- guard
-SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL ORDER BY seq;
-SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND (origin IS NULL OR origin <> ?) ORDER BY seq;
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL AND seq > ? ORDER BY seq LIMIT ?;
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND (origin IS NULL OR origin <> ?) AND seq > ? ORDER BY seq LIMIT ?;
 
 -- conflicts recorded until the engine logged them
 CREATE TABLE IF NOT EXISTS `_hetsync_conflict` (

@@ -9,10 +9,12 @@ CREATE TABLE IF NOT EXISTS "_hetsync_tracking" (
     user_name text DEFAULT current_user,
     fields jsonb,
     origin text);
-CREATE INDEX IF NOT EXISTS "_hetsync_tracking_by_xid" ON "_hetsync_tracking"(xid);
+CREATE INDEX IF NOT EXISTS "_hetsync_tracking_by_position" ON "_hetsync_tracking"(xid, seq);
+DROP INDEX IF EXISTS "_hetsync_tracking_by_xid";
 CREATE TABLE IF NOT EXISTS "_hetsync_peer" (
     peer text PRIMARY KEY,
     watermark bigint NOT NULL,
+    within_seq bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS "_hetsync_installed" (
     table_name text PRIMARY KEY,
@@ -30,6 +32,10 @@ DROP FUNCTION IF EXISTS "_hetsync_x" CASCADE;
 -- install: layout version
 SELECT name, value FROM "_hetsync_meta";
 INSERT INTO "_hetsync_meta"(name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+
+-- install: columns an older layout lacks
+SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)) AND attname = $2 AND NOT attisdropped;
+ALTER TABLE "_hetsync_peer" ADD COLUMN within_seq BIGINT NOT NULL DEFAULT 0;
 
 -- install: record a table
 INSERT INTO "_hetsync_installed"(table_name, installed_at) VALUES ($1, now());
@@ -158,29 +164,29 @@ LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;
 SELECT t."a" FROM "k" AS t WHERE t."a" IN ($1, $2) ORDER BY t."a" FOR UPDATE;
 
 -- read changes
-SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY seq;
-SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY seq;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) ORDER BY seq;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) AND (origin IS NULL OR origin <> $5) ORDER BY seq;
 
 -- capture objects with their definitions
 SELECT 'trigger ' || t.tgname || ' on ' || c.relname, pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND left(t.tgname, 9) = '_hetsync_' AND NOT t.tgisinternal UNION ALL SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 1;
 
 -- where a bounded read ends
-SELECT xid::text::bigint FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 ORDER BY xid LIMIT 1 OFFSET $3;
-SELECT xid::text::bigint FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND xid < $2::bigint::text::xid8 AND (origin IS NULL OR origin <> $3) ORDER BY xid LIMIT 1 OFFSET $4;
+SELECT xid::text::bigint, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) ORDER BY xid, seq LIMIT 1 OFFSET $5;
+SELECT xid::text::bigint, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) AND (origin IS NULL OR origin <> $5) ORDER BY xid, seq LIMIT 1 OFFSET $6;
 
 -- count events
-SELECT count(*) FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8;
-SELECT count(*) FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND (origin IS NULL OR origin <> $2);
+SELECT count(*) FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint);
+SELECT count(*) FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (origin IS NULL OR origin <> $3);
 
 -- peer watermark
-SELECT watermark FROM "_hetsync_peer" WHERE peer = $1;
-INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES ($1, $2, now()) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at;
+SELECT watermark, within_seq FROM "_hetsync_peer" WHERE peer = $1;
+INSERT INTO "_hetsync_peer"(peer, watermark, within_seq, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, within_seq = excluded.within_seq, updated_at = excluded.updated_at;
 
 -- guard
 SET LOCAL enable_seqscan = off;
-SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND origin IS NULL ORDER BY seq;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND origin IS NULL AND seq > $3 ORDER BY seq LIMIT $4;
 SET LOCAL enable_seqscan = off;
-SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE xid >= $1::bigint::text::xid8 AND (origin IS NULL OR origin <> $2) ORDER BY seq;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (origin IS NULL OR origin <> $3) AND seq > $4 ORDER BY seq LIMIT $5;
 SET LOCAL enable_seqscan = DEFAULT;
 
 -- conflicts recorded until the engine logged them

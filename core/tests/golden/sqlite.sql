@@ -13,6 +13,7 @@ CREATE TABLE IF NOT EXISTS "_hetsync_apply" (origin TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS "_hetsync_peer" (
     peer TEXT PRIMARY KEY,
     watermark INTEGER NOT NULL,
+    within_seq INTEGER NOT NULL DEFAULT 0,
     updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS "_hetsync_installed" (
     table_name TEXT PRIMARY KEY,
@@ -30,6 +31,10 @@ DROP TRIGGER IF EXISTS "_hetsync_x";
 -- install: layout version
 SELECT name, value FROM "_hetsync_meta";
 INSERT INTO "_hetsync_meta"(name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+
+-- install: columns an older layout lacks
+SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2;
+ALTER TABLE "_hetsync_peer" ADD COLUMN within_seq BIGINT NOT NULL DEFAULT 0;
 
 -- install: record a table
 INSERT INTO "_hetsync_installed"(table_name, installed_at) VALUES (?1, strftime('%Y-%m-%dT%H:%M:%fZ','now'));
@@ -161,12 +166,12 @@ SELECT count(*) FROM "_hetsync_tracking" WHERE seq > ?1;
 SELECT count(*) FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2);
 
 -- peer watermark
-SELECT watermark FROM "_hetsync_peer" WHERE peer = ?1;
-INSERT INTO "_hetsync_peer"(peer, watermark, updated_at) VALUES (?1, ?2, strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, updated_at = excluded.updated_at;
+SELECT watermark, within_seq FROM "_hetsync_peer" WHERE peer = ?1;
+INSERT INTO "_hetsync_peer"(peer, watermark, within_seq, updated_at) VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, within_seq = excluded.within_seq, updated_at = excluded.updated_at;
 
 -- guard
-SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL ORDER BY seq;
-SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2) ORDER BY seq;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL AND seq > ?2 ORDER BY seq LIMIT ?3;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2) AND seq > ?3 ORDER BY seq LIMIT ?4;
 
 -- conflicts recorded until the engine logged them
 CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (
