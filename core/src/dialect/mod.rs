@@ -337,24 +337,6 @@ pub trait Dialect: Send + Sync {
         true
     }
 
-    /// The position ([`Dialect::position_value`]) of the event numbered by
-    /// the last parameter (from 0) after the first position up to the
-    /// second, in position order; with `exclude`, leaving out the rows
-    /// integrated from the origin after them.
-    fn nth_position_sql(&self, exclude: bool) -> String {
-        let w = self.position_width();
-        format!(
-            "SELECT {} FROM {} WHERE {} AND {}{} ORDER BY {} LIMIT 1 OFFSET {}",
-            self.position_value(),
-            self.ident(TRACKING),
-            self.after_position(1),
-            self.upto_position(1 + w),
-            self.exclude_origin(exclude, 1 + 2 * w),
-            self.position_order(),
-            self.placeholder(1 + 2 * w + usize::from(exclude))
-        )
-    }
-
     /// The change time in UTC microseconds (or text the core parses).
     fn change_time(&self) -> String;
 
@@ -384,6 +366,26 @@ pub trait Dialect: Send + Sync {
             self.after_position(1),
             self.upto_position(1 + w),
             self.exclude_origin(exclude, 1 + 2 * w)
+        )
+    }
+
+    /// Reads the tracking rows after the first position up to the second in
+    /// position order, as many as the last parameter says at most: each
+    /// one's [`Dialect::tracking_columns`], then its position
+    /// ([`Dialect::position_value`]); with `exclude`, rows integrated from
+    /// the origin after the positions are left out.
+    fn bounded_tracking_sql(&self, exclude: bool) -> String {
+        let w = self.position_width();
+        format!(
+            "SELECT {}, {} FROM {} WHERE {} AND {}{} ORDER BY {} LIMIT {}",
+            self.tracking_columns(),
+            self.position_value(),
+            self.ident(TRACKING),
+            self.after_position(1),
+            self.upto_position(1 + w),
+            self.exclude_origin(exclude, 1 + 2 * w),
+            self.position_order(),
+            self.placeholder(1 + 2 * w + usize::from(exclude))
         )
     }
 
@@ -430,40 +432,41 @@ pub trait Dialect: Send + Sync {
         )
     }
 
-    /// The statements of the guard check; the last one selects, in tracking
-    /// order ([`Dialect::tracking_columns`]), the edits after the position in
+    /// Statements that make the reads in position order that follow
+    /// ([`Dialect::bounded_tracking_sql`], [`Dialect::guard_sql`]) walk the
+    /// position index, whatever the planner's statistics say; undone by
+    /// [`Dialect::position_scan_reset_sql`].
+    fn position_scan_sql(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Undoes [`Dialect::position_scan_sql`] for the rest of the transaction.
+    fn position_scan_reset_sql(&self) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// The guard's read: in position order, the edits after the position in
     /// `$1`… made here and, with `integrated`, also those integrated from
     /// nodes other than the one in the next parameter (a bounded round reads
-    /// up to a position with other spokes' changes after it): one page of
-    /// them, those whose tracking `seq` is past the next parameter, as many
-    /// as the last one says at most.
-    fn guard_sql(&self, integrated: bool) -> Vec<String> {
-        vec![self.guard_select(integrated)]
-    }
-
-    /// Undoes, for the rest of the transaction, what the statements before
-    /// the guard's select set (the writes that follow must be planned as
-    /// usual); `None` when there is nothing to undo.
-    fn guard_reset_sql(&self) -> Option<String> {
-        None
-    }
-
-    /// The select of [`Dialect::guard_sql`].
-    fn guard_select(&self, integrated: bool) -> String {
-        let mut n = 1 + self.position_width();
+    /// up to a position with other spokes' changes after it), as many as the
+    /// last parameter says at most: [`Dialect::tracking_columns`], then each
+    /// one's position ([`Dialect::position_value`]), where the next page
+    /// starts.
+    fn guard_sql(&self, integrated: bool) -> String {
+        let n = 1 + self.position_width();
         let origin = if integrated {
-            n += 1;
-            format!("(origin IS NULL OR origin <> {})", self.placeholder(n - 1))
+            format!("(origin IS NULL OR origin <> {})", self.placeholder(n))
         } else {
             "origin IS NULL".to_string()
         };
         format!(
-            "SELECT {} FROM {} WHERE {} AND {origin} AND seq > {} ORDER BY seq LIMIT {}",
+            "SELECT {}, {} FROM {} WHERE {} AND {origin} ORDER BY {} LIMIT {}",
             self.tracking_columns(),
+            self.position_value(),
             self.ident(TRACKING),
             self.after_position(1),
-            self.placeholder(n),
-            self.placeholder(n + 1)
+            self.position_order(),
+            self.placeholder(n + usize::from(integrated))
         )
     }
 

@@ -347,8 +347,10 @@ impl Dialect for Postgres {
         "xid, seq"
     }
 
+    // Named apart from `xid`, so that `ORDER BY xid, seq` stays the
+    // column's order (the index's) rather than the bigint's.
     fn position_value(&self) -> String {
-        "xid::text::bigint, seq".into()
+        "xid::text::bigint AS position_xid, seq".into()
     }
 
     fn upto_includes(&self) -> bool {
@@ -359,18 +361,21 @@ impl Dialect for Postgres {
         "(extract(epoch FROM changed_at) * 1000000)::bigint".into()
     }
 
-    fn guard_sql(&self, integrated: bool) -> Vec<String> {
-        // Only the newest tracking rows qualify, but a freshly grown tracking
-        // table has no statistics yet and the planner would scan all of it:
-        // walk the xid index (the setting ends with the transaction).
+    fn position_scan_sql(&self) -> Vec<String> {
+        // A freshly grown tracking table has no statistics yet: the planner
+        // would scan all of it, or read every row after the start and sort
+        // them for the first few. Walk the (xid, seq) index instead.
         vec![
             "SET LOCAL enable_seqscan = off".into(),
-            self.guard_select(integrated),
+            "SET LOCAL enable_sort = off".into(),
         ]
     }
 
-    fn guard_reset_sql(&self) -> Option<String> {
-        Some("SET LOCAL enable_seqscan = DEFAULT".into())
+    fn position_scan_reset_sql(&self) -> Vec<String> {
+        vec![
+            "SET LOCAL enable_seqscan = DEFAULT".into(),
+            "SET LOCAL enable_sort = DEFAULT".into(),
+        ]
     }
 
     fn json_param(&self, param: &str) -> String {

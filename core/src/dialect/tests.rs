@@ -164,8 +164,8 @@ fn render(d: &dyn Dialect) -> String {
         vec![d.capture_definitions_sql()],
     );
     section(
-        "where a bounded read ends",
-        vec![d.nth_position_sql(false), d.nth_position_sql(true)],
+        "bounded read",
+        vec![d.bounded_tracking_sql(false), d.bounded_tracking_sql(true)],
     );
     section(
         "count events",
@@ -174,10 +174,10 @@ fn render(d: &dyn Dialect) -> String {
     section("peer watermark", vec![d.peer_sql(), d.record_peer_sql()]);
     section(
         "guard",
-        d.guard_sql(false)
+        d.position_scan_sql()
             .into_iter()
-            .chain(d.guard_sql(true))
-            .chain(d.guard_reset_sql())
+            .chain([d.guard_sql(false), d.guard_sql(true)])
+            .chain(d.position_scan_reset_sql())
             .collect(),
     );
     section(

@@ -24,7 +24,7 @@
 //!    in the conflict table until the engine has logged them;
 //! 7. capture back on; commit.
 
-use super::read::tracking_row;
+use super::read::{position_of, position_scan, tracking_row, TRACKING_COLUMNS};
 use super::{begin, commit, int_of, query_script, rollback, Session};
 use crate::change::{ApplyBatch, ApplyOutcome, Event, RowOp, TrackingEntry, Watermark};
 use crate::code::CombinedCode;
@@ -367,7 +367,8 @@ async fn settle_batch<'b, S: Session + ?Sized>(
 /// integrated from nodes other than the batch's peer (a bounded round read
 /// up to `guard`, and another spoke's later changes may follow it). Only
 /// those `keep` takes are kept; they are read in pages of [`GUARD_PAGE`],
-/// so a long backlog after `guard` is never held whole.
+/// each starting at the position where the last ended, so a long backlog
+/// after `guard` is never held whole.
 async fn edits_after<S: Session + ?Sized>(
     s: &mut S,
     batch: &ApplyBatch,
@@ -377,19 +378,23 @@ async fn edits_after<S: Session + ?Sized>(
     let d = s.dialect();
     let context = "checking for concurrent edits";
     let peer = batch.peer.as_ref().map(|p| p.peer.as_str());
-    let script = d.guard_sql(peer.is_some());
+    let sql = d.guard_sql(peer.is_some());
     let node = s.node().to_string();
     let mut out = Vec::new();
-    let mut last = 0;
+    let mut from = guard;
+    position_scan(s, true, context).await?;
     loop {
-        let mut params = d.position_params(guard);
+        let mut params = d.position_params(from);
         params.extend(peer.map(|p| Value::Text(p.to_string())));
-        params.extend([Value::Int(last), Value::Int(GUARD_PAGE)]);
-        let rows = query_script(s, &script, &params, context).await?;
+        params.push(Value::Int(GUARD_PAGE));
+        let rows = s.query(&sql, &params, context).await?;
         let full = rows.len() as i64 >= GUARD_PAGE;
-        for row in rows {
+        for mut row in rows {
+            let position = row.split_off(TRACKING_COLUMNS);
+            if let Some(at) = position_of(&node, &position)? {
+                from = at;
+            }
             let row = tracking_row(&node, row)?;
-            last = row.seq;
             let table = row.table.clone();
             // A row without a code is none the batch writes.
             if let Ok(event) = row.parse_coded(&node)? {
@@ -402,9 +407,8 @@ async fn edits_after<S: Session + ?Sized>(
             break;
         }
     }
-    if let Some(sql) = d.guard_reset_sql() {
-        s.execute(&sql, &[], context).await?;
-    }
+    position_scan(s, false, context).await?;
+    out.sort_by_key(|(_, e)| e.seq);
     Ok(out)
 }
 

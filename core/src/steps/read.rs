@@ -53,26 +53,10 @@ async fn read_in_snapshot<S: Session + ?Sized>(
     range: &ReadRange,
     end: Watermark,
 ) -> Result<ChangeSet> {
-    let (upto, rest) = match range.limit {
-        Some(limit) => bounded_end(s, range, end, limit).await?,
-        None => (end, None),
+    let (rows, upto, rest) = match range.limit {
+        Some(limit) => read_bounded(s, range, end, limit).await?,
+        None => (read_tracking(s, range, end).await?, end, None),
     };
-    let d = s.dialect();
-    let exclude = range.exclude_origin.as_deref();
-    let mut params = d.position_params(range.since);
-    params.extend(d.position_params(upto));
-    params.extend(exclude.map(|o| Value::Text(o.to_string())));
-    let rows = s
-        .query(
-            &d.tracking_sql(exclude.is_some()),
-            &params,
-            "reading the tracking table",
-        )
-        .await?;
-    let rows = rows
-        .into_iter()
-        .map(|row| tracking_row(s.node(), row))
-        .collect::<Result<Vec<_>>>()?;
     let (mut changes, uncoded) = group_events(tables, rows, s.node())?;
     let codeless = pass_over_uncoded(s, tables, &uncoded).await?;
     for table in tables {
@@ -143,70 +127,128 @@ async fn pass_over_uncoded<S: Session + ?Sized>(
     Ok(out)
 }
 
-/// Where a read of at most `limit` events after `range.since` ends, short
-/// of `end`, and `end` as the rest when it stops short. On a sequence: the
-/// position before the first event past the limit. Where positions are
-/// transactions: the start of that event's transaction when an earlier one
-/// was read, else inside it, before that event ([`Watermark::within`]).
-async fn bounded_end<S: Session + ?Sized>(
+/// The tracking rows after `range.since` up to `end`, in tracking order.
+async fn read_tracking<S: Session + ?Sized>(
+    s: &mut S,
+    range: &ReadRange,
+    end: Watermark,
+) -> Result<Vec<TrackingRow>> {
+    let d = s.dialect();
+    let exclude = range.exclude_origin.as_deref();
+    let mut params = d.position_params(range.since);
+    params.extend(d.position_params(end));
+    params.extend(exclude.map(|o| Value::Text(o.to_string())));
+    let rows = s
+        .query(
+            &d.tracking_sql(exclude.is_some()),
+            &params,
+            "reading the tracking table",
+        )
+        .await?;
+    rows.into_iter()
+        .map(|row| tracking_row(s.node(), row))
+        .collect()
+}
+
+/// The tracking rows of a read of at most `limit` events after
+/// `range.since`, in tracking order, with where it ends and, when it stops
+/// short of `end`, `end` as the rest. It reads one event more, in position
+/// order, and stops before it: on a sequence just there; where positions
+/// are transactions, at the start of that event's transaction when an
+/// earlier one was read, else inside it ([`Watermark::within`]).
+async fn read_bounded<S: Session + ?Sized>(
     s: &mut S,
     range: &ReadRange,
     end: Watermark,
     limit: u64,
-) -> Result<(Watermark, Option<Watermark>)> {
+) -> Result<(Vec<TrackingRow>, Watermark, Option<Watermark>)> {
     let d = s.dialect();
+    let node = s.node().to_string();
     let exclude = range.exclude_origin.as_deref();
-    let nth = |n: u64| {
-        let mut params = d.position_params(range.since);
-        params.extend(d.position_params(end));
-        params.extend(exclude.map(|o| Value::Text(o.to_string())));
-        params.push(Value::Int(i64::try_from(n).unwrap_or(i64::MAX)));
-        params
+    let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX - 1);
+    let mut params = d.position_params(range.since);
+    params.extend(d.position_params(end));
+    params.extend(exclude.map(|o| Value::Text(o.to_string())));
+    params.push(Value::Int(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
+    let context = "reading the tracking table";
+    position_scan(s, true, context).await?;
+    let rows = s
+        .query(&d.bounded_tracking_sql(exclude.is_some()), &params, context)
+        .await?;
+    position_scan(s, false, context).await?;
+    let mut read = rows
+        .into_iter()
+        .map(|mut row| {
+            let at = position_of(&node, &row.split_off(TRACKING_COLUMNS))?.unwrap_or_default();
+            Ok((at, tracking_row(&node, row)?))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (upto, rest) = match read.get(limit) {
+        None => (end, None),
+        Some(&(past, _)) => {
+            let upto = if d.upto_includes() {
+                Watermark::at(past.pos - 1)
+            } else if read[0].0.pos < past.pos {
+                Watermark::at(past.pos)
+            } else {
+                // One transaction holds more than `limit` events: up to
+                // the one past the limit, whose tracking sequence is
+                // `within`.
+                Watermark {
+                    pos: past.pos,
+                    within: past.within - 1,
+                }
+            };
+            (upto, Some(end))
+        }
     };
-    let sql = d.nth_position_sql(exclude.is_some());
-    let context = "finding where a bounded read ends";
-    let past = s.query(&sql, &nth(limit.max(1)), context).await?;
-    let Some(past) = position_of(s.node(), past)? else {
-        return Ok((end, None));
-    };
-    if d.upto_includes() {
-        // A sequence: the events up to the one before are `limit` events.
-        return Ok((Watermark::at(past.pos - 1), Some(end)));
-    }
-    let first_read = s.query(&sql, &nth(0), context).await?;
-    let first_read = position_of(s.node(), first_read)?;
-    if first_read.is_some_and(|p| p.pos < past.pos) {
-        Ok((Watermark::at(past.pos), Some(end)))
-    } else {
-        // One transaction holds more than `limit` events: up to the one
-        // past the limit, whose tracking sequence is `within`.
-        let upto = Watermark {
-            pos: past.pos,
-            within: past.within - 1,
-        };
-        Ok((upto, Some(end)))
-    }
+    read.retain(|(at, _)| *at <= upto);
+    let mut rows: Vec<TrackingRow> = read.into_iter().map(|(_, row)| row).collect();
+    rows.sort_by_key(|row| row.seq);
+    Ok((rows, upto, rest))
 }
 
-/// The position in the one row of [`crate::dialect::Dialect::nth_position_sql`]:
-/// `pos`, then `within` where the dialect has it.
-fn position_of(node: &str, rows: Vec<Vec<Value>>) -> Result<Option<Watermark>> {
-    let Some(row) = rows.into_iter().next() else {
+/// Makes the reads in position order that follow walk the position index
+/// (`on`), or undoes that ([`crate::dialect::Dialect::position_scan_sql`]).
+pub(crate) async fn position_scan<S: Session + ?Sized>(
+    s: &mut S,
+    on: bool,
+    context: &str,
+) -> Result<()> {
+    let d = s.dialect();
+    let statements = match on {
+        true => d.position_scan_sql(),
+        false => d.position_scan_reset_sql(),
+    };
+    for sql in statements {
+        s.execute(&sql, &[], context).await?;
+    }
+    Ok(())
+}
+
+/// The position in a row of [`crate::dialect::Dialect::position_value`]
+/// columns: `pos`, then `within` where the dialect has it; `None` for no
+/// columns.
+pub(crate) fn position_of(node: &str, row: &[Value]) -> Result<Option<Watermark>> {
+    let Some(pos) = row.first() else {
         return Ok(None);
     };
-    let mut parts = row.iter().map(|v| int_of(node, v, "a tracking position"));
-    let pos = parts.next().transpose()?.ok_or_else(|| Error::Database {
-        node: node.to_string(),
-        context: "finding where a bounded read ends".into(),
-        message: "a position without columns".into(),
-    })?;
-    let within = parts.next().transpose()?.unwrap_or(0);
-    Ok(Some(Watermark { pos, within }))
+    let within = row
+        .get(1)
+        .map(|v| int_of(node, v, "a tracking position"))
+        .transpose()?;
+    Ok(Some(Watermark {
+        pos: int_of(node, pos, "a tracking position")?,
+        within: within.unwrap_or(0),
+    }))
 }
+
+/// How many columns [`crate::dialect::Dialect::tracking_columns`] has.
+pub(crate) const TRACKING_COLUMNS: usize = 8;
 
 /// A row of [`crate::dialect::Dialect::tracking_columns`].
 pub(crate) fn tracking_row(node: &str, row: Vec<Value>) -> Result<TrackingRow> {
-    let [seq, table, code, time, deleted, fields, origin, user]: [Value; 8] =
+    let [seq, table, code, time, deleted, fields, origin, user]: [Value; TRACKING_COLUMNS] =
         row.try_into().map_err(|row: Vec<Value>| Error::Database {
             node: node.to_string(),
             context: "reading the tracking table".into(),

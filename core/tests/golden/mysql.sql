@@ -163,9 +163,9 @@ SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MIC
 -- capture objects with their definitions
 SELECT CAST(CONCAT('trigger ', trigger_name, ' on ', event_object_table) AS CHAR), CAST(CONCAT(action_timing, ' ', event_manipulation, ' ', action_statement) AS CHAR) FROM information_schema.triggers WHERE trigger_schema = DATABASE() AND trigger_name LIKE '\\_hetsync\\_%' UNION ALL SELECT CAST(CONCAT('procedure ', routine_name) AS CHAR), CAST(routine_definition AS CHAR) FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name LIKE '\\_hetsync\\_%';
 
--- where a bounded read ends
-SELECT seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?;
-SELECT seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?) ORDER BY seq LIMIT 1 OFFSET ?;
+-- bounded read
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR), seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?;
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR), seq FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? AND (origin IS NULL OR origin <> ?) ORDER BY seq LIMIT ?;
 
 -- count events
 SELECT count(*) FROM `_hetsync_tracking` WHERE seq > ?;
@@ -176,8 +176,8 @@ SELECT watermark, within_seq FROM `_hetsync_peer` WHERE peer = ?;
 INSERT INTO `_hetsync_peer`(peer, watermark, within_seq, updated_at) VALUES (?, ?, ?, UTC_TIMESTAMP(6)) ON DUPLICATE KEY UPDATE watermark = VALUES(watermark), within_seq = VALUES(within_seq), updated_at = VALUES(updated_at);
 
 -- guard
-SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL AND seq > ? ORDER BY seq LIMIT ?;
-SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND (origin IS NULL OR origin <> ?) AND seq > ? ORDER BY seq LIMIT ?;
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR), seq FROM `_hetsync_tracking` WHERE seq > ? AND origin IS NULL ORDER BY seq LIMIT ?;
+SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR), seq FROM `_hetsync_tracking` WHERE seq > ? AND (origin IS NULL OR origin <> ?) ORDER BY seq LIMIT ?;
 
 -- conflicts recorded until the engine logged them
 CREATE TABLE IF NOT EXISTS `_hetsync_conflict` (

@@ -170,9 +170,9 @@ SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000
 -- capture objects with their definitions
 SELECT 'trigger ' || t.tgname || ' on ' || c.relname, pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND left(t.tgname, 9) = '_hetsync_' AND NOT t.tgisinternal UNION ALL SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 1;
 
--- where a bounded read ends
-SELECT xid::text::bigint, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) ORDER BY xid, seq LIMIT 1 OFFSET $5;
-SELECT xid::text::bigint, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) AND (origin IS NULL OR origin <> $5) ORDER BY xid, seq LIMIT 1 OFFSET $6;
+-- bounded read
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) ORDER BY xid, seq LIMIT $5;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) AND (origin IS NULL OR origin <> $5) ORDER BY xid, seq LIMIT $6;
 
 -- count events
 SELECT count(*) FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint);
@@ -184,10 +184,11 @@ INSERT INTO "_hetsync_peer"(peer, watermark, within_seq, updated_at) VALUES ($1,
 
 -- guard
 SET LOCAL enable_seqscan = off;
-SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND origin IS NULL AND seq > $3 ORDER BY seq LIMIT $4;
-SET LOCAL enable_seqscan = off;
-SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (origin IS NULL OR origin <> $3) AND seq > $4 ORDER BY seq LIMIT $5;
+SET LOCAL enable_sort = off;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND origin IS NULL ORDER BY xid, seq LIMIT $3;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (origin IS NULL OR origin <> $3) ORDER BY xid, seq LIMIT $4;
 SET LOCAL enable_seqscan = DEFAULT;
+SET LOCAL enable_sort = DEFAULT;
 
 -- conflicts recorded until the engine logged them
 CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (

@@ -157,9 +157,9 @@ SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FRO
 -- capture objects with their definitions
 SELECT 'trigger ' || name || ' on ' || tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY 1;
 
--- where a bounded read ends
-SELECT seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT 1 OFFSET ?3;
-SELECT seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq LIMIT 1 OFFSET ?4;
+-- bounded read
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name, seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name, seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq LIMIT ?4;
 
 -- count events
 SELECT count(*) FROM "_hetsync_tracking" WHERE seq > ?1;
@@ -170,8 +170,8 @@ SELECT watermark, within_seq FROM "_hetsync_peer" WHERE peer = ?1;
 INSERT INTO "_hetsync_peer"(peer, watermark, within_seq, updated_at) VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ','now')) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, within_seq = excluded.within_seq, updated_at = excluded.updated_at;
 
 -- guard
-SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL AND seq > ?2 ORDER BY seq LIMIT ?3;
-SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2) AND seq > ?3 ORDER BY seq LIMIT ?4;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name, seq FROM "_hetsync_tracking" WHERE seq > ?1 AND origin IS NULL ORDER BY seq LIMIT ?2;
+SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name, seq FROM "_hetsync_tracking" WHERE seq > ?1 AND (origin IS NULL OR origin <> ?2) ORDER BY seq LIMIT ?3;
 
 -- conflicts recorded until the engine logged them
 CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (
