@@ -127,6 +127,16 @@ async fn pass_over_uncoded<S: Session + ?Sized>(
     Ok(out)
 }
 
+/// The parameters of a read of `range` up to `end`: both positions, then
+/// the origin left out, if any.
+fn range_params<S: Session + ?Sized>(s: &S, range: &ReadRange, end: Watermark) -> Vec<Value> {
+    let d = s.dialect();
+    let mut params = d.position_params(range.since);
+    params.extend(d.position_params(end));
+    params.extend(range.exclude_origin.iter().map(|o| Value::Text(o.clone())));
+    params
+}
+
 /// The tracking rows after `range.since` up to `end`, in tracking order.
 async fn read_tracking<S: Session + ?Sized>(
     s: &mut S,
@@ -134,13 +144,11 @@ async fn read_tracking<S: Session + ?Sized>(
     end: Watermark,
 ) -> Result<Vec<TrackingRow>> {
     let d = s.dialect();
-    let exclude = range.exclude_origin.as_deref();
-    let mut params = d.position_params(range.since);
-    params.extend(d.position_params(end));
-    params.extend(exclude.map(|o| Value::Text(o.to_string())));
+    let exclude = range.exclude_origin.is_some();
+    let params = range_params(s, range, end);
     let rows = s
         .query(
-            &d.tracking_sql(exclude.is_some()),
+            &d.tracking_sql(exclude),
             &params,
             "reading the tracking table",
         )
@@ -164,16 +172,14 @@ async fn read_bounded<S: Session + ?Sized>(
 ) -> Result<(Vec<TrackingRow>, Watermark, Option<Watermark>)> {
     let d = s.dialect();
     let node = s.node().to_string();
-    let exclude = range.exclude_origin.as_deref();
+    let exclude = range.exclude_origin.is_some();
     let limit = usize::try_from(limit.max(1)).unwrap_or(usize::MAX - 1);
-    let mut params = d.position_params(range.since);
-    params.extend(d.position_params(end));
-    params.extend(exclude.map(|o| Value::Text(o.to_string())));
+    let mut params = range_params(s, range, end);
     params.push(Value::Int(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
     let context = "reading the tracking table";
     position_scan(s, true, context).await?;
     let rows = s
-        .query(&d.bounded_tracking_sql(exclude.is_some()), &params, context)
+        .query(&d.bounded_tracking_sql(exclude), &params, context)
         .await?;
     position_scan(s, false, context).await?;
     let mut read = rows
