@@ -7,7 +7,7 @@ mod support;
 use async_trait::async_trait;
 use hetsync_core::engine::{FaultHook, FaultPoint};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{tick, Deploy, Topology, BASIC};
@@ -109,6 +109,69 @@ async fn a_round_stopped_at_any_point_then_rerun_converges_exactly_once(topology
                 "{point}: t_row 1 and 20"
             );
         }
+    }
+}
+
+/// Fails the `nth` round (from 1) that reaches `point`.
+struct FailNth {
+    point: FaultPoint,
+    nth: usize,
+    seen: AtomicUsize,
+}
+
+#[async_trait]
+impl FaultHook for FailNth {
+    async fn reached(&self, _: &str, point: FaultPoint) -> hetsync_core::Result<()> {
+        if point == self.point && self.seen.fetch_add(1, Ordering::SeqCst) + 1 == self.nth {
+            return Err(hetsync_core::Error::Injected(point.to_string()));
+        }
+        Ok(())
+    }
+}
+
+/// Rounds of 7 events read one 30-row transaction on each side in parts
+/// (inside the transaction where positions are transactions); a round
+/// stopped in the middle of that, then the `sync` run again, integrates
+/// every change exactly once.
+async fn a_transaction_read_in_parts_survives_a_stop_between_them(topology: Topology) {
+    for point in [
+        FaultPoint::AfterRead,
+        FaultPoint::AfterHubApply,
+        FaultPoint::AfterSpokeApply,
+    ] {
+        let d = Deploy::with(topology, &["a"], BASIC).await;
+        d.append_config("[sync]\nround_events = 7\n");
+        d.installed().await;
+        d.insert_series("a", "t_field", 30, "'a', 0, 0.0").await;
+        d.insert_series("hub", "t_row", 30, "'hub', 1, 1.0").await;
+        let hook = Arc::new(FailNth {
+            point,
+            nth: 3,
+            seen: AtomicUsize::new(0),
+        });
+        let engine = d.engine().await.with_faults(hook);
+        let spokes = ["a".to_string()];
+        let pass = engine.sync_pass(&spokes).await.expect("sync");
+        assert_eq!(
+            pass.failed.len(),
+            1,
+            "{topology:?} {point}: the fault fired"
+        );
+        let pass = engine.sync_pass(&spokes).await.expect("sync");
+        assert!(
+            pass.failed.is_empty(),
+            "{topology:?} {point}: {:?}",
+            pass.failed
+        );
+        assert_eq!(
+            integrated_from(&d, "a").await,
+            30,
+            "{topology:?} {point}: every change of a integrated once"
+        );
+        d.assert_converged().await;
+        assert_eq!(d.rows("hub", "t_field").await.len(), 30);
+        assert_eq!(d.rows("a", "t_row").await.len(), 30);
+        assert_eq!(d.sync_passes(&engine, 1).await, 0, "{topology:?} {point}");
     }
 }
 
@@ -287,6 +350,7 @@ async fn kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun(topology: To
 
 on_every_topology!(
     a_round_stopped_at_any_point_then_rerun_converges_exactly_once,
+    a_transaction_read_in_parts_survives_a_stop_between_them,
     kill_9_between_hub_and_spoke_commits_then_rerun,
     conflicts_of_a_round_killed_after_the_hub_commit_are_logged_exactly_once,
     kill_9_at_a_random_moment_of_a_large_first_sync_then_rerun
