@@ -101,21 +101,23 @@ async fn a_backlog_drains_in_bounded_rounds(topology: Topology) {
     assert!(again.rounds.iter().all(|r| r.rows_moved() == 0 && !r.more));
 }
 
-/// Writes a round's worth of new spoke rows at the end of every round.
+/// Writes a round's worth of new rows on `node` (the hub or the spoke) at
+/// the end of every round.
 struct WriterBetweenRounds {
     d: Arc<Deploy>,
+    node: &'static str,
     next: AtomicU64,
 }
 
 #[async_trait::async_trait]
 impl FaultHook for WriterBetweenRounds {
-    async fn reached(&self, spoke: &str, point: FaultPoint) -> hetsync_core::Result<()> {
+    async fn reached(&self, _: &str, point: FaultPoint) -> hetsync_core::Result<()> {
         if point == FaultPoint::AfterSpokeApply {
             for _ in 0..WRITES_PER_ROUND {
                 let k = self.next.fetch_add(1, Ordering::SeqCst);
                 self.d
                     .exec(
-                        spoke,
+                        self.node,
                         &format!("INSERT INTO t_field VALUES ({k}, 'w', 0, 0.0)"),
                     )
                     .await;
@@ -130,49 +132,60 @@ impl FaultHook for WriterBetweenRounds {
 const WRITES_PER_ROUND: u64 = 5;
 
 /// A writer that adds a round's worth of rows during every round of a
-/// `sync` cannot keep it running: its rounds stop at what was final when
-/// the first one read.
+/// `sync`, on the spoke or on the hub, cannot keep it running: its rounds
+/// stop at what was final when the first one read.
 async fn writers_cannot_keep_a_sync_running(topology: Topology) {
-    let d = Arc::new(Deploy::with(topology, &["a"], BASIC).await);
-    d.append_config(&format!("[sync]\nround_events = {WRITES_PER_ROUND}\n"));
-    d.installed().await;
-    for k in 1..=20 {
-        d.exec(
-            "a",
-            &format!("INSERT INTO t_field VALUES ({k}, 'a', 0, 0.0)"),
+    for (node, side) in [("a", 0), ("hub", 1)] {
+        let d = Arc::new(Deploy::with(topology, &["a"], BASIC).await);
+        d.append_config(&format!("[sync]\nround_events = {WRITES_PER_ROUND}\n"));
+        d.installed().await;
+        for k in 1..=20 {
+            d.exec(
+                node,
+                &format!("INSERT INTO t_field VALUES ({k}, 'a', 0, 0.0)"),
+            )
+            .await;
+        }
+        let writer = Arc::new(WriterBetweenRounds {
+            d: d.clone(),
+            node,
+            next: AtomicU64::new(1000),
+        });
+        let engine = d.engine().await.with_faults(writer.clone());
+        let pass = tokio::time::timeout(
+            std::time::Duration::from_secs(120),
+            engine.sync_pass(&["a".to_string()]),
         )
-        .await;
+        .await
+        .unwrap_or_else(|_| panic!("{topology:?} {node}: the sync kept running behind the writer"))
+        .expect("sync");
+        assert!(
+            pass.failed.is_empty(),
+            "{topology:?} {node}: {:?}",
+            pass.failed
+        );
+        let read: Vec<u64> = pass
+            .rounds
+            .iter()
+            .map(|r| [r.events_read.0, r.events_read.1][side])
+            .collect();
+        assert_eq!(
+            read,
+            [5, 5, 5, 5],
+            "{topology:?} {node}: the 20 events final at the start, in rounds of 5"
+        );
+        let written = writer.next.load(Ordering::SeqCst) - 1000;
+        assert_eq!(
+            written,
+            4 * WRITES_PER_ROUND,
+            "{topology:?} {node}: written during the rounds"
+        );
+        // The writer's rows follow with the next sync.
+        let engine = d.engine().await;
+        engine.sync_pass(&["a".to_string()]).await.expect("sync");
+        d.assert_converged().await;
+        assert_eq!(d.rows("hub", "t_field").await.len() as u64, 20 + written);
     }
-    let writer = Arc::new(WriterBetweenRounds {
-        d: d.clone(),
-        next: AtomicU64::new(1000),
-    });
-    let engine = d.engine().await.with_faults(writer.clone());
-    let pass = tokio::time::timeout(
-        std::time::Duration::from_secs(120),
-        engine.sync_pass(&["a".to_string()]),
-    )
-    .await
-    .unwrap_or_else(|_| panic!("{topology:?}: the sync kept running behind the writer"))
-    .expect("sync");
-    assert!(pass.failed.is_empty(), "{topology:?}: {:?}", pass.failed);
-    let read: Vec<u64> = pass.rounds.iter().map(|r| r.events_read.0).collect();
-    assert_eq!(
-        read,
-        [5, 5, 5, 5],
-        "{topology:?}: the 20 events final at the start, in rounds of 5"
-    );
-    let written = writer.next.load(Ordering::SeqCst) - 1000;
-    assert_eq!(
-        written,
-        4 * WRITES_PER_ROUND,
-        "{topology:?}: written during the rounds"
-    );
-    // The writer's rows follow with the next sync.
-    let engine = d.engine().await;
-    engine.sync_pass(&["a".to_string()]).await.expect("sync");
-    d.assert_converged().await;
-    assert_eq!(d.rows("hub", "t_field").await.len() as u64, 20 + written);
 }
 
 on_every_topology!(

@@ -286,12 +286,15 @@ impl Engine {
         // replaying the hub's whole history. The spoke's own changes come
         // back as nothing but echoes: the hub integrates one spoke at a time,
         // so no other change to the same field can land after one unseen.
+        // The hub is read up to its current end, the pass's own earlier
+        // writes there (left out as this spoke's) included: its watermark on
+        // the spoke then passes them, so neither the next read nor the
+        // guard of the next write to the hub reads past them again. Only
+        // the changes up to where the pass's first round found the hub's
+        // final changes ending keep the pass going ([`Ends`]).
         let remote = match hub_mark {
             Some(mark) => {
-                let range = ReadRange::since(mark)
-                    .until(ends.map(|e| e.hub))
-                    .limit(limit)
-                    .excluding(s.name());
+                let range = ReadRange::since(mark).limit(limit).excluding(s.name());
                 self.read_side(hub, range, run, &mut rewound).await?
             }
             None => ChangeSet {
@@ -302,10 +305,12 @@ impl Engine {
             },
         };
         let read_ms = started.elapsed().as_millis();
-        let rest = (local.rest.is_some() || remote.rest.is_some()).then(|| {
+        let hub_end = ends.map_or(remote.rest.unwrap_or(remote.upto), |e| e.hub);
+        let hub_more = remote.rest.is_some() && remote.upto < hub_end;
+        let rest = (local.rest.is_some() || hub_more).then(|| {
             ends.unwrap_or(Ends {
                 spoke: local.rest.unwrap_or(local.upto),
-                hub: remote.rest.unwrap_or(remote.upto),
+                hub: hub_end,
             })
         });
         let (mut local, mut remote) = (local, remote);
@@ -439,10 +444,12 @@ impl Engine {
     }
 }
 
-/// Where a spoke's rounds in one `sync` read up to at most, per side: where
-/// the final changes ended when the first of them read, so that a backlog
-/// drains in rounds of bounded size and writers that keep going cannot keep
-/// the `sync` running.
+/// Where a spoke's rounds in one `sync` go on to, per side: where the final
+/// changes ended when the first of them read, so that a backlog drains in
+/// rounds of bounded size and writers that keep going cannot keep the
+/// `sync` running. The spoke is read up to there at most; the hub up to its
+/// current end (a round that stops short of it goes on only while it is
+/// short of this end too).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Ends {
     spoke: Watermark,
