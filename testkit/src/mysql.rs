@@ -2,6 +2,7 @@
 //! in a temp dir on a free loopback port, `root` without a password, durability
 //! off, killed and removed on drop. Tests running in parallel each get their own.
 
+use crate::process::succeeded;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -142,12 +143,7 @@ impl MysqlServer {
             .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
             .output()
             .expect("mariadb-install-db");
-        assert!(
-            out.status.success(),
-            "mariadb-install-db: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(out, "mariadb-install-db");
         let log = dir.path().join("server.log");
         for _attempt in 0..5 {
             let port = free_port();

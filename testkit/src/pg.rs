@@ -2,6 +2,7 @@
 //! loopback port (as the `postgres` user when running as root), `fsync=off`,
 //! stopped and removed on drop. Tests running in parallel each get their own.
 
+use crate::process::succeeded;
 use std::net::TcpListener;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -20,17 +21,12 @@ pub struct PgServer {
 /// `postgres://` URL, which libpq takes in place of a database name),
 /// failing with its errors; its report (stdout).
 pub fn pgbench(url: &str, args: &[&str]) -> String {
-    let out = std::process::Command::new(bin_dir().join("pgbench"))
+    let out = Command::new(bin_dir().join("pgbench"))
         .args(args)
         .arg(url)
         .output()
         .expect("run pgbench");
-    assert!(
-        out.status.success(),
-        "pgbench {args:?} on {url}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    succeeded(out, &format!("pgbench {args:?} on {url}"))
 }
 
 /// The PostgreSQL binaries directory (`initdb`, `pg_ctl`, `pgbench`, …):
@@ -139,11 +135,7 @@ impl PgServer {
                 "--no-sync",
             ],
         );
-        assert!(
-            out.status.success(),
-            "initdb: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        succeeded(out, "initdb");
         let mut tls_opts = String::new();
         if let Some(ca) = tls {
             // The server reads its key only when the server user owns it

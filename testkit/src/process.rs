@@ -1,4 +1,5 @@
-//! Killing a database server's processes as a crash would (tests of faults
+//! Processes of the tests: the tools they run (checked for success), and
+//! killing a database server's processes as a crash would (tests of faults
 //! from outside hetsync).
 
 use std::path::Path;
@@ -24,6 +25,18 @@ fn status_of(pid: u32) -> Option<(char, u32)> {
     let state = rest.next()?.chars().next()?;
     let ppid = rest.next()?.parse().ok()?;
     Some((state, ppid))
+}
+
+/// The standard output of a tool that ran (`what` names it in messages),
+/// failing with what it printed when it did not succeed.
+pub fn succeeded(out: std::process::Output, what: &str) -> String {
+    assert!(
+        out.status.success(),
+        "{what}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Sends SIGKILL to every process of `pids` and waits until none runs.

@@ -2,6 +2,7 @@
 //! `127.0.0.1` and `localhost`, made with the `openssl` command, for servers
 //! started with TLS.
 
+use crate::process::succeeded;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -16,11 +17,7 @@ fn openssl(dir: &Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .expect("the openssl command is installed (apt-get install openssl)");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(out, &format!("openssl {args:?}"));
 }
 
 impl TestCa {

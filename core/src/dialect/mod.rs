@@ -376,17 +376,13 @@ pub trait Dialect: Send + Sync {
     /// the origin after the positions are left out.
     fn bounded_tracking_sql(&self, exclude: bool) -> String {
         let w = self.position_width();
-        format!(
-            "SELECT {}, {} FROM {} WHERE {} AND {}{} ORDER BY {} LIMIT {}",
-            self.tracking_columns(),
-            self.position_value(),
-            self.ident(TRACKING),
+        let conditions = format!(
+            "{} AND {}{}",
             self.after_position(1),
             self.upto_position(1 + w),
-            self.exclude_origin(exclude, 1 + 2 * w),
-            self.position_order(),
-            self.placeholder(1 + 2 * w + usize::from(exclude))
-        )
+            self.exclude_origin(exclude, 1 + 2 * w)
+        );
+        positioned_page(self, &conditions, 1 + 2 * w + usize::from(exclude))
     }
 
     /// ` AND (origin IS NULL OR origin <> $n)` when `exclude`.
@@ -459,15 +455,8 @@ pub trait Dialect: Send + Sync {
         } else {
             "origin IS NULL".to_string()
         };
-        format!(
-            "SELECT {}, {} FROM {} WHERE {} AND {origin} ORDER BY {} LIMIT {}",
-            self.tracking_columns(),
-            self.position_value(),
-            self.ident(TRACKING),
-            self.after_position(1),
-            self.position_order(),
-            self.placeholder(n + usize::from(integrated))
-        )
+        let conditions = format!("{} AND {origin}", self.after_position(1));
+        positioned_page(self, &conditions, n + usize::from(integrated))
     }
 
     /// The clause that locks the rows a select reads until the transaction
@@ -853,6 +842,21 @@ pub(crate) fn apply_parts(
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// One page of tracking rows meeting `conditions`, in position order, as
+/// many as parameter `limit` says at most: each one's
+/// [`Dialect::tracking_columns`], then its position
+/// ([`Dialect::position_value`]), where the next page starts.
+fn positioned_page<D: Dialect + ?Sized>(d: &D, conditions: &str, limit: usize) -> String {
+    format!(
+        "SELECT {}, {} FROM {} WHERE {conditions} ORDER BY {} LIMIT {}",
+        d.tracking_columns(),
+        d.position_value(),
+        d.ident(TRACKING),
+        d.position_order(),
+        d.placeholder(limit)
+    )
 }
 
 /// Refuses hetsync tables older than this build's layout: install must run

@@ -24,7 +24,7 @@
 //!    in the conflict table until the engine has logged them;
 //! 7. capture back on; commit.
 
-use super::read::{position_of, position_scan, tracking_row, TRACKING_COLUMNS};
+use super::read::{position_scan, positioned_row};
 use super::{begin, commit, int_of, query_script, rollback, Session};
 use crate::change::{ApplyBatch, ApplyOutcome, Event, RowOp, TrackingEntry, Watermark};
 use crate::code::CombinedCode;
@@ -389,12 +389,9 @@ async fn edits_after<S: Session + ?Sized>(
         params.push(Value::Int(GUARD_PAGE));
         let rows = s.query(&sql, &params, context).await?;
         let full = rows.len() as i64 >= GUARD_PAGE;
-        for mut row in rows {
-            let position = row.split_off(TRACKING_COLUMNS);
-            if let Some(at) = position_of(&node, &position)? {
-                from = at;
-            }
-            let row = tracking_row(&node, row)?;
+        for row in rows {
+            let (at, row) = positioned_row(&node, row)?;
+            from = at;
             let table = row.table.clone();
             // A row without a code is none the batch writes.
             if let Ok(event) = row.parse_coded(&node)? {

@@ -184,10 +184,7 @@ async fn read_bounded<S: Session + ?Sized>(
     position_scan(s, false, context).await?;
     let mut read = rows
         .into_iter()
-        .map(|mut row| {
-            let at = position_of(&node, &row.split_off(TRACKING_COLUMNS))?.unwrap_or_default();
-            Ok((at, tracking_row(&node, row)?))
-        })
+        .map(|row| positioned_row(&node, row))
         .collect::<Result<Vec<_>>>()?;
     let (upto, rest) = match read.get(limit) {
         None => (end, None),
@@ -232,25 +229,31 @@ pub(crate) async fn position_scan<S: Session + ?Sized>(
     Ok(())
 }
 
-/// The position in a row of [`crate::dialect::Dialect::position_value`]
-/// columns: `pos`, then `within` where the dialect has it; `None` for no
-/// columns.
-pub(crate) fn position_of(node: &str, row: &[Value]) -> Result<Option<Watermark>> {
-    let Some(pos) = row.first() else {
-        return Ok(None);
+/// A row of [`crate::dialect::Dialect::tracking_columns`] followed by its
+/// position ([`crate::dialect::Dialect::position_value`]: `pos`, then
+/// `within` where the dialect has it), as read in position order.
+pub(crate) fn positioned_row(node: &str, mut row: Vec<Value>) -> Result<(Watermark, TrackingRow)> {
+    let position = row.split_off(TRACKING_COLUMNS.min(row.len()));
+    let Some(pos) = position.first() else {
+        return Err(Error::Database {
+            node: node.to_string(),
+            context: "reading the tracking table".into(),
+            message: format!("expected a position after {TRACKING_COLUMNS} columns"),
+        });
     };
-    let within = row
+    let within = position
         .get(1)
         .map(|v| int_of(node, v, "a tracking position"))
         .transpose()?;
-    Ok(Some(Watermark {
+    let at = Watermark {
         pos: int_of(node, pos, "a tracking position")?,
         within: within.unwrap_or(0),
-    }))
+    };
+    Ok((at, tracking_row(node, row)?))
 }
 
 /// How many columns [`crate::dialect::Dialect::tracking_columns`] has.
-pub(crate) const TRACKING_COLUMNS: usize = 8;
+const TRACKING_COLUMNS: usize = 8;
 
 /// A row of [`crate::dialect::Dialect::tracking_columns`].
 pub(crate) fn tracking_row(node: &str, row: Vec<Value>) -> Result<TrackingRow> {
