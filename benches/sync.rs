@@ -28,7 +28,8 @@
 //!     by the binary (time, peak RSS) against a plain copy through the same
 //!     driver, and SQLite capture overhead.
 //! 11. (group `pgbench`) pgbench's TPC-B-like transactions per second with
-//!     trigger capture on its keyed tables against the same without.
+//!     capture on its keyed tables against the same without: trigger
+//!     capture, and capture by logical decoding (`wal_level = logical`).
 
 #[path = "sync/digest.rs"]
 mod digest;

@@ -26,7 +26,7 @@ macro_rules! both_ways {
                 #[tokio::test]
                 async fn $name() {
                     let db = ($kind.start)();
-                    let library = hetsync_testkit::plugins::adapter_plugin($kind.name);
+                    let library = hetsync_testkit::plugins::adapter_plugin($kind.family);
                     check_plugin(&*db, &library).await;
                 }
             )*

@@ -42,8 +42,10 @@
 //! merges as usual and then applies the edit on top, and checks both nodes.
 //!
 //! `HETSYNC_RANDOM_CASES` (default 200, all SQLite), `HETSYNC_RANDOM_MIXED_CASES`
-//! (default 50 per mixed topology: PostgreSQL hub with SQLite and PostgreSQL
-//! spokes; SQLite hub with PostgreSQL spokes) and `HETSYNC_RANDOM_SEED` pick the cases.
+//! (default 50 per mixed topology: PostgreSQL hub with MariaDB and SQLite
+//! spokes; a PostgreSQL hub capturing by logical decoding with SQLite and
+//! PostgreSQL spokes; MariaDB hub with PostgreSQL spokes) and
+//! `HETSYNC_RANDOM_SEED` pick the cases.
 
 mod support;
 
@@ -717,7 +719,7 @@ mod mixed {
     }
 
     #[tokio::test]
-    async fn sqlite_hub_with_postgres_spokes() {
+    async fn logical_postgres_hub_with_sqlite_and_postgres_spokes() {
         run_mixed(1).await;
     }
 

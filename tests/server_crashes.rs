@@ -13,7 +13,7 @@ use hetsync_core::value::Value;
 use hetsync_testkit::database::TestDatabase;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use support::{Deploy, Servers, Topology, BASIC, MIXED};
+use support::{Deploy, Servers, Topology, BASIC, MIXED, POSTGRES, POSTGRES_LOGICAL};
 
 /// Kills a server the first time the round reaches a point.
 struct KillAt {
@@ -193,4 +193,16 @@ async fn postgres_hub_and_mariadb_spoke_servers_killed_at_every_point() {
 #[tokio::test]
 async fn mariadb_hub_and_postgres_spoke_servers_killed_at_every_point() {
     every_point_and_victim(MIXED[2]).await;
+}
+
+/// The hub captures by logical decoding: a crash may take the slot's
+/// confirmed position back to the last checkpoint, and what it decodes
+/// again must not be taken twice.
+#[tokio::test]
+async fn logical_postgres_hub_and_postgres_spoke_servers_killed_at_every_point() {
+    every_point_and_victim(Topology {
+        hub: POSTGRES_LOGICAL,
+        spokes: &[POSTGRES],
+    })
+    .await;
 }

@@ -15,6 +15,8 @@ pub enum OptionKind {
     Duration,
     /// Any text.
     Text,
+    /// One of these words (the first is the default).
+    Choice(&'static [&'static str]),
 }
 
 /// One key an adapter accepts under `[node.options]`.
@@ -84,6 +86,34 @@ fn check_value(spec: &OptionSpec, value: &serde_json::Value) -> std::result::Res
         OptionKind::Duration => duration_of(spec, value).map(|_| ()),
         OptionKind::Text if value.is_string() => Ok(()),
         OptionKind::Text => Err(format!("option `{}` takes text, not {value}", spec.name)),
+        OptionKind::Choice(words) => choice_of(spec, words, value).map(|_| ()),
+    }
+}
+
+/// Reads a choice option's value: one of `words`.
+fn choice_of(
+    spec: &OptionSpec,
+    words: &'static [&'static str],
+    value: &serde_json::Value,
+) -> std::result::Result<&'static str, String> {
+    let quoted = || {
+        words
+            .iter()
+            .map(|w| format!("\"{w}\""))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    };
+    match value {
+        serde_json::Value::String(text) => words
+            .iter()
+            .find(|w| **w == text.as_str())
+            .copied()
+            .ok_or_else(|| format!("option `{}` is {}, not {text:?}", spec.name, quoted())),
+        other => Err(format!(
+            "option `{}` is {}, not {other}",
+            spec.name,
+            quoted()
+        )),
     }
 }
 
@@ -123,6 +153,17 @@ impl NodeSpec {
             .get(spec.name)
             .map(|value| duration_of(spec, value).map_err(|m| self.option_error(m)))
             .transpose()
+    }
+
+    /// A choice option's word, its first word when not set.
+    pub fn choice_option(&self, spec: &OptionSpec) -> Result<&'static str> {
+        let OptionKind::Choice(words) = spec.kind else {
+            panic!("option `{}` is not a choice", spec.name);
+        };
+        match self.options.get(spec.name) {
+            None => Ok(words[0]),
+            Some(value) => choice_of(spec, words, value).map_err(|m| self.option_error(m)),
+        }
     }
 
     fn option_error(&self, message: String) -> Error {
@@ -166,5 +207,28 @@ mod tests {
         let (key, message) = check_options("pg", &specs, &options).unwrap_err();
         assert_eq!(key, "connect_timeout");
         assert!(message.contains("takes a duration as text"), "{message}");
+    }
+
+    #[test]
+    fn choices_name_the_words() {
+        const MODE: OptionSpec = OptionSpec {
+            name: "mode",
+            kind: OptionKind::Choice(&["a", "b"]),
+            doc: "",
+        };
+        let mut spec = NodeSpec::from_url("n", "x");
+        assert_eq!(spec.choice_option(&MODE).unwrap(), "a");
+        spec.options.insert("mode".into(), serde_json::json!("b"));
+        assert_eq!(spec.choice_option(&MODE).unwrap(), "b");
+        assert!(check_options("pg", &[MODE], &spec.options).is_ok());
+        spec.options.insert("mode".into(), serde_json::json!("c"));
+        let (key, message) = check_options("pg", &[MODE], &spec.options).unwrap_err();
+        assert_eq!(key, "mode");
+        assert!(
+            message.contains(r#"option `mode` is "a" or "b", not "c""#),
+            "{message}"
+        );
+        let e = spec.choice_option(&MODE).unwrap_err().to_string();
+        assert!(e.contains("node 'n'"), "{e}");
     }
 }

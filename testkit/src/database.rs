@@ -17,6 +17,11 @@ pub trait TestDatabase: Send + Sync {
     /// The adapter a node on this database names in `hetsync.toml`.
     fn adapter(&self) -> &str;
 
+    /// The `[node.options]` lines of a node on this database (empty: none).
+    fn node_options(&self) -> &str {
+        ""
+    }
+
     /// Creates a new, empty database for node `node` (files go under `dir`)
     /// and returns its URL as `hetsync.toml` writes it.
     async fn create(&self, dir: &Path, node: &str) -> String;
@@ -68,8 +73,11 @@ pub trait TestConnection: Send {
 /// A kind of database, by name, with how to start one for a test.
 #[derive(Clone, Copy)]
 pub struct DatabaseKind {
-    /// A short name for messages and for tests that spell SQL per database.
+    /// A short name for messages; kinds are told apart by it.
     pub name: &'static str,
+    /// The SQL family, for tests that spell SQL per database (two kinds
+    /// of one database capturing differently share it).
+    pub family: &'static str,
     /// Starts a database system of this kind (stopped when the last
     /// reference is dropped).
     pub start: fn() -> Arc<dyn TestDatabase>,
@@ -92,18 +100,28 @@ impl fmt::Debug for DatabaseKind {
 /// SQLite files in the test's directory.
 pub const SQLITE: DatabaseKind = DatabaseKind {
     name: "sqlite",
+    family: "sqlite",
     start: || Arc::new(crate::sqlite::SqliteFiles),
 };
 
 /// A throwaway PostgreSQL server.
 pub const POSTGRES: DatabaseKind = DatabaseKind {
     name: "postgres",
+    family: "postgres",
     start: || Arc::new(crate::pg::PgServer::start()),
+};
+
+/// A throwaway PostgreSQL server whose nodes capture by logical decoding.
+pub const POSTGRES_LOGICAL: DatabaseKind = DatabaseKind {
+    name: "postgres-logical",
+    family: "postgres",
+    start: || Arc::new(crate::pg::PgServer::start_logical()),
 };
 
 /// A throwaway MariaDB server.
 pub const MYSQL: DatabaseKind = DatabaseKind {
     name: "mysql",
+    family: "mysql",
     start: || Arc::new(crate::mysql::MysqlServer::start()),
 };
 

@@ -15,6 +15,9 @@ pub struct PgServer {
     pub port: u16,
     /// The server options it was started with (`pg_ctl -o`).
     opts: String,
+    /// Its nodes capture by logical decoding (the server runs with
+    /// `wal_level = logical`).
+    logical: bool,
 }
 
 /// Runs `pgbench` with `args` against the database at `url` (a
@@ -97,16 +100,22 @@ fn pg_ctl_start(bin: &Path, data: &Path, log: &Path, opts: &str) -> bool {
 impl PgServer {
     /// Starts a new server.
     pub fn start() -> PgServer {
-        Self::start_with(None)
+        Self::start_with(None, false)
+    }
+
+    /// Starts a new server with `wal_level = logical`, whose nodes capture
+    /// by logical decoding (`capture = "logical"`).
+    pub fn start_logical() -> PgServer {
+        Self::start_with(None, true)
     }
 
     /// Starts a new server that accepts TCP connections only over TLS, with
     /// a certificate `ca` signed (unix-socket connections stay plain).
     pub fn start_tls(ca: &crate::tls::TestCa) -> PgServer {
-        Self::start_with(Some(ca))
+        Self::start_with(Some(ca), false)
     }
 
-    fn start_with(tls: Option<&crate::tls::TestCa>) -> PgServer {
+    fn start_with(tls: Option<&crate::tls::TestCa>, logical: bool) -> PgServer {
         let bin = bin_dir();
         let dir = tempfile::tempdir().expect("temp dir");
         if running_as_root() {
@@ -168,10 +177,14 @@ impl PgServer {
             tls_opts = " -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key".into();
         }
         let log = dir.path().join("server.log");
+        let wal_opts = match logical {
+            true => " -c wal_level=logical -c max_replication_slots=1000",
+            false => "",
+        };
         for _attempt in 0..5 {
             let port = free_port();
             let opts = format!(
-                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=40{tls_opts}",
+                "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=40{tls_opts}{wal_opts}",
                 dir.path().display()
             );
             if pg_ctl_start(&bin, &data, &log, &opts) {
@@ -180,6 +193,7 @@ impl PgServer {
                     bin,
                     port,
                     opts,
+                    logical,
                 };
             }
         }
@@ -277,6 +291,13 @@ impl crate::database::TestDatabase for PgServer {
 
     fn adapter(&self) -> &str {
         "postgres"
+    }
+
+    fn node_options(&self) -> &str {
+        match self.logical {
+            true => "capture = \"logical\"\n",
+            false => "",
+        }
     }
 
     async fn create(&self, _dir: &Path, node: &str) -> String {

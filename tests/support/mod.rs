@@ -5,7 +5,7 @@
 
 #![allow(dead_code)]
 
-pub use hetsync_testkit::database::{DatabaseKind, MYSQL, POSTGRES, SQLITE};
+pub use hetsync_testkit::database::{DatabaseKind, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE};
 
 use hetsync::setup::open_engine;
 use hetsync_core::engine::Engine;
@@ -37,8 +37,8 @@ pub const MIXED: &[Topology] = &[
         spokes: &[MYSQL, SQLITE],
     },
     Topology {
-        hub: SQLITE,
-        spokes: &[POSTGRES],
+        hub: POSTGRES_LOGICAL,
+        spokes: &[SQLITE, POSTGRES],
     },
     Topology {
         hub: MYSQL,
@@ -93,7 +93,7 @@ impl Servers {
 
 /// The adapter built into hetsync for a kind of database.
 pub fn built_in_adapter(kind: DatabaseKind) -> Arc<dyn hetsync_core::adapter::AdapterFactory> {
-    match kind.name {
+    match kind.family {
         "sqlite" => Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
         "postgres" => Arc::new(hetsync_adapter_postgres::PostgresAdapter),
         "mysql" => Arc::new(hetsync_adapter_mysql::MysqlAdapter),
@@ -138,7 +138,7 @@ impl TableSpec {
     pub fn ddl_for(&self, kind: DatabaseKind) -> &'static str {
         self.ddl
             .iter()
-            .find(|(k, _)| *k == kind.name)
+            .find(|(k, _)| *k == kind.family)
             .unwrap_or_else(|| panic!("table {} has no DDL for {kind:?}", self.name))
             .1
     }
@@ -201,6 +201,8 @@ pub struct Deploy {
     pub nodes: Vec<NodeDb>,
     pub topology: Topology,
     _servers: Servers,
+    /// An engine of its own for [`Deploy::capture_now`], made when first needed.
+    capture: tokio::sync::OnceCell<Engine>,
 }
 
 impl Deploy {
@@ -239,7 +241,12 @@ impl Deploy {
                 must_execute(&mut *conn, t.ddl_for(kind)).await;
             }
             let adapter = database.adapter();
-            config.push_str(&format!("[[node]]\nname = \"{name}\"\nadapter = \"{adapter}\"\nurl = \"{url}\"\nrole = \"{role}\"\n\n"));
+            config.push_str(&format!("[[node]]\nname = \"{name}\"\nadapter = \"{adapter}\"\nurl = \"{url}\"\nrole = \"{role}\"\n"));
+            let options = database.node_options();
+            if !options.is_empty() {
+                config.push_str(&format!("[node.options]\n{options}"));
+            }
+            config.push('\n');
             nodes.push(NodeDb {
                 name: name.to_string(),
                 kind,
@@ -259,6 +266,7 @@ impl Deploy {
             nodes,
             topology,
             _servers: servers,
+            capture: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -422,12 +430,33 @@ impl Deploy {
             .await
     }
 
+    /// Takes into a node's tracking table what its capture has decoded
+    /// but not recorded yet: capture by logical decoding records at the
+    /// start of a round, and tests that read the tracking table right after
+    /// an edit want it now. Nothing for the other kinds of capture.
+    pub async fn capture_now(&self, node: &str) {
+        if self.node(node).kind != POSTGRES_LOGICAL {
+            return;
+        }
+        let engine = self.capture.get_or_init(|| self.engine()).await;
+        let n = std::iter::once(engine.hub())
+            .chain(engine.spokes())
+            .find(|n| n.name() == node)
+            .unwrap_or_else(|| panic!("no node {node}"));
+        let end = n.position().await.expect("position");
+        let range = hetsync_core::change::ReadRange::since(end);
+        n.read_changes(engine.tables(), &range)
+            .await
+            .expect("drain the slot");
+    }
+
     /// Local edits captured on a node after `seq`: (seq, UTC micros, deleted, changed fields as JSON).
     pub async fn local_events(
         &self,
         node: &str,
         after: i64,
     ) -> Vec<(i64, i64, bool, Option<String>)> {
+        self.capture_now(node).await;
         let sql = self.node(node).database.local_events_query(after);
         self.query(node, &sql)
             .await

@@ -4,8 +4,9 @@ use crate::dictionary::Column;
 use async_trait::async_trait;
 use hetsync_core::adapter::{connect_within, AdapterFactory, Capabilities, Node, NodeSpec};
 use hetsync_core::cache::ColumnCache;
+use hetsync_core::dialect::postgres::{Postgres, LOGICAL, TRIGGERS};
 use hetsync_core::options::{
-    OptionSpec, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, STATEMENT_TIMEOUT,
+    OptionKind, OptionSpec, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, STATEMENT_TIMEOUT,
 };
 use hetsync_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -58,10 +59,21 @@ pub struct PostgresNode {
     pub(crate) open_tx: AtomicBool,
     /// How long a connection attempt may wait.
     connect_timeout: Duration,
+    /// The SQL of the node's kind of capture.
+    pub(crate) dialect: &'static Postgres,
 }
 
+/// `capture`: how changes are captured.
+const CAPTURE: OptionSpec = OptionSpec {
+    name: "capture",
+    kind: OptionKind::Choice(&["trigger", "logical"]),
+    doc: "how changes are captured: \"trigger\" (statement-level triggers, the default) or \
+          \"logical\" (logical decoding of the write-ahead log: needs wal_level = logical, \
+          and a login with superuser or the REPLICATION attribute)",
+};
+
 /// The node options PostgreSQL nodes take.
-const OPTIONS: &[OptionSpec] = &[CONNECT_TIMEOUT, STATEMENT_TIMEOUT];
+const OPTIONS: &[OptionSpec] = &[CONNECT_TIMEOUT, STATEMENT_TIMEOUT, CAPTURE];
 
 /// `host:port` of a server, for errors.
 fn endpoint(options: &PgConnectOptions) -> String {
@@ -80,6 +92,10 @@ impl PostgresNode {
         let connect_timeout = spec
             .duration_option(&CONNECT_TIMEOUT)?
             .unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+        let dialect = match spec.choice_option(&CAPTURE)? {
+            "logical" => &LOGICAL,
+            _ => &TRIGGERS,
+        };
         // Canonical values: instants in UTC, ISO dates.
         let mut settings = vec![
             ("TimeZone", "UTC".to_string()),
@@ -112,6 +128,7 @@ impl PostgresNode {
             columns: ColumnCache::new(),
             open_tx: AtomicBool::new(false),
             connect_timeout,
+            dialect,
         })
     }
 

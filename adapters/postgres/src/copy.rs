@@ -12,7 +12,7 @@ use hetsync_core::{Error, Result};
 use sqlx::PgConnection;
 
 /// Sends one COPY … FROM STDIN with the whole text-format buffer.
-async fn copy_in(conn: &mut PgConnection, sql: &str, buf: String) -> sqlx::Result<()> {
+pub(crate) async fn copy_in(conn: &mut PgConnection, sql: &str, buf: String) -> sqlx::Result<()> {
     let mut copy = conn.copy_in_raw(sql).await?;
     copy.send(buf.into_bytes()).await?;
     copy.finish().await.map(|_| ())

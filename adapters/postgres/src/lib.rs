@@ -10,7 +10,11 @@
 //!   commits late is read by a later round, never skipped;
 //! - apply: `COPY` into a temporary staging table, then the per-table apply
 //!   function created at install time (delete, then update and insert) runs
-//!   the whole batch set-based.
+//!   the whole batch set-based;
+//! - or, with the node option `capture = "logical"`, capture by logical
+//!   decoding: writers pay nothing, a round first drains the replication
+//!   slot (`pgoutput`) into the tracking table and the engine's writes are
+//!   marked with a replication origin ([`hetsync_core::dialect::pg_logical`]).
 //!
 //! The SQL is [`hetsync_core::dialect::postgres`]'s (Kingbase reuses it) and
 //! the order of steps the core's; this crate holds the driver: connection,
@@ -19,6 +23,8 @@
 mod connection;
 mod copy;
 mod dictionary;
+mod logical;
+mod pgoutput;
 mod session;
 pub mod types;
 mod values;

@@ -10,7 +10,8 @@ use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
 use hetsync_core::change::{RowOp, TrackingEntry, Watermark};
 use hetsync_core::code::CombinedCode;
-use hetsync_core::dialect::postgres::{Postgres, XMIN};
+use hetsync_core::dialect::pg_logical::LOGICAL_HORIZON;
+use hetsync_core::dialect::postgres::{Postgres, TRIGGERS, XMIN};
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
 use hetsync_core::error::DbCode;
 use hetsync_core::schema::SyncTable;
@@ -22,8 +23,9 @@ use sqlx::{Executor, PgConnection, Row, TypeInfo, ValueRef};
 use std::sync::atomic::AtomicBool;
 use tokio::sync::MutexGuard;
 
-/// The PostgreSQL dialect every node speaks.
-pub(crate) static DIALECT: Postgres = Postgres;
+/// The PostgreSQL dialect's quoting and names, the same whatever a node
+/// captures with.
+pub(crate) static DIALECT: &Postgres = &TRIGGERS;
 
 /// Codes per lookup query (array parameters, so no parameter limit applies).
 const CODES_PER_QUERY: usize = 10_000;
@@ -96,7 +98,7 @@ impl Session for PostgresSession<'_> {
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
-        &DIALECT
+        self.node.dialect
     }
 
     fn open_transaction(&self) -> &AtomicBool {
@@ -189,6 +191,28 @@ impl Session for PostgresSession<'_> {
         .map(|_| ())
     }
 
+    async fn prepare_capture(&mut self) -> Result<()> {
+        match self.node.dialect.logical {
+            true => self.prepare_logical().await,
+            false => Ok(()),
+        }
+    }
+
+    async fn catch_up(&mut self, tables: &[SyncTable]) -> Result<()> {
+        self.drain(tables).await
+    }
+
+    async fn undrained_events(&mut self) -> Result<u64> {
+        self.count_undrained().await
+    }
+
+    async fn release_capture(&mut self, uninstall: bool) -> Result<()> {
+        match uninstall || !self.node.dialect.logical {
+            true => self.release_logical().await,
+            false => Ok(()),
+        }
+    }
+
     async fn fetch(
         &mut self,
         table: &SyncTable,
@@ -259,8 +283,14 @@ fn code_arrays(table: &SyncTable, codes: &[CombinedCode]) -> Result<Vec<KeyArray
 }
 
 impl PostgresSession<'_> {
+    /// How far a read is final: the oldest transaction still running, or
+    /// with capture by decoding the oldest of hetsync's own.
     async fn xmin(&mut self) -> Result<Watermark> {
-        let xmin: i64 = sqlx::query_scalar(&format!("SELECT {XMIN}"))
+        let horizon = match self.node.dialect.logical {
+            false => XMIN,
+            true => LOGICAL_HORIZON,
+        };
+        let xmin: i64 = sqlx::query_scalar(&format!("SELECT {horizon}"))
             .fetch_one(&mut *self.conn)
             .await
             .map_err(self.node.err("reading the snapshot"))?;
@@ -278,12 +308,16 @@ struct AdvisoryLock {
 impl Driver for PostgresNode {
     type Session<'a> = PostgresSession<'a>;
 
+    fn adapter(&self) -> &str {
+        "postgres"
+    }
+
     fn name(&self) -> &str {
         &self.name
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
-        &DIALECT
+        self.dialect
     }
 
     async fn session(&self) -> Result<PostgresSession<'_>> {

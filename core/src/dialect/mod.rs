@@ -12,6 +12,7 @@
 pub mod digest;
 pub mod mysql;
 mod names;
+pub mod pg_logical;
 pub mod postgres;
 pub mod sqlite;
 
@@ -508,11 +509,27 @@ pub trait Dialect: Send + Sync {
 
     // ---- apply --------------------------------------------------------------
 
+    /// Whether capture decodes changes from the database's log after they
+    /// commit (PostgreSQL's logical decoding) instead of writing tracking
+    /// rows as they happen: the tracking table then holds what was decoded
+    /// so far ([`crate::steps::Session::catch_up`]).
+    fn capture_decodes_log(&self) -> bool {
+        false
+    }
+
     /// Statements that silence capture for the engine's own writes.
     fn silence_sql(&self) -> String;
 
     /// The statement that lifts the silence, `None` when it ends by itself.
     fn unsilence_sql(&self) -> Option<String>;
+
+    /// The statement that lifts the silence once the apply's transaction
+    /// has ended (committed or rolled back), where the silence must last
+    /// until the commit itself: PostgreSQL's replication origin marks the
+    /// commit record. `None` by default.
+    fn end_silence_sql(&self) -> Option<String> {
+        None
+    }
 
     /// How long the silence lasts.
     fn silence_scope(&self) -> SilenceScope;

@@ -21,8 +21,18 @@ pub const APPLY_SETTING: &str = "hetsync.apply";
 /// transaction is committed or rolled back, so reading up to it is final.
 pub const XMIN: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
-/// The PostgreSQL dialect.
-pub struct Postgres;
+/// The PostgreSQL dialect, with the node's way of capturing changes.
+pub struct Postgres {
+    /// Capture by logical decoding of the write-ahead log
+    /// ([`super::pg_logical`]) instead of statement triggers.
+    pub logical: bool,
+}
+
+/// PostgreSQL capturing by statement-level triggers.
+pub const TRIGGERS: Postgres = Postgres { logical: false };
+
+/// PostgreSQL capturing by logical decoding.
+pub const LOGICAL: Postgres = Postgres { logical: true };
 
 /// The capabilities of PostgreSQL.
 pub const CAPABILITIES: Capabilities = Capabilities {
@@ -190,7 +200,10 @@ impl Postgres {
 
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
-        "postgres"
+        match self.logical {
+            false => "postgres",
+            true => "postgres-logical",
+        }
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -277,16 +290,22 @@ impl Dialect for Postgres {
 
     fn capture_objects_sql(&self) -> String {
         // Functions of the current schema; dropping one with CASCADE drops
-        // the triggers that call it.
-        "SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 2"
-            .into()
+        // the triggers that call it. Logical capture's published tables too.
+        let functions = "SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_'";
+        match self.logical {
+            false => format!("{functions} ORDER BY 2"),
+            true => format!(
+                "{functions} UNION ALL {} ORDER BY 2",
+                self.published_objects_sql()
+            ),
+        }
     }
 
     fn capture_definitions_sql(&self) -> String {
         // A disabled trigger is an altered one: its enabled state is part of
         // the definition.
-        "SELECT 'trigger ' || t.tgname || ' on ' || c.relname, \
+        let definitions = "SELECT 'trigger ' || t.tgname || ' on ' || c.relname, \
                 pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text \
          FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -294,16 +313,30 @@ impl Dialect for Postgres {
          UNION ALL \
          SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' \
-         ORDER BY 1"
-            .into()
+         WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_'";
+        match self.logical {
+            false => format!("{definitions} ORDER BY 1"),
+            true => format!(
+                "{definitions} UNION ALL {} ORDER BY 1",
+                self.logical_definitions_sql()
+            ),
+        }
     }
 
     fn drop_object_sql(&self, kind: &str, name: &str) -> String {
-        format!("DROP {kind} IF EXISTS {} CASCADE", self.ident(name))
+        match kind {
+            "PUBLISHED" => self.unpublish_sql(name),
+            _ => format!("DROP {kind} IF EXISTS {} CASCADE", self.ident(name)),
+        }
     }
 
     fn capture_sql(&self, table: &SyncTable, _columns: &[ColumnSql]) -> Vec<String> {
+        if self.logical {
+            return vec![
+                self.apply_function_sql(table),
+                self.publish_sql(&table.name),
+            ];
+        }
         let t = self.ident(&table.name);
         let f = self.ident(&self.capture_function(&table.name));
         let mut out = vec![
@@ -382,19 +415,33 @@ impl Dialect for Postgres {
         format!("{param}::jsonb")
     }
 
+    fn capture_decodes_log(&self) -> bool {
+        self.logical
+    }
+
     fn silence_sql(&self) -> String {
-        format!(
-            "SELECT set_config({}, 'on', true)",
-            self.literal(APPLY_SETTING)
-        )
+        match self.logical {
+            false => format!(
+                "SELECT set_config({}, 'on', true)",
+                self.literal(APPLY_SETTING)
+            ),
+            true => self.origin_setup_sql(),
+        }
     }
 
     fn unsilence_sql(&self) -> Option<String> {
         None
     }
 
+    fn end_silence_sql(&self) -> Option<String> {
+        self.logical.then(|| self.origin_reset_sql())
+    }
+
     fn silence_scope(&self) -> SilenceScope {
-        SilenceScope::Transaction
+        match self.logical {
+            false => SilenceScope::Transaction,
+            true => SilenceScope::Session,
+        }
     }
 
     fn lock_table_sql(&self, table: &str) -> Option<String> {

@@ -4,7 +4,7 @@
 //! hetsync-core golden` rewrites them after an intended change.
 
 use super::mysql::Mysql;
-use super::postgres::Postgres;
+use super::postgres::{LOGICAL, TRIGGERS};
 use super::sqlite::Sqlite;
 use super::*;
 use crate::code::{CombinedCode, KeyPart};
@@ -54,16 +54,19 @@ fn fixture() -> Vec<(SyncTable, Vec<ColumnSql>)> {
     ]
 }
 
+/// Appends a titled section of statements to a golden file's text.
+fn push_section(out: &mut String, title: &str, statements: Vec<String>) {
+    out.push_str(&format!("-- {title}\n"));
+    for s in statements {
+        out.push_str(&s);
+        out.push_str(";\n");
+    }
+    out.push('\n');
+}
+
 fn render(d: &dyn Dialect) -> String {
     let mut out = String::new();
-    let mut section = |title: &str, statements: Vec<String>| {
-        out.push_str(&format!("-- {title}\n"));
-        for s in statements {
-            out.push_str(&s);
-            out.push_str(";\n");
-        }
-        out.push('\n');
-    };
+    let mut section = |title: &str, statements| push_section(&mut out, title, statements);
     section("bookkeeping tables", d.meta_tables());
     section(
         "install: hetsync's objects to drop",
@@ -71,7 +74,7 @@ fn render(d: &dyn Dialect) -> String {
     );
     // The kind of object the listing above returns on each database.
     let kind = match d.name() {
-        "postgres" => "FUNCTION",
+        "postgres" | "postgres-logical" => "FUNCTION",
         _ => "TRIGGER",
     };
     section(
@@ -204,7 +207,50 @@ fn render(d: &dyn Dialect) -> String {
             .flat_map(|k| d.begin_sql(k))
             .chain([d.silence_sql()])
             .chain(d.unsilence_sql())
+            .chain(d.end_silence_sql())
             .collect(),
+    );
+    out
+}
+
+/// What logical decoding adds: install's preparation and release, and a
+/// drain of the slot into the tracking table.
+fn render_logical() -> String {
+    let d = &LOGICAL;
+    let mut out = String::new();
+    let mut section = |title: &str, statements| push_section(&mut out, title, statements);
+    section(
+        "logical: before install",
+        std::iter::once(d.wal_level_sql().to_string())
+            .chain(d.prepare_logical_sql())
+            .collect(),
+    );
+    section("logical: release", d.release_logical_sql());
+    section(
+        "logical: install drops a published table",
+        vec![d.drop_object_sql("PUBLISHED", "变电站表")],
+    );
+    section(
+        "logical: how far a read is final",
+        vec![format!("SELECT {}", super::pg_logical::LOGICAL_HORIZON)],
+    );
+    let fixture = fixture();
+    let tables: Vec<_> = fixture.iter().map(|(t, c)| (t, c.clone())).collect();
+    section(
+        "logical: drain",
+        [
+            d.drained_lsn_sql(),
+            d.slot_state_sql(),
+            d.advance_slot_sql(),
+            d.peek_cursor_sql(),
+            d.fetch_cursor_sql(5000),
+            d.close_cursor_sql(),
+        ]
+        .into_iter()
+        .chain(d.drained_table_sql())
+        .chain([d.drained_copy_sql()])
+        .chain(d.drained_insert_sql(&tables))
+        .collect(),
     );
     out
 }
@@ -213,10 +259,13 @@ fn render(d: &dyn Dialect) -> String {
 fn golden_sql() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var_os("HETSYNC_BLESS").is_some();
-    let dialects: [&dyn Dialect; 3] = [&Sqlite, &Postgres, &Mysql];
+    let dialects: [&dyn Dialect; 4] = [&Sqlite, &TRIGGERS, &LOGICAL, &Mysql];
     for d in dialects {
         let path = dir.join(format!("{}.sql", d.name()));
-        let got = render(d);
+        let mut got = render(d);
+        if d.capture_decodes_log() {
+            got.push_str(&render_logical());
+        }
         if bless {
             std::fs::create_dir_all(&dir).expect("golden dir");
             std::fs::write(&path, &got).expect("write golden file");
@@ -243,7 +292,7 @@ fn golden_sql() {
 
 #[test]
 fn identifiers_and_literals_are_quoted() {
-    assert_eq!(Postgres.ident(r#"a"b"#), r#""a""b""#);
+    assert_eq!(TRIGGERS.ident(r#"a"b"#), r#""a""b""#);
     assert_eq!(Mysql.ident("a`b"), "`a``b`");
     assert_eq!(Sqlite.literal("it's"), "'it''s'");
     assert_eq!(Mysql.literal(r#"it's \"x\""#), r#"'it''s \\"x\\"'"#);

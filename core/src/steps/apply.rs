@@ -76,11 +76,8 @@ pub async fn apply<S: Session + ?Sized>(
         }
     }
     begin(s, TxKind::Write).await?;
-    match apply_in(s, tables, batch, &busy, staged).await {
-        Ok(out) => {
-            commit(s, "committing the batch").await?;
-            Ok(out)
-        }
+    let result = match apply_in(s, tables, batch, &busy, staged).await {
+        Ok(out) => commit(s, "committing the batch").await.map(|_| out),
         Err(e) => {
             rollback(s).await;
             if d.silence_scope() == SilenceScope::Session {
@@ -90,7 +87,15 @@ pub async fn apply<S: Session + ?Sized>(
             }
             Err(e)
         }
+    };
+    if let Some(sql) = d.end_silence_sql() {
+        // The batch is decided either way; a mark left on the session only
+        // keeps other sessions from taking it until this one ends.
+        if let Err(e) = s.execute(&sql, &[], "lifting the silence").await {
+            tracing::warn!(node = %s.node(), error = %e, "lifting the silence after a batch");
+        }
     }
+    result
 }
 
 async fn apply_in<S: Session + ?Sized>(
@@ -113,7 +118,7 @@ async fn apply_in<S: Session + ?Sized>(
         _ => None,
     };
     let mut settled = match settling {
-        Some((settle, guard)) => Some(settle_batch(s, batch, busy, settle, guard).await?),
+        Some((settle, guard)) => Some(settle_batch(s, tables, batch, busy, settle, guard).await?),
         None => {
             for (table, _) in busy {
                 if let Some(sql) = d.lock_table_sql(&table.name) {
@@ -228,6 +233,7 @@ struct SettledBatch<'b> {
 /// and settles the batch against them (module doc, step 3).
 async fn settle_batch<'b, S: Session + ?Sized>(
     s: &mut S,
+    tables: &[SyncTable],
     batch: &ApplyBatch,
     busy: &Busy<'b>,
     settle: &Settle,
@@ -260,7 +266,7 @@ async fn settle_batch<'b, S: Session + ?Sized>(
         }
         codes_of.push(codes);
     }
-    let edited = edits_after(s, batch, guard, |table, event| {
+    let edited = edits_after(s, tables, batch, guard, |table, event| {
         busy.iter()
             .zip(&codes_of)
             .any(|((t, _), codes)| t.name == table && codes.binary_search(&event.code).is_ok())
@@ -371,6 +377,7 @@ async fn settle_batch<'b, S: Session + ?Sized>(
 /// after `guard` is never held whole.
 async fn edits_after<S: Session + ?Sized>(
     s: &mut S,
+    tables: &[SyncTable],
     batch: &ApplyBatch,
     guard: Watermark,
     keep: impl Fn(&str, &Event) -> bool,
@@ -382,6 +389,9 @@ async fn edits_after<S: Session + ?Sized>(
     let node = s.node().to_string();
     let mut out = Vec::new();
     let mut from = guard;
+    // The rows are locked by now: every edit of them has committed (or
+    // waits for this transaction), so capture that decodes them later has them.
+    s.catch_up(tables).await?;
     position_scan(s, true, context).await?;
     loop {
         let mut params = d.position_params(from);
@@ -516,7 +526,7 @@ async fn check_guard<S: Session + ?Sized>(
     seen: &HashSet<i64>,
 ) -> Result<()> {
     let touched = batch.touched(tables, s.node())?;
-    let edited = edits_after(s, batch, guard, |table, event| {
+    let edited = edits_after(s, tables, batch, guard, |table, event| {
         !seen.contains(&event.seq) && touched.get(table).is_some_and(|c| c.contains(&event.code))
     })
     .await?;

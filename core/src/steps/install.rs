@@ -24,6 +24,7 @@ pub async fn install<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Re
         columns.push(s.columns(table).await?);
         require_unique_codes(s, table).await?;
     }
+    s.prepare_capture().await?;
     let transactional = s.dialect().transactional_ddl();
     if transactional {
         begin(s, TxKind::Write).await?;
@@ -33,7 +34,10 @@ pub async fn install<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Re
         Err(e) => Err(e),
     };
     let result = match result {
-        Ok(()) if transactional => commit(s, "committing install").await,
+        Ok(()) if transactional => match commit(s, "committing install").await {
+            Ok(()) => s.release_capture(false).await,
+            Err(e) => Err(e),
+        },
         Ok(()) => Ok(()),
         Err(e) => {
             if transactional {
@@ -62,6 +66,14 @@ async fn install_locked<S: Session + ?Sized>(
     add_missing_columns(s).await?;
     meta_set(s, SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_string()).await?;
     meta_set(s, INSTALL_STATE, INCOMPLETE).await?;
+    // Capture that decodes changes after they commit has its backlog taken
+    // into the tracking table first, with the tables locked against
+    // writers until install commits: no edit falls between the old capture
+    // and the new.
+    if d.capture_decodes_log() {
+        lock_tables(s, tables).await?;
+    }
+    s.catch_up(tables).await?;
     drop_capture(s).await?;
     s.execute(
         &format!("DELETE FROM {}", d.ident(INSTALLED)),
@@ -83,6 +95,18 @@ async fn install_locked<S: Session + ?Sized>(
     }
     super::integrity::record(s).await?;
     meta_set(s, INSTALL_STATE, COMPLETE).await
+}
+
+/// Locks the synced tables against writers until the transaction ends.
+async fn lock_tables<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Result<()> {
+    let d = s.dialect();
+    for table in tables {
+        if let Some(sql) = d.lock_table_sql(&table.name) {
+            s.execute(&sql, &[], &format!("locking '{}'", table.name))
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Brings tables made by an older layout up to this one: adds the columns
@@ -247,7 +271,7 @@ async fn drop_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
             continue;
         };
         let kind = match kind.as_str() {
-            "TRIGGER" | "FUNCTION" | "PROCEDURE" => kind,
+            "TRIGGER" | "FUNCTION" | "PROCEDURE" | "PUBLISHED" => kind,
             other => {
                 return Err(Error::Database {
                     node: s.node().to_string(),
@@ -269,7 +293,9 @@ async fn drop_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
 /// Removes exactly what [`install`] made; base tables are untouched.
 pub async fn uninstall<S: Session + ?Sized>(s: &mut S) -> Result<()> {
     if !is_installed(s).await? {
-        return Ok(());
+        // An install that failed may have made what comes before its
+        // transaction.
+        return s.release_capture(true).await;
     }
     let d = s.dialect();
     let transactional = d.transactional_ddl();
@@ -289,7 +315,7 @@ pub async fn uninstall<S: Session + ?Sized>(s: &mut S) -> Result<()> {
         Ok(())
     }
     .await;
-    match result {
+    let result = match result {
         Ok(()) if transactional => commit(s, "committing uninstall").await,
         Ok(()) => Ok(()),
         Err(e) => {
@@ -298,7 +324,9 @@ pub async fn uninstall<S: Session + ?Sized>(s: &mut S) -> Result<()> {
             }
             Err(e)
         }
-    }
+    };
+    result?;
+    s.release_capture(true).await
 }
 
 /// Whether install has run (the tracking table exists).

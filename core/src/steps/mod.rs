@@ -97,6 +97,36 @@ pub trait Session: Send {
     /// Releases what [`Session::lock_install`] took, if it outlives the transaction.
     async fn unlock_install(&mut self) {}
 
+    /// Readies capture outside any transaction, before install's: what
+    /// cannot be made inside one (PostgreSQL's logical replication slot).
+    /// Nothing by default.
+    async fn prepare_capture(&mut self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Brings the tracking table up to date where capture does not write it
+    /// as the changes commit (logical decoding): before a round reads the
+    /// node, before apply reads the local edits after the guard, and inside
+    /// install before capture changes. Runs in the caller's transaction
+    /// when one is open, else in one of its own. Nothing by default.
+    async fn catch_up(&mut self, _tables: &[SyncTable]) -> Result<()> {
+        Ok(())
+    }
+
+    /// How many row changes capture has decoded but not yet taken into the
+    /// tracking table ([`Session::catch_up`]): local edits a count of
+    /// pending events includes. 0 by default.
+    async fn undrained_events(&mut self) -> Result<u64> {
+        Ok(0)
+    }
+
+    /// Removes what [`Session::prepare_capture`] made once capture no longer
+    /// needs it (after uninstall, or an install of another kind of
+    /// capture), outside any transaction. Nothing by default.
+    async fn release_capture(&mut self, _uninstall: bool) -> Result<()> {
+        Ok(())
+    }
+
     /// Current rows of the given codes.
     async fn fetch(
         &mut self,

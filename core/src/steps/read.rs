@@ -22,6 +22,7 @@ pub async fn read_changes<S: Session + ?Sized>(
     range: &ReadRange,
 ) -> Result<ChangeSet> {
     require_capture(s).await?;
+    s.catch_up(tables).await?;
     let end = s.begin_read(range.since).await?;
     if end < range.since {
         commit(s, "ending the read transaction").await?;
@@ -366,7 +367,7 @@ pub async fn count_events<S: Session + ?Sized>(
             "counting tracking rows",
         )
         .await?;
-    count(s.node(), &rows)
+    Ok(count(s.node(), &rows)? + s.undrained_events().await?)
 }
 
 /// The watermark of `peer` integrated into this node.
