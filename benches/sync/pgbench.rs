@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 const SCALE: &str = "5";
 /// Clients, and transactions each client runs per measured run.
 const CLIENTS: u64 = 4;
-const TRANSACTIONS: u64 = 5_000;
+const TRANSACTIONS: u64 = 10_000;
 /// Measured runs per database (alternating), the median kept.
-const RUNS: usize = 3;
+const RUNS: usize = 5;
 
 /// The keyed table `name` with code column `key`, as pgbench creates it.
 fn pgbench_table(name: &str, key: &str, columns: &[&str]) -> SyncTable {

@@ -139,6 +139,18 @@ impl PostgresSession<'_> {
         }
     }
 
+    /// How far the log is on disk, as the server writes an LSN.
+    async fn flush_lsn(&mut self) -> Result<String> {
+        let rows = self
+            .query(
+                self.node.dialect.flush_lsn_sql(),
+                &[],
+                "reading the log position",
+            )
+            .await?;
+        Ok(first_text(rows))
+    }
+
     /// The next page of the open cursor over the slot.
     async fn fetch_page(&mut self) -> Result<Vec<sqlx::postgres::PgRow>> {
         let sql = self.node.dialect.fetch_cursor_sql(MESSAGES_PER_FETCH);
@@ -162,7 +174,8 @@ impl PostgresSession<'_> {
     async fn count_in(&mut self, origin: String) -> Result<u64> {
         let d = self.node.dialect;
         let mut reader = SlotReader::new(self.drained().await?, origin);
-        self.execute(&d.peek_cursor_sql(), &[], "peeking the slot")
+        let upto = self.flush_lsn().await?;
+        self.execute(&d.peek_cursor_sql(&upto), &[], "peeking the slot")
             .await?;
         let mut count = 0;
         loop {
@@ -224,7 +237,9 @@ impl PostgresSession<'_> {
         for sql in d.drained_table_sql() {
             self.execute(&sql, &[], context).await?;
         }
-        self.execute(&d.peek_cursor_sql(), &[], context).await?;
+        let upto = self.flush_lsn().await?;
+        self.execute(&d.peek_cursor_sql(&upto), &[], context)
+            .await?;
         let mut reader = SlotReader::new(drained, origin);
         let mut layouts: HashMap<u32, Option<Layout>> = HashMap::new();
         let mut ord = 0i64;
@@ -297,7 +312,11 @@ impl PostgresSession<'_> {
                     .await?;
             }
         }
-        if let Some(end) = reader.last_end.filter(|&e| e > drained) {
+        // Every transaction committed before `upto` was taken (or passed
+        // over): the next drain starts there, or after the last one taken
+        // where its commit ended later.
+        let end = reader.last_end.unwrap_or(0).max(lsn(&node, &upto)?);
+        if end > drained {
             let params = [
                 Value::Text(DRAINED_LSN.into()),
                 Value::Text(pgoutput::lsn_text(end)),

@@ -214,13 +214,24 @@ impl Postgres {
         )
     }
 
-    /// Opens [`CURSOR`] over the slot's changes, peeked in `pgoutput`'s
-    /// binary messages (protocol 1) of the node's publication.
-    pub fn peek_cursor_sql(&self) -> String {
+    /// How far the log is written to disk: a drain decodes up to there.
+    pub fn flush_lsn_sql(&self) -> &'static str {
+        "SELECT pg_current_wal_flush_lsn()::text"
+    }
+
+    /// Opens [`CURSOR`] over the slot's changes up to the log position
+    /// `upto` (as [`Self::flush_lsn_sql`] read it, `X/Y`), peeked in
+    /// `pgoutput`'s binary messages (protocol 1) of the node's publication.
+    /// Every transaction whose commit starts before `upto` is in it, so a
+    /// drain may record `upto` as drained even when this database wrote
+    /// nothing: the slot then moves on with the log, and later peeks do not
+    /// decode an old large transaction again.
+    pub fn peek_cursor_sql(&self, upto: &str) -> String {
         format!(
             "DECLARE {CURSOR} NO SCROLL CURSOR FOR SELECT data FROM \
-             pg_logical_slot_peek_binary_changes({LOGICAL_NAME}, NULL, NULL, \
-             'proto_version', '1', 'publication_names', {LOGICAL_NAME})"
+             pg_logical_slot_peek_binary_changes({LOGICAL_NAME}, {}::pg_lsn, NULL, \
+             'proto_version', '1', 'publication_names', {LOGICAL_NAME})",
+            self.literal(upto)
         )
     }
 

@@ -242,7 +242,8 @@ fn render_logical() -> String {
             d.drained_lsn_sql(),
             d.slot_state_sql(),
             d.advance_slot_sql(),
-            d.peek_cursor_sql(),
+            d.flush_lsn_sql().to_string(),
+            d.peek_cursor_sql("16/B374D848"),
             d.fetch_cursor_sql(5000),
             d.close_cursor_sql(),
         ]

@@ -223,7 +223,8 @@ SELECT (SELECT coalesce(min(x), pg_snapshot_xmax(pg_current_snapshot()))::text::
 SELECT value FROM "_hetsync_meta" WHERE name = 'logical_lsn';
 SELECT slot_name::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ('hetsync_' || left(md5(current_database() || '.' || current_schema()), 20));
 SELECT pg_replication_slot_advance(slot_name, $1::text::pg_lsn) FROM pg_replication_slots WHERE slot_name = ('hetsync_' || left(md5(current_database() || '.' || current_schema()), 20)) AND confirmed_flush_lsn < $1::text::pg_lsn;
-DECLARE _hetsync_decoded NO SCROLL CURSOR FOR SELECT data FROM pg_logical_slot_peek_binary_changes(('hetsync_' || left(md5(current_database() || '.' || current_schema()), 20)), NULL, NULL, 'proto_version', '1', 'publication_names', ('hetsync_' || left(md5(current_database() || '.' || current_schema()), 20)));
+SELECT pg_current_wal_flush_lsn()::text;
+DECLARE _hetsync_decoded NO SCROLL CURSOR FOR SELECT data FROM pg_logical_slot_peek_binary_changes(('hetsync_' || left(md5(current_database() || '.' || current_schema()), 20)), '16/B374D848'::pg_lsn, NULL, 'proto_version', '1', 'publication_names', ('hetsync_' || left(md5(current_database() || '.' || current_schema()), 20)));
 FETCH 5000 FROM _hetsync_decoded;
 CLOSE _hetsync_decoded;
 CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_drained" (ord bigint NOT NULL, table_name text NOT NULL, code jsonb NOT NULL, changed_at timestamptz NOT NULL, deleted boolean NOT NULL, fields jsonb) ON COMMIT DELETE ROWS;
