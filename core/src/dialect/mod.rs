@@ -509,14 +509,6 @@ pub trait Dialect: Send + Sync {
 
     // ---- apply --------------------------------------------------------------
 
-    /// Whether capture decodes changes from the database's log after they
-    /// commit (PostgreSQL's logical decoding) instead of writing tracking
-    /// rows as they happen: the tracking table then holds what was decoded
-    /// so far ([`crate::steps::Session::catch_up`]).
-    fn capture_decodes_log(&self) -> bool {
-        false
-    }
-
     /// Statements that silence capture for the engine's own writes.
     fn silence_sql(&self) -> String;
 

@@ -415,10 +415,6 @@ impl Dialect for Postgres {
         format!("{param}::jsonb")
     }
 
-    fn capture_decodes_log(&self) -> bool {
-        self.logical
-    }
-
     fn silence_sql(&self) -> String {
         match self.logical {
             false => format!(

@@ -120,12 +120,8 @@ async fn apply_in<S: Session + ?Sized>(
     let mut settled = match settling {
         Some((settle, guard)) => Some(settle_batch(s, tables, batch, busy, settle, guard).await?),
         None => {
-            for (table, _) in busy {
-                if let Some(sql) = d.lock_table_sql(&table.name) {
-                    s.execute(&sql, &[], &format!("locking '{}'", table.name))
-                        .await?;
-                }
-            }
+            let locked: Vec<&SyncTable> = busy.iter().map(|(table, _)| *table).collect();
+            super::lock_tables(s, &locked).await?;
             None
         }
     };

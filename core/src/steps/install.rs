@@ -66,13 +66,11 @@ async fn install_locked<S: Session + ?Sized>(
     add_missing_columns(s).await?;
     meta_set(s, SCHEMA_VERSION_KEY, &SCHEMA_VERSION.to_string()).await?;
     meta_set(s, INSTALL_STATE, INCOMPLETE).await?;
-    // Capture that decodes changes after they commit has its backlog taken
-    // into the tracking table first, with the tables locked against
-    // writers until install commits: no edit falls between the old capture
-    // and the new.
-    if d.capture_decodes_log() {
-        lock_tables(s, tables).await?;
-    }
+    // Capture that decodes changes after they commit (a slot, even when
+    // the node now goes back to triggers) has its backlog taken into the
+    // tracking table first, with the tables locked against writers until
+    // install commits: no edit falls between the old capture and the new.
+    super::lock_tables(s, &tables.iter().collect::<Vec<_>>()).await?;
     s.catch_up(tables).await?;
     drop_capture(s).await?;
     s.execute(
@@ -95,18 +93,6 @@ async fn install_locked<S: Session + ?Sized>(
     }
     super::integrity::record(s).await?;
     meta_set(s, INSTALL_STATE, COMPLETE).await
-}
-
-/// Locks the synced tables against writers until the transaction ends.
-async fn lock_tables<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Result<()> {
-    let d = s.dialect();
-    for table in tables {
-        if let Some(sql) = d.lock_table_sql(&table.name) {
-            s.execute(&sql, &[], &format!("locking '{}'", table.name))
-                .await?;
-        }
-    }
-    Ok(())
 }
 
 /// Brings tables made by an older layout up to this one: adds the columns

@@ -224,6 +224,22 @@ pub async fn rollback<S: Session + ?Sized>(s: &mut S) {
     s.open_transaction().store(false, Ordering::SeqCst);
 }
 
+/// Locks tables against writers until the transaction ends, where the
+/// dialect needs that ([`Dialect::lock_table_sql`]).
+pub(crate) async fn lock_tables<S: Session + ?Sized>(
+    s: &mut S,
+    tables: &[&SyncTable],
+) -> Result<()> {
+    let d = s.dialect();
+    for table in tables {
+        if let Some(sql) = d.lock_table_sql(&table.name) {
+            s.execute(&sql, &[], &format!("locking '{}'", table.name))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs a script whose last statement is a query: the others are executed first.
 pub(crate) async fn query_script<S: Session + ?Sized>(
     s: &mut S,
