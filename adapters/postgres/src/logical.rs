@@ -171,21 +171,25 @@ impl PostgresSession<'_> {
         self.end_own(own, result).await
     }
 
+    /// Opens the cursor over the slot's changes up to where the log is on
+    /// disk now, and returns that position.
+    async fn open_peek(&mut self, context: &str) -> Result<u64> {
+        let upto = self.flush_lsn().await?;
+        let sql = self.node.dialect.peek_cursor_sql(&upto);
+        self.execute(&sql, &[], context).await?;
+        lsn(&self.node.name, &upto)
+    }
+
     async fn count_in(&mut self, origin: String) -> Result<u64> {
         let d = self.node.dialect;
         let mut reader = SlotReader::new(self.drained().await?, origin);
-        let upto = self.flush_lsn().await?;
-        self.execute(&d.peek_cursor_sql(&upto), &[], "peeking the slot")
-            .await?;
+        self.open_peek("peeking the slot").await?;
         let mut count = 0;
         loop {
             let rows = self.fetch_page().await?;
             for row in &rows {
                 let message = reader.parse(&self.node.name, row)?;
-                if matches!(
-                    reader.admit(message),
-                    Some(Message::Insert { .. } | Message::Update { .. } | Message::Delete { .. })
-                ) {
+                if reader.admit(message).and_then(|m| m.relation()).is_some() {
                     count += 1;
                 }
             }
@@ -230,56 +234,30 @@ impl PostgresSession<'_> {
             let at = Value::Text(pgoutput::lsn_text(drained));
             self.execute(&d.advance_slot_sql(), &[at], context).await?;
         }
-        let mut described = Vec::with_capacity(tables.len());
-        for table in tables {
-            described.push((table, self.columns(table).await?));
-        }
-        for sql in d.drained_table_sql() {
-            self.execute(&sql, &[], context).await?;
-        }
-        let upto = self.flush_lsn().await?;
-        self.execute(&d.peek_cursor_sql(&upto), &[], context)
-            .await?;
+        let upto = self.open_peek(context).await?;
         let mut reader = SlotReader::new(drained, origin);
+        // The table decoded changes wait in, made and emptied with the first
+        // of them (a drain earlier in the same transaction may have filled it).
+        let mut staging = false;
         let mut layouts: HashMap<u32, Option<Layout>> = HashMap::new();
         let mut ord = 0i64;
         loop {
             let rows = self.fetch_page().await?;
             let mut buf = String::new();
             for row in &rows {
-                let message = reader.parse(&node, row)?;
-                let (relation, tracked) = match reader.admit(message) {
+                let message = match reader.admit(reader.parse(&node, row)?) {
                     Some(Message::Relation(r)) => {
                         let layout = layout(&node, tables, &r)?;
                         layouts.insert(r.id, layout);
                         continue;
                     }
-                    Some(Message::Insert { relation, new }) => {
-                        let code = |l: &Layout| code_of(&node, l, &new, None);
-                        (
-                            relation,
-                            with_layout(&layouts, relation, code, |c| vec![insert(c)])?,
-                        )
-                    }
-                    Some(Message::Delete { relation, old }) => {
-                        let code = |l: &Layout| code_of(&node, l, &old, None);
-                        (
-                            relation,
-                            with_layout(&layouts, relation, code, |c| vec![delete(c)])?,
-                        )
-                    }
-                    Some(Message::Update { relation, old, new }) => {
-                        let Some(Some(l)) = layouts.get(&relation) else {
-                            continue;
-                        };
-                        (relation, update(&node, l, old.as_deref(), &new)?)
-                    }
-                    _ => continue,
+                    Some(message) => message,
+                    None => continue,
                 };
-                let Some(Some(l)) = layouts.get(&relation) else {
+                let Some(Some(l)) = message.relation().and_then(|id| layouts.get(&id)) else {
                     continue;
                 };
-                for t in tracked {
+                for t in tracked(&node, l, message)? {
                     ord += 1;
                     let code = serde_json::to_string(&t.code).expect("texts serialize");
                     let fields = t.fields.map_or(Value::Null, |f| {
@@ -297,6 +275,12 @@ impl PostgresSession<'_> {
                 }
             }
             if !buf.is_empty() {
+                if !staging {
+                    for sql in d.drained_table_sql() {
+                        self.execute(&sql, &[], context).await?;
+                    }
+                    staging = true;
+                }
                 copy_in(&mut self.conn, &d.drained_copy_sql(), buf)
                     .await
                     .map_err(self.node.err(context))?;
@@ -307,6 +291,10 @@ impl PostgresSession<'_> {
         }
         self.execute(&d.close_cursor_sql(), &[], context).await?;
         if ord > 0 {
+            let mut described = Vec::with_capacity(tables.len());
+            for table in tables {
+                described.push((table, self.columns(table).await?));
+            }
             if let Some(sql) = d.drained_insert_sql(&described) {
                 self.execute(&sql, &[], "writing decoded changes to the tracking table")
                     .await?;
@@ -315,7 +303,7 @@ impl PostgresSession<'_> {
         // Every transaction committed before `upto` was taken (or passed
         // over): the next drain starts there, or after the last one taken
         // where its commit ended later.
-        let end = reader.last_end.unwrap_or(0).max(lsn(&node, &upto)?);
+        let end = reader.last_end.unwrap_or(0).max(upto);
         if end > drained {
             let params = [
                 Value::Text(DRAINED_LSN.into()),
@@ -463,15 +451,12 @@ fn layout<'t>(
     Ok(Some(Layout { table, at }))
 }
 
-/// The tracking rows of a change of a synced relation; none for others.
-fn with_layout(
-    layouts: &HashMap<u32, Option<Layout>>,
-    relation: u32,
-    code: impl Fn(&Layout) -> Result<Vec<Option<String>>>,
-    make: impl Fn(Vec<Option<String>>) -> Vec<Tracked>,
-) -> Result<Vec<Tracked>> {
-    match layouts.get(&relation) {
-        Some(Some(l)) => Ok(make(code(l)?)),
+/// The tracking rows of a row change of a synced relation (laid out by `l`).
+fn tracked(node: &str, l: &Layout, change: Message) -> Result<Vec<Tracked>> {
+    match change {
+        Message::Insert { new, .. } => Ok(vec![insert(code_of(node, l, &new, None)?)]),
+        Message::Delete { old, .. } => Ok(vec![delete(code_of(node, l, &old, None)?)]),
+        Message::Update { old, new, .. } => update(node, l, old.as_deref(), &new),
         _ => Ok(Vec::new()),
     }
 }

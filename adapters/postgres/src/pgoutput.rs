@@ -55,6 +55,18 @@ pub enum Message<'a> {
     Other(u8),
 }
 
+impl Message<'_> {
+    /// The relation a row change is of; `None` for other messages.
+    pub fn relation(&self) -> Option<u32> {
+        match self {
+            Message::Insert { relation, .. }
+            | Message::Update { relation, .. }
+            | Message::Delete { relation, .. } => Some(*relation),
+            _ => None,
+        }
+    }
+}
+
 /// A message that does not parse.
 #[derive(Debug, PartialEq, Eq)]
 pub struct BadMessage(pub String);
