@@ -99,6 +99,20 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ParkedAction>,
     },
+    /// List the conflicts rounds decided, oldest first: both changes (node,
+    /// time, value) and the rule that decided.
+    Conflicts {
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Only this table (its hub name).
+        #[arg(long)]
+        table: Option<String>,
+        /// Only those decided since then: a time back from now ("24h",
+        /// "7d") or a UTC time ("2026-11-29", "2026-11-29T08:00:00Z").
+        #[arg(long, value_parser = parse_since)]
+        since: Option<String>,
+    },
     /// Harvest every node's data dictionary into the state store and compare
     /// the synced tables across nodes (names, types, what each mapping loses).
     Discover {
@@ -177,4 +191,29 @@ pub enum PluginsAction {
 
 fn parse_lag(text: &str) -> Result<std::time::Duration, String> {
     hetsync_core::options::parse_duration(text)
+}
+
+/// `--since`: a duration back from now or a UTC time, as an RFC 3339 time
+/// with milliseconds (the form the state store keeps).
+fn parse_since(text: &str) -> Result<String, String> {
+    let micros = match hetsync_core::options::parse_duration(text) {
+        Ok(back) => {
+            let back = chrono::Duration::from_std(back).map_err(|e| e.to_string())?;
+            (chrono::Utc::now() - back).timestamp_micros()
+        }
+        Err(_) => hetsync_core::change::parse_micros(text)
+            .or_else(|| {
+                chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .ok()
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map(|t| t.and_utc().timestamp_micros())
+            })
+            .ok_or_else(|| {
+                format!(
+                    "{text:?} is neither a duration (\"24h\", \"7d\") nor a UTC time \
+                     (\"2026-11-29\", \"2026-11-29T08:00:00Z\")"
+                )
+            })?,
+    };
+    Ok(hetsync_core::change::format_micros(micros))
 }

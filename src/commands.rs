@@ -154,6 +154,14 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 }
             }
         }
+        Command::Conflicts { json, table, since } => {
+            let config = hetsync_config::load(&cli.config)?;
+            let state = hetsync_adapter_sqlite::SqliteStateStore::open(&config.state_path).await?;
+            use hetsync_core::state::{ConflictFilter, StateStore};
+            let conflicts = state.conflicts(&ConflictFilter { table, since }).await?;
+            emit(json, &conflicts, |c| output::print_conflicts(c))?;
+            Ok(exit::OK)
+        }
         Command::Status {
             json,
             check,

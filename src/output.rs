@@ -59,11 +59,12 @@ pub fn conflict_line(c: &Conflict) -> String {
         (None, ConflictKind::UpdateUpdate) => format!("{}{} whole row", c.table, c.code),
     };
     format!(
-        "{what}: kept {} ({}), over {} ({})",
+        "{what}: kept {} ({}), over {} ({}), by rule {}",
         c.winner_value,
         who(&c.winner),
         c.loser_value,
-        who(&c.loser)
+        who(&c.loser),
+        c.rule
     )
 }
 
@@ -190,6 +191,39 @@ pub fn print_parked(parked: &[hetsync_core::state::Parked]) {
             p.parked_at
         );
         crate::say!("       {}", p.error);
+    }
+}
+
+/// Prints logged conflicts.
+pub fn print_conflicts(conflicts: &[hetsync_core::state::LoggedConflict]) {
+    if conflicts.is_empty() {
+        crate::say!("no conflicts logged");
+        return;
+    }
+    for c in conflicts {
+        let field = c
+            .field
+            .as_deref()
+            .map(|f| format!(".{f}"))
+            .unwrap_or_default();
+        crate::say!(
+            "{:>5}  {} {}{field} ({}), decided {} in {}'s round by rule {}",
+            c.id,
+            c.table,
+            c.code,
+            c.kind,
+            c.decided_at,
+            c.spoke,
+            c.rule
+        );
+        for (label, change) in [("won ", &c.winner), ("lost", &c.loser)] {
+            crate::say!(
+                "       {label} {} at {}: {}",
+                change.node,
+                change.time,
+                change.value.as_deref().unwrap_or("NULL")
+            );
+        }
     }
 }
 

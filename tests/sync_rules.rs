@@ -6,19 +6,9 @@ mod support;
 use async_trait::async_trait;
 use hetsync_core::engine::{FaultHook, FaultPoint};
 use hetsync_core::plan::Side;
-use hetsync_core::value::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use support::{tick, Deploy, Topology, BASIC};
-
-fn row(k: i64, a: &str, b: i64, c: f64) -> Vec<Value> {
-    vec![
-        Value::Int(k),
-        Value::Text(a.into()),
-        Value::Int(b),
-        Value::Float(c),
-    ]
-}
+use support::{basic_row as row, tick, Deploy, Topology, BASIC};
 
 async fn first_sync_copies_the_hub_and_uploads_spoke_only_rows(topology: Topology) {
     let d = Deploy::with(topology, &["a", "b"], BASIC).await;

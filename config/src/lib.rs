@@ -22,12 +22,13 @@
 //! adapter = "sqlite"
 //! url = "planner_zhang.db"
 //! role = "spoke"
+//! priority = 10                       # optional: for tables with conflict = "priority" (default 0)
 //!
 //! [[table]]
 //! name = "变电站表"
 //! code = ["单位序号", "年份", "ID"]   # the combined code
 //! form = "field"                      # "field" (default) or "table"
-//! conflict = "latest"                 # the default
+//! conflict = "latest"                 # who wins a conflict: "latest" (default), "hub" or "priority"
 //! allow_lossy = false                 # refuse lossy column mappings (the default)
 //! on_unfit = "error"                  # a value that does not fit: "error" (default) or "truncate"
 //! ```
@@ -112,6 +113,9 @@ pub struct NodeConfig {
     pub options: BTreeMap<String, serde_json::Value>,
     /// Where each option's value stands.
     pub options_at: BTreeMap<String, Location>,
+    /// `priority = N`: the node's weight in conflicts of tables with
+    /// `conflict = "priority"` (`None`: not set, counts as 0).
+    pub priority: Option<i64>,
 }
 
 /// A loaded, validated deployment.
@@ -245,6 +249,7 @@ struct RawNode {
     adapter: Spanned<String>,
     url: Spanned<String>,
     role: Role,
+    priority: Option<i64>,
     #[serde(default)]
     options: BTreeMap<String, Spanned<toml::Value>>,
 }
@@ -256,8 +261,7 @@ struct RawTable {
     code: Spanned<Vec<String>>,
     #[serde(default = "default_form")]
     form: SyncForm,
-    #[serde(default = "default_conflict")]
-    conflict: ConflictPolicy,
+    conflict: Option<Spanned<RawConflict>>,
     #[serde(default)]
     allow_lossy: bool,
     #[serde(default)]
@@ -268,8 +272,13 @@ fn default_form() -> SyncForm {
     SyncForm::Field
 }
 
-fn default_conflict() -> ConflictPolicy {
-    ConflictPolicy::Latest
+/// A table's `conflict` key: the policy's name.
+#[derive(Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawConflict {
+    Latest,
+    Hub,
+    Priority,
 }
 
 /// Loads and validates a config file.
@@ -342,6 +351,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             adapter_at: at(n.adapter.span().start),
             options,
             options_at,
+            priority: n.priority,
         });
     }
     let hubs: Vec<&Spanned<RawNode>> = raw
@@ -407,11 +417,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 ),
             ));
         }
+        let conflict = match t.conflict.as_ref().map(|c| (*c.get_ref(), c.span())) {
+            None | Some((RawConflict::Latest, _)) => ConflictPolicy::Latest,
+            Some((RawConflict::Hub, _)) => ConflictPolicy::Hub,
+            Some((RawConflict::Priority, span)) => {
+                let priorities: BTreeMap<String, i64> = nodes
+                    .iter()
+                    .filter_map(|n| Some((n.name.clone(), n.priority?)))
+                    .collect();
+                if priorities.is_empty() {
+                    return Err(err(
+                        Some(span.start),
+                        format!(
+                            "key `conflict` of table '{name}': \"priority\" needs `priority = N` \
+                             on the nodes ([[node]]); none has one"
+                        ),
+                    ));
+                }
+                ConflictPolicy::Priority(priorities)
+            }
+        };
         tables.push(TableDef {
             name,
             code,
             form: t.form,
-            conflict: t.conflict,
+            conflict,
             allow_lossy: t.allow_lossy,
             on_unfit: t.on_unfit,
         });

@@ -127,3 +127,46 @@ fn plugins_table_resolves_the_directory_and_timeout() {
     let e = parse_at(&format!("[plugins]\ncall_timeout_seconds = 0\n{GOOD}")).unwrap_err();
     assert!(e.message.contains("at least 1"), "{e}");
 }
+
+#[test]
+fn conflict_policies_load_with_the_nodes_priorities() {
+    let text = GOOD
+        .replace("role = \"spoke\"", "role = \"spoke\"\npriority = 5")
+        .replace(
+            "form = \"field\"",
+            "form = \"field\"\nconflict = \"priority\"",
+        )
+        .replace("form = \"table\"", "form = \"table\"\nconflict = \"hub\"");
+    let c = parse_at(&text).unwrap();
+    assert_eq!(
+        c.tables[0].conflict,
+        ConflictPolicy::Priority(BTreeMap::from([("a".to_string(), 5)]))
+    );
+    assert_eq!(c.tables[1].conflict, ConflictPolicy::Hub);
+    assert_eq!(c.nodes[1].priority, Some(5));
+    assert_eq!(c.nodes[0].priority, None);
+}
+
+#[test]
+fn priority_without_priorities_and_unknown_policies_are_refused() {
+    let text = GOOD.replace(
+        "form = \"field\"",
+        "form = \"field\"\nconflict = \"priority\"",
+    );
+    let e = parse_at(&text).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 18, "{e}");
+    assert!(
+        e.message.contains("变电站表") && e.message.contains("priority = N"),
+        "{e}"
+    );
+    let text = GOOD.replace(
+        "form = \"field\"",
+        "form = \"field\"\nconflict = \"oldest\"",
+    );
+    let e = parse_at(&text).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 18, "{e}");
+    assert!(
+        e.message.contains("oldest") && e.message.contains("hub"),
+        "{e}"
+    );
+}

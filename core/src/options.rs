@@ -54,13 +54,16 @@ pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
-    let bad = || format!("{text:?} is not a duration such as \"500ms\", \"10s\", \"2m\" or \"1h\"");
+    let bad = || {
+        format!("{text:?} is not a duration such as \"500ms\", \"10s\", \"2m\", \"1h\" or \"7d\"")
+    };
     let number: f64 = number.parse().map_err(|_| bad())?;
     let seconds = match unit.trim() {
         "ms" => number / 1000.0,
         "s" => number,
         "m" | "min" => number * 60.0,
         "h" => number * 3600.0,
+        "d" => number * 86_400.0,
         _ => return Err(bad()),
     };
     Duration::try_from_secs_f64(seconds).map_err(|_| bad())

@@ -4,6 +4,7 @@
 use crate::code::CombinedCode;
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// How a table's changes merge: per row or per field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,13 +16,23 @@ pub enum SyncForm {
     Field,
 }
 
-/// Who wins when both sides changed the same row (form `table`) or field (form `field`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Who wins when both sides changed the same row (form `table`) or field
+/// (form `field`). The rules are in [`crate::plan::precedence`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConflictPolicy {
     /// The latest change time wins; ties go to the hub, then to the spoke
     /// whose name sorts first (byte order). See [`crate::change::Stamp`].
+    #[default]
     Latest,
+    /// The hub's side wins, whatever the times: its own edits and what it
+    /// took from other spokes beat the spoke's edit (paper 001's
+    /// master-wins).
+    Hub,
+    /// The change made on the node of higher priority wins; equal
+    /// priorities fall back to [`ConflictPolicy::Latest`]. The map holds
+    /// each node's `priority` (a node it does not name has 0).
+    Priority(BTreeMap<String, i64>),
 }
 
 /// One synced table as the deployment configures it.
@@ -196,7 +207,7 @@ impl SyncTable {
             columns,
             code,
             form: def.form,
-            conflict: def.conflict,
+            conflict: def.conflict.clone(),
         })
     }
 

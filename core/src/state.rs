@@ -44,6 +44,51 @@ pub struct Parked {
     pub retry: bool,
 }
 
+/// One side of a logged conflict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedChange {
+    /// The node the change was made on.
+    pub node: String,
+    /// When it was made (RFC 3339).
+    pub time: String,
+    /// The value (`deleted` for a delete; the whole row in form `table`).
+    pub value: Option<String>,
+}
+
+/// A conflict from the conflict log (`hetsync conflicts`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedConflict {
+    /// Its id in the log.
+    pub id: i64,
+    /// The spoke of the round that decided it.
+    pub spoke: String,
+    /// When that round finished (RFC 3339).
+    pub decided_at: String,
+    /// The table (hub name).
+    pub table: String,
+    /// The row's combined code, as JSON.
+    pub code: String,
+    /// The field, for a form `field` update/update conflict.
+    pub field: Option<String>,
+    /// `update_update` or `delete_update`.
+    pub kind: String,
+    /// The rule that decided: `latest`, `hub` or `priority`.
+    pub rule: String,
+    /// The change that won.
+    pub winner: LoggedChange,
+    /// The change that lost.
+    pub loser: LoggedChange,
+}
+
+/// Which logged conflicts to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConflictFilter {
+    /// Only this table (hub name).
+    pub table: Option<String>,
+    /// Only those decided at or after this time (RFC 3339, UTC).
+    pub since: Option<String>,
+}
+
 /// Where hetsync keeps its own history.
 #[async_trait]
 pub trait StateStore: Send + Sync {
@@ -76,4 +121,6 @@ pub trait StateStore: Send + Sync {
     async fn retry_parked(&self, id: i64) -> Result<bool>;
     /// Forgets a parked change; false when there is no such id.
     async fn drop_parked(&self, id: i64) -> Result<bool>;
+    /// The logged conflicts the filter lets through, oldest first.
+    async fn conflicts(&self, filter: &ConflictFilter) -> Result<Vec<LoggedConflict>>;
 }

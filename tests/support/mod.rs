@@ -144,6 +144,16 @@ impl TableSpec {
     }
 }
 
+/// A row of the [`BASIC`] tables: `k`, `a`, `b`, `c`.
+pub fn basic_row(k: i64, a: &str, b: i64, c: f64) -> Vec<Value> {
+    vec![
+        Value::Int(k),
+        Value::Text(a.into()),
+        Value::Int(b),
+        Value::Float(c),
+    ]
+}
+
 /// A field-form table `t_field` and a table-form table `t_row`, code `k`.
 pub const BASIC: &[TableSpec] = &[
     TableSpec {

@@ -5,7 +5,9 @@
 use async_trait::async_trait;
 use hetsync_core::mapping::discover::Dictionary;
 use hetsync_core::report::{RoundReport, SyncMode};
-use hetsync_core::state::{LastRound, Parked, StateStore};
+use hetsync_core::state::{
+    ConflictFilter, LastRound, LoggedChange, LoggedConflict, Parked, StateStore,
+};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -41,7 +43,8 @@ const SCHEMA: &[&str] = &[
         loser_node TEXT NOT NULL,
         loser_time TEXT NOT NULL,
         loser_value TEXT,
-        uid TEXT)",
+        uid TEXT,
+        rule TEXT)",
     "CREATE TABLE IF NOT EXISTS dictionaries (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         node TEXT NOT NULL,
@@ -91,18 +94,22 @@ impl SqliteStateStore {
                 .await
                 .map_err(state_err)?;
         }
-        // State files made before conflicts had ids get the column.
-        let has_uid: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pragma_table_info('conflicts') WHERE name = 'uid'",
-        )
-        .fetch_one(&mut conn)
-        .await
-        .map_err(state_err)?;
-        if has_uid == 0 {
-            sqlx::query("ALTER TABLE conflicts ADD COLUMN uid TEXT")
-                .execute(&mut conn)
-                .await
-                .map_err(state_err)?;
+        // State files made before conflicts had ids, or recorded the rule
+        // that decided, get the column.
+        for column in ["uid", "rule"] {
+            let has: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM pragma_table_info('conflicts') WHERE name = ?1",
+            )
+            .bind(column)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(state_err)?;
+            if has == 0 {
+                sqlx::query(&format!("ALTER TABLE conflicts ADD COLUMN {column} TEXT"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(state_err)?;
+            }
         }
         sqlx::query("CREATE UNIQUE INDEX IF NOT EXISTS conflicts_by_uid ON conflicts(uid)")
             .execute(&mut conn)
@@ -145,6 +152,40 @@ impl SqliteStateStore {
     }
 }
 
+/// A row of the conflict log as [`StateStore::conflicts`] selects it.
+fn logged_conflict(r: &sqlx::sqlite::SqliteRow) -> Result<LoggedConflict> {
+    let text = |i: usize| r.try_get::<String, _>(i).map_err(state_err);
+    let change = |i: usize| -> Result<LoggedChange> {
+        Ok(LoggedChange {
+            node: text(i)?,
+            time: text(i + 1)?,
+            value: r.try_get(i + 2).map_err(state_err)?,
+        })
+    };
+    // Kinds are stored by their Rust names; entries logged before the rule
+    // was recorded were all decided by the only rule there was.
+    let kind = match text(6)?.as_str() {
+        "UpdateUpdate" => "update_update".to_string(),
+        "DeleteUpdate" => "delete_update".to_string(),
+        other => other.to_string(),
+    };
+    Ok(LoggedConflict {
+        id: r.try_get(0).map_err(state_err)?,
+        spoke: text(1)?,
+        decided_at: text(2)?,
+        table: text(3)?,
+        code: text(4)?,
+        field: r.try_get(5).map_err(state_err)?,
+        kind,
+        rule: r
+            .try_get::<Option<String>, _>(7)
+            .map_err(state_err)?
+            .unwrap_or_else(|| "latest".into()),
+        winner: change(8)?,
+        loser: change(11)?,
+    })
+}
+
 /// A round's mode as the `rounds` table stores it.
 fn mode_text(mode: SyncMode) -> String {
     format!("{mode:?}").to_lowercase()
@@ -174,8 +215,8 @@ impl StateStore for SqliteStateStore {
         .map_err(state_err)?;
         for c in &report.conflicts {
             sqlx::query(
-                "INSERT OR IGNORE INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value, uid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT OR IGNORE INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value, uid, rule)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )
             .bind(id)
             .bind(&c.table)
@@ -189,6 +230,7 @@ impl StateStore for SqliteStateStore {
             .bind(c.loser.time_text())
             .bind(&c.loser_value)
             .bind(&c.uid)
+            .bind(c.rule.name())
             .execute(&mut *tx)
             .await
             .map_err(state_err)?;
@@ -314,6 +356,23 @@ impl StateStore for SqliteStateStore {
 
     async fn drop_parked(&self, id: i64) -> Result<bool> {
         self.on_parked("DELETE FROM parked WHERE id = ?1", id).await
+    }
+
+    async fn conflicts(&self, filter: &ConflictFilter) -> Result<Vec<LoggedConflict>> {
+        let mut conn = self.conn.lock().await;
+        let rows = sqlx::query(
+            "SELECT c.id, r.spoke, r.finished_at, c.table_name, c.code, c.field, c.kind, c.rule,
+                    c.winner_node, c.winner_time, c.winner_value, c.loser_node, c.loser_time, c.loser_value
+             FROM conflicts AS c JOIN rounds AS r ON r.id = c.round_id
+             WHERE (?1 IS NULL OR c.table_name = ?1) AND (?2 IS NULL OR r.finished_at >= ?2)
+             ORDER BY c.id",
+        )
+        .bind(&filter.table)
+        .bind(&filter.since)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        rows.iter().map(logged_conflict).collect()
     }
 
     async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>> {

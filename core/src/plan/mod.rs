@@ -9,7 +9,9 @@
 //!
 //! Rules, with `L` the spoke and `H` the hub:
 //! - only one side changed a row/field: that side's state goes to the other;
-//! - both changed it: the later [`Stamp`] wins ([`Stamp::precedence`]);
+//! - both changed it: the table's [`ConflictPolicy`] decides
+//!   ([`precedence`]); by default the later [`Stamp`] wins
+//!   ([`Stamp::precedence`]);
 //! - the destination's operation follows from whether the row exists there,
 //!   never from an insert/update/delete flag;
 //! - a row present on one side and deleted on the other: the delete wins when
@@ -17,6 +19,7 @@
 //!   otherwise the row is resurrected with the present side's values;
 //! - hub events that originate from this spoke are echoes and are ignored.
 
+pub mod precedence;
 pub mod settle;
 mod summary;
 
@@ -24,6 +27,7 @@ use crate::change::{ChangeSet, Event, RowOp, Stamp, TableChanges, TrackingEntry}
 use crate::code::CombinedCode;
 use crate::schema::{SyncForm, SyncTable};
 use crate::value::Value;
+use precedence::{Rule, Verdict};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
@@ -70,6 +74,9 @@ pub struct Conflict {
     pub winner_value: String,
     /// The value that was overwritten.
     pub loser_value: String,
+    /// The rule that decided.
+    #[serde(default)]
+    pub rule: Rule,
     /// Its id in the conflict log: set once the engine records it, so that
     /// a conflict copied twice (after a crash) is logged once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -206,13 +213,20 @@ fn row_text(row: Option<&Vec<Value>>) -> String {
 }
 
 impl RowState<'_> {
-    fn wins(&self, a: &Stamp, b: &Stamp) -> bool {
+    /// Whether change `a` of side `a_side` beats change `b` of the other
+    /// side, by the table's policy.
+    fn decide(&self, a: &Stamp, a_side: Side, b: &Stamp) -> Verdict {
+        precedence::decide(&self.table.conflict, self.peers.hub, a, a_side, b)
+    }
+
+    /// Whether `a` was made after `b` (ties as [`Stamp::precedence`]).
+    fn later(&self, a: &Stamp, b: &Stamp) -> bool {
         a.precedence(b, self.peers.hub) == Ordering::Greater
     }
 
     fn conflict(
         &self,
-        winner_side: Side,
+        (winner_side, rule): (Side, Rule),
         field: Option<usize>,
         kind: ConflictKind,
         w: &Stamp,
@@ -236,6 +250,7 @@ impl RowState<'_> {
             loser: lo.clone(),
             winner_value: text(w_row),
             loser_value: text(lo_row),
+            rule,
             uid: None,
         }
     }
@@ -297,7 +312,7 @@ impl RowState<'_> {
         for &i in columns {
             let stamp = side.fields[i]
                 .clone()
-                .filter(|s| floor.is_none_or(|f| self.wins(s, f)))
+                .filter(|s| floor.is_none_or(|f| self.later(s, f)))
                 .unwrap_or_else(|| fallback.clone());
             let name = self.table.columns[i].clone();
             match groups.iter_mut().find(|(s, _)| *s == stamp) {
@@ -327,20 +342,20 @@ impl RowState<'_> {
                         (Some(_), None) => up.push(i),
                         (None, Some(_)) if !same => down.push(i),
                         (Some(a), Some(b)) => {
-                            let spoke_wins = self.wins(a, b);
-                            if spoke_wins {
+                            let verdict = self.decide(a, Side::Spoke, b);
+                            if verdict.wins {
                                 up.push(i);
                             } else if !same {
                                 down.push(i);
                             }
                             if !same {
-                                let (side, w, lo) = if spoke_wins {
+                                let (side, w, lo) = if verdict.wins {
                                     (Side::Spoke, a, b)
                                 } else {
                                     (Side::Hub, b, a)
                                 };
                                 plan.conflicts.push(self.conflict(
-                                    side,
+                                    (side, verdict.rule),
                                     Some(i),
                                     ConflictKind::UpdateUpdate,
                                     w,
@@ -389,9 +404,10 @@ impl RowState<'_> {
                     Side::Spoke => Side::Hub,
                     Side::Hub => Side::Spoke,
                 };
-                if self.wins(last, tomb) {
+                let verdict = self.decide(last, present, tomb);
+                if verdict.wins {
                     plan.conflicts.push(self.conflict(
-                        present,
+                        (present, verdict.rule),
                         None,
                         ConflictKind::DeleteUpdate,
                         last,
@@ -400,7 +416,7 @@ impl RowState<'_> {
                     copy_present(plan);
                 } else {
                     plan.conflicts.push(self.conflict(
-                        absent,
+                        (absent, verdict.rule),
                         None,
                         ConflictKind::DeleteUpdate,
                         tomb,
@@ -445,11 +461,8 @@ impl RowState<'_> {
                     (None, None) => true,
                     _ => false,
                 };
-                let side = if self.wins(a, b) {
-                    Side::Spoke
-                } else {
-                    Side::Hub
-                };
+                let verdict = self.decide(a, Side::Spoke, b);
+                let side = if verdict.wins { Side::Spoke } else { Side::Hub };
                 if !same {
                     let kind = if self.l.1.is_some() && self.h.1.is_some() {
                         ConflictKind::UpdateUpdate
@@ -457,7 +470,8 @@ impl RowState<'_> {
                         ConflictKind::DeleteUpdate
                     };
                     let (w, lo) = if side == Side::Spoke { (a, b) } else { (b, a) };
-                    plan.conflicts.push(self.conflict(side, None, kind, w, lo));
+                    plan.conflicts
+                        .push(self.conflict((side, verdict.rule), None, kind, w, lo));
                 }
                 side
             }

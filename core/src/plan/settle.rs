@@ -5,7 +5,8 @@
 //! about to write (in code order), reads the local edits of those rows made
 //! after the round's read position, and settles each one here, by the same
 //! rule the planner uses: per field (form `field`) or per row (form `table`)
-//! the later stamp wins.
+//! the table's policy decides ([`super::precedence`]; by default the later
+//! stamp wins).
 //! - The incoming change wins: it is written, and the superseded local edit
 //!   is trimmed from the tracking table (otherwise a later round would send
 //!   the older edit on as if it were new).
@@ -15,13 +16,13 @@
 //!
 //! Either way the decision is a conflict for the log. Nothing restarts.
 
+use super::precedence::{self, Rule, Verdict};
 use super::{other, row_text, Conflict, ConflictKind, Side};
 use crate::change::{Event, RowOp, Stamp, TrackingEntry};
 use crate::code::CombinedCode;
 use crate::schema::{SyncForm, SyncTable};
 use crate::value::Value;
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 
 use super::summary::Summary;
@@ -261,16 +262,31 @@ struct Row<'a> {
 }
 
 impl Row<'_> {
-    /// Whether the incoming stamp beats the local one. An incoming write
-    /// without a stamp (a full-sync copy, not a recorded change) yields to
-    /// any local edit, and is no conflict to log.
-    fn incoming_wins(&self, incoming: Option<&Stamp>, local: &Stamp) -> bool {
-        incoming.is_some_and(|i| i.precedence(local, &self.settle.hub) == Ordering::Greater)
+    /// Whether the incoming stamp beats the local one, by the table's
+    /// policy. An incoming write without a stamp (a full-sync copy, not a
+    /// recorded change) yields to any local edit, and is no conflict to log.
+    fn incoming_wins(&self, incoming: Option<&Stamp>, local: &Stamp) -> Verdict {
+        match incoming {
+            Some(i) => precedence::decide(
+                &self.table.conflict,
+                &self.settle.hub,
+                i,
+                other(self.settle.side),
+                local,
+            ),
+            None => Verdict {
+                wins: false,
+                rule: Rule::Latest,
+            },
+        }
     }
 
     fn conflict(
         &self,
-        incoming_won: bool,
+        Verdict {
+            wins: incoming_won,
+            rule,
+        }: Verdict,
         field: Option<usize>,
         kind: ConflictKind,
         (incoming, local): (&Stamp, &Stamp),
@@ -298,6 +314,7 @@ impl Row<'_> {
             loser: loser.clone(),
             winner_value,
             loser_value,
+            rule,
             uid: None,
         }
     }
@@ -335,8 +352,8 @@ impl Row<'_> {
             let incoming = self.incoming.fields[i]
                 .as_ref()
                 .or(self.incoming.last.as_ref());
-            let won = self.incoming_wins(incoming, local);
-            if won {
+            let verdict = self.incoming_wins(incoming, local);
+            if verdict.wins {
                 kept.push(i);
                 let name = self.table.columns[i].clone();
                 for e in self.events.iter().filter(|e| !e.deleted) {
@@ -352,7 +369,7 @@ impl Row<'_> {
             }
             if let Some(incoming) = incoming.filter(|_| !values[i].identical(&current[i])) {
                 decision.conflicts.push(self.conflict(
-                    won,
+                    verdict,
                     Some(i),
                     ConflictKind::UpdateUpdate,
                     (incoming, local),
@@ -382,7 +399,7 @@ impl Row<'_> {
             Some(_) => self.incoming.last.as_ref(),
             None => self.incoming.tomb.as_ref().or(self.incoming.last.as_ref()),
         };
-        let won = self.incoming_wins(incoming, local);
+        let verdict = self.incoming_wins(incoming, local);
         let same = match (values, self.current) {
             (Some(v), Some(c)) => crate::value::rows_identical(v, c),
             (None, None) => true,
@@ -396,7 +413,7 @@ impl Row<'_> {
         let conflicts = match incoming.filter(|_| !same) {
             None => Vec::new(),
             Some(incoming) => vec![self.conflict(
-                won,
+                verdict,
                 None,
                 kind,
                 (incoming, local),
@@ -406,7 +423,7 @@ impl Row<'_> {
                 ),
             )],
         };
-        if won {
+        if verdict.wins {
             Decision {
                 write: Write::All,
                 superseded: self.all_superseded(),

@@ -321,3 +321,174 @@ fn a_row_changed_after_a_bounded_read_waits_for_the_read_of_that_change() {
         );
     }
 }
+
+fn with_policy(form: SyncForm, conflict: ConflictPolicy) -> SyncTable {
+    SyncTable {
+        conflict,
+        ..table(form)
+    }
+}
+
+/// Spoke `a` changed 颜色 later (t 200) than the hub side did (t 100, made
+/// on spoke `b`), and `x` alone.
+fn both_changed_colour() -> (TableChanges, TableChanges) {
+    let l = changes(
+        vec![
+            ev(5, 1, 200, "a", false, Some(&["颜色"])),
+            ev(6, 1, 210, "a", false, Some(&["x"])),
+        ],
+        vec![row(1, "n", "red", 9)],
+    );
+    let h = changes(
+        vec![ev(7, 1, 100, "b", false, Some(&["颜色"]))],
+        vec![row(1, "n", "blue", 5)],
+    );
+    (l, h)
+}
+
+#[test]
+fn policy_hub_keeps_the_hub_side_field_and_merges_the_rest() {
+    let t = with_policy(SyncForm::Field, ConflictPolicy::Hub);
+    let (l, h) = both_changed_colour();
+    let p = plan_table(&t, PEERS, &l, &h);
+    // The spoke's later colour loses; its x, which nobody else changed, goes up.
+    assert_eq!(
+        p.upload,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "red", 9),
+            fields: Some(vec![3])
+        }]
+    );
+    assert_eq!(
+        p.download,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "blue", 5),
+            fields: Some(vec![2])
+        }]
+    );
+    assert_eq!(p.conflicts.len(), 1);
+    let c = &p.conflicts[0];
+    assert_eq!(
+        (c.winner_side, c.rule, c.field.as_deref()),
+        (Side::Hub, Rule::Hub, Some("颜色"))
+    );
+    assert_eq!(
+        (c.winner_value.as_str(), c.loser_value.as_str()),
+        ("'blue'", "'red'")
+    );
+    assert_eq!((c.winner.time, c.loser.time), (100, 200));
+}
+
+#[test]
+fn policy_latest_gives_the_same_conflict_to_the_spoke() {
+    let t = table(SyncForm::Field);
+    let (l, h) = both_changed_colour();
+    let p = plan_table(&t, PEERS, &l, &h);
+    assert_eq!(
+        p.upload,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "red", 9),
+            fields: Some(vec![2, 3])
+        }]
+    );
+    assert!(p.download.is_empty());
+    assert_eq!(
+        (p.conflicts[0].winner_side, p.conflicts[0].rule),
+        (Side::Spoke, Rule::Latest)
+    );
+}
+
+#[test]
+fn policy_hub_keeps_a_row_the_spoke_deleted_later_and_deletes_one_it_updated() {
+    let t = with_policy(SyncForm::Table, ConflictPolicy::Hub);
+    // The spoke deleted row 1 after the hub side updated it.
+    let l = changes(vec![ev(5, 1, 300, "a", true, None)], vec![]);
+    let h = changes(
+        vec![ev(7, 1, 100, "hub", false, None)],
+        vec![row(1, "n", "blue", 5)],
+    );
+    let p = plan_table(&t, PEERS, &l, &h);
+    assert!(p.upload.is_empty());
+    assert_eq!(
+        p.download,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "blue", 5),
+            fields: None
+        }]
+    );
+    assert_eq!(
+        (p.conflicts[0].kind, p.conflicts[0].rule),
+        (ConflictKind::DeleteUpdate, Rule::Hub)
+    );
+
+    // The hub side deleted row 2 before the spoke updated it.
+    let t = with_policy(SyncForm::Field, ConflictPolicy::Hub);
+    let l = changes(
+        vec![ev(5, 2, 300, "a", false, Some(&["x"]))],
+        vec![row(2, "n", "red", 9)],
+    );
+    let h = changes(vec![ev(7, 2, 100, "b", true, None)], vec![]);
+    let p = plan_table(&t, PEERS, &l, &h);
+    assert!(p.upload.is_empty());
+    assert_eq!(p.download, vec![RowOp::Delete { code: code(2) }]);
+    assert_eq!(p.conflicts[0].winner_side, Side::Hub);
+}
+
+#[test]
+fn policy_priority_prefers_the_higher_node_then_the_later_change() {
+    let priorities = |a: i64, b: i64| {
+        ConflictPolicy::Priority(std::collections::BTreeMap::from([
+            ("a".to_string(), a),
+            ("b".to_string(), b),
+        ]))
+    };
+    let (l, h) = both_changed_colour();
+    // b (the hub side's change) outranks a: b's earlier colour stays.
+    let p = plan_table(
+        &with_policy(SyncForm::Field, priorities(1, 2)),
+        PEERS,
+        &l,
+        &h,
+    );
+    assert_eq!(
+        p.download,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "blue", 5),
+            fields: Some(vec![2])
+        }]
+    );
+    assert_eq!(
+        (p.conflicts[0].winner_side, p.conflicts[0].rule),
+        (Side::Hub, Rule::Priority)
+    );
+    // a outranks b: a's colour goes up.
+    let p = plan_table(
+        &with_policy(SyncForm::Field, priorities(2, 1)),
+        PEERS,
+        &l,
+        &h,
+    );
+    assert!(p.download.is_empty());
+    assert_eq!(
+        (p.conflicts[0].winner_side, p.conflicts[0].rule),
+        (Side::Spoke, Rule::Priority)
+    );
+    // Equal: the later change (a's), decided by time.
+    let p = plan_table(
+        &with_policy(SyncForm::Table, priorities(3, 3)),
+        PEERS,
+        &l,
+        &h,
+    );
+    assert_eq!(
+        p.upload,
+        vec![RowOp::Upsert {
+            values: row(1, "n", "red", 9),
+            fields: None
+        }]
+    );
+    assert_eq!(
+        (p.conflicts[0].winner_side, p.conflicts[0].rule),
+        (Side::Spoke, Rule::Latest)
+    );
+}

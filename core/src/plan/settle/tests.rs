@@ -62,23 +62,39 @@ fn at_hub(
     edited: &[Event],
     locked: &[Vec<Value>],
 ) -> Settled {
-    let t = table(form);
+    settle_on(&table(form), Side::Hub, ops, tracking, edited, locked)
+}
+
+/// Settles on `side`: at the hub the batch's changes are `tracking`, at the
+/// spoke (which records none for downloads) they come as stamps.
+fn settle_on(
+    t: &SyncTable,
+    side: Side,
+    ops: &[RowOp],
+    tracking: &[TrackingEntry],
+    edited: &[Event],
+    locked: &[Vec<Value>],
+) -> Settled {
     let locked: HashMap<CombinedCode, Vec<Value>> = locked
         .iter()
         .map(|r| (t.code_of(r, "hub").unwrap(), r.clone()))
         .collect();
     let settle = Settle {
         hub: "hub".into(),
-        side: Side::Hub,
+        side,
+    };
+    let (tracking, stamps) = match side {
+        Side::Hub => (tracking, &[][..]),
+        Side::Spoke => (&[][..], tracking),
     };
     settle_table(
-        &t,
+        t,
         &settle,
         "hub",
         Pending {
             ops,
             tracking,
-            stamps: &[],
+            stamps,
             edited,
             locked: &locked,
         },
@@ -291,4 +307,86 @@ fn equal_times_go_to_the_hub() {
     );
     assert!(out.ops.is_empty(), "the hub's own edit wins the tie");
     assert_eq!(out.conflicts[0].winner_side, Side::Hub);
+}
+
+fn with_policy(form: SyncForm, conflict: ConflictPolicy) -> SyncTable {
+    SyncTable {
+        conflict,
+        ..table(form)
+    }
+}
+
+#[test]
+fn policy_hub_keeps_an_older_hub_edit_against_a_later_incoming_change() {
+    let t = with_policy(SyncForm::Field, ConflictPolicy::Hub);
+    let ops = [upsert(row(1, "in-a", "x"), Some(vec![1]))];
+    let out = settle_on(
+        &t,
+        Side::Hub,
+        &ops,
+        &[entry(1, 30, false, names(&["a"]))],
+        &[edit(7, 1, 20, false, names(&["a"]))],
+        &[row(1, "local-a", "x")],
+    );
+    assert!(out.ops.is_empty(), "the hub's own edit stays");
+    assert!(out.tracking.is_empty() && out.trims.is_empty());
+    let c = &out.conflicts[0];
+    assert_eq!(
+        (c.winner_side, c.rule, c.winner.time, c.loser.time),
+        (Side::Hub, Rule::Hub, 20, 30)
+    );
+}
+
+#[test]
+fn policy_hub_writes_an_older_hub_change_over_a_later_spoke_edit() {
+    let t = with_policy(SyncForm::Table, ConflictPolicy::Hub);
+    let ops = [upsert(row(1, "hub-a", "hub-b"), None)];
+    let spoke_edit = Event {
+        stamp: stamp(50, "s1"),
+        ..edit(7, 1, 0, false, None)
+    };
+    let out = settle_on(
+        &t,
+        Side::Spoke,
+        &ops,
+        &[TrackingEntry {
+            stamp: stamp(10, "hub"),
+            ..entry(1, 0, false, None)
+        }],
+        &[spoke_edit],
+        &[row(1, "spoke-a", "spoke-b")],
+    );
+    assert_eq!(out.ops, ops);
+    assert_eq!(
+        out.trims,
+        [Trim::Forget(7)],
+        "the spoke's edit is superseded"
+    );
+    let c = &out.conflicts[0];
+    assert_eq!(
+        (c.winner_side, c.rule, c.winner.time),
+        (Side::Hub, Rule::Hub, 10)
+    );
+}
+
+#[test]
+fn policy_priority_settles_by_the_nodes_priorities() {
+    let t = with_policy(
+        SyncForm::Field,
+        ConflictPolicy::Priority(std::collections::BTreeMap::from([("s1".to_string(), 7)])),
+    );
+    // The incoming change of s1 (priority 7) is older than the hub's edit (0).
+    let ops = [upsert(row(1, "in-a", "x"), Some(vec![1]))];
+    let out = settle_on(
+        &t,
+        Side::Hub,
+        &ops,
+        &[entry(1, 10, false, names(&["a"]))],
+        &[edit(7, 1, 20, false, names(&["a"]))],
+        &[row(1, "local-a", "x")],
+    );
+    assert_eq!(out.ops, ops);
+    assert_eq!(out.trims, [Trim::Forget(7)]);
+    let c = &out.conflicts[0];
+    assert_eq!((c.winner_side, c.rule), (Side::Spoke, Rule::Priority));
 }
