@@ -10,12 +10,14 @@
 //! last round; the hub's after that round, less those from this spoke) and
 //! merges:
 //! - both present: per field (form `field`; per row in form `table`) a
-//!   change only one side made wins; of two, the later stamp (per field
-//!   the side's last change, per row its latest);
-//! - present on one side only: a delete the other side made wins when it is
-//!   later than every change the present side made; otherwise the row is
-//!   copied, its fields unchanged (or last changed before that delete)
-//!   stamped with the present side's latest change.
+//!   change only one side made wins; of two, the one the table's conflict
+//!   policy prefers (per field the side's last change, per row its
+//!   latest): `latest` the later stamp, `hub` the hub's side, `priority`
+//!   the change made on the node of higher priority, else the later;
+//! - present on one side only: a delete the other side made wins when the
+//!   policy prefers it to the present side's latest change; otherwise the
+//!   row is copied, its fields unchanged (or last changed before that
+//!   delete) stamped with the present side's latest change.
 //!
 //! A round here is the rounds of one `sync` of a spoke. The cases come in
 //! three kinds, a third each:
@@ -28,6 +30,13 @@
 //!   skew decides only between concurrent edits; at the end no value an
 //!   edit replaced may be back;
 //! - edits during rounds (below).
+//!
+//! Bounded and skewed cases give each table a conflict policy, `latest`,
+//! `hub` or `priority` (drawn from the seed apart from the edits, so a seed
+//! makes the same edits whatever the policies); the nodes' priorities are
+//! [`PRIORITIES`], two spokes alike so that ties fall back to time. Cases
+//! with edits during rounds keep `latest`: the model lets such an edit win
+//! where it is made.
 //!
 //! (Bounded and skewed cases make no edits during rounds, and bounded ones
 //! run on true clocks: an edit made during a round, or a change a bounded
@@ -61,6 +70,43 @@ use support::{tick, Deploy, Servers, Topology};
 const NODES: [&str; 4] = ["hub", "s1", "s2", "s3"];
 const TABLES: [(&str, bool); 2] = [("t_field", true), ("t_row", false)];
 const FIELDS: usize = 3;
+/// Each node's `priority` (the hub sets none: 0).
+const PRIORITIES: [i64; 4] = [0, 2, 1, 2];
+
+/// A table's conflict policy, as the model decides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Policy {
+    Latest,
+    Hub,
+    Priority,
+}
+
+impl Policy {
+    fn name(self) -> &'static str {
+        match self {
+            Policy::Latest => "latest",
+            Policy::Hub => "hub",
+            Policy::Priority => "priority",
+        }
+    }
+
+    /// Whether change `a`, of the hub's side when `a_hub`, beats change `b`
+    /// of the other side.
+    fn beats(self, a: &Stamp, a_hub: bool, b: &Stamp) -> bool {
+        let priority = |s: &Stamp| {
+            let node = NODES.iter().position(|n| *n == s.origin).expect("a node");
+            PRIORITIES[node]
+        };
+        match self {
+            Policy::Latest => wins(a, b),
+            Policy::Hub => a_hub,
+            Policy::Priority => match priority(a).cmp(&priority(b)) {
+                Ordering::Equal => wins(a, b),
+                order => order == Ordering::Greater,
+            },
+        }
+    }
+}
 
 /// SplitMix64: a tiny seeded generator, so a failing case can be replayed.
 struct Rng(u64);
@@ -128,10 +174,17 @@ impl Unseen {
     }
 
     /// The hub's changes after `spoke`'s last round, except those that came
-    /// from it.
-    fn of_hub(e: &Entry, spoke: usize, mark: u64) -> Unseen {
+    /// from it. Under `latest` the side's change is its latest; under the
+    /// other policies the one that wrote the hub's row last (none when that
+    /// was this spoke's own).
+    fn of_hub(e: &Entry, spoke: usize, mark: u64, policy: Policy) -> Unseen {
         let mut u = Unseen::default();
-        for r in e.history.iter().filter(|r| r.seq > mark && r.node != spoke) {
+        let mut wrote_last = None;
+        for r in e.history.iter().filter(|r| r.seq > mark) {
+            wrote_last = Some(r);
+            if r.node == spoke {
+                continue;
+            }
             if r.deleted {
                 u.tomb = Some(r.stamp.clone());
             } else {
@@ -142,6 +195,11 @@ impl Unseen {
             if u.last.as_ref().is_none_or(|l| !wins(l, &r.stamp)) {
                 u.last = Some(r.stamp.clone());
             }
+        }
+        if policy != Policy::Latest {
+            u.last = wrote_last
+                .filter(|r| r.node != spoke)
+                .map(|r| r.stamp.clone());
         }
         u
     }
@@ -176,9 +234,9 @@ fn latest<'a>(stamps: impl IntoIterator<Item = &'a Stamp>) -> Option<Stamp> {
 /// Merges spoke entry `s` with hub entry `h` (see the module doc): only the
 /// changes each side has not seen from the other are compared, as the
 /// planner does (`core/src/plan`).
-fn merge(s: &mut Entry, h: &mut Entry, field_form: bool, view: View) {
+fn merge(s: &mut Entry, h: &mut Entry, field_form: bool, policy: Policy, view: View) {
     let l = Unseen::of_spoke(s);
-    let hu = Unseen::of_hub(h, view.spoke, view.mark);
+    let hu = Unseen::of_hub(h, view.spoke, view.mark, policy);
     let upload = |h: &mut Entry, stamp: &Stamp, fields: Option<Vec<usize>>, deleted: bool| {
         h.history.push(HubRecord {
             seq: view.now,
@@ -209,7 +267,7 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool, view: View) {
                 for i in 0..FIELDS {
                     let up = match (&l.fields[i], &hu.fields[i]) {
                         (Some(_), None) => true,
-                        (Some(a), Some(b)) => wins(a, b),
+                        (Some(a), Some(b)) => policy.beats(a, false, b),
                         _ => false,
                     };
                     if up {
@@ -222,7 +280,7 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool, view: View) {
                 h.row = Some((v, st));
             }
             (Some((sv, _)), None) => match (&hu.tomb, &l.last) {
-                (Some(tomb), Some(last)) if wins(last, tomb) => {
+                (Some(tomb), Some(last)) if policy.beats(last, false, tomb) => {
                     let st = stamps_of(&l, Some(tomb));
                     for (i, stamp) in st.iter().enumerate() {
                         upload(h, stamp, Some(vec![i]), false);
@@ -245,7 +303,7 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool, view: View) {
                 (None, None) => panic!("a spoke row the hub lacks, unchanged on both"),
             },
             (None, Some((hv, _))) => match (&l.tomb, &hu.last) {
-                (Some(tomb), Some(last)) if wins(last, tomb) => {
+                (Some(tomb), Some(last)) if policy.beats(last, true, tomb) => {
                     s.row = Some((hv, stamps_of(&hu, Some(tomb))));
                 }
                 (Some(tomb), _) => {
@@ -262,7 +320,7 @@ fn merge(s: &mut Entry, h: &mut Entry, field_form: bool, view: View) {
         let spoke_wins = match (&l.last, &hu.last) {
             (Some(_), None) => Some(true),
             (None, Some(_)) => Some(false),
-            (Some(a), Some(b)) => Some(wins(a, b)),
+            (Some(a), Some(b)) => Some(policy.beats(a, false, b)),
             (None, None) => None,
         };
         match spoke_wins {
@@ -337,6 +395,8 @@ struct Case {
     hub_seq: u64,
     /// Per spoke, the hub's latest event at its last round.
     marks: Vec<u64>,
+    /// Each table's conflict policy.
+    policies: [Policy; 2],
     /// Field values an edit replaced after its node had received them from
     /// another node: (table, code, field, the replaced value's stamp). Such
     /// a value must never come back.
@@ -505,7 +565,7 @@ impl Case {
         for key in keys {
             let mut s = self.model[spoke].remove(&key).unwrap_or_default();
             let mut h = self.model[0].remove(&key).unwrap_or_default();
-            merge(&mut s, &mut h, TABLES[key.0].1, view);
+            merge(&mut s, &mut h, TABLES[key.0].1, self.policies[key.0], view);
             self.model[spoke].insert(key, s);
             self.model[0].insert(key, h);
         }
@@ -555,9 +615,8 @@ async fn random_edit(rng: &mut Rng, d: &Deploy, node: usize, table: usize, k: i6
 async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     let mut rng = Rng(seed);
     let d = Arc::new(Deploy::on(topology, servers, &NODES[1..], support::BASIC).await);
-    // Half the cases read a few events per round: the rounds of one pass
-    // must end where one unbounded round would.
-    // A third of the cases read a few events per round, a third run with
+    // A third of the cases read a few events per round (the rounds of one
+    // pass must end where one unbounded round would), a third run with
     // clocks off, a third make edits during rounds.
     let mode = rng.below(3);
     let bounded = mode == 0;
@@ -580,6 +639,29 @@ async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     if trace() && skewed {
         eprintln!("seed {seed}: clocks off by {skew:?} ms");
     }
+    // Policies from a generator of their own: the edits stay those of the seed.
+    let mut draw = Rng(seed ^ 0x5EED_C0F1_1C75);
+    let policies: [Policy; 2] = std::array::from_fn(|_| match (mode, draw.below(3)) {
+        (2, _) | (_, 0) => Policy::Latest,
+        (_, 1) => Policy::Hub,
+        _ => Policy::Priority,
+    });
+    for (node, priority) in NODES.iter().zip(PRIORITIES).filter(|(_, p)| *p != 0) {
+        d.edit_config(
+            &format!("name = \"{node}\"\n"),
+            &format!("name = \"{node}\"\npriority = {priority}\n"),
+        );
+    }
+    for ((_, field_form), policy) in TABLES.iter().zip(policies) {
+        let form = if *field_form { "field" } else { "table" };
+        d.edit_config(
+            &format!("form = \"{form}\"\n"),
+            &format!("form = \"{form}\"\nconflict = \"{}\"\n", policy.name()),
+        );
+    }
+    if trace() {
+        eprintln!("seed {seed}: conflict policies {policies:?}");
+    }
     let hook = Arc::new(EditDuringRound {
         d: d.clone(),
         planned: Mutex::new(None),
@@ -592,6 +674,7 @@ async fn run_case(topology: Topology, servers: Servers, seed: u64) {
         skew,
         hub_seq: 0,
         marks: vec![0; NODES.len()],
+        policies,
         replaced: Vec::new(),
     };
     for step in 0..30 {

@@ -15,8 +15,9 @@
 //! - the destination's operation follows from whether the row exists there,
 //!   never from an insert/update/delete flag;
 //! - a row present on one side and deleted on the other: the delete wins when
-//!   it is later than every change of the present side since the last sync,
-//!   otherwise the row is resurrected with the present side's values;
+//!   it beats, by the same policy, the present side's latest change since the
+//!   last sync (by default: is later), otherwise the row is resurrected with
+//!   the present side's values;
 //! - hub events that originate from this spoke are echoes and are ignored.
 
 pub mod precedence;

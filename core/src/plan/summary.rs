@@ -12,7 +12,11 @@ pub(crate) struct Summary {
     pub fields: Vec<Option<Stamp>>,
     /// Latest delete stamp.
     pub tomb: Option<Stamp>,
-    /// The latest change of any kind (by [`Stamp::precedence`]).
+    /// The change the side's state stands on: under conflict policy
+    /// `latest` the latest change of any kind (by [`Stamp::precedence`]);
+    /// under the others the last in tracking order, the change that wrote
+    /// the side's current state (on the hub it may be an older change that
+    /// beat a later one by the policy).
     pub last: Option<Stamp>,
     /// Whether the last event in tracking order was a delete.
     pub ends_deleted: bool,
@@ -20,7 +24,7 @@ pub(crate) struct Summary {
 
 impl Summary {
     /// Folds `events` (one code, tracking order). Per field the last event
-    /// wins (it wrote the current value); `last` is the latest change in time.
+    /// wins (it wrote the current value); `last` as its doc says.
     /// Events of unknown columns (dropped since they were captured) are ignored.
     pub fn fold<'a>(
         table: &SyncTable,
@@ -31,6 +35,7 @@ impl Summary {
             fields: vec![None; table.columns.len()],
             ..Summary::default()
         };
+        let by_time = table.conflict == crate::schema::ConflictPolicy::Latest;
         for event in events {
             if event.deleted {
                 s.tomb = Some(event.stamp.clone());
@@ -50,9 +55,10 @@ impl Summary {
                 }
             }
             s.ends_deleted = event.deleted;
-            if s.last
-                .as_ref()
-                .is_none_or(|l| event.stamp.precedence(l, hub) != Ordering::Less)
+            if !by_time
+                || s.last
+                    .as_ref()
+                    .is_none_or(|l| event.stamp.precedence(l, hub) != Ordering::Less)
             {
                 s.last = Some(event.stamp.clone());
             }

@@ -492,3 +492,42 @@ fn policy_priority_prefers_the_higher_node_then_the_later_change() {
         (Side::Spoke, Rule::Latest)
     );
 }
+
+#[test]
+fn policy_priority_weighs_the_change_that_wrote_the_hub_row_not_its_latest() {
+    // On the hub, b's row (priority 2) beat the hub's own later insert
+    // (priority 0) and was written after it. Spoke a (priority 1) must
+    // weigh its change against b's, which the hub's row stands on.
+    let t = with_policy(
+        SyncForm::Table,
+        ConflictPolicy::Priority(std::collections::BTreeMap::from([
+            ("a".to_string(), 1),
+            ("b".to_string(), 2),
+        ])),
+    );
+    let l = changes(
+        vec![ev(5, 1, 472, "a", false, None)],
+        vec![row(1, "from-a", "red", 1)],
+    );
+    let h = changes(
+        vec![
+            ev(7, 1, 497, "hub", false, None),
+            ev(8, 1, 389, "b", false, None),
+        ],
+        vec![row(1, "from-b", "blue", 2)],
+    );
+    let p = plan_table(&t, PEERS, &l, &h);
+    assert!(p.upload.is_empty(), "{:?}", p.upload);
+    assert_eq!(
+        p.download,
+        vec![RowOp::Upsert {
+            values: row(1, "from-b", "blue", 2),
+            fields: None
+        }]
+    );
+    let c = &p.conflicts[0];
+    assert_eq!(
+        (c.winner_side, c.rule, c.winner.origin.as_str()),
+        (Side::Hub, Rule::Priority, "b")
+    );
+}
