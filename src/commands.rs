@@ -129,8 +129,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             Ok(exit_for(&failed, exit::FAILED))
         }
         Command::Parked { json, action } => {
-            let config = hetsync_config::load(&cli.config)?;
-            let state = hetsync_adapter_sqlite::SqliteStateStore::open(&config.state_path).await?;
+            let state = state_store(&cli.config).await?;
             use hetsync_core::state::StateStore;
             match action {
                 None => {
@@ -155,8 +154,7 @@ pub async fn run(cli: Cli) -> Result<u8> {
             }
         }
         Command::Conflicts { json, table, since } => {
-            let config = hetsync_config::load(&cli.config)?;
-            let state = hetsync_adapter_sqlite::SqliteStateStore::open(&config.state_path).await?;
+            let state = state_store(&cli.config).await?;
             use hetsync_core::state::{ConflictFilter, StateStore};
             let conflicts = state.conflicts(&ConflictFilter { table, since }).await?;
             emit(json, &conflicts, |c| output::print_conflicts(c))?;
@@ -196,6 +194,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
 
 /// Refuses to remove capture while a spoke has changes not yet synced:
 /// after uninstall they are neither captured nor compared as changes.
+/// The state store the config names (commands that read only it).
+async fn state_store(config: &std::path::Path) -> Result<hetsync_adapter_sqlite::SqliteStateStore> {
+    let config = hetsync_config::load(config)?;
+    Ok(hetsync_adapter_sqlite::SqliteStateStore::open(&config.state_path).await?)
+}
+
 async fn refuse_to_discard(engine: &hetsync_core::engine::Engine) -> Result<()> {
     let status = engine.status().await?;
     let pending: Vec<String> = status

@@ -4,8 +4,8 @@
 //! The planner asks when both sides changed a row or field since the
 //! spoke's last sync; settling at apply asks when the destination was edited
 //! after the round read it. Both ask here, so the two always agree. Changes
-//! of the same side are never weighed against each other by policy: within
-//! a side the later change is the side's state.
+//! of the same side are never weighed against each other by policy: a side
+//! is represented by the change its state stands on (see `Summary::last`).
 
 use super::Side;
 use crate::change::Stamp;

@@ -35,7 +35,7 @@ impl Summary {
             fields: vec![None; table.columns.len()],
             ..Summary::default()
         };
-        let by_time = table.conflict == crate::schema::ConflictPolicy::Latest;
+        let by_time = matches!(table.conflict, crate::schema::ConflictPolicy::Latest);
         for event in events {
             if event.deleted {
                 s.tomb = Some(event.stamp.clone());
