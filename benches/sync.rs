@@ -475,13 +475,16 @@ fn run_measured(config: &std::path::Path, args: &[&str]) -> (Duration, u64) {
 
 /// Builds the PostgreSQL adapter's plugin library in release mode.
 fn release_postgres_plugin() -> std::path::PathBuf {
-    use hetsync_testkit::plugins::{cargo_build, plugin_file, target_dir, workspace_root};
-    cargo_build(
+    use hetsync_testkit::plugins::{cargo_build, plugin_file, workspace_root};
+    let files = cargo_build(
         &workspace_root(),
-        &target_dir(),
         &["--release", "-p", "hetsync-plugin-postgres"],
     );
-    target_dir().join("release").join(plugin_file("postgres"))
+    let name = plugin_file("postgres");
+    files
+        .into_iter()
+        .find(|f| f.file_name().is_some_and(|n| n.to_string_lossy() == name))
+        .expect("the release build made the PostgreSQL plugin")
 }
 
 /// Adds a baseline figure and one measured against it.

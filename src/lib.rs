@@ -1,10 +1,11 @@
-//! The `hetsync` binary's library: adapter registry, commands, output and the
-//! demo. `main.rs` only parses the command line and maps errors to exit codes.
+//! The `hetsync` binary's library: adapter registry, commands, output, the
+//! demo and the program itself ([`entry`]); `main.rs` only calls it.
 
 pub mod cli;
 pub mod commands;
 pub mod demo;
 pub mod discover;
+pub mod entry;
 pub mod faults;
 pub mod output;
 pub mod progress;

@@ -1,11 +1,4 @@
-//! `hetsync`: parse the command line, set up logging, run, map errors to exit codes.
-
-use clap::Parser;
-use hetsync::cli::Cli;
-use hetsync::commands;
-use hetsync::setup::exit;
-use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
+//! `hetsync`: see [`hetsync::entry`].
 
 /// mimalloc, not glibc's malloc: a round allocates and frees millions of
 /// small values, and glibc spent about a third of an incremental round's
@@ -13,39 +6,6 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // sqlx logs a slow statement with its whole SQL at `warn`, and each
-    // PostgreSQL NOTICE at `info`: only when asked for by name.
-    let directives = if cli.log.contains("sqlx") {
-        cli.log.clone()
-    } else {
-        format!("{},sqlx::query=error,sqlx::postgres::notice=warn", cli.log)
-    };
-    let filter = EnvFilter::try_new(&directives).unwrap_or_else(|e| {
-        eprintln!("hetsync: bad --log filter '{}': {e}; using 'warn'", cli.log);
-        EnvFilter::new("warn")
-    });
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        // Colours only on a terminal: logs piped to a file stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-    match commands::run(cli).await {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("hetsync: error: {e:#}");
-            let config_error = e.chain().any(|c| {
-                c.is::<hetsync_config::ConfigError>()
-                    || matches!(c.downcast_ref(), Some(hetsync_core::Error::Deployment(_)))
-            });
-            ExitCode::from(if config_error {
-                exit::CONFIG
-            } else {
-                exit::FAILED
-            })
-        }
-    }
+fn main() -> std::process::ExitCode {
+    hetsync::entry::main()
 }

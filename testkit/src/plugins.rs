@@ -1,9 +1,11 @@
 //! Builds plugin libraries for tests: the plugin crate of every adapter
 //! (`plugins/<adapter>`), and the test libraries of `testkit/plugins`.
 //!
-//! The build runs once per test process, in its own target directory
-//! (`target/plugin-tests`): the `cargo test` that runs the tests still holds
-//! the lock of the main one.
+//! A build runs once per test process, in the target directory of the
+//! `cargo test` that runs the tests (cargo releases its lock before it runs
+//! them), so it compiles only what the test build did not already compile.
+//! Built files are copied out (into `target/plugin-tests/…`) at once, since a
+//! later build may replace them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,7 +19,7 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The target directory of plugin builds made by tests.
+/// Where tests keep copies of the libraries and binaries they built.
 pub fn target_dir() -> PathBuf {
     workspace_root().join("target").join("plugin-tests")
 }
@@ -31,22 +33,27 @@ pub fn library_file(stem: &str) -> String {
     )
 }
 
-/// Runs `cargo build --quiet` with these arguments in `dir` into `target`;
-/// panics with cargo's errors (and the free disk space, the usual cause of a
-/// build that fails only on some machines) when it fails.
-pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
+/// Runs `cargo build --quiet` with these arguments in `dir` (into cargo's
+/// own target directory, the one of the tests) and returns the paths of the
+/// files it built (libraries, binaries). Panics with cargo's errors (and the
+/// free disk space, the usual cause of a build that fails only on some
+/// machines) when it fails.
+pub fn cargo_build(dir: &Path, args: &[&str]) -> Vec<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
-        .args(["build", "--quiet"])
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=json-render-diagnostics",
+        ])
         .args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", target)
         .output()
         .expect("run cargo");
     if !output.status.success() {
         let disk = Command::new("df")
             .args(["-h"])
-            .arg(target.parent().unwrap_or(target))
+            .arg(workspace_root().join("target"))
             .output()
             .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
             .unwrap_or_default();
@@ -57,6 +64,24 @@ pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|message| message["reason"] == "compiler-artifact")
+        .flat_map(|message| match &message["filenames"] {
+            serde_json::Value::Array(files) => files.clone(),
+            _ => Vec::new(),
+        })
+        .filter_map(|file| file.as_str().map(PathBuf::from))
+        .collect()
+}
+
+/// The built file named `name` among a build's files.
+fn built_file<'a>(files: &'a [PathBuf], name: &str) -> &'a Path {
+    files
+        .iter()
+        .find(|f| f.file_name().is_some_and(|n| n == name))
+        .unwrap_or_else(|| panic!("the build made no {name}; it made {files:?}"))
 }
 
 /// The plugin library of the crate whose tests are running: `cargo test`
@@ -98,13 +123,12 @@ pub const TEST_PLUGINS: [&str; 9] = [
 /// an earlier one left there).
 static BUILDING: Mutex<()> = Mutex::new(());
 
-/// Copies a built file into `dir`: into a temporary name, then renamed,
-/// so that a process that has the old file mapped keeps its own copy.
-fn install_copy(from: &Path, dir: &Path) -> PathBuf {
+/// Copies a built file into `dir` as `name`: into a temporary name, then
+/// renamed, so that a process that has the old file mapped keeps its own copy.
+fn install_copy(from: &Path, dir: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(dir).expect("create plugin copy dir");
-    let name = from.file_name().expect("a file name");
     let to = dir.join(name);
-    let partial = dir.join(format!(".{}.partial", name.to_string_lossy()));
+    let partial = dir.join(format!(".{name}.partial"));
     std::fs::copy(from, &partial).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
     std::fs::rename(&partial, &to).expect("rename plugin copy");
     to
@@ -123,14 +147,14 @@ pub fn built() -> &'static Path {
         }
         args.extend(["-p", "hetsync-test-plugins", "--lib", "--examples"].map(String::from));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        cargo_build(&workspace_root(), &target_dir(), &args);
-        let out = target_dir().join("debug");
+        let files = cargo_build(&workspace_root(), &args);
         let copies = target_dir().join("plugins");
-        for a in ADAPTERS {
-            install_copy(&out.join(plugin_file(a)), &copies);
-        }
-        for t in TEST_PLUGINS {
-            install_copy(&out.join("examples").join(library_file(t)), &copies);
+        for name in ADAPTERS
+            .map(plugin_file)
+            .into_iter()
+            .chain(TEST_PLUGINS.map(library_file))
+        {
+            install_copy(built_file(&files, &name), &copies, &name);
         }
         copies
     })
@@ -152,20 +176,29 @@ pub fn test_plugin(name: &str) -> PathBuf {
 }
 
 /// Builds (once per process) a `hetsync` binary with no built-in adapter
-/// but SQLite (`--no-default-features`); returns its path.
+/// but SQLite (`--no-default-features`, as the example `hetsync-bare`, the
+/// same program); returns its path.
 pub fn bare_binary() -> &'static Path {
     static BARE: OnceLock<PathBuf> = OnceLock::new();
     BARE.get_or_init(|| {
         let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
-        cargo_build(
+        let files = cargo_build(
             &workspace_root(),
-            &target_dir(),
-            &["-p", "hetsync", "--bin", "hetsync", "--no-default-features"],
+            &[
+                "-p",
+                "hetsync",
+                "--example",
+                "hetsync-bare",
+                "--no-default-features",
+            ],
         );
-        let from = target_dir()
-            .join("debug")
-            .join(format!("hetsync{}", std::env::consts::EXE_SUFFIX));
-        install_copy(&from, &target_dir().join("bare"))
+        let suffix = std::env::consts::EXE_SUFFIX;
+        let built = built_file(&files, &format!("hetsync-bare{suffix}"));
+        install_copy(
+            built,
+            &target_dir().join("bare"),
+            &format!("hetsync{suffix}"),
+        )
     })
 }
 
@@ -176,10 +209,12 @@ pub fn template_plugin() -> &'static Path {
     TEMPLATE.get_or_init(|| {
         let _building = BUILDING.lock().unwrap_or_else(|e| e.into_inner());
         let dir = workspace_root().join("examples").join("adapter-template");
-        cargo_build(&dir, &target_dir(), &[]);
-        let built = target_dir()
-            .join("debug")
-            .join(library_file("hetsync_adapter_template"));
-        install_copy(&built, &target_dir().join("template"))
+        let files = cargo_build(&dir, &[]);
+        let name = library_file("hetsync_adapter_template");
+        install_copy(
+            built_file(&files, &name),
+            &target_dir().join("template"),
+            &name,
+        )
     })
 }
