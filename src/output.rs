@@ -47,8 +47,19 @@ fn counts_text(counts: &TableCounts) -> String {
         .join(", ")
 }
 
+/// Where (by whom, when recorded) and when a change was made.
 fn who(stamp: &Stamp) -> String {
-    format!("{} at {}", stamp.origin, stamp.time_text())
+    format!(
+        "{}{} at {}",
+        stamp.origin,
+        by_user(stamp.user.as_deref()),
+        stamp.time_text()
+    )
+}
+
+/// ` by USER` when a user is known.
+fn by_user(user: Option<&str>) -> String {
+    user.map(|u| format!(" by {u}")).unwrap_or_default()
 }
 
 /// One line describing a conflict and its winner.
@@ -218,8 +229,9 @@ pub fn print_conflicts(conflicts: &[hetsync_core::state::LoggedConflict]) {
         );
         for (label, change) in [("won ", &c.winner), ("lost", &c.loser)] {
             crate::say!(
-                "       {label} {} at {}: {}",
+                "       {label} {}{} at {}: {}",
                 change.node,
+                by_user(change.user.as_deref()),
                 change.time,
                 change.value.as_deref().unwrap_or("NULL")
             );

@@ -1,6 +1,6 @@
-//! Conflict policies (`conflict = "hub" | "priority"`) on real databases: a
-//! PostgreSQL hub with a MariaDB and a SQLite spoke, synced by the binary,
-//! and the conflict log as `hetsync conflicts` lists it.
+//! Conflict policies (`conflict = "hub" | "priority" | "user_level"`) on
+//! real databases: a PostgreSQL hub with a MariaDB and a SQLite spoke,
+//! synced by the binary, and the conflict log as `hetsync conflicts` lists it.
 
 mod support;
 
@@ -20,6 +20,27 @@ const POLICIES: &[TableSpec] = &[
         config: "[[table]]\nname = \"t_row\"\ncode = [\"k\"]\nform = \"table\"\nconflict = \"priority\"\n",
     },
 ];
+
+/// The logged conflicts (`hetsync conflicts --json`), each as the texts of
+/// the given paths into its JSON (`"winner/node"`; `-` for null).
+fn logged(d: &Deploy, paths: &[&str]) -> Vec<Vec<String>> {
+    let listed: serde_json::Value =
+        serde_json::from_str(&run(d, &["conflicts", "--json"])).expect("JSON");
+    listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|c| {
+            paths
+                .iter()
+                .map(|path| {
+                    let v = path.split('/').fold(c, |v, key| &v[key]);
+                    v.as_str().unwrap_or("-").to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
 
 fn run(d: &Deploy, args: &[&str]) -> String {
     let out = hetsync(&d.config(), args);
@@ -70,25 +91,9 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
         vec![row(1, "x", 50, 1.0), row(2, "y", 20, 2.0)]
     );
 
-    let listed: serde_json::Value =
-        serde_json::from_str(&run(&d, &["conflicts", "--json"])).expect("JSON");
-    let decided: Vec<(String, String, String, String, String)> = listed
-        .as_array()
-        .expect("a list")
-        .iter()
-        .map(|c| {
-            let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
-            (
-                text(&c["table"]),
-                text(&c["code"]),
-                text(&c["rule"]),
-                text(&c["winner"]["node"]),
-                text(&c["loser"]["node"]),
-            )
-        })
-        .collect();
+    let decided = logged(&d, &["table", "code", "rule", "winner/node", "loser/node"]);
     let expected = |t: &str, k: &str, rule: &str, won: &str, lost: &str| {
-        (t.into(), k.into(), rule.into(), won.into(), lost.into())
+        [t, k, rule, won, lost].map(String::from).to_vec()
     };
     for conflict in [
         expected("t_field", "[1]", "hub", "hub", "a"),
@@ -97,15 +102,15 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
     ] {
         assert!(decided.contains(&conflict), "{conflict:?} in {decided:?}");
     }
-    let field = listed
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["table"] == "t_field")
-        .unwrap();
-    assert_eq!(field["field"], "a");
-    assert_eq!(field["winner"]["value"], "'hub'");
-    assert_eq!(field["loser"]["value"], "'from-a'");
+    let fields = logged(&d, &["table", "field", "winner/value", "loser/value"]);
+    assert!(
+        fields.contains(
+            &["t_field", "a", "'hub'", "'from-a'"]
+                .map(String::from)
+                .to_vec()
+        ),
+        "{fields:?}"
+    );
 
     let only_rows: serde_json::Value = serde_json::from_str(&run(
         &d,
@@ -131,5 +136,113 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
         output_text(&bad).contains("neither a duration"),
         "{}",
         output_text(&bad)
+    );
+}
+
+/// `t_field` (form field) where the database users' levels decide.
+const USER_LEVEL: &[TableSpec] = &[TableSpec {
+    name: "t_field",
+    ddl: BASIC[0].ddl,
+    config: "[[table]]\nname = \"t_field\"\ncode = [\"k\"]\nform = \"field\"\nconflict = \"user_level\"\n",
+}];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_level_weighs_the_users_the_databases_recorded_across_hops() {
+    let d = Deploy::with(MIXED[0], &["a", "b"], USER_LEVEL).await;
+    // SQLite (b) records no user: its edits count as the clerk's.
+    d.edit_config("name = \"b\"\n", "name = \"b\"\ndefault_user = \"clerk\"\n");
+    d.edit_config("[[table]]", "[users]\nchief = 10\nclerk = 1\n\n[[table]]");
+    for user in ["chief", "clerk"] {
+        d.exec("hub", &format!("CREATE ROLE {user} LOGIN SUPERUSER"))
+            .await;
+        for host in ["%", "localhost", "127.0.0.1"] {
+            d.exec("a", &format!("CREATE USER '{user}'@'{host}'")).await;
+            d.exec("a", &format!("GRANT ALL ON *.* TO '{user}'@'{host}'"))
+                .await;
+        }
+    }
+    d.exec(
+        "hub",
+        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0), (3, 'z', 3, 3.0)",
+    )
+    .await;
+    run(&d, &["install"]);
+    run(&d, &["sync"]);
+
+    // 1: the chief's edit on a beats the clerk's later one on the hub.
+    // 2: the chief's edit on a reaches the hub first (a syncs before b)
+    //    and still beats b's later edit there: the hub recorded its user.
+    // 3: b's edit (the clerk, by default) beats a later one on the hub by
+    //    a user the map does not name (level 0).
+    d.exec_as(
+        "a",
+        "chief",
+        "UPDATE t_field SET a = 'chief-a' WHERE k IN (1, 2)",
+    )
+    .await;
+    tick().await;
+    d.exec_as(
+        "hub",
+        "clerk",
+        "UPDATE t_field SET a = 'clerk-hub' WHERE k = 1",
+    )
+    .await;
+    d.exec("b", "UPDATE t_field SET a = 'clerk-b' WHERE k IN (2, 3)")
+        .await;
+    tick().await;
+    d.exec("hub", "UPDATE t_field SET a = 'nobody-hub' WHERE k = 3")
+        .await;
+
+    run(&d, &["sync"]);
+    run(&d, &["sync"]);
+    d.assert_converged().await;
+    assert_eq!(
+        d.rows("hub", "t_field").await,
+        vec![
+            row(1, "chief-a", 1, 1.0),
+            row(2, "chief-a", 2, 2.0),
+            row(3, "clerk-b", 3, 3.0)
+        ]
+    );
+
+    let decided: Vec<Vec<String>> = logged(
+        &d,
+        &[
+            "code",
+            "rule",
+            "winner/node",
+            "winner/user",
+            "loser/node",
+            "loser/user",
+            "winner/value",
+        ],
+    )
+    .into_iter()
+    .map(|c| {
+        vec![
+            c[0].clone(),
+            c[1].clone(),
+            format!("{}/{}", c[2], c[3]),
+            format!("{}/{}", c[4], c[5]),
+            c[6].clone(),
+        ]
+    })
+    .collect();
+    let expected = |k: &str, won: &str, lost: &str, value: &str| {
+        [k, "user_level", won, lost, value]
+            .map(String::from)
+            .to_vec()
+    };
+    for conflict in [
+        expected("[1]", "a/chief", "hub/clerk", "'chief-a'"),
+        expected("[2]", "a/chief", "b/-", "'chief-a'"),
+        expected("[3]", "b/-", "hub/postgres", "'clerk-b'"),
+    ] {
+        assert!(decided.contains(&conflict), "{conflict:?} in {decided:?}");
+    }
+    let text = run(&d, &["conflicts", "--table", "t_field"]);
+    assert!(
+        text.contains("won  a by chief at") && text.contains("by rule user_level"),
+        "{text}"
     );
 }

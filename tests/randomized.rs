@@ -424,10 +424,7 @@ impl Case {
         let spoke = node > 0;
         for (seq, time, deleted, fields) in rows {
             self.seen[node] = seq;
-            let stamp = Stamp {
-                time,
-                origin: NODES[node].to_string(),
-            };
+            let stamp = Stamp::new(time, NODES[node]);
             if node == 0 {
                 self.hub_seq += 1;
             }

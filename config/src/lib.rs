@@ -23,12 +23,19 @@
 //! url = "planner_zhang.db"
 //! role = "spoke"
 //! priority = 10                       # optional: for tables with conflict = "priority" (default 0)
+//! default_user = "zhang"              # optional: for conflict = "user_level", the user of edits
+//!                                     # whose database records none (SQLite)
+//!
+//! [users]                             # optional: for conflict = "user_level"
+//! zhang = 10                          # database user = level (a user not listed has 0)
+//! "王工" = 20
 //!
 //! [[table]]
 //! name = "变电站表"
 //! code = ["单位序号", "年份", "ID"]   # the combined code
 //! form = "field"                      # "field" (default) or "table"
-//! conflict = "latest"                 # who wins a conflict: "latest" (default), "hub" or "priority"
+//! conflict = "latest"                 # who wins a conflict: "latest" (default), "hub", "priority"
+//!                                     # or "user_level"
 //! allow_lossy = false                 # refuse lossy column mappings (the default)
 //! on_unfit = "error"                  # a value that does not fit: "error" (default) or "truncate"
 //! ```
@@ -40,7 +47,7 @@
 //! Unknown keys and bad values are errors naming the file, line, column and key.
 
 use hetsync_core::mapping::convert::UnfitPolicy;
-use hetsync_core::schema::{ConflictPolicy, SyncForm, TableDef};
+use hetsync_core::schema::{ConflictPolicy, SyncForm, TableDef, UserLevels};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -116,6 +123,10 @@ pub struct NodeConfig {
     /// `priority = N`: the node's weight in conflicts of tables with
     /// `conflict = "priority"` (`None`: not set, counts as 0).
     pub priority: Option<i64>,
+    /// `default_user = "…"`: in conflicts of tables with
+    /// `conflict = "user_level"`, the user of the changes made on this node
+    /// whose database recorded none.
+    pub default_user: Option<String>,
 }
 
 /// A loaded, validated deployment.
@@ -226,6 +237,7 @@ struct RawConfig {
     plugins: Option<Spanned<RawPlugins>>,
     mapping: Option<String>,
     sync: Option<RawSync>,
+    users: Option<Spanned<BTreeMap<String, i64>>>,
 }
 
 #[derive(Deserialize)]
@@ -250,6 +262,7 @@ struct RawNode {
     url: Spanned<String>,
     role: Role,
     priority: Option<i64>,
+    default_user: Option<String>,
     #[serde(default)]
     options: BTreeMap<String, Spanned<toml::Value>>,
 }
@@ -279,6 +292,7 @@ enum RawConflict {
     Latest,
     Hub,
     Priority,
+    UserLevel,
 }
 
 /// Loads and validates a config file.
@@ -352,6 +366,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             options,
             options_at,
             priority: n.priority,
+            default_user: n.default_user.clone(),
         });
     }
     let hubs: Vec<&Spanned<RawNode>> = raw
@@ -435,6 +450,25 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                     ));
                 }
                 ConflictPolicy::Priority(priorities)
+            }
+            Some((RawConflict::UserLevel, span)) => {
+                let levels = raw.users.as_ref().map(|u| u.get_ref().clone());
+                let Some(levels) = levels.filter(|l| !l.is_empty()) else {
+                    return Err(err(
+                        Some(span.start),
+                        format!(
+                            "key `conflict` of table '{name}': \"user_level\" needs a [users] \
+                             table of database users and their levels (zhang = 10); there is none"
+                        ),
+                    ));
+                };
+                ConflictPolicy::UserLevel(UserLevels {
+                    levels,
+                    default_users: nodes
+                        .iter()
+                        .filter_map(|n| Some((n.name.clone(), n.default_user.clone()?)))
+                        .collect(),
+                })
             }
         };
         tables.push(TableDef {

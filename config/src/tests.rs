@@ -170,3 +170,44 @@ fn priority_without_priorities_and_unknown_policies_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn user_level_loads_the_users_and_the_nodes_default_users() {
+    let text = format!(
+        "[users]\nzhang = 10\n\"王工\" = 20\n{}",
+        GOOD.replace(
+            "role = \"spoke\"",
+            "role = \"spoke\"\ndefault_user = \"王工\""
+        )
+        .replace(
+            "form = \"field\"",
+            "form = \"field\"\nconflict = \"user_level\"",
+        )
+    );
+    let c = parse_at(&text).unwrap();
+    assert_eq!(
+        c.tables[0].conflict,
+        ConflictPolicy::UserLevel(UserLevels {
+            levels: BTreeMap::from([("zhang".to_string(), 10), ("王工".to_string(), 20)]),
+            default_users: BTreeMap::from([("a".to_string(), "王工".to_string())]),
+        })
+    );
+    assert_eq!(c.nodes[1].default_user.as_deref(), Some("王工"));
+    assert_eq!(c.tables[1].conflict, ConflictPolicy::Latest);
+}
+
+#[test]
+fn user_level_without_users_is_refused_and_levels_must_be_numbers() {
+    let text = GOOD.replace(
+        "form = \"field\"",
+        "form = \"field\"\nconflict = \"user_level\"",
+    );
+    let e = parse_at(&text).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 18, "{e}");
+    assert!(
+        e.message.contains("变电站表") && e.message.contains("[users]"),
+        "{e}"
+    );
+    let e = parse_at(&format!("[users]\nzhang = \"high\"\n{GOOD}")).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 2, "{e}");
+}

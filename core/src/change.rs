@@ -76,18 +76,40 @@ impl<'de> Deserialize<'de> for Watermark {
     }
 }
 
-/// When and where a change was made: UTC microseconds since the Unix epoch and
-/// the node it was first made on. Stamps travel with a change from node to node
-/// so every node compares the original edit times.
+/// When, where and by whom a change was made: UTC microseconds since the
+/// Unix epoch, the node it was first made on and the database user who made
+/// it there. Stamps travel with a change from node to node so every node
+/// compares the original edit times (and users, see
+/// [`crate::schema::ConflictPolicy::UserLevel`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Stamp {
     /// UTC microseconds since 1970-01-01.
     pub time: i64,
     /// Name of the node where the edit was made.
     pub origin: String,
+    /// The database user who made the edit, as the origin's tracking row
+    /// recorded it; `None` where the database cannot tell (SQLite, decoded
+    /// WAL) or for rows hetsync itself wrote.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 impl Stamp {
+    /// A stamp of `time` on `origin`, with no user.
+    pub fn new(time: i64, origin: impl Into<String>) -> Stamp {
+        Stamp {
+            time,
+            origin: origin.into(),
+            user: None,
+        }
+    }
+
+    /// A stamp of now on `origin`, with no user: for rows hetsync sends on
+    /// a node's behalf with no recorded change (a full comparison, a repair).
+    pub fn now(origin: impl Into<String>) -> Stamp {
+        Stamp::new(chrono::Utc::now().timestamp_micros(), origin)
+    }
+
     /// Orders two stamps for conflict resolution: the later time wins; on a tie
     /// the hub wins, and between two spokes the name that sorts first wins.
     pub fn precedence(&self, other: &Stamp, hub: &str) -> Ordering {
@@ -139,8 +161,6 @@ pub struct Event {
     pub deleted: bool,
     /// Changed columns; `None` means every column (an insert).
     pub fields: Option<Vec<String>>,
-    /// Database user that made the change, where the database knows one.
-    pub user: Option<String>,
 }
 
 /// The changes of one table read from one node.
@@ -467,10 +487,7 @@ mod tests {
     use super::*;
 
     fn st(time: i64, origin: &str) -> Stamp {
-        Stamp {
-            time,
-            origin: origin.into(),
-        }
+        Stamp::new(time, origin)
     }
 
     #[test]
@@ -609,10 +626,10 @@ impl TrackingRow {
             stamp: Stamp {
                 time: self.time,
                 origin: self.origin.unwrap_or_else(|| node.to_string()),
+                user: self.user,
             },
             deleted: self.deleted,
             fields,
-            user: self.user,
         })
     }
 }

@@ -33,6 +33,39 @@ pub enum ConflictPolicy {
     /// priorities fall back to [`ConflictPolicy::Latest`]. The map holds
     /// each node's `priority` (a node it does not name has 0).
     Priority(BTreeMap<String, i64>),
+    /// The change made by the database user of higher level wins; equal
+    /// levels fall back to [`ConflictPolicy::Latest`].
+    UserLevel(UserLevels),
+}
+
+/// The levels of [`ConflictPolicy::UserLevel`]: the `[users]` map, and
+/// who counts as the user of a change whose stamp names none.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserLevels {
+    /// Database user → level (a user it does not name has 0).
+    pub levels: BTreeMap<String, i64>,
+    /// Node → its `default_user`: the user of the changes made there whose
+    /// database recorded none (SQLite), or that hetsync wrote itself.
+    pub default_users: BTreeMap<String, String>,
+}
+
+impl UserLevels {
+    /// The user a change counts as: the one its stamp recorded, else the
+    /// default user of the node it was made on.
+    pub fn user_of<'a>(&'a self, stamp: &'a crate::change::Stamp) -> Option<&'a str> {
+        stamp
+            .user
+            .as_deref()
+            .or_else(|| self.default_users.get(&stamp.origin).map(String::as_str))
+    }
+
+    /// The level of a change's user ([`UserLevels::user_of`]); 0 for none.
+    pub fn level(&self, stamp: &crate::change::Stamp) -> i64 {
+        self.user_of(stamp)
+            .and_then(|u| self.levels.get(u))
+            .copied()
+            .unwrap_or(0)
+    }
 }
 
 /// One synced table as the deployment configures it.

@@ -53,6 +53,9 @@ pub struct LoggedChange {
     pub time: String,
     /// The value (`deleted` for a delete; the whole row in form `table`).
     pub value: Option<String>,
+    /// The database user who made it, where its node recorded one.
+    #[serde(default)]
+    pub user: Option<String>,
 }
 
 /// A conflict from the conflict log (`hetsync conflicts`).

@@ -368,9 +368,10 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
     // Apply: an insert with awkward text, a one-field update, a delete of an
     // absent row; a tracking entry and a peer watermark in the same batch.
     let awkward = "it's \"quoted\" \\ back\tslash 😀 变电站";
+    // Its user (recorded on the node where it was made) is kept with it.
     let stamp = Stamp {
-        time: 1_700_000_000_123_456,
-        origin: "elsewhere".into(),
+        user: Some("o'brien 用户".into()),
+        ..Stamp::new(1_700_000_000_123_456, "elsewhere")
     };
     let batch = ApplyBatch {
         ops: vec![(
@@ -459,7 +460,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
     digest_agrees(node.as_ref(), &t, &expected).await;
 
     // No echo: the batch's writes were not captured; its tracking entry was,
-    // with its original stamp.
+    // with its original stamp, user included.
     assert_eq!(node.count_events(changes.upto, None).await.unwrap(), 1);
     assert_eq!(
         node.count_events(changes.upto, Some("elsewhere"))
@@ -508,10 +509,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
             tracking: vec![TrackingEntry {
                 table: TABLE.into(),
                 code: code(2, "c"),
-                stamp: Stamp {
-                    time,
-                    origin: "elsewhere".into(),
-                },
+                stamp: Stamp::new(time, "elsewhere"),
                 deleted: false,
                 fields: Some(names),
             }],

@@ -353,6 +353,20 @@ impl Deploy {
             .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
     }
 
+    /// An application edit on a node made by the database user `user` (a
+    /// login the test created on the node's server; the servers trust every
+    /// local login, so the URL only names it).
+    pub async fn exec_as(&self, node: &str, user: &str, sql: &str) -> u64 {
+        let n = self.node(node);
+        let (scheme, rest) = n.url.split_once("://").expect("a URL with a scheme");
+        let (_, host) = rest.split_once('@').expect("a URL with a user");
+        let url = format!("{scheme}://{user}@{host}");
+        let mut conn = n.database.connect(self.dir.path(), &url).await;
+        conn.execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{node} as {user}: {sql}: {e}"))
+    }
+
     /// The rows of a query on a node.
     pub async fn query(&self, node: &str, sql: &str) -> Vec<Vec<Value>> {
         let mut conn = self.connect(node).await;

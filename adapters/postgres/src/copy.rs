@@ -4,7 +4,7 @@
 use crate::session::{PostgresSession, DIALECT};
 use crate::values::{copy_line, copy_text};
 use hetsync_core::change::{RowOp, TrackingEntry};
-use hetsync_core::dialect::{Dialect, TRACKING};
+use hetsync_core::dialect::{Dialect, TRACKING, TRACKING_INSERT_COLUMNS};
 use hetsync_core::schema::SyncTable;
 use hetsync_core::steps::apply::{fresh_row_arrived, fresh_rows, staging_row};
 use hetsync_core::value::Value;
@@ -97,11 +97,12 @@ impl PostgresSession<'_> {
                 Value::Bool(x.deleted),
                 fields,
                 Value::Text(x.stamp.origin.clone()),
+                x.stamp.user.clone().map_or(Value::Null, Value::Text),
             ];
             copy_line(&mut buf, &values);
         }
         let sql = format!(
-            "COPY {}(table_name, code, changed_at, deleted, fields, origin) FROM STDIN",
+            "COPY {}({TRACKING_INSERT_COLUMNS}) FROM STDIN",
             DIALECT.ident(TRACKING)
         );
         copy_in(&mut self.conn, &sql, buf)

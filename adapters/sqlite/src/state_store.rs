@@ -44,7 +44,9 @@ const SCHEMA: &[&str] = &[
         loser_time TEXT NOT NULL,
         loser_value TEXT,
         uid TEXT,
-        rule TEXT)",
+        rule TEXT,
+        winner_user TEXT,
+        loser_user TEXT)",
     "CREATE TABLE IF NOT EXISTS dictionaries (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         node TEXT NOT NULL,
@@ -95,8 +97,8 @@ impl SqliteStateStore {
                 .map_err(state_err)?;
         }
         // State files made before conflicts had ids, or recorded the rule
-        // that decided, get the column.
-        for column in ["uid", "rule"] {
+        // that decided and the users, get the columns.
+        for column in ["uid", "rule", "winner_user", "loser_user"] {
             let has: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM pragma_table_info('conflicts') WHERE name = ?1",
             )
@@ -155,11 +157,12 @@ impl SqliteStateStore {
 /// A row of the conflict log as [`StateStore::conflicts`] selects it.
 fn logged_conflict(r: &sqlx::sqlite::SqliteRow) -> Result<LoggedConflict> {
     let text = |i: usize| r.try_get::<String, _>(i).map_err(state_err);
-    let change = |i: usize| -> Result<LoggedChange> {
+    let change = |i: usize, user: usize| -> Result<LoggedChange> {
         Ok(LoggedChange {
             node: text(i)?,
             time: text(i + 1)?,
             value: r.try_get(i + 2).map_err(state_err)?,
+            user: r.try_get(user).map_err(state_err)?,
         })
     };
     // Kinds are stored by their Rust names; entries logged before the rule
@@ -181,8 +184,8 @@ fn logged_conflict(r: &sqlx::sqlite::SqliteRow) -> Result<LoggedConflict> {
             .try_get::<Option<String>, _>(7)
             .map_err(state_err)?
             .unwrap_or_else(|| "latest".into()),
-        winner: change(8)?,
-        loser: change(11)?,
+        winner: change(8, 14)?,
+        loser: change(11, 15)?,
     })
 }
 
@@ -215,8 +218,8 @@ impl StateStore for SqliteStateStore {
         .map_err(state_err)?;
         for c in &report.conflicts {
             sqlx::query(
-                "INSERT OR IGNORE INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value, uid, rule)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                "INSERT OR IGNORE INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value, uid, rule, winner_user, loser_user)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .bind(id)
             .bind(&c.table)
@@ -231,6 +234,8 @@ impl StateStore for SqliteStateStore {
             .bind(&c.loser_value)
             .bind(&c.uid)
             .bind(c.rule.name())
+            .bind(&c.winner.user)
+            .bind(&c.loser.user)
             .execute(&mut *tx)
             .await
             .map_err(state_err)?;
@@ -362,7 +367,8 @@ impl StateStore for SqliteStateStore {
         let mut conn = self.conn.lock().await;
         let rows = sqlx::query(
             "SELECT c.id, r.spoke, r.finished_at, c.table_name, c.code, c.field, c.kind, c.rule,
-                    c.winner_node, c.winner_time, c.winner_value, c.loser_node, c.loser_time, c.loser_value
+                    c.winner_node, c.winner_time, c.winner_value, c.loser_node, c.loser_time, c.loser_value,
+                    c.winner_user, c.loser_user
              FROM conflicts AS c JOIN rounds AS r ON r.id = c.round_id
              WHERE (?1 IS NULL OR c.table_name = ?1) AND (?2 IS NULL OR r.finished_at >= ?2)
              ORDER BY c.id",

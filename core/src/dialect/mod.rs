@@ -44,6 +44,12 @@ pub const META: &str = "_hetsync_meta";
 pub const CONFLICTS: &str = "_hetsync_conflict";
 /// The prefix of every object hetsync creates.
 pub const PREFIX: &str = "_hetsync_";
+/// The columns of a tracking row the engine writes (an integrated change),
+/// in the order of [`Dialect::tracking_insert_sql`]'s parameters.
+pub const TRACKING_INSERT_COLUMNS: &str =
+    "table_name, code, changed_at, deleted, fields, origin, user_name";
+/// Parameters per row of [`Dialect::tracking_insert_sql`].
+pub const TRACKING_INSERT_WIDTH: usize = 7;
 
 /// How a transaction starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -564,25 +570,27 @@ pub trait Dialect: Send + Sync {
     }
 
     /// The tracking insert of `rows` integrated changes: per row the
-    /// parameters table, code (JSON), time ([`Dialect::stamp_value`]),
-    /// deleted, fields (JSON or NULL) and origin.
+    /// [`TRACKING_INSERT_WIDTH`] parameters table, code (JSON), time
+    /// ([`Dialect::stamp_value`]), deleted, fields (JSON or NULL), origin
+    /// and user (or NULL: never the session's own user).
     fn tracking_insert_sql(&self, rows: usize) -> String {
         let tuples: Vec<String> = (0..rows)
             .map(|r| {
-                let p = |k: usize| self.ordered_placeholder(r * 6 + k);
+                let p = |k: usize| self.ordered_placeholder(r * TRACKING_INSERT_WIDTH + k);
                 format!(
-                    "({}, {}, {}, {}, {}, {})",
+                    "({}, {}, {}, {}, {}, {}, {})",
                     p(1),
                     p(2),
                     self.stamp_expr(&p(3)),
                     p(4),
                     p(5),
-                    p(6)
+                    p(6),
+                    p(7)
                 )
             })
             .collect();
         format!(
-            "INSERT INTO {}(table_name, code, changed_at, deleted, fields, origin) VALUES {}",
+            "INSERT INTO {}({TRACKING_INSERT_COLUMNS}) VALUES {}",
             self.ident(TRACKING),
             tuples.join(", ")
         )

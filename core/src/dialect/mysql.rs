@@ -56,6 +56,8 @@ impl Mysql {
     }
 
     /// The tracking row of one change: `(table, code, time, user, deleted, fields)`.
+    /// The user is the login name the client gave (`USER()` without its
+    /// `@host`): `CURRENT_USER()` in a trigger is the trigger's definer.
     fn tracking_values(
         &self,
         table: &SyncTable,
@@ -64,7 +66,7 @@ impl Mysql {
         fields: &str,
     ) -> String {
         format!(
-            "({}, {}, UTC_TIMESTAMP(6), USER(), {}, {fields})",
+            "({}, {}, UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), {}, {fields})",
             self.literal(&table.name),
             self.code_json(table, alias),
             u8::from(deleted)

@@ -78,10 +78,7 @@ impl Engine {
             let up = if spoke_empty {
                 (OpCounts::default(), ApplyOutcome::default())
             } else {
-                let stamp = Stamp {
-                    time: chrono::Utc::now().timestamp_micros(),
-                    origin: s.name().to_string(),
-                };
+                let stamp = Stamp::now(s.name());
                 let up = Pass {
                     from: s,
                     to: hub,

@@ -160,13 +160,9 @@ impl Engine {
             changes.events.push(Event {
                 seq: 0,
                 code: p.code.clone(),
-                stamp: p.stamp.clone().unwrap_or_else(|| Stamp {
-                    time: chrono::Utc::now().timestamp_micros(),
-                    origin: p.node.clone(),
-                }),
+                stamp: p.stamp.clone().unwrap_or_else(|| Stamp::now(&p.node)),
                 deleted: row.is_none(),
                 fields: None,
-                user: None,
             });
             if let Some(row) = row {
                 changes.rows.insert(p.code.clone(), row);

@@ -143,10 +143,7 @@ impl Engine {
         };
         // Writes to the hub are tracked, stamped now as the spoke's, so
         // that the other spokes receive them.
-        let stamp = (side == Side::Hub).then(|| Stamp {
-            time: chrono::Utc::now().timestamp_micros(),
-            origin: spoke.name().to_string(),
-        });
+        let stamp = (side == Side::Hub).then(|| Stamp::now(spoke.name()));
         let mut fetched = 0;
         while let Some(chunk) = cmp.next_chunk().await? {
             let mut copy = Vec::new();

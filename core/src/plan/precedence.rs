@@ -26,6 +26,8 @@ pub enum Rule {
     Hub,
     /// The higher priority of the nodes the changes were made on.
     Priority,
+    /// The higher level of the database users who made the changes.
+    UserLevel,
 }
 
 impl Rule {
@@ -35,6 +37,7 @@ impl Rule {
             Rule::Latest => "latest",
             Rule::Hub => "hub",
             Rule::Priority => "priority",
+            Rule::UserLevel => "user_level",
         }
     }
 }
@@ -61,6 +64,14 @@ pub fn decide(policy: &ConflictPolicy, hub: &str, a: &Stamp, a_side: Side, b: &S
         wins: a.precedence(b, hub) == Ordering::Greater,
         rule: Rule::Latest,
     };
+    // The higher weight wins; equal weights fall back to `latest`.
+    let weighed = |a: i64, b: i64, rule| match a.cmp(&b) {
+        Ordering::Equal => latest(),
+        order => Verdict {
+            wins: order == Ordering::Greater,
+            rule,
+        },
+    };
     match policy {
         ConflictPolicy::Latest => latest(),
         ConflictPolicy::Hub => Verdict {
@@ -69,13 +80,10 @@ pub fn decide(policy: &ConflictPolicy, hub: &str, a: &Stamp, a_side: Side, b: &S
         },
         ConflictPolicy::Priority(priorities) => {
             let of = |s: &Stamp| priorities.get(&s.origin).copied().unwrap_or(0);
-            match of(a).cmp(&of(b)) {
-                Ordering::Equal => latest(),
-                order => Verdict {
-                    wins: order == Ordering::Greater,
-                    rule: Rule::Priority,
-                },
-            }
+            weighed(of(a), of(b), Rule::Priority)
+        }
+        ConflictPolicy::UserLevel(users) => {
+            weighed(users.level(a), users.level(b), Rule::UserLevel)
         }
     }
 }
@@ -83,13 +91,11 @@ pub fn decide(policy: &ConflictPolicy, hub: &str, a: &Stamp, a_side: Side, b: &S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::UserLevels;
     use std::collections::BTreeMap;
 
     fn stamp(time: i64, origin: &str) -> Stamp {
-        Stamp {
-            time,
-            origin: origin.into(),
-        }
+        Stamp::new(time, origin)
     }
 
     #[test]
@@ -122,5 +128,77 @@ mod tests {
         // Equal priorities (b and c both 0): the later change.
         let v = decide(&p, "hub", &stamp(9, "b"), Side::Spoke, &stamp(1, "c"));
         assert_eq!((v.wins, v.rule), (true, Rule::Latest));
+    }
+
+    fn by(time: i64, origin: &str, user: Option<&str>) -> Stamp {
+        Stamp {
+            user: user.map(String::from),
+            ..stamp(time, origin)
+        }
+    }
+
+    #[test]
+    fn user_level_takes_the_higher_user_then_the_default_user_then_time() {
+        let p = ConflictPolicy::UserLevel(UserLevels {
+            levels: BTreeMap::from([
+                ("chief".into(), 10),
+                ("clerk".into(), 1),
+                ("intern".into(), -1),
+            ]),
+            default_users: BTreeMap::from([("lite".into(), "chief".into())]),
+        });
+        let (chief, clerk) = (Some("chief"), Some("clerk"));
+        // (change a, its side, change b) and the verdict on a.
+        let cases = [
+            // The chief's older edit beats the clerk's later one, either side.
+            (
+                (1, "a", chief),
+                Side::Spoke,
+                (9, "hub", clerk),
+                (true, Rule::UserLevel),
+            ),
+            (
+                (9, "hub", clerk),
+                Side::Hub,
+                (1, "a", chief),
+                (false, Rule::UserLevel),
+            ),
+            // No recorded user: the origin's default user (lite → chief).
+            (
+                (1, "lite", None),
+                Side::Spoke,
+                (9, "hub", clerk),
+                (true, Rule::UserLevel),
+            ),
+            // A recorded user is not replaced by the default.
+            (
+                (1, "lite", clerk),
+                Side::Spoke,
+                (9, "hub", clerk),
+                (false, Rule::Latest),
+            ),
+            // Unknown users and none at all count 0: equal, the later change.
+            (
+                (9, "a", Some("guest")),
+                Side::Spoke,
+                (1, "b", None),
+                (true, Rule::Latest),
+            ),
+            // A user below 0 loses to an unknown one.
+            (
+                (9, "a", Some("intern")),
+                Side::Spoke,
+                (1, "hub", None),
+                (false, Rule::UserLevel),
+            ),
+        ];
+        for ((at, on, user), side, (b_at, b_on, b_user), expected) in cases {
+            let v = decide(&p, "hub", &by(at, on, user), side, &by(b_at, b_on, b_user));
+            assert_eq!(
+                (v.wins, v.rule),
+                expected,
+                "{on} {user:?} against {b_on} {b_user:?}"
+            );
+        }
     }
 }

@@ -102,7 +102,6 @@ pub fn settle_table(
             stamp: t.stamp.clone(),
             deleted: t.deleted,
             fields: t.fields.clone(),
-            user: None,
         });
     }
     // Fields dropped from the incoming side, per code (`None`: all of it).

@@ -29,13 +29,9 @@ fn ev(seq: i64, i: i64, time: i64, origin: &str, deleted: bool, fields: Option<&
     Event {
         seq,
         code: code(i),
-        stamp: Stamp {
-            time,
-            origin: origin.into(),
-        },
+        stamp: Stamp::new(time, origin),
         deleted,
         fields: fields.map(|f| f.iter().map(|s| s.to_string()).collect()),
-        user: None,
     }
 }
 
@@ -71,13 +67,7 @@ fn insert_on_spoke_goes_up_with_its_stamp() {
     );
     assert!(p.download.is_empty());
     assert_eq!(p.hub_tracking.len(), 1);
-    assert_eq!(
-        p.hub_tracking[0].stamp,
-        Stamp {
-            time: 100,
-            origin: "a".into()
-        }
-    );
+    assert_eq!(p.hub_tracking[0].stamp, Stamp::new(100, "a"));
     assert_eq!(p.hub_tracking[0].fields, None);
 }
 

@@ -755,8 +755,9 @@ pub async fn insert_tracking<S: Session + ?Sized>(
     entries: &[TrackingEntry],
 ) -> Result<()> {
     let d = s.dialect();
-    for chunk in entries.chunks(ROWS_PER_INSERT.min(d.max_params() / 6)) {
-        let mut params = Vec::with_capacity(chunk.len() * 6);
+    let width = crate::dialect::TRACKING_INSERT_WIDTH;
+    for chunk in entries.chunks(ROWS_PER_INSERT.min(d.max_params() / width)) {
+        let mut params = Vec::with_capacity(chunk.len() * width);
         for e in chunk {
             let time = d.stamp_value(e.stamp.time).ok_or_else(|| Error::Data {
                 table: e.table.clone(),
@@ -773,6 +774,7 @@ pub async fn insert_tracking<S: Session + ?Sized>(
                     .map(|f| Value::Text(serde_json::to_string(f).expect("strings serialize")))
                     .unwrap_or(Value::Null),
                 Value::Text(e.stamp.origin.clone()),
+                e.stamp.user.clone().map_or(Value::Null, Value::Text),
             ]);
         }
         s.execute(

@@ -203,7 +203,7 @@ DELETE FROM "_hetsync_tracking" WHERE seq = $1;
 UPDATE "_hetsync_tracking" SET fields = $1::jsonb WHERE seq = $2;
 
 -- tracking rows written by the engine
-INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES ($1, $2, $3, $4, $5, $6), ($7, $8, $9, $10, $11, $12);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14);
 
 -- transactions
 BEGIN;

@@ -186,7 +186,7 @@ DELETE FROM "_hetsync_tracking" WHERE seq = ?1;
 UPDATE "_hetsync_tracking" SET fields = ?1 WHERE seq = ?2;
 
 -- tracking rows written by the engine
-INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin) VALUES (?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?);
 
 -- transactions
 BEGIN IMMEDIATE;

@@ -17,10 +17,7 @@ fn code(k: i64) -> CombinedCode {
 }
 
 fn stamp(time: i64, origin: &str) -> Stamp {
-    Stamp {
-        time,
-        origin: origin.into(),
-    }
+    Stamp::new(time, origin)
 }
 
 fn row(k: i64, a: &str, b: &str) -> Vec<Value> {
@@ -39,7 +36,6 @@ fn edit(seq: i64, k: i64, time: i64, deleted: bool, fields: Option<Vec<String>>)
         stamp: stamp(time, "hub"),
         deleted,
         fields,
-        user: None,
     }
 }
 
