@@ -50,6 +50,11 @@ pub enum Command {
         /// `{"spoke": …, "error": …}` for each spoke whose round failed.
         #[arg(long)]
         json: bool,
+        /// Plan each spoke's next round and print what it would do: rows
+        /// each way per table, conflicts with their winners, what it would
+        /// park. Nothing is written and no watermark moves.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Show pending changes, watermarks and last sync per node.
     Status {

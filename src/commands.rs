@@ -5,6 +5,7 @@ use crate::output;
 use crate::registry::{self, PluginSources};
 use crate::setup::{exit, open_engine};
 use anyhow::Result;
+use hetsync_core::engine::Engine;
 
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -76,12 +77,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
             );
             Ok(exit::OK)
         }
-        Command::Sync { node, json } => {
+        Command::Sync {
+            node,
+            json,
+            dry_run,
+        } => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             let spokes: Vec<String> = match node {
                 Some(name) => vec![name],
                 None => engine.spoke_names(),
             };
+            if dry_run {
+                return preview(&engine, &spokes, json).await;
+            }
             let pass = engine.sync_pass(&spokes).await?;
             if json {
                 print_json_per_spoke(&pass.rounds, &pass.failed)?;
@@ -280,6 +288,32 @@ fn unhealthy(
 
 /// Prints, as one JSON list, the report of each spoke that succeeded and
 /// `{"spoke": …, "error": …}` for each that failed.
+/// `sync --dry-run`: each spoke's next round planned, nothing written.
+async fn preview(engine: &Engine, spokes: &[String], json: bool) -> Result<u8> {
+    let mut previews = Vec::new();
+    let mut failed = Vec::new();
+    for spoke in spokes {
+        match engine.preview(spoke).await {
+            Ok(preview) => previews.push(preview),
+            Err(e @ hetsync_core::Error::Deployment(_)) => return Err(e.into()),
+            Err(e) => failed.push((spoke.clone(), e)),
+        }
+    }
+    if json {
+        print_json_per_spoke(&previews, &failed)?;
+    } else {
+        output::print_previews(&previews);
+    }
+    for (spoke, e) in &failed {
+        eprintln!("hetsync: cannot plan the round of {spoke}: {e}");
+    }
+    Ok(if failed.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILED
+    })
+}
+
 fn print_json_per_spoke<T: serde::Serialize>(
     done: &[T],
     failed: &[(String, hetsync_core::Error)],

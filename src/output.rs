@@ -3,7 +3,7 @@
 use hetsync_core::change::Stamp;
 use hetsync_core::plan::{Conflict, ConflictKind, TableCounts};
 use hetsync_core::report::{
-    Prefer, RepairReport, RoundReport, StatusReport, SyncMode, VerifyReport,
+    Prefer, RepairReport, RoundPreview, RoundReport, StatusReport, SyncMode, VerifyReport,
 };
 
 /// Writes a line to stdout like `println!`, through [`say`].
@@ -132,6 +132,58 @@ pub fn print_rounds(reports: &[RoundReport]) {
             );
         }
     }
+}
+
+/// Prints what each spoke's next round would do (`sync --dry-run`).
+pub fn print_previews(previews: &[RoundPreview]) {
+    for p in previews {
+        let mode = match p.mode {
+            SyncMode::Full => "full",
+            _ => "incremental",
+        };
+        crate::say!(
+            "{} ⇄ {} ({mode}, dry run: {} + {} change(s) read)",
+            p.spoke,
+            p.hub,
+            p.events_read.0,
+            p.events_read.1
+        );
+        crate::say!("  ↑ would go to {}: {}", p.hub, counts_text(&p.uploaded));
+        crate::say!(
+            "  ↓ would go to {}: {}",
+            p.spoke,
+            counts_text(&p.downloaded)
+        );
+        for c in &p.conflicts {
+            crate::say!("  ⚡ {}", conflict_line(c));
+        }
+        if !p.compared_whole.is_empty() {
+            crate::say!(
+                "  (compared row by row in this round, what differs not counted above: {})",
+                p.compared_whole.join(", ")
+            );
+        }
+        let fate = if p.stops {
+            "would stop the round ([sync] on_error = \"stop\")"
+        } else {
+            "would be parked"
+        };
+        for r in &p.refused {
+            crate::say!(
+                "  ✗ {}{} on {} {fate}: {}",
+                r.refused.table,
+                r.refused.code,
+                r.node,
+                r.refused.message
+            );
+        }
+        if p.more {
+            crate::say!(
+                "  (more changes follow: the sync would run further rounds, not planned here)"
+            );
+        }
+    }
+    crate::say!("dry run: nothing was written");
 }
 
 /// Prints what `repair` found and rewrote, per spoke and table.

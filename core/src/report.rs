@@ -20,6 +20,49 @@ pub enum SyncMode {
     Repair,
 }
 
+/// What a spoke's next round would do (`hetsync sync --dry-run`), read and
+/// planned as the round would, with nothing written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundPreview {
+    /// The spoke.
+    pub spoke: String,
+    /// The hub.
+    pub hub: String,
+    /// Full (the spoke's first round) or incremental.
+    pub mode: SyncMode,
+    /// Tracking events read: (spoke, hub).
+    pub events_read: (u64, u64),
+    /// Rows the plan writes to the hub, per table.
+    pub uploaded: TableCounts,
+    /// Rows the plan writes to the spoke, per table.
+    pub downloaded: TableCounts,
+    /// The conflicts the plan decides, with their winners and rules.
+    pub conflicts: Vec<Conflict>,
+    /// Tables the round compares whole (all of them in a first round, or
+    /// tables new to the configuration): what that comparison moves is
+    /// known only as it runs, and is not in the counts.
+    pub compared_whole: Vec<String>,
+    /// Changes the round leaves out (a row that cannot be read as the
+    /// hub's types ask, a row without a code): parked, or the round stops
+    /// on the first (`stops`).
+    pub refused: Vec<RefusedChange>,
+    /// The round would stop on `refused` (`[sync] on_error = "stop"`).
+    pub stops: bool,
+    /// The round reads a bounded number of events and more follow: the
+    /// `sync` would run further rounds, which this preview does not plan.
+    pub more: bool,
+}
+
+/// A change a round leaves out, and the node it was made on.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RefusedChange {
+    /// The node whose change it is.
+    pub node: String,
+    /// The change and why.
+    #[serde(flatten)]
+    pub refused: crate::change::Refused,
+}
+
 /// The outcome of one round of one spoke.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoundReport {

@@ -6,12 +6,13 @@ mod compare;
 mod fault;
 mod full;
 mod park;
+mod preview;
 mod repair;
 mod round;
 mod status;
 mod verify;
 
-pub use crate::report::{RoundReport, StatusReport, SyncMode, VerifyReport};
+pub use crate::report::{RoundPreview, RoundReport, StatusReport, SyncMode, VerifyReport};
 pub use fault::{FaultHook, FaultPoint, NoFaults};
 pub use status::status_without_hub;
 

@@ -23,15 +23,17 @@ pub(super) type Parking = Vec<(String, Refused)>;
 
 impl Engine {
     /// Stops on the first change `node`'s read left out, or keeps them all
-    /// to park. The changes of rows still without a code are parked as one
-    /// change of their table with no code ([`CombinedCode::none`]).
+    /// to park (or, with `kept`, to report). The changes of rows still
+    /// without a code are parked as one change of their table with no code
+    /// ([`CombinedCode::none`]).
     pub(super) fn take_refused(
         &self,
         set: &mut ChangeSet,
         node: &str,
         parking: &mut Parking,
+        kept: bool,
     ) -> Result<()> {
-        if !self.parks() {
+        if !self.parks() && !kept {
             if let Some(refused) = set.refused.first() {
                 return Err(refused.error());
             }

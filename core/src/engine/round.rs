@@ -205,12 +205,17 @@ impl Engine {
         self.faults.reached(spoke.name(), point).await
     }
 
-    async fn try_round(
-        &self,
+    /// Reads both sides of a round of `s` and plans it; writes nothing.
+    /// With `refused_kept`, changes a read left out are kept in
+    /// [`Planned::parking`] whatever `[sync] on_error` says (a preview
+    /// reports them instead of stopping on the first).
+    pub(super) async fn read_and_plan<'e>(
+        &'e self,
         s: &dyn Node,
         run: &mut RoundRun,
         ends: Option<Ends>,
-    ) -> Result<(RoundReport, Option<Ends>)> {
+        refused_kept: bool,
+    ) -> Result<Planned<'e>> {
         let hub = self.hub();
         let started = Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -248,7 +253,7 @@ impl Engine {
             // Recorded before tables were: every table then configured had
             // its full comparison.
             (false, None) => Vec::new(),
-            (false, Some(synced)) => self.not_compared(synced).collect(),
+            (false, Some(synced)) => self.not_compared(synced),
         };
         // The record changes when a table is compared now or left the
         // configuration (the list holds each configured table once).
@@ -315,8 +320,8 @@ impl Engine {
         });
         let (mut local, mut remote) = (local, remote);
         let mut parking = Parking::new();
-        self.take_refused(&mut local, s.name(), &mut parking)?;
-        self.take_refused(&mut remote, hub.name(), &mut parking)?;
+        self.take_refused(&mut local, s.name(), &mut parking, refused_kept)?;
+        self.take_refused(&mut remote, hub.name(), &mut parking, refused_kept)?;
         let parked_before = match self.parks() {
             true => {
                 self.retry_parked(s, &mut local, &mut remote, &mut parking)
@@ -333,7 +338,54 @@ impl Engine {
             spoke: s.name(),
             hub: hub.name(),
         };
-        let mut plan = plan_round(&self.tables, peers, &local, &remote);
+        let plan = plan_round(&self.tables, peers, &local, &remote);
+        Ok(Planned {
+            started,
+            started_at,
+            spoke_mark,
+            hub_mark,
+            mode,
+            compare_whole,
+            record_tables,
+            conflicts,
+            local,
+            remote,
+            rest,
+            parking,
+            parked_before,
+            plan,
+            rewound,
+            read_ms,
+            complete_ms,
+        })
+    }
+
+    async fn try_round(
+        &self,
+        s: &dyn Node,
+        run: &mut RoundRun,
+        ends: Option<Ends>,
+    ) -> Result<(RoundReport, Option<Ends>)> {
+        let hub = self.hub();
+        let Planned {
+            started,
+            started_at,
+            spoke_mark,
+            hub_mark,
+            mode,
+            compare_whole,
+            record_tables,
+            mut conflicts,
+            local,
+            remote,
+            rest,
+            parking,
+            parked_before,
+            mut plan,
+            rewound,
+            read_ms,
+            complete_ms,
+        } = self.read_and_plan(s, run, ends, false).await?;
         self.fault(s, FaultPoint::AfterPlan).await?;
         self.park(s.name(), &parking, run).await?;
 
@@ -456,6 +508,41 @@ pub(super) struct Ends {
     hub: Watermark,
 }
 
+/// What a round read and planned before writing anything
+/// ([`Engine::read_and_plan`]).
+pub(super) struct Planned<'e> {
+    pub started: Instant,
+    pub started_at: String,
+    /// The spoke's watermark on the hub: where its changes are read from.
+    pub spoke_mark: Watermark,
+    /// The hub's watermark on the spoke; `None` before its first round.
+    pub hub_mark: Option<Watermark>,
+    pub mode: SyncMode,
+    /// Tables compared whole in this round (all in a first round).
+    pub compare_whole: Vec<&'e SyncTable>,
+    /// Whether the round records the spoke's synced tables.
+    pub record_tables: bool,
+    /// Conflicts a failed round made final and could not log.
+    pub conflicts: Vec<Conflict>,
+    /// The spoke's changes, with the rows of both sides.
+    pub local: ChangeSet,
+    /// The hub's changes, with the rows of both sides.
+    pub remote: ChangeSet,
+    /// Where the spoke's rounds go on to, when this one stopped short.
+    pub rest: Option<Ends>,
+    /// The changes left out, by node.
+    pub parking: Parking,
+    /// The changes parked before, as the state store listed them.
+    pub parked_before: Vec<crate::state::Parked>,
+    pub plan: RoundPlan,
+    /// The nodes whose tracking table went back.
+    pub rewound: Vec<String>,
+    /// Milliseconds from the start to the end of the reads, and of
+    /// completing the rows.
+    pub read_ms: u128,
+    pub complete_ms: u128,
+}
+
 impl Engine {
     /// How a node on `side` of this deployment's rounds settles edits made
     /// after the round read it.
@@ -468,11 +555,11 @@ impl Engine {
 
     /// The configured tables not among `synced`, those a spoke has not had
     /// its first full comparison of ([`crate::adapter::Capture::synced_tables`]).
-    pub(super) fn not_compared<'a>(
-        &'a self,
-        synced: &'a [String],
-    ) -> impl Iterator<Item = &'a SyncTable> + 'a {
-        self.tables.iter().filter(|t| !synced.contains(&t.name))
+    pub(super) fn not_compared<'a>(&'a self, synced: &[String]) -> Vec<&'a SyncTable> {
+        self.tables
+            .iter()
+            .filter(|t| !synced.contains(&t.name))
+            .collect()
     }
 
     /// Reads `range` of `node`. When the node's tracking table went back
@@ -609,7 +696,8 @@ fn codes_only_in(a: &TableChanges, b: &TableChanges) -> Vec<CombinedCode> {
 /// Codes per lookup query.
 const FETCH_CHUNK: usize = 10_000;
 
-fn count_events(changes: &ChangeSet) -> u64 {
+/// The events of a change set.
+pub(super) fn count_events(changes: &ChangeSet) -> u64 {
     changes.tables.values().map(|t| t.events.len() as u64).sum()
 }
 

@@ -48,8 +48,11 @@ impl Engine {
         st.hub_watermark = hub_mark;
         if hub_mark.is_some() {
             if let Some(synced) = spoke.synced_tables(hub.name()).await? {
-                st.awaiting_comparison =
-                    self.not_compared(&synced).map(|t| t.name.clone()).collect();
+                st.awaiting_comparison = self
+                    .not_compared(&synced)
+                    .iter()
+                    .map(|t| t.name.clone())
+                    .collect();
             }
         }
         Ok(())
