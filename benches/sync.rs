@@ -30,11 +30,16 @@
 //! 11. (group `pgbench`) pgbench's TPC-B-like transactions per second with
 //!     capture on its keyed tables against the same without: trigger
 //!     capture, and capture by logical decoding (`wal_level = logical`).
+//! 12. (group `purge`) tracking purge on SQLite: a writer's longest wait
+//!     while `hetsync purge` deletes a change of every row, and the tracking
+//!     tables' size under hourly purges.
 
 #[path = "sync/digest.rs"]
 mod digest;
 #[path = "sync/pgbench.rs"]
 mod pgbench;
+#[path = "sync/purge.rs"]
+mod purge;
 #[path = "sync/sqlite.rs"]
 mod sqlite;
 
@@ -785,9 +790,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| {
-        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench".into()
+        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge".into()
     });
     let mut lines = Vec::new();
     if only.contains("sync") {
@@ -813,6 +818,9 @@ async fn main() {
     }
     if only.contains("pgbench") {
         pgbench::pgbench_benchmarks(&mut lines).await;
+    }
+    if only.contains("purge") {
+        purge::purge_benchmarks(rows, &mut lines).await;
     }
     let peak_kb = if only.contains("memory") {
         Some(memory_benchmark(memory_rows, &mut lines).await)

@@ -104,6 +104,18 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ParkedAction>,
     },
+    /// Delete the tracking rows every peer has integrated and that are older
+    /// than the retention (`[sync] retention`, which `sync` also applies
+    /// after its rounds), in short batches; the newest row of each node stays.
+    Purge {
+        /// Print what was purged per node as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The retention for this run, e.g. "30d", "12h" (default: the
+        /// config's `[sync] retention`).
+        #[arg(long, value_parser = parse_lag)]
+        retention: Option<std::time::Duration>,
+    },
     /// List the conflicts rounds decided, oldest first: both changes (node,
     /// time, value) and the rule that decided.
     Conflicts {
@@ -194,6 +206,7 @@ pub enum PluginsAction {
     },
 }
 
+/// A duration: `--max-lag`, `--retention`.
 fn parse_lag(text: &str) -> Result<std::time::Duration, String> {
     hetsync_core::options::parse_duration(text)
 }

@@ -99,7 +99,18 @@ pub async fn run(cli: Cli) -> Result<u8> {
             for (spoke, e) in &pass.failed {
                 eprintln!("hetsync: round failed for {spoke}: {e}");
             }
-            Ok(if pass.failed.is_empty() {
+            let purge_failed = match &pass.purged {
+                Some(Ok(purged)) if !json => {
+                    output::print_purged(purged);
+                    false
+                }
+                Some(Err(e)) => {
+                    eprintln!("hetsync: purging tracking rows failed: {e}");
+                    true
+                }
+                _ => false,
+            };
+            Ok(if pass.failed.is_empty() && !purge_failed {
                 exit::OK
             } else {
                 exit::FAILED
@@ -160,6 +171,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Ok(exit::OK)
                 }
             }
+        }
+        Command::Purge { json, retention } => {
+            let config = hetsync_config::load(&cli.config)?;
+            let Some(retention) = retention.or(config.sync.retention) else {
+                anyhow::bail!(
+                    "{}: no retention: set `retention = \"30d\"` under [sync], or pass --retention",
+                    cli.config.display()
+                );
+            };
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+            let purged = engine.purge(retention).await?;
+            emit(json, &purged, |p| output::print_purged(p))?;
+            Ok(exit::OK)
         }
         Command::Conflicts { json, table, since } => {
             let state = state_store(&cli.config).await?;

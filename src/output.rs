@@ -1,6 +1,7 @@
 //! Human-readable output of rounds, status and verification.
 
 use hetsync_core::change::Stamp;
+use hetsync_core::engine::NodePurge;
 use hetsync_core::plan::{Conflict, ConflictKind, TableCounts};
 use hetsync_core::report::{
     Prefer, RepairReport, RoundPreview, RoundReport, StatusReport, SyncMode, VerifyReport,
@@ -130,6 +131,16 @@ pub fn print_rounds(reports: &[RoundReport]) {
                 "  (retried {} step(s): a busy database, a deadlock or a race with an edit)",
                 r.retries
             );
+        }
+    }
+}
+
+/// Prints what a purge deleted per node, or why it kept a node's rows.
+pub fn print_purged(purged: &[NodePurge]) {
+    for p in purged {
+        match &p.kept {
+            Some(why) => crate::say!("purge {}: kept every tracking row ({why})", p.node),
+            None => crate::say!("purge {}: {} tracking row(s) deleted", p.node, p.deleted),
         }
     }
 }

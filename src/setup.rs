@@ -80,6 +80,7 @@ async fn engine(
         .with_options(EngineOptions {
             round_events: Some(config.sync.round_events),
             on_error: config.sync.on_error,
+            retention: config.sync.retention,
             ..EngineOptions::default()
         })
         .with_progress(Arc::new(Bars::default()));

@@ -20,18 +20,18 @@ const DDL: &str = "CREATE TABLE t (id INTEGER PRIMARY KEY, c1 INTEGER, c2 INTEGE
 /// limit of 32,766 parameters.
 const ROWS_PER_INSERT: usize = 1_000;
 
-async fn open(path: &Path) -> SqliteConnection {
+pub(super) async fn open(path: &Path) -> SqliteConnection {
     hetsync_testkit::sqlite::open(path, true).await
 }
 
-async fn exec(conn: &mut SqliteConnection, sql: &str) {
+pub(super) async fn exec(conn: &mut SqliteConnection, sql: &str) {
     conn.execute(sql)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
 /// A new file holding table `t`, with `rows` rows when asked.
-async fn create(path: &Path, rows: u64) {
+pub(super) async fn create(path: &Path, rows: u64) {
     let mut conn = open(path).await;
     exec(&mut conn, DDL).await;
     if rows > 0 {
@@ -135,7 +135,7 @@ fn plain_copy_rusqlite(from: &Path, to: &Path) -> u64 {
     copied
 }
 
-fn write_config(dir: &Path) -> std::path::PathBuf {
+pub(super) fn write_config(dir: &Path) -> std::path::PathBuf {
     let config = dir.join("hetsync.toml");
     std::fs::write(
         &config,
@@ -147,9 +147,10 @@ fn write_config(dir: &Path) -> std::path::PathBuf {
     config
 }
 
-async fn count(path: &Path) -> i64 {
+/// The rows of `table` in a SQLite file.
+pub(super) async fn count(path: &Path, table: &str) -> i64 {
     let mut conn = open(path).await;
-    sqlx::query("SELECT count(*) FROM t")
+    sqlx::query(&format!("SELECT count(*) FROM {table}"))
         .fetch_one(&mut conn)
         .await
         .expect("count")
@@ -190,7 +191,7 @@ pub async fn sqlite_benchmarks(rows: u64, lines: &mut Vec<Line>) {
     run_measured(&config, &["install"]);
     let (full, full_kb) = run_measured(&config, &["sync"]);
     assert_eq!(
-        count(&spoke).await,
+        count(&spoke, "t").await,
         rows as i64,
         "full sync copied every row"
     );

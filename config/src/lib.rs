@@ -10,6 +10,8 @@
 //! [sync]                              # optional
 //! round_events = 25000                # tracking events a round reads per side at most
 //! on_error = "stop"                    # or "park": set a change that cannot sync aside, go on
+//! retention = "30d"                   # purge tracking rows every peer has integrated, once
+//!                                     # this old (after each sync, or `hetsync purge`)
 //!
 //! [[node]]
 //! name = "hub"
@@ -159,6 +161,9 @@ pub struct SyncConfig {
     /// What a round does with a change it cannot sync: stop (all or
     /// nothing), or park it and go on.
     pub on_error: hetsync_core::engine::OnError,
+    /// How old a tracking row every peer has integrated must be before it
+    /// is purged; `None`: tracking rows are kept.
+    pub retention: Option<std::time::Duration>,
 }
 
 impl Default for SyncConfig {
@@ -166,6 +171,7 @@ impl Default for SyncConfig {
         SyncConfig {
             round_events: hetsync_core::engine::DEFAULT_ROUND_EVENTS,
             on_error: hetsync_core::engine::OnError::Stop,
+            retention: None,
         }
     }
 }
@@ -245,6 +251,7 @@ struct RawConfig {
 struct RawSync {
     round_events: Option<Spanned<u64>>,
     on_error: Option<Spanned<String>>,
+    retention: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -532,6 +539,15 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 ))
             }
         };
+    }
+    if let Some(retention) = raw.sync.as_ref().and_then(|s| s.retention.as_ref()) {
+        let duration = hetsync_core::options::parse_duration(retention.get_ref()).map_err(|m| {
+            err(
+                Some(retention.span().start),
+                format!("[sync] retention: {m}"),
+            )
+        })?;
+        sync.retention = Some(duration);
     }
     Ok(Config {
         path: path.to_path_buf(),

@@ -109,6 +109,11 @@ pub trait Capture: Send + Sync {
     /// Forgets recorded conflicts the engine has logged (unknown uids are
     /// no error).
     async fn forget_conflicts(&self, uids: &[String]) -> Result<()>;
+
+    /// Deletes the tracking rows at or before `integrated` (every peer has
+    /// integrated them) made before `before_micros` (UTC µs), in short
+    /// batches; keeps the newest tracking row. Returns how many it deleted.
+    async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64>;
 }
 
 /// Native ⇄ canonical types and the data dictionary.

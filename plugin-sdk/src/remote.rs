@@ -370,6 +370,17 @@ impl Capture for PluginNode {
             .await
     }
 
+    async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64> {
+        // A plugin that predates purging deletes nothing (and says 0).
+        self.library
+            .call_or_default(&Request::PurgeTracking {
+                node: self.id,
+                integrated,
+                before_micros,
+            })
+            .await
+    }
+
     async fn peer_watermark(&self, peer: &str) -> Result<Option<Watermark>> {
         self.library
             .call(&Request::PeerWatermark {

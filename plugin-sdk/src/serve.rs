@@ -250,6 +250,16 @@ impl Server {
                 self.run(node, |n| async move { n.forget_conflicts(&uids).await })
                     .await,
             ),
+            Request::PurgeTracking {
+                node,
+                integrated,
+                before_micros,
+            } => answer(
+                self.run(node, |n| async move {
+                    n.purge_tracking(integrated, before_micros).await
+                })
+                .await,
+            ),
             Request::SyncedTables { node, peer } => answer(
                 self.run(node, |n| async move { n.synced_tables(&peer).await })
                     .await,

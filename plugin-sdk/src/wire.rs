@@ -283,6 +283,12 @@ pub enum Request<'a> {
     },
     /// `Capture::synced_tables`. Answer: `Option<Vec<String>>`.
     SyncedTables { node: NodeId, peer: Cow<'a, str> },
+    /// `Capture::purge_tracking`. Answer: `u64`.
+    PurgeTracking {
+        node: NodeId,
+        integrated: Watermark,
+        before_micros: i64,
+    },
     /// `Apply::digest`. Answer: `Option<Vec<BucketDigest>>`.
     Digest {
         node: NodeId,
@@ -324,6 +330,7 @@ impl Request<'_> {
             Request::PendingConflicts { .. } => "pending_conflicts",
             Request::ForgetConflicts { .. } => "forget_conflicts",
             Request::SyncedTables { .. } => "synced_tables",
+            Request::PurgeTracking { .. } => "purge_tracking",
             Request::Digest { .. } => "digest",
             Request::DigestRows { .. } => "digest_rows",
         }

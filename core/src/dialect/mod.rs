@@ -496,6 +496,47 @@ pub trait Dialect: Send + Sync {
         )
     }
 
+    /// The purge's condition on a tracking row: integrated by every peer
+    /// (at or before the position in `$n`…, [`Dialect::upto_position`]),
+    /// and made before the time in the next parameter
+    /// ([`Dialect::stamp_value`]).
+    fn purgeable(&self, n: usize) -> String {
+        format!(
+            "{} AND {} < {}",
+            self.upto_position(n),
+            self.change_time(),
+            self.placeholder(n + self.position_width())
+        )
+    }
+
+    /// The first and the newest `seq` of the tracking table (both read off
+    /// its key).
+    fn tracking_bounds_sql(&self) -> String {
+        format!("SELECT min(seq), max(seq) FROM {}", self.ident(TRACKING))
+    }
+
+    /// The `seq` of the tracking row `rows` rows on from `seq` `$1` (none
+    /// when fewer are left): where one purge batch ends.
+    fn tracking_step_sql(&self, rows: usize) -> String {
+        format!(
+            "SELECT seq FROM {} WHERE seq >= {} ORDER BY seq LIMIT 1 OFFSET {rows}",
+            self.ident(TRACKING),
+            self.placeholder(1)
+        )
+    }
+
+    /// Deletes the tracking rows [`Dialect::purgeable`] (parameters from
+    /// `$3`) with `seq` from `$1` up to below `$2`: one batch of a purge.
+    fn purge_batch_sql(&self) -> String {
+        format!(
+            "DELETE FROM {} WHERE seq >= {} AND seq < {} AND {}",
+            self.ident(TRACKING),
+            self.placeholder(1),
+            self.placeholder(2),
+            self.purgeable(3)
+        )
+    }
+
     /// Sets the changed fields (JSON text `$1`) of the tracking row at
     /// position `$2`: a newer incoming change superseded the others.
     fn tracking_fields_sql(&self) -> String {

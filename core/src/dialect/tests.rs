@@ -197,6 +197,14 @@ fn render(d: &dyn Dialect) -> String {
         vec![d.tracking_forget_sql(), d.tracking_fields_sql()],
     );
     section(
+        "purging integrated tracking rows",
+        vec![
+            d.tracking_bounds_sql(),
+            d.tracking_step_sql(1000),
+            d.purge_batch_sql(),
+        ],
+    );
+    section(
         "tracking rows written by the engine",
         vec![d.tracking_insert_sql(2)],
     );

@@ -7,6 +7,7 @@ mod fault;
 mod full;
 mod park;
 mod preview;
+mod purge;
 mod repair;
 mod round;
 mod status;
@@ -14,6 +15,7 @@ mod verify;
 
 pub use crate::report::{RoundPreview, RoundReport, StatusReport, SyncMode, VerifyReport};
 pub use fault::{FaultHook, FaultPoint, NoFaults};
+pub use purge::NodePurge;
 pub use status::status_without_hub;
 
 use crate::adapter::Node;
@@ -97,6 +99,9 @@ pub struct EngineOptions {
     pub round_events: Option<u64>,
     /// What a round does with a change whose row cannot be read.
     pub on_error: OnError,
+    /// How old a tracking row every peer has integrated must be before
+    /// [`Engine::purge`] deletes it; `None`: a `sync` purges nothing.
+    pub retention: Option<std::time::Duration>,
 }
 
 /// What a round does with a change it cannot sync.
@@ -124,6 +129,7 @@ impl Default for EngineOptions {
             max_retries: 5,
             round_events: Some(DEFAULT_ROUND_EVENTS),
             on_error: OnError::Stop,
+            retention: None,
         }
     }
 }
@@ -342,6 +348,9 @@ impl Engine {
         for i in synced.into_iter().filter(|&i| Some(i) < last_upload) {
             pass.spoke(self, &spokes[i], true).await?;
         }
+        if let Some(retention) = self.options.retention {
+            pass.purged = Some(self.purge(retention).await);
+        }
         Ok(pass)
     }
 }
@@ -353,6 +362,9 @@ pub struct SyncPass {
     pub rounds: Vec<RoundReport>,
     /// The spokes whose round failed, with why.
     pub failed: Vec<(String, Error)>,
+    /// The purge after the rounds, with `[sync] retention`
+    /// ([`EngineOptions::retention`]).
+    pub purged: Option<Result<Vec<NodePurge>>>,
 }
 
 impl SyncPass {

@@ -540,6 +540,10 @@ impl Capture for MappedNode {
     async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
         self.inner.forget_conflicts(uids).await
     }
+
+    async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64> {
+        self.inner.purge_tracking(integrated, before_micros).await
+    }
 }
 
 #[async_trait]

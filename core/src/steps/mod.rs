@@ -23,6 +23,7 @@ pub mod digest;
 pub mod install;
 mod integrity;
 mod node;
+mod purge;
 pub mod read;
 
 use crate::adapter::IntegrationLock;

@@ -1,6 +1,6 @@
 //! Every [`Driver`] is a [`Node`]: the core drives its capture and apply.
 
-use super::{apply, conflicts, digest, install, read, recover, Driver};
+use super::{apply, conflicts, digest, install, purge, read, recover, Driver};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
 use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
 use crate::code::CombinedCode;
@@ -64,6 +64,10 @@ impl<D: Driver> Capture for D {
 
     async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
         conflicts::forget(&mut session(self).await?, uids).await
+    }
+
+    async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64> {
+        purge::purge(&mut session(self).await?, integrated, before_micros).await
     }
 }
 

@@ -191,6 +191,11 @@ DELETE FROM `_hetsync_conflict` WHERE uid IN (?, ?);
 DELETE FROM `_hetsync_tracking` WHERE seq = ?;
 UPDATE `_hetsync_tracking` SET fields = ? WHERE seq = ?;
 
+-- purging integrated tracking rows
+SELECT min(seq), max(seq) FROM `_hetsync_tracking`;
+SELECT seq FROM `_hetsync_tracking` WHERE seq >= ? ORDER BY seq LIMIT 1 OFFSET 1000;
+DELETE FROM `_hetsync_tracking` WHERE seq >= ? AND seq < ? AND seq <= ? AND CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED) < ?;
+
 -- tracking rows written by the engine
 INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES (?, ?, TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, ?, ?, ?), (?, ?, TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, ?, ?, ?);
 

@@ -202,6 +202,11 @@ DELETE FROM "_hetsync_conflict" WHERE uid IN ($1, $2);
 DELETE FROM "_hetsync_tracking" WHERE seq = $1;
 UPDATE "_hetsync_tracking" SET fields = $1::jsonb WHERE seq = $2;
 
+-- purging integrated tracking rows
+SELECT min(seq), max(seq) FROM "_hetsync_tracking";
+SELECT seq FROM "_hetsync_tracking" WHERE seq >= $1 ORDER BY seq LIMIT 1 OFFSET 1000;
+DELETE FROM "_hetsync_tracking" WHERE seq >= $1 AND seq < $2 AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) AND (extract(epoch FROM changed_at) * 1000000)::bigint < $5;
+
 -- tracking rows written by the engine
 INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14);
 

@@ -185,6 +185,11 @@ DELETE FROM "_hetsync_conflict" WHERE uid IN (?, ?);
 DELETE FROM "_hetsync_tracking" WHERE seq = ?1;
 UPDATE "_hetsync_tracking" SET fields = ?1 WHERE seq = ?2;
 
+-- purging integrated tracking rows
+SELECT min(seq), max(seq) FROM "_hetsync_tracking";
+SELECT seq FROM "_hetsync_tracking" WHERE seq >= ?1 ORDER BY seq LIMIT 1 OFFSET 1000;
+DELETE FROM "_hetsync_tracking" WHERE seq >= ?1 AND seq < ?2 AND seq <= ?3 AND changed_at < ?4;
+
 -- tracking rows written by the engine
 INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES (?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?);
 

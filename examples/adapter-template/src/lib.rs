@@ -121,6 +121,12 @@ impl Capture for TemplateNode {
     async fn forget_conflicts(&self, uids: &[String]) -> Result<()> {
         self.database.forget_conflicts(uids).await
     }
+
+    async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64> {
+        self.database
+            .purge_tracking(integrated, before_micros)
+            .await
+    }
 }
 
 #[async_trait]

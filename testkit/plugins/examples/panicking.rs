@@ -69,6 +69,9 @@ impl Capture for PanickingNode {
     async fn forget_conflicts(&self, _: &[String]) -> Result<()> {
         panic!("deliberate panic in forget_conflicts")
     }
+    async fn purge_tracking(&self, _: Watermark, _: i64) -> Result<u64> {
+        panic!("deliberate panic in purge_tracking")
+    }
 }
 
 #[async_trait]
