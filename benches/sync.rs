@@ -480,16 +480,12 @@ fn run_measured(config: &std::path::Path, args: &[&str]) -> (Duration, u64) {
 
 /// Builds the PostgreSQL adapter's plugin library in release mode.
 fn release_postgres_plugin() -> std::path::PathBuf {
-    use hetsync_testkit::plugins::{cargo_build, plugin_file, workspace_root};
+    use hetsync_testkit::plugins::{built_file, cargo_build, plugin_file, workspace_root};
     let files = cargo_build(
         &workspace_root(),
         &["--release", "-p", "hetsync-plugin-postgres"],
     );
-    let name = plugin_file("postgres");
-    files
-        .into_iter()
-        .find(|f| f.file_name().is_some_and(|n| n.to_string_lossy() == name))
-        .expect("the release build made the PostgreSQL plugin")
+    built_file(&files, &plugin_file("postgres")).to_path_buf()
 }
 
 /// Adds a baseline figure and one measured against it.

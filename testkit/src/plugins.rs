@@ -76,8 +76,8 @@ pub fn cargo_build(dir: &Path, args: &[&str]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The built file named `name` among a build's files.
-fn built_file<'a>(files: &'a [PathBuf], name: &str) -> &'a Path {
+/// The built file named `name` among a build's files ([`cargo_build`]).
+pub fn built_file<'a>(files: &'a [PathBuf], name: &str) -> &'a Path {
     files
         .iter()
         .find(|f| f.file_name().is_some_and(|n| n == name))

@@ -2,9 +2,9 @@
 //! round would move, decide and leave out, read and planned exactly as the
 //! round reads and plans, with nothing written and no watermark moved.
 
-use super::round::{count_events, Planned, RoundRun};
+use super::round::{count_events, counts, Planned, RoundRun};
 use super::Engine;
-use crate::plan::{OpCounts, TableCounts, TablePlan};
+use crate::plan::{TableCounts, TablePlan};
 use crate::report::{RefusedChange, RoundPreview};
 use crate::Result;
 
@@ -30,11 +30,7 @@ impl Engine {
             ..
         } = planned;
         let count = |ops_of: fn(&TablePlan) -> &[crate::change::RowOp]| -> TableCounts {
-            plan.tables
-                .iter()
-                .map(|(t, p)| (t.clone(), OpCounts::of(ops_of(p))))
-                .filter(|(_, c)| c.upserts + c.deletes > 0)
-                .collect()
+            counts(plan.tables.iter().map(|(t, p)| (t, ops_of(p))))
         };
         let refused: Vec<RefusedChange> = parking
             .into_iter()

@@ -701,8 +701,9 @@ pub(super) fn count_events(changes: &ChangeSet) -> u64 {
     changes.tables.values().map(|t| t.events.len() as u64).sum()
 }
 
-fn counts(ops: &[(String, Vec<RowOp>)]) -> TableCounts {
-    ops.iter()
+/// The writes per table of `ops` (tables without any left out).
+pub(super) fn counts<'a>(ops: impl IntoIterator<Item = (&'a String, &'a [RowOp])>) -> TableCounts {
+    ops.into_iter()
         .filter(|(_, o)| !o.is_empty())
         .map(|(t, o)| (t.clone(), OpCounts::of(o)))
         .collect()
@@ -729,7 +730,7 @@ fn batch(
             (t.clone(), std::mem::take(ops))
         })
         .collect();
-    let c = counts(&ops);
+    let c = counts(ops.iter().map(|(t, o)| (t, o.as_slice())));
     (
         ApplyBatch {
             ops,
