@@ -169,7 +169,8 @@ pub enum ParkedAction {
         /// The parked change's id.
         id: i64,
     },
-    /// Forget it: the change is not synced.
+    /// Forget it: the change is not synced. A held change (a stale
+    /// spoke's resync) gets the hub's copy of its row on the spoke.
     Drop {
         /// The parked change's id.
         id: i64,

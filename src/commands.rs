@@ -164,10 +164,22 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Ok(exit::OK)
                 }
                 Some(crate::cli::ParkedAction::Drop { id }) => {
-                    if !state.drop_parked(id).await? {
+                    let parked = state.parked(None).await?;
+                    let Some(p) = parked.iter().find(|p| p.id == id) else {
                         anyhow::bail!("no parked change with id {id} (see `hetsync parked`)");
+                    };
+                    if p.stale {
+                        drop(state);
+                        let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+                        engine.drop_held(p).await?;
+                        crate::say!(
+                            "held change {id} dropped: {} has the hub's copy of the row again",
+                            p.spoke
+                        );
+                    } else {
+                        state.drop_parked(id).await?;
+                        crate::say!("parked change {id} dropped: it will not be synced");
                     }
-                    crate::say!("parked change {id} dropped: it will not be synced");
                     Ok(exit::OK)
                 }
             }

@@ -87,6 +87,7 @@ pub fn print_rounds(reports: &[RoundReport]) {
             SyncMode::Full => "full",
             SyncMode::Incremental => "incremental",
             SyncMode::Repair => "repair",
+            SyncMode::Resync => "resync of a stale spoke",
         };
         let follow_up = if r.follow_up {
             ", follow-up: receives what later spokes sent"
@@ -142,6 +143,13 @@ pub fn print_purged(purged: &[NodePurge]) {
             Some(why) => crate::say!("purge {}: kept every tracking row ({why})", p.node),
             None => crate::say!("purge {}: {} tracking row(s) deleted", p.node, p.deleted),
         }
+        if !p.released.is_empty() {
+            crate::say!(
+                "purge {}: not kept for {} (past stale_after: each resyncs when it returns)",
+                p.node,
+                p.released.join(", ")
+            );
+        }
     }
 }
 
@@ -150,6 +158,7 @@ pub fn print_previews(previews: &[RoundPreview]) {
     for p in previews {
         let mode = match p.mode {
             SyncMode::Full => "full",
+            SyncMode::Resync => "resync of a stale spoke",
             _ => "incremental",
         };
         crate::say!(
@@ -181,10 +190,11 @@ pub fn print_previews(previews: &[RoundPreview]) {
         };
         for r in &p.refused {
             crate::say!(
-                "  ✗ {}{} on {} {fate}: {}",
+                "  ✗ {}{} on {} {}: {}",
                 r.refused.table,
                 r.refused.code,
                 r.node,
+                if r.held { "would be held" } else { fate },
                 r.refused.message
             );
         }
@@ -256,12 +266,13 @@ pub fn print_parked(parked: &[hetsync_core::state::Parked]) {
     for p in parked {
         let retry = if p.retry { " (retry asked)" } else { "" };
         crate::say!(
-            "{:>5}  {} ⇄ hub: {}'s change of {}{}, parked {}{retry}",
+            "{:>5}  {} ⇄ hub: {}'s change of {}{}, {} {}{retry}",
             p.id,
             p.spoke,
             p.node,
             p.table,
             p.code,
+            if p.stale { "held" } else { "parked" },
             p.parked_at
         );
         crate::say!("       {}", p.error);
@@ -346,6 +357,13 @@ pub fn print_status(status: &StatusReport) {
         }
         if n.parked > 0 {
             crate::say!("{:<20} {} change(s) parked: `hetsync parked`", "", n.parked);
+        }
+        if n.stale {
+            crate::say!(
+                "{:<20} stale: the hub purged changes it never received; its next round \
+                 resyncs it from the hub (changes it cannot decide are held: `hetsync parked`)",
+                ""
+            );
         }
         if !n.awaiting_comparison.is_empty() {
             crate::say!(

@@ -81,6 +81,7 @@ async fn engine(
             round_events: Some(config.sync.round_events),
             on_error: config.sync.on_error,
             retention: config.sync.retention,
+            stale_after: config.sync.stale_after,
             ..EngineOptions::default()
         })
         .with_progress(Arc::new(Bars::default()));

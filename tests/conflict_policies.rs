@@ -24,8 +24,7 @@ const POLICIES: &[TableSpec] = &[
 /// The logged conflicts (`hetsync conflicts --json`), each as the texts of
 /// the given paths into its JSON (`"winner/node"`; `-` for null).
 fn logged(d: &Deploy, paths: &[&str]) -> Vec<Vec<String>> {
-    let listed: serde_json::Value =
-        serde_json::from_str(&run(d, &["conflicts", "--json"])).expect("JSON");
+    let listed = d.json(&["conflicts", "--json"]);
     listed
         .as_array()
         .expect("a list")
@@ -42,13 +41,6 @@ fn logged(d: &Deploy, paths: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
-fn run(d: &Deploy, args: &[&str]) -> String {
-    let out = hetsync(&d.config(), args);
-    let text = output_text(&out);
-    assert!(out.status.success(), "hetsync {args:?}: {text}");
-    text
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
     let d = Deploy::with(MIXED[0], &["a", "b"], POLICIES).await;
@@ -61,8 +53,8 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
         )
         .await;
     }
-    run(&d, &["install"]);
-    run(&d, &["sync"]);
+    d.run(&["install"]);
+    d.run(&["sync"]);
 
     // t_field, policy hub: the hub's edit stays although a's is later; a's
     // edit of another field of the row still goes through.
@@ -79,8 +71,8 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
     d.exec("a", "UPDATE t_row SET b = 10 WHERE k = 1").await;
     d.exec("hub", "UPDATE t_row SET b = 99 WHERE k = 2").await;
 
-    run(&d, &["sync"]);
-    run(&d, &["sync"]);
+    d.run(&["sync"]);
+    d.run(&["sync"]);
     d.assert_converged().await;
     assert_eq!(
         d.rows("b", "t_field").await,
@@ -112,11 +104,7 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
         "{fields:?}"
     );
 
-    let only_rows: serde_json::Value = serde_json::from_str(&run(
-        &d,
-        &["conflicts", "--json", "--table", "t_row", "--since", "1h"],
-    ))
-    .expect("JSON");
+    let only_rows = d.json(&["conflicts", "--json", "--table", "t_row", "--since", "1h"]);
     assert!(
         !only_rows.as_array().unwrap().is_empty()
             && only_rows
@@ -126,9 +114,9 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
                 .all(|c| c["table"] == "t_row"),
         "{only_rows}"
     );
-    let text = run(&d, &["conflicts", "--since", "2999-01-01"]);
+    let text = d.run(&["conflicts", "--since", "2999-01-01"]);
     assert!(text.contains("no conflicts logged"), "{text}");
-    let text = run(&d, &["conflicts", "--table", "t_field"]);
+    let text = d.run(&["conflicts", "--table", "t_field"]);
     assert!(text.contains("by rule hub"), "{text}");
     let bad = hetsync(&d.config(), &["conflicts", "--since", "yesterday"]);
     assert!(!bad.status.success());
@@ -166,8 +154,8 @@ async fn user_level_weighs_the_users_the_databases_recorded_across_hops() {
         "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0), (3, 'z', 3, 3.0)",
     )
     .await;
-    run(&d, &["install"]);
-    run(&d, &["sync"]);
+    d.run(&["install"]);
+    d.run(&["sync"]);
 
     // 1: the chief's edit on a beats the clerk's later one on the hub.
     // 2: the chief's edit on a reaches the hub first (a syncs before b)
@@ -193,8 +181,8 @@ async fn user_level_weighs_the_users_the_databases_recorded_across_hops() {
     d.exec("hub", "UPDATE t_field SET a = 'nobody-hub' WHERE k = 3")
         .await;
 
-    run(&d, &["sync"]);
-    run(&d, &["sync"]);
+    d.run(&["sync"]);
+    d.run(&["sync"]);
     d.assert_converged().await;
     assert_eq!(
         d.rows("hub", "t_field").await,
@@ -240,7 +228,7 @@ async fn user_level_weighs_the_users_the_databases_recorded_across_hops() {
     ] {
         assert!(decided.contains(&conflict), "{conflict:?} in {decided:?}");
     }
-    let text = run(&d, &["conflicts", "--table", "t_field"]);
+    let text = d.run(&["conflicts", "--table", "t_field"]);
     assert!(
         text.contains("won  a by chief at") && text.contains("by rule user_level"),
         "{text}"

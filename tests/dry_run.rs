@@ -7,17 +7,6 @@ mod support;
 
 use support::{basic_row as row, hetsync, output_text, tick, Deploy, BASIC, MIXED};
 
-/// The output of a `hetsync` run that must succeed, parsed as JSON.
-fn json(d: &Deploy, args: &[&str]) -> serde_json::Value {
-    let out = hetsync(&d.config(), args);
-    assert!(
-        out.status.success(),
-        "hetsync {args:?}: {}",
-        output_text(&out)
-    );
-    serde_json::from_slice(&out.stdout).expect("JSON")
-}
-
 /// The entry of `spoke` in a list of per-spoke reports.
 fn of<'a>(list: &'a serde_json::Value, spoke: &str) -> &'a serde_json::Value {
     list.as_array()
@@ -37,7 +26,7 @@ async fn a_dry_run_reports_the_round_and_writes_nothing() {
     .await;
     assert!(hetsync(&d.config(), &["install"]).status.success());
     // A first round is a full comparison: the preview says so.
-    let first = json(&d, &["sync", "--dry-run", "--json"]);
+    let first = d.json(&["sync", "--dry-run", "--json"]);
     assert_eq!(of(&first, "a")["mode"], "full", "{first}");
     assert_eq!(of(&first, "a")["compared_whole"][0], "t_field", "{first}");
     assert!(d.rows("a", "t_field").await.is_empty(), "nothing written");
@@ -57,14 +46,14 @@ async fn a_dry_run_reports_the_round_and_writes_nothing() {
         .await;
     d.exec("b", "UPDATE t_field SET a = X'00ff10' WHERE k = 2")
         .await;
-    let status_before = json(&d, &["status", "--json"]);
+    let status_before = d.json(&["status", "--json"]);
     let rows_before = [
         d.rows("hub", "t_field").await,
         d.rows("a", "t_field").await,
         d.rows("b", "t_field").await,
     ];
 
-    let preview = json(&d, &["sync", "--dry-run", "--json"]);
+    let preview = d.json(&["sync", "--dry-run", "--json"]);
     let a = of(&preview, "a");
     assert_eq!(a["mode"], "incremental");
     assert_eq!(a["uploaded"]["t_field"]["upserts"], 1, "{a}");
@@ -104,10 +93,10 @@ async fn a_dry_run_reports_the_round_and_writes_nothing() {
     ];
     assert_eq!(rows_after, rows_before);
     assert_eq!(
-        json(&d, &["status", "--json"])["nodes"],
+        d.json(&["status", "--json"])["nodes"],
         status_before["nodes"]
     );
-    assert_eq!(json(&d, &["conflicts", "--json"]), serde_json::json!([]));
+    assert_eq!(d.json(&["conflicts", "--json"]), serde_json::json!([]));
     let text = output_text(&hetsync(&d.config(), &["sync", "--dry-run"]));
     for line in [
         "a ⇄ hub (incremental, dry run",

@@ -7,13 +7,6 @@ mod support;
 
 use support::{basic_row as row, hetsync, output_text, Deploy, BASIC, MIXED};
 
-fn run(d: &Deploy, args: &[&str]) -> String {
-    let out = hetsync(&d.config(), args);
-    let text = output_text(&out);
-    assert!(out.status.success(), "hetsync {args:?}: {text}");
-    text
-}
-
 /// Tracking rows per node: hub, a, b.
 async fn tracking(d: &Deploy) -> [i64; 3] {
     let mut out = [0; 3];
@@ -27,9 +20,7 @@ async fn tracking(d: &Deploy) -> [i64; 3] {
 
 /// What `purge --json` deleted per node.
 fn purged(d: &Deploy, retention: &str) -> Vec<(String, u64, bool)> {
-    let json: serde_json::Value =
-        serde_json::from_str(&run(d, &["purge", "--json", "--retention", retention]))
-            .expect("JSON");
+    let json = d.json(&["purge", "--json", "--retention", retention]);
     json.as_array()
         .expect("a list")
         .iter()
@@ -53,8 +44,8 @@ async fn purge_deletes_what_every_peer_integrated_and_a_late_spoke_loses_nothing
         "{}",
         output_text(&no_retention)
     );
-    run(&d, &["install"]);
-    run(&d, &["sync"]);
+    d.run(&["install"]);
+    d.run(&["sync"]);
     for (node, k) in [("hub", 1), ("a", 10), ("b", 20)] {
         for i in 0..3 {
             d.exec(
@@ -75,7 +66,7 @@ async fn purge_deletes_what_every_peer_integrated_and_a_late_spoke_loses_nothing
 
     // Only a syncs; b stays away. a's rows are integrated (its newest row
     // stays); b's are not, and the hub's are still needed by b.
-    run(&d, &["sync", "--node", "a"]);
+    d.run(&["sync", "--node", "a"]);
     let after_a = tracking(&d).await;
     let purged_now = purged(&d, "0s");
     assert_eq!(tracking(&d).await, [after_a[0], 1, 3], "{purged_now:?}");
@@ -90,7 +81,7 @@ async fn purge_deletes_what_every_peer_integrated_and_a_late_spoke_loses_nothing
     );
 
     // b returns: nothing it missed or made is lost.
-    run(&d, &["sync"]);
+    d.run(&["sync"]);
     d.assert_converged().await;
     let rows = d.rows("b", "t_field").await;
     assert_eq!(rows.len(), 9, "{rows:?}");
@@ -101,8 +92,8 @@ async fn purge_deletes_what_every_peer_integrated_and_a_late_spoke_loses_nothing
     // With [sync] retention, a sync purges after its rounds: once every
     // spoke has integrated everything, each node keeps its newest row only.
     d.append_config("[sync]\nretention = \"0s\"\n");
-    run(&d, &["sync"]);
-    let text = run(&d, &["sync"]);
+    d.run(&["sync"]);
+    let text = d.run(&["sync"]);
     assert!(text.contains("tracking row(s) deleted"), "{text}");
     assert_eq!(tracking(&d).await, [1, 1, 1]);
 
@@ -112,8 +103,8 @@ async fn purge_deletes_what_every_peer_integrated_and_a_late_spoke_loses_nothing
     d.exec("b", "UPDATE t_field SET a = 'late-b' WHERE k = 10")
         .await;
     d.exec("hub", "DELETE FROM t_field WHERE k = 2").await;
-    run(&d, &["sync"]);
-    run(&d, &["sync"]);
+    d.run(&["sync"]);
+    d.run(&["sync"]);
     d.assert_converged().await;
     let rows = d.rows("a", "t_field").await;
     assert_eq!(rows.len(), 8, "{rows:?}");

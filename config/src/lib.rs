@@ -12,6 +12,8 @@
 //! on_error = "stop"                    # or "park": set a change that cannot sync aside, go on
 //! retention = "30d"                   # purge tracking rows every peer has integrated, once
 //!                                     # this old (after each sync, or `hetsync purge`)
+//! stale_after = "90d"                 # a spoke that has not synced for this long no longer
+//!                                     # holds the purge back; it resyncs when it returns
 //!
 //! [[node]]
 //! name = "hub"
@@ -164,6 +166,10 @@ pub struct SyncConfig {
     /// How old a tracking row every peer has integrated must be before it
     /// is purged; `None`: tracking rows are kept.
     pub retention: Option<std::time::Duration>,
+    /// How long a spoke may go without a successful round before the purge
+    /// stops keeping the hub's tracking rows for it (it then resyncs when
+    /// it returns); `None`: every spoke holds them until it syncs.
+    pub stale_after: Option<std::time::Duration>,
 }
 
 impl Default for SyncConfig {
@@ -172,6 +178,7 @@ impl Default for SyncConfig {
             round_events: hetsync_core::engine::DEFAULT_ROUND_EVENTS,
             on_error: hetsync_core::engine::OnError::Stop,
             retention: None,
+            stale_after: None,
         }
     }
 }
@@ -252,6 +259,7 @@ struct RawSync {
     round_events: Option<Spanned<u64>>,
     on_error: Option<Spanned<String>>,
     retention: Option<Spanned<String>>,
+    stale_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -540,15 +548,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             }
         };
     }
-    if let Some(retention) = raw.sync.as_ref().and_then(|s| s.retention.as_ref()) {
-        let duration = hetsync_core::options::parse_duration(retention.get_ref()).map_err(|m| {
-            err(
-                Some(retention.span().start),
-                format!("[sync] retention: {m}"),
-            )
-        })?;
-        sync.retention = Some(duration);
-    }
+    let duration = |key: &str, value: Option<&Spanned<String>>| {
+        value
+            .map(|v| {
+                hetsync_core::options::parse_duration(v.get_ref())
+                    .map_err(|m| err(Some(v.span().start), format!("[sync] {key}: {m}")))
+            })
+            .transpose()
+    };
+    let raw_sync = raw.sync.as_ref();
+    sync.retention = duration("retention", raw_sync.and_then(|s| s.retention.as_ref()))?;
+    sync.stale_after = duration("stale_after", raw_sync.and_then(|s| s.stale_after.as_ref()))?;
     Ok(Config {
         path: path.to_path_buf(),
         base_dir,

@@ -211,3 +211,23 @@ fn user_level_without_users_is_refused_and_levels_must_be_numbers() {
     let e = parse_at(&format!("[users]\nzhang = \"high\"\n{GOOD}")).unwrap_err();
     assert_eq!(e.location.unwrap().line, 2, "{e}");
 }
+
+#[test]
+fn retention_and_stale_after_load_as_durations() {
+    let c = parse_at(&format!(
+        "[sync]\nretention = \"30d\"\nstale_after = \"12h\"\n{GOOD}"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.sync.retention,
+        Some(std::time::Duration::from_secs(30 * 86_400))
+    );
+    assert_eq!(
+        c.sync.stale_after,
+        Some(std::time::Duration::from_secs(12 * 3_600))
+    );
+    assert_eq!(parse_at(GOOD).unwrap().sync.stale_after, None);
+    let e = parse_at(&format!("[sync]\nstale_after = \"soon\"\n{GOOD}")).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 2, "{e}");
+    assert!(e.message.contains("stale_after"), "{e}");
+}

@@ -114,6 +114,11 @@ pub trait Capture: Send + Sync {
     /// integrated them) made before `before_micros` (UTC µs), in short
     /// batches; keeps the newest tracking row. Returns how many it deleted.
     async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64>;
+
+    /// How far [`Capture::purge_tracking`] has deleted this node's tracking
+    /// rows, recorded with the first row it deleted; `None` when it never
+    /// deleted any.
+    async fn purged_history(&self) -> Result<Option<crate::change::PurgedHistory>>;
 }
 
 /// Native ⇄ canonical types and the data dictionary.

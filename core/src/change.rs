@@ -40,6 +40,19 @@ impl Watermark {
     }
 }
 
+/// How far a node's tracking rows were purged
+/// ([`crate::adapter::Capture::purged_history`]): rows at or before `upto`
+/// made before `before_micros` (UTC µs) may be gone. A peer whose watermark
+/// of the node is behind `upto` may have missed changes of the node: it is
+/// stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgedHistory {
+    /// The furthest position a purge deleted up to.
+    pub upto: Watermark,
+    /// Every purged row was made before this time (UTC µs).
+    pub before_micros: i64,
+}
+
 impl fmt::Display for Watermark {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.within {

@@ -18,6 +18,10 @@ pub enum SyncMode {
     /// `hetsync repair`: the rows the convergence digest found different,
     /// rewritten from the preferred side.
     Repair,
+    /// A stale spoke's round: the hub purged tracking rows it never
+    /// received. Its changes that can be decided sync, the others are held,
+    /// and every table is repaired from the hub.
+    Resync,
 }
 
 /// What a spoke's next round would do (`hetsync sync --dry-run`), read and
@@ -44,7 +48,8 @@ pub struct RoundPreview {
     pub compared_whole: Vec<String>,
     /// Changes the round leaves out (a row that cannot be read as the
     /// hub's types ask, a row without a code): parked, or the round stops
-    /// on the first (`stops`).
+    /// on the first (`stops`); and the changes a stale spoke's resync
+    /// holds ([`SyncMode::Resync`]).
     pub refused: Vec<RefusedChange>,
     /// The round would stop on `refused` (`[sync] on_error = "stop"`).
     pub stops: bool,
@@ -61,6 +66,9 @@ pub struct RefusedChange {
     /// The change and why.
     #[serde(flatten)]
     pub refused: crate::change::Refused,
+    /// Held by a stale spoke's resync rather than refused.
+    #[serde(default)]
+    pub held: bool,
 }
 
 /// The outcome of one round of one spoke.
@@ -260,6 +268,10 @@ pub struct NodeStatus {
     /// whose rows its next round compares whole.
     #[serde(default)]
     pub awaiting_comparison: Vec<String>,
+    /// Spoke: stale, its watermark of the hub behind the hub's purged
+    /// history: its next round resyncs it ([`SyncMode::Resync`]).
+    #[serde(default)]
+    pub stale: bool,
 }
 
 impl NodeStatus {
@@ -281,6 +293,7 @@ impl NodeStatus {
             unreachable: false,
             parked: 0,
             awaiting_comparison: Vec::new(),
+            stale: false,
         }
     }
 }

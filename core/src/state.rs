@@ -42,6 +42,13 @@ pub struct Parked {
     pub parked_at: String,
     /// `hetsync parked retry` asked the next round to read the row again.
     pub retry: bool,
+    /// Held by the resync of a stale spoke: a change made before the hub's
+    /// history of the time was purged, so whether the hub changed the row
+    /// too is unknown. The row is left as it is on both sides (no change
+    /// of it syncs either way) until `retry` sends the spoke's row or
+    /// `drop` brings the hub's.
+    #[serde(default)]
+    pub stale: bool,
 }
 
 /// One side of a logged conflict.

@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use hetsync_core::adapter::{
     AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
 };
-use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
+use hetsync_core::change::{
+    ApplyBatch, ApplyOutcome, ChangeSet, PurgedHistory, ReadRange, Watermark,
+};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::digest::{BucketDigest, RowDigest};
 use hetsync_core::plan::Conflict;
@@ -378,6 +380,13 @@ impl Capture for PluginNode {
                 integrated,
                 before_micros,
             })
+            .await
+    }
+
+    async fn purged_history(&self) -> Result<Option<PurgedHistory>> {
+        // A plugin that predates purging never purged.
+        self.library
+            .call_or_default(&Request::PurgedHistory { node: self.id })
             .await
     }
 

@@ -260,6 +260,10 @@ impl Server {
                 })
                 .await,
             ),
+            Request::PurgedHistory { node } => answer(
+                self.run(node, |n| async move { n.purged_history().await })
+                    .await,
+            ),
             Request::SyncedTables { node, peer } => answer(
                 self.run(node, |n| async move { n.synced_tables(&peer).await })
                     .await,

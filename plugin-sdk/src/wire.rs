@@ -289,6 +289,8 @@ pub enum Request<'a> {
         integrated: Watermark,
         before_micros: i64,
     },
+    /// `Capture::purged_history`. Answer: `Option<PurgedHistory>`.
+    PurgedHistory { node: NodeId },
     /// `Apply::digest`. Answer: `Option<Vec<BucketDigest>>`.
     Digest {
         node: NodeId,
@@ -331,6 +333,7 @@ impl Request<'_> {
             Request::ForgetConflicts { .. } => "forget_conflicts",
             Request::SyncedTables { .. } => "synced_tables",
             Request::PurgeTracking { .. } => "purge_tracking",
+            Request::PurgedHistory { .. } => "purged_history",
             Request::Digest { .. } => "digest",
             Request::DigestRows { .. } => "digest_rows",
         }

@@ -625,6 +625,28 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         "the local edit keeps only the name; the batches record only what they wrote"
     );
 
+    // A purge deletes every row at or before the position its peers
+    // integrated and older than its time, except the newest, and records
+    // how far it went (a peer behind that is stale).
+    assert_eq!(node.purged_history().await.unwrap(), None);
+    let end = node.position().await.unwrap();
+    let tracked = node.count_events(Watermark::default(), None).await.unwrap();
+    let later = 5_000_000_000_000_000; // 2128: after every stamp above
+    let deleted = node.purge_tracking(end, later).await.expect("purge");
+    assert_eq!(deleted, tracked - 1, "all but the newest of {tracked}");
+    assert_eq!(
+        node.count_events(Watermark::default(), None).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        node.purged_history().await.unwrap(),
+        Some(hetsync_core::change::PurgedHistory {
+            upto: end,
+            before_micros: later,
+        })
+    );
+    assert_eq!(node.purge_tracking(end, later).await.unwrap(), 0);
+
     // The integration lock is exclusive until dropped.
     let lock = node.lock_integration().await.expect("lock");
     drop(lock);

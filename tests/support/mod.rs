@@ -626,6 +626,28 @@ pub fn hetsync_command(config: &Path, args: &[&str]) -> std::process::Command {
     command
 }
 
+impl Deploy {
+    /// Runs `hetsync` on this deployment, which must succeed; its output.
+    pub fn run(&self, args: &[&str]) -> String {
+        let out = hetsync(&self.config(), args);
+        let text = output_text(&out);
+        assert!(out.status.success(), "hetsync {args:?}: {text}");
+        text
+    }
+
+    /// Runs `hetsync` on this deployment, which must succeed; its standard
+    /// output parsed as JSON.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = hetsync(&self.config(), args);
+        assert!(
+            out.status.success(),
+            "hetsync {args:?}: {}",
+            output_text(&out)
+        );
+        serde_json::from_slice(&out.stdout).expect("JSON")
+    }
+}
+
 /// A run's stdout and stderr together.
 pub fn output_text(o: &std::process::Output) -> String {
     format!(

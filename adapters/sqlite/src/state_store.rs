@@ -64,6 +64,7 @@ const SCHEMA: &[&str] = &[
         error TEXT NOT NULL,
         parked_at TEXT NOT NULL,
         retry INTEGER NOT NULL DEFAULT 0,
+        stale INTEGER NOT NULL DEFAULT 0,
         UNIQUE (spoke, node, table_name, code))",
 ];
 
@@ -112,6 +113,19 @@ impl SqliteStateStore {
                     .await
                     .map_err(state_err)?;
             }
+        }
+        // Parked changes gained the resync's held ones.
+        let has: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pragma_table_info('parked') WHERE name = 'stale'",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .map_err(state_err)?;
+        if has == 0 {
+            sqlx::query("ALTER TABLE parked ADD COLUMN stale INTEGER NOT NULL DEFAULT 0")
+                .execute(&mut conn)
+                .await
+                .map_err(state_err)?;
         }
         sqlx::query("CREATE UNIQUE INDEX IF NOT EXISTS conflicts_by_uid ON conflicts(uid)")
             .execute(&mut conn)
@@ -307,8 +321,8 @@ impl StateStore for SqliteStateStore {
             .map_err(state_err)?;
         let mut conn = self.conn.lock().await;
         sqlx::query(
-            "INSERT OR REPLACE INTO parked(spoke, node, table_name, code, stamp, error, parked_at, retry)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0)",
+            "INSERT OR REPLACE INTO parked(spoke, node, table_name, code, stamp, error, parked_at, retry, stale)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
         )
         .bind(&parked.spoke)
         .bind(&parked.node)
@@ -317,6 +331,7 @@ impl StateStore for SqliteStateStore {
         .bind(stamp)
         .bind(&parked.error)
         .bind(now())
+        .bind(parked.stale)
         .execute(&mut *conn)
         .await
         .map_err(state_err)?;
@@ -326,7 +341,7 @@ impl StateStore for SqliteStateStore {
     async fn parked(&self, spoke: Option<&str>) -> Result<Vec<Parked>> {
         let mut conn = self.conn.lock().await;
         let rows = sqlx::query(
-            "SELECT id, spoke, node, table_name, code, stamp, error, parked_at, retry FROM parked
+            "SELECT id, spoke, node, table_name, code, stamp, error, parked_at, retry, stale FROM parked
              WHERE ?1 IS NULL OR spoke = ?1 ORDER BY id",
         )
         .bind(spoke)
@@ -349,6 +364,7 @@ impl StateStore for SqliteStateStore {
                     error: r.try_get(6).map_err(state_err)?,
                     parked_at: r.try_get(7).map_err(state_err)?,
                     retry: r.try_get::<i64, _>(8).map_err(state_err)? != 0,
+                    stale: r.try_get::<i64, _>(9).map_err(state_err)? != 0,
                 })
             })
             .collect()

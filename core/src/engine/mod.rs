@@ -10,6 +10,7 @@ mod preview;
 mod purge;
 mod repair;
 mod round;
+mod stale;
 mod status;
 mod verify;
 
@@ -102,6 +103,10 @@ pub struct EngineOptions {
     /// How old a tracking row every peer has integrated must be before
     /// [`Engine::purge`] deletes it; `None`: a `sync` purges nothing.
     pub retention: Option<std::time::Duration>,
+    /// How long a spoke may go without a successful round (as the state
+    /// store recorded it) before [`Engine::purge`] stops keeping the hub's
+    /// tracking rows for it; `None`: every spoke holds them until it syncs.
+    pub stale_after: Option<std::time::Duration>,
 }
 
 /// What a round does with a change it cannot sync.
@@ -130,6 +135,7 @@ impl Default for EngineOptions {
             round_events: Some(DEFAULT_ROUND_EVENTS),
             on_error: OnError::Stop,
             retention: None,
+            stale_after: None,
         }
     }
 }

@@ -120,7 +120,9 @@ impl Engine {
     /// asked are read again into the change set of their node, as changes
     /// with their original stamp (left out again, and parked anew, when
     /// the row still cannot be read). A row that changed since needs no
-    /// retry: that change is in the round already.
+    /// retry: that change is in the round already. A held change
+    /// ([`super::stale`]) whose retry was asked is sent as the spoke's
+    /// whole row, stamped now, whatever changed it since.
     pub(super) async fn retry_parked(
         &self,
         s: &dyn Node,
@@ -147,7 +149,9 @@ impl Engine {
                 continue;
             }
             let changes = set.tables.entry(table.name.clone()).or_default();
-            if changes.events.iter().any(|e| e.code == p.code) {
+            if p.stale {
+                changes.take_code(&p.code);
+            } else if changes.events.iter().any(|e| e.code == p.code) {
                 continue;
             }
             let (mut rows, mut unreadable) = self
@@ -159,10 +163,14 @@ impl Engine {
                 continue;
             }
             let row = rows.pop();
+            let stamp = match (&p.stamp, p.stale) {
+                (Some(stamp), false) => stamp.clone(),
+                _ => Stamp::now(&p.node),
+            };
             changes.events.push(Event {
                 seq: 0,
                 code: p.code.clone(),
-                stamp: p.stamp.clone().unwrap_or_else(|| Stamp::now(&p.node)),
+                stamp,
                 deleted: row.is_none(),
                 fields: None,
             });
@@ -263,35 +271,65 @@ impl Engine {
         parking: &Parking,
         run: &mut RoundRun,
     ) -> Result<()> {
+        for (node, refused) in parking {
+            self.park_one(spoke, node, refused, false, run).await?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the changes a stale spoke's resync holds ([`super::stale`]),
+    /// before the round writes anything.
+    pub(super) async fn hold_parked(
+        &self,
+        spoke: &str,
+        held: &[Refused],
+        run: &mut RoundRun,
+    ) -> Result<()> {
+        for refused in held {
+            self.park_one(spoke, spoke, refused, true, run).await?;
+        }
+        Ok(())
+    }
+
+    async fn park_one(
+        &self,
+        spoke: &str,
+        node: &str,
+        refused: &Refused,
+        stale: bool,
+        run: &mut RoundRun,
+    ) -> Result<()> {
         let Some(state) = &self.state else {
             return Ok(());
         };
-        for (node, refused) in parking {
-            run.parked
-                .insert((node.clone(), refused.table.clone(), refused.code.clone()));
-            tracing::warn!(
-                spoke,
-                node = %node,
-                table = %refused.table,
-                code = %refused.code,
-                "change parked: {}",
-                refused.message
-            );
-            state
-                .park(&Parked {
-                    id: 0,
-                    spoke: spoke.to_string(),
-                    node: node.clone(),
-                    table: refused.table.clone(),
-                    code: refused.code.clone(),
-                    stamp: refused.stamp.clone(),
-                    error: refused.message.clone(),
-                    parked_at: String::new(),
-                    retry: false,
-                })
-                .await?;
-        }
-        Ok(())
+        run.parked.insert((
+            node.to_string(),
+            refused.table.clone(),
+            refused.code.clone(),
+        ));
+        tracing::warn!(
+            spoke,
+            node,
+            table = %refused.table,
+            code = %refused.code,
+            "change {}: {}",
+            if stale { "held" } else { "parked" },
+            refused.message
+        );
+        state
+            .park(&Parked {
+                id: 0,
+                spoke: spoke.to_string(),
+                node: node.to_string(),
+                table: refused.table.clone(),
+                code: refused.code.clone(),
+                stamp: refused.stamp.clone(),
+                error: refused.message.clone(),
+                parked_at: String::new(),
+                retry: false,
+                stale,
+            })
+            .await
     }
 
     /// After a round of `s` succeeded: forgets the changes parked before

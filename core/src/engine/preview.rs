@@ -26,15 +26,27 @@ impl Engine {
             remote,
             rest,
             parking,
+            held,
             plan,
             ..
         } = planned;
         let count = |ops_of: fn(&TablePlan) -> &[crate::change::RowOp]| -> TableCounts {
             counts(plan.tables.iter().map(|(t, p)| (t, ops_of(p))))
         };
+        let stops = !parking.is_empty() && !self.parks();
+        let held = held.into_iter().map(|refused| RefusedChange {
+            node: s.name().to_string(),
+            refused,
+            held: true,
+        });
         let refused: Vec<RefusedChange> = parking
             .into_iter()
-            .map(|(node, refused)| RefusedChange { node, refused })
+            .map(|(node, refused)| RefusedChange {
+                node,
+                refused,
+                held: false,
+            })
+            .chain(held)
             .collect();
         Ok(RoundPreview {
             spoke: s.name().to_string(),
@@ -45,7 +57,7 @@ impl Engine {
             downloaded: count(|p| &p.download),
             conflicts: plan.conflicts().cloned().collect(),
             compared_whole: compare_whole.iter().map(|t| t.name.clone()).collect(),
-            stops: !refused.is_empty() && !self.parks(),
+            stops,
             refused,
             more: rest.is_some(),
         })

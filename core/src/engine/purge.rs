@@ -4,7 +4,9 @@
 //! passed them; the hub's, once every spoke's watermark of the hub has. A
 //! spoke that never synced needs none of them (its first round compares
 //! every row); a spoke that cannot be reached might, so the hub's rows are
-//! then kept.
+//! then kept. A spoke whose last successful round is older than
+//! [`super::EngineOptions::stale_after`] holds nothing back: purged past,
+//! it is stale, and its next round resyncs it (see [`super::round`]).
 
 use super::Engine;
 use crate::adapter::Node;
@@ -26,6 +28,10 @@ pub struct NodePurge {
     /// Why nothing was purged, when nothing could be.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub kept: Option<String>,
+    /// The spokes past `stale_after` whose needs this purge did not wait
+    /// for (only on the hub): each resyncs in its next round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub released: Vec<String>,
 }
 
 impl Engine {
@@ -34,24 +40,44 @@ impl Engine {
     /// row of each node stays). Watermarks only move forward, so rounds may
     /// run meanwhile.
     pub async fn purge(&self, retention: Duration) -> Result<Vec<NodePurge>> {
-        let before = chrono::Utc::now().timestamp_micros()
-            - i64::try_from(retention.as_micros()).unwrap_or(i64::MAX);
+        let now = chrono::Utc::now().timestamp_micros();
+        let before = now - micros(retention);
         let hub = self.hub();
         let mut integrated: Option<Watermark> = None;
+        let mut released = Vec::new();
         for s in self.spokes() {
-            if let Some(mark) = s.peer_watermark(hub.name()).await? {
+            if self.past_stale_after(s.name(), now).await? {
+                released.push(s.name().to_string());
+            } else if let Some(mark) = s.peer_watermark(hub.name()).await? {
                 integrated = Some(integrated.map_or(mark, |m| m.min(mark)));
             }
         }
-        let hub_horizon = match (self.unreachable().first(), integrated) {
-            (Some(u), _) => Err(format!(
-                "spoke '{}' cannot be reached: it may still need them",
-                u.name
+        let mut unreachable = None;
+        for u in self.unreachable() {
+            if self.past_stale_after(&u.name, now).await? {
+                released.push(u.name.clone());
+            } else {
+                unreachable.get_or_insert(&u.name);
+            }
+        }
+        let hub_horizon = match (unreachable, integrated) {
+            (Some(name), _) => Err(format!(
+                "spoke '{name}' cannot be reached: it may still need them"
             )),
-            (None, None) => Err("no spoke has synced yet".to_string()),
             (None, Some(mark)) => Ok(mark),
+            // Every spoke that synced is past `stale_after`.
+            (None, None) if !released.is_empty() => Ok(hub.position().await?),
+            (None, None) => Err("no spoke has synced yet".to_string()),
         };
-        let mut out = vec![purge_node(hub, hub_horizon, before).await?];
+        if !released.is_empty() {
+            tracing::warn!(
+                spokes = %released.join(", "),
+                "past stale_after: the purge does not wait for them; each resyncs when it returns"
+            );
+        }
+        let mut hub_purge = purge_node(hub, hub_horizon, before).await?;
+        hub_purge.released = released;
+        let mut out = vec![hub_purge];
         for s in self.spokes() {
             let horizon = hub
                 .peer_watermark(s.name())
@@ -61,6 +87,32 @@ impl Engine {
         }
         Ok(out)
     }
+
+    /// Whether `spoke`'s last successful round, as the state store recorded
+    /// it, is older than [`super::EngineOptions::stale_after`]. Without
+    /// that setting, a state store or a recorded success, it is not.
+    async fn past_stale_after(&self, spoke: &str, now: i64) -> Result<bool> {
+        let (Some(stale_after), Some(state)) = (self.options.stale_after, &self.state) else {
+            return Ok(false);
+        };
+        let Some(last) = state.last_success(spoke).await? else {
+            return Ok(false);
+        };
+        let finished = chrono::DateTime::parse_from_rfc3339(&last.finished_at)
+            .map_err(|e| {
+                crate::Error::Setup(format!(
+                    "the state store's last round of '{spoke}' has an unreadable time {:?}: {e}",
+                    last.finished_at
+                ))
+            })?
+            .timestamp_micros();
+        Ok(finished < now - micros(stale_after))
+    }
+}
+
+/// A duration in µs, saturating.
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
 }
 
 /// Purges `node` up to `horizon` (the position every peer has integrated),
@@ -86,5 +138,6 @@ async fn purge_node(
         deleted,
         integrated,
         kept,
+        released: Vec::new(),
     })
 }

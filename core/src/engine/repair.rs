@@ -7,13 +7,14 @@ use super::compare::Difference;
 use super::round::{add_outcome, merge_counts, RoundRun};
 use super::Engine;
 use crate::adapter::{Apply, Capture, Node};
-use crate::change::{ApplyBatch, RowOp, Stamp, TrackingEntry, Watermark};
+use crate::change::{ApplyBatch, ApplyOutcome, RowOp, Stamp, TrackingEntry, Watermark};
 use crate::code::CombinedCode;
 use crate::mapping::node::MappedNode;
-use crate::plan::{OpCounts, Side};
+use crate::plan::{OpCounts, Side, TableCounts};
 use crate::report::{Prefer, RepairReport, RoundReport, SyncMode, TableRepair};
 use crate::schema::SyncTable;
 use crate::{Error, Result};
+use std::collections::HashSet;
 use std::time::Instant;
 
 impl Engine {
@@ -102,11 +103,23 @@ impl Engine {
             parked: 0,
         };
         let mut report = Vec::new();
+        let none = HashSet::new();
         for &table in tables {
-            report.push(
-                self.repair_table(spoke, table, prefer, guards, run, &mut round)
-                    .await?,
-            );
+            let repaired = self
+                .repair_rows(spoke, table, prefer, guards, &none, run)
+                .await?;
+            round.conflicts.extend(repaired.conflicts);
+            match prefer {
+                Prefer::Hub => {
+                    add_outcome(&mut round.spoke_written, repaired.written);
+                    merge_counts(&mut round.downloaded, repaired.counts);
+                }
+                Prefer::Spoke => {
+                    add_outcome(&mut round.hub_written, repaired.written);
+                    merge_counts(&mut round.uploaded, repaired.counts);
+                }
+            }
+            report.push(repaired.table);
         }
         round.duration_ms = started.elapsed().as_millis() as u64;
         Ok(RepairReport {
@@ -116,15 +129,18 @@ impl Engine {
         })
     }
 
-    async fn repair_table(
+    /// Rewrites the rows of `table` that differ between the hub and
+    /// `spoke` from `prefer`'s copy, leaving the codes of `skip` alone.
+    /// Rows edited after the guards (spoke's, hub's) keep the edit.
+    pub(super) async fn repair_rows(
         &self,
         spoke: &MappedNode,
         table: &SyncTable,
         prefer: Prefer,
         (spoke_guard, hub_guard): (Watermark, Watermark),
+        skip: &HashSet<CombinedCode>,
         run: &mut RoundRun,
-        round: &mut RoundReport,
-    ) -> Result<TableRepair> {
+    ) -> Result<RepairedRows> {
         let (hub_digest, mut spoke_digest) = self.digests(table, &[spoke]).await?;
         let spoke_digest = spoke_digest.pop().expect("one spoke");
         let mut cmp = self.compare(spoke, table, &hub_digest, spoke_digest);
@@ -145,10 +161,13 @@ impl Engine {
         // that the other spokes receive them.
         let stamp = (side == Side::Hub).then(|| Stamp::now(spoke.name()));
         let mut fetched = 0;
+        let mut written = ApplyOutcome::default();
+        let mut counted = TableCounts::new();
+        let mut conflicts = Vec::new();
         while let Some(chunk) = cmp.next_chunk().await? {
             let mut copy = Vec::new();
             let mut delete = Vec::new();
-            for (code, difference) in chunk {
+            for (code, difference) in chunk.into_iter().filter(|(c, _)| !skip.contains(c)) {
                 match difference {
                     Difference::Missing => out.missing += 1,
                     Difference::Extra => out.extra += 1,
@@ -195,26 +214,34 @@ impl Engine {
                 log: Some(run.log(Vec::new())),
             };
             let mut outcome = self.apply_batch(to, batch, run).await?;
-            round.conflicts.append(&mut outcome.conflicts);
-            let counted = [(table.name.clone(), counts)].into();
-            match side {
-                Side::Spoke => {
-                    add_outcome(&mut round.spoke_written, outcome);
-                    merge_counts(&mut round.downloaded, counted);
-                }
-                Side::Hub => {
-                    add_outcome(&mut round.hub_written, outcome);
-                    merge_counts(&mut round.uploaded, counted);
-                }
-            }
+            conflicts.append(&mut outcome.conflicts);
+            add_outcome(&mut written, outcome);
+            merge_counts(&mut counted, [(table.name.clone(), counts)].into());
         }
         out.rows_read = cmp.rows_read;
         match prefer {
             Prefer::Hub => out.rows_read.0 += fetched,
             Prefer::Spoke => out.rows_read.1 += fetched,
         }
-        Ok(out)
+        Ok(RepairedRows {
+            table: out,
+            written,
+            counts: counted,
+            conflicts,
+        })
     }
+}
+
+/// What [`Engine::repair_rows`] found and wrote in one table.
+pub(super) struct RepairedRows {
+    /// What differed.
+    pub table: TableRepair,
+    /// What the preferred side's copy did to the other.
+    pub written: ApplyOutcome,
+    /// Rows written per table (upserts and deletes).
+    pub counts: TableCounts,
+    /// Conflicts with edits made meanwhile.
+    pub conflicts: Vec<crate::plan::Conflict>,
 }
 
 /// The hub's tracking entries of rows written and codes deleted there.

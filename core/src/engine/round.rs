@@ -231,11 +231,8 @@ impl Engine {
             })
             .await?;
         let full = hub_mark.is_none();
-        let mode = if full {
-            SyncMode::Full
-        } else {
-            SyncMode::Incremental
-        };
+        let stale = self.stale(s, hub_mark, run).await?;
+        let mode = super::stale::mode(full, stale.is_some());
         // Tables without a first full comparison with this spoke (all of
         // them in its first round; later, tables added to the configuration)
         // are compared whole in this round, which then records them.
@@ -272,9 +269,9 @@ impl Engine {
             );
         }
 
-        // A spoke's first round compares every row: its reads are not
-        // bounded.
-        let limit = match full {
+        // A spoke's first round compares every row, and a stale spoke's
+        // round resyncs it: their reads are not bounded.
+        let limit = match full || stale.is_some() {
             true => None,
             false => self.options.round_events,
         };
@@ -322,13 +319,10 @@ impl Engine {
         let mut parking = Parking::new();
         self.take_refused(&mut local, s.name(), &mut parking, refused_kept)?;
         self.take_refused(&mut remote, hub.name(), &mut parking, refused_kept)?;
-        let parked_before = match self.parks() {
-            true => {
-                self.retry_parked(s, &mut local, &mut remote, &mut parking)
-                    .await?
-            }
-            false => Vec::new(),
-        };
+        let parked_before = self
+            .retry_parked(s, &mut local, &mut remote, &mut parking)
+            .await?;
+        let held = self.hold(s.name(), stale, &parked_before, &mut local, &mut remote);
         self.complete_rows(s, &mut local, &mut remote, &mut parking, run)
             .await?;
         let complete_ms = started.elapsed().as_millis();
@@ -352,6 +346,8 @@ impl Engine {
             remote,
             rest,
             parking,
+            held,
+            stale: stale.is_some(),
             parked_before,
             plan,
             rewound,
@@ -380,6 +376,8 @@ impl Engine {
             remote,
             rest,
             parking,
+            held,
+            stale,
             parked_before,
             mut plan,
             rewound,
@@ -388,6 +386,7 @@ impl Engine {
         } = self.read_and_plan(s, run, ends, false).await?;
         self.fault(s, FaultPoint::AfterPlan).await?;
         self.park(s.name(), &parking, run).await?;
+        self.hold_parked(s.name(), &held, run).await?;
 
         let hub_tracking = plan
             .tables
@@ -448,6 +447,20 @@ impl Engine {
             add_outcome(&mut hub_written, full.hub_written);
             merge_counts(&mut downloaded, full.downloaded);
             merge_counts(&mut uploaded, full.uploaded);
+        }
+        if stale {
+            // Before the spoke's watermark of the hub passes the purged
+            // history: a resync stopped here is done again next round.
+            let tables: Vec<&SyncTable> = self
+                .tables
+                .iter()
+                .filter(|t| !compare_whole.iter().any(|c| c.name == t.name))
+                .collect();
+            let untouched = self.untouched(s, &parked_before, run, &plan)?;
+            let resynced = self.resync(s, &tables, &untouched, local.upto, run).await?;
+            add_outcome(&mut spoke_written, resynced.written);
+            merge_counts(&mut downloaded, resynced.downloaded);
+            conflicts.extend(resynced.conflicts);
         }
 
         let (down, down_counts) = batch(
@@ -532,6 +545,10 @@ pub(super) struct Planned<'e> {
     pub rest: Option<Ends>,
     /// The changes left out, by node.
     pub parking: Parking,
+    /// The spoke's changes a resync holds ([`super::stale`]).
+    pub held: Vec<crate::change::Refused>,
+    /// The spoke is stale: the round resyncs it.
+    pub stale: bool,
     /// The changes parked before, as the state store listed them.
     pub parked_before: Vec<crate::state::Parked>,
     pub plan: RoundPlan,

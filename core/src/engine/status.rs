@@ -46,6 +46,9 @@ impl Engine {
         };
         st.spoke_watermark = spoke_mark;
         st.hub_watermark = hub_mark;
+        if let Some(mark) = hub_mark {
+            st.stale = hub.purged_history().await?.is_some_and(|p| mark < p.upto);
+        }
         if hub_mark.is_some() {
             if let Some(synced) = spoke.synced_tables(hub.name()).await? {
                 st.awaiting_comparison = self

@@ -544,6 +544,10 @@ impl Capture for MappedNode {
     async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64> {
         self.inner.purge_tracking(integrated, before_micros).await
     }
+
+    async fn purged_history(&self) -> Result<Option<crate::change::PurgedHistory>> {
+        self.inner.purged_history().await
+    }
 }
 
 #[async_trait]

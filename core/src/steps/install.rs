@@ -214,7 +214,7 @@ pub(super) async fn meta_set<S: Session + ?Sized>(
 pub(super) type Settings = HashMap<String, String>;
 
 /// The settings of the meta table, by name.
-async fn meta<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
+pub(super) async fn meta<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
     let d = s.dialect();
     let rows = s
         .query(&d.meta_sql(), &[], "reading hetsync's settings")

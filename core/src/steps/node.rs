@@ -69,6 +69,10 @@ impl<D: Driver> Capture for D {
     async fn purge_tracking(&self, integrated: Watermark, before_micros: i64) -> Result<u64> {
         purge::purge(&mut session(self).await?, integrated, before_micros).await
     }
+
+    async fn purged_history(&self) -> Result<Option<crate::change::PurgedHistory>> {
+        purge::purged_history(&mut session(self).await?).await
+    }
 }
 
 #[async_trait]

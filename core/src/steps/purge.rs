@@ -1,8 +1,10 @@
 //! Purging tracking rows every peer has integrated and that are older than
 //! the retention ([`crate::adapter::Capture::purge_tracking`]).
 
-use super::{first, install::require_capture, int_of, Session};
-use crate::change::Watermark;
+use super::install::{meta, meta_set, require_capture};
+use super::{begin, commit, first, int_of, rollback, Session};
+use crate::change::{PurgedHistory, Watermark};
+use crate::dialect::{TxKind, META};
 use crate::value::Value;
 use crate::{Error, Result};
 use std::time::Instant;
@@ -12,9 +14,15 @@ use std::time::Instant;
 /// machine), so writers never wait on one for long.
 pub const PURGE_BATCH: usize = 1_000;
 
+/// The meta row that records how far purges went ([`PurgedHistory`], JSON).
+const PURGED_HISTORY: &str = "purged_history";
+
 /// Deletes the tracking rows at or before `integrated` made before
 /// `before_micros` (UTC µs), in batches of [`PURGE_BATCH`] rows in `seq`
 /// order, each committed alone; the newest tracking row is always kept.
+/// The first batch that deletes anything records the purge in
+/// [`PURGED_HISTORY`] in its own transaction, so a peer behind it is
+/// found stale even when the purge stops half-way.
 /// Stops at the first batch with nothing to purge: the rows from there on
 /// are too young or not integrated yet (a later purge goes further). Where
 /// a write locks the whole database (SQLite), it pauses after each batch as
@@ -64,9 +72,11 @@ pub async fn purge<S: Session + ?Sized>(
         };
         let mut params = vec![Value::Int(from), Value::Int(to)];
         params.extend(condition.iter().cloned());
-        let batch = s
-            .execute(&d.purge_batch_sql(), &params, "purging tracking rows")
-            .await?;
+        let record = (deleted == 0).then_some(PurgedHistory {
+            upto: integrated,
+            before_micros,
+        });
+        let batch = purge_batch(s, &params, record).await?;
         if batch == 0 {
             break;
         }
@@ -77,4 +87,70 @@ pub async fn purge<S: Session + ?Sized>(
         }
     }
     Ok(deleted)
+}
+
+/// One batch of a purge in a transaction of its own, recording `record`
+/// with it when it deleted anything. Returns how many rows it deleted.
+async fn purge_batch<S: Session + ?Sized>(
+    s: &mut S,
+    params: &[Value],
+    record: Option<PurgedHistory>,
+) -> Result<u64> {
+    let d = s.dialect();
+    begin(s, TxKind::Write).await?;
+    let done = async {
+        let deleted = s
+            .execute(&d.purge_batch_sql(), params, "purging tracking rows")
+            .await?;
+        if let (Some(record), true) = (record, deleted > 0) {
+            record_purged(s, record).await?;
+        }
+        Ok(deleted)
+    }
+    .await;
+    match done {
+        Ok(deleted) => {
+            commit(s, "purging tracking rows").await?;
+            Ok(deleted)
+        }
+        Err(e) => {
+            rollback(s).await;
+            Err(e)
+        }
+    }
+}
+
+/// How far purges have deleted this node's tracking rows.
+pub async fn purged_history<S: Session + ?Sized>(s: &mut S) -> Result<Option<PurgedHistory>> {
+    require_capture(s).await?;
+    read_purged(s).await
+}
+
+/// [`PURGED_HISTORY`] as recorded.
+async fn read_purged<S: Session + ?Sized>(s: &mut S) -> Result<Option<PurgedHistory>> {
+    let settings = meta(s).await?;
+    match settings.get(PURGED_HISTORY) {
+        None => Ok(None),
+        Some(json) => serde_json::from_str(json)
+            .map(Some)
+            .map_err(|e| Error::Database {
+                node: s.node().to_string(),
+                context: format!("reading {PURGED_HISTORY} in {META}"),
+                message: format!("unreadable ({e}): {json:?}"),
+            }),
+    }
+}
+
+/// Widens the recorded [`PurgedHistory`] to take in `record`, in the
+/// caller's transaction.
+async fn record_purged<S: Session + ?Sized>(s: &mut S, record: PurgedHistory) -> Result<()> {
+    let widened = match read_purged(s).await? {
+        None => record,
+        Some(before) => PurgedHistory {
+            upto: before.upto.max(record.upto),
+            before_micros: before.before_micros.max(record.before_micros),
+        },
+    };
+    let json = serde_json::to_string(&widened).expect("a purged history serializes");
+    meta_set(s, PURGED_HISTORY, &json).await
 }

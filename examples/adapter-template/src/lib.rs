@@ -17,7 +17,9 @@ use hetsync_core::adapter::{
     AdapterFactory, Apply, BulkCopyKind, Capabilities, Capture, IntegrationLock, Node, NodeSpec,
     TypeMapping,
 };
-use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
+use hetsync_core::change::{
+    ApplyBatch, ApplyOutcome, ChangeSet, PurgedHistory, ReadRange, Watermark,
+};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::plan::Conflict;
 use hetsync_core::schema::{SyncTable, TableShape};
@@ -126,6 +128,10 @@ impl Capture for TemplateNode {
         self.database
             .purge_tracking(integrated, before_micros)
             .await
+    }
+
+    async fn purged_history(&self) -> Result<Option<PurgedHistory>> {
+        self.database.purged_history().await
     }
 }
 

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use hetsync_core::adapter::{
     AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
 };
-use hetsync_core::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
+use hetsync_core::change::{
+    ApplyBatch, ApplyOutcome, ChangeSet, PurgedHistory, ReadRange, Watermark,
+};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::schema::{SyncTable, TableShape};
 use hetsync_core::value::Value;
@@ -71,6 +73,9 @@ impl Capture for PanickingNode {
     }
     async fn purge_tracking(&self, _: Watermark, _: i64) -> Result<u64> {
         panic!("deliberate panic in purge_tracking")
+    }
+    async fn purged_history(&self) -> Result<Option<PurgedHistory>> {
+        panic!("deliberate panic in purged_history")
     }
 }
 
