@@ -8,7 +8,7 @@
 
 mod support;
 
-use support::{basic_row as row, Deploy, BASIC, MIXED};
+use support::{basic_row as row, hetsync_command, output_text, Deploy, BASIC, MIXED};
 
 /// `hetsync parked --json`: (id, node, code, stale) of each.
 fn parked(d: &Deploy) -> Vec<(i64, String, String, bool)> {
@@ -107,6 +107,21 @@ async fn a_spoke_away_past_the_purge_resyncs_and_loses_nothing() {
         .filter(|r| r["held"] == true)
         .collect();
     assert_eq!(held.len(), 3, "{preview}");
+
+    // A resync that crashes once the hub committed b's changes is stale
+    // still: the held changes stay held, and the next round resyncs.
+    let crashed = hetsync_command(&d.config(), &["sync", "--node", "b"])
+        .env("HETSYNC_FAULT", "after_hub_apply:abort")
+        .output()
+        .expect("run hetsync");
+    assert!(!crashed.status.success(), "{}", output_text(&crashed));
+    assert!(stale(&d, "b"));
+    assert_eq!(parked(&d).len(), 3);
+    assert_eq!(
+        d.scalar_text("hub", "SELECT a FROM t_field WHERE k = 6")
+            .await,
+        Some("b-after".into())
+    );
 
     let text = d.run(&["sync", "--node", "b"]);
     assert!(text.contains("resync of a stale spoke"), "{text}");
