@@ -120,7 +120,7 @@ pub enum Command {
     /// time, value) and the rule that decided.
     Conflicts {
         /// Print as JSON.
-        #[arg(long)]
+        #[arg(long, global = true)]
         json: bool,
         /// Only this table (its hub name).
         #[arg(long)]
@@ -129,6 +129,9 @@ pub enum Command {
         /// "7d") or a UTC time ("2026-11-29", "2026-11-29T08:00:00Z").
         #[arg(long, value_parser = parse_since)]
         since: Option<String>,
+        /// Undo one.
+        #[command(subcommand)]
+        action: Option<ConflictsAction>,
     },
     /// Harvest every node's data dictionary into the state store and compare
     /// the synced tables across nodes (names, types, what each mapping loses).
@@ -173,6 +176,17 @@ pub enum ParkedAction {
     /// spoke's resync) gets the hub's copy of its row on the spoke.
     Drop {
         /// The parked change's id.
+        id: i64,
+    },
+}
+
+/// What `conflicts` does to one logged conflict.
+#[derive(Debug, Subcommand)]
+pub enum ConflictsAction {
+    /// Bring the losing change back: it is made again at the hub as a new
+    /// change, and every spoke receives it in its next round.
+    Undo {
+        /// The conflict's id (`hetsync conflicts`).
         id: i64,
     },
 }

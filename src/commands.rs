@@ -197,11 +197,35 @@ pub async fn run(cli: Cli) -> Result<u8> {
             emit(json, &purged, |p| output::print_purged(p))?;
             Ok(exit::OK)
         }
-        Command::Conflicts { json, table, since } => {
+        Command::Conflicts {
+            json,
+            table,
+            since,
+            action,
+        } => {
             let state = state_store(&cli.config).await?;
             use hetsync_core::state::{ConflictFilter, StateStore};
-            let conflicts = state.conflicts(&ConflictFilter { table, since }).await?;
-            emit(json, &conflicts, |c| output::print_conflicts(c))?;
+            let Some(crate::cli::ConflictsAction::Undo { id }) = action else {
+                let filter = ConflictFilter {
+                    table,
+                    since,
+                    id: None,
+                };
+                let conflicts = state.conflicts(&filter).await?;
+                emit(json, &conflicts, |c| output::print_conflicts(c))?;
+                return Ok(exit::OK);
+            };
+            let filter = ConflictFilter {
+                id: Some(id),
+                ..ConflictFilter::default()
+            };
+            let Some(conflict) = state.conflicts(&filter).await?.pop() else {
+                anyhow::bail!("no logged conflict with id {id} (see `hetsync conflicts`)");
+            };
+            drop(state);
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+            let undone = engine.undo_conflict(&conflict).await?;
+            emit(json, &undone, output::print_undone)?;
             Ok(exit::OK)
         }
         Command::Status {

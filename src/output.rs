@@ -279,6 +279,21 @@ pub fn print_parked(parked: &[hetsync_core::state::Parked]) {
     }
 }
 
+/// Prints what `conflicts undo` wrote.
+pub fn print_undone(u: &hetsync_core::engine::Undone) {
+    let what = match (u.restored.as_str(), &u.field) {
+        ("deleted", _) => "deleted again".to_string(),
+        (_, Some(field)) => format!("its {field} written back"),
+        _ => "its losing row written back".to_string(),
+    };
+    crate::say!(
+        "conflict {} undone: {}{} {what} on the hub; every spoke gets it in its next round",
+        u.id,
+        u.table,
+        u.code
+    );
+}
+
 /// Prints logged conflicts.
 pub fn print_conflicts(conflicts: &[hetsync_core::state::LoggedConflict]) {
     if conflicts.is_empty() {
@@ -309,6 +324,9 @@ pub fn print_conflicts(conflicts: &[hetsync_core::state::LoggedConflict]) {
                 change.time,
                 change.value.as_deref().unwrap_or("NULL")
             );
+        }
+        if let Some(at) = &c.undone_at {
+            crate::say!("       undone at {at}: the losing change was made again");
         }
     }
 }

@@ -41,11 +41,8 @@ fn logged(d: &Deploy, paths: &[&str]) -> Vec<Vec<String>> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
-    let d = Deploy::with(MIXED[0], &["a", "b"], POLICIES).await;
-    d.edit_config("name = \"a\"\n", "name = \"a\"\npriority = 1\n");
-    d.edit_config("name = \"b\"\n", "name = \"b\"\npriority = 5\n");
+/// Rows 1 and 2 in `t_field` and `t_row` on the hub, installed and synced.
+async fn seed(d: &Deploy) {
     for t in ["t_field", "t_row"] {
         d.exec(
             "hub",
@@ -55,6 +52,14 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
     }
     d.run(&["install"]);
     d.run(&["sync"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
+    let d = Deploy::with(MIXED[0], &["a", "b"], POLICIES).await;
+    d.edit_config("name = \"a\"\n", "name = \"a\"\npriority = 1\n");
+    d.edit_config("name = \"b\"\n", "name = \"b\"\npriority = 5\n");
+    seed(&d).await;
 
     // t_field, policy hub: the hub's edit stays although a's is later; a's
     // edit of another field of the row still goes through.
@@ -233,4 +238,90 @@ async fn user_level_weighs_the_users_the_databases_recorded_across_hops() {
         text.contains("won  a by chief at") && text.contains("by rule user_level"),
         "{text}"
     );
+}
+
+/// The id of the logged conflict of `table`'s row `code` (and `field`).
+fn conflict_id(d: &Deploy, table: &str, code: &str, field: Option<&str>) -> String {
+    let listed = d.json(&["conflicts", "--json"]);
+    let found = listed
+        .as_array()
+        .expect("a list")
+        .iter()
+        .find(|c| c["table"] == table && c["code"] == code && c["field"].as_str() == field)
+        .unwrap_or_else(|| panic!("no conflict of {table} {code} {field:?} in {listed}"));
+    found["id"].to_string()
+}
+
+/// `conflicts undo` brings the losing change back as a new change that
+/// reaches every node: a field that lost to a later edit, a row update
+/// that lost to a delete (the row comes back), a delete that lost to an
+/// update (the row goes again). An undo is recorded and not done twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undone_conflict_brings_the_losing_change_back_everywhere() {
+    let d = Deploy::with(MIXED[0], &["a", "b"], BASIC).await;
+    seed(&d).await;
+
+    d.exec("a", "UPDATE t_field SET a = 'from-a' WHERE k = 1")
+        .await;
+    d.exec("a", "UPDATE t_row SET b = 20 WHERE k = 2").await;
+    d.exec("a", "DELETE FROM t_row WHERE k = 1").await;
+    tick().await;
+    d.exec("b", "UPDATE t_field SET a = 'from-b' WHERE k = 1")
+        .await;
+    d.exec("b", "UPDATE t_row SET b = 5 WHERE k = 1").await;
+    d.exec("hub", "DELETE FROM t_row WHERE k = 2").await;
+    d.run(&["sync"]);
+    d.run(&["sync"]);
+    d.assert_converged().await;
+    assert_eq!(
+        d.rows("a", "t_field").await,
+        vec![row(1, "from-b", 1, 1.0), row(2, "y", 2, 2.0)]
+    );
+    assert_eq!(d.rows("a", "t_row").await, vec![row(1, "x", 5, 1.0)]);
+
+    let field = conflict_id(&d, "t_field", "[1]", Some("a"));
+    let text = d.run(&["conflicts", "undo", &field]);
+    assert!(text.contains("undone"), "{text}");
+    let json = d.json(&[
+        "conflicts",
+        "undo",
+        &conflict_id(&d, "t_row", "[2]", None),
+        "--json",
+    ]);
+    assert_eq!(json["restored"], "row", "{json}");
+    let json = d.json(&[
+        "conflicts",
+        "undo",
+        &conflict_id(&d, "t_row", "[1]", None),
+        "--json",
+    ]);
+    assert_eq!(json["restored"], "deleted", "{json}");
+
+    d.run(&["sync"]);
+    d.assert_converged().await;
+    for node in ["hub", "a", "b"] {
+        assert_eq!(
+            d.rows(node, "t_field").await,
+            vec![row(1, "from-a", 1, 1.0), row(2, "y", 2, 2.0)],
+            "{node}"
+        );
+        assert_eq!(
+            d.rows(node, "t_row").await,
+            vec![row(2, "y", 20, 2.0)],
+            "{node}"
+        );
+    }
+
+    let again = hetsync(&d.config(), &["conflicts", "undo", &field]);
+    assert!(!again.status.success());
+    assert!(
+        output_text(&again).contains("undone already"),
+        "{}",
+        output_text(&again)
+    );
+    let text = d.run(&["conflicts"]);
+    assert!(text.contains("undone at"), "{text}");
+    let missing = hetsync(&d.config(), &["conflicts", "undo", "999"]);
+    assert!(!missing.status.success());
+    assert!(output_text(&missing).contains("no logged conflict with id 999"));
 }

@@ -66,7 +66,7 @@ pub struct LoggedChange {
 }
 
 /// A conflict from the conflict log (`hetsync conflicts`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LoggedConflict {
     /// Its id in the log.
     pub id: i64,
@@ -88,6 +88,15 @@ pub struct LoggedConflict {
     pub winner: LoggedChange,
     /// The change that lost.
     pub loser: LoggedChange,
+    /// The losing side's row as it was (hub column order): what `hetsync
+    /// conflicts undo` brings back; `None` when it was not kept (logged
+    /// by an older hetsync, or a value of the spoke's that does not fit
+    /// the hub's types).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loser_row: Option<crate::plan::LosingRow>,
+    /// When `hetsync conflicts undo` brought the losing change back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undone_at: Option<String>,
 }
 
 /// Which logged conflicts to list.
@@ -97,6 +106,8 @@ pub struct ConflictFilter {
     pub table: Option<String>,
     /// Only those decided at or after this time (RFC 3339, UTC).
     pub since: Option<String>,
+    /// Only the one with this id.
+    pub id: Option<i64>,
 }
 
 /// Where hetsync keeps its own history.
@@ -133,4 +144,6 @@ pub trait StateStore: Send + Sync {
     async fn drop_parked(&self, id: i64) -> Result<bool>;
     /// The logged conflicts the filter lets through, oldest first.
     async fn conflicts(&self, filter: &ConflictFilter) -> Result<Vec<LoggedConflict>>;
+    /// Records that the logged conflict `id` was undone, now.
+    async fn mark_undone(&self, id: i64) -> Result<()>;
 }

@@ -46,7 +46,9 @@ const SCHEMA: &[&str] = &[
         uid TEXT,
         rule TEXT,
         winner_user TEXT,
-        loser_user TEXT)",
+        loser_user TEXT,
+        loser_row TEXT,
+        undone_at TEXT)",
     "CREATE TABLE IF NOT EXISTS dictionaries (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         node TEXT NOT NULL,
@@ -98,8 +100,15 @@ impl SqliteStateStore {
                 .map_err(state_err)?;
         }
         // State files made before conflicts had ids, or recorded the rule
-        // that decided and the users, get the columns.
-        for column in ["uid", "rule", "winner_user", "loser_user"] {
+        // that decided, the users, the losing row and undos, get the columns.
+        for column in [
+            "uid",
+            "rule",
+            "winner_user",
+            "loser_user",
+            "loser_row",
+            "undone_at",
+        ] {
             let has: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM pragma_table_info('conflicts') WHERE name = ?1",
             )
@@ -200,6 +209,13 @@ fn logged_conflict(r: &sqlx::sqlite::SqliteRow) -> Result<LoggedConflict> {
             .unwrap_or_else(|| "latest".into()),
         winner: change(8, 14)?,
         loser: change(11, 15)?,
+        loser_row: r
+            .try_get::<Option<String>, _>(16)
+            .map_err(state_err)?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()
+            .map_err(state_err)?,
+        undone_at: r.try_get(17).map_err(state_err)?,
     })
 }
 
@@ -231,9 +247,15 @@ impl StateStore for SqliteStateStore {
         .await
         .map_err(state_err)?;
         for c in &report.conflicts {
+            let loser_row = c
+                .loser_row
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(state_err)?;
             sqlx::query(
-                "INSERT OR IGNORE INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value, uid, rule, winner_user, loser_user)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                "INSERT OR IGNORE INTO conflicts(round_id, table_name, code, field, kind, winner_node, winner_time, winner_value, loser_node, loser_time, loser_value, uid, rule, winner_user, loser_user, loser_row)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )
             .bind(id)
             .bind(&c.table)
@@ -250,6 +272,7 @@ impl StateStore for SqliteStateStore {
             .bind(c.rule.name())
             .bind(&c.winner.user)
             .bind(&c.loser.user)
+            .bind(loser_row)
             .execute(&mut *tx)
             .await
             .map_err(state_err)?;
@@ -384,17 +407,30 @@ impl StateStore for SqliteStateStore {
         let rows = sqlx::query(
             "SELECT c.id, r.spoke, r.finished_at, c.table_name, c.code, c.field, c.kind, c.rule,
                     c.winner_node, c.winner_time, c.winner_value, c.loser_node, c.loser_time, c.loser_value,
-                    c.winner_user, c.loser_user
+                    c.winner_user, c.loser_user, c.loser_row, c.undone_at
              FROM conflicts AS c JOIN rounds AS r ON r.id = c.round_id
              WHERE (?1 IS NULL OR c.table_name = ?1) AND (?2 IS NULL OR r.finished_at >= ?2)
+               AND (?3 IS NULL OR c.id = ?3)
              ORDER BY c.id",
         )
         .bind(&filter.table)
         .bind(&filter.since)
+        .bind(filter.id)
         .fetch_all(&mut *conn)
         .await
         .map_err(state_err)?;
         rows.iter().map(logged_conflict).collect()
+    }
+
+    async fn mark_undone(&self, id: i64) -> Result<()> {
+        let mut conn = self.conn.lock().await;
+        sqlx::query("UPDATE conflicts SET undone_at = ?2 WHERE id = ?1")
+            .bind(id)
+            .bind(now())
+            .execute(&mut *conn)
+            .await
+            .map_err(state_err)?;
+        Ok(())
     }
 
     async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>> {

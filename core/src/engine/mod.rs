@@ -12,12 +12,14 @@ mod repair;
 mod round;
 mod stale;
 mod status;
+mod undo;
 mod verify;
 
 pub use crate::report::{RoundPreview, RoundReport, StatusReport, SyncMode, VerifyReport};
 pub use fault::{FaultHook, FaultPoint, NoFaults};
 pub use purge::NodePurge;
 pub use status::status_without_hub;
+pub use undo::Undone;
 
 use crate::adapter::Node;
 use crate::mapping::file::MappingFile;

@@ -23,9 +23,7 @@
 use super::round::{add_outcome, merge_counts, RoundRun};
 use super::Engine;
 use crate::adapter::Node;
-use crate::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, PurgedHistory, Refused, RowOp, Watermark,
-};
+use crate::change::{ApplyOutcome, ChangeSet, PurgedHistory, Refused, RowOp, Watermark};
 use crate::code::CombinedCode;
 use crate::plan::{Conflict, RoundPlan, Side, TableCounts};
 use crate::report::{Prefer, SyncMode};
@@ -220,8 +218,6 @@ impl Engine {
         if let Some(table) = self.tables.iter().find(|t| t.name == parked.table) {
             let s = self.spoke(&parked.spoke)?;
             let _lock = self.hub().lock_integration().await?;
-            let guard = s.position().await?;
-            let mut run = RoundRun::new();
             let op = match self
                 .hub()
                 .fetch(table, std::slice::from_ref(&parked.code))
@@ -236,17 +232,8 @@ impl Engine {
                     code: parked.code.clone(),
                 },
             };
-            let batch = ApplyBatch {
-                ops: vec![(table.name.clone(), vec![op])],
-                tracking: Vec::new(),
-                peer: None,
-                guard: Some(guard),
-                fresh: false,
-                settle: Some(self.settle(Side::Spoke)),
-                stamps: Vec::new(),
-                log: Some(run.log(Vec::new())),
-            };
-            self.apply_batch(s, batch, &mut run).await?;
+            self.write_row(s, Side::Spoke, table, op, Vec::new())
+                .await?;
         }
         state.drop_parked(parked.id).await?;
         Ok(())

@@ -378,9 +378,11 @@ impl MappedNode {
         })
     }
 
-    /// Conflicts the node decided, in the hub's table and column names
-    /// (those the engine decided are in them already).
+    /// Conflicts the node decided, in the hub's table and column names and
+    /// values (those the engine decided are in them already). A losing row
+    /// that does not convert is dropped: that conflict cannot be undone.
     fn logical_conflicts(&self, conflicts: &mut [crate::plan::Conflict]) {
+        use crate::plan::LosingRow;
         for conflict in conflicts {
             let Some(map) = self.maps.iter().find(|m| m.local.name == conflict.table) else {
                 continue;
@@ -389,6 +391,13 @@ impl MappedNode {
             conflict.field =
                 Self::field_names(map, conflict.field.take().map(|f| vec![f]), Direction::In)
                     .and_then(|mut names| names.pop());
+            conflict.loser_row = match conflict.loser_row.take() {
+                Some(LosingRow::Row(values)) => self
+                    .row(map, values, Direction::In)
+                    .ok()
+                    .map(LosingRow::Row),
+                other => other,
+            };
         }
     }
 

@@ -54,6 +54,23 @@ pub enum ConflictKind {
     DeleteUpdate,
 }
 
+/// The losing side's row of a conflict ([`Conflict::loser_row`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LosingRow {
+    /// The losing change deleted the row.
+    Deleted,
+    /// The row with the losing change (every column).
+    Row(Vec<Value>),
+}
+
+impl LosingRow {
+    /// The losing side's row (`None`: it deleted the row).
+    pub fn of(row: Option<&[Value]>) -> LosingRow {
+        row.map_or(LosingRow::Deleted, |r| LosingRow::Row(r.to_vec()))
+    }
+}
+
 /// One resolved conflict, for the report and the conflict log.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Conflict {
@@ -78,6 +95,11 @@ pub struct Conflict {
     /// The rule that decided.
     #[serde(default)]
     pub rule: Rule,
+    /// The losing side's row as it was, in the hub's column order: what
+    /// `hetsync conflicts undo` brings back. `None` for conflicts decided
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loser_row: Option<LosingRow>,
     /// Its id in the conflict log: set once the engine records it, so that
     /// a conflict copied twice (after a crash) is logged once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -252,6 +274,7 @@ impl RowState<'_> {
             winner_value: text(w_row),
             loser_value: text(lo_row),
             rule,
+            loser_row: Some(LosingRow::of(lo_row.map(Vec::as_slice))),
             uid: None,
         }
     }

@@ -17,7 +17,7 @@
 //! Either way the decision is a conflict for the log. Nothing restarts.
 
 use super::precedence::{self, Rule, Verdict};
-use super::{other, row_text, Conflict, ConflictKind, Side};
+use super::{other, row_text, Conflict, ConflictKind, LosingRow, Side};
 use crate::change::{Event, RowOp, Stamp, TrackingEntry};
 use crate::code::CombinedCode;
 use crate::schema::{SyncForm, SyncTable};
@@ -289,19 +289,17 @@ impl Row<'_> {
         field: Option<usize>,
         kind: ConflictKind,
         (incoming, local): (&Stamp, &Stamp),
-        (incoming_value, local_value): (String, String),
+        (incoming_row, local_row): (Option<&[Value]>, Option<&[Value]>),
     ) -> Conflict {
+        let text = |row: Option<&[Value]>| match (field, row) {
+            (Some(i), Some(r)) => r[i].to_string(),
+            _ => row_text(row.map(<[Value]>::to_vec).as_ref()),
+        };
         let local_side = self.settle.side;
-        let (winner_side, winner, loser, winner_value, loser_value) = if incoming_won {
-            (
-                other(local_side),
-                incoming,
-                local,
-                incoming_value,
-                local_value,
-            )
+        let (winner_side, winner, loser, winner_row, loser_row) = if incoming_won {
+            (other(local_side), incoming, local, incoming_row, local_row)
         } else {
-            (local_side, local, incoming, local_value, incoming_value)
+            (local_side, local, incoming, local_row, incoming_row)
         };
         Conflict {
             table: self.table.name.clone(),
@@ -311,9 +309,10 @@ impl Row<'_> {
             winner_side,
             winner: winner.clone(),
             loser: loser.clone(),
-            winner_value,
-            loser_value,
+            winner_value: text(winner_row),
+            loser_value: text(loser_row),
             rule,
+            loser_row: Some(LosingRow::of(loser_row)),
             uid: None,
         }
     }
@@ -372,7 +371,7 @@ impl Row<'_> {
                     Some(i),
                     ConflictKind::UpdateUpdate,
                     (incoming, local),
-                    (values[i].to_string(), current[i].to_string()),
+                    (Some(values), Some(&current[..])),
                 ));
             }
         }
@@ -416,10 +415,7 @@ impl Row<'_> {
                 None,
                 kind,
                 (incoming, local),
-                (
-                    row_text(values.map(<[Value]>::to_vec).as_ref()),
-                    row_text(self.current),
-                ),
+                (values, self.current.map(Vec::as_slice)),
             )],
         };
         if verdict.wins {

@@ -125,6 +125,11 @@ fn same_field_latest_wins_and_is_logged() {
         (c.winner_value.as_str(), c.loser_value.as_str()),
         ("'red'", "'blue'")
     );
+    assert_eq!(
+        c.loser_row,
+        Some(super::LosingRow::Row(row(1, "n", "blue", 5))),
+        "the losing side's whole row, for an undo"
+    );
 }
 
 #[test]
@@ -160,6 +165,7 @@ fn later_update_resurrects_a_deleted_row() {
         }]
     );
     assert_eq!(p.conflicts[0].kind, ConflictKind::DeleteUpdate);
+    assert_eq!(p.conflicts[0].loser_row, Some(super::LosingRow::Deleted));
     assert_eq!(p.hub_tracking[0].fields, None);
 }
 

@@ -212,6 +212,11 @@ fn a_row_deleted_here_later_stays_deleted() {
     assert!(out.trims.is_empty());
     assert_eq!(out.conflicts[0].kind, ConflictKind::DeleteUpdate);
     assert_eq!(out.conflicts[0].winner_value, "deleted");
+    assert_eq!(
+        out.conflicts[0].loser_row,
+        Some(crate::plan::LosingRow::Row(row(1, "in-a", "in-b"))),
+        "the incoming row that lost, whole"
+    );
 }
 
 #[test]
