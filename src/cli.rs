@@ -129,7 +129,10 @@ pub enum Command {
         /// "7d") or a UTC time ("2026-11-29", "2026-11-29T08:00:00Z").
         #[arg(long, value_parser = parse_since)]
         since: Option<String>,
-        /// Undo one.
+        /// Only those held for a decision (`conflict = "manual"`) not made yet.
+        #[arg(long)]
+        awaiting: bool,
+        /// Undo one, or resolve a held one.
         #[command(subcommand)]
         action: Option<ConflictsAction>,
     },
@@ -188,6 +191,20 @@ pub enum ConflictsAction {
     Undo {
         /// The conflict's id (`hetsync conflicts`).
         id: i64,
+    },
+    /// Settle a conflict held for a decision (`conflict = "manual"`):
+    /// keep the hub's side (which stood meanwhile), the spoke's losing
+    /// change, or a value of the field, written at the hub as a new change.
+    Resolve {
+        /// The conflict's id (`hetsync conflicts --awaiting`).
+        id: i64,
+        /// `hub`, `spoke`, or a value for the field (`NULL` for NULL; a
+        /// text spelled hub or spoke: --value).
+        #[arg(long, required_unless_present = "value", conflicts_with = "value")]
+        keep: Option<String>,
+        /// A value for the field, whatever it spells.
+        #[arg(long)]
+        value: Option<String>,
     },
 }
 

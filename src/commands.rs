@@ -201,19 +201,26 @@ pub async fn run(cli: Cli) -> Result<u8> {
             json,
             table,
             since,
+            awaiting,
             action,
         } => {
-            let state = state_store(&cli.config).await?;
+            use crate::cli::ConflictsAction;
+            use hetsync_core::engine::Keep;
             use hetsync_core::state::{ConflictFilter, StateStore};
-            let Some(crate::cli::ConflictsAction::Undo { id }) = action else {
+            let state = state_store(&cli.config).await?;
+            let Some(action) = action else {
                 let filter = ConflictFilter {
                     table,
                     since,
                     id: None,
+                    awaiting,
                 };
                 let conflicts = state.conflicts(&filter).await?;
                 emit(json, &conflicts, |c| output::print_conflicts(c))?;
                 return Ok(exit::OK);
+            };
+            let id = match &action {
+                ConflictsAction::Undo { id } | ConflictsAction::Resolve { id, .. } => *id,
             };
             let filter = ConflictFilter {
                 id: Some(id),
@@ -224,8 +231,20 @@ pub async fn run(cli: Cli) -> Result<u8> {
             };
             drop(state);
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
-            let undone = engine.undo_conflict(&conflict).await?;
-            emit(json, &undone, output::print_undone)?;
+            let written = match action {
+                ConflictsAction::Undo { .. } => engine.undo_conflict(&conflict).await?,
+                ConflictsAction::Resolve { keep, value, .. } => {
+                    let keep = match (keep.as_deref(), value) {
+                        (_, Some(value)) => Keep::Value(value),
+                        (Some("hub"), None) => Keep::Hub,
+                        (Some("spoke"), None) => Keep::Spoke,
+                        (Some(value), None) => Keep::Value(value.to_string()),
+                        (None, None) => unreachable!("clap requires --keep or --value"),
+                    };
+                    engine.resolve_conflict(&conflict, keep).await?
+                }
+            };
+            emit(json, &written, output::print_conflict_write)?;
             Ok(exit::OK)
         }
         Command::Status {

@@ -188,6 +188,19 @@ pub fn print_previews(previews: &[RoundPreview]) {
         } else {
             "would be parked"
         };
+        for c in &p.conversions {
+            let rows = c.rows.map_or(String::new(), |n| format!(", {n} row(s)"));
+            crate::say!(
+                "  ≈ {}.{} {} ('{}' on {}): {}, {}{rows}",
+                c.table,
+                c.column,
+                c.direction,
+                c.local,
+                p.spoke,
+                c.types,
+                c.fidelity
+            );
+        }
         for r in &p.refused {
             crate::say!(
                 "  ✗ {}{} on {} {}: {}",
@@ -279,18 +292,27 @@ pub fn print_parked(parked: &[hetsync_core::state::Parked]) {
     }
 }
 
-/// Prints what `conflicts undo` wrote.
-pub fn print_undone(u: &hetsync_core::engine::Undone) {
-    let what = match (u.restored.as_str(), &u.field) {
+/// Prints what `conflicts undo` or `conflicts resolve` wrote.
+pub fn print_conflict_write(w: &hetsync_core::engine::ConflictWrite) {
+    let what = match (w.written.as_str(), &w.field) {
+        ("nothing", _) => {
+            crate::say!(
+                "conflict {}: {}{} keeps the hub's side, as it stands everywhere",
+                w.id,
+                w.table,
+                w.code
+            );
+            return;
+        }
         ("deleted", _) => "deleted again".to_string(),
-        (_, Some(field)) => format!("its {field} written back"),
-        _ => "its losing row written back".to_string(),
+        (_, Some(field)) => format!("{field} written"),
+        _ => "written back whole".to_string(),
     };
     crate::say!(
-        "conflict {} undone: {}{} {what} on the hub; every spoke gets it in its next round",
-        u.id,
-        u.table,
-        u.code
+        "conflict {}: {}{} {what} at the hub; every spoke gets it in its next round",
+        w.id,
+        w.table,
+        w.code
     );
 }
 
@@ -327,6 +349,14 @@ pub fn print_conflicts(conflicts: &[hetsync_core::state::LoggedConflict]) {
         }
         if let Some(at) = &c.undone_at {
             crate::say!("       undone at {at}: the losing change was made again");
+        }
+        match (&c.resolved_at, &c.resolution) {
+            (Some(at), Some(kept)) => crate::say!("       resolved at {at}: kept {kept}"),
+            _ if c.awaiting() => crate::say!(
+                "       awaiting a decision: `hetsync conflicts resolve {} --keep hub|spoke|VALUE`",
+                c.id
+            ),
+            _ => {}
         }
     }
 }

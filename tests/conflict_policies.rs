@@ -76,9 +76,7 @@ async fn hub_and_priority_policies_decide_and_are_logged_with_their_rule() {
     d.exec("a", "UPDATE t_row SET b = 10 WHERE k = 1").await;
     d.exec("hub", "UPDATE t_row SET b = 99 WHERE k = 2").await;
 
-    d.run(&["sync"]);
-    d.run(&["sync"]);
-    d.assert_converged().await;
+    d.sync_to_convergence().await;
     assert_eq!(
         d.rows("b", "t_field").await,
         vec![row(1, "hub", 7, 1.0), row(2, "y", 2, 2.0)]
@@ -186,9 +184,7 @@ async fn user_level_weighs_the_users_the_databases_recorded_across_hops() {
     d.exec("hub", "UPDATE t_field SET a = 'nobody-hub' WHERE k = 3")
         .await;
 
-    d.run(&["sync"]);
-    d.run(&["sync"]);
-    d.assert_converged().await;
+    d.sync_to_convergence().await;
     assert_eq!(
         d.rows("hub", "t_field").await,
         vec![
@@ -270,9 +266,7 @@ async fn an_undone_conflict_brings_the_losing_change_back_everywhere() {
         .await;
     d.exec("b", "UPDATE t_row SET b = 5 WHERE k = 1").await;
     d.exec("hub", "DELETE FROM t_row WHERE k = 2").await;
-    d.run(&["sync"]);
-    d.run(&["sync"]);
-    d.assert_converged().await;
+    d.sync_to_convergence().await;
     assert_eq!(
         d.rows("a", "t_field").await,
         vec![row(1, "from-b", 1, 1.0), row(2, "y", 2, 2.0)]
@@ -281,21 +275,21 @@ async fn an_undone_conflict_brings_the_losing_change_back_everywhere() {
 
     let field = conflict_id(&d, "t_field", "[1]", Some("a"));
     let text = d.run(&["conflicts", "undo", &field]);
-    assert!(text.contains("undone"), "{text}");
+    assert!(text.contains("a written at the hub"), "{text}");
     let json = d.json(&[
         "conflicts",
         "undo",
         &conflict_id(&d, "t_row", "[2]", None),
         "--json",
     ]);
-    assert_eq!(json["restored"], "row", "{json}");
+    assert_eq!(json["written"], "row", "{json}");
     let json = d.json(&[
         "conflicts",
         "undo",
         &conflict_id(&d, "t_row", "[1]", None),
         "--json",
     ]);
-    assert_eq!(json["restored"], "deleted", "{json}");
+    assert_eq!(json["written"], "deleted", "{json}");
 
     d.run(&["sync"]);
     d.assert_converged().await;
@@ -324,4 +318,101 @@ async fn an_undone_conflict_brings_the_losing_change_back_everywhere() {
     let missing = hetsync(&d.config(), &["conflicts", "undo", "999"]);
     assert!(!missing.status.success());
     assert!(output_text(&missing).contains("no logged conflict with id 999"));
+}
+
+/// `conflict = "manual"`: the hub's side stands and the conflict waits in
+/// the log (`--awaiting`) while the row's other fields sync; `conflicts
+/// resolve` keeps the spoke's change, a value, or the hub's side, and what
+/// it keeps reaches every node.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manual_conflict_waits_until_resolved() {
+    const MANUAL: &[TableSpec] = &[TableSpec {
+        name: "t_field",
+        ddl: BASIC[0].ddl,
+        config: "[[table]]\nname = \"t_field\"\ncode = [\"k\"]\nform = \"field\"\nconflict = \"manual\"\n",
+    }];
+    let d = Deploy::with(MIXED[0], &["a", "b"], MANUAL).await;
+    d.exec(
+        "hub",
+        "INSERT INTO t_field VALUES (1, 'x', 1, 1.0), (2, 'y', 2, 2.0), (3, 'z', 3, 3.0)",
+    )
+    .await;
+    d.run(&["install"]);
+    d.run(&["sync"]);
+    for k in 1..=3 {
+        d.exec(
+            "hub",
+            &format!("UPDATE t_field SET a = 'hub{k}' WHERE k = {k}"),
+        )
+        .await;
+    }
+    tick().await;
+    for k in 1..=3 {
+        d.exec(
+            "a",
+            &format!("UPDATE t_field SET a = 'a{k}', b = {k}0 WHERE k = {k}"),
+        )
+        .await;
+    }
+    d.sync_to_convergence().await;
+    // The hub's a stands (although a's edit is later); a's b went through.
+    assert_eq!(
+        d.rows("b", "t_field").await,
+        vec![
+            row(1, "hub1", 10, 1.0),
+            row(2, "hub2", 20, 2.0),
+            row(3, "hub3", 30, 3.0)
+        ]
+    );
+    let awaiting = d.json(&["conflicts", "--awaiting", "--json"]);
+    let ids: Vec<String> = awaiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(
+                (&c["rule"], &c["field"]),
+                (&"manual".into(), &"a".into()),
+                "{c}"
+            );
+            c["id"].to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 3, "{awaiting}");
+    assert!(d.run(&["conflicts"]).contains("awaiting a decision"));
+
+    d.run(&["conflicts", "resolve", &ids[0], "--keep", "spoke"]);
+    d.run(&["conflicts", "resolve", &ids[1], "--keep", "decided"]);
+    let kept = d.json(&["conflicts", "resolve", &ids[2], "--keep", "hub", "--json"]);
+    assert_eq!(kept["written"], "nothing", "{kept}");
+    let twice = hetsync(
+        &d.config(),
+        &["conflicts", "resolve", &ids[2], "--keep", "hub"],
+    );
+    assert!(!twice.status.success());
+    assert!(
+        output_text(&twice).contains("resolved already"),
+        "{}",
+        output_text(&twice)
+    );
+    assert_eq!(
+        d.json(&["conflicts", "--awaiting", "--json"]),
+        serde_json::json!([])
+    );
+
+    d.run(&["sync"]);
+    d.assert_converged().await;
+    for node in ["hub", "a", "b"] {
+        assert_eq!(
+            d.rows(node, "t_field").await,
+            vec![
+                row(1, "a1", 10, 1.0),
+                row(2, "decided", 20, 2.0),
+                row(3, "hub3", 30, 3.0)
+            ],
+            "{node}"
+        );
+    }
+    let text = d.run(&["conflicts"]);
+    assert!(text.contains("kept value decided"), "{text}");
 }

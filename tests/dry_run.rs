@@ -5,7 +5,7 @@
 
 mod support;
 
-use support::{basic_row as row, hetsync, output_text, tick, Deploy, BASIC, MIXED};
+use support::{basic_row as row, hetsync, output_text, tick, Deploy, TableSpec, BASIC, MIXED};
 
 /// The entry of `spoke` in a list of per-spoke reports.
 fn of<'a>(list: &'a serde_json::Value, spoke: &str) -> &'a serde_json::Value {
@@ -127,4 +127,70 @@ async fn a_dry_run_reports_the_round_and_writes_nothing() {
             row(3, "z", 3, 3.0)
         ]
     );
+}
+
+/// The dry run names the columns whose values the round converts between
+/// the spoke's types and the hub's: a PostgreSQL `numeric(10,2)` held in a
+/// SQLite `REAL`, with what the conversion can lose and how many rows cross.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_lists_the_type_conversions_of_the_rows_it_moves() {
+    const CONVERTED: &[TableSpec] = &[TableSpec {
+        name: "t_conv",
+        ddl: &[
+            (
+                "postgres",
+                r#"CREATE TABLE "t_conv" ("k" bigint PRIMARY KEY, "c" numeric(10,2))"#,
+            ),
+            (
+                "mysql",
+                r#"CREATE TABLE "t_conv" ("k" bigint PRIMARY KEY, "c" numeric(10,2))"#,
+            ),
+            (
+                "sqlite",
+                r#"CREATE TABLE "t_conv" ("k" INTEGER PRIMARY KEY, "c" REAL)"#,
+            ),
+        ],
+        config: "[[table]]\nname = \"t_conv\"\ncode = [\"k\"]\nallow_lossy = true\n",
+    }];
+    let d = Deploy::with(MIXED[0], &["a", "b"], CONVERTED).await;
+    d.exec("hub", "INSERT INTO t_conv VALUES (1, 1.25), (2, 2.50)")
+        .await;
+    d.run(&["install"]);
+    d.run(&["sync"]);
+    d.exec("hub", "UPDATE t_conv SET c = 9.75").await;
+    d.exec("b", "INSERT INTO t_conv VALUES (3, 0.5)").await;
+
+    let preview = d.json(&["sync", "--dry-run", "--json"]);
+    let b = of(&preview, "b");
+    let conversions = b["conversions"].as_array().unwrap();
+    let of_way = |way: &str| {
+        conversions
+            .iter()
+            .find(|c| c["direction"] == way)
+            .unwrap_or_else(|| panic!("no conversion {way} in {b}"))
+    };
+    let down = of_way("to spoke");
+    assert_eq!(
+        (&down["table"], &down["column"]),
+        (&"t_conv".into(), &"c".into()),
+        "{b}"
+    );
+    assert_eq!(down["rows"], 2, "{b}");
+    assert!(down["types"].as_str().unwrap().ends_with("→ REAL"), "{b}");
+    let up = of_way("to hub");
+    assert_eq!(up["rows"], 1, "{b}");
+    assert!(up["fidelity"].as_str().unwrap().starts_with("lossy"), "{b}");
+    assert_eq!(down["fidelity"], "widening", "{b}");
+    // The code column converts nothing; MariaDB's decimal(10,2) is read
+    // through a conversion that loses nothing.
+    assert_eq!(conversions.len(), 2, "{b}");
+    let a = &of(&preview, "a")["conversions"];
+    assert_eq!(a.as_array().unwrap().len(), 1, "{a}");
+    assert_eq!(
+        (&a[0]["direction"], &a[0]["fidelity"]),
+        (&"to spoke".into(), &"exact".into()),
+        "{a}"
+    );
+    let text = d.run(&["sync", "--dry-run", "--node", "b"]);
+    assert!(text.contains("t_conv.c to spoke"), "{text}");
 }

@@ -103,9 +103,7 @@ async fn purge_deletes_what_every_peer_integrated_and_a_late_spoke_loses_nothing
     d.exec("b", "UPDATE t_field SET a = 'late-b' WHERE k = 10")
         .await;
     d.exec("hub", "DELETE FROM t_field WHERE k = 2").await;
-    d.run(&["sync"]);
-    d.run(&["sync"]);
-    d.assert_converged().await;
+    d.sync_to_convergence().await;
     let rows = d.rows("a", "t_field").await;
     assert_eq!(rows.len(), 8, "{rows:?}");
     assert!(rows.contains(&row(20, "late-a", 0, 1.0)), "{rows:?}");

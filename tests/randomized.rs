@@ -32,7 +32,8 @@
 //! - edits during rounds (below).
 //!
 //! Bounded and skewed cases give each table a conflict policy, `latest`,
-//! `hub` or `priority` (drawn from the seed apart from the edits, so a seed
+//! `hub`, `manual` (the hub's side until resolved, which the model leaves
+//! unresolved) or `priority` (drawn from the seed apart from the edits, so a seed
 //! makes the same edits whatever the policies); the nodes' priorities are
 //! [`PRIORITIES`], two spokes alike so that ties fall back to time. Cases
 //! with edits during rounds keep `latest`: the model lets such an edit win
@@ -81,6 +82,8 @@ enum Policy {
     Latest,
     Hub,
     Priority,
+    /// Held for a decision: the hub's side stands meanwhile.
+    Manual,
 }
 
 impl Policy {
@@ -89,6 +92,7 @@ impl Policy {
             Policy::Latest => "latest",
             Policy::Hub => "hub",
             Policy::Priority => "priority",
+            Policy::Manual => "manual",
         }
     }
 
@@ -101,7 +105,7 @@ impl Policy {
         };
         match self {
             Policy::Latest => wins(a, b),
-            Policy::Hub => a_hub,
+            Policy::Hub | Policy::Manual => a_hub,
             Policy::Priority => match priority(a).cmp(&priority(b)) {
                 Ordering::Equal => wins(a, b),
                 order => order == Ordering::Greater,
@@ -653,8 +657,11 @@ async fn run_case(topology: Topology, servers: Servers, seed: u64) {
     }
     // Policies from a generator of their own: the edits stay those of the seed.
     let mut draw = Rng(seed ^ 0x5EED_C0F1_1C75);
+    // `manual` lets the hub's side stand as `hub` does: odd seeds take it
+    // where even ones take `hub`.
     let policies: [Policy; 2] = std::array::from_fn(|_| match (mode, draw.below(3)) {
         (2, _) | (_, 0) => Policy::Latest,
+        (_, 1) if seed % 2 == 1 => Policy::Manual,
         (_, 1) => Policy::Hub,
         _ => Policy::Priority,
     });

@@ -38,8 +38,8 @@
 //! name = "变电站表"
 //! code = ["单位序号", "年份", "ID"]   # the combined code
 //! form = "field"                      # "field" (default) or "table"
-//! conflict = "latest"                 # who wins a conflict: "latest" (default), "hub", "priority"
-//!                                     # or "user_level"
+//! conflict = "latest"                 # who wins a conflict: "latest" (default), "hub", "priority",
+//!                                     # "user_level" or "manual" (the hub's side until resolved)
 //! allow_lossy = false                 # refuse lossy column mappings (the default)
 //! on_unfit = "error"                  # a value that does not fit: "error" (default) or "truncate"
 //! ```
@@ -308,6 +308,7 @@ enum RawConflict {
     Hub,
     Priority,
     UserLevel,
+    Manual,
 }
 
 /// Loads and validates a config file.
@@ -450,6 +451,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let conflict = match t.conflict.as_ref().map(|c| (*c.get_ref(), c.span())) {
             None | Some((RawConflict::Latest, _)) => ConflictPolicy::Latest,
             Some((RawConflict::Hub, _)) => ConflictPolicy::Hub,
+            Some((RawConflict::Manual, _)) => ConflictPolicy::Manual,
             Some((RawConflict::Priority, span)) => {
                 let priorities: BTreeMap<String, i64> = nodes
                     .iter()

@@ -53,9 +53,34 @@ pub struct RoundPreview {
     pub refused: Vec<RefusedChange>,
     /// The round would stop on `refused` (`[sync] on_error = "stop"`).
     pub stops: bool,
+    /// The columns whose values the round's writes convert between the
+    /// spoke's types and the hub's, per direction.
+    #[serde(default)]
+    pub conversions: Vec<PlannedConversion>,
     /// The round reads a bounded number of events and more follow: the
     /// `sync` would run further rounds, which this preview does not plan.
     pub more: bool,
+}
+
+/// A column whose values a round converts on their way
+/// ([`RoundPreview::conversions`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedConversion {
+    /// The table (hub name).
+    pub table: String,
+    /// The column (hub name).
+    pub column: String,
+    /// The spoke's name of the column.
+    pub local: String,
+    /// `to hub` or `to spoke`.
+    pub direction: String,
+    /// `from → to`, native types.
+    pub types: String,
+    /// `exact`, `widening`, or what values can lose.
+    pub fidelity: String,
+    /// Rows the plan sends that way; `None` for a table compared whole,
+    /// whose rows are known only as the comparison runs.
+    pub rows: Option<u64>,
 }
 
 /// A change a round leaves out, and the node it was made on.

@@ -36,6 +36,10 @@ pub enum ConflictPolicy {
     /// The change made by the database user of higher level wins; equal
     /// levels fall back to [`ConflictPolicy::Latest`].
     UserLevel(UserLevels),
+    /// Someone decides: meanwhile the hub's side stands (as with
+    /// [`ConflictPolicy::Hub`], so every copy stays equal), and the conflict
+    /// waits in the log for `hetsync conflicts resolve`.
+    Manual,
 }
 
 /// The levels of [`ConflictPolicy::UserLevel`]: the `[users]` map, and

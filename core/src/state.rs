@@ -97,6 +97,20 @@ pub struct LoggedConflict {
     /// When `hetsync conflicts undo` brought the losing change back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undone_at: Option<String>,
+    /// For a conflict held for a decision (rule `manual`): when `hetsync
+    /// conflicts resolve` settled it; `None` while it waits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved_at: Option<String>,
+    /// What was kept: `hub`, `spoke` or `value <v>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+}
+
+impl LoggedConflict {
+    /// Held for a decision that has not been made yet.
+    pub fn awaiting(&self) -> bool {
+        self.rule == "manual" && self.resolved_at.is_none()
+    }
 }
 
 /// Which logged conflicts to list.
@@ -108,6 +122,8 @@ pub struct ConflictFilter {
     pub since: Option<String>,
     /// Only the one with this id.
     pub id: Option<i64>,
+    /// Only those held for a decision not made yet (rule `manual`).
+    pub awaiting: bool,
 }
 
 /// Where hetsync keeps its own history.
@@ -146,4 +162,7 @@ pub trait StateStore: Send + Sync {
     async fn conflicts(&self, filter: &ConflictFilter) -> Result<Vec<LoggedConflict>>;
     /// Records that the logged conflict `id` was undone, now.
     async fn mark_undone(&self, id: i64) -> Result<()>;
+    /// Records that the held conflict `id` was resolved, now, keeping
+    /// `resolution`.
+    async fn mark_resolved(&self, id: i64, resolution: &str) -> Result<()>;
 }

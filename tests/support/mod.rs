@@ -635,6 +635,14 @@ impl Deploy {
         text
     }
 
+    /// Two `hetsync sync` runs (the second brings each spoke what later
+    /// spokes sent in the first), then every copy must be equal.
+    pub async fn sync_to_convergence(&self) {
+        self.run(&["sync"]);
+        self.run(&["sync"]);
+        self.assert_converged().await;
+    }
+
     /// Runs `hetsync` on this deployment, which must succeed; its standard
     /// output parsed as JSON.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {

@@ -48,7 +48,9 @@ const SCHEMA: &[&str] = &[
         winner_user TEXT,
         loser_user TEXT,
         loser_row TEXT,
-        undone_at TEXT)",
+        undone_at TEXT,
+        resolved_at TEXT,
+        resolution TEXT)",
     "CREATE TABLE IF NOT EXISTS dictionaries (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         node TEXT NOT NULL,
@@ -100,7 +102,8 @@ impl SqliteStateStore {
                 .map_err(state_err)?;
         }
         // State files made before conflicts had ids, or recorded the rule
-        // that decided, the users, the losing row and undos, get the columns.
+        // that decided, the users, the losing row, undos and resolutions,
+        // get the columns.
         for column in [
             "uid",
             "rule",
@@ -108,6 +111,8 @@ impl SqliteStateStore {
             "loser_user",
             "loser_row",
             "undone_at",
+            "resolved_at",
+            "resolution",
         ] {
             let has: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM pragma_table_info('conflicts') WHERE name = ?1",
@@ -216,6 +221,8 @@ fn logged_conflict(r: &sqlx::sqlite::SqliteRow) -> Result<LoggedConflict> {
             .transpose()
             .map_err(state_err)?,
         undone_at: r.try_get(17).map_err(state_err)?,
+        resolved_at: r.try_get(18).map_err(state_err)?,
+        resolution: r.try_get(19).map_err(state_err)?,
     })
 }
 
@@ -407,19 +414,33 @@ impl StateStore for SqliteStateStore {
         let rows = sqlx::query(
             "SELECT c.id, r.spoke, r.finished_at, c.table_name, c.code, c.field, c.kind, c.rule,
                     c.winner_node, c.winner_time, c.winner_value, c.loser_node, c.loser_time, c.loser_value,
-                    c.winner_user, c.loser_user, c.loser_row, c.undone_at
+                    c.winner_user, c.loser_user, c.loser_row, c.undone_at, c.resolved_at, c.resolution
              FROM conflicts AS c JOIN rounds AS r ON r.id = c.round_id
              WHERE (?1 IS NULL OR c.table_name = ?1) AND (?2 IS NULL OR r.finished_at >= ?2)
                AND (?3 IS NULL OR c.id = ?3)
+               AND (?4 = 0 OR (c.rule = 'manual' AND c.resolved_at IS NULL))
              ORDER BY c.id",
         )
         .bind(&filter.table)
         .bind(&filter.since)
         .bind(filter.id)
+        .bind(filter.awaiting)
         .fetch_all(&mut *conn)
         .await
         .map_err(state_err)?;
         rows.iter().map(logged_conflict).collect()
+    }
+
+    async fn mark_resolved(&self, id: i64, resolution: &str) -> Result<()> {
+        let mut conn = self.conn.lock().await;
+        sqlx::query("UPDATE conflicts SET resolved_at = ?2, resolution = ?3 WHERE id = ?1")
+            .bind(id)
+            .bind(now())
+            .bind(resolution)
+            .execute(&mut *conn)
+            .await
+            .map_err(state_err)?;
+        Ok(())
     }
 
     async fn mark_undone(&self, id: i64) -> Result<()> {

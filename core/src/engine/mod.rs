@@ -19,7 +19,7 @@ pub use crate::report::{RoundPreview, RoundReport, StatusReport, SyncMode, Verif
 pub use fault::{FaultHook, FaultPoint, NoFaults};
 pub use purge::NodePurge;
 pub use status::status_without_hub;
-pub use undo::Undone;
+pub use undo::{ConflictWrite, Keep};
 
 use crate::adapter::Node;
 use crate::mapping::file::MappingFile;

@@ -57,6 +57,12 @@ impl MappedNode {
         }
     }
 
+    /// How synced table `logical` (hub name) is held on this node: names,
+    /// types and the conversions each way; `None` for a table not synced.
+    pub fn table_map(&self, logical: &str) -> Option<&TableMap> {
+        self.maps.iter().find(|m| m.logical.name == logical)
+    }
+
     fn map(&self, logical: &str) -> Result<&TableMap> {
         self.maps
             .iter()

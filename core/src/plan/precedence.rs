@@ -28,6 +28,8 @@ pub enum Rule {
     Priority,
     /// The higher level of the database users who made the changes.
     UserLevel,
+    /// The hub's side, until someone decides (policy `manual`).
+    Manual,
 }
 
 impl Rule {
@@ -38,6 +40,7 @@ impl Rule {
             Rule::Hub => "hub",
             Rule::Priority => "priority",
             Rule::UserLevel => "user_level",
+            Rule::Manual => "manual",
         }
     }
 }
@@ -85,6 +88,10 @@ pub fn decide(policy: &ConflictPolicy, hub: &str, a: &Stamp, a_side: Side, b: &S
         ConflictPolicy::UserLevel(users) => {
             weighed(users.level(a), users.level(b), Rule::UserLevel)
         }
+        ConflictPolicy::Manual => Verdict {
+            wins: a_side == Side::Hub,
+            rule: Rule::Manual,
+        },
     }
 }
 
@@ -115,6 +122,15 @@ mod tests {
         assert_eq!((v.wins, v.rule), (false, Rule::Hub));
         let v = decide(&p, "hub", &stamp(1, "b"), Side::Hub, &stamp(9, "a"));
         assert_eq!((v.wins, v.rule), (true, Rule::Hub));
+    }
+
+    #[test]
+    fn manual_keeps_the_hub_side_until_someone_decides() {
+        let p = ConflictPolicy::Manual;
+        let v = decide(&p, "hub", &stamp(9, "a"), Side::Spoke, &stamp(1, "b"));
+        assert_eq!((v.wins, v.rule), (false, Rule::Manual));
+        let v = decide(&p, "hub", &stamp(1, "hub"), Side::Hub, &stamp(9, "a"));
+        assert_eq!((v.wins, v.rule), (true, Rule::Manual));
     }
 
     #[test]
