@@ -421,6 +421,12 @@ pub fn print_status(status: &StatusReport) {
             );
         }
     }
+    if status.awaiting_conflicts > 0 {
+        crate::say!(
+            "{} conflict(s) await a decision: `hetsync conflicts --awaiting`",
+            status.awaiting_conflicts
+        );
+    }
 }
 
 /// Prints a verification report.

@@ -379,6 +379,10 @@ async fn a_manual_conflict_waits_until_resolved() {
         })
         .collect();
     assert_eq!(ids.len(), 3, "{awaiting}");
+    assert_eq!(d.json(&["status", "--json"])["awaiting_conflicts"], 3);
+    assert!(d
+        .run(&["status"])
+        .contains("3 conflict(s) await a decision"));
     assert!(d.run(&["conflicts"]).contains("awaiting a decision"));
 
     d.run(&["conflicts", "resolve", &ids[0], "--keep", "spoke"]);
@@ -399,6 +403,7 @@ async fn a_manual_conflict_waits_until_resolved() {
         d.json(&["conflicts", "--awaiting", "--json"]),
         serde_json::json!([])
     );
+    assert_eq!(d.json(&["status", "--json"])["awaiting_conflicts"], 0);
 
     d.run(&["sync"]);
     d.assert_converged().await;

@@ -328,4 +328,7 @@ impl NodeStatus {
 pub struct StatusReport {
     /// Hub first, then spokes.
     pub nodes: Vec<NodeStatus>,
+    /// Conflicts of `manual` tables waiting for `hetsync conflicts resolve`.
+    #[serde(default)]
+    pub awaiting_conflicts: u64,
 }

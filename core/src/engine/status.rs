@@ -4,7 +4,7 @@
 use super::{Engine, Unreachable};
 use crate::adapter::Node;
 use crate::report::{NodeStatus, StatusReport};
-use crate::state::StateStore;
+use crate::state::{ConflictFilter, StateStore};
 use crate::Result;
 
 impl Engine {
@@ -28,7 +28,7 @@ impl Engine {
                 .map(|u| unreachable_status(u, "spoke")),
         );
         last_rounds(&mut nodes, self.state.as_deref()).await?;
-        Ok(StatusReport { nodes })
+        report(nodes, self.state.as_deref()).await
     }
 
     async fn pending(&self, spoke: &dyn Node, st: &mut NodeStatus) -> Result<()> {
@@ -77,7 +77,26 @@ pub async fn status_without_hub(
     }
     nodes.extend(unreachable.iter().map(|u| unreachable_status(u, "spoke")));
     last_rounds(&mut nodes, state).await?;
-    Ok(StatusReport { nodes })
+    report(nodes, state).await
+}
+
+/// The status of `nodes`, with the conflicts the state store holds for a
+/// decision.
+async fn report(nodes: Vec<NodeStatus>, state: Option<&dyn StateStore>) -> Result<StatusReport> {
+    let awaiting_conflicts = match state {
+        None => 0,
+        Some(state) => {
+            let filter = ConflictFilter {
+                awaiting: true,
+                ..ConflictFilter::default()
+            };
+            state.conflicts(&filter).await?.len() as u64
+        }
+    };
+    Ok(StatusReport {
+        nodes,
+        awaiting_conflicts,
+    })
 }
 
 /// Fills in each spoke's last successful and last failed round.
