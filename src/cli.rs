@@ -104,6 +104,19 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ParkedAction>,
     },
+    /// Write back the rows a round changed, as they were before it
+    /// (`[sync] backup = "round"`), each as a new change on its node, so
+    /// that the other nodes follow in their next rounds.
+    Rollback {
+        /// The round's id (`hetsync sync` prints it).
+        round: String,
+        /// Only the rows it changed on this node.
+        #[arg(long)]
+        node: Option<String>,
+        /// Print what was written back per node as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Delete the tracking rows every peer has integrated and that are older
     /// than the retention (`[sync] retention`, which `sync` also applies
     /// after its rounds), in short batches; the newest row of each node stays.

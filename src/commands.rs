@@ -184,6 +184,12 @@ pub async fn run(cli: Cli) -> Result<u8> {
                 }
             }
         }
+        Command::Rollback { round, node, json } => {
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+            let done = engine.rollback(&round, node.as_deref()).await?;
+            emit(json, &done, |d| output::print_rolled_back(&round, d))?;
+            Ok(exit::OK)
+        }
         Command::Purge { json, retention } => {
             let config = hetsync_config::load(&cli.config)?;
             let Some(retention) = retention.or(config.sync.retention) else {

@@ -95,10 +95,11 @@ pub fn print_rounds(reports: &[RoundReport]) {
             ""
         };
         crate::say!(
-            "{} ⇄ {} ({mode}, {} ms{follow_up})",
+            "{} ⇄ {} ({mode}, {} ms{follow_up}; round {})",
             r.spoke,
             r.hub,
-            r.duration_ms
+            r.duration_ms,
+            r.id
         );
         crate::say!("  ↑ to {}: {}", r.hub, counts_text(&r.uploaded));
         crate::say!("  ↓ to {}: {}", r.spoke, counts_text(&r.downloaded));
@@ -133,6 +134,24 @@ pub fn print_rounds(reports: &[RoundReport]) {
                 r.retries
             );
         }
+    }
+}
+
+/// Prints what a rollback wrote back per node.
+pub fn print_rolled_back(round: &str, done: &[hetsync_core::engine::RolledBack]) {
+    for d in done {
+        let per = |m: &std::collections::BTreeMap<String, u64>| {
+            m.iter()
+                .map(|(t, n)| format!("{t} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        crate::say!(
+            "rollback of round {round} on {}: written back [{}], deleted [{}]; the other nodes follow in their next rounds",
+            d.node,
+            per(&d.restored),
+            per(&d.deleted)
+        );
     }
 }
 

@@ -82,6 +82,8 @@ async fn engine(
             on_error: config.sync.on_error,
             retention: config.sync.retention,
             stale_after: config.sync.stale_after,
+            backup: config.sync.backup,
+            backup_keep: config.sync.backup_keep,
             ..EngineOptions::default()
         })
         .with_progress(Arc::new(Bars::default()));

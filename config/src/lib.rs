@@ -14,6 +14,8 @@
 //!                                     # this old (after each sync, or `hetsync purge`)
 //! stale_after = "90d"                 # a spoke that has not synced for this long no longer
 //!                                     # holds the purge back; it resyncs when it returns
+//! backup = "none"                     # or "round": keep the rows each round writes as they
+//! backup_keep = 10                    # were, for the newest N rounds (`hetsync rollback`)
 //!
 //! [[node]]
 //! name = "hub"
@@ -170,6 +172,11 @@ pub struct SyncConfig {
     /// stops keeping the hub's tracking rows for it (it then resyncs when
     /// it returns); `None`: every spoke holds them until it syncs.
     pub stale_after: Option<std::time::Duration>,
+    /// Keep the pre-images of the rows each round writes, for `hetsync
+    /// rollback` (`backup = "round"`).
+    pub backup: bool,
+    /// How many rounds' pre-images are kept.
+    pub backup_keep: usize,
 }
 
 impl Default for SyncConfig {
@@ -179,6 +186,8 @@ impl Default for SyncConfig {
             on_error: hetsync_core::engine::OnError::Stop,
             retention: None,
             stale_after: None,
+            backup: false,
+            backup_keep: hetsync_core::engine::DEFAULT_BACKUP_KEEP,
         }
     }
 }
@@ -260,6 +269,8 @@ struct RawSync {
     on_error: Option<Spanned<String>>,
     retention: Option<Spanned<String>>,
     stale_after: Option<Spanned<String>>,
+    backup: Option<Spanned<String>>,
+    backup_keep: Option<Spanned<usize>>,
 }
 
 #[derive(Deserialize)]
@@ -561,6 +572,35 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let raw_sync = raw.sync.as_ref();
     sync.retention = duration("retention", raw_sync.and_then(|s| s.retention.as_ref()))?;
     sync.stale_after = duration("stale_after", raw_sync.and_then(|s| s.stale_after.as_ref()))?;
+    if let Some(backup) = raw_sync.and_then(|s| s.backup.as_ref()) {
+        sync.backup = match backup.get_ref().as_str() {
+            "none" => false,
+            "round" => true,
+            "file" => {
+                return Err(err(
+                    Some(backup.span().start),
+                    "[sync] backup = \"file\" (a SQLite file copy before each round) is not \
+                     built yet: use \"round\""
+                        .to_string(),
+                ))
+            }
+            other => {
+                return Err(err(
+                    Some(backup.span().start),
+                    format!("[sync] backup must be \"none\" or \"round\", not \"{other}\""),
+                ))
+            }
+        };
+    }
+    if let Some(keep) = raw_sync.and_then(|s| s.backup_keep.as_ref()) {
+        if *keep.get_ref() == 0 {
+            return Err(err(
+                Some(keep.span().start),
+                "[sync] backup_keep must be at least 1".to_string(),
+            ));
+        }
+        sync.backup_keep = *keep.get_ref();
+    }
     Ok(Config {
         path: path.to_path_buf(),
         base_dir,

@@ -231,3 +231,19 @@ fn retention_and_stale_after_load_as_durations() {
     assert_eq!(e.location.unwrap().line, 2, "{e}");
     assert!(e.message.contains("stale_after"), "{e}");
 }
+
+#[test]
+fn backup_loads_round_and_refuses_what_is_not_built() {
+    let c = parse_at(&format!(
+        "[sync]\nbackup = \"round\"\nbackup_keep = 3\n{GOOD}"
+    ))
+    .unwrap();
+    assert!(c.sync.backup);
+    assert_eq!(c.sync.backup_keep, 3);
+    assert!(!parse_at(GOOD).unwrap().sync.backup);
+    let e = parse_at(&format!("[sync]\nbackup = \"file\"\n{GOOD}")).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 2, "{e}");
+    assert!(e.message.contains("not built yet"), "{e}");
+    let e = parse_at(&format!("[sync]\nbackup_keep = 0\n{GOOD}")).unwrap_err();
+    assert!(e.message.contains("backup_keep"), "{e}");
+}

@@ -99,6 +99,9 @@ pub struct RefusedChange {
 /// The outcome of one round of one spoke.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoundReport {
+    /// The round's id (`hetsync rollback ID` takes it).
+    #[serde(default)]
+    pub id: String,
     /// The spoke.
     pub spoke: String,
     /// The hub.

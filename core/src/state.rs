@@ -113,6 +113,19 @@ impl LoggedConflict {
     }
 }
 
+/// A row as it was before a round wrote it (`[sync] backup = "round"`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreImage {
+    /// The node it was written on.
+    pub node: String,
+    /// The table (hub name).
+    pub table: String,
+    /// The row's combined code.
+    pub code: CombinedCode,
+    /// The row, in the hub's column order; `None`: the row did not exist.
+    pub row: Option<Vec<crate::value::Value>>,
+}
+
 /// Which logged conflicts to list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConflictFilter {
@@ -160,6 +173,20 @@ pub trait StateStore: Send + Sync {
     async fn drop_parked(&self, id: i64) -> Result<bool>;
     /// The logged conflicts the filter lets through, oldest first.
     async fn conflicts(&self, filter: &ConflictFilter) -> Result<Vec<LoggedConflict>>;
+    /// Keeps the pre-images of rows round `round` is about to write on
+    /// `node` (the first one kept per row stays), and forgets the
+    /// pre-images of all but the newest `keep` rounds.
+    async fn keep_pre_images(
+        &self,
+        round: &str,
+        node: &str,
+        table: &str,
+        rows: &[(CombinedCode, Option<Vec<crate::value::Value>>)],
+        keep: usize,
+    ) -> Result<()>;
+    /// The pre-images round `round` kept, of one node or of all, oldest
+    /// first.
+    async fn pre_images(&self, round: &str, node: Option<&str>) -> Result<Vec<PreImage>>;
     /// Records that the logged conflict `id` was undone, now.
     async fn mark_undone(&self, id: i64) -> Result<()>;
     /// Records that the held conflict `id` was resolved, now, keeping

@@ -3,11 +3,13 @@
 //! changes.
 
 use async_trait::async_trait;
+use hetsync_core::code::CombinedCode;
 use hetsync_core::mapping::discover::Dictionary;
 use hetsync_core::report::{RoundReport, SyncMode};
 use hetsync_core::state::{
-    ConflictFilter, LastRound, LoggedChange, LoggedConflict, Parked, StateStore,
+    ConflictFilter, LastRound, LoggedChange, LoggedConflict, Parked, PreImage, StateStore,
 };
+use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use sqlx::{ConnectOptions, Connection, Row};
@@ -58,6 +60,14 @@ const SCHEMA: &[&str] = &[
         harvested_at TEXT NOT NULL,
         dictionary TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS dictionaries_by_node ON dictionaries(node, id)",
+    "CREATE TABLE IF NOT EXISTS pre_images (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        round TEXT NOT NULL,
+        node TEXT NOT NULL,
+        table_name TEXT NOT NULL,
+        code TEXT NOT NULL,
+        row TEXT,
+        UNIQUE (round, node, table_name, code))",
     "CREATE TABLE IF NOT EXISTS parked (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         spoke TEXT NOT NULL,
@@ -429,6 +439,75 @@ impl StateStore for SqliteStateStore {
         .await
         .map_err(state_err)?;
         rows.iter().map(logged_conflict).collect()
+    }
+
+    async fn keep_pre_images(
+        &self,
+        round: &str,
+        node: &str,
+        table: &str,
+        rows: &[(CombinedCode, Option<Vec<Value>>)],
+        keep: usize,
+    ) -> Result<()> {
+        let mut conn = self.conn.lock().await;
+        let mut tx = conn.begin().await.map_err(state_err)?;
+        for (code, row) in rows {
+            let row = row
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()
+                .map_err(state_err)?;
+            sqlx::query(
+                "INSERT OR IGNORE INTO pre_images(round, node, table_name, code, row)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .bind(round)
+            .bind(node)
+            .bind(table)
+            .bind(code.to_json())
+            .bind(row)
+            .execute(&mut *tx)
+            .await
+            .map_err(state_err)?;
+        }
+        // The rounds before the newest `keep` go.
+        sqlx::query(
+            "DELETE FROM pre_images WHERE round NOT IN (
+                 SELECT round FROM pre_images GROUP BY round ORDER BY min(id) DESC LIMIT ?1)",
+        )
+        .bind(keep as i64)
+        .execute(&mut *tx)
+        .await
+        .map_err(state_err)?;
+        tx.commit().await.map_err(state_err)
+    }
+
+    async fn pre_images(&self, round: &str, node: Option<&str>) -> Result<Vec<PreImage>> {
+        let mut conn = self.conn.lock().await;
+        let rows = sqlx::query(
+            "SELECT node, table_name, code, row FROM pre_images
+             WHERE round = ?1 AND (?2 IS NULL OR node = ?2) ORDER BY id",
+        )
+        .bind(round)
+        .bind(node)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.try_get(2).map_err(state_err)?;
+                let row: Option<String> = r.try_get(3).map_err(state_err)?;
+                Ok(PreImage {
+                    node: r.try_get(0).map_err(state_err)?,
+                    table: r.try_get(1).map_err(state_err)?,
+                    code: serde_json::from_str(&code).map_err(state_err)?,
+                    row: row
+                        .map(|json| serde_json::from_str(&json))
+                        .transpose()
+                        .map_err(state_err)?,
+                })
+            })
+            .collect()
     }
 
     async fn mark_resolved(&self, id: i64, resolution: &str) -> Result<()> {

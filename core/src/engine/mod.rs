@@ -9,6 +9,7 @@ mod park;
 mod preview;
 mod purge;
 mod repair;
+mod rollback;
 mod round;
 mod stale;
 mod status;
@@ -18,6 +19,7 @@ mod verify;
 pub use crate::report::{RoundPreview, RoundReport, StatusReport, SyncMode, VerifyReport};
 pub use fault::{FaultHook, FaultPoint, NoFaults};
 pub use purge::NodePurge;
+pub use rollback::RolledBack;
 pub use status::status_without_hub;
 pub use undo::{ConflictWrite, Keep};
 
@@ -109,6 +111,11 @@ pub struct EngineOptions {
     /// store recorded it) before [`Engine::purge`] stops keeping the hub's
     /// tracking rows for it; `None`: every spoke holds them until it syncs.
     pub stale_after: Option<std::time::Duration>,
+    /// Before a round writes rows, keep their pre-images in the state store
+    /// for [`Engine::rollback`] (`[sync] backup = "round"`).
+    pub backup: bool,
+    /// Rounds whose pre-images are kept (`[sync] backup_keep`).
+    pub backup_keep: usize,
 }
 
 /// What a round does with a change it cannot sync.
@@ -121,6 +128,9 @@ pub enum OnError {
     /// round goes on (`hetsync parked`).
     Park,
 }
+
+/// The default of [`EngineOptions::backup_keep`].
+pub const DEFAULT_BACKUP_KEEP: usize = 10;
 
 /// The default of [`EngineOptions::round_events`]. A round holds its
 /// events with the current rows of both sides, about 3 kB per event in an
@@ -138,6 +148,8 @@ impl Default for EngineOptions {
             on_error: OnError::Stop,
             retention: None,
             stale_after: None,
+            backup: false,
+            backup_keep: DEFAULT_BACKUP_KEEP,
         }
     }
 }

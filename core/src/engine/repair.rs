@@ -82,6 +82,7 @@ impl Engine {
         // written: the edit is newer than anything the repair read.
         let guards = (spoke.position().await?, hub.position().await?);
         let mut round = RoundReport {
+            id: run.id().to_string(),
             spoke: spoke.name().to_string(),
             hub: hub.name().to_string(),
             mode: SyncMode::Repair,

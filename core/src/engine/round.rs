@@ -70,6 +70,11 @@ impl RoundRun {
         }
     }
 
+    /// The round's id.
+    pub(super) fn id(&self) -> &str {
+        &self.id
+    }
+
     /// How often a step was retried so far.
     pub(super) fn retries(&self) -> u32 {
         self.retries
@@ -414,6 +419,7 @@ impl Engine {
         let hub_applied_ms = started.elapsed().as_millis();
         // The hub's side is final: a failure from here on reports it.
         run.committed = Some(RoundReport {
+            id: run.id.clone(),
             spoke: s.name().to_string(),
             hub: hub.name().to_string(),
             mode,
@@ -624,6 +630,9 @@ impl Engine {
         batch: ApplyBatch,
         run: &mut RoundRun,
     ) -> Result<ApplyOutcome> {
+        if self.options.backup {
+            self.keep_pre_images(node, &batch, run).await?;
+        }
         // Made only when a fresh batch has to be retried.
         let ordinary = std::sync::OnceLock::new();
         let (batch, ordinary) = (&batch, &ordinary);

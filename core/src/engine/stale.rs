@@ -232,7 +232,7 @@ impl Engine {
                     code: parked.code.clone(),
                 },
             };
-            self.write_row(s, Side::Spoke, table, op, Vec::new())
+            self.write_rows(s, Side::Spoke, &table.name, vec![op], Vec::new())
                 .await?;
         }
         state.drop_parked(parked.id).await?;

@@ -13,7 +13,6 @@ use crate::adapter::Node;
 use crate::change::{ApplyBatch, RowOp, Stamp, TrackingEntry};
 use crate::code::CombinedCode;
 use crate::plan::{LosingRow, Side};
-use crate::schema::SyncTable;
 use crate::state::LoggedConflict;
 use crate::value::Value;
 use crate::{Error, Result};
@@ -224,7 +223,7 @@ impl Engine {
             deleted: matches!(op, RowOp::Delete { .. }),
             fields: conflict.field.clone().map(|f| vec![f]),
         };
-        self.write_row(hub, Side::Hub, table, op, vec![tracking])
+        self.write_rows(hub, Side::Hub, &table.name, vec![op], vec![tracking])
             .await?;
         tracing::info!(
             id = conflict.id,
@@ -242,21 +241,21 @@ impl Engine {
         })
     }
 
-    /// Writes one row operation, with its tracking entries, at `node` (on
-    /// `side` of the deployment's rounds) outside a round: an edit of the
-    /// row made after this starts keeps the edit, as in a round. The
-    /// caller holds the hub's integration lock.
-    pub(super) async fn write_row(
+    /// Writes row operations of `table` (hub name), with their tracking
+    /// entries, at `node` (on `side` of the deployment's rounds) outside a
+    /// round: an edit of a row made after this starts keeps the edit, as
+    /// in a round. The caller holds the hub's integration lock.
+    pub(super) async fn write_rows(
         &self,
         node: &dyn Node,
         side: Side,
-        table: &SyncTable,
-        op: RowOp,
+        table: &str,
+        ops: Vec<RowOp>,
         tracking: Vec<TrackingEntry>,
     ) -> Result<()> {
         let mut run = RoundRun::new();
         let batch = ApplyBatch {
-            ops: vec![(table.name.clone(), vec![op])],
+            ops: vec![(table.to_string(), ops)],
             tracking,
             peer: None,
             guard: Some(node.position().await?),
