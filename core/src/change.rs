@@ -470,10 +470,7 @@ impl ApplyBatch {
             let table = crate::schema::SyncTable::find(tables, name, node)?;
             let codes = touched.entry(name.as_str()).or_default();
             for op in ops {
-                codes.insert(match op {
-                    RowOp::Upsert { values, .. } => table.code_of(values, node)?,
-                    RowOp::Delete { code } => code.clone(),
-                });
+                codes.insert(table.code_of_op(op, node)?);
             }
         }
         Ok(touched)

@@ -283,6 +283,15 @@ impl SyncTable {
         })
     }
 
+    /// The combined code of the row `op` writes or deletes (an upsert's
+    /// values read from `node`).
+    pub fn code_of_op(&self, op: &crate::change::RowOp, node: &str) -> crate::Result<CombinedCode> {
+        match op {
+            crate::change::RowOp::Upsert { values, .. } => self.code_of(values, node),
+            crate::change::RowOp::Delete { code } => Ok(code.clone()),
+        }
+    }
+
     /// Keys rows read from `node` by their combined code into `into`. Two
     /// rows with one code (the code is not unique there: its unique key was
     /// dropped) are refused, naming node, table and code: one of them would

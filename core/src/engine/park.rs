@@ -8,9 +8,7 @@
 use super::round::{add_outcome, RoundRun};
 use super::{Engine, OnError};
 use crate::adapter::Node;
-use crate::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, Event, Refused, RowOp, Stamp, TrackingEntry,
-};
+use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, Event, Refused, Stamp, TrackingEntry};
 use crate::code::CombinedCode;
 use crate::mapping::node::Scanned;
 use crate::schema::SyncTable;
@@ -208,10 +206,7 @@ impl Engine {
                 continue;
             };
             for op in ops {
-                let code = match op {
-                    RowOp::Upsert { values, .. } => table.code_of(values, node.name())?,
-                    RowOp::Delete { code } => code.clone(),
-                };
+                let code = table.code_of_op(op, node.name())?;
                 let of_code = |e: &&TrackingEntry| &e.table == name && e.code == code;
                 let tracking: Vec<TrackingEntry> =
                     batch.tracking.iter().filter(of_code).cloned().collect();

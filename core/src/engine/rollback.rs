@@ -45,10 +45,7 @@ impl Engine {
             };
             let codes = ops
                 .iter()
-                .map(|op| match op {
-                    RowOp::Upsert { values, .. } => table.code_of(values, node.name()),
-                    RowOp::Delete { code } => Ok(code.clone()),
-                })
+                .map(|op| table.code_of_op(op, node.name()))
                 .collect::<Result<Vec<_>>>()?;
             let mut found = BTreeMap::new();
             // A fresh batch goes to a table that was empty: nothing to read.

@@ -161,10 +161,7 @@ impl Engine {
             };
             let codes = out.entry(name.clone()).or_default();
             for op in &p.download {
-                codes.insert(match op {
-                    RowOp::Upsert { values, .. } => table.code_of(values, s.name())?,
-                    RowOp::Delete { code } => code.clone(),
-                });
+                codes.insert(table.code_of_op(op, s.name())?);
             }
         }
         Ok(out)

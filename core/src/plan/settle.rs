@@ -109,10 +109,7 @@ pub fn settle_table(
     // Fields superseded on the local side, per tracking row (`None`: all).
     let mut superseded: HashMap<i64, Option<BTreeSet<String>>> = HashMap::new();
     for op in p.ops {
-        let code = match op {
-            RowOp::Upsert { values, .. } => table.code_of(values, node)?,
-            RowOp::Delete { code } => code.clone(),
-        };
+        let code = table.code_of_op(op, node)?;
         let Some(local) = edited.get(&code) else {
             out.ops.push(op.clone());
             continue;

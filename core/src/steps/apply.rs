@@ -246,10 +246,7 @@ async fn settle_batch<'b, S: Session + ?Sized>(
     for (table, ops) in busy {
         let mut codes = ops
             .iter()
-            .map(|op| match op {
-                RowOp::Upsert { values, .. } => table.code_of(values, &node),
-                RowOp::Delete { code } => Ok(code.clone()),
-            })
+            .map(|op| table.code_of_op(op, &node))
             .collect::<Result<Vec<_>>>()?;
         codes.sort();
         codes.dedup();
