@@ -451,6 +451,12 @@ impl StateStore for SqliteStateStore {
     ) -> Result<()> {
         let mut conn = self.conn.lock().await;
         let mut tx = conn.begin().await.map_err(state_err)?;
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pre_images WHERE round = ?1)")
+                .bind(round)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(state_err)?;
         for (code, row) in rows {
             let row = row
                 .as_ref()
@@ -470,7 +476,11 @@ impl StateStore for SqliteStateStore {
             .await
             .map_err(state_err)?;
         }
-        // The rounds before the newest `keep` go.
+        // A round's first batch makes the rounds before the newest `keep`
+        // go (its later batches leave the same rounds).
+        if known {
+            return tx.commit().await.map_err(state_err);
+        }
         sqlx::query(
             "DELETE FROM pre_images WHERE round NOT IN (
                  SELECT round FROM pre_images GROUP BY round ORDER BY min(id) DESC LIMIT ?1)",
@@ -544,5 +554,51 @@ impl StateStore for SqliteStateStore {
         .map_err(state_err)?;
         json.map(|j| serde_json::from_str(&j).map_err(state_err))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows `(id, id + add)`, coded by id.
+    fn rows(ids: &[i64], add: i64) -> Vec<(CombinedCode, Option<Vec<Value>>)> {
+        ids.iter()
+            .map(|&id| {
+                let row = vec![Value::Int(id), Value::Int(id + add)];
+                (
+                    CombinedCode::from_row(&row, &[0]).expect("a code"),
+                    Some(row),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn pre_images_keep_the_first_image_and_the_newest_rounds() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = SqliteStateStore::open(&dir.path().join("s.db"))
+            .await
+            .expect("open");
+        for round in ["r1", "r2", "r3"] {
+            // Two batches per round, the second writing row 2 again.
+            state
+                .keep_pre_images(round, "hub", "t", &rows(&[1, 2], 0), 2)
+                .await
+                .unwrap();
+            state
+                .keep_pre_images(round, "hub", "t", &rows(&[2, 3], 100), 2)
+                .await
+                .unwrap();
+        }
+        assert!(state.pre_images("r1", None).await.unwrap().is_empty());
+        for round in ["r2", "r3"] {
+            let kept = state.pre_images(round, Some("hub")).await.unwrap();
+            let got: Vec<_> = kept
+                .iter()
+                .map(|p| p.row.clone().unwrap()[1].to_string())
+                .collect();
+            assert_eq!(got, ["1", "2", "103"], "{round}");
+        }
     }
 }
