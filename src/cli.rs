@@ -104,6 +104,13 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ParkedAction>,
     },
+    /// Suspend capture on a node's tables for a large load, and record the
+    /// load when it is done (paper 001's bulk mode).
+    Bulk {
+        /// Begin or end.
+        #[command(subcommand)]
+        action: BulkAction,
+    },
     /// Write back the rows a round changed, as they were before it
     /// (`[sync] backup = "round"`), each as a new change on its node, so
     /// that the other nodes follow in their next rounds.
@@ -193,6 +200,38 @@ pub enum ParkedAction {
     Drop {
         /// The parked change's id.
         id: i64,
+    },
+}
+
+/// `hetsync bulk` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BulkAction {
+    /// Suspend capture on the node's tables (keeping a copy of each to
+    /// compare with at the end): load the data at full speed, then run
+    /// `bulk end`. Rounds refuse the node meanwhile.
+    Begin {
+        /// The node (the hub or a spoke).
+        #[arg(long)]
+        node: String,
+        /// Only this table (its hub name; repeat for more). Default: every
+        /// synced table.
+        #[arg(long = "table")]
+        tables: Vec<String>,
+    },
+    /// Give the tables their capture back and record what the load changed
+    /// (new and changed rows, deleted rows) as changes made now, which the
+    /// next round ships.
+    End {
+        /// The node.
+        #[arg(long)]
+        node: String,
+        /// The database user to record the changes as (what `user_level`
+        /// conflicts weigh); default: none.
+        #[arg(long)]
+        user: Option<String>,
+        /// Print what was recorded per table as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 

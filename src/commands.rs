@@ -1,6 +1,6 @@
 //! Running the subcommands.
 
-use crate::cli::{Cli, Command, PluginsAction};
+use crate::cli::{BulkAction, Cli, Command, PluginsAction};
 use crate::output;
 use crate::registry::{self, PluginSources};
 use crate::setup::{exit, open_engine};
@@ -183,6 +183,24 @@ pub async fn run(cli: Cli) -> Result<u8> {
                     Ok(exit::OK)
                 }
             }
+        }
+        Command::Bulk { action } => {
+            let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+            match action {
+                BulkAction::Begin { node, tables } => {
+                    let tables = engine.bulk_begin(&node, &tables).await?;
+                    crate::say!(
+                        "bulk mode on node '{node}': capture suspended on {}. Load the data, then \
+                         run `hetsync bulk end --node {node}`; rounds wait for it",
+                        tables.join(", ")
+                    );
+                }
+                BulkAction::End { node, user, json } => {
+                    let recorded = engine.bulk_end(&node, user.as_deref()).await?;
+                    emit(json, &recorded, |r| output::print_bulk_recorded(&node, r))?;
+                }
+            }
+            Ok(exit::OK)
         }
         Command::Rollback { round, node, json } => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;

@@ -137,6 +137,19 @@ pub fn print_rounds(reports: &[RoundReport]) {
     }
 }
 
+/// Prints what the end of a bulk load recorded per table.
+pub fn print_bulk_recorded(node: &str, recorded: &[hetsync_core::change::BulkRecorded]) {
+    for r in recorded {
+        crate::say!(
+            "bulk end on node '{node}': {}: {} new or changed row(s), {} deleted, recorded for the next round",
+            r.table,
+            r.changed,
+            r.deleted
+        );
+    }
+    crate::say!("capture resumed on node '{node}'");
+}
+
 /// Prints what a rollback wrote back per node.
 pub fn print_rolled_back(round: &str, done: &[hetsync_core::engine::RolledBack]) {
     for d in done {
@@ -424,6 +437,16 @@ pub fn print_status(status: &StatusReport) {
         }
         if n.parked > 0 {
             crate::say!("{:<20} {} change(s) parked: `hetsync parked`", "", n.parked);
+        }
+        if let Some(since) = n.bulk.values().min() {
+            crate::say!(
+                "{:<20} bulk mode since {}: capture suspended on {}; rounds wait for \
+                 `hetsync bulk end --node {}`",
+                "",
+                hetsync_core::change::format_micros(*since),
+                n.bulk.keys().cloned().collect::<Vec<_>>().join(", "),
+                n.name
+            );
         }
         if n.stale {
             crate::say!(

@@ -119,6 +119,24 @@ pub trait Capture: Send + Sync {
     /// rows, recorded with the first row it deleted; `None` when it never
     /// deleted any.
     async fn purged_history(&self) -> Result<Option<crate::change::PurgedHistory>>;
+
+    /// Suspends capture on `tables` for a bulk load begun at `since` (UTC
+    /// µs), keeping a copy of each to compare with at its end; the node
+    /// then refuses rounds until [`Capture::bulk_end`].
+    async fn bulk_begin(&self, tables: &[SyncTable], since: i64) -> Result<()>;
+
+    /// Ends the bulk load on the node's tables among `tables`: gives them
+    /// their capture back and records, set-based, what the load changed
+    /// (whole-row changes and deletes stamped `stamp`, UTC µs, by `user`).
+    async fn bulk_end(
+        &self,
+        tables: &[SyncTable],
+        stamp: i64,
+        user: Option<&str>,
+    ) -> Result<Vec<crate::change::BulkRecorded>>;
+
+    /// The tables in bulk mode, each with the time (UTC µs) its load began.
+    async fn bulk_tables(&self) -> Result<std::collections::BTreeMap<String, i64>>;
 }
 
 /// Native ⇄ canonical types and the data dictionary.

@@ -40,6 +40,18 @@ impl Watermark {
     }
 }
 
+/// What the end of a bulk load recorded on one table
+/// ([`crate::adapter::Capture::bulk_end`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BulkRecorded {
+    /// The table.
+    pub table: String,
+    /// Rows new or changed since the load began (whole-row changes).
+    pub changed: u64,
+    /// Rows the load deleted.
+    pub deleted: u64,
+}
+
 /// How far a node's tracking rows were purged
 /// ([`crate::adapter::Capture::purged_history`]): rows at or before `upto`
 /// made before `before_micros` (UTC µs) may be gone. A peer whose watermark

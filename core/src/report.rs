@@ -300,6 +300,11 @@ pub struct NodeStatus {
     /// history: its next round resyncs it ([`SyncMode::Resync`]).
     #[serde(default)]
     pub stale: bool,
+    /// Tables in bulk mode (`hetsync bulk begin`), each with the time (UTC
+    /// µs) its load began: capture is suspended there, and rounds refuse
+    /// the node until `hetsync bulk end`.
+    #[serde(default)]
+    pub bulk: std::collections::BTreeMap<String, i64>,
 }
 
 impl NodeStatus {
@@ -322,6 +327,7 @@ impl NodeStatus {
             parked: 0,
             awaiting_comparison: Vec::new(),
             stale: false,
+            bulk: Default::default(),
         }
     }
 }

@@ -11,7 +11,7 @@ use hetsync_core::adapter::{
     AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
 };
 use hetsync_core::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, PurgedHistory, ReadRange, Watermark,
+    ApplyBatch, ApplyOutcome, BulkRecorded, ChangeSet, PurgedHistory, ReadRange, Watermark,
 };
 use hetsync_core::code::CombinedCode;
 use hetsync_core::digest::{BucketDigest, RowDigest};
@@ -22,6 +22,7 @@ use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::ffi::c_void;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -387,6 +388,39 @@ impl Capture for PluginNode {
         // A plugin that predates purging never purged.
         self.library
             .call_or_default(&Request::PurgedHistory { node: self.id })
+            .await
+    }
+
+    async fn bulk_begin(&self, tables: &[SyncTable], since: i64) -> Result<()> {
+        self.library
+            .call(&Request::BulkBegin {
+                node: self.id,
+                tables: Cow::Borrowed(tables),
+                since,
+            })
+            .await
+    }
+
+    async fn bulk_end(
+        &self,
+        tables: &[SyncTable],
+        stamp: i64,
+        user: Option<&str>,
+    ) -> Result<Vec<BulkRecorded>> {
+        self.library
+            .call(&Request::BulkEnd {
+                node: self.id,
+                tables: Cow::Borrowed(tables),
+                stamp,
+                user: user.map(Cow::Borrowed),
+            })
+            .await
+    }
+
+    async fn bulk_tables(&self) -> Result<BTreeMap<String, i64>> {
+        // A plugin that predates bulk mode has no table in it.
+        self.library
+            .call_or_default(&Request::BulkTables { node: self.id })
             .await
     }
 

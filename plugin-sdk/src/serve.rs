@@ -264,6 +264,29 @@ impl Server {
                 self.run(node, |n| async move { n.purged_history().await })
                     .await,
             ),
+            Request::BulkBegin {
+                node,
+                tables,
+                since,
+            } => answer(
+                self.run(node, |n| async move { n.bulk_begin(&tables, since).await })
+                    .await,
+            ),
+            Request::BulkEnd {
+                node,
+                tables,
+                stamp,
+                user,
+            } => answer(
+                self.run(node, |n| async move {
+                    n.bulk_end(&tables, stamp, user.as_deref()).await
+                })
+                .await,
+            ),
+            Request::BulkTables { node } => answer(
+                self.run(node, |n| async move { n.bulk_tables().await })
+                    .await,
+            ),
             Request::SyncedTables { node, peer } => answer(
                 self.run(node, |n| async move { n.synced_tables(&peer).await })
                     .await,

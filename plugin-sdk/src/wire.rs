@@ -291,6 +291,21 @@ pub enum Request<'a> {
     },
     /// `Capture::purged_history`. Answer: `Option<PurgedHistory>`.
     PurgedHistory { node: NodeId },
+    /// `Capture::bulk_begin`. Answer: `()`.
+    BulkBegin {
+        node: NodeId,
+        tables: Cow<'a, [SyncTable]>,
+        since: i64,
+    },
+    /// `Capture::bulk_end`. Answer: `Vec<BulkRecorded>`.
+    BulkEnd {
+        node: NodeId,
+        tables: Cow<'a, [SyncTable]>,
+        stamp: i64,
+        user: Option<Cow<'a, str>>,
+    },
+    /// `Capture::bulk_tables`. Answer: `BTreeMap<String, i64>`.
+    BulkTables { node: NodeId },
     /// `Apply::digest`. Answer: `Option<Vec<BucketDigest>>`.
     Digest {
         node: NodeId,
@@ -334,6 +349,9 @@ impl Request<'_> {
             Request::SyncedTables { .. } => "synced_tables",
             Request::PurgeTracking { .. } => "purge_tracking",
             Request::PurgedHistory { .. } => "purged_history",
+            Request::BulkBegin { .. } => "bulk_begin",
+            Request::BulkEnd { .. } => "bulk_end",
+            Request::BulkTables { .. } => "bulk_tables",
             Request::Digest { .. } => "digest",
             Request::DigestRows { .. } => "digest_rows",
         }

@@ -241,6 +241,76 @@ async fn rows(app: &mut dyn TestConnection) -> Vec<Vec<Value>> {
     .await
 }
 
+/// Bulk mode: nothing is captured while it is on and the node refuses
+/// rounds; its end records the load, new and changed rows whole and the
+/// codes gone as deletes, stamped and attributed as asked.
+async fn bulk_mode(node: &dyn Node, app: &mut dyn TestConnection, tables: &[SyncTable]) {
+    let mark = node.position().await.unwrap();
+    let old_rows = rows(app).await.len() as u64;
+    node.bulk_begin(tables, 1_000).await.expect("bulk begin");
+    assert_eq!(
+        node.bulk_tables().await.unwrap(),
+        std::collections::BTreeMap::from([(TABLE.to_string(), 1_000)])
+    );
+    let refused = node
+        .read_changes(tables, &ReadRange::since(mark))
+        .await
+        .expect_err("a node in bulk mode refuses rounds");
+    assert!(refused.to_string().contains("bulk mode"), "{refused}");
+    must_execute(
+        app,
+        r#"INSERT INTO "变电站表" VALUES (9, '载1', '甲', 1.5, NULL), (9, '载2', '乙', 2.5, 'x')"#,
+    )
+    .await;
+    must_execute(
+        app,
+        r#"UPDATE "变电站表" SET "容量" = 7.5 WHERE "编号" = '载1'"#,
+    )
+    .await;
+    must_execute(app, r#"DELETE FROM "变电站表" WHERE "单位序号" <> 9"#).await;
+    let stamp = 1_800_000_000_123_456;
+    let recorded = node
+        .bulk_end(tables, stamp, Some("loader"))
+        .await
+        .expect("bulk end");
+    assert_eq!(
+        recorded,
+        [hetsync_core::change::BulkRecorded {
+            table: TABLE.into(),
+            changed: 2,
+            deleted: old_rows,
+        }]
+    );
+    assert!(node.bulk_tables().await.unwrap().is_empty());
+    let read = node
+        .read_changes(tables, &ReadRange::since(mark))
+        .await
+        .expect("capture is back");
+    let events = &read.tables[TABLE].events;
+    assert_eq!(events.len() as u64, 2 + old_rows, "{events:?}");
+    for e in events {
+        assert_eq!(e.stamp.time, stamp, "{e:?}");
+        assert_eq!(e.stamp.user.as_deref(), Some("loader"), "{e:?}");
+        assert_eq!(e.fields, None, "{e:?}");
+    }
+    let mut upserts: Vec<&CombinedCode> =
+        events.iter().filter(|e| !e.deleted).map(|e| &e.code).collect();
+    upserts.sort();
+    assert_eq!(upserts, [&code(9, "载1"), &code(9, "载2")]);
+    assert_eq!(
+        read.tables[TABLE].rows[&code(9, "载1")][3],
+        Value::Float(7.5)
+    );
+    // The next edit is captured as usual.
+    let end = node.position().await.unwrap();
+    must_execute(
+        app,
+        r#"UPDATE "变电站表" SET "名称" = '丁' WHERE "编号" = '载2'"#,
+    )
+    .await;
+    assert_eq!(node.count_events(end, None).await.unwrap(), 1);
+}
+
 /// Loads the plugin library at `library` and runs [`check_adapter`] on its
 /// adapter.
 pub async fn check_plugin(db: &dyn TestDatabase, library: &Path) {
@@ -646,6 +716,8 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         })
     );
     assert_eq!(node.purge_tracking(end, later).await.unwrap(), 0);
+
+    bulk_mode(node.as_ref(), &mut *app, &tables).await;
 
     // The integration lock is exclusive until dropped.
     let lock = node.lock_integration().await.expect("lock");

@@ -302,6 +302,134 @@ pub trait Dialect: Send + Sync {
     /// procedures they and the apply call) on one table.
     fn capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String>;
 
+    /// The function that makes a JSON array of its arguments.
+    fn json_array_function(&self) -> &'static str;
+
+    /// The code of the row over `alias` as the JSON array capture writes
+    /// into the tracking table.
+    fn code_json(&self, table: &SyncTable, alias: &str) -> String {
+        format!(
+            "{}({})",
+            self.json_array_function(),
+            self.code_list(table, alias).join(", ")
+        )
+    }
+
+    // ---- bulk mode ------------------------------------------------------------
+
+    /// The names of the triggers capture puts on a table.
+    fn capture_triggers(&self, table: &str) -> Vec<String>;
+
+    /// The statements that suspend capture on a table for a bulk load
+    /// (`hetsync bulk begin`): its triggers are dropped. `None` where
+    /// capture costs writers nothing (logical decoding).
+    fn suspend_capture_sql(&self, table: &SyncTable) -> Option<Vec<String>> {
+        Some(
+            self.capture_triggers(&table.name)
+                .iter()
+                .map(|name| format!("DROP TRIGGER IF EXISTS {}", self.ident(name)))
+                .collect(),
+        )
+    }
+
+    /// The statements that give a table its capture back after a bulk load,
+    /// whether or not [`Dialect::suspend_capture_sql`] ran to the end.
+    fn resume_capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String>;
+
+    /// The table that keeps a table's rows as they were when its bulk load
+    /// began.
+    fn bulk_snapshot(&self, table: &str) -> String {
+        self.object_name("_hetsync_bulk_", table)
+    }
+
+    /// Copies a table's synced columns into its [`Dialect::bulk_snapshot`]
+    /// (replacing one a failed bulk mode left), with an index on the code.
+    fn bulk_snapshot_sql(&self, table: &SyncTable) -> Vec<String> {
+        let snapshot = self.ident(&self.bulk_snapshot(&table.name));
+        let code: Vec<String> = table.code_columns().map(|c| self.ident(c)).collect();
+        vec![
+            format!("DROP TABLE IF EXISTS {snapshot}"),
+            format!(
+                "CREATE TABLE {snapshot} AS SELECT {} FROM {}",
+                self.column_list(table),
+                self.ident(&table.name)
+            ),
+            format!(
+                "CREATE INDEX {} ON {snapshot} ({})",
+                self.ident(&self.object_name("_hetsync_bulkcode_", &table.name)),
+                code.join(", ")
+            ),
+        ]
+    }
+
+    /// The two set-based tracking inserts that record a bulk load: the rows
+    /// that are new or differ from the snapshot (whole-row changes), and
+    /// the snapshot's rows whose code is gone (deletes; a code whose case
+    /// or bytes changed is both). Parameters, in order: the table's name,
+    /// the change time ([`Dialect::stamp_value`]), deleted, and the user
+    /// (or NULL).
+    fn bulk_changes_sql(&self, table: &SyncTable) -> [String; 2] {
+        let t = self.ident(&table.name);
+        let snapshot = self.ident(&self.bulk_snapshot(&table.name));
+        let head = |alias: &str| {
+            format!(
+                "INSERT INTO {}({TRACKING_INSERT_COLUMNS}) SELECT {}, {}, {}, {}, NULL, NULL, {}",
+                self.ident(TRACKING),
+                self.ordered_placeholder(1),
+                self.code_json(table, alias),
+                self.stamp_expr(&self.ordered_placeholder(2)),
+                self.ordered_placeholder(3),
+                self.ordered_placeholder(4)
+            )
+        };
+        let column = |alias: &str, i: usize| format!("{alias}.{}", self.ident(&table.columns[i]));
+        let key_match = table
+            .code
+            .iter()
+            .map(|&i| format!("{} = {}", column("t", i), column("s", i)))
+            .collect::<Vec<_>>()
+            .join(" AND ");
+        let coded = |alias: &str| {
+            table
+                .code
+                .iter()
+                .map(|&i| format!("{} IS NOT NULL", column(alias, i)))
+                .collect::<Vec<_>>()
+                .join(" AND ")
+        };
+        let differ = |columns: &mut dyn Iterator<Item = usize>| {
+            columns
+                .map(|i| self.differs(&column("t", i), &column("s", i)))
+                .collect::<Vec<_>>()
+                .join(" OR ")
+        };
+        [
+            format!(
+                "{} FROM {t} AS t LEFT JOIN {snapshot} AS s ON {key_match} \
+                 WHERE {} AND ({} IS NULL OR {})",
+                head("t"),
+                coded("t"),
+                column("s", table.code[0]),
+                differ(&mut (0..table.columns.len()))
+            ),
+            format!(
+                "{} FROM {snapshot} AS s WHERE {} AND NOT EXISTS \
+                 (SELECT 1 FROM {t} AS t WHERE {key_match} AND NOT ({}))",
+                head("s"),
+                coded("s"),
+                differ(&mut table.code.iter().copied())
+            ),
+        ]
+    }
+
+    /// Drops a table's [`Dialect::bulk_snapshot`].
+    fn drop_bulk_snapshot_sql(&self, table: &str) -> String {
+        format!(
+            "DROP TABLE IF EXISTS {}",
+            self.ident(&self.bulk_snapshot(table))
+        )
+    }
+
     /// A position as the parameters of [`Dialect::after_position`] and
     /// [`Dialect::upto_position`]: its `pos`, and where positions are
     /// transactions also its `within`.

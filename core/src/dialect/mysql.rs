@@ -47,14 +47,6 @@ impl Mysql {
         }
     }
 
-    fn code_json(&self, table: &SyncTable, alias: &str) -> String {
-        let parts: Vec<String> = table
-            .code_columns()
-            .map(|c| format!("{alias}.{}", self.ident(c)))
-            .collect();
-        format!("JSON_ARRAY({})", parts.join(", "))
-    }
-
     /// The tracking row of one change: `(table, code, time, user, deleted, fields)`.
     /// The user is the login name the client gave (`USER()` without its
     /// `@host`): `CURRENT_USER()` in a trigger is the trigger's definer.
@@ -71,6 +63,11 @@ impl Mysql {
             self.code_json(table, alias),
             u8::from(deleted)
         )
+    }
+
+    /// The trigger of operation `letter` ([`OPERATIONS`]) on a table.
+    fn trigger_name(&self, table: &str, letter: &str) -> String {
+        self.object_name(&format!("_hetsync_{letter}_"), table)
     }
 
     /// The three row triggers of a table. Each is one `IF` around one `INSERT`:
@@ -136,7 +133,7 @@ impl Mysql {
                 format!(
                     "CREATE TRIGGER {} AFTER {event} ON {t} FOR EACH ROW \
                      IF @hetsync_apply IS NULL THEN {body} END IF",
-                    self.ident(&self.object_name(&format!("_hetsync_{letter}_"), &table.name))
+                    self.ident(&self.trigger_name(&table.name, letter))
                 )
             })
             .collect()
@@ -337,6 +334,35 @@ impl Dialect for Mysql {
         let mut out = vec![self.apply_procedure_sql(table, columns)];
         out.extend(self.triggers(table, columns));
         out
+    }
+
+    fn json_array_function(&self) -> &'static str {
+        "JSON_ARRAY"
+    }
+
+    fn capture_triggers(&self, table: &str) -> Vec<String> {
+        OPERATIONS
+            .iter()
+            .map(|(_, letter)| self.trigger_name(table, letter))
+            .collect()
+    }
+
+    fn resume_capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String> {
+        let mut out = self.suspend_capture_sql(table).unwrap_or_default();
+        out.extend(self.triggers(table, columns));
+        out
+    }
+
+    /// A copy with the table's own keys (`LIKE`), so the comparison at the
+    /// end probes an index on the code whatever its column types.
+    fn bulk_snapshot_sql(&self, table: &SyncTable) -> Vec<String> {
+        let snapshot = self.ident(&self.bulk_snapshot(&table.name));
+        let t = self.ident(&table.name);
+        vec![
+            format!("DROP TABLE IF EXISTS {snapshot}"),
+            format!("CREATE TABLE {snapshot} LIKE {t}"),
+            format!("INSERT INTO {snapshot} SELECT * FROM {t}"),
+        ]
     }
 
     fn change_time(&self) -> String {

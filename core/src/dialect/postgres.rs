@@ -42,6 +42,17 @@ pub const CAPABILITIES: Capabilities = Capabilities {
     bulk_copy: BulkCopyKind::StagingTable,
 };
 
+/// The events of the capture triggers ([`Dialect::capture_triggers`]'s
+/// order) with their transition tables.
+const TRIGGER_EVENTS: [(&str, &str); 3] = [
+    ("INSERT", "REFERENCING NEW TABLE AS new_rows"),
+    (
+        "UPDATE",
+        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    ),
+    ("DELETE", "REFERENCING OLD TABLE AS old_rows"),
+];
+
 /// Wraps a function body in a dollar quote that does not occur in it.
 fn dollar_quote(body: &str) -> String {
     let mut tag = String::from("$hetsync$");
@@ -72,12 +83,18 @@ impl Postgres {
         )
     }
 
-    fn code_expr(&self, table: &SyncTable, alias: &str) -> String {
-        let parts: Vec<String> = table
-            .code_columns()
-            .map(|c| format!("{alias}.{}", self.ident(c)))
+    /// Enables or disables a table's capture triggers.
+    fn toggle_triggers(&self, table: &SyncTable, action: &str) -> String {
+        let each: Vec<String> = self
+            .capture_triggers(&table.name)
+            .iter()
+            .map(|name| format!("{action} TRIGGER {}", self.ident(name)))
             .collect();
-        format!("jsonb_build_array({})", parts.join(", "))
+        format!(
+            "ALTER TABLE {} {}",
+            self.ident(&table.name),
+            each.join(", ")
+        )
     }
 
     fn code_join(&self, table: &SyncTable, a: &str, b: &str) -> String {
@@ -123,8 +140,8 @@ impl Postgres {
                           {fields} AS f \
                    FROM old_rows o FULL JOIN new_rows n ON {same_code}) x \
              WHERE x.moved OR cardinality(x.f) > 0;",
-            old_code = self.code_expr(table, "o"),
-            new_code = self.code_expr(table, "n"),
+            old_code = self.code_json(table, "o"),
+            new_code = self.code_json(table, "n"),
             same_code = self.code_join(table, "o", "n"),
         );
         let body = format!(
@@ -136,8 +153,8 @@ impl Postgres {
                RETURN NULL; \
              END",
             setting = self.literal(APPLY_SETTING),
-            ins = insert(&self.code_expr(table, "n"), false, "NULL", "new_rows n"),
-            del = insert(&self.code_expr(table, "o"), true, "NULL", "old_rows o"),
+            ins = insert(&self.code_json(table, "n"), false, "NULL", "new_rows n"),
+            del = insert(&self.code_json(table, "o"), true, "NULL", "old_rows o"),
         );
         format!(
             "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS {}",
@@ -343,21 +360,38 @@ impl Dialect for Postgres {
             self.capture_function_sql(table),
             self.apply_function_sql(table),
         ];
-        out.extend(
-            [
-                ("insert", "INSERT", "REFERENCING NEW TABLE AS new_rows"),
-                ("update", "UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
-                ("delete", "DELETE", "REFERENCING OLD TABLE AS old_rows"),
-            ]
-            .into_iter()
-            .map(|(op, event, transition)| {
+        out.extend(self.capture_triggers(&table.name).iter().zip(TRIGGER_EVENTS).map(
+            |(name, (event, transition))| {
                 format!(
                     "CREATE TRIGGER {} AFTER {event} ON {t} {transition} FOR EACH STATEMENT EXECUTE FUNCTION {f}()",
-                    self.ident(&format!("_hetsync_{op}"))
+                    self.ident(name)
                 )
-            }),
-        );
+            },
+        ));
         out
+    }
+
+    fn json_array_function(&self) -> &'static str {
+        "jsonb_build_array"
+    }
+
+    fn capture_triggers(&self, _table: &str) -> Vec<String> {
+        ["insert", "update", "delete"]
+            .map(|op| format!("_hetsync_{op}"))
+            .into()
+    }
+
+    /// The triggers are disabled, not dropped: the capture functions stay.
+    fn suspend_capture_sql(&self, table: &SyncTable) -> Option<Vec<String>> {
+        (!self.logical).then(|| vec![self.toggle_triggers(table, "DISABLE")])
+    }
+
+    fn resume_capture_sql(&self, table: &SyncTable, _columns: &[ColumnSql]) -> Vec<String> {
+        vec![self.toggle_triggers(table, "ENABLE")]
+    }
+
+    fn stamp_expr(&self, param: &str) -> String {
+        format!("(timestamptz 'epoch' + {param}::bigint * interval '1 microsecond')")
     }
 
     fn position_params(&self, w: Watermark) -> Vec<Value> {

@@ -30,14 +30,6 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 };
 
 impl Sqlite {
-    fn code_expr(&self, table: &SyncTable, row: &str) -> String {
-        let parts: Vec<String> = table
-            .code_columns()
-            .map(|c| format!("{row}.{}", self.ident(c)))
-            .collect();
-        format!("json_array({})", parts.join(", "))
-    }
-
     fn tracking_insert(
         &self,
         table: &SyncTable,
@@ -247,7 +239,7 @@ impl Dialect for Sqlite {
     fn capture_sql(&self, table: &SyncTable, _columns: &[ColumnSql]) -> Vec<String> {
         let t = self.ident(&table.name);
         let quiet = format!("WHEN NOT EXISTS (SELECT 1 FROM {})", self.ident(APPLY_FLAG));
-        let (old, new) = (self.code_expr(table, "OLD"), self.code_expr(table, "NEW"));
+        let (old, new) = (self.code_json(table, "OLD"), self.code_json(table, "NEW"));
         let insert = format!(
             "CREATE TRIGGER {} AFTER INSERT ON {t} {quiet} BEGIN {}; END",
             self.ident(&self.trigger_name(&table.name, "insert")),
@@ -294,6 +286,22 @@ impl Dialect for Sqlite {
             body.join("; ")
         );
         vec![insert, update, delete]
+    }
+
+    fn json_array_function(&self) -> &'static str {
+        "json_array"
+    }
+
+    fn capture_triggers(&self, table: &str) -> Vec<String> {
+        ["insert", "update", "delete"]
+            .map(|op| self.trigger_name(table, op))
+            .into()
+    }
+
+    fn resume_capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String> {
+        let mut out = self.suspend_capture_sql(table).unwrap_or_default();
+        out.extend(self.capture_sql(table, columns));
+        out
     }
 
     fn change_time(&self) -> String {

@@ -157,6 +157,23 @@ fn render(d: &dyn Dialect) -> String {
         if let Some(lock) = d.lock_rows_sql(&table, 2) {
             section(&format!("lock rows of {}", table.name), vec![lock]);
         }
+        if let Some(suspend) = d.suspend_capture_sql(&table) {
+            section(
+                &format!("bulk begin on {}", table.name),
+                d.bulk_snapshot_sql(&table)
+                    .into_iter()
+                    .chain(suspend)
+                    .collect(),
+            );
+            section(
+                &format!("bulk end on {}", table.name),
+                d.resume_capture_sql(&table, &columns)
+                    .into_iter()
+                    .chain(d.bulk_changes_sql(&table))
+                    .chain([d.drop_bulk_snapshot_sql(&table.name)])
+                    .collect(),
+            );
+        }
     }
     section(
         "read changes",

@@ -2,6 +2,7 @@
 //! connected nodes. Planning is delegated to [`crate::plan`]; this module only
 //! moves data and records what happened.
 
+mod bulk;
 mod compare;
 mod fault;
 mod full;

@@ -118,6 +118,13 @@ async fn node_status(node: &dyn Node, role: &str) -> NodeStatus {
         Err(e) => st.error = Some(e.to_string()),
     }
     if st.installed {
+        match node.bulk_tables().await {
+            Ok(bulk) => st.bulk = bulk,
+            Err(e) => st.error = Some(e.to_string()),
+        }
+    }
+    // A node in bulk mode has no position to read (`bulk` says why).
+    if st.installed && st.bulk.is_empty() {
         match node.position().await {
             Ok(p) => st.position = Some(p),
             Err(e) => st.error = Some(e.to_string()),

@@ -75,6 +75,15 @@ impl MappedNode {
             })
     }
 
+    /// The hub name of a table this node holds as `local` (itself when
+    /// not synced).
+    fn logical_name(&self, local: &str) -> String {
+        self.maps
+            .iter()
+            .find(|m| m.local.name == local)
+            .map_or_else(|| local.to_string(), |m| m.logical.name.clone())
+    }
+
     fn local_tables(&self, tables: &[SyncTable]) -> Result<Vec<SyncTable>> {
         tables
             .iter()
@@ -562,6 +571,36 @@ impl Capture for MappedNode {
 
     async fn purged_history(&self) -> Result<Option<crate::change::PurgedHistory>> {
         self.inner.purged_history().await
+    }
+
+    async fn bulk_begin(&self, tables: &[SyncTable], since: i64) -> Result<()> {
+        self.inner
+            .bulk_begin(&self.local_tables(tables)?, since)
+            .await
+    }
+
+    async fn bulk_end(
+        &self,
+        tables: &[SyncTable],
+        stamp: i64,
+        user: Option<&str>,
+    ) -> Result<Vec<crate::change::BulkRecorded>> {
+        let mut recorded = self
+            .inner
+            .bulk_end(&self.local_tables(tables)?, stamp, user)
+            .await?;
+        for r in &mut recorded {
+            r.table = self.logical_name(&r.table);
+        }
+        Ok(recorded)
+    }
+
+    async fn bulk_tables(&self) -> Result<std::collections::BTreeMap<String, i64>> {
+        let local = self.inner.bulk_tables().await?;
+        Ok(local
+            .into_iter()
+            .map(|(table, since)| (self.logical_name(&table), since))
+            .collect())
     }
 }
 

@@ -61,6 +61,9 @@ pub async fn apply<S: Session + ?Sized>(
     for (name, ops) in batch.ops.iter().filter(|(_, ops)| !ops.is_empty()) {
         busy.push((SyncTable::find(tables, name, s.node())?, ops.as_slice()));
     }
+    // A node in bulk mode takes no writes from hetsync: its load is
+    // recorded by comparing its tables with their copies.
+    super::bulk::refuse_bulk(s).await?;
     let staged = d.staged_apply();
     if staged {
         for (table, _) in &busy {

@@ -211,7 +211,7 @@ pub(super) async fn meta_set<S: Session + ?Sized>(
 }
 
 /// The rows of the meta table, by name.
-pub(super) type Settings = HashMap<String, String>;
+pub(crate) type Settings = HashMap<String, String>;
 
 /// The settings of the meta table, by name.
 pub(super) async fn meta<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
@@ -290,6 +290,12 @@ pub async fn uninstall<S: Session + ?Sized>(s: &mut S) -> Result<()> {
     }
     let result = async {
         drop_capture(s).await?;
+        let settings = meta(s).await?;
+        for table in super::bulk::bulk_of(s.node(), &settings)?.keys() {
+            let context = format!("dropping the bulk snapshot of '{table}'");
+            s.execute(&d.drop_bulk_snapshot_sql(table), &[], &context)
+                .await?;
+        }
         for table in d.meta_table_names() {
             s.execute(
                 &format!("DROP TABLE IF EXISTS {}", d.ident(table)),
@@ -332,11 +338,13 @@ pub async fn is_installed<S: Session + ?Sized>(s: &mut S) -> Result<bool> {
 }
 
 /// Refuses a node without install, or whose last install did not finish
-/// (an install before the state was recorded counts as finished), or whose
-/// capture objects are missing or altered (see [`super::integrity`]): what
-/// a round checks before it reads a node.
+/// (an install before the state was recorded counts as finished), or in
+/// bulk mode ([`super::bulk`]), or whose capture objects are missing or
+/// altered (see [`super::integrity`]): what a round checks before it reads
+/// a node.
 pub async fn require_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
     let settings = installed_settings(s).await?;
+    super::bulk::require_no_bulk(s.node(), &settings)?;
     super::integrity::require_intact(s, &settings).await
 }
 

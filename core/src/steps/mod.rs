@@ -18,6 +18,7 @@
 //! implementations in [`node`].
 
 pub mod apply;
+pub mod bulk;
 pub mod conflicts;
 pub mod digest;
 pub mod install;

@@ -1,8 +1,8 @@
 //! Every [`Driver`] is a [`Node`]: the core drives its capture and apply.
 
-use super::{apply, conflicts, digest, install, purge, read, recover, Driver};
+use super::{apply, bulk, conflicts, digest, install, purge, read, recover, Driver};
 use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
-use crate::change::{ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Watermark};
+use crate::change::{ApplyBatch, ApplyOutcome, BulkRecorded, ChangeSet, ReadRange, Watermark};
 use crate::code::CombinedCode;
 use crate::digest::{BucketDigest, RowDigest};
 use crate::schema::SyncTable;
@@ -72,6 +72,23 @@ impl<D: Driver> Capture for D {
 
     async fn purged_history(&self) -> Result<Option<crate::change::PurgedHistory>> {
         purge::purged_history(&mut session(self).await?).await
+    }
+
+    async fn bulk_begin(&self, tables: &[SyncTable], since: i64) -> Result<()> {
+        bulk::begin(&mut session(self).await?, tables, since).await
+    }
+
+    async fn bulk_end(
+        &self,
+        tables: &[SyncTable],
+        stamp: i64,
+        user: Option<&str>,
+    ) -> Result<Vec<BulkRecorded>> {
+        bulk::end(&mut session(self).await?, tables, stamp, user).await
+    }
+
+    async fn bulk_tables(&self) -> Result<bulk::BulkTables> {
+        bulk::in_bulk(&mut session(self).await?).await
     }
 }
 

@@ -1,7 +1,7 @@
 //! Purging tracking rows every peer has integrated and that are older than
 //! the retention ([`crate::adapter::Capture::purge_tracking`]).
 
-use super::install::{meta, meta_set, require_capture};
+use super::install::{meta, meta_set, require_capture, require_installed};
 use super::{begin, commit, first, int_of, rollback, Session};
 use crate::change::{PurgedHistory, Watermark};
 use crate::dialect::{TxKind, META};
@@ -122,7 +122,7 @@ async fn purge_batch<S: Session + ?Sized>(
 
 /// How far purges have deleted this node's tracking rows.
 pub async fn purged_history<S: Session + ?Sized>(s: &mut S) -> Result<Option<PurgedHistory>> {
-    require_capture(s).await?;
+    require_installed(s).await?;
     read_purged(s).await
 }
 

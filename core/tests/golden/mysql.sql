@@ -81,6 +81,25 @@ SELECT t.`单位编号`, t.`年份`, t.`ID`, count(*) FROM `变电站表` AS t W
 -- lock rows of 变电站表
 SELECT t.`单位编号`, t.`年份`, t.`ID` FROM `变电站表` AS t WHERE (t.`单位编号`, t.`年份`, t.`ID`) IN ((?, ?, ?), (?, ?, ?)) ORDER BY t.`单位编号`, t.`年份`, t.`ID` FOR UPDATE;
 
+-- bulk begin on 变电站表
+DROP TABLE IF EXISTS `_hetsync_bulk_变电站表`;
+CREATE TABLE `_hetsync_bulk_变电站表` LIKE `变电站表`;
+INSERT INTO `_hetsync_bulk_变电站表` SELECT * FROM `变电站表`;
+DROP TRIGGER IF EXISTS `_hetsync_i_变电站表`;
+DROP TRIGGER IF EXISTS `_hetsync_u_变电站表`;
+DROP TRIGGER IF EXISTS `_hetsync_d_变电站表`;
+
+-- bulk end on 变电站表
+DROP TRIGGER IF EXISTS `_hetsync_i_变电站表`;
+DROP TRIGGER IF EXISTS `_hetsync_u_变电站表`;
+DROP TRIGGER IF EXISTS `_hetsync_d_变电站表`;
+CREATE TRIGGER `_hetsync_i_变电站表` AFTER INSERT ON `变电站表` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('变电站表', JSON_ARRAY(NEW.`单位编号`, NEW.`年份`, NEW.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF;
+CREATE TRIGGER `_hetsync_u_变电站表` AFTER UPDATE ON `变电站表` FOR EACH ROW IF @hetsync_apply IS NULL THEN IF CAST(NEW.`单位编号` AS BINARY) <=> CAST(OLD.`单位编号` AS BINARY) AND NEW.`年份` <=> OLD.`年份` AND NEW.`ID` <=> OLD.`ID` THEN IF (@hetsync_fields := CONCAT_WS(',', IF(CAST(NEW.`名称` AS BINARY) <=> CAST(OLD.`名称` AS BINARY), NULL, '"名称"'), IF(NEW.`容量` <=> OLD.`容量`, NULL, '"容量"'), IF(CAST(NEW.`备注 "x"` AS BINARY) <=> CAST(OLD.`备注 "x"` AS BINARY), NULL, '"备注 \\"x\\""'))) <> '' THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('变电站表', JSON_ARRAY(NEW.`单位编号`, NEW.`年份`, NEW.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, CONCAT('[', @hetsync_fields, ']')); END IF; ELSE INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('变电站表', JSON_ARRAY(OLD.`单位编号`, OLD.`年份`, OLD.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 1, NULL), ('变电站表', JSON_ARRAY(NEW.`单位编号`, NEW.`年份`, NEW.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF; END IF;
+CREATE TRIGGER `_hetsync_d_变电站表` AFTER DELETE ON `变电站表` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('变电站表', JSON_ARRAY(OLD.`单位编号`, OLD.`年份`, OLD.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 1, NULL); END IF;
+INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, JSON_ARRAY(t.`单位编号`, t.`年份`, t.`ID`), TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, NULL, NULL, ? FROM `变电站表` AS t LEFT JOIN `_hetsync_bulk_变电站表` AS s ON t.`单位编号` = s.`单位编号` AND t.`年份` = s.`年份` AND t.`ID` = s.`ID` WHERE t.`单位编号` IS NOT NULL AND t.`年份` IS NOT NULL AND t.`ID` IS NOT NULL AND (s.`单位编号` IS NULL OR NOT (CAST(t.`单位编号` AS BINARY) <=> CAST(s.`单位编号` AS BINARY)) OR NOT (CAST(t.`年份` AS BINARY) <=> CAST(s.`年份` AS BINARY)) OR NOT (CAST(t.`ID` AS BINARY) <=> CAST(s.`ID` AS BINARY)) OR NOT (CAST(t.`名称` AS BINARY) <=> CAST(s.`名称` AS BINARY)) OR NOT (CAST(t.`容量` AS BINARY) <=> CAST(s.`容量` AS BINARY)) OR NOT (CAST(t.`备注 "x"` AS BINARY) <=> CAST(s.`备注 "x"` AS BINARY)));
+INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, JSON_ARRAY(s.`单位编号`, s.`年份`, s.`ID`), TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, NULL, NULL, ? FROM `_hetsync_bulk_变电站表` AS s WHERE s.`单位编号` IS NOT NULL AND s.`年份` IS NOT NULL AND s.`ID` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `变电站表` AS t WHERE t.`单位编号` = s.`单位编号` AND t.`年份` = s.`年份` AND t.`ID` = s.`ID` AND NOT (NOT (CAST(t.`单位编号` AS BINARY) <=> CAST(s.`单位编号` AS BINARY)) OR NOT (CAST(t.`年份` AS BINARY) <=> CAST(s.`年份` AS BINARY)) OR NOT (CAST(t.`ID` AS BINARY) <=> CAST(s.`ID` AS BINARY))));
+DROP TABLE IF EXISTS `_hetsync_bulk_变电站表`;
+
 -- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 CREATE PROCEDURE `_hetsync_apply_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`(IN phase CHAR(1), OUT n_ins BIGINT, OUT n_upd BIGINT, OUT n_del BIGINT) MODIFIES SQL DATA BEGIN SET n_ins = 0, n_upd = 0, n_del = 0; IF phase = 'D' THEN DELETE t FROM `_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s STRAIGHT_JOIN `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t ON t.`ID` = s.c0 WHERE s.op = 'D'; SET n_del = ROW_COUNT(); ELSE UPDATE `_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s STRAIGHT_JOIN `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t ON t.`ID` = s.c0 SET t.`颜色` = IF(s.m1, s.c1, t.`颜色`) WHERE s.op = 'U' AND ((s.m1 AND NOT (CAST(t.`颜色` AS BINARY) <=> CAST(s.c1 AS BINARY)))); SET n_upd = ROW_COUNT(); INSERT INTO `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` (`ID`, `颜色`) SELECT s.c0, s.c1 FROM `_hetsync_stage_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` = s.c0); SET n_ins = ROW_COUNT(); END IF; END;
 CREATE TRIGGER `_hetsync_i_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AFTER INSERT ON `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', JSON_ARRAY(NEW.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF;
@@ -120,6 +139,25 @@ SELECT CONCAT(COALESCE(CONCAT('i', CAST(t.`ID` AS CHAR), ';'), '-')), MD5(CONCAT
 -- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t.`ID` FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` IN (?, ?) ORDER BY t.`ID` FOR UPDATE;
 
+-- bulk begin on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DROP TABLE IF EXISTS `_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+CREATE TABLE `_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` LIKE `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+INSERT INTO `_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` SELECT * FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+DROP TRIGGER IF EXISTS `_hetsync_i_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+DROP TRIGGER IF EXISTS `_hetsync_u_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+DROP TRIGGER IF EXISTS `_hetsync_d_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+
+-- bulk end on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DROP TRIGGER IF EXISTS `_hetsync_i_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+DROP TRIGGER IF EXISTS `_hetsync_u_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+DROP TRIGGER IF EXISTS `_hetsync_d_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+CREATE TRIGGER `_hetsync_i_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AFTER INSERT ON `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', JSON_ARRAY(NEW.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF;
+CREATE TRIGGER `_hetsync_u_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AFTER UPDATE ON `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` FOR EACH ROW IF @hetsync_apply IS NULL THEN IF NEW.`ID` <=> OLD.`ID` THEN IF (@hetsync_fields := CONCAT_WS(',', IF(CAST(NEW.`颜色` AS BINARY) <=> CAST(OLD.`颜色` AS BINARY), NULL, '"颜色"'))) <> '' THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', JSON_ARRAY(NEW.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, CONCAT('[', @hetsync_fields, ']')); END IF; ELSE INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', JSON_ARRAY(OLD.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 1, NULL), ('高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', JSON_ARRAY(NEW.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF; END IF;
+CREATE TRIGGER `_hetsync_d_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AFTER DELETE ON `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', JSON_ARRAY(OLD.`ID`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 1, NULL); END IF;
+INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, JSON_ARRAY(t.`ID`), TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, NULL, NULL, ? FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t LEFT JOIN `_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s ON t.`ID` = s.`ID` WHERE t.`ID` IS NOT NULL AND (s.`ID` IS NULL OR NOT (CAST(t.`ID` AS BINARY) <=> CAST(s.`ID` AS BINARY)) OR NOT (CAST(t.`颜色` AS BINARY) <=> CAST(s.`颜色` AS BINARY)));
+INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, JSON_ARRAY(s.`ID`), TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, NULL, NULL, ? FROM `_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS s WHERE s.`ID` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'` AS t WHERE t.`ID` = s.`ID` AND NOT (NOT (CAST(t.`ID` AS BINARY) <=> CAST(s.`ID` AS BINARY))));
+DROP TABLE IF EXISTS `_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'`;
+
 -- capture on k
 CREATE PROCEDURE `_hetsync_apply_k`(IN phase CHAR(1), OUT n_ins BIGINT, OUT n_upd BIGINT, OUT n_del BIGINT) MODIFIES SQL DATA BEGIN SET n_ins = 0, n_upd = 0, n_del = 0; IF phase = 'D' THEN DELETE t FROM `_hetsync_stage_k` AS s STRAIGHT_JOIN `k` AS t ON t.`a` = s.c0 WHERE s.op = 'D'; SET n_del = ROW_COUNT(); ELSE  INSERT INTO `k` (`a`) SELECT s.c0 FROM `_hetsync_stage_k` AS s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM `k` AS t WHERE t.`a` = s.c0); SET n_ins = ROW_COUNT(); END IF; END;
 CREATE TRIGGER `_hetsync_i_k` AFTER INSERT ON `k` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('k', JSON_ARRAY(NEW.`a`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF;
@@ -155,6 +193,25 @@ SELECT CONCAT(COALESCE(CONCAT('i', CAST(t.`a` AS CHAR), ';'), '-')), MD5(CONCAT(
 
 -- lock rows of k
 SELECT t.`a` FROM `k` AS t WHERE t.`a` IN (?, ?) ORDER BY t.`a` FOR UPDATE;
+
+-- bulk begin on k
+DROP TABLE IF EXISTS `_hetsync_bulk_k`;
+CREATE TABLE `_hetsync_bulk_k` LIKE `k`;
+INSERT INTO `_hetsync_bulk_k` SELECT * FROM `k`;
+DROP TRIGGER IF EXISTS `_hetsync_i_k`;
+DROP TRIGGER IF EXISTS `_hetsync_u_k`;
+DROP TRIGGER IF EXISTS `_hetsync_d_k`;
+
+-- bulk end on k
+DROP TRIGGER IF EXISTS `_hetsync_i_k`;
+DROP TRIGGER IF EXISTS `_hetsync_u_k`;
+DROP TRIGGER IF EXISTS `_hetsync_d_k`;
+CREATE TRIGGER `_hetsync_i_k` AFTER INSERT ON `k` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('k', JSON_ARRAY(NEW.`a`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF;
+CREATE TRIGGER `_hetsync_u_k` AFTER UPDATE ON `k` FOR EACH ROW IF @hetsync_apply IS NULL THEN IF NOT (NEW.`a` <=> OLD.`a`) THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('k', JSON_ARRAY(OLD.`a`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 1, NULL), ('k', JSON_ARRAY(NEW.`a`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 0, NULL); END IF; END IF;
+CREATE TRIGGER `_hetsync_d_k` AFTER DELETE ON `k` FOR EACH ROW IF @hetsync_apply IS NULL THEN INSERT INTO `_hetsync_tracking` (table_name, code, changed_at, user_name, deleted, fields) VALUES ('k', JSON_ARRAY(OLD.`a`), UTC_TIMESTAMP(6), SUBSTRING_INDEX(USER(), '@', 1), 1, NULL); END IF;
+INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, JSON_ARRAY(t.`a`), TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, NULL, NULL, ? FROM `k` AS t LEFT JOIN `_hetsync_bulk_k` AS s ON t.`a` = s.`a` WHERE t.`a` IS NOT NULL AND (s.`a` IS NULL OR NOT (CAST(t.`a` AS BINARY) <=> CAST(s.`a` AS BINARY)));
+INSERT INTO `_hetsync_tracking`(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, JSON_ARRAY(s.`a`), TIMESTAMPADD(MICROSECOND, ?, '1970-01-01 00:00:00'), ?, NULL, NULL, ? FROM `_hetsync_bulk_k` AS s WHERE s.`a` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `k` AS t WHERE t.`a` = s.`a` AND NOT (NOT (CAST(t.`a` AS BINARY) <=> CAST(s.`a` AS BINARY))));
+DROP TABLE IF EXISTS `_hetsync_bulk_k`;
 
 -- read changes
 SELECT seq, CAST(table_name AS CHAR), CAST(code AS CHAR), CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED), deleted, CAST(fields AS CHAR), CAST(origin AS CHAR), CAST(user_name AS CHAR) FROM `_hetsync_tracking` WHERE seq > ? AND seq <= ? ORDER BY seq;

@@ -199,7 +199,7 @@ SELECT seq FROM "_hetsync_tracking" WHERE seq >= $1 ORDER BY seq LIMIT 1 OFFSET 
 DELETE FROM "_hetsync_tracking" WHERE seq >= $1 AND seq < $2 AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) AND (extract(epoch FROM changed_at) * 1000000)::bigint < $5;
 
 -- tracking rows written by the engine
-INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES ($1, $2, (timestamptz 'epoch' + $3::bigint * interval '1 microsecond'), $4, $5, $6, $7), ($8, $9, (timestamptz 'epoch' + $10::bigint * interval '1 microsecond'), $11, $12, $13, $14);
 
 -- transactions
 BEGIN;

@@ -84,6 +84,18 @@ LOCK TABLE "变电站表" IN SHARE ROW EXCLUSIVE MODE;
 -- lock rows of 变电站表
 SELECT t."单位编号", t."年份", t."ID" FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (($1, $2, $3), ($4, $5, $6)) ORDER BY t."单位编号", t."年份", t."ID" FOR UPDATE;
 
+-- bulk begin on 变电站表
+DROP TABLE IF EXISTS "_hetsync_bulk_变电站表";
+CREATE TABLE "_hetsync_bulk_变电站表" AS SELECT "单位编号", "年份", "ID", "名称", "容量", "备注 ""x""" FROM "变电站表";
+CREATE INDEX "_hetsync_bulkcode_变电站表" ON "_hetsync_bulk_变电站表" ("单位编号", "年份", "ID");
+ALTER TABLE "变电站表" DISABLE TRIGGER "_hetsync_insert", DISABLE TRIGGER "_hetsync_update", DISABLE TRIGGER "_hetsync_delete";
+
+-- bulk end on 变电站表
+ALTER TABLE "变电站表" ENABLE TRIGGER "_hetsync_insert", ENABLE TRIGGER "_hetsync_update", ENABLE TRIGGER "_hetsync_delete";
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT $1, jsonb_build_array(t."单位编号", t."年份", t."ID"), (timestamptz 'epoch' + $2::bigint * interval '1 microsecond'), $3, NULL, NULL, $4 FROM "变电站表" AS t LEFT JOIN "_hetsync_bulk_变电站表" AS s ON t."单位编号" = s."单位编号" AND t."年份" = s."年份" AND t."ID" = s."ID" WHERE t."单位编号" IS NOT NULL AND t."年份" IS NOT NULL AND t."ID" IS NOT NULL AND (s."单位编号" IS NULL OR t."单位编号" IS DISTINCT FROM s."单位编号" OR t."年份" IS DISTINCT FROM s."年份" OR t."ID" IS DISTINCT FROM s."ID" OR t."名称" IS DISTINCT FROM s."名称" OR t."容量" IS DISTINCT FROM s."容量" OR t."备注 ""x""" IS DISTINCT FROM s."备注 ""x""");
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT $1, jsonb_build_array(s."单位编号", s."年份", s."ID"), (timestamptz 'epoch' + $2::bigint * interval '1 microsecond'), $3, NULL, NULL, $4 FROM "_hetsync_bulk_变电站表" AS s WHERE s."单位编号" IS NOT NULL AND s."年份" IS NOT NULL AND s."ID" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "变电站表" AS t WHERE t."单位编号" = s."单位编号" AND t."年份" = s."年份" AND t."ID" = s."ID" AND NOT (t."单位编号" IS DISTINCT FROM s."单位编号" OR t."年份" IS DISTINCT FROM s."年份" OR t."ID" IS DISTINCT FROM s."ID"));
+DROP TABLE IF EXISTS "_hetsync_bulk_变电站表";
+
 -- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 CREATE OR REPLACE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(n."ID"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(o."ID"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."ID" IS NULL THEN jsonb_build_array(o."ID") ELSE jsonb_build_array(n."ID") END AS code, n."ID" IS NULL AS deleted, o."ID" IS NULL OR n."ID" IS NULL AS moved, array_remove(ARRAY[CASE WHEN o."颜色" IS DISTINCT FROM n."颜色" THEN '颜色' END], NULL) AS f FROM old_rows o FULL JOIN new_rows n ON o."ID" = n."ID") x WHERE x.moved OR cardinality(x.f) > 0; END IF; RETURN NULL; END$hetsync$;
 CREATE OR REPLACE FUNCTION "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t USING pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'D' AND t."ID" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t SET "颜色" = CASE WHEN s.m1 THEN s.c1 ELSE t."颜色" END FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND t."ID" = s.c0 AND ((s.m1 AND t."颜色" IS DISTINCT FROM s.c1)); GET DIAGNOSTICS n_upd = ROW_COUNT; INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT s.c0, s.c1 FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t WHERE t."ID" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
@@ -125,6 +137,18 @@ LOCK TABLE "高压线路表高压线路表高压线路表高压线路表高压�
 -- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t."ID" FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN ($1, $2) ORDER BY t."ID" FOR UPDATE;
 
+-- bulk begin on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DROP TABLE IF EXISTS "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c";
+CREATE TABLE "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" AS SELECT "ID", "颜色" FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+CREATE INDEX "_hetsync_bulkcode_高压线路表高压线路_9758e70a25fdd71c" ON "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" ("ID");
+ALTER TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" DISABLE TRIGGER "_hetsync_insert", DISABLE TRIGGER "_hetsync_update", DISABLE TRIGGER "_hetsync_delete";
+
+-- bulk end on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+ALTER TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ENABLE TRIGGER "_hetsync_insert", ENABLE TRIGGER "_hetsync_update", ENABLE TRIGGER "_hetsync_delete";
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT $1, jsonb_build_array(t."ID"), (timestamptz 'epoch' + $2::bigint * interval '1 microsecond'), $3, NULL, NULL, $4 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t LEFT JOIN "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" AS s ON t."ID" = s."ID" WHERE t."ID" IS NOT NULL AND (s."ID" IS NULL OR t."ID" IS DISTINCT FROM s."ID" OR t."颜色" IS DISTINCT FROM s."颜色");
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT $1, jsonb_build_array(s."ID"), (timestamptz 'epoch' + $2::bigint * interval '1 microsecond'), $3, NULL, NULL, $4 FROM "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" AS s WHERE s."ID" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" = s."ID" AND NOT (t."ID" IS DISTINCT FROM s."ID"));
+DROP TABLE IF EXISTS "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c";
+
 -- capture on k
 CREATE OR REPLACE FUNCTION "_hetsync_capture_k"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(n."a"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(o."a"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."a" IS NULL THEN jsonb_build_array(o."a") ELSE jsonb_build_array(n."a") END AS code, n."a" IS NULL AS deleted, o."a" IS NULL OR n."a" IS NULL AS moved, NULL::text[] AS f FROM old_rows o FULL JOIN new_rows n ON o."a" = n."a") x WHERE x.moved OR cardinality(x.f) > 0; END IF; RETURN NULL; END$hetsync$;
 CREATE OR REPLACE FUNCTION "_hetsync_apply_k"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "k" t USING pg_temp."_hetsync_stage_k" s WHERE s.op = 'D' AND t."a" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE  INSERT INTO "k" ("a") SELECT s.c0 FROM pg_temp."_hetsync_stage_k" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "k" t WHERE t."a" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
@@ -162,6 +186,18 @@ LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;
 
 -- lock rows of k
 SELECT t."a" FROM "k" AS t WHERE t."a" IN ($1, $2) ORDER BY t."a" FOR UPDATE;
+
+-- bulk begin on k
+DROP TABLE IF EXISTS "_hetsync_bulk_k";
+CREATE TABLE "_hetsync_bulk_k" AS SELECT "a" FROM "k";
+CREATE INDEX "_hetsync_bulkcode_k" ON "_hetsync_bulk_k" ("a");
+ALTER TABLE "k" DISABLE TRIGGER "_hetsync_insert", DISABLE TRIGGER "_hetsync_update", DISABLE TRIGGER "_hetsync_delete";
+
+-- bulk end on k
+ALTER TABLE "k" ENABLE TRIGGER "_hetsync_insert", ENABLE TRIGGER "_hetsync_update", ENABLE TRIGGER "_hetsync_delete";
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT $1, jsonb_build_array(t."a"), (timestamptz 'epoch' + $2::bigint * interval '1 microsecond'), $3, NULL, NULL, $4 FROM "k" AS t LEFT JOIN "_hetsync_bulk_k" AS s ON t."a" = s."a" WHERE t."a" IS NOT NULL AND (s."a" IS NULL OR t."a" IS DISTINCT FROM s."a");
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT $1, jsonb_build_array(s."a"), (timestamptz 'epoch' + $2::bigint * interval '1 microsecond'), $3, NULL, NULL, $4 FROM "_hetsync_bulk_k" AS s WHERE s."a" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "k" AS t WHERE t."a" = s."a" AND NOT (t."a" IS DISTINCT FROM s."a"));
+DROP TABLE IF EXISTS "_hetsync_bulk_k";
 
 -- read changes
 SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > ($1::bigint::text::xid8, $2::bigint) AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) ORDER BY seq;
@@ -208,7 +244,7 @@ SELECT seq FROM "_hetsync_tracking" WHERE seq >= $1 ORDER BY seq LIMIT 1 OFFSET 
 DELETE FROM "_hetsync_tracking" WHERE seq >= $1 AND seq < $2 AND (xid, seq) <= ($3::bigint::text::xid8, $4::bigint) AND (extract(epoch FROM changed_at) * 1000000)::bigint < $5;
 
 -- tracking rows written by the engine
-INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES ($1, $2, (timestamptz 'epoch' + $3::bigint * interval '1 microsecond'), $4, $5, $6, $7), ($8, $9, (timestamptz 'epoch' + $10::bigint * interval '1 microsecond'), $11, $12, $13, $14);
 
 -- transactions
 BEGIN;

@@ -78,6 +78,25 @@ SELECT t."单位编号", t."年份", t."ID", count(*) FROM "变电站表" AS t W
 
 -- digest of 变电站表
 
+-- bulk begin on 变电站表
+DROP TABLE IF EXISTS "_hetsync_bulk_变电站表";
+CREATE TABLE "_hetsync_bulk_变电站表" AS SELECT "单位编号", "年份", "ID", "名称", "容量", "备注 ""x""" FROM "变电站表";
+CREATE INDEX "_hetsync_bulkcode_变电站表" ON "_hetsync_bulk_变电站表" ("单位编号", "年份", "ID");
+DROP TRIGGER IF EXISTS "_hetsync_insert_变电站表";
+DROP TRIGGER IF EXISTS "_hetsync_update_变电站表";
+DROP TRIGGER IF EXISTS "_hetsync_delete_变电站表";
+
+-- bulk end on 变电站表
+DROP TRIGGER IF EXISTS "_hetsync_insert_变电站表";
+DROP TRIGGER IF EXISTS "_hetsync_update_变电站表";
+DROP TRIGGER IF EXISTS "_hetsync_delete_变电站表";
+CREATE TRIGGER "_hetsync_insert_变电站表" AFTER INSERT ON "变电站表" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(NEW."单位编号", NEW."年份", NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
+CREATE TRIGGER "_hetsync_update_变电站表" AFTER UPDATE ON "变电站表" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(OLD."单位编号", OLD."年份", OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."单位编号", OLD."年份", OLD."ID") IS NOT json_array(NEW."单位编号", NEW."年份", NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(NEW."单位编号", NEW."年份", NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."单位编号", OLD."年份", OLD."ID") IS NOT json_array(NEW."单位编号", NEW."年份", NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(NEW."单位编号", NEW."年份", NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, json_group_array(f) FROM (SELECT '名称' AS f WHERE OLD."名称" IS NOT NEW."名称" COLLATE BINARY UNION ALL SELECT '容量' AS f WHERE OLD."容量" IS NOT NEW."容量" COLLATE BINARY UNION ALL SELECT '备注 "x"' AS f WHERE OLD."备注 ""x""" IS NOT NEW."备注 ""x""" COLLATE BINARY) WHERE json_array(OLD."单位编号", OLD."年份", OLD."ID") IS json_array(NEW."单位编号", NEW."年份", NEW."ID") HAVING count(*) > 0; END;
+CREATE TRIGGER "_hetsync_delete_变电站表" AFTER DELETE ON "变电站表" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '变电站表', json_array(OLD."单位编号", OLD."年份", OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, json_array(t."单位编号", t."年份", t."ID"), ?, ?, NULL, NULL, ? FROM "变电站表" AS t LEFT JOIN "_hetsync_bulk_变电站表" AS s ON t."单位编号" = s."单位编号" AND t."年份" = s."年份" AND t."ID" = s."ID" WHERE t."单位编号" IS NOT NULL AND t."年份" IS NOT NULL AND t."ID" IS NOT NULL AND (s."单位编号" IS NULL OR t."单位编号" IS NOT s."单位编号" COLLATE BINARY OR t."年份" IS NOT s."年份" COLLATE BINARY OR t."ID" IS NOT s."ID" COLLATE BINARY OR t."名称" IS NOT s."名称" COLLATE BINARY OR t."容量" IS NOT s."容量" COLLATE BINARY OR t."备注 ""x""" IS NOT s."备注 ""x""" COLLATE BINARY);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, json_array(s."单位编号", s."年份", s."ID"), ?, ?, NULL, NULL, ? FROM "_hetsync_bulk_变电站表" AS s WHERE s."单位编号" IS NOT NULL AND s."年份" IS NOT NULL AND s."ID" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "变电站表" AS t WHERE t."单位编号" = s."单位编号" AND t."年份" = s."年份" AND t."ID" = s."ID" AND NOT (t."单位编号" IS NOT s."单位编号" COLLATE BINARY OR t."年份" IS NOT s."年份" COLLATE BINARY OR t."ID" IS NOT s."ID" COLLATE BINARY));
+DROP TABLE IF EXISTS "_hetsync_bulk_变电站表";
+
 -- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 CREATE TRIGGER "_hetsync_insert_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER INSERT ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
 CREATE TRIGGER "_hetsync_update_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER UPDATE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, json_group_array(f) FROM (SELECT '颜色' AS f WHERE OLD."颜色" IS NOT NEW."颜色" COLLATE BINARY) WHERE json_array(OLD."ID") IS json_array(NEW."ID") HAVING count(*) > 0; END;
@@ -116,6 +135,25 @@ SELECT t."ID", count(*) FROM "高压线路表高压线路表高压线路表高�
 SELECT d.b, count(*), CAST(sum(d.h) AS TEXT) FROM (SELECT ((t."ID" % 1024) + 1024) % 1024 AS b, hetsync_hex_int(hetsync_md5(hetsync_row_text('it', t."ID", t."颜色")), 12) AS h FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t) AS d GROUP BY d.b;
 SELECT hetsync_row_text('i', t."ID"), hetsync_md5(hetsync_row_text('it', t."ID", t."颜色")) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE ((t."ID" % 1024) + 1024) % 1024 IN (?1, ?2);
 
+-- bulk begin on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DROP TABLE IF EXISTS "_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+CREATE TABLE "_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS SELECT "ID", "颜色" FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+CREATE INDEX "_hetsync_bulkcode_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ON "_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID");
+DROP TRIGGER IF EXISTS "_hetsync_insert_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+DROP TRIGGER IF EXISTS "_hetsync_update_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+DROP TRIGGER IF EXISTS "_hetsync_delete_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+
+-- bulk end on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DROP TRIGGER IF EXISTS "_hetsync_insert_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+DROP TRIGGER IF EXISTS "_hetsync_update_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+DROP TRIGGER IF EXISTS "_hetsync_delete_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+CREATE TRIGGER "_hetsync_insert_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER INSERT ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
+CREATE TRIGGER "_hetsync_update_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER UPDATE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."ID") IS NOT json_array(NEW."ID"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(NEW."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, json_group_array(f) FROM (SELECT '颜色' AS f WHERE OLD."颜色" IS NOT NEW."颜色" COLLATE BINARY) WHERE json_array(OLD."ID") IS json_array(NEW."ID") HAVING count(*) > 0; END;
+CREATE TRIGGER "_hetsync_delete_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AFTER DELETE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', json_array(OLD."ID"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, json_array(t."ID"), ?, ?, NULL, NULL, ? FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t LEFT JOIN "_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS s ON t."ID" = s."ID" WHERE t."ID" IS NOT NULL AND (s."ID" IS NULL OR t."ID" IS NOT s."ID" COLLATE BINARY OR t."颜色" IS NOT s."颜色" COLLATE BINARY);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, json_array(s."ID"), ?, ?, NULL, NULL, ? FROM "_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS s WHERE s."ID" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" = s."ID" AND NOT (t."ID" IS NOT s."ID" COLLATE BINARY));
+DROP TABLE IF EXISTS "_hetsync_bulk_高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+
 -- capture on k
 CREATE TRIGGER "_hetsync_insert_k" AFTER INSERT ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
 CREATE TRIGGER "_hetsync_update_k" AFTER UPDATE ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(OLD."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); END;
@@ -149,6 +187,25 @@ SELECT t."a", count(*) FROM "k" AS t WHERE t."a" IS NOT NULL GROUP BY t."a" HAVI
 -- digest of k
 SELECT d.b, count(*), CAST(sum(d.h) AS TEXT) FROM (SELECT ((t."a" % 1024) + 1024) % 1024 AS b, hetsync_hex_int(hetsync_md5(hetsync_row_text('i', t."a")), 12) AS h FROM "k" AS t) AS d GROUP BY d.b;
 SELECT hetsync_row_text('i', t."a"), hetsync_md5(hetsync_row_text('i', t."a")) FROM "k" AS t WHERE ((t."a" % 1024) + 1024) % 1024 IN (?1, ?2);
+
+-- bulk begin on k
+DROP TABLE IF EXISTS "_hetsync_bulk_k";
+CREATE TABLE "_hetsync_bulk_k" AS SELECT "a" FROM "k";
+CREATE INDEX "_hetsync_bulkcode_k" ON "_hetsync_bulk_k" ("a");
+DROP TRIGGER IF EXISTS "_hetsync_insert_k";
+DROP TRIGGER IF EXISTS "_hetsync_update_k";
+DROP TRIGGER IF EXISTS "_hetsync_delete_k";
+
+-- bulk end on k
+DROP TRIGGER IF EXISTS "_hetsync_insert_k";
+DROP TRIGGER IF EXISTS "_hetsync_update_k";
+DROP TRIGGER IF EXISTS "_hetsync_delete_k";
+CREATE TRIGGER "_hetsync_insert_k" AFTER INSERT ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL; END;
+CREATE TRIGGER "_hetsync_update_k" AFTER UPDATE ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(OLD."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(NEW."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 0, NULL WHERE json_array(OLD."a") IS NOT json_array(NEW."a"); END;
+CREATE TRIGGER "_hetsync_delete_k" AFTER DELETE ON "k" WHEN NOT EXISTS (SELECT 1 FROM "_hetsync_apply") BEGIN INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields) SELECT 'k', json_array(OLD."a"), strftime('%Y-%m-%dT%H:%M:%fZ','now'), 1, NULL; END;
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, json_array(t."a"), ?, ?, NULL, NULL, ? FROM "k" AS t LEFT JOIN "_hetsync_bulk_k" AS s ON t."a" = s."a" WHERE t."a" IS NOT NULL AND (s."a" IS NULL OR t."a" IS NOT s."a" COLLATE BINARY);
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, json_array(s."a"), ?, ?, NULL, NULL, ? FROM "_hetsync_bulk_k" AS s WHERE s."a" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "k" AS t WHERE t."a" = s."a" AND NOT (t."a" IS NOT s."a" COLLATE BINARY));
+DROP TABLE IF EXISTS "_hetsync_bulk_k";
 
 -- read changes
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq;

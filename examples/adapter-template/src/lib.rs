@@ -18,13 +18,14 @@ use hetsync_core::adapter::{
     TypeMapping,
 };
 use hetsync_core::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, PurgedHistory, ReadRange, Watermark,
+    ApplyBatch, ApplyOutcome, BulkRecorded, ChangeSet, PurgedHistory, ReadRange, Watermark,
 };
 use hetsync_core::code::CombinedCode;
 use hetsync_core::plan::Conflict;
 use hetsync_core::schema::{SyncTable, TableShape};
 use hetsync_core::value::Value;
 use hetsync_core::Result;
+use std::collections::BTreeMap;
 
 /// The name operators write in `hetsync.toml`: `adapter = "template"`.
 pub const NAME: &str = "template";
@@ -132,6 +133,23 @@ impl Capture for TemplateNode {
 
     async fn purged_history(&self) -> Result<Option<PurgedHistory>> {
         self.database.purged_history().await
+    }
+
+    async fn bulk_begin(&self, tables: &[SyncTable], since: i64) -> Result<()> {
+        self.database.bulk_begin(tables, since).await
+    }
+
+    async fn bulk_end(
+        &self,
+        tables: &[SyncTable],
+        stamp: i64,
+        user: Option<&str>,
+    ) -> Result<Vec<BulkRecorded>> {
+        self.database.bulk_end(tables, stamp, user).await
+    }
+
+    async fn bulk_tables(&self) -> Result<BTreeMap<String, i64>> {
+        self.database.bulk_tables().await
     }
 }
 

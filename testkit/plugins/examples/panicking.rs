@@ -7,7 +7,7 @@ use hetsync_core::adapter::{
     AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
 };
 use hetsync_core::change::{
-    ApplyBatch, ApplyOutcome, ChangeSet, PurgedHistory, ReadRange, Watermark,
+    ApplyBatch, ApplyOutcome, BulkRecorded, ChangeSet, PurgedHistory, ReadRange, Watermark,
 };
 use hetsync_core::code::CombinedCode;
 use hetsync_core::schema::{SyncTable, TableShape};
@@ -76,6 +76,20 @@ impl Capture for PanickingNode {
     }
     async fn purged_history(&self) -> Result<Option<PurgedHistory>> {
         panic!("deliberate panic in purged_history")
+    }
+    async fn bulk_begin(&self, _: &[SyncTable], _: i64) -> Result<()> {
+        panic!("deliberate panic in bulk_begin")
+    }
+    async fn bulk_end(
+        &self,
+        _: &[SyncTable],
+        _: i64,
+        _: Option<&str>,
+    ) -> Result<Vec<BulkRecorded>> {
+        panic!("deliberate panic in bulk_end")
+    }
+    async fn bulk_tables(&self) -> Result<std::collections::BTreeMap<String, i64>> {
+        panic!("deliberate panic in bulk_tables")
     }
 }
 
