@@ -33,7 +33,12 @@
 //! 12. (group `purge`) tracking purge on SQLite: a writer's longest wait
 //!     while `hetsync purge` deletes a change of every row, and the tracking
 //!     tables' size under hourly purges.
+//! 13. (group `bulk`) bulk mode: an import and an UPDATE of every row on
+//!     PostgreSQL and MariaDB, between `bulk begin` and `bulk end`, against
+//!     the same with trigger capture and with no hetsync installed.
 
+#[path = "sync/bulk.rs"]
+mod bulk;
 #[path = "sync/digest.rs"]
 mod digest;
 #[path = "sync/pgbench.rs"]
@@ -786,9 +791,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| {
-        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge".into()
+        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk".into()
     });
     let mut lines = Vec::new();
     if only.contains("sync") {
@@ -817,6 +822,9 @@ async fn main() {
     }
     if only.contains("purge") {
         purge::purge_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("bulk") {
+        bulk::bulk_benchmarks(rows, &mut lines).await;
     }
     let peak_kb = if only.contains("memory") {
         Some(memory_benchmark(memory_rows, &mut lines).await)

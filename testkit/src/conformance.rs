@@ -293,8 +293,11 @@ async fn bulk_mode(node: &dyn Node, app: &mut dyn TestConnection, tables: &[Sync
         assert_eq!(e.stamp.user.as_deref(), Some("loader"), "{e:?}");
         assert_eq!(e.fields, None, "{e:?}");
     }
-    let mut upserts: Vec<&CombinedCode> =
-        events.iter().filter(|e| !e.deleted).map(|e| &e.code).collect();
+    let mut upserts: Vec<&CombinedCode> = events
+        .iter()
+        .filter(|e| !e.deleted)
+        .map(|e| &e.code)
+        .collect();
     upserts.sort();
     assert_eq!(upserts, [&code(9, "载1"), &code(9, "载2")]);
     assert_eq!(
