@@ -106,6 +106,9 @@ pub fn print_rounds(reports: &[RoundReport]) {
         for c in &r.conflicts {
             crate::say!("  ⚡ {}", conflict_line(c));
         }
+        for path in &r.backups {
+            crate::say!("  (backed up before writing: {path})");
+        }
         if !r.rewound.is_empty() {
             crate::say!(
                 "  (the tracking table went back on {} — restored from an older backup, or \

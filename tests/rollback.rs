@@ -66,3 +66,70 @@ async fn a_round_rolled_back_on_the_hub_or_a_spoke_is_undone_everywhere() {
         output_text(&unknown)
     );
 }
+
+/// The copies of node `node`'s SQLite file in the deployment's directory.
+fn copies(d: &Deploy, node: &str) -> Vec<std::path::PathBuf> {
+    let prefix = format!("{node}.db.bak-");
+    let mut found: Vec<_> = std::fs::read_dir(d.dir.path())
+        .expect("the deployment's directory")
+        .map(|e| e.expect("an entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_file_copies_a_sqlite_node_whole_and_keeps_rows_of_the_others() {
+    use sqlx::Connection;
+    let d = Deploy::with(MIXED[0], &["a", "b"], &BASIC[..1]).await;
+    d.append_config("[sync]\nbackup = \"file\"\nbackup_keep = 2\n");
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
+    d.run(&["install"]);
+    d.run(&["sync"]);
+    assert_eq!(
+        copies(&d, "b").len(),
+        1,
+        "b was copied before its first round"
+    );
+    assert!(copies(&d, "a").is_empty(), "a MariaDB node is no file");
+
+    // b's copy holds b as it was before the round wrote to it.
+    d.exec("hub", "UPDATE t_field SET a = 'later' WHERE k = 1")
+        .await;
+    let rounds = d.json(&["sync", "--node", "b", "--json"]);
+    let backups = rounds[0]["backups"].as_array().expect("backups").clone();
+    assert_eq!(backups.len(), 1, "{rounds}");
+    let id = rounds[0]["id"].as_str().expect("an id");
+    let copy = backups[0].as_str().expect("a path").to_string();
+    assert!(copy.ends_with(&format!("b.db.bak-{id}")), "{copy}");
+    let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{copy}?mode=ro"))
+        .await
+        .expect("the copy opens as a database");
+    let a: String = sqlx::query_scalar("SELECT a FROM t_field WHERE k = 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("the copy has the table");
+    assert_eq!(a, "x");
+    drop(conn);
+    assert_eq!(d.rows("b", "t_field").await, vec![row(1, "later", 1, 1.0)]);
+
+    // a, which is no file, keeps the rows its rounds write: rollback works.
+    let rounds = d.json(&["sync", "--node", "a", "--json"]);
+    let id = rounds[0]["id"].as_str().expect("a's round id").to_string();
+    assert_eq!(rounds[0]["backups"], serde_json::json!([]), "{rounds}");
+    d.json(&["rollback", &id, "--node", "a", "--json"]);
+    assert_eq!(d.rows("a", "t_field").await, vec![row(1, "x", 1, 1.0)]);
+
+    // Only the newest backup_keep copies stay.
+    for n in 0..3 {
+        d.exec("hub", &format!("UPDATE t_field SET b = {n} WHERE k = 1"))
+            .await;
+        d.run(&["sync", "--node", "b"]);
+    }
+    assert_eq!(copies(&d, "b").len(), 2, "{:?}", copies(&d, "b"));
+}

@@ -15,7 +15,9 @@
 //! stale_after = "90d"                 # a spoke that has not synced for this long no longer
 //!                                     # holds the purge back; it resyncs when it returns
 //! backup = "none"                     # or "round": keep the rows each round writes as they
-//! backup_keep = 10                    # were, for the newest N rounds (`hetsync rollback`)
+//!                                     # were (`hetsync rollback`); or "file": copy SQLite
+//!                                     # nodes whole before a round writes to them
+//! backup_keep = 10                    # for the newest N rounds
 //!
 //! [[node]]
 //! name = "hub"
@@ -172,10 +174,11 @@ pub struct SyncConfig {
     /// stops keeping the hub's tracking rows for it (it then resyncs when
     /// it returns); `None`: every spoke holds them until it syncs.
     pub stale_after: Option<std::time::Duration>,
-    /// Keep the pre-images of the rows each round writes, for `hetsync
-    /// rollback` (`backup = "round"`).
-    pub backup: bool,
-    /// How many rounds' pre-images are kept.
+    /// What a round keeps before it writes to a node: the rows it writes,
+    /// for `hetsync rollback` (`backup = "round"`), or a copy of a SQLite
+    /// node's file (`backup = "file"`).
+    pub backup: hetsync_core::engine::Backup,
+    /// How many rounds' pre-images (or file copies per node) are kept.
     pub backup_keep: usize,
 }
 
@@ -186,7 +189,7 @@ impl Default for SyncConfig {
             on_error: hetsync_core::engine::OnError::Stop,
             retention: None,
             stale_after: None,
-            backup: false,
+            backup: hetsync_core::engine::Backup::None,
             backup_keep: hetsync_core::engine::DEFAULT_BACKUP_KEEP,
         }
     }
@@ -573,21 +576,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     sync.retention = duration("retention", raw_sync.and_then(|s| s.retention.as_ref()))?;
     sync.stale_after = duration("stale_after", raw_sync.and_then(|s| s.stale_after.as_ref()))?;
     if let Some(backup) = raw_sync.and_then(|s| s.backup.as_ref()) {
+        use hetsync_core::engine::Backup;
         sync.backup = match backup.get_ref().as_str() {
-            "none" => false,
-            "round" => true,
-            "file" => {
-                return Err(err(
-                    Some(backup.span().start),
-                    "[sync] backup = \"file\" (a SQLite file copy before each round) is not \
-                     built yet: use \"round\""
-                        .to_string(),
-                ))
-            }
+            "none" => Backup::None,
+            "round" => Backup::Round,
+            "file" => Backup::File,
             other => {
                 return Err(err(
                     Some(backup.span().start),
-                    format!("[sync] backup must be \"none\" or \"round\", not \"{other}\""),
+                    format!(
+                        "[sync] backup must be \"none\", \"round\" or \"file\", not \"{other}\""
+                    ),
                 ))
             }
         };

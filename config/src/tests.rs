@@ -233,17 +233,20 @@ fn retention_and_stale_after_load_as_durations() {
 }
 
 #[test]
-fn backup_loads_round_and_refuses_what_is_not_built() {
+fn backup_loads_each_mode_and_refuses_others() {
+    use hetsync_core::engine::Backup;
     let c = parse_at(&format!(
         "[sync]\nbackup = \"round\"\nbackup_keep = 3\n{GOOD}"
     ))
     .unwrap();
-    assert!(c.sync.backup);
+    assert_eq!(c.sync.backup, Backup::Round);
     assert_eq!(c.sync.backup_keep, 3);
-    assert!(!parse_at(GOOD).unwrap().sync.backup);
-    let e = parse_at(&format!("[sync]\nbackup = \"file\"\n{GOOD}")).unwrap_err();
+    assert_eq!(parse_at(GOOD).unwrap().sync.backup, Backup::None);
+    let c = parse_at(&format!("[sync]\nbackup = \"file\"\n{GOOD}")).unwrap();
+    assert_eq!(c.sync.backup, Backup::File);
+    let e = parse_at(&format!("[sync]\nbackup = \"tape\"\n{GOOD}")).unwrap_err();
     assert_eq!(e.location.unwrap().line, 2, "{e}");
-    assert!(e.message.contains("not built yet"), "{e}");
+    assert!(e.message.contains("\"none\", \"round\" or \"file\""), "{e}");
     let e = parse_at(&format!("[sync]\nbackup_keep = 0\n{GOOD}")).unwrap_err();
     assert!(e.message.contains("backup_keep"), "{e}");
 }

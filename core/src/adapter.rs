@@ -197,6 +197,13 @@ pub trait Apply: Send + Sync {
 
     /// Takes the integration lock (the hub integrates one spoke at a time).
     async fn lock_integration(&self) -> Result<IntegrationLock>;
+
+    /// Copies the node's whole database to `<file>.bak-<suffix>` by the
+    /// database's online backup, keeping the newest `keep` such copies;
+    /// `None` where the node is not one file (only SQLite is).
+    async fn backup_file(&self, _suffix: &str, _keep: usize) -> Result<Option<PathBuf>> {
+        Ok(None)
+    }
 }
 
 /// A connected node: everything an adapter does for one database.

@@ -152,6 +152,10 @@ pub struct RoundReport {
     /// Changes this round left out and parked (`[sync] on_error = "park"`).
     #[serde(default)]
     pub parked: u64,
+    /// The copies of database files made before the round wrote to them
+    /// (`[sync] backup = "file"`).
+    #[serde(default)]
+    pub backups: Vec<String>,
 }
 
 impl RoundReport {

@@ -554,6 +554,17 @@ impl Apply for PluginNode {
             lock,
         })))
     }
+
+    async fn backup_file(&self, suffix: &str, keep: usize) -> Result<Option<std::path::PathBuf>> {
+        // A plugin that predates file backups makes none.
+        self.library
+            .call_or_default(&Request::BackupFile {
+                node: self.id,
+                suffix: Cow::Borrowed(suffix),
+                keep,
+            })
+            .await
+    }
 }
 
 impl Node for PluginNode {

@@ -283,6 +283,10 @@ impl Server {
                 })
                 .await,
             ),
+            Request::BackupFile { node, suffix, keep } => answer(
+                self.run(node, |n| async move { n.backup_file(&suffix, keep).await })
+                    .await,
+            ),
             Request::BulkTables { node } => answer(
                 self.run(node, |n| async move { n.bulk_tables().await })
                     .await,

@@ -306,6 +306,12 @@ pub enum Request<'a> {
     },
     /// `Capture::bulk_tables`. Answer: `BTreeMap<String, i64>`.
     BulkTables { node: NodeId },
+    /// `Apply::backup_file`. Answer: `Option<PathBuf>`.
+    BackupFile {
+        node: NodeId,
+        suffix: Cow<'a, str>,
+        keep: usize,
+    },
     /// `Apply::digest`. Answer: `Option<Vec<BucketDigest>>`.
     Digest {
         node: NodeId,
@@ -352,6 +358,7 @@ impl Request<'_> {
             Request::BulkBegin { .. } => "bulk_begin",
             Request::BulkEnd { .. } => "bulk_end",
             Request::BulkTables { .. } => "bulk_tables",
+            Request::BackupFile { .. } => "backup_file",
             Request::Digest { .. } => "digest",
             Request::DigestRows { .. } => "digest_rows",
         }

@@ -94,7 +94,7 @@ impl Direct {
     /// Runs `f` on `conn`'s handle, which the lock keeps from the worker
     /// thread meanwhile. `conn` is the same connection on every call: the
     /// session that owns this view holds it, and drops the view first.
-    async fn run<R>(
+    pub(crate) async fn run<R>(
         &mut self,
         conn: &mut SqliteConnection,
         f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,

@@ -16,6 +16,7 @@
 //! The SQL is [`hetsync_core::dialect::sqlite`]'s and the order of steps the
 //! core's; this crate holds the driver: connection, binding, decoding.
 
+mod backup;
 mod connection;
 mod dictionary;
 mod digest;

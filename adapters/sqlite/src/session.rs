@@ -219,6 +219,10 @@ impl Driver for SqliteNode {
     async fn lock_integration(&self) -> Result<IntegrationLock> {
         FileLock::acquire(&self.name, &self.path).await
     }
+
+    async fn backup_file(&self, suffix: &str, keep: usize) -> Result<Option<std::path::PathBuf>> {
+        self.backup_to_file(suffix, keep).await.map(Some)
+    }
 }
 
 #[cfg(test)]

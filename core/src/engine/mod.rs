@@ -112,9 +112,8 @@ pub struct EngineOptions {
     /// store recorded it) before [`Engine::purge`] stops keeping the hub's
     /// tracking rows for it; `None`: every spoke holds them until it syncs.
     pub stale_after: Option<std::time::Duration>,
-    /// Before a round writes rows, keep their pre-images in the state store
-    /// for [`Engine::rollback`] (`[sync] backup = "round"`).
-    pub backup: bool,
+    /// What a round keeps before it writes to a node (`[sync] backup`).
+    pub backup: Backup,
     /// Rounds whose pre-images are kept (`[sync] backup_keep`).
     pub backup_keep: usize,
 }
@@ -128,6 +127,21 @@ pub enum OnError {
     /// It is parked in the state store with its error, and the rest of the
     /// round goes on (`hetsync parked`).
     Park,
+}
+
+/// What a round keeps before it writes to a node (`[sync] backup`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Backup {
+    /// Nothing.
+    #[default]
+    None,
+    /// The rows it is about to write, as they are, in the state store, for
+    /// [`Engine::rollback`].
+    Round,
+    /// A copy of the node's whole database file, `<file>.bak-<round id>`,
+    /// by the database's online backup (paper 001's backup before every
+    /// sync), where the node is one file (SQLite); elsewhere as [`Backup::Round`].
+    File,
 }
 
 /// The default of [`EngineOptions::backup_keep`].
@@ -149,7 +163,7 @@ impl Default for EngineOptions {
             on_error: OnError::Stop,
             retention: None,
             stale_after: None,
-            backup: false,
+            backup: Backup::None,
             backup_keep: DEFAULT_BACKUP_KEEP,
         }
     }

@@ -102,6 +102,7 @@ impl Engine {
             compared_whole: tables.iter().map(|t| t.name.clone()).collect(),
             rewound: Vec::new(),
             parked: 0,
+            backups: Vec::new(),
         };
         let mut report = Vec::new();
         let none = HashSet::new();

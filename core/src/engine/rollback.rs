@@ -87,7 +87,9 @@ impl Engine {
         if images.is_empty() {
             return Err(Error::Deployment(format!(
                 "no backup of round '{round}'{} (kept with [sync] backup = \"round\", for the \
-                 newest backup_keep rounds; `hetsync sync --json` gives each round's id)",
+                 newest backup_keep rounds; `hetsync sync --json` gives each round's id; with \
+                 backup = \"file\" a SQLite node is copied whole instead, to \
+                 <file>.bak-<round id>: restore that copy by hand, see the operator guide)",
                 node.map_or(String::new(), |n| format!(" on node '{n}'"))
             )));
         }

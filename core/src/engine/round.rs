@@ -15,7 +15,7 @@
 //! is retried alone, with backoff.
 
 use super::park::{refused, Parking};
-use super::{Engine, FaultPoint};
+use super::{Backup, Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{
     ApplyBatch, ApplyOutcome, ChangeSet, ConflictLog, PeerMark, ReadRange, RowOp, TableChanges,
@@ -27,7 +27,7 @@ use crate::plan::{plan_round, Conflict, OpCounts, Peers, RoundPlan, Side, TableC
 use crate::report::{RoundReport, SyncMode};
 use crate::schema::SyncTable;
 use crate::Result;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::time::Instant;
 
@@ -50,6 +50,9 @@ pub(super) struct RoundRun {
     committed: Option<RoundReport>,
     /// The changes it parked: node, table and code.
     pub(super) parked: HashSet<(String, String, CombinedCode)>,
+    /// The nodes it backed up before writing to them (`[sync] backup =
+    /// "file"`), each with its copy where it is one file.
+    pub(super) backed_up: BTreeMap<String, Option<std::path::PathBuf>>,
 }
 
 impl RoundRun {
@@ -67,6 +70,7 @@ impl RoundRun {
             retries: 0,
             committed: None,
             parked: HashSet::new(),
+            backed_up: BTreeMap::new(),
         }
     }
 
@@ -439,6 +443,7 @@ impl Engine {
             compared_whole: compare_whole.iter().map(|t| t.name.clone()).collect(),
             rewound,
             parked: run.parked.len() as u64,
+            backups: Vec::new(),
         });
         self.fault(s, FaultPoint::AfterHubApply).await?;
 
@@ -509,6 +514,12 @@ impl Engine {
         report.conflicts = conflicts;
         report.hub_watermark = remote.upto;
         report.parked = run.parked.len() as u64;
+        report.backups = run
+            .backed_up
+            .values()
+            .flatten()
+            .map(|p| p.display().to_string())
+            .collect();
         self.settle_parked(s, &parked_before, &local, &remote)
             .await?;
         Ok((report, rest))
@@ -630,7 +641,21 @@ impl Engine {
         batch: ApplyBatch,
         run: &mut RoundRun,
     ) -> Result<ApplyOutcome> {
-        if self.options.backup {
+        if self.options.backup == Backup::File && !run.backed_up.contains_key(node.name()) {
+            let (id, keep) = (run.id().to_string(), self.options.backup_keep);
+            let copy = self
+                .step(node.name(), "backing up the database file", run, |_| {
+                    node.backup_file(&id, keep)
+                })
+                .await?;
+            if let Some(path) = &copy {
+                tracing::info!(node = node.name(), path = %path.display(), "database file backed up");
+            }
+            run.backed_up.insert(node.name().to_string(), copy);
+        }
+        // A node copied whole needs no rows kept.
+        let copied = run.backed_up.get(node.name()).is_some_and(Option::is_some);
+        if self.options.backup != Backup::None && !copied {
             self.keep_pre_images(node, &batch, run).await?;
         }
         // Made only when a fresh batch has to be retried.

@@ -662,6 +662,10 @@ impl Apply for MappedNode {
     async fn lock_integration(&self) -> Result<IntegrationLock> {
         self.inner.lock_integration().await
     }
+
+    async fn backup_file(&self, suffix: &str, keep: usize) -> Result<Option<std::path::PathBuf>> {
+        self.inner.backup_file(suffix, keep).await
+    }
 }
 
 impl Node for MappedNode {

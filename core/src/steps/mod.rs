@@ -189,6 +189,11 @@ pub trait Driver: Send + Sync {
 
     /// Forgets cached column descriptions (install and uninstall change them).
     fn forget_columns(&self) {}
+
+    /// [`crate::adapter::Apply::backup_file`]: nothing by default.
+    async fn backup_file(&self, _suffix: &str, _keep: usize) -> Result<Option<std::path::PathBuf>> {
+        Ok(None)
+    }
 }
 
 /// Rolls back a transaction that a cancelled call left open on the

@@ -147,6 +147,10 @@ impl<D: Driver> Apply for D {
     async fn lock_integration(&self) -> Result<IntegrationLock> {
         Driver::lock_integration(self).await
     }
+
+    async fn backup_file(&self, suffix: &str, keep: usize) -> Result<Option<std::path::PathBuf>> {
+        Driver::backup_file(self, suffix, keep).await
+    }
 }
 
 impl<D: Driver + TypeMapping> Node for D {
