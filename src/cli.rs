@@ -6,7 +6,7 @@ use std::path::PathBuf;
 /// hetsync keeps tables in different database systems in sync, in both
 /// directions, while people keep editing every copy.
 #[derive(Debug, Parser)]
-#[command(name = "hetsync", version, about, long_about = None)]
+#[command(name = "hetsync", version = version_text(), about, long_about = None)]
 pub struct Cli {
     /// The deployment file.
     #[arg(
@@ -24,9 +24,40 @@ pub struct Cli {
     /// Log filter for stderr, e.g. `info`, `debug`, `hetsync_core=trace`.
     #[arg(long, global = true, env = "HETSYNC_LOG", default_value = "warn")]
     pub log: String,
+    /// How log lines are written to stderr: `text`, or `json` (one object
+    /// per line, for log collectors).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--version`: the version, the plugin ABI this binary loads and its
+/// built-in adapters.
+fn version_text() -> &'static str {
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    TEXT.get_or_init(|| {
+        let adapters: Vec<&str> = crate::registry::builtin_adapters()
+            .iter()
+            .map(|a| a.name())
+            .collect();
+        format!(
+            "{} (plugin ABI {}; built-in adapters: {})",
+            env!("CARGO_PKG_VERSION"),
+            hetsync_plugin_sdk::abi::ABI_MAJOR,
+            adapters.join(", ")
+        )
+    })
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Subcommands.
@@ -56,6 +87,10 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Run as a service: sync each spoke every `[sync] interval` (or its
+    /// node's `interval`), retrying a failing spoke with a growing delay,
+    /// until SIGTERM or Ctrl-C (the round under way finishes first).
+    Run,
     /// Show pending changes, watermarks and last sync per node.
     Status {
         /// Print as JSON.
@@ -178,6 +213,12 @@ pub enum Command {
         /// Check one library instead.
         #[command(subcommand)]
         action: Option<PluginsAction>,
+    },
+    /// Print a completion script for a shell (e.g. `hetsync completions
+    /// bash > /etc/bash_completion.d/hetsync`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Run the whole story on embedded SQLite with no setup.
     Demo {

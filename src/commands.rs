@@ -271,6 +271,13 @@ pub async fn run(cli: Cli) -> Result<u8> {
             emit(json, &written, output::print_conflict_write)?;
             Ok(exit::OK)
         }
+        Command::Run => crate::run::run(&cli).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut command = Cli::command();
+            clap_complete::generate(shell, &mut command, "hetsync", &mut std::io::stdout());
+            Ok(exit::OK)
+        }
         Command::Status {
             json,
             check,

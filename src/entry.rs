@@ -2,7 +2,7 @@
 //! the plugin tests build without built-in adapters): parse the command
 //! line, set up logging, run, map errors to exit codes.
 
-use crate::cli::Cli;
+use crate::cli::{Cli, LogFormat};
 use crate::commands;
 use crate::setup::exit;
 use clap::Parser;
@@ -24,12 +24,16 @@ pub async fn main() -> ExitCode {
         eprintln!("hetsync: bad --log filter '{}': {e}; using 'warn'", cli.log);
         EnvFilter::new("warn")
     });
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Json => logs.json().init(),
         // Colours only on a terminal: logs piped to a file stay plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
     match commands::run(cli).await {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -10,4 +10,5 @@ pub mod faults;
 pub mod output;
 pub mod progress;
 pub mod registry;
+pub mod run;
 pub mod setup;

@@ -466,3 +466,30 @@ async fn node_options_are_checked_against_the_adapter_with_their_position() {
         text(&out)
     );
 }
+
+#[test]
+fn version_names_the_plugin_abi_and_built_in_adapters_and_completions_list_the_commands() {
+    let out = Command::new(env!("CARGO_BIN_EXE_hetsync"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let shown = text(&out);
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(&format!("hetsync {}", env!("CARGO_PKG_VERSION")))
+            && shown.contains("plugin ABI 1")
+            && shown.contains("built-in adapters: sqlite, postgres, mysql"),
+        "{shown}"
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hetsync"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        let script = text(&out);
+        assert!(out.status.success(), "{shell}: {script}");
+        for command in ["sync", "bulk", "rollback", "run"] {
+            assert!(script.contains(command), "{shell} lacks {command}");
+        }
+    }
+}

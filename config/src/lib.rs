@@ -18,6 +18,7 @@
 //!                                     # were (`hetsync rollback`); or "file": copy SQLite
 //!                                     # nodes whole before a round writes to them
 //! backup_keep = 10                    # for the newest N rounds
+//! interval = "30s"                    # how often `hetsync run` syncs each spoke
 //!
 //! [[node]]
 //! name = "hub"
@@ -33,6 +34,7 @@
 //! priority = 10                       # optional: for tables with conflict = "priority" (default 0)
 //! default_user = "zhang"              # optional: for conflict = "user_level", the user of edits
 //!                                     # whose database records none (SQLite)
+//! interval = "5m"                     # optional: `hetsync run` syncs this spoke this often
 //!
 //! [users]                             # optional: for conflict = "user_level"
 //! zhang = 10                          # database user = level (a user not listed has 0)
@@ -135,6 +137,9 @@ pub struct NodeConfig {
     /// `conflict = "user_level"`, the user of the changes made on this node
     /// whose database recorded none.
     pub default_user: Option<String>,
+    /// `interval = "…"`: how often `hetsync run` syncs this spoke, instead
+    /// of `[sync] interval`.
+    pub interval: Option<std::time::Duration>,
 }
 
 /// A loaded, validated deployment.
@@ -158,6 +163,17 @@ pub struct Config {
     pub sync: SyncConfig,
 }
 
+/// A duration greater than zero ("30s", "2m", "250ms").
+fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    match hetsync_core::options::parse_duration(text)? {
+        d if d.is_zero() => Err(format!("{text:?} is no interval: give one longer than 0")),
+        d => Ok(d),
+    }
+}
+
+/// The default of [`SyncConfig::interval`].
+pub const DEFAULT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The `[sync]` table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SyncConfig {
@@ -180,6 +196,8 @@ pub struct SyncConfig {
     pub backup: hetsync_core::engine::Backup,
     /// How many rounds' pre-images (or file copies per node) are kept.
     pub backup_keep: usize,
+    /// How often `hetsync run` syncs each spoke.
+    pub interval: std::time::Duration,
 }
 
 impl Default for SyncConfig {
@@ -191,6 +209,7 @@ impl Default for SyncConfig {
             stale_after: None,
             backup: hetsync_core::engine::Backup::None,
             backup_keep: hetsync_core::engine::DEFAULT_BACKUP_KEEP,
+            interval: DEFAULT_INTERVAL,
         }
     }
 }
@@ -274,6 +293,7 @@ struct RawSync {
     stale_after: Option<Spanned<String>>,
     backup: Option<Spanned<String>>,
     backup_keep: Option<Spanned<usize>>,
+    interval: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -292,6 +312,7 @@ struct RawNode {
     role: Role,
     priority: Option<i64>,
     default_user: Option<String>,
+    interval: Option<Spanned<String>>,
     #[serde(default)]
     options: BTreeMap<String, Spanned<toml::Value>>,
 }
@@ -387,6 +408,24 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             options.insert(key.clone(), json);
             options_at.insert(key.clone(), at(value.span().start));
         }
+        let interval = match &n.interval {
+            None => None,
+            Some(v) if n.role == Role::Hub => {
+                return Err(err(
+                    Some(v.span().start),
+                    format!(
+                        "key `interval` of node '{name}': the hub has no rounds of its own; set \
+                         it on spokes, or `[sync] interval` for all"
+                    ),
+                ))
+            }
+            Some(v) => Some(positive_duration(v.get_ref()).map_err(|m| {
+                err(
+                    Some(v.span().start),
+                    format!("key `interval` of node '{name}': {m}"),
+                )
+            })?),
+        };
         nodes.push(NodeConfig {
             name,
             adapter: n.adapter.get_ref().clone(),
@@ -397,6 +436,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             options_at,
             priority: n.priority,
             default_user: n.default_user.clone(),
+            interval,
         });
     }
     let hubs: Vec<&Spanned<RawNode>> = raw
@@ -590,6 +630,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 ))
             }
         };
+    }
+    if let Some(interval) = raw_sync.and_then(|s| s.interval.as_ref()) {
+        sync.interval = positive_duration(interval.get_ref())
+            .map_err(|m| err(Some(interval.span().start), format!("[sync] interval: {m}")))?;
     }
     if let Some(keep) = raw_sync.and_then(|s| s.backup_keep.as_ref()) {
         if *keep.get_ref() == 0 {

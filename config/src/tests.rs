@@ -233,6 +233,31 @@ fn retention_and_stale_after_load_as_durations() {
 }
 
 #[test]
+fn run_intervals_load_per_deployment_and_per_spoke() {
+    let c = parse_at(GOOD).unwrap();
+    assert_eq!(c.sync.interval, std::time::Duration::from_secs(30));
+    assert!(c.nodes.iter().all(|n| n.interval.is_none()));
+    let text = format!("[sync]\ninterval = \"250ms\"\n{GOOD}").replacen(
+        "role = \"spoke\"",
+        "role = \"spoke\"\ninterval = \"2m\"",
+        1,
+    );
+    let c = parse_at(&text).unwrap();
+    assert_eq!(c.sync.interval, std::time::Duration::from_millis(250));
+    let spoke = c.nodes.iter().find(|n| n.interval.is_some()).unwrap();
+    assert_eq!(spoke.interval, Some(std::time::Duration::from_secs(120)));
+    let e = parse_at(&format!("[sync]\ninterval = \"0s\"\n{GOOD}")).unwrap_err();
+    assert_eq!(e.location.unwrap().line, 2, "{e}");
+    assert!(e.message.contains("[sync] interval"), "{e}");
+    let on_hub = GOOD.replacen("role = \"hub\"", "role = \"hub\"\ninterval = \"1m\"", 1);
+    let e = parse_at(&on_hub).unwrap_err();
+    assert!(
+        e.message.contains("the hub has no rounds of its own"),
+        "{e}"
+    );
+}
+
+#[test]
 fn backup_loads_each_mode_and_refuses_others() {
     use hetsync_core::engine::Backup;
     let c = parse_at(&format!(

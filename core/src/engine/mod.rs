@@ -255,6 +255,11 @@ impl Engine {
         self
     }
 
+    /// The tunables.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
     /// The resolved tables.
     pub fn tables(&self) -> &[SyncTable] {
         &self.tables
