@@ -65,7 +65,10 @@ pub async fn purge<S: Session + ?Sized>(
                 &[Value::Int(from)],
                 "finding tracking rows to purge",
             )
-            .await?;
+            .await;
+        let Some(step) = yield_when_busy(&node, deleted, step)? else {
+            break;
+        };
         let to = match first(&step) {
             Some(v) => int_of(&node, v, "a tracking sequence")?.min(newest),
             None => newest,
@@ -76,7 +79,10 @@ pub async fn purge<S: Session + ?Sized>(
             upto: integrated,
             before_micros,
         });
-        let batch = purge_batch(s, &params, record).await?;
+        let batch = purge_batch(s, &params, record).await;
+        let Some(batch) = yield_when_busy(&node, deleted, batch)? else {
+            break;
+        };
         if batch == 0 {
             break;
         }
@@ -87,6 +93,26 @@ pub async fn purge<S: Session + ?Sized>(
         }
     }
     Ok(deleted)
+}
+
+/// What a purge step gave, `None` when the database stayed busy past its
+/// timeout (a writer that never pauses, on a database that locks whole):
+/// the purge stops there with a warning, keeping what it deleted, and the
+/// next purge goes on. A purge is housekeeping: it yields to writers.
+fn yield_when_busy<T>(node: &str, deleted: u64, step: Result<T>) -> Result<Option<T>> {
+    match step {
+        Ok(done) => Ok(Some(done)),
+        Err(e @ Error::Transient { .. }) => {
+            tracing::warn!(
+                node,
+                deleted,
+                error = %e,
+                "purge stopped early: the database stayed busy; the next purge goes on"
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// One batch of a purge in a transaction of its own, recording `record`
@@ -153,4 +179,22 @@ async fn record_purged<S: Session + ?Sized>(s: &mut S, record: PurgedHistory) ->
     };
     let json = serde_json::to_string(&widened).expect("a purged history serializes");
     meta_set(s, PURGED_HISTORY, &json).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_stops_the_purge_and_other_errors_fail_it() {
+        let busy = Error::Transient {
+            node: "spoke".into(),
+            context: "starting a transaction".into(),
+            message: "database is locked".into(),
+        };
+        assert_eq!(yield_when_busy("spoke", 7, Ok(3)).unwrap(), Some(3));
+        assert_eq!(yield_when_busy::<u64>("spoke", 7, Err(busy)).unwrap(), None);
+        let broken = yield_when_busy::<u64>("spoke", 7, Err(Error::Setup("no table".into())));
+        assert!(matches!(broken, Err(Error::Setup(_))));
+    }
 }
