@@ -334,14 +334,17 @@ fn bench_table(name: &str) -> SyncTable {
     }
 }
 
-/// Capture overhead on MariaDB: `INSERT … SELECT` of every row, one UPDATE
-/// of every row, single-row autocommit UPDATEs; with and without triggers.
-async fn mariadb_capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
-    let server = MysqlServer::start();
-    server.create_db("cap").await;
-    let mut conn = MySqlConnection::connect(&server.url("cap")).await.unwrap();
-    let ddl = DDL.replace("double precision", "double");
-    conn.execute(ddl.as_str()).await.unwrap();
+/// The bench table's DDL as MariaDB spells it.
+fn mariadb_ddl() -> String {
+    DDL.replace("double precision", "double")
+}
+
+/// A new database `db` on `server` holding the bench table `t` with `rows`
+/// rows (MariaDB's `seq` engine), and a connection to it.
+async fn mariadb_filled(server: &MysqlServer, db: &str, rows: u64) -> MySqlConnection {
+    server.create_db(db).await;
+    let mut conn = MySqlConnection::connect(&server.url(db)).await.unwrap();
+    conn.execute(mariadb_ddl().as_str()).await.unwrap();
     conn.execute(
         format!(
             "INSERT INTO t SELECT seq, seq * 2, seq % 1000, seq * 0.5, seq * 0.25, CONCAT('name ', seq), \
@@ -351,6 +354,15 @@ async fn mariadb_capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
     )
     .await
     .unwrap();
+    conn
+}
+
+/// Capture overhead on MariaDB: `INSERT … SELECT` of every row, one UPDATE
+/// of every row, single-row autocommit UPDATEs; with and without triggers.
+async fn mariadb_capture_benchmarks(rows: u64, lines: &mut Vec<Line>) {
+    let server = MysqlServer::start();
+    let mut conn = mariadb_filled(&server, "cap", rows).await;
+    let ddl = mariadb_ddl();
     let singles = 20_000.min(rows);
     let mut timings = Vec::new();
     for with_capture in [false, true] {

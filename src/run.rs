@@ -202,27 +202,19 @@ pub async fn run(cli: &Cli) -> Result<u8> {
         if shutdown.requested() {
             break;
         }
-        let opened = match engine.take() {
-            Some(engine) => Ok(engine),
-            None => open_engine(&cli.config, &cli.plugin_dirs).await.map(|e| {
-                // Purges run here, on their own clock, not after each pass.
-                let options = EngineOptions {
-                    retention: None,
-                    ..e.options().clone()
-                };
-                e.with_options(options)
-            }),
-        };
-        let current = match opened {
-            Ok(current) => current,
-            Err(e) => {
-                let delay = schedule.failed(&spoke, Instant::now());
-                eprintln!(
-                    "hetsync run: cannot open the deployment for {spoke}: {e:#}; next try in {}",
-                    humantime(delay)
-                );
-                continue;
-            }
+        let current = match engine.take() {
+            Some(current) => current,
+            None => match open_for_run(cli).await {
+                Ok(opened) => opened,
+                Err(e) => {
+                    let delay = schedule.failed(&spoke, Instant::now());
+                    eprintln!(
+                        "hetsync run: cannot open the deployment for {spoke}: {e:#}; next try in {}",
+                        humantime(delay)
+                    );
+                    continue;
+                }
+            },
         };
         let pass = current.sync_pass(std::slice::from_ref(&spoke)).await?;
         // An idle round says nothing (the log has it at `info`).
@@ -258,6 +250,17 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     }
     crate::say!("hetsync run: stopped");
     Ok(exit::OK)
+}
+
+/// The engine of the deployment, with no purge after each pass: purges
+/// run on their own clock ([`PURGE_EVERY`]).
+async fn open_for_run(cli: &Cli) -> Result<Engine> {
+    let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+    let options = EngineOptions {
+        retention: None,
+        ..engine.options().clone()
+    };
+    Ok(engine.with_options(options))
 }
 
 /// A duration as an operator writes it ("30s", "2m", "1h", "250ms").

@@ -10,7 +10,7 @@
 //! ≤ 1.3× the baseline), and one UPDATE of every row of the loaded table
 //! (bulk begin then copies every row, and its end compares every row).
 
-use super::{bench_table, connect, copy_pipe, exec, fill, Line, DDL};
+use super::{bench_table, connect, copy_pipe, exec, fill, mariadb_ddl, mariadb_filled, Line, DDL};
 use hetsync_core::adapter::Capture;
 use hetsync_core::change::BulkRecorded;
 use hetsync_core::schema::SyncTable;
@@ -38,14 +38,13 @@ const WAYS: [(Way, &str); 3] = [
 /// [`Way::Bulk`], and checks what the end recorded.
 async fn timed<F: Future<Output = ()>>(
     way: Way,
-    node: Option<&dyn Capture>,
+    node: &dyn Capture,
     table: &SyncTable,
     expected: u64,
     load: F,
 ) -> Duration {
     let started = Instant::now();
     if way == Way::Bulk {
-        let node = node.expect("a node in bulk mode");
         node.bulk_begin(std::slice::from_ref(table), now())
             .await
             .expect("bulk begin");
@@ -115,10 +114,9 @@ async fn postgres(rows: u64, lines: &mut Vec<Line>) {
                 .await
                 .expect("install");
         }
-        let node: Option<&dyn Capture> = Some(&node);
         let import = timed(
             way,
-            node,
+            &node,
             &table,
             rows,
             copy_pipe(&mut source, "SELECT * FROM t", &mut conn, "t"),
@@ -127,7 +125,7 @@ async fn postgres(rows: u64, lines: &mut Vec<Line>) {
         exec(&mut conn, "VACUUM ANALYZE t").await;
         let update = timed(
             way,
-            node,
+            &node,
             &table,
             rows,
             exec(&mut conn, "UPDATE t SET c1 = c1 + 1"),
@@ -140,21 +138,8 @@ async fn postgres(rows: u64, lines: &mut Vec<Line>) {
 
 async fn mariadb(rows: u64, lines: &mut Vec<Line>) {
     let server = MysqlServer::start();
-    server.create_db("src").await;
-    let ddl = DDL.replace("double precision", "double");
-    let mut source = MySqlConnection::connect(&server.url("src")).await.unwrap();
-    source.execute(ddl.as_str()).await.unwrap();
-    source
-        .execute(
-            format!(
-                "INSERT INTO t SELECT seq, seq * 2, seq % 1000, seq * 0.5, seq * 0.25, \
-                 CONCAT('name ', seq), MD5(seq), 'planning zone', seq % 7, seq * 1.25 \
-                 FROM seq_1_to_{rows}"
-            )
-            .as_str(),
-        )
-        .await
-        .unwrap();
+    mariadb_filled(&server, "src", rows).await;
+    let ddl = mariadb_ddl();
     let table = bench_table("t");
     let mut timings = Vec::new();
     for (way, db) in WAYS {
@@ -169,14 +154,13 @@ async fn mariadb(rows: u64, lines: &mut Vec<Line>) {
                 .await
                 .expect("install");
         }
-        let node: Option<&dyn Capture> = Some(&node);
-        let import = timed(way, node, &table, rows, async {
+        let import = timed(way, &node, &table, rows, async {
             conn.execute("INSERT INTO t SELECT * FROM src.t")
                 .await
                 .unwrap();
         })
         .await;
-        let update = timed(way, node, &table, rows, async {
+        let update = timed(way, &node, &table, rows, async {
             conn.execute("UPDATE t SET c1 = c1 + 1").await.unwrap();
         })
         .await;

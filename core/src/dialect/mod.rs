@@ -317,6 +317,12 @@ pub trait Dialect: Send + Sync {
 
     // ---- bulk mode ------------------------------------------------------------
 
+    /// The name of the trigger of operation `op` (a word or letter of the
+    /// dialect's choosing) on a table.
+    fn trigger_name(&self, table: &str, op: &str) -> String {
+        self.object_name(&format!("_hetsync_{op}_"), table)
+    }
+
     /// The names of the triggers capture puts on a table.
     fn capture_triggers(&self, table: &str) -> Vec<String>;
 
@@ -383,12 +389,7 @@ pub trait Dialect: Send + Sync {
             )
         };
         let column = |alias: &str, i: usize| format!("{alias}.{}", self.ident(&table.columns[i]));
-        let key_match = table
-            .code
-            .iter()
-            .map(|&i| format!("{} = {}", column("t", i), column("s", i)))
-            .collect::<Vec<_>>()
-            .join(" AND ");
+        let key_match = self.code_join(table, "t", "s");
         let coded = |alias: &str| {
             table
                 .code
@@ -882,6 +883,16 @@ pub trait Dialect: Send + Sync {
             .map(|c| self.ident(c))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+
+    /// `a."k1" = b."k1" AND …`: rows of aliases `a` and `b` with one code
+    /// (as the database compares values).
+    fn code_join(&self, table: &SyncTable, a: &str, b: &str) -> String {
+        table
+            .code_columns()
+            .map(|c| format!("{a}.{q} = {b}.{q}", q = self.ident(c)))
+            .collect::<Vec<_>>()
+            .join(" AND ")
     }
 
     /// The code columns, quoted, in code order, prefixed with `alias.`.

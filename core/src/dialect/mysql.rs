@@ -65,11 +65,6 @@ impl Mysql {
         )
     }
 
-    /// The trigger of operation `letter` ([`OPERATIONS`]) on a table.
-    fn trigger_name(&self, table: &str, letter: &str) -> String {
-        self.object_name(&format!("_hetsync_{letter}_"), table)
-    }
-
     /// The three row triggers of a table. Each is one `IF` around one `INSERT`:
     /// row triggers cost per row, so they do as little as they can.
     fn triggers(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String> {

@@ -97,14 +97,6 @@ impl Postgres {
         )
     }
 
-    fn code_join(&self, table: &SyncTable, a: &str, b: &str) -> String {
-        table
-            .code_columns()
-            .map(|c| format!("{a}.{q} = {b}.{q}", q = self.ident(c)))
-            .collect::<Vec<_>>()
-            .join(" AND ")
-    }
-
     /// The statement-level capture function: one set-based INSERT per statement.
     fn capture_function_sql(&self, table: &SyncTable) -> String {
         let tracking = self.ident(TRACKING);
@@ -375,9 +367,14 @@ impl Dialect for Postgres {
         "jsonb_build_array"
     }
 
-    fn capture_triggers(&self, _table: &str) -> Vec<String> {
+    /// One name per operation: a trigger's name is unique per table.
+    fn trigger_name(&self, _table: &str, op: &str) -> String {
+        format!("_hetsync_{op}")
+    }
+
+    fn capture_triggers(&self, table: &str) -> Vec<String> {
         ["insert", "update", "delete"]
-            .map(|op| format!("_hetsync_{op}"))
+            .map(|op| self.trigger_name(table, op))
             .into()
     }
 

@@ -44,11 +44,6 @@ impl Sqlite {
             deleted as i32,
         )
     }
-
-    /// Name of the trigger for one operation on one table.
-    fn trigger_name(&self, table: &str, op: &str) -> String {
-        self.object_name(&format!("_hetsync_{op}_"), table)
-    }
 }
 
 /// The temporary table an apply phase keeps the count of its update in:

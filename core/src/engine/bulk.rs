@@ -9,31 +9,14 @@ use crate::adapter::Capture;
 use crate::change::BulkRecorded;
 use crate::mapping::node::MappedNode;
 use crate::schema::SyncTable;
-use crate::{Error, Result};
+use crate::Result;
 
 impl Engine {
     /// Suspends capture on `tables` (hub names; every synced table when
     /// none is named) of node `node` for a bulk load. Returns the tables.
     pub async fn bulk_begin(&self, node: &str, tables: &[String]) -> Result<Vec<String>> {
         let target = self.bulk_node(node)?;
-        let chosen: Vec<SyncTable> = match tables {
-            [] => self.tables.clone(),
-            names => names
-                .iter()
-                .map(|name| {
-                    self.tables
-                        .iter()
-                        .find(|t| &t.name == name)
-                        .cloned()
-                        .ok_or_else(|| {
-                            Error::Deployment(format!(
-                                "no synced table named '{name}' (tables: {})",
-                                self.table_names().join(", ")
-                            ))
-                        })
-                })
-                .collect::<Result<_>>()?,
-        };
+        let chosen: Vec<SyncTable> = self.tables_named(tables)?.into_iter().cloned().collect();
         let _lock = self.hub().lock_integration().await?;
         let since = chrono::Utc::now().timestamp_micros();
         target.bulk_begin(&chosen, since).await?;
@@ -59,9 +42,5 @@ impl Engine {
             return Err(u.error());
         }
         self.mapped(node)
-    }
-
-    fn table_names(&self) -> Vec<&str> {
-        self.tables.iter().map(|t| t.name.as_str()).collect()
     }
 }

@@ -50,7 +50,7 @@ impl Engine {
 
     /// The synced tables of `names` (all when empty); an unknown name is
     /// an error listing the tables.
-    fn tables_named(&self, names: &[String]) -> Result<Vec<&SyncTable>> {
+    pub(super) fn tables_named(&self, names: &[String]) -> Result<Vec<&SyncTable>> {
         if names.is_empty() {
             return Ok(self.tables.iter().collect());
         }

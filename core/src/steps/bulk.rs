@@ -20,10 +20,10 @@
 //!   copy and the mark. An edit made while capture comes back may be
 //!   recorded twice, never lost; running `end` again after a failure is safe.
 
-use super::install::{meta, meta_set, require_installed, Settings};
+use super::install::{installed_settings, meta, meta_json, meta_set, table_exists, Settings};
 use super::{begin as begin_tx, commit, lock_tables, rollback, Session};
 use crate::change::BulkRecorded;
-use crate::dialect::{TxKind, META};
+use crate::dialect::TxKind;
 use crate::schema::SyncTable;
 use crate::value::Value;
 use crate::{Error, Result};
@@ -38,20 +38,12 @@ pub type BulkTables = BTreeMap<String, i64>;
 
 /// The tables in bulk mode per `settings` (a node's meta rows).
 pub(super) fn bulk_of(node: &str, settings: &Settings) -> Result<BulkTables> {
-    match settings.get(BULK_MODE) {
-        None => Ok(BulkTables::new()),
-        Some(json) => serde_json::from_str(json).map_err(|e| Error::Database {
-            node: node.to_string(),
-            context: format!("reading {BULK_MODE} in {META}"),
-            message: format!("unreadable ({e}): {json:?}"),
-        }),
-    }
+    meta_json(node, settings, BULK_MODE)
 }
 
 /// The tables of the node in bulk mode.
 pub async fn in_bulk<S: Session + ?Sized>(s: &mut S) -> Result<BulkTables> {
-    require_installed(s).await?;
-    let settings = meta(s).await?;
+    let settings = installed_settings(s).await?;
     bulk_of(s.node(), &settings)
 }
 
@@ -83,6 +75,8 @@ pub async fn begin<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable], since: 
     let d = s.dialect();
     let mut suspend = Vec::with_capacity(tables.len());
     for table in tables {
+        // Described first: a missing table or column stops begin with
+        // nothing changed.
         s.columns(table).await?;
         suspend.push(d.suspend_capture_sql(table).ok_or_else(|| {
             Error::Setup(format!(
@@ -167,19 +161,8 @@ pub async fn end<S: Session + ?Sized>(
 /// Whether the table's bulk snapshot exists: a bulk begin that failed
 /// before it made the copy never suspended the table's capture.
 async fn has_snapshot<S: Session + ?Sized>(s: &mut S, table: &SyncTable) -> Result<bool> {
-    let d = s.dialect();
-    let name = Value::Text(d.bulk_snapshot(&table.name));
-    let rows = s
-        .query(
-            &d.table_exists_sql(),
-            &[name],
-            "looking for a bulk snapshot",
-        )
-        .await?;
-    match super::first(&rows) {
-        Some(v) => Ok(super::int_of(s.node(), v, "a table count")? > 0),
-        None => Ok(false),
-    }
+    let name = s.dialect().bulk_snapshot(&table.name);
+    table_exists(s, &name, "looking for a bulk snapshot").await
 }
 
 /// Ends bulk mode on one table; `rest` are the tables left in it.

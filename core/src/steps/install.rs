@@ -163,7 +163,8 @@ pub async fn synced_tables<S: Session + ?Sized>(
     peer: &str,
 ) -> Result<Option<Vec<String>>> {
     let settings = installed_settings(s).await?;
-    Ok(synced_map(s.node(), &settings)?.remove(peer))
+    let mut map: SyncedMap = meta_json(s.node(), &settings, SYNCED_TABLES)?;
+    Ok(map.remove(peer))
 }
 
 /// Records `tables` as fully compared with `peer`, in the caller's transaction.
@@ -173,22 +174,27 @@ pub(crate) async fn record_synced_tables<S: Session + ?Sized>(
     tables: &[String],
 ) -> Result<()> {
     let settings = meta(s).await?;
-    let mut map = synced_map(s.node(), &settings)?;
+    let mut map: SyncedMap = meta_json(s.node(), &settings, SYNCED_TABLES)?;
     map.insert(peer.to_string(), tables.to_vec());
     let json = serde_json::to_string(&map).expect("a map of lists serializes");
     meta_set(s, SYNCED_TABLES, &json).await
 }
 
-/// The synced tables per peer in `settings` (a node's meta rows).
-fn synced_map(
+/// The synced tables per peer ([`SYNCED_TABLES`]).
+type SyncedMap = std::collections::BTreeMap<String, Vec<String>>;
+
+/// The meta row `name` of `settings` (a node's meta rows), which holds
+/// JSON, read as `T`; `T`'s default when the row is absent.
+pub(super) fn meta_json<T: serde::de::DeserializeOwned + Default>(
     node: &str,
     settings: &Settings,
-) -> Result<std::collections::BTreeMap<String, Vec<String>>> {
-    match settings.get(SYNCED_TABLES) {
-        None => Ok(Default::default()),
+    name: &str,
+) -> Result<T> {
+    match settings.get(name) {
+        None => Ok(T::default()),
         Some(json) => serde_json::from_str(json).map_err(|e| Error::Database {
             node: node.to_string(),
-            context: format!("reading {SYNCED_TABLES} in {}", crate::dialect::META),
+            context: format!("reading {name} in {}", crate::dialect::META),
             message: format!("unreadable ({e}): {json:?}"),
         }),
     }
@@ -323,13 +329,18 @@ pub async fn uninstall<S: Session + ?Sized>(s: &mut S) -> Result<()> {
 
 /// Whether install has run (the tracking table exists).
 pub async fn is_installed<S: Session + ?Sized>(s: &mut S) -> Result<bool> {
+    table_exists(s, TRACKING, "looking for the tracking table").await
+}
+
+/// Whether the node has a table named `name`.
+pub(super) async fn table_exists<S: Session + ?Sized>(
+    s: &mut S,
+    name: &str,
+    context: &str,
+) -> Result<bool> {
     let d = s.dialect();
     let rows = s
-        .query(
-            &d.table_exists_sql(),
-            &[Value::Text(TRACKING.into())],
-            "looking for the tracking table",
-        )
+        .query(&d.table_exists_sql(), &[Value::Text(name.into())], context)
         .await?;
     match first(&rows) {
         Some(v) => Ok(int_of(s.node(), v, "a table count")? > 0),
@@ -355,7 +366,7 @@ pub async fn require_installed<S: Session + ?Sized>(s: &mut S) -> Result<()> {
 }
 
 /// The meta settings of an installed node ([`require_installed`]).
-async fn installed_settings<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
+pub(super) async fn installed_settings<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
     if !is_installed(s).await? {
         return Err(Error::Setup(format!(
             "node '{}' has no hetsync tracking table: run `hetsync install` first",

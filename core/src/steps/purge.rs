@@ -1,10 +1,10 @@
 //! Purging tracking rows every peer has integrated and that are older than
 //! the retention ([`crate::adapter::Capture::purge_tracking`]).
 
-use super::install::{meta, meta_set, require_capture, require_installed};
+use super::install::{installed_settings, meta, meta_json, meta_set, require_capture};
 use super::{begin, commit, first, int_of, rollback, Session};
 use crate::change::{PurgedHistory, Watermark};
-use crate::dialect::{TxKind, META};
+use crate::dialect::TxKind;
 use crate::value::Value;
 use crate::{Error, Result};
 use std::time::Instant;
@@ -148,23 +148,14 @@ async fn purge_batch<S: Session + ?Sized>(
 
 /// How far purges have deleted this node's tracking rows.
 pub async fn purged_history<S: Session + ?Sized>(s: &mut S) -> Result<Option<PurgedHistory>> {
-    require_installed(s).await?;
-    read_purged(s).await
+    let settings = installed_settings(s).await?;
+    meta_json(s.node(), &settings, PURGED_HISTORY)
 }
 
 /// [`PURGED_HISTORY`] as recorded.
 async fn read_purged<S: Session + ?Sized>(s: &mut S) -> Result<Option<PurgedHistory>> {
     let settings = meta(s).await?;
-    match settings.get(PURGED_HISTORY) {
-        None => Ok(None),
-        Some(json) => serde_json::from_str(json)
-            .map(Some)
-            .map_err(|e| Error::Database {
-                node: s.node().to_string(),
-                context: format!("reading {PURGED_HISTORY} in {META}"),
-                message: format!("unreadable ({e}): {json:?}"),
-            }),
-    }
+    meta_json(s.node(), &settings, PURGED_HISTORY)
 }
 
 /// Widens the recorded [`PurgedHistory`] to take in `record`, in the
