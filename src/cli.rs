@@ -90,7 +90,18 @@ pub enum Command {
     /// Run as a service: sync each spoke every `[sync] interval` (or its
     /// node's `interval`), retrying a failing spoke with a growing delay,
     /// until SIGTERM or Ctrl-C (the round under way finishes first).
-    Run,
+    Run {
+        /// Serve Prometheus metrics (/metrics), a health check (/health)
+        /// and a status page (/) on this address, e.g. "127.0.0.1:9108"
+        /// (port 0: any free port; the address is printed).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// For /health: the longest allowed time since a spoke's last
+        /// successful round, e.g. "90s", "10m" (default: three times its
+        /// interval, at least a minute).
+        #[arg(long, requires = "listen", value_parser = parse_lag)]
+        max_lag: Option<std::time::Duration>,
+    },
     /// Show pending changes, watermarks and last sync per node.
     Status {
         /// Print as JSON.

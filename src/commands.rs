@@ -271,7 +271,10 @@ pub async fn run(cli: Cli) -> Result<u8> {
             emit(json, &written, output::print_conflict_write)?;
             Ok(exit::OK)
         }
-        Command::Run => crate::run::run(&cli).await,
+        Command::Run {
+            ref listen,
+            max_lag,
+        } => crate::run::run(&cli, listen.as_deref(), max_lag).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut command = Cli::command();

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod discover;
 pub mod entry;
 pub mod faults;
+pub mod monitor;
 pub mod output;
 pub mod progress;
 pub mod registry;

@@ -13,10 +13,13 @@
 //! safety covers like any interrupted round.
 
 use crate::cli::Cli;
+use crate::monitor::Monitor;
 use crate::output;
 use crate::setup::{exit, open_engine};
 use anyhow::Result;
-use hetsync_core::engine::{Engine, EngineOptions};
+use hetsync_adapter_sqlite::SqliteStateStore;
+use hetsync_core::engine::{Engine, EngineOptions, SyncPass};
+use hetsync_core::state::StateStore;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -178,9 +181,14 @@ impl Signals {
     }
 }
 
-/// Runs the service until a signal stops it.
-pub async fn run(cli: &Cli) -> Result<u8> {
+/// Runs the service until a signal stops it; with `listen`, serves its
+/// metrics, health and status page there ([`crate::monitor`]).
+pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> Result<u8> {
     let config = hetsync_config::load(&cli.config)?;
+    let watch = match listen {
+        Some(addr) => Some(Watch::start(&config, addr, max_lag).await?),
+        None => None,
+    };
     let spokes: Vec<(String, Duration)> = config
         .nodes
         .iter()
@@ -207,6 +215,9 @@ pub async fn run(cli: &Cli) -> Result<u8> {
             None => match open_for_run(cli).await {
                 Ok(opened) => opened,
                 Err(e) => {
+                    if let Some(watch) = &watch {
+                        watch.not_opened(&spoke, &e);
+                    }
                     let delay = schedule.failed(&spoke, Instant::now());
                     eprintln!(
                         "hetsync run: cannot open the deployment for {spoke}: {e:#}; next try in {}",
@@ -217,6 +228,9 @@ pub async fn run(cli: &Cli) -> Result<u8> {
             },
         };
         let pass = current.sync_pass(std::slice::from_ref(&spoke)).await?;
+        if let Some(watch) = &watch {
+            watch.passed(&current, &spoke, &pass).await;
+        }
         // An idle round says nothing (the log has it at `info`).
         let eventful: Vec<_> = pass
             .rounds
@@ -250,6 +264,71 @@ pub async fn run(cli: &Cli) -> Result<u8> {
     }
     crate::say!("hetsync run: stopped");
     Ok(exit::OK)
+}
+
+/// What the service shows on its listener: the [`Monitor`], fed after
+/// each spoke's rounds with their reports, the statuses of the hub and the
+/// spoke, and the parked changes.
+struct Watch {
+    monitor: Arc<Monitor>,
+    state: SqliteStateStore,
+    hub: String,
+}
+
+impl Watch {
+    /// Starts serving on `addr` and says where.
+    async fn start(
+        config: &hetsync_config::Config,
+        addr: &str,
+        max_lag: Option<Duration>,
+    ) -> Result<Watch> {
+        let monitor = Arc::new(Monitor::new(config, max_lag));
+        let local = crate::monitor::serve(addr, monitor.clone()).await?;
+        crate::say!(
+            "hetsync run: status page on http://{local}/, metrics on http://{local}/metrics, \
+             health on http://{local}/health"
+        );
+        let hub = config
+            .nodes
+            .iter()
+            .find(|n| n.role == hetsync_config::Role::Hub)
+            .map(|n| n.name.clone())
+            .unwrap_or_default();
+        Ok(Watch {
+            monitor,
+            state: SqliteStateStore::open(&config.state_path).await?,
+            hub,
+        })
+    }
+
+    /// The deployment could not be opened for `spoke`'s rounds: the hub
+    /// is unreachable (or a plugin or the mapping failed).
+    fn not_opened(&self, spoke: &str, error: &anyhow::Error) {
+        let error = format!("{error:#}");
+        self.monitor.node_unreachable(&self.hub, &error);
+        self.monitor
+            .rounds_finished(&[], &[(spoke.to_string(), error)]);
+    }
+
+    /// `spoke`'s rounds ended with `pass`.
+    async fn passed(&self, engine: &Engine, spoke: &str, pass: &SyncPass) {
+        let failed: Vec<(String, String)> = pass
+            .failed
+            .iter()
+            .map(|(spoke, e)| (spoke.clone(), e.to_string()))
+            .collect();
+        self.monitor.rounds_finished(&pass.rounds, &failed);
+        for node in [engine.hub().name(), spoke] {
+            match engine.node_status(node).await {
+                Ok(status) => self.monitor.node_read(status),
+                Err(e) => tracing::warn!(node, error = %e, "reading the status for the monitor"),
+            }
+        }
+        match self.state.parked(None).await {
+            Ok(parked) => self.monitor.parked(parked),
+            Err(e) => tracing::warn!(error = %e, "reading the parked changes for the monitor"),
+        }
+    }
 }
 
 /// The engine of the deployment, with no purge after each pass: purges

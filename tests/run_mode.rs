@@ -6,8 +6,9 @@
 
 mod support;
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use support::{basic_row as row, hetsync_command, Deploy, BASIC};
 
@@ -24,23 +25,102 @@ where
     }
 }
 
-/// The service's process, killed if the test ends before it stopped.
-struct Running(Child);
+/// `hetsync run` as a process, its output read line by line as it comes
+/// (so a full pipe never stops it); killed if the test ends before it
+/// stopped.
+struct Service {
+    child: Child,
+    out: Arc<Mutex<Vec<String>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+    err: Arc<Mutex<Vec<String>>>,
+}
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+impl Service {
+    fn start(config: &std::path::Path, args: &[&str]) -> Service {
+        let mut child = hetsync_command(config, args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("hetsync run starts");
+        let read = |pipe: Box<dyn Read + Send>, lines: Arc<Mutex<Vec<String>>>| {
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines() {
+                    lines.lock().unwrap().push(line.expect("read the output"));
+                }
+            })
+        };
+        let (out, err) = Default::default();
+        let readers = vec![
+            read(
+                Box::new(child.stdout.take().expect("stdout")),
+                Arc::clone(&out),
+            ),
+            read(
+                Box::new(child.stderr.take().expect("stderr")),
+                Arc::clone(&err),
+            ),
+        ];
+        Service {
+            child,
+            out,
+            readers,
+            err,
+        }
+    }
+
+    /// The address its listener serves, as it printed it.
+    async fn address(&self) -> String {
+        let mut address = None;
+        eventually(
+            Duration::from_secs(30),
+            "the service prints its address",
+            || {
+                let line = self
+                    .out
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .find_map(|l| l.split("status page on http://").nth(1).map(str::to_string));
+                address = line.and_then(|rest| rest.split('/').next().map(str::to_string));
+                std::future::ready(address.is_some())
+            },
+        )
+        .await;
+        address.unwrap()
+    }
+
+    /// Sends SIGTERM, waits for the exit and returns its status with
+    /// stdout and stderr.
+    fn stop(mut self) -> (std::process::ExitStatus, String, String) {
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "run did not stop after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        for reader in self.readers.drain(..) {
+            reader.join().expect("output read");
+        }
+        let text = |lines: &Arc<Mutex<Vec<String>>>| lines.lock().unwrap().join("\n");
+        (status, text(&self.out), text(&self.err))
     }
 }
 
-/// Sends SIGTERM to the process.
-fn terminate(child: &Child) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -55,25 +135,7 @@ async fn run_syncs_every_spoke_on_its_schedule_and_stops_cleanly_on_sigterm() {
         "[sync]\ninterval = \"300ms\"\n\n[[node]]\nname = \"gone\"\nadapter = \"sqlite\"\n\
          url = \"no/such/dir/gone.db\"\nrole = \"spoke\"\n",
     );
-    let mut running = Running(
-        hetsync_command(&d.config(), &["run", "--log-format", "json"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("hetsync run starts"),
-    );
-    let child = &mut running.0;
-    // Read as it comes, so a full pipe never stops the service.
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut text = String::new();
-            pipe.read_to_string(&mut text).expect("read the output");
-            text
-        })
-    };
-    let out = drain(Box::new(child.stdout.take().expect("stdout")));
-    let err = drain(Box::new(child.stderr.take().expect("stderr")));
-
+    let service = Service::start(&d.config(), &["run", "--log-format", "json"]);
     let limit = Duration::from_secs(30);
     eventually(limit, "the hub's row reaches b", || async {
         d.rows("b", "t_field").await == vec![row(1, "x", 1, 1.0)]
@@ -86,19 +148,7 @@ async fn run_syncs_every_spoke_on_its_schedule_and_stops_cleanly_on_sigterm() {
     })
     .await;
 
-    terminate(child);
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "run did not stop after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let (out, err) = (out.join().expect("stdout"), err.join().expect("stderr"));
+    let (status, out, err) = service.stop();
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
     assert!(
         out.contains("hetsync run: 3 spoke(s), rounds every 300ms"),
@@ -116,4 +166,250 @@ async fn run_syncs_every_spoke_on_its_schedule_and_stops_cleanly_on_sigterm() {
     if let Some(second) = retries.get(1) {
         assert!(second.contains("next try in 600ms"), "{err}");
     }
+}
+
+/// `GET path` from `addr`: the status code and the body.
+fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect to the listener");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .expect("read the response");
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let code = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("a status code");
+    (code, body.to_string())
+}
+
+/// The value of the sample `series` (name and labels, as Prometheus
+/// prints them) in `metrics`; 0 when it is absent.
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map(|v| v.parse().expect("a number"))
+        .unwrap_or(0.0)
+}
+
+/// Headless Chromium (Debian's `chromium`; `HETSYNC_CHROMIUM` names
+/// another) run with `args` and `url`, within a minute: its stdout.
+fn chromium(profile: &std::path::Path, args: &[&str], url: &str) -> String {
+    let program = std::env::var("HETSYNC_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let mut child = std::process::Command::new(&program)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("{program}: {e}: the status page test needs Chromium (apt-get install chromium; .ci/run installs it)")
+        });
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).expect("read chromium");
+        text
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for chromium") {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("chromium did not finish within a minute");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "chromium exited with {status:?}");
+    reader.join().expect("chromium's output")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_serves_metrics_health_and_a_status_page_that_follow_the_rounds() {
+    let d = Deploy::new(&["a", "b"], &BASIC[..1]).await;
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
+    d.run(&["install"]);
+    d.append_config("[sync]\ninterval = \"300ms\"\n");
+    let limit = Duration::from_secs(30);
+
+    let service = Service::start(&d.config(), &["run", "--listen", "127.0.0.1:0"]);
+    let addr = service.address().await;
+    // Healthy once every spoke's first rounds succeeded.
+    eventually(limit, "/health answers 200", || async {
+        get(&addr, "/health").0 == 200
+    })
+    .await;
+    let health: serde_json::Value =
+        serde_json::from_str(&get(&addr, "/health").1).expect("/health is JSON");
+    assert_eq!(health["healthy"], true, "{health:#}");
+    for (n, name) in ["hub", "a", "b"].iter().enumerate() {
+        assert_eq!(health["nodes"][n]["name"], *name, "{health:#}");
+        assert!(health["nodes"][n]["problem"].is_null(), "{health:#}");
+    }
+    assert_eq!(health["nodes"][1]["last_round"], "ok", "{health:#}");
+    assert_eq!(health["nodes"][1]["max_lag_seconds"], 60.0, "{health:#}");
+
+    let (code, before) = get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    let ok_rounds = r#"hetsync_rounds_total{result="ok",spoke="a"}"#;
+    let uploaded = r#"hetsync_rows_total{direction="upload",spoke="a",table="t_field"}"#;
+    let downloaded = r#"hetsync_rows_total{direction="download",spoke="b",table="t_field"}"#;
+    assert!(sample(&before, ok_rounds) >= 1.0, "{before}");
+    assert_eq!(sample(&before, uploaded), 0.0, "{before}");
+    assert_eq!(sample(&before, downloaded), 1.0, "{before}");
+
+    // Three rows from a, in one transaction: the numbers move.
+    d.exec(
+        "a",
+        "INSERT INTO t_field VALUES (2, 'p', 2, 2.0), (3, 'q', 3, 3.0), (4, 'r', 4, 4.0)",
+    )
+    .await;
+    eventually(limit, "a's rows reach b", || async {
+        d.rows("b", "t_field").await.len() == 4
+    })
+    .await;
+    let mut after = String::new();
+    eventually(limit, "the metrics count b's download", || {
+        after = get(&addr, "/metrics").1;
+        std::future::ready(sample(&after, downloaded) == 4.0)
+    })
+    .await;
+    assert_eq!(sample(&after, uploaded), 3.0, "{after}");
+    assert!(
+        sample(&after, ok_rounds) > sample(&before, ok_rounds),
+        "{after}"
+    );
+    assert!(
+        sample(&after, r#"hetsync_round_duration_seconds_count{spoke="a"}"#) >= 2.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, r#"hetsync_node_up{node="hub"}"#),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(
+            &after,
+            r#"hetsync_pending_events{direction="upload",node="a"}"#
+        ),
+        0.0,
+        "{after}"
+    );
+    let lag = sample(&after, r#"hetsync_lag_seconds{node="b"}"#);
+    assert!(
+        after.contains(r#"hetsync_lag_seconds{node="b"}"#) && lag < 30.0,
+        "{after}"
+    );
+
+    // The page, rendered by a real browser: each node, and a's round of
+    // three rows.
+    let browser = tempfile::tempdir().expect("a profile directory");
+    let url = format!("http://{addr}/");
+    let dom = chromium(browser.path(), &["--dump-dom"], &url);
+    for node in ["hub", "a", "b"] {
+        assert!(
+            dom.contains(&format!(
+                "<tr data-node=\"{node}\"><td class=\"name\">{node}</td>"
+            )),
+            "{node} missing in the page:\n{dom}"
+        );
+    }
+    assert!(
+        dom.contains("<span class=\"ok\" id=\"health\">healthy</span>"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<td>a</td><td>incremental</td><td class=\"n up\">3</td>"),
+        "{dom}"
+    );
+    let screenshot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("status-page.png");
+    let _ = std::fs::remove_file(&screenshot);
+    chromium(
+        browser.path(),
+        &[
+            &format!("--screenshot={}", screenshot.display()),
+            "--window-size=1100,700",
+        ],
+        &url,
+    );
+    let png = std::fs::read(&screenshot).expect("the screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    println!("status page screenshot: {}", screenshot.display());
+    let (status, out, err) = service.stop();
+    assert!(status.success(), "exit {status:?}\n{out}\n{err}");
+
+    // A spoke that cannot be reached: unhealthy, named, and counted.
+    d.append_config(
+        "\n[[node]]\nname = \"gone\"\nadapter = \"sqlite\"\nurl = \"no/such/dir/gone.db\"\n\
+         role = \"spoke\"\n",
+    );
+    let service = Service::start(&d.config(), &["run", "--listen", "127.0.0.1:0"]);
+    let addr = service.address().await;
+    let mut metrics = String::new();
+    eventually(limit, "gone's failures are counted", || {
+        metrics = get(&addr, "/metrics").1;
+        std::future::ready(
+            sample(
+                &metrics,
+                r#"hetsync_rounds_total{result="failed",spoke="gone"}"#,
+            ) >= 1.0,
+        )
+    })
+    .await;
+    assert_eq!(
+        sample(&metrics, r#"hetsync_node_up{node="gone"}"#),
+        0.0,
+        "{metrics}"
+    );
+    let (code, body) = get(&addr, "/health");
+    assert_eq!(code, 503, "{body}");
+    let health: serde_json::Value = serde_json::from_str(&body).expect("/health is JSON");
+    assert_eq!(health["healthy"], false, "{health:#}");
+    let gone = &health["nodes"][3];
+    assert_eq!(gone["name"], "gone", "{health:#}");
+    assert_eq!(gone["healthy"], false, "{health:#}");
+    assert!(
+        gone["problem"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("unreachable: ")),
+        "{health:#}"
+    );
+    assert_eq!(health["nodes"][1]["healthy"], true, "{health:#}");
+    let dom = chromium(browser.path(), &["--dump-dom"], &format!("http://{addr}/"));
+    assert!(
+        dom.contains("<span class=\"bad\" id=\"health\">failing</span>"),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<tr data-node=\"gone\"><td class=\"name\">gone</td><td>spoke</td><td>sqlite</td><td class=\"bad\">no</td>"),
+        "{dom}"
+    );
+    let (status, out, err) = service.stop();
+    assert!(status.success(), "exit {status:?}\n{out}\n{err}");
 }

@@ -31,6 +31,32 @@ impl Engine {
         report(nodes, self.state.as_deref()).await
     }
 
+    /// The status of one node, as [`Engine::status`] reports it: the
+    /// hub's own part, or a spoke's with what is pending between it and
+    /// the hub and its last rounds; a node that could not be connected (or
+    /// is not configured) is reported by its error.
+    pub async fn node_status(&self, name: &str) -> Result<NodeStatus> {
+        let hub = self.hub();
+        if name == hub.name() {
+            return Ok(node_status(hub, "hub").await);
+        }
+        let mut st = match self.unreachable().iter().find(|u| u.name == name) {
+            Some(u) => unreachable_status(u, "spoke"),
+            None => {
+                let spoke = self.spoke(name)?;
+                let mut st = node_status(spoke, "spoke").await;
+                if st.installed {
+                    if let Err(e) = self.pending(spoke, &mut st).await {
+                        st.error = Some(e.to_string());
+                    }
+                }
+                st
+            }
+        };
+        last_rounds(std::slice::from_mut(&mut st), self.state.as_deref()).await?;
+        Ok(st)
+    }
+
     async fn pending(&self, spoke: &dyn Node, st: &mut NodeStatus) -> Result<()> {
         let hub = self.hub();
         let spoke_mark = hub.peer_watermark(spoke.name()).await?;
