@@ -36,11 +36,16 @@
 //! 13. (group `bulk`) bulk mode: an import and an UPDATE of every row on
 //!     PostgreSQL and MariaDB, between `bulk begin` and `bulk end`, against
 //!     the same with trigger capture and with no hetsync installed.
+//! 14. (group `latency`) push mode: how soon an edit committed on one spoke
+//!     is visible on the other while `hetsync run` runs (a PostgreSQL hub,
+//!     a PostgreSQL and a SQLite spoke), over 200 edits: p50 and p95.
 
 #[path = "sync/bulk.rs"]
 mod bulk;
 #[path = "sync/digest.rs"]
 mod digest;
+#[path = "sync/latency.rs"]
+mod latency;
 #[path = "sync/pgbench.rs"]
 mod pgbench;
 #[path = "sync/purge.rs"]
@@ -61,6 +66,9 @@ const DDL: &str =
 const FILL: &str =
     "INSERT INTO t SELECT i, i * 2, i % 1000, i * 0.5, i * 0.25, 'name ' || i, md5(i::text), \
     'planning zone', i % 7, i * 1.25 FROM generate_series(1, $1) i";
+
+/// Edits the `latency` group measures.
+const LATENCY_EDITS: usize = 200;
 
 struct Line {
     name: String,
@@ -803,9 +811,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| {
-        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk".into()
+        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency".into()
     });
     let mut lines = Vec::new();
     if only.contains("sync") {
@@ -837,6 +845,9 @@ async fn main() {
     }
     if only.contains("bulk") {
         bulk::bulk_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("latency") {
+        latency::latency_benchmark(LATENCY_EDITS).await;
     }
     let peak_kb = if only.contains("memory") {
         Some(memory_benchmark(memory_rows, &mut lines).await)

@@ -26,6 +26,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+mod push;
+
 /// The longest a failing spoke waits between tries.
 const MAX_BACKOFF: Duration = Duration::from_secs(600);
 
@@ -82,6 +84,21 @@ impl Schedule {
         let clock = self.clock(spoke);
         clock.failures = 0;
         clock.next = now + clock.interval;
+    }
+
+    /// Push mode: a change for `spoke` was committed; due at `at` unless
+    /// due sooner. A failing spoke keeps its backoff.
+    pub fn hurry(&mut self, spoke: &str, at: Instant) {
+        if let Some(clock) = self.spokes.iter_mut().find(|s| s.name == spoke) {
+            if clock.failures == 0 && clock.next > at {
+                clock.next = at;
+            }
+        }
+    }
+
+    /// The scheduled spokes.
+    fn names(&self) -> Vec<String> {
+        self.spokes.iter().map(|s| s.name.clone()).collect()
     }
 
     /// A spoke's rounds failed at `now`: due again after its interval
@@ -185,8 +202,8 @@ impl Signals {
 /// metrics, health and status page there ([`crate::monitor`]).
 pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> Result<u8> {
     let config = hetsync_config::load(&cli.config)?;
-    let watch = match listen {
-        Some(addr) => Some(Watch::start(&config, addr, max_lag).await?),
+    let monitoring = match listen {
+        Some(addr) => Some(Monitoring::start(&config, addr, max_lag).await?),
         None => None,
     };
     let spokes: Vec<(String, Duration)> = config
@@ -201,22 +218,45 @@ pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> 
         spokes.len(),
         humantime(config.sync.interval)
     );
+    let hub = config.hub().name.clone();
+    // Polling a node that cannot tell of its commits slows down to this.
+    let max_poll = spokes
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .unwrap_or(config.sync.interval)
+        .min(push::MAX_POLL);
     let mut schedule = Schedule::new(spokes, Instant::now());
-    let mut engine: Option<Engine> = None;
+    let commits = push::Commits::default();
+    let mut opened: Option<Opened> = None;
     let mut last_purge: Option<Instant> = None;
     while let Some((spoke, due)) = schedule.next_due() {
         let spoke = spoke.to_string();
-        shutdown.sleep_until(due).await;
+        tokio::select! {
+            _ = shutdown.sleep_until(due) => {}
+            _ = commits.wait(), if config.sync.push => {
+                let at = Instant::now() + config.sync.debounce;
+                for node in commits.take() {
+                    // The hub's changes are for every spoke.
+                    for s in schedule.names() {
+                        if node == hub || node == s {
+                            schedule.hurry(&s, at);
+                        }
+                    }
+                }
+                continue;
+            }
+        }
         if shutdown.requested() {
             break;
         }
-        let current = match engine.take() {
+        let current = match opened.take() {
             Some(current) => current,
             None => match open_for_run(cli).await {
-                Ok(opened) => opened,
+                Ok(engine) => Opened::new(engine, config.sync.push.then_some((&commits, max_poll))),
                 Err(e) => {
-                    if let Some(watch) = &watch {
-                        watch.not_opened(&spoke, &e);
+                    if let Some(monitoring) = &monitoring {
+                        monitoring.not_opened(&spoke, &e);
                     }
                     let delay = schedule.failed(&spoke, Instant::now());
                     eprintln!(
@@ -227,10 +267,17 @@ pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> 
                 }
             },
         };
-        let pass = current.sync_pass(std::slice::from_ref(&spoke)).await?;
-        if let Some(watch) = &watch {
-            watch.passed(&current, &spoke, &pass).await;
+        let pass = current
+            .engine
+            .sync_pass(std::slice::from_ref(&spoke))
+            .await?;
+        if let Some(monitoring) = &monitoring {
+            monitoring.passed(&current.engine, &spoke, &pass).await;
         }
+        let uploaded = pass
+            .rounds
+            .iter()
+            .any(|r| r.uploaded.values().any(|c| c.upserts + c.deletes > 0));
         // An idle round says nothing (the log has it at `info`).
         let eventful: Vec<_> = pass
             .rounds
@@ -238,10 +285,7 @@ pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> 
             .filter(|r| r.rows_moved() > 0 || !r.conflicts.is_empty() || r.parked > 0)
             .collect();
         output::print_rounds(&eventful);
-        if pass.failed.is_empty() {
-            schedule.succeeded(&spoke, Instant::now());
-            engine = Some(current);
-        } else {
+        if !pass.failed.is_empty() {
             let delay = schedule.failed(&spoke, Instant::now());
             for (spoke, e) in &pass.failed {
                 eprintln!(
@@ -252,15 +296,25 @@ pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> 
             // Opened afresh for the next round: a node may be back.
             continue;
         }
-        if let (Some(retention), Some(current)) = (config.sync.retention, &engine) {
+        schedule.succeeded(&spoke, Instant::now());
+        // What it brought to the hub is for the other spokes too, now: it
+        // is committed, there is no burst to wait for.
+        if config.sync.push && uploaded {
+            let now = Instant::now();
+            for other in schedule.names().iter().filter(|s| **s != spoke) {
+                schedule.hurry(other, now);
+            }
+        }
+        if let Some(retention) = config.sync.retention {
             if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
                 last_purge = Some(Instant::now());
-                match current.purge(retention).await {
+                match current.engine.purge(retention).await {
                     Ok(purged) => output::print_purged(&purged),
                     Err(e) => eprintln!("hetsync run: purging tracking rows failed: {e}"),
                 }
             }
         }
+        opened = Some(current);
     }
     crate::say!("hetsync run: stopped");
     Ok(exit::OK)
@@ -269,35 +323,29 @@ pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> 
 /// What the service shows on its listener: the [`Monitor`], fed after
 /// each spoke's rounds with their reports, the statuses of the hub and the
 /// spoke, and the parked changes.
-struct Watch {
+struct Monitoring {
     monitor: Arc<Monitor>,
     state: SqliteStateStore,
     hub: String,
 }
 
-impl Watch {
+impl Monitoring {
     /// Starts serving on `addr` and says where.
     async fn start(
         config: &hetsync_config::Config,
         addr: &str,
         max_lag: Option<Duration>,
-    ) -> Result<Watch> {
+    ) -> Result<Monitoring> {
         let monitor = Arc::new(Monitor::new(config, max_lag));
         let local = crate::monitor::serve(addr, monitor.clone()).await?;
         crate::say!(
             "hetsync run: status page on http://{local}/, metrics on http://{local}/metrics, \
              health on http://{local}/health"
         );
-        let hub = config
-            .nodes
-            .iter()
-            .find(|n| n.role == hetsync_config::Role::Hub)
-            .map(|n| n.name.clone())
-            .unwrap_or_default();
-        Ok(Watch {
+        Ok(Monitoring {
             monitor,
             state: SqliteStateStore::open(&config.state_path).await?,
-            hub,
+            hub: config.hub().name.clone(),
         })
     }
 
@@ -327,6 +375,26 @@ impl Watch {
         match self.state.parked(None).await {
             Ok(parked) => self.monitor.parked(parked),
             Err(e) => tracing::warn!(error = %e, "reading the parked changes for the monitor"),
+        }
+    }
+}
+
+/// The deployment as the service opened it, with push mode's watchers of
+/// its nodes (stopped when it is dropped).
+struct Opened {
+    engine: Arc<Engine>,
+    _watchers: Option<push::Watchers>,
+}
+
+impl Opened {
+    /// `engine`, its nodes watched for commits when `push` says where to
+    /// tell of them and how slowly to poll at most.
+    fn new(engine: Engine, push: Option<(&push::Commits, Duration)>) -> Opened {
+        let engine = Arc::new(engine);
+        let watchers = push.map(|(commits, max_poll)| push::watch(&engine, commits, max_poll));
+        Opened {
+            engine,
+            _watchers: watchers,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{basic_row as row, hetsync_command, Deploy, BASIC};
+use support::{basic_row as row, hetsync_command, Deploy, BASIC, MIXED};
 
 /// Waits up to `limit` for `done`, checking every 100 ms.
 async fn eventually<F, Fut>(limit: Duration, what: &str, mut done: F)
@@ -409,6 +409,72 @@ async fn run_serves_metrics_health_and_a_status_page_that_follow_the_rounds() {
     assert!(
         dom.contains("<tr data-node=\"gone\"><td class=\"name\">gone</td><td>spoke</td><td>sqlite</td><td class=\"bad\">no</td>"),
         "{dom}"
+    );
+    let (status, out, err) = service.stop();
+    assert!(status.success(), "exit {status:?}\n{out}\n{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn push_mode_starts_rounds_on_commits_on_postgres_mariadb_and_sqlite() {
+    // PostgreSQL hub (its triggers notify), MariaDB spoke a (its position
+    // is polled), SQLite spoke b (its file's data version is watched).
+    let d = Deploy::with(MIXED[0], &["a", "b"], &BASIC[..1]).await;
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
+    d.run(&["install"]);
+    // Rounds at start, then only when something is committed.
+    d.append_config("[sync]\ninterval = \"1h\"\ndebounce = \"100ms\"\n");
+    let service = Service::start(&d.config(), &["run", "--listen", "127.0.0.1:0"]);
+    let addr = service.address().await;
+    let limit = Duration::from_secs(20);
+    for spoke in ["a", "b"] {
+        eventually(limit, "the first rounds", || async {
+            d.rows(spoke, "t_field").await.len() == 1
+        })
+        .await;
+    }
+    let edits = [
+        (
+            "hub",
+            "UPDATE t_field SET a = 'hub' WHERE k = 1",
+            ["a", "b"],
+        ),
+        ("a", "UPDATE t_field SET a = 'a' WHERE k = 1", ["hub", "b"]),
+        ("b", "UPDATE t_field SET a = 'b' WHERE k = 1", ["hub", "a"]),
+    ];
+    for (node, sql, others) in edits {
+        let committed = Instant::now();
+        d.exec(node, sql).await;
+        for other in others {
+            eventually(limit, &format!("{node}'s edit reaches {other}"), || async {
+                d.rows(other, "t_field").await[0][1]
+                    == hetsync_core::value::Value::Text(node.into())
+            })
+            .await;
+        }
+        println!("{node}'s edit everywhere after {:?}", committed.elapsed());
+    }
+    // Quiet now: no round starts itself again and again (hetsync's own
+    // writes wake the watchers once, and an idle round writes nothing).
+    let rounds = |metrics: &str| -> f64 {
+        ["a", "b"]
+            .iter()
+            .map(|s| {
+                sample(
+                    metrics,
+                    &format!(r#"hetsync_rounds_total{{result="ok",spoke="{s}"}}"#),
+                )
+            })
+            .sum()
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = rounds(&get(&addr, "/metrics").1);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let metrics = get(&addr, "/metrics").1;
+    assert_eq!(
+        rounds(&metrics),
+        before,
+        "rounds ran with nothing committed:\n{metrics}"
     );
     let (status, out, err) = service.stop();
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");

@@ -19,6 +19,9 @@
 //!                                     # nodes whole before a round writes to them
 //! backup_keep = 10                    # for the newest N rounds
 //! interval = "30s"                    # how often `hetsync run` syncs each spoke
+//! push = true                         # `hetsync run` also starts a spoke's rounds when a
+//!                                     # change is committed on it or on the hub
+//! debounce = "200ms"                  # that long after the change, so a burst makes one round
 //!
 //! [[node]]
 //! name = "hub"
@@ -171,6 +174,9 @@ fn positive_duration(text: &str) -> Result<std::time::Duration, String> {
     }
 }
 
+/// The default of [`SyncConfig::debounce`].
+pub const DEFAULT_DEBOUNCE: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The default of [`SyncConfig::interval`].
 pub const DEFAULT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
@@ -198,6 +204,13 @@ pub struct SyncConfig {
     pub backup_keep: usize,
     /// How often `hetsync run` syncs each spoke.
     pub interval: std::time::Duration,
+    /// Push mode: `hetsync run` also starts a spoke's rounds when a
+    /// change is committed on it or on the hub, without waiting for its
+    /// interval.
+    pub push: bool,
+    /// In push mode, how long after a change its rounds start, so a burst
+    /// of commits makes one round.
+    pub debounce: std::time::Duration,
 }
 
 impl Default for SyncConfig {
@@ -210,6 +223,8 @@ impl Default for SyncConfig {
             backup: hetsync_core::engine::Backup::None,
             backup_keep: hetsync_core::engine::DEFAULT_BACKUP_KEEP,
             interval: DEFAULT_INTERVAL,
+            push: true,
+            debounce: DEFAULT_DEBOUNCE,
         }
     }
 }
@@ -294,6 +309,8 @@ struct RawSync {
     backup: Option<Spanned<String>>,
     backup_keep: Option<Spanned<usize>>,
     interval: Option<Spanned<String>>,
+    push: Option<bool>,
+    debounce: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -634,6 +651,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     if let Some(interval) = raw_sync.and_then(|s| s.interval.as_ref()) {
         sync.interval = positive_duration(interval.get_ref())
             .map_err(|m| err(Some(interval.span().start), format!("[sync] interval: {m}")))?;
+    }
+    if let Some(push) = raw_sync.and_then(|s| s.push) {
+        sync.push = push;
+    }
+    if let Some(debounce) = duration("debounce", raw_sync.and_then(|s| s.debounce.as_ref()))? {
+        sync.debounce = debounce;
     }
     if let Some(keep) = raw_sync.and_then(|s| s.backup_keep.as_ref()) {
         if *keep.get_ref() == 0 {

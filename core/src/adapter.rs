@@ -137,6 +137,28 @@ pub trait Capture: Send + Sync {
 
     /// The tables in bulk mode, each with the time (UTC µs) its load began.
     async fn bulk_tables(&self) -> Result<std::collections::BTreeMap<String, i64>>;
+
+    /// Push mode (`hetsync run`): waits up to `timeout` for a sign that
+    /// something was committed on the node since the previous call (the
+    /// first call only starts watching). A sign may be spurious (a round
+    /// then finds nothing) but none is lost while the node is reachable.
+    /// [`ChangeSign::Unsupported`] by default: the service then polls
+    /// [`Capture::position`].
+    async fn await_changes(&self, _timeout: std::time::Duration) -> Result<ChangeSign> {
+        Ok(ChangeSign::Unsupported)
+    }
+}
+
+/// What [`Capture::await_changes`] saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ChangeSign {
+    /// Something may have changed.
+    Changed,
+    /// Nothing within the timeout.
+    Quiet,
+    /// The node cannot tell: poll its position.
+    #[default]
+    Unsupported,
 }
 
 /// Native ⇄ canonical types and the data dictionary.

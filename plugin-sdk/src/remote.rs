@@ -8,7 +8,8 @@ use crate::loader::PluginLibrary;
 use crate::wire::{decode, encode, AdapterManifest, LockId, NodeId, PluginStats, Request};
 use async_trait::async_trait;
 use hetsync_core::adapter::{
-    AdapterFactory, Apply, Capabilities, Capture, IntegrationLock, Node, NodeSpec, TypeMapping,
+    AdapterFactory, Apply, Capabilities, Capture, ChangeSign, IntegrationLock, Node, NodeSpec,
+    TypeMapping,
 };
 use hetsync_core::change::{
     ApplyBatch, ApplyOutcome, BulkRecorded, ChangeSet, PurgedHistory, ReadRange, Watermark,
@@ -421,6 +422,16 @@ impl Capture for PluginNode {
         // A plugin that predates bulk mode has no table in it.
         self.library
             .call_or_default(&Request::BulkTables { node: self.id })
+            .await
+    }
+
+    async fn await_changes(&self, timeout: std::time::Duration) -> Result<ChangeSign> {
+        // A plugin that predates push mode cannot tell: its position is polled.
+        self.library
+            .call_or_default(&Request::AwaitChanges {
+                node: self.id,
+                timeout_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+            })
             .await
     }
 

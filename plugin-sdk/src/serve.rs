@@ -291,6 +291,13 @@ impl Server {
                 self.run(node, |n| async move { n.bulk_tables().await })
                     .await,
             ),
+            Request::AwaitChanges { node, timeout_ms } => answer(
+                self.run(node, |n| async move {
+                    n.await_changes(std::time::Duration::from_millis(timeout_ms))
+                        .await
+                })
+                .await,
+            ),
             Request::SyncedTables { node, peer } => answer(
                 self.run(node, |n| async move { n.synced_tables(&peer).await })
                     .await,

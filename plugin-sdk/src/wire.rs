@@ -306,6 +306,8 @@ pub enum Request<'a> {
     },
     /// `Capture::bulk_tables`. Answer: `BTreeMap<String, i64>`.
     BulkTables { node: NodeId },
+    /// `Capture::await_changes`. Answer: `ChangeSign`.
+    AwaitChanges { node: NodeId, timeout_ms: u64 },
     /// `Apply::backup_file`. Answer: `Option<PathBuf>`.
     BackupFile {
         node: NodeId,
@@ -358,6 +360,7 @@ impl Request<'_> {
             Request::BulkBegin { .. } => "bulk_begin",
             Request::BulkEnd { .. } => "bulk_end",
             Request::BulkTables { .. } => "bulk_tables",
+            Request::AwaitChanges { .. } => "await_changes",
             Request::BackupFile { .. } => "backup_file",
             Request::Digest { .. } => "digest",
             Request::DigestRows { .. } => "digest_rows",

@@ -1,7 +1,7 @@
 //! The adapter conformance suite: what every adapter must do (data
-//! dictionary, install, capture, no echo, apply, guard, integration lock,
-//! uninstall), exported so that a vendor's plugin crate runs it with one
-//! call on its own database:
+//! dictionary, install, capture, no echo, apply, guard, bulk mode, push
+//! signs, integration lock, uninstall), exported so that a vendor's plugin
+//! crate runs it with one call on its own database:
 //!
 //! ```ignore
 //! #[tokio::test]
@@ -312,6 +312,41 @@ async fn bulk_mode(node: &dyn Node, app: &mut dyn TestConnection, tables: &[Sync
     )
     .await;
     assert_eq!(node.count_events(end, None).await.unwrap(), 1);
+}
+
+/// Push mode: a node that tells of commits is quiet while nothing is
+/// committed, and tells of another connection's commit.
+async fn push_signs(node: &dyn Node, app: &mut dyn TestConnection) {
+    use hetsync_core::adapter::ChangeSign;
+    let wait = std::time::Duration::from_millis(300);
+    if node.await_changes(wait).await.expect("await_changes") == ChangeSign::Unsupported {
+        // The service polls its position instead.
+        return;
+    }
+    // What the first call (it starts watching) or earlier commits left.
+    let mut quiet = false;
+    for _ in 0..10 {
+        if node.await_changes(wait).await.unwrap() == ChangeSign::Quiet {
+            quiet = true;
+            break;
+        }
+    }
+    assert!(
+        quiet,
+        "await_changes kept telling of changes with nothing committed"
+    );
+    must_execute(
+        app,
+        r#"UPDATE "变电站表" SET "名称" = '戊' WHERE "编号" = '载2'"#,
+    )
+    .await;
+    assert_eq!(
+        node.await_changes(std::time::Duration::from_secs(10))
+            .await
+            .unwrap(),
+        ChangeSign::Changed,
+        "a commit was not told of"
+    );
 }
 
 /// Loads the plugin library at `library` and runs [`check_adapter`] on its
@@ -721,6 +756,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
     assert_eq!(node.purge_tracking(end, later).await.unwrap(), 0);
 
     bulk_mode(node.as_ref(), &mut *app, &tables).await;
+    push_signs(node.as_ref(), &mut *app).await;
 
     // The integration lock is exclusive until dropped.
     let lock = node.lock_integration().await.expect("lock");

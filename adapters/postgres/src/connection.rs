@@ -4,12 +4,13 @@ use crate::dictionary::Column;
 use async_trait::async_trait;
 use hetsync_core::adapter::{connect_within, AdapterFactory, Capabilities, Node, NodeSpec};
 use hetsync_core::cache::ColumnCache;
-use hetsync_core::dialect::postgres::{Postgres, LOGICAL, TRIGGERS};
+use hetsync_core::dialect::postgres::{Postgres, LOGICAL, NOTIFY_CHANNEL, TRIGGERS};
 use hetsync_core::options::{
     OptionKind, OptionSpec, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, STATEMENT_TIMEOUT,
 };
 use hetsync_core::{Error, Result};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::ConnectOptions;
 use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
@@ -61,6 +62,9 @@ pub struct PostgresNode {
     connect_timeout: Duration,
     /// The SQL of the node's kind of capture.
     pub(crate) dialect: &'static Postgres,
+    /// Push mode's dedicated connection, listening on the capture
+    /// triggers' channel; made by the first `await_changes`.
+    pub(crate) listener: Mutex<Option<PgListener>>,
 }
 
 /// `capture`: how changes are captured.
@@ -129,7 +133,25 @@ impl PostgresNode {
             open_tx: AtomicBool::new(false),
             connect_timeout,
             dialect,
+            listener: Mutex::new(None),
         })
+    }
+
+    /// A connection listening on the capture triggers' channel
+    /// ([`NOTIFY_CHANNEL`]).
+    pub(crate) async fn listen(&self) -> Result<PgListener> {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(self.connect_timeout)
+            .connect_lazy_with(self.options.clone());
+        let mut listener = PgListener::connect_with(&pool)
+            .await
+            .map_err(self.err("listening for captured changes"))?;
+        listener
+            .listen(NOTIFY_CHANNEL)
+            .await
+            .map_err(self.err("listening for captured changes"))?;
+        Ok(listener)
     }
 
     /// Opens an extra connection (for the integration lock).

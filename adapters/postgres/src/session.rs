@@ -7,7 +7,7 @@ use crate::values::{
     bind_arrays, decode_row, key_arrays, select_list, unnest_expr, KeyArray, Query,
 };
 use async_trait::async_trait;
-use hetsync_core::adapter::IntegrationLock;
+use hetsync_core::adapter::{ChangeSign, IntegrationLock};
 use hetsync_core::change::{RowOp, TrackingEntry, Watermark};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::dialect::pg_logical::LOGICAL_HORIZON;
@@ -340,5 +340,28 @@ impl Driver for PostgresNode {
 
     fn forget_columns(&self) {
         self.columns.clear();
+    }
+
+    async fn await_changes(&self, timeout: std::time::Duration) -> Result<ChangeSign> {
+        // Logical decoding runs no trigger that could notify.
+        if self.dialect.logical {
+            return Ok(ChangeSign::Unsupported);
+        }
+        let mut listener = self.listener.lock().await;
+        let Some(listening) = listener.as_mut() else {
+            // Changes before it listened are not known: one round tells.
+            *listener = Some(self.listen().await?);
+            return Ok(ChangeSign::Changed);
+        };
+        match tokio::time::timeout(timeout, listening.try_recv()).await {
+            Err(_) => Ok(ChangeSign::Quiet),
+            // A notification, or the connection was lost (it reconnects
+            // on the next call, and what was notified meanwhile is lost).
+            Ok(Ok(_)) => Ok(ChangeSign::Changed),
+            Ok(Err(e)) => {
+                *listener = None;
+                Err(self.err("listening for captured changes")(e))
+            }
+        }
     }
 }

@@ -96,6 +96,9 @@ pub struct SqliteNode {
     pub(crate) conn: Mutex<SqliteConnection>,
     /// Set while a transaction the core began is open on `conn`.
     pub(crate) open_tx: AtomicBool,
+    /// Push mode's connection watching the file for commits; made by the
+    /// first `await_changes`.
+    pub(crate) watch: Mutex<Option<crate::watch::Watch>>,
 }
 
 impl SqliteNode {
@@ -120,6 +123,7 @@ impl SqliteNode {
             path: path.to_path_buf(),
             conn: Mutex::new(conn),
             open_tx: AtomicBool::new(false),
+            watch: Mutex::new(None),
         })
     }
 }

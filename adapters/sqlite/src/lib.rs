@@ -25,6 +25,7 @@ mod lock;
 mod session;
 mod state_store;
 pub mod types;
+mod watch;
 
 pub use connection::{SqliteAdapter, SqliteNode};
 pub use session::SqliteSession;

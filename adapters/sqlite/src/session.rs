@@ -5,7 +5,7 @@ use crate::connection::SqliteNode;
 use crate::direct::{Direct, DirectError};
 use crate::lock::FileLock;
 use async_trait::async_trait;
-use hetsync_core::adapter::IntegrationLock;
+use hetsync_core::adapter::{ChangeSign, IntegrationLock};
 use hetsync_core::change::RowOp;
 use hetsync_core::change::Watermark;
 use hetsync_core::dialect::sqlite::Sqlite;
@@ -222,6 +222,10 @@ impl Driver for SqliteNode {
 
     async fn backup_file(&self, suffix: &str, keep: usize) -> Result<Option<std::path::PathBuf>> {
         self.backup_to_file(suffix, keep).await.map(Some)
+    }
+
+    async fn await_changes(&self, timeout: std::time::Duration) -> Result<ChangeSign> {
+        self.await_commit(timeout).await
     }
 }
 

@@ -28,6 +28,11 @@ pub struct Postgres {
     pub logical: bool,
 }
 
+/// The channel capture triggers notify once per transaction that changed
+/// a synced table (PostgreSQL folds a transaction's equal notifications
+/// into one); `hetsync run` listens on it ([`crate::adapter::Capture::await_changes`]).
+pub const NOTIFY_CHANNEL: &str = "hetsync";
+
 /// PostgreSQL capturing by statement-level triggers.
 pub const TRIGGERS: Postgres = Postgres { logical: false };
 
@@ -142,9 +147,11 @@ impl Postgres {
                IF TG_OP = 'INSERT' THEN {ins} \
                ELSIF TG_OP = 'DELETE' THEN {del} \
                ELSE {update} END IF; \
+               PERFORM pg_notify({channel}, ''); \
                RETURN NULL; \
              END",
             setting = self.literal(APPLY_SETTING),
+            channel = self.literal(NOTIFY_CHANNEL),
             ins = insert(&self.code_json(table, "n"), false, "NULL", "new_rows n"),
             del = insert(&self.code_json(table, "o"), true, "NULL", "old_rows o"),
         );

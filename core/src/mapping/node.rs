@@ -4,7 +4,9 @@
 
 use super::convert::{convert, holds, kind_of, Unfit};
 use super::resolve::{ColumnMap, Conversion, TableMap};
-use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
+use crate::adapter::{
+    Apply, Capabilities, Capture, ChangeSign, IntegrationLock, Node, TypeMapping,
+};
 use crate::change::{
     ApplyBatch, ApplyOutcome, ChangeSet, ReadRange, Refused, RowOp, TrackingEntry, Watermark,
 };
@@ -472,6 +474,10 @@ impl Capture for MappedNode {
 
     async fn is_installed(&self) -> Result<bool> {
         self.inner.is_installed().await
+    }
+
+    async fn await_changes(&self, timeout: std::time::Duration) -> Result<ChangeSign> {
+        self.inner.await_changes(timeout).await
     }
 
     async fn read_changes(&self, tables: &[SyncTable], range: &ReadRange) -> Result<ChangeSet> {

@@ -194,6 +194,14 @@ pub trait Driver: Send + Sync {
     async fn backup_file(&self, _suffix: &str, _keep: usize) -> Result<Option<std::path::PathBuf>> {
         Ok(None)
     }
+
+    /// [`crate::adapter::Capture::await_changes`]: unsupported by default.
+    async fn await_changes(
+        &self,
+        _timeout: std::time::Duration,
+    ) -> Result<crate::adapter::ChangeSign> {
+        Ok(crate::adapter::ChangeSign::Unsupported)
+    }
 }
 
 /// Rolls back a transaction that a cancelled call left open on the

@@ -1,7 +1,9 @@
 //! Every [`Driver`] is a [`Node`]: the core drives its capture and apply.
 
 use super::{apply, bulk, conflicts, digest, install, purge, read, recover, Driver};
-use crate::adapter::{Apply, Capabilities, Capture, IntegrationLock, Node, TypeMapping};
+use crate::adapter::{
+    Apply, Capabilities, Capture, ChangeSign, IntegrationLock, Node, TypeMapping,
+};
 use crate::change::{ApplyBatch, ApplyOutcome, BulkRecorded, ChangeSet, ReadRange, Watermark};
 use crate::code::CombinedCode;
 use crate::digest::{BucketDigest, RowDigest};
@@ -72,6 +74,10 @@ impl<D: Driver> Capture for D {
 
     async fn purged_history(&self) -> Result<Option<crate::change::PurgedHistory>> {
         purge::purged_history(&mut session(self).await?).await
+    }
+
+    async fn await_changes(&self, timeout: std::time::Duration) -> Result<ChangeSign> {
+        Driver::await_changes(self, timeout).await
     }
 
     async fn bulk_begin(&self, tables: &[SyncTable], since: i64) -> Result<()> {
