@@ -123,12 +123,14 @@ pub const TEST_PLUGINS: [&str; 9] = [
 /// an earlier one left there).
 static BUILDING: Mutex<()> = Mutex::new(());
 
-/// Copies a built file into `dir` as `name`: into a temporary name, then
-/// renamed, so that a process that has the old file mapped keeps its own copy.
+/// Copies a built file into `dir` as `name`: into a temporary name of this
+/// process's, then renamed, so that a process that has the old file mapped
+/// keeps its own copy and test processes copying at once (one per test
+/// under cargo-nextest) never write one file together.
 fn install_copy(from: &Path, dir: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(dir).expect("create plugin copy dir");
     let to = dir.join(name);
-    let partial = dir.join(format!(".{name}.partial"));
+    let partial = dir.join(format!(".{name}.{}.partial", std::process::id()));
     std::fs::copy(from, &partial).unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
     std::fs::rename(&partial, &to).expect("rename plugin copy");
     to
