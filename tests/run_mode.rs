@@ -92,11 +92,7 @@ impl Service {
     /// Sends SIGTERM, waits for the exit and returns its status with
     /// stdout and stderr.
     fn stop(mut self) -> (std::process::ExitStatus, String, String) {
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
+        signal(&self, "-TERM");
         let started = Instant::now();
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -364,6 +360,13 @@ async fn run_serves_metrics_health_and_a_status_page_that_follow_the_rounds() {
     let (status, out, err) = service.stop();
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
 
+    // Both spokes change row 2 while the service is down: a's later edit
+    // wins in b's round, and the page shows both values (escaped).
+    d.exec("b", "UPDATE t_field SET a = 'b <i>' WHERE k = 2")
+        .await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    d.exec("a", "UPDATE t_field SET a = 'a & co' WHERE k = 2")
+        .await;
     // A spoke that cannot be reached: unhealthy, named, and counted.
     d.append_config(
         "\n[[node]]\nname = \"gone\"\nadapter = \"sqlite\"\nurl = \"no/such/dir/gone.db\"\n\
@@ -387,6 +390,16 @@ async fn run_serves_metrics_health_and_a_status_page_that_follow_the_rounds() {
         0.0,
         "{metrics}"
     );
+    eventually(limit, "b's conflict is counted", || {
+        metrics = get(&addr, "/metrics").1;
+        std::future::ready(
+            sample(
+                &metrics,
+                r#"hetsync_conflicts_total{spoke="b",table="t_field"}"#,
+            ) == 1.0,
+        )
+    })
+    .await;
     let (code, body) = get(&addr, "/health");
     assert_eq!(code, 503, "{body}");
     let health: serde_json::Value = serde_json::from_str(&body).expect("/health is JSON");
@@ -409,6 +422,18 @@ async fn run_serves_metrics_health_and_a_status_page_that_follow_the_rounds() {
     assert!(
         dom.contains("<tr data-node=\"gone\"><td class=\"name\">gone</td><td>spoke</td><td>sqlite</td><td class=\"bad\">no</td>"),
         "{dom}"
+    );
+    let conflicts = dom
+        .split("<table id=\"conflicts\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no conflicts table:\n{dom}"));
+    assert!(
+        conflicts.contains("<td>b</td><td>t_field</td><td>[2]</td><td>a</td>"),
+        "{conflicts}"
+    );
+    assert!(
+        conflicts.contains("a &amp; co") && conflicts.contains("b &lt;i&gt;"),
+        "both values, escaped: {conflicts}"
     );
     let (status, out, err) = service.stop();
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
@@ -478,4 +503,75 @@ async fn push_mode_starts_rounds_on_commits_on_postgres_mariadb_and_sqlite() {
     );
     let (status, out, err) = service.stop();
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
+}
+
+/// Sends `signal` (`-HUP`, `-TERM`) to the service.
+fn signal(service: &Service, signal: &str) {
+    let status = std::process::Command::new("kill")
+        .args([signal, &service.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sighup_reads_the_configuration_again_and_keeps_the_old_one_when_it_is_broken() {
+    let d = Deploy::new(&["a", "b"], &BASIC[..1]).await;
+    d.exec("hub", "INSERT INTO t_field VALUES (1, 'x', 1, 1.0)")
+        .await;
+    d.run(&["install"]);
+    let config = d.config();
+    let original = std::fs::read_to_string(&config).expect("the config");
+    // Rounds at start only: no push, an hour between rounds.
+    std::fs::write(
+        &config,
+        format!("{original}\n[sync]\ninterval = \"1h\"\npush = false\n"),
+    )
+    .expect("write the config");
+    let service = Service::start(&config, &["run"]);
+    let limit = Duration::from_secs(20);
+    eventually(limit, "the first rounds", || async {
+        d.rows("b", "t_field").await.len() == 1
+    })
+    .await;
+    d.exec("a", "UPDATE t_field SET a = 'from a' WHERE k = 1")
+        .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(d.rows("b", "t_field").await, vec![row(1, "x", 1, 1.0)]);
+
+    // A broken file is refused, naming why; the service goes on.
+    std::fs::write(
+        &config,
+        format!("{original}\n[sync]\ninterval = \"soon\"\n"),
+    )
+    .expect("write the config");
+    signal(&service, "-HUP");
+    eventually(limit, "the broken configuration is refused", || {
+        let refused =
+            service.err.lock().unwrap().iter().any(|l| {
+                l.contains("the configuration was not read again") && l.contains("interval")
+            });
+        std::future::ready(refused)
+    })
+    .await;
+    assert_eq!(d.rows("b", "t_field").await, vec![row(1, "x", 1, 1.0)]);
+
+    // Rounds every 300 ms now: a's edit arrives.
+    std::fs::write(
+        &config,
+        format!("{original}\n[sync]\ninterval = \"300ms\"\npush = false\n"),
+    )
+    .expect("write the config");
+    signal(&service, "-HUP");
+    eventually(limit, "a's edit reaches b after the reload", || async {
+        d.rows("b", "t_field").await == vec![row(1, "from a", 1, 1.0)]
+    })
+    .await;
+    let (status, out, err) = service.stop();
+    assert!(status.success(), "exit {status:?}\n{out}\n{err}");
+    assert!(
+        out.contains("hetsync run: configuration read again"),
+        "{out}"
+    );
+    assert!(out.contains("rounds every 300ms"), "{out}");
 }

@@ -116,34 +116,24 @@ impl Monitor {
     /// A monitor of `config`'s nodes. A spoke's allowed lag is `max_lag`,
     /// or three times its interval (at least a minute).
     pub fn new(config: &hetsync_config::Config, max_lag: Option<Duration>) -> Monitor {
-        let nodes: Vec<NodeView> = config
-            .nodes
-            .iter()
-            .map(|n| {
-                let spoke = n.role == hetsync_config::Role::Spoke;
-                let interval = n.interval.unwrap_or(config.sync.interval);
-                NodeView {
-                    name: n.name.clone(),
-                    role: if spoke { "spoke" } else { "hub" },
-                    adapter: n.adapter.clone(),
-                    max_lag: spoke.then(|| max_lag.unwrap_or((interval * 3).max(MIN_DEFAULT_LAG))),
-                    status: None,
-                    unreachable: None,
-                    last_success: None,
-                    last_result: None,
-                }
-            })
-            .collect();
         Monitor {
             metrics: metrics::Metrics::new(),
             view: Mutex::new(View {
                 started: Utc::now(),
-                nodes,
+                nodes: node_views(config, max_lag, Vec::new()),
                 rounds: VecDeque::new(),
                 conflicts: VecDeque::new(),
                 parked: Vec::new(),
             }),
         }
+    }
+
+    /// The configuration was read again: nodes added, gone or changed;
+    /// what was seen of the nodes that stay, and every count, is kept.
+    pub fn reconfigure(&self, config: &hetsync_config::Config, max_lag: Option<Duration>) {
+        let mut view = self.view();
+        let seen = std::mem::take(&mut view.nodes);
+        view.nodes = node_views(config, max_lag, seen);
     }
 
     fn view(&self) -> MutexGuard<'_, View> {
@@ -269,6 +259,42 @@ impl Monitor {
         let view = self.view();
         page::render(&view, &view.health(now), now)
     }
+}
+
+/// The views of `config`'s nodes: those of `seen` with the same name kept,
+/// with their role, adapter and allowed lag as configured now.
+fn node_views(
+    config: &hetsync_config::Config,
+    max_lag: Option<Duration>,
+    mut seen: Vec<NodeView>,
+) -> Vec<NodeView> {
+    config
+        .nodes
+        .iter()
+        .map(|n| {
+            let spoke = n.role == hetsync_config::Role::Spoke;
+            let interval = n.interval.unwrap_or(config.sync.interval);
+            let kept = seen
+                .iter()
+                .position(|v| v.name == n.name)
+                .map(|i| seen.swap_remove(i));
+            NodeView {
+                role: if spoke { "spoke" } else { "hub" },
+                adapter: n.adapter.clone(),
+                max_lag: spoke.then(|| max_lag.unwrap_or((interval * 3).max(MIN_DEFAULT_LAG))),
+                ..kept.unwrap_or_else(|| NodeView {
+                    name: n.name.clone(),
+                    role: "",
+                    adapter: String::new(),
+                    max_lag: None,
+                    status: None,
+                    unreachable: None,
+                    last_success: None,
+                    last_result: None,
+                })
+            }
+        })
+        .collect()
 }
 
 impl View {

@@ -125,8 +125,8 @@ static BUILDING: Mutex<()> = Mutex::new(());
 
 /// Copies a built file into `dir` as `name`: into a temporary name of this
 /// process's, then renamed, so that a process that has the old file mapped
-/// keeps its own copy and test processes copying at once (one per test
-/// under cargo-nextest) never write one file together.
+/// keeps its own copy and test processes copying at once never write one
+/// file together.
 fn install_copy(from: &Path, dir: &Path, name: &str) -> PathBuf {
     std::fs::create_dir_all(dir).expect("create plugin copy dir");
     let to = dir.join(name);
