@@ -189,10 +189,7 @@ impl<'c> Service<'c> {
         if let Some(monitoring) = &self.monitoring {
             monitoring.passed(&current.engine, spoke, &pass).await;
         }
-        let uploaded = pass
-            .rounds
-            .iter()
-            .any(|r| r.uploaded.values().any(|c| c.upserts + c.deletes > 0));
+        let uploaded = pass.rounds.iter().any(|r| r.rows_uploaded() > 0);
         // An idle round says nothing (the log has it at `info`).
         let eventful: Vec<_> = pass
             .rounds

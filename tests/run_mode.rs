@@ -522,12 +522,12 @@ async fn sighup_reads_the_configuration_again_and_keeps_the_old_one_when_it_is_b
     d.run(&["install"]);
     let config = d.config();
     let original = std::fs::read_to_string(&config).expect("the config");
+    // The deployment's file with `sync` as its [sync] table.
+    let write_sync = |sync: &str| {
+        std::fs::write(&config, format!("{original}\n[sync]\n{sync}\n")).expect("write the config")
+    };
     // Rounds at start only: no push, an hour between rounds.
-    std::fs::write(
-        &config,
-        format!("{original}\n[sync]\ninterval = \"1h\"\npush = false\n"),
-    )
-    .expect("write the config");
+    write_sync("interval = \"1h\"\npush = false");
     let service = Service::start(&config, &["run"]);
     let limit = Duration::from_secs(20);
     eventually(limit, "the first rounds", || async {
@@ -540,11 +540,7 @@ async fn sighup_reads_the_configuration_again_and_keeps_the_old_one_when_it_is_b
     assert_eq!(d.rows("b", "t_field").await, vec![row(1, "x", 1, 1.0)]);
 
     // A broken file is refused, naming why; the service goes on.
-    std::fs::write(
-        &config,
-        format!("{original}\n[sync]\ninterval = \"soon\"\n"),
-    )
-    .expect("write the config");
+    write_sync("interval = \"soon\"");
     signal(&service, "-HUP");
     eventually(limit, "the broken configuration is refused", || {
         let refused =
@@ -557,11 +553,7 @@ async fn sighup_reads_the_configuration_again_and_keeps_the_old_one_when_it_is_b
     assert_eq!(d.rows("b", "t_field").await, vec![row(1, "x", 1, 1.0)]);
 
     // Rounds every 300 ms now: a's edit arrives.
-    std::fs::write(
-        &config,
-        format!("{original}\n[sync]\ninterval = \"300ms\"\npush = false\n"),
-    )
-    .expect("write the config");
+    write_sync("interval = \"300ms\"\npush = false");
     signal(&service, "-HUP");
     eventually(limit, "a's edit reaches b after the reload", || async {
         d.rows("b", "t_field").await == vec![row(1, "from a", 1, 1.0)]

@@ -3,7 +3,7 @@
 
 use crate::change::{ApplyOutcome, Watermark};
 use crate::code::CombinedCode;
-use crate::plan::{Conflict, TableCounts};
+use crate::plan::{Conflict, OpCounts, TableCounts};
 use crate::state::LastRound;
 use serde::{Deserialize, Serialize};
 
@@ -161,11 +161,17 @@ pub struct RoundReport {
 impl RoundReport {
     /// Rows moved in both directions.
     pub fn rows_moved(&self) -> u64 {
-        self.uploaded
-            .values()
-            .chain(self.downloaded.values())
-            .map(|c| c.upserts + c.deletes)
-            .sum()
+        self.rows_uploaded() + self.rows_downloaded()
+    }
+
+    /// Rows written to the hub.
+    pub fn rows_uploaded(&self) -> u64 {
+        self.uploaded.values().map(OpCounts::rows).sum()
+    }
+
+    /// Rows written to the spoke.
+    pub fn rows_downloaded(&self) -> u64 {
+        self.downloaded.values().map(OpCounts::rows).sum()
     }
 }
 

@@ -126,7 +126,7 @@ impl Metrics {
             for (table, c) in counts {
                 self.rows
                     .with_label_values(&[&r.spoke, direction, table])
-                    .inc_by(c.upserts + c.deletes);
+                    .inc_by(c.rows());
             }
         }
         for c in &r.conflicts {

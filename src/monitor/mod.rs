@@ -155,16 +155,13 @@ impl Monitor {
                     error: None,
                 });
             }
-            let moved = |counts: &hetsync_core::plan::TableCounts| {
-                counts.values().map(|c| c.upserts + c.deletes).sum::<u64>()
-            };
             if r.rows_moved() > 0 || !r.conflicts.is_empty() || r.parked > 0 {
                 view.push_round(RoundLine {
                     finished_at: now,
                     spoke: r.spoke.clone(),
                     mode: format!("{:?}", r.mode).to_lowercase(),
-                    uploaded: moved(&r.uploaded),
-                    downloaded: moved(&r.downloaded),
+                    uploaded: r.rows_uploaded(),
+                    downloaded: r.rows_downloaded(),
                     conflicts: r.conflicts.len(),
                     duration_ms: r.duration_ms,
                     error: None,

@@ -73,10 +73,7 @@ impl Drop for Watchers {
 /// Watches the hub and every connected spoke of `engine`, telling
 /// `commits` of theirs.
 pub(super) fn watch(engine: &Arc<Engine>, commits: &Commits, max_poll: Duration) -> Watchers {
-    let names: Vec<String> = std::iter::once(engine.hub())
-        .chain(engine.spokes())
-        .map(|n| n.name().to_string())
-        .collect();
+    let names: Vec<String> = engine.nodes().map(|n| n.name().to_string()).collect();
     Watchers(
         names
             .into_iter()
@@ -88,15 +85,8 @@ pub(super) fn watch(engine: &Arc<Engine>, commits: &Commits, max_poll: Duration)
     )
 }
 
-/// The node of `engine` named `name`.
-fn node<'e>(engine: &'e Engine, name: &str) -> Option<&'e dyn Node> {
-    std::iter::once(engine.hub())
-        .chain(engine.spokes())
-        .find(|n| n.name() == name)
-}
-
 async fn watch_node(engine: &Engine, name: &str, commits: &Commits, max_poll: Duration) {
-    let Some(node) = node(engine, name) else {
+    let Some(node) = engine.nodes().find(|n| n.name() == name) else {
         return;
     };
     let mut poll = Poll::new(max_poll);

@@ -95,8 +95,8 @@ impl Engine {
             merge_counts(&mut out.downloaded, [(table.name.clone(), down.0)].into());
             merge_counts(&mut out.uploaded, [(table.name.clone(), up.0)].into());
         }
-        out.downloaded.retain(|_, c| c.upserts + c.deletes > 0);
-        out.uploaded.retain(|_, c| c.upserts + c.deletes > 0);
+        out.downloaded.retain(|_, c| c.rows() > 0);
+        out.uploaded.retain(|_, c| c.rows() > 0);
         Ok(out)
     }
 

@@ -328,7 +328,8 @@ impl Engine {
         }
     }
 
-    fn all_nodes(&self) -> impl Iterator<Item = &dyn Node> {
+    /// The hub, then every connected spoke.
+    pub fn nodes(&self) -> impl Iterator<Item = &dyn Node> {
         std::iter::once(self.hub()).chain(self.spokes())
     }
 
@@ -336,7 +337,7 @@ impl Engine {
     /// naming the spokes that could not be connected: `install` again once
     /// they are back.
     pub async fn install(&self) -> Result<()> {
-        for node in self.all_nodes() {
+        for node in self.nodes() {
             tracing::info!(node = node.name(), "installing capture");
             node.install(&self.tables).await?;
         }
@@ -347,7 +348,7 @@ impl Engine {
     /// connected.
     pub async fn uninstall(&self) -> Result<()> {
         self.require_all_connected()?;
-        for node in self.all_nodes() {
+        for node in self.nodes() {
             tracing::info!(node = node.name(), "uninstalling capture");
             node.uninstall().await?;
         }
@@ -422,7 +423,7 @@ impl SyncPass {
             match engine.round(spoke, ends).await {
                 Ok((mut report, rest)) => {
                     report.follow_up = follow_up;
-                    uploaded |= report.uploaded.values().any(|c| c.upserts + c.deletes > 0);
+                    uploaded |= report.rows_uploaded() > 0;
                     self.rounds.push(report);
                     match rest {
                         Some(rest) => ends = Some(rest),

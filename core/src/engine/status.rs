@@ -14,13 +14,7 @@ impl Engine {
         let mut nodes = vec![node_status(self.hub(), "hub").await];
         let hub_installed = nodes[0].installed;
         for spoke in self.spokes() {
-            let mut st = node_status(spoke, "spoke").await;
-            if st.installed && hub_installed {
-                if let Err(e) = self.pending(spoke, &mut st).await {
-                    st.error = Some(e.to_string());
-                }
-            }
-            nodes.push(st);
+            nodes.push(self.spoke_status(spoke, hub_installed).await);
         }
         nodes.extend(
             self.unreachable()
@@ -33,8 +27,8 @@ impl Engine {
 
     /// The status of one node, as [`Engine::status`] reports it: the
     /// hub's own part, or a spoke's with what is pending between it and
-    /// the hub and its last rounds; a node that could not be connected (or
-    /// is not configured) is reported by its error.
+    /// the hub and its last rounds. A spoke that could not be connected is
+    /// reported by its error; a name no node has is an error.
     pub async fn node_status(&self, name: &str) -> Result<NodeStatus> {
         let hub = self.hub();
         if name == hub.name() {
@@ -42,19 +36,22 @@ impl Engine {
         }
         let mut st = match self.unreachable().iter().find(|u| u.name == name) {
             Some(u) => unreachable_status(u, "spoke"),
-            None => {
-                let spoke = self.spoke(name)?;
-                let mut st = node_status(spoke, "spoke").await;
-                if st.installed {
-                    if let Err(e) = self.pending(spoke, &mut st).await {
-                        st.error = Some(e.to_string());
-                    }
-                }
-                st
-            }
+            None => self.spoke_status(self.spoke(name)?, true).await,
         };
         last_rounds(std::slice::from_mut(&mut st), self.state.as_deref()).await?;
         Ok(st)
+    }
+
+    /// A connected spoke's own part of its status and, when it and (per
+    /// `hub_installed`) the hub are installed, what is pending between them.
+    async fn spoke_status(&self, spoke: &dyn Node, hub_installed: bool) -> NodeStatus {
+        let mut st = node_status(spoke, "spoke").await;
+        if st.installed && hub_installed {
+            if let Err(e) = self.pending(spoke, &mut st).await {
+                st.error = Some(e.to_string());
+            }
+        }
+        st
     }
 
     async fn pending(&self, spoke: &dyn Node, st: &mut NodeStatus) -> Result<()> {

@@ -547,6 +547,11 @@ pub struct OpCounts {
 }
 
 impl OpCounts {
+    /// Rows written: upserts and deletes.
+    pub fn rows(&self) -> u64 {
+        self.upserts + self.deletes
+    }
+
     /// Counts a list of operations.
     pub fn of(ops: &[RowOp]) -> Self {
         let deletes = ops
