@@ -564,6 +564,7 @@ async fn full_sync_through(
         unreachable: Vec::new(),
         tables: vec![table],
         mapping: None,
+        standby: None,
     };
     let engine = Engine::new(deployment).await.expect("engine");
     engine.install().await.expect("install");

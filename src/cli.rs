@@ -86,6 +86,11 @@ pub enum Command {
         /// park. Nothing is written and no watermark moves.
         #[arg(long)]
         dry_run: bool,
+        /// After a failover: compare whole a spoke that synced with the
+        /// old hub but never while the standby was in place, taking every
+        /// change it captured as new (refused without it).
+        #[arg(long)]
+        force: bool,
     },
     /// Run as a service: sync each spoke every `[sync] interval` (or its
     /// node's `interval`), retrying a failing spoke with a growing delay,
@@ -101,6 +106,18 @@ pub enum Command {
         /// interval, at least a minute).
         #[arg(long, requires = "listen", value_parser = parse_lag)]
         max_lag: Option<std::time::Duration>,
+    },
+    /// Make the hub's standby (`role = "standby"`) act as the hub, now and
+    /// from now on; the hub becomes its standby and, when it is back,
+    /// uploads what it captured that never reached the standby. `hetsync
+    /// run` does this itself once the hub misses its heartbeats for
+    /// `[sync] failover_after`.
+    Promote {
+        /// The standby.
+        node: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Show pending changes, watermarks and last sync per node.
     Status {

@@ -5,7 +5,7 @@ use crate::output;
 use crate::registry::{self, PluginSources};
 use crate::setup::{exit, open_engine};
 use anyhow::Result;
-use hetsync_core::engine::Engine;
+use hetsync_core::engine::{Engine, EngineOptions};
 
 /// Runs the parsed command line; returns the exit code.
 pub async fn run(cli: Cli) -> Result<u8> {
@@ -81,8 +81,19 @@ pub async fn run(cli: Cli) -> Result<u8> {
             node,
             json,
             dry_run,
+            force,
         } => {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
+            let engine = match force {
+                true => {
+                    let options = EngineOptions {
+                        force_whole: true,
+                        ..engine.options().clone()
+                    };
+                    engine.with_options(options)
+                }
+                false => engine,
+            };
             let spokes: Vec<String> = match node {
                 Some(name) => vec![name],
                 None => engine.spoke_names(),
@@ -206,6 +217,11 @@ pub async fn run(cli: Cli) -> Result<u8> {
             let engine = open_engine(&cli.config, &cli.plugin_dirs).await?;
             let done = engine.rollback(&round, node.as_deref()).await?;
             emit(json, &done, |d| output::print_rolled_back(&round, d))?;
+            Ok(exit::OK)
+        }
+        Command::Promote { node, json } => {
+            let promoted = crate::failover::promote(&cli.config, &cli.plugin_dirs, &node).await?;
+            emit(json, &promoted, output::print_promoted)?;
             Ok(exit::OK)
         }
         Command::Purge { json, retention } => {

@@ -6,6 +6,7 @@ pub mod commands;
 pub mod demo;
 pub mod discover;
 pub mod entry;
+pub mod failover;
 pub mod faults;
 pub mod monitor;
 pub mod output;

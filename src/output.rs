@@ -423,7 +423,7 @@ pub fn print_status(status: &StatusReport) {
                 f.error.as_deref().unwrap_or("")
             ),
             (Some(s), None) => s.finished_at.clone(),
-            (None, None) if n.role == "spoke" => "never".into(),
+            (None, None) if n.role != "hub" => "never".into(),
             _ => String::new(),
         };
         crate::say!(
@@ -742,5 +742,23 @@ pub fn print_discover(report: &crate::discover::DiscoverReport) {
     if let Some(path) = &report.mapping_written {
         crate::say!();
         crate::say!("wrote {}: edit slaveTable/slaveField to rename, isDeleted=\"true\" to leave a field out", path.display());
+    }
+}
+
+/// `hetsync promote`.
+pub fn print_promoted(p: &crate::failover::Promoted) {
+    crate::say!(
+        "promoted '{}' to the hub (epoch {}); '{}' is its standby from now on",
+        p.hub,
+        p.epoch,
+        p.standby
+    );
+    if !p.old_hub_reachable {
+        crate::say!(
+            "'{}' cannot be reached: when it is back, its first round uploads what it captured \
+             that never reached '{}'",
+            p.standby,
+            p.hub
+        );
     }
 }

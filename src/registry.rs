@@ -129,6 +129,8 @@ pub struct ConnectedNodes {
     pub spokes: Vec<Box<dyn Node>>,
     /// The spokes that could not, in config order.
     pub unreachable: Vec<Unreachable>,
+    /// The hub's standby, among the spokes (connected or not).
+    pub standby: Option<String>,
 }
 
 /// The hub and the spokes, all connected.
@@ -153,6 +155,7 @@ pub async fn connect_nodes(config: &Config, registry: &Registry) -> Result<Conne
     let mut hub = None;
     let mut spokes = Vec::new();
     let mut unreachable = Vec::new();
+    let mut standby = None;
     for node in &config.nodes {
         let registered = registry.find(&node.adapter).ok_or_else(|| {
             let known: Vec<&str> = registry
@@ -204,16 +207,20 @@ pub async fn connect_nodes(config: &Config, registry: &Registry) -> Result<Conne
             }
             Err(e) => return Err(e.into()),
         };
+        if node.role == hetsync_config::Role::Standby {
+            standby = Some(node.name.clone());
+        }
         match (node.role, connected) {
             (hetsync_config::Role::Hub, connected) => hub = Some(connected),
-            (hetsync_config::Role::Spoke, Ok(connected)) => spokes.push(connected),
-            (hetsync_config::Role::Spoke, Err(u)) => unreachable.push(u),
+            (_, Ok(connected)) => spokes.push(connected),
+            (_, Err(u)) => unreachable.push(u),
         }
     }
     Ok(ConnectedNodes {
         hub: hub.expect("validated config has a hub"),
         spokes,
         unreachable,
+        standby,
     })
 }
 

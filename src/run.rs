@@ -15,6 +15,7 @@
 //! again between rounds; one that does not load is refused, naming why, and
 //! the service goes on as it was.
 
+mod heartbeat;
 mod monitoring;
 mod push;
 mod schedule;
@@ -55,6 +56,11 @@ pub async fn run(cli: &Cli, listen: Option<&str>, max_lag: Option<Duration>) -> 
                 service.committed();
                 continue;
             }
+            _ = tokio::time::sleep_until(service.heartbeat.next),
+                if service.config.standby().is_some() => {
+                service.beat().await;
+                continue;
+            }
         }
         if control.stop_requested() {
             break;
@@ -82,6 +88,8 @@ struct Service<'c> {
     opened: Option<Opened>,
     monitoring: Option<Monitoring>,
     last_purge: Option<Instant>,
+    /// With a standby: the hub's heartbeat.
+    heartbeat: heartbeat::Heartbeat,
 }
 
 impl<'c> Service<'c> {
@@ -95,6 +103,7 @@ impl<'c> Service<'c> {
             opened: None,
             monitoring,
             last_purge: None,
+            heartbeat: heartbeat::Heartbeat::new(Instant::now()),
         };
         service.configured();
         service
@@ -145,15 +154,56 @@ impl<'c> Service<'c> {
         }
     }
 
+    /// Checks the hub's heartbeat; once it has missed them for `[sync]
+    /// failover_after`, promotes the standby, opens the deployment afresh
+    /// and makes every spoke due.
+    async fn beat(&mut self) {
+        let now = Instant::now();
+        self.heartbeat.next = now + self.config.sync.interval;
+        let beat = match crate::failover::heartbeat(&self.config, &self.cli.plugin_dirs).await {
+            Ok(beat) => beat,
+            Err(e) => {
+                eprintln!("hetsync run: checking the hub's heartbeat: {e:#}");
+                return;
+            }
+        };
+        let Some(why) = beat.missed else {
+            self.heartbeat.answered();
+            return;
+        };
+        let down_for = self.heartbeat.down_for(now);
+        if !self.heartbeat.missed(now, self.config.failover_after()) {
+            tracing::warn!(hub = %beat.hub, error = %why, "the hub missed its heartbeat");
+            return;
+        }
+        let Some(standby) = beat.standby else {
+            return;
+        };
+        eprintln!(
+            "hetsync run: the hub '{}' has missed its heartbeats for {} ({why}): promoting '{standby}'",
+            beat.hub,
+            humantime(down_for)
+        );
+        match crate::failover::promote(&self.cli.config, &self.cli.plugin_dirs, &standby).await {
+            Ok(promoted) => {
+                output::print_promoted(&promoted);
+                self.opened = None;
+                self.schedule.all_due(Instant::now());
+            }
+            Err(e) => eprintln!("hetsync run: promoting '{standby}' failed: {e:#}"),
+        }
+    }
+
     /// Push mode: nodes had commits; their spokes' rounds (every spoke's,
-    /// for the hub) start a debounce later.
+    /// for the hub or its standby, which every pass syncs first) start a
+    /// debounce later.
     fn committed(&mut self) {
         let at = Instant::now() + self.config.sync.debounce;
-        let hub = &self.config.hub().name;
+        let spokes = self.schedule.names();
         for node in self.commits.take() {
-            for spoke in self.schedule.names() {
-                if node == *hub || node == spoke {
-                    self.schedule.hurry(&spoke, at);
+            for spoke in &spokes {
+                if node == *spoke || !spokes.contains(&node) {
+                    self.schedule.hurry(spoke, at);
                 }
             }
         }
@@ -197,9 +247,16 @@ impl<'c> Service<'c> {
             .filter(|r| r.rows_moved() > 0 || !r.conflicts.is_empty() || r.parked > 0)
             .collect();
         output::print_rounds(&eventful);
-        if !pass.failed.is_empty() {
+        // The standby's rounds run first in every pass; when they fail,
+        // the spoke's own still count.
+        let (own, standby): (Vec<_>, Vec<_>) =
+            pass.failed.iter().partition(|(name, _)| name == spoke);
+        for (name, e) in &standby {
+            eprintln!("hetsync run: round failed for the standby {name}: {e}");
+        }
+        if !own.is_empty() {
             let delay = self.schedule.failed(spoke, Instant::now());
-            for (spoke, e) in &pass.failed {
+            for (spoke, e) in &own {
                 eprintln!(
                     "hetsync run: round failed for {spoke}: {e}; next try in {}",
                     humantime(delay)
@@ -226,7 +283,10 @@ impl<'c> Service<'c> {
                 }
             }
         }
-        self.opened = Some(current);
+        // A standby that failed may be back by the next round.
+        if standby.is_empty() {
+            self.opened = Some(current);
+        }
         Ok(())
     }
 }

@@ -30,7 +30,7 @@ pub mod exit {
 pub async fn open_engine(config_path: &Path, plugin_dirs: &[PathBuf]) -> Result<Engine> {
     let (config, nodes) = connect(config_path, plugin_dirs).await?;
     let hub = nodes.hub.map_err(|u| u.error())?;
-    engine(&config, hub, nodes.spokes, nodes.unreachable).await
+    engine(&config, hub, nodes.spokes, nodes.unreachable, nodes.standby).await
 }
 
 /// `status`: the engine's, or while the hub cannot be connected what the
@@ -39,7 +39,8 @@ pub async fn status(config_path: &Path, plugin_dirs: &[PathBuf]) -> Result<Statu
     let (config, nodes) = connect(config_path, plugin_dirs).await?;
     match nodes.hub {
         Ok(hub) => {
-            let engine = engine(&config, hub, nodes.spokes, nodes.unreachable).await?;
+            let engine =
+                engine(&config, hub, nodes.spokes, nodes.unreachable, nodes.standby).await?;
             Ok(engine.status().await?)
         }
         Err(hub) => {
@@ -56,6 +57,8 @@ async fn connect(
     let config = hetsync_config::load(config_path)?;
     let adapters = registry::registry(&PluginSources::new(plugin_dirs, Some(&config)))?;
     let nodes = registry::connect_nodes(&config, &adapters).await?;
+    let state = SqliteStateStore::open(&config.state_path).await?;
+    let nodes = crate::failover::acting_roles(nodes, &state).await?;
     Ok((config, nodes))
 }
 
@@ -64,11 +67,13 @@ async fn engine(
     hub: Box<dyn Node>,
     spokes: Vec<Box<dyn Node>>,
     unreachable: Vec<Unreachable>,
+    standby: Option<String>,
 ) -> Result<Engine> {
     let deployment = Deployment {
         hub,
         spokes,
         unreachable,
+        standby,
         tables: config.tables.clone(),
         mapping: registry::load_mapping(config)?,
     };

@@ -68,7 +68,7 @@ use hetsync_core::value::Value;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use support::{tick, Deploy, Servers, Topology};
+use support::{tick, Deploy, Rng, Servers, Topology};
 
 const NODES: [&str; 4] = ["hub", "s1", "s2", "s3"];
 const TABLES: [(&str, bool); 2] = [("t_field", true), ("t_row", false)];
@@ -111,22 +111,6 @@ impl Policy {
                 order => order == Ordering::Greater,
             },
         }
-    }
-}
-
-/// SplitMix64: a tiny seeded generator, so a failing case can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
 

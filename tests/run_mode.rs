@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use support::{basic_row as row, hetsync_command, Deploy, BASIC, MIXED};
+use support::{basic_row as row, hetsync_command, Deploy, Rng, BASIC, MIXED};
 
 /// Waits up to `limit` for `done`, checking every 100 ms.
 async fn eventually<F, Fut>(limit: Duration, what: &str, mut done: F)
@@ -566,4 +566,138 @@ async fn sighup_reads_the_configuration_again_and_keeps_the_old_one_when_it_is_b
         "{out}"
     );
     assert!(out.contains("rounds every 300ms"), "{out}");
+}
+
+/// Random edits of the spokes' rows while the service runs: inserts of new
+/// rows (a's from 3000, b's from 4000) and updates of earlier ones, every
+/// 30 ms, each remembered as every node must end up holding it.
+struct Load {
+    rows: std::collections::BTreeMap<i64, (String, i64)>,
+    next: [i64; 2],
+    rng: Rng,
+}
+
+impl Load {
+    fn new() -> Load {
+        Load {
+            rows: Default::default(),
+            next: [3000, 4000],
+            rng: Rng(7),
+        }
+    }
+
+    /// Edits for `span`.
+    async fn run(&mut self, d: &Deploy, span: Duration, tag: &str) {
+        let started = Instant::now();
+        let mut i = 0;
+        while started.elapsed() < span {
+            let side = usize::try_from(self.rng.below(2)).expect("0 or 1");
+            let node = ["a", "b"][side];
+            let base = [3000, 4000][side];
+            let own: Vec<i64> = self
+                .rows
+                .range(base..base + 1000)
+                .map(|(k, _)| *k)
+                .collect();
+            let value = format!("{node}-{tag}-{i}");
+            let n = i64::try_from(self.rng.below(1000)).expect("small");
+            if own.len() < 3 || self.rng.below(2) == 0 {
+                let k = self.next[side];
+                self.next[side] += 1;
+                d.exec(
+                    node,
+                    &format!("INSERT INTO t_field VALUES ({k}, '{value}', {n}, 1.5)"),
+                )
+                .await;
+                self.rows.insert(k, (value, n));
+            } else {
+                let k = self.rng.pick(&own);
+                d.exec(
+                    node,
+                    &format!("UPDATE t_field SET a = '{value}', b = {n} WHERE k = {k}"),
+                )
+                .await;
+                self.rows.insert(k, (value, n));
+            }
+            i += 1;
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// The rows every node must hold.
+    fn expected(&self) -> Vec<Vec<hetsync_core::value::Value>> {
+        self.rows
+            .iter()
+            .map(|(k, (a, b))| row(*k, a, *b, 1.5))
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn run_promotes_the_standby_when_the_hub_stops_and_the_old_hub_rejoins_as_its_standby() {
+    let d = Deploy::with_standby(&BASIC[..1]).await;
+    d.append_config("[sync]\ninterval = \"300ms\"\nfailover_after = \"2s\"\n");
+    d.run(&["install"]);
+    let mut load = Load::new();
+    let service = Service::start(&d.config(), &["run"]);
+    let limit = Duration::from_secs(60);
+    load.run(&d, Duration::from_secs(2), "before").await;
+
+    // The hub stops with edits of its own on the way, and the spokes' keep
+    // coming.
+    for k in 1000..1005 {
+        d.exec(
+            "hub",
+            &format!("INSERT INTO t_field VALUES ({k}, 'hub', {k}, 1.5)"),
+        )
+        .await;
+        load.rows.insert(k, ("hub".to_string(), k));
+    }
+    let hub_server = d.database("hub");
+    assert!(hub_server.kill_server(), "the hub has a server of its own");
+    load.run(&d, Duration::from_secs(3), "down").await;
+    eventually(limit, "the service promotes the standby", || {
+        let out = service.out.lock().unwrap().join("\n");
+        std::future::ready(out.contains("promoted 'standby' to the hub (epoch 1)"))
+    })
+    .await;
+
+    // The spokes go on syncing through the standby.
+    load.run(&d, Duration::from_secs(2), "promoted").await;
+    let (last_k, last) = load
+        .rows
+        .range(3000..4000)
+        .next_back()
+        .map(|(k, v)| (*k, v.clone()))
+        .expect("a edited");
+    eventually(
+        limit,
+        "a's last edit reaches b through the standby",
+        || async {
+            d.rows("b", "t_field")
+                .await
+                .contains(&row(last_k, &last.0, last.1, 1.5))
+        },
+    )
+    .await;
+
+    // The old hub comes back as the standby: everything reaches it, and
+    // its own edits from before it stopped reach everyone.
+    hub_server.restart_server();
+    load.run(&d, Duration::from_secs(1), "back").await;
+    let expected = load.expected();
+    for node in ["hub", "standby", "a", "b"] {
+        eventually(limit, &format!("{node} holds every edit"), || async {
+            d.rows(node, "t_field").await == expected
+        })
+        .await;
+    }
+    let (status, out, err) = service.stop();
+    assert!(status.success(), "exit {status:?}\n{out}\n{err}");
+    assert!(
+        err.contains("has missed its heartbeats for") && err.contains("promoting 'standby'"),
+        "{err}"
+    );
+    let verified = d.run(&["verify"]);
+    assert!(verified.contains("identical"), "{verified}");
 }

@@ -192,6 +192,7 @@ pub async fn digest_benchmarks(rows: u64, lines: &mut Vec<Line>) {
         unreachable: Vec::new(),
         tables: vec![TableDef::new("d", &["id"])],
         mapping: None,
+        standby: None,
     };
     let engine = Engine::new(deployment).await.expect("engine");
     engine.install().await.expect("install");

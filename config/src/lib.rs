@@ -22,12 +22,15 @@
 //! push = true                         # `hetsync run` also starts a spoke's rounds when a
 //!                                     # change is committed on it or on the hub
 //! debounce = "200ms"                  # that long after the change, so a burst makes one round
+//! failover_after = "90s"              # with a standby: `hetsync run` promotes it once the hub
+//!                                     # has missed its heartbeats this long (3 × interval)
 //!
 //! [[node]]
 //! name = "hub"
 //! adapter = "sqlite"                  # which adapter serves the node
 //! url = "hub.db"                      # adapter URL; ${VAR} reads an environment variable
-//! role = "hub"                        # exactly one hub; every other node is a spoke
+//! role = "hub"                        # exactly one hub; every other node is a spoke, or
+//!                                     # (at most one) "standby": a hot standby of the hub
 //!
 //! [[node]]
 //! name = "planner_zhang"
@@ -113,6 +116,10 @@ pub enum Role {
     Hub,
     /// A spoke (slave) that exchanges data only with the hub.
     Spoke,
+    /// The hub's hot standby: synced before the spokes in every pass, with
+    /// the hub's changes and watermarks mirrored, so it can take the hub's
+    /// place (`hetsync promote`, or `hetsync run`'s failover).
+    Standby,
 }
 
 /// One node of the deployment.
@@ -211,6 +218,10 @@ pub struct SyncConfig {
     /// In push mode, how long after a change its rounds start, so a burst
     /// of commits makes one round.
     pub debounce: std::time::Duration,
+    /// With a standby: how long the hub may miss its heartbeats before
+    /// `hetsync run` promotes the standby; `None`: three intervals
+    /// ([`Config::failover_after`]).
+    pub failover_after: Option<std::time::Duration>,
 }
 
 impl Default for SyncConfig {
@@ -225,6 +236,7 @@ impl Default for SyncConfig {
             interval: DEFAULT_INTERVAL,
             push: true,
             debounce: DEFAULT_DEBOUNCE,
+            failover_after: None,
         }
     }
 }
@@ -275,6 +287,17 @@ impl Config {
         self.nodes.iter().filter(|n| n.role == Role::Spoke)
     }
 
+    /// The hub's standby, if one is configured.
+    pub fn standby(&self) -> Option<&NodeConfig> {
+        self.nodes.iter().find(|n| n.role == Role::Standby)
+    }
+
+    /// How long `hetsync run` lets the hub miss its heartbeats before it
+    /// promotes the standby: `[sync] failover_after`, or three intervals.
+    pub fn failover_after(&self) -> std::time::Duration {
+        self.sync.failover_after.unwrap_or(self.sync.interval * 3)
+    }
+
     /// An error about this config at a location.
     pub fn error_at(&self, location: Location, message: impl Into<String>) -> ConfigError {
         ConfigError {
@@ -311,6 +334,7 @@ struct RawSync {
     interval: Option<Spanned<String>>,
     push: Option<bool>,
     debounce: Option<Spanned<String>>,
+    failover_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -475,6 +499,17 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 "a second node has role = \"hub\"; exactly one may".into(),
             ))
         }
+    }
+    if let Some(second) = raw
+        .nodes
+        .iter()
+        .filter(|n| n.get_ref().role == Role::Standby)
+        .nth(1)
+    {
+        return Err(err(
+            Some(second.span().start),
+            "a second node has role = \"standby\"; at most one may".into(),
+        ));
     }
     if !nodes.iter().any(|n| n.role == Role::Spoke) {
         return Err(err(
@@ -657,6 +692,14 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     }
     if let Some(debounce) = duration("debounce", raw_sync.and_then(|s| s.debounce.as_ref()))? {
         sync.debounce = debounce;
+    }
+    if let Some(failover) = raw_sync.and_then(|s| s.failover_after.as_ref()) {
+        sync.failover_after = Some(positive_duration(failover.get_ref()).map_err(|m| {
+            err(
+                Some(failover.span().start),
+                format!("[sync] failover_after: {m}"),
+            )
+        })?);
     }
     if let Some(keep) = raw_sync.and_then(|s| s.backup_keep.as_ref()) {
         if *keep.get_ref() == 0 {

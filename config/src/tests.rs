@@ -275,3 +275,27 @@ fn backup_loads_each_mode_and_refuses_others() {
     let e = parse_at(&format!("[sync]\nbackup_keep = 0\n{GOOD}")).unwrap_err();
     assert!(e.message.contains("backup_keep"), "{e}");
 }
+
+#[test]
+fn one_standby_loads_with_its_failover_time_and_a_second_is_refused() {
+    let standby = "\n[[node]]\nname = \"hub2\"\nadapter = \"sqlite\"\nurl = \"hub2.db\"\nrole = \"standby\"\n";
+    let c = parse_at(&format!("{GOOD}{standby}")).unwrap();
+    assert_eq!(c.standby().map(|n| n.name.as_str()), Some("hub2"));
+    assert_eq!(c.spokes().count(), 1, "the standby is no spoke");
+    assert_eq!(c.failover_after(), std::time::Duration::from_secs(90));
+    let c = parse_at(&format!(
+        "[sync]\ninterval = \"10s\"\nfailover_after = \"45s\"\n{GOOD}{standby}"
+    ))
+    .unwrap();
+    assert_eq!(c.failover_after(), std::time::Duration::from_secs(45));
+    assert!(parse_at(GOOD).unwrap().standby().is_none());
+    let two = format!("{GOOD}{standby}{}", standby.replace("hub2", "hub3"));
+    let e = parse_at(&two).unwrap_err();
+    assert!(
+        e.message.contains("a second node has role = \"standby\""),
+        "{e}"
+    );
+    assert_eq!(e.location.unwrap().line, 30, "{e}");
+    let e = parse_at(&format!("[sync]\nfailover_after = \"soon\"\n{GOOD}")).unwrap_err();
+    assert!(e.message.contains("[sync] failover_after"), "{e}");
+}

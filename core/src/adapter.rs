@@ -89,6 +89,15 @@ pub trait Capture: Send + Sync {
     /// The current end of the tracking table.
     async fn position(&self) -> Result<Watermark>;
 
+    /// A position past every change committed so far, where
+    /// [`Capture::position`] is only as far as every change is final (a
+    /// transaction-id horizon that an open transaction holds back): a
+    /// read up to it or beyond takes every change committed before this
+    /// call. The final position by default (a sequence).
+    async fn committed_position(&self) -> Result<Watermark> {
+        self.position().await
+    }
+
     /// Counts tracking events after `since`, leaving out those integrated
     /// from `exclude_origin` (events made locally always count).
     async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64>;

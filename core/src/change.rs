@@ -331,6 +331,11 @@ pub struct ReadRange {
     /// Leaves out the changes integrated from this node (a spoke never
     /// needs its own changes back from the hub).
     pub exclude_origin: Option<String>,
+    /// Takes only the edits made on the node itself, none it integrated:
+    /// a standby hub mirrors the hub's changes into its tracking table,
+    /// and its own rounds upload only its own edits.
+    #[serde(default)]
+    pub only_local: bool,
 }
 
 impl ReadRange {
@@ -345,6 +350,12 @@ impl ReadRange {
     /// Leaves out the changes integrated from `origin`.
     pub fn excluding(mut self, origin: &str) -> Self {
         self.exclude_origin = Some(origin.to_string());
+        self
+    }
+
+    /// Takes only the node's own edits ([`ReadRange::only_local`]).
+    pub fn only_local(mut self) -> Self {
+        self.only_local = true;
         self
     }
 

@@ -161,6 +161,11 @@ pub trait StateStore: Send + Sync {
     async fn record_dictionary(&self, dictionary: &Dictionary) -> Result<()>;
     /// The last dictionary harvested from a node.
     async fn last_dictionary(&self, node: &str) -> Result<Option<Dictionary>>;
+    /// Records a promotion: `node` acts as the hub from `epoch` on
+    /// (`hetsync promote`, or `hetsync run`'s failover).
+    async fn record_promotion(&self, epoch: u64, node: &str) -> Result<()>;
+    /// The latest promotion recorded: its epoch and node.
+    async fn last_promotion(&self) -> Result<Option<(u64, String)>>;
     /// Parks a change (`id`, `parked_at` and `retry` are set here); one
     /// already parked for the same spoke, node, table and code is replaced.
     async fn park(&self, parked: &Parked) -> Result<()>;

@@ -338,6 +338,7 @@ impl Capture for PluginNode {
                 exclude_origin: range.exclude_origin.as_deref().map(Cow::Borrowed),
                 until: range.until,
                 limit: range.limit,
+                only_local: range.only_local,
             })
             .await
     }
@@ -346,6 +347,14 @@ impl Capture for PluginNode {
         self.library
             .call(&Request::Position { node: self.id })
             .await
+    }
+
+    async fn committed_position(&self) -> Result<Watermark> {
+        let request = Request::CommittedPosition { node: self.id };
+        match self.library.call_if_supported(&request).await? {
+            Supported::Answer(position) => Ok(position),
+            Supported::Not(_) => self.position().await,
+        }
     }
 
     async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {

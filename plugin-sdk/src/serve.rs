@@ -162,12 +162,14 @@ impl Server {
                 exclude_origin,
                 until,
                 limit,
+                only_local,
             } => {
                 let range = ReadRange {
                     since,
                     until,
                     limit,
                     exclude_origin: exclude_origin.map(Cow::into_owned),
+                    only_local,
                 };
                 answer(
                     self.run(
@@ -180,6 +182,10 @@ impl Server {
             Request::Position { node } => {
                 answer(self.run(node, |n| async move { n.position().await }).await)
             }
+            Request::CommittedPosition { node } => answer(
+                self.run(node, |n| async move { n.committed_position().await })
+                    .await,
+            ),
             Request::CountEvents {
                 node,
                 since,

@@ -231,9 +231,18 @@ pub enum Request<'a> {
         /// Added with bounded reads.
         #[serde(default)]
         limit: Option<u64>,
+        /// Added with the standby hub: a plugin from before reads the
+        /// changes it integrated too (the engine then refuses the node as
+        /// a standby).
+        #[serde(default)]
+        only_local: bool,
     },
     /// `Capture::position`. Answer: `Watermark`.
     Position { node: NodeId },
+    /// `Capture::committed_position` (added with the standby hub; a plugin
+    /// from before answers unsupported, and its position is taken).
+    /// Answer: `Watermark`.
+    CommittedPosition { node: NodeId },
     /// `Capture::count_events`. Answer: `u64`.
     CountEvents {
         node: NodeId,
@@ -342,6 +351,7 @@ impl Request<'_> {
             Request::IsInstalled { .. } => "is_installed",
             Request::ReadChanges { .. } => "read_changes",
             Request::Position { .. } => "position",
+            Request::CommittedPosition { .. } => "committed_position",
             Request::CountEvents { .. } => "count_events",
             Request::PeerWatermark { .. } => "peer_watermark",
             Request::Describe { .. } => "describe",

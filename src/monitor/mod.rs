@@ -226,7 +226,7 @@ impl Monitor {
     /// Records the parked changes, as the state store holds them.
     pub fn parked(&self, parked: Vec<Parked>) {
         let mut view = self.view();
-        for node in view.nodes.iter().filter(|n| n.role == "spoke") {
+        for node in view.nodes.iter().filter(|n| n.role != "hub") {
             let count = parked.iter().filter(|p| p.spoke == node.name).count();
             self.metrics.parked(&node.name, count);
         }
@@ -242,7 +242,7 @@ impl Monitor {
     pub fn metrics_text(&self) -> String {
         let now = Utc::now();
         let view = self.view();
-        for node in view.nodes.iter().filter(|n| n.role == "spoke") {
+        for node in view.nodes.iter().filter(|n| n.role != "hub") {
             self.metrics
                 .lag(&node.name, view.lag(node, now).as_secs_f64());
         }
@@ -269,14 +269,18 @@ fn node_views(
         .nodes
         .iter()
         .map(|n| {
-            let spoke = n.role == hetsync_config::Role::Spoke;
+            let spoke = n.role != hetsync_config::Role::Hub;
             let interval = n.interval.unwrap_or(config.sync.interval);
             let kept = seen
                 .iter()
                 .position(|v| v.name == n.name)
                 .map(|i| seen.swap_remove(i));
             NodeView {
-                role: if spoke { "spoke" } else { "hub" },
+                role: match n.role {
+                    hetsync_config::Role::Hub => "hub",
+                    hetsync_config::Role::Spoke => "spoke",
+                    hetsync_config::Role::Standby => "standby",
+                },
                 adapter: n.adapter.clone(),
                 max_lag: spoke.then(|| max_lag.unwrap_or((interval * 3).max(MIN_DEFAULT_LAG))),
                 ..kept.unwrap_or_else(|| NodeView {

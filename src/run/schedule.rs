@@ -69,6 +69,14 @@ impl Schedule {
         }
     }
 
+    /// Every spoke due at `now`, failures forgotten (the hub changed).
+    pub fn all_due(&mut self, now: Instant) {
+        for clock in &mut self.spokes {
+            clock.failures = 0;
+            clock.next = now;
+        }
+    }
+
     /// The scheduled spokes.
     pub fn names(&self) -> Vec<String> {
         self.spokes.iter().map(|s| s.name.clone()).collect()

@@ -314,6 +314,25 @@ async fn bulk_mode(node: &dyn Node, app: &mut dyn TestConnection, tables: &[Sync
     assert_eq!(node.count_events(end, None).await.unwrap(), 1);
 }
 
+/// A position past every commit: never before the final one, and a read
+/// up to it takes a change committed before it was asked.
+async fn committed_position(node: &dyn Node, app: &mut dyn TestConnection, tables: &[SyncTable]) {
+    let start = node.position().await.unwrap();
+    must_execute(
+        app,
+        r#"UPDATE "变电站表" SET "备注" = 'committed' WHERE "编号" = 'c'"#,
+    )
+    .await;
+    let committed = node.committed_position().await.expect("committed_position");
+    assert!(committed >= start, "{committed:?} before {start:?}");
+    let read = node
+        .read_changes(tables, &ReadRange::since(start).until(Some(committed)))
+        .await
+        .unwrap();
+    let codes: Vec<&CombinedCode> = read.tables[TABLE].events.iter().map(|e| &e.code).collect();
+    assert_eq!(codes, [&code(2, "c")], "the commit is within it");
+}
+
 /// Push mode: a node that tells of commits is quiet while nothing is
 /// committed, and tells of another connection's commit.
 async fn push_signs(node: &dyn Node, app: &mut dyn TestConnection) {
@@ -732,6 +751,18 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         ],
         "the local edit keeps only the name; the batches record only what they wrote"
     );
+    // A standby's read of its own edits leaves out what it integrated.
+    let own = node
+        .read_changes(&tables, &ReadRange::since(guard).only_local())
+        .await
+        .unwrap();
+    let origins: Vec<&str> = own.tables[TABLE]
+        .events
+        .iter()
+        .map(|e| e.stamp.origin.as_str())
+        .collect();
+    assert_eq!(origins, ["hub"], "only the local edit");
+    committed_position(node.as_ref(), &mut *app, &tables).await;
 
     // A purge deletes every row at or before the position its peers
     // integrated and older than its time, except the newest, and records

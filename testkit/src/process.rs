@@ -39,14 +39,16 @@ pub fn succeeded(out: std::process::Output, what: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Sends SIGKILL to every process of `pids` and waits until none runs.
+/// Sends SIGKILL to every process of `pids` and waits until none runs. A
+/// process that ended meanwhile (a backend finishing its work) makes kill
+/// complain; only one still running after 30 s is a failure.
 pub fn kill_9(pids: &[u32]) {
-    let status = std::process::Command::new("kill")
+    std::process::Command::new("kill")
         .arg("-9")
         .args(pids.iter().map(u32::to_string))
+        .stderr(std::process::Stdio::null())
         .status()
         .expect("kill -9");
-    assert!(status.success(), "kill -9 {pids:?}");
     let deadline = Instant::now() + Duration::from_secs(30);
     while pids
         .iter()

@@ -280,6 +280,23 @@ impl Deploy {
         }
     }
 
+    /// A PostgreSQL hub on a server of its own (so that it can be
+    /// stopped), a SQLite `standby` (`role = "standby"`), a MariaDB spoke
+    /// `a` and a SQLite spoke `b`.
+    pub async fn with_standby(tables: &[TableSpec]) -> Deploy {
+        let topology = Topology {
+            hub: POSTGRES,
+            spokes: &[SQLITE, MYSQL, SQLITE],
+        };
+        let d = Deploy::with(topology, &["standby", "a", "b"], tables).await;
+        let url = d.node("standby").url.clone();
+        d.edit_config(
+            &format!("url = \"{url}\"\nrole = \"spoke\""),
+            &format!("url = \"{url}\"\nrole = \"standby\""),
+        );
+        d
+    }
+
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("hetsync.toml")
     }
@@ -663,4 +680,27 @@ pub fn output_text(o: &std::process::Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
+}
+
+/// SplitMix64: a tiny seeded generator, so a failing case can be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// One of `items`.
+    pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[usize::try_from(self.below(items.len() as u64)).expect("an index")]
+    }
 }

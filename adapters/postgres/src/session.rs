@@ -180,6 +180,16 @@ impl Session for PostgresSession<'_> {
         self.xmin().await
     }
 
+    async fn committed_position(&mut self) -> Result<Watermark> {
+        // Every transaction that committed is below the snapshot's xmax.
+        let xmax: i64 =
+            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+                .fetch_one(&mut *self.conn)
+                .await
+                .map_err(self.node.err("reading the snapshot"))?;
+        Ok(Watermark::at(xmax))
+    }
+
     async fn lock_install(&mut self) -> Result<()> {
         // One installer at a time per database, until the install commits.
         self.execute(

@@ -80,6 +80,10 @@ const SCHEMA: &[&str] = &[
         retry INTEGER NOT NULL DEFAULT 0,
         stale INTEGER NOT NULL DEFAULT 0,
         UNIQUE (spoke, node, table_name, code))",
+    "CREATE TABLE IF NOT EXISTS promotions (
+        epoch INTEGER PRIMARY KEY,
+        node TEXT NOT NULL,
+        promoted_at TEXT NOT NULL)",
 ];
 
 /// A [`StateStore`] in a SQLite file.
@@ -349,6 +353,31 @@ impl StateStore for SqliteStateStore {
         .await
         .map_err(state_err)?;
         Ok(())
+    }
+
+    async fn record_promotion(&self, epoch: u64, node: &str) -> Result<()> {
+        let epoch = i64::try_from(epoch).map_err(state_err)?;
+        let mut conn = self.conn.lock().await;
+        sqlx::query(
+            "INSERT OR REPLACE INTO promotions(epoch, node, promoted_at) VALUES (?1, ?2, ?3)",
+        )
+        .bind(epoch)
+        .bind(node)
+        .bind(now())
+        .execute(&mut *conn)
+        .await
+        .map_err(state_err)?;
+        Ok(())
+    }
+
+    async fn last_promotion(&self) -> Result<Option<(u64, String)>> {
+        let mut conn = self.conn.lock().await;
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT epoch, node FROM promotions ORDER BY epoch DESC LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(state_err)?;
+        Ok(row.map(|(epoch, node)| (u64::try_from(epoch).unwrap_or(0), node)))
     }
 
     async fn park(&self, parked: &Parked) -> Result<()> {

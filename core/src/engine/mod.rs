@@ -13,6 +13,7 @@ mod repair;
 mod rollback;
 mod round;
 mod stale;
+mod standby;
 mod status;
 mod undo;
 mod verify;
@@ -21,6 +22,7 @@ pub use crate::report::{RoundPreview, RoundReport, StatusReport, SyncMode, Verif
 pub use fault::{FaultHook, FaultPoint, NoFaults};
 pub use purge::NodePurge;
 pub use rollback::RolledBack;
+pub use standby::{node_epoch, record_epoch, EPOCH_PEER};
 pub use status::status_without_hub;
 pub use undo::{ConflictWrite, Keep};
 
@@ -67,6 +69,9 @@ pub struct Deployment {
     /// Table and field names per spoke (`MappingFile.xml`); without it every
     /// node uses the hub's names.
     pub mapping: Option<MappingFile>,
+    /// The hub's standby: one of the spokes (connected or not), synced
+    /// first in every pass ([`standby`]).
+    pub standby: Option<String>,
 }
 
 /// A spoke that could not be connected (refused, silent, wrong password):
@@ -116,6 +121,9 @@ pub struct EngineOptions {
     pub backup: Backup,
     /// Rounds whose pre-images are kept (`[sync] backup_keep`).
     pub backup_keep: usize,
+    /// Lets a spoke that synced with the old hub but has no watermark of
+    /// the promoted one be compared whole (`hetsync sync --force`).
+    pub force_whole: bool,
 }
 
 /// What a round does with a change it cannot sync.
@@ -165,6 +173,7 @@ impl Default for EngineOptions {
             stale_after: None,
             backup: Backup::None,
             backup_keep: DEFAULT_BACKUP_KEEP,
+            force_whole: false,
         }
     }
 }
@@ -174,6 +183,7 @@ pub struct Engine {
     hub: MappedNode,
     spokes: Vec<MappedNode>,
     unreachable: Vec<Unreachable>,
+    standby: Option<String>,
     tables: Vec<SyncTable>,
     state: Option<Arc<dyn StateStore>>,
     faults: Arc<dyn FaultHook>,
@@ -213,16 +223,26 @@ impl Engine {
             }
         }
         let hub = MappedNode::new(dep.hub, hub_maps);
-        let spokes = dep
+        let spokes: Vec<MappedNode> = dep
             .spokes
             .into_iter()
             .zip(spoke_maps)
             .map(|(node, maps)| MappedNode::new(node, maps))
             .collect();
+        if let Some(standby) = &dep.standby {
+            let known = spokes.iter().any(|s| s.name() == standby)
+                || dep.unreachable.iter().any(|u| &u.name == standby);
+            if !known {
+                return Err(Error::Deployment(format!(
+                    "the standby '{standby}' is not among the spokes"
+                )));
+            }
+        }
         Ok(Engine {
             hub,
             spokes,
             unreachable: dep.unreachable,
+            standby: dep.standby,
             tables,
             state: None,
             faults: Arc::new(NoFaults),
@@ -374,10 +394,20 @@ impl Engine {
     /// much is written meanwhile. A failing spoke does not keep the others
     /// from syncing; a deployment error (the configuration does not fit
     /// the databases) stops the pass.
+    ///
+    /// The standby, when there is one, is synced first whether `spokes`
+    /// names it or not, and the spokes' watermarks of it follow the pass
+    /// ([`standby`]).
     pub async fn sync_pass(&self, spokes: &[String]) -> Result<SyncPass> {
         let mut pass = SyncPass::default();
         let mut synced = Vec::new();
         let mut last_upload = None;
+        let spokes: Vec<String> = self
+            .standby
+            .iter()
+            .cloned()
+            .chain(spokes.iter().filter(|s| !self.is_standby(s)).cloned())
+            .collect();
         for (i, spoke) in spokes.iter().enumerate() {
             if let Some(uploaded) = pass.spoke(self, spoke, false).await? {
                 if uploaded {
@@ -388,6 +418,11 @@ impl Engine {
         }
         for i in synced.into_iter().filter(|&i| Some(i) < last_upload) {
             pass.spoke(self, &spokes[i], true).await?;
+        }
+        if !pass.mirrored.is_empty() {
+            if let Err(e) = self.mark_standby_on_spokes(&pass.mirrored).await {
+                tracing::warn!(error = %e, "moving the spokes' watermarks of the standby");
+            }
         }
         if let Some(retention) = self.options.retention {
             pass.purged = Some(self.purge(retention).await);
@@ -406,6 +441,8 @@ pub struct SyncPass {
     /// The purge after the rounds, with `[sync] retention`
     /// ([`EngineOptions::retention`]).
     pub purged: Option<Result<Vec<NodePurge>>>,
+    /// What the standby's rounds mirrored, in the order they ran.
+    mirrored: Vec<standby::Mirrored>,
 }
 
 impl SyncPass {
@@ -421,7 +458,8 @@ impl SyncPass {
         let mut uploaded = false;
         loop {
             match engine.round(spoke, ends).await {
-                Ok((mut report, rest)) => {
+                Ok((mut report, rest, mirrored)) => {
+                    self.mirrored.extend(mirrored);
                     report.follow_up = follow_up;
                     uploaded |= report.rows_uploaded() > 0;
                     self.rounds.push(report);

@@ -79,13 +79,52 @@ impl Engine {
         hub_purge.released = released;
         let mut out = vec![hub_purge];
         for s in self.spokes() {
-            let horizon = hub
-                .peer_watermark(s.name())
-                .await?
-                .ok_or_else(|| "the hub has integrated none of its changes".to_string());
+            let horizon = match hub.peer_watermark(s.name()).await? {
+                None => Err("the hub has integrated none of its changes".to_string()),
+                Some(mark) => self.standby_horizon(s, mark).await?,
+            };
             out.push(purge_node(s, horizon, before).await?);
         }
         Ok(out)
+    }
+
+    /// With a standby, a spoke's tracking rows are also kept until the
+    /// standby's copy of the hub's watermark of it has passed them, and
+    /// the standby's own until every spoke's watermark of it has (what
+    /// each reads once the standby is promoted); `mark` is the hub's.
+    async fn standby_horizon(
+        &self,
+        s: &dyn Node,
+        mark: Watermark,
+    ) -> Result<std::result::Result<Watermark, String>> {
+        let Some(standby) = self.standby() else {
+            return Ok(Ok(mark));
+        };
+        if !self.is_standby(s.name()) {
+            let Ok(standby) = self.spoke(standby) else {
+                return Ok(Err(format!(
+                    "the standby '{standby}' cannot be reached: it may still need them"
+                )));
+            };
+            return Ok(Ok(match standby.peer_watermark(s.name()).await? {
+                Some(copied) => copied.min(mark),
+                None => mark,
+            }));
+        }
+        if let Some(u) = self.unreachable().first() {
+            return Ok(Err(format!(
+                "spoke '{}' cannot be reached: it may still need them once the standby is \
+                 promoted",
+                u.name
+            )));
+        }
+        let mut horizon = mark;
+        for spoke in self.spokes().filter(|n| n.name() != standby) {
+            if let Some(of_standby) = spoke.peer_watermark(standby).await? {
+                horizon = horizon.min(of_standby);
+            }
+        }
+        Ok(Ok(horizon))
     }
 
     /// Whether `spoke`'s last successful round, as the state store recorded

@@ -15,6 +15,7 @@
 //! is retried alone, with backoff.
 
 use super::park::{refused, Parking};
+use super::standby::Mirrored;
 use super::{Backup, Engine, FaultPoint};
 use crate::adapter::Node;
 use crate::change::{
@@ -53,6 +54,9 @@ pub(super) struct RoundRun {
     /// The nodes it backed up before writing to them (`[sync] backup =
     /// "file"`), each with its copy where it is one file.
     pub(super) backed_up: BTreeMap<String, Option<std::path::PathBuf>>,
+    /// A round of the standby: what it leaves for the spokes' watermarks
+    /// of the standby.
+    mirrored: Option<Mirrored>,
 }
 
 impl RoundRun {
@@ -71,6 +75,7 @@ impl RoundRun {
             committed: None,
             parked: HashSet::new(),
             backed_up: BTreeMap::new(),
+            mirrored: None,
         }
     }
 
@@ -141,18 +146,18 @@ impl Engine {
     /// per side at most ([`RoundReport::more`] says when it stopped there);
     /// [`Engine::sync_pass`] runs rounds until a spoke has caught up.
     pub async fn sync_spoke(&self, spoke: &str) -> Result<RoundReport> {
-        self.round(spoke, None).await.map(|(report, _)| report)
+        self.round(spoke, None).await.map(|(report, _, _)| report)
     }
 
     /// Runs one round of `spoke` reading up to `ends` at most; with the
     /// report, the ends for the next round when this one stopped at its
     /// event limit (those it was given, or where it found the final
-    /// changes to end).
+    /// changes to end), and for a round of the standby what it mirrored.
     pub(super) async fn round(
         &self,
         spoke: &str,
         ends: Option<Ends>,
-    ) -> Result<(RoundReport, Option<Ends>)> {
+    ) -> Result<(RoundReport, Option<Ends>, Option<Mirrored>)> {
         let s = self.spoke(spoke)?;
         let _lock = self.hub().lock_integration().await?;
         let mut run = RoundRun::new();
@@ -181,7 +186,7 @@ impl Engine {
                     more = report.more,
                     "round finished"
                 );
-                Ok((report, rest))
+                Ok((report, rest, run.mirrored))
             }
         }
     }
@@ -240,6 +245,9 @@ impl Engine {
             })
             .await?;
         let full = hub_mark.is_none();
+        if full {
+            self.refuse_whole_after_failover(s).await?;
+        }
         let stale = self.stale(s, hub_mark, run).await?;
         let mode = super::stale::mode(full, stale.is_some());
         // Tables without a first full comparison with this spoke (all of
@@ -284,11 +292,17 @@ impl Engine {
             true => None,
             false => self.options.round_events,
         };
-        let local_range = ReadRange::since(spoke_mark)
+        let mut local_range = ReadRange::since(spoke_mark)
             .until(ends.map(|e| e.spoke))
             .limit(limit);
+        if self.is_standby(s.name()) {
+            local_range = local_range.only_local();
+        }
         let mut rewound = Vec::new();
         let local = self.read_side(s, local_range, run, &mut rewound).await?;
+        if self.is_standby(s.name()) {
+            self.require_local_only(s, &local)?;
+        }
         if !rewound.is_empty() {
             // Its rows went back too: what it had received may be gone.
             compare_whole = self.tables.iter().collect();
@@ -340,6 +354,7 @@ impl Engine {
         let peers = Peers {
             spoke: s.name(),
             hub: hub.name(),
+            absent_deletes: self.standby.is_some(),
         };
         let plan = plan_round(&self.tables, peers, &local, &remote);
         Ok(Planned {
@@ -372,6 +387,11 @@ impl Engine {
         ends: Option<Ends>,
     ) -> Result<(RoundReport, Option<Ends>)> {
         let hub = self.hub();
+        let standby = self.is_standby(s.name());
+        let hub_marks = match standby {
+            true => Some(self.hub_marks(s, run).await?),
+            false => None,
+        };
         let Planned {
             started,
             started_at,
@@ -416,7 +436,12 @@ impl Engine {
             (remote.upto, self.settle(Side::Hub), log),
         );
         let mut hub_written = ApplyOutcome::default();
-        if !up.has_no_rows() || local.upto != spoke_mark {
+        // The standby's watermark is on the hub from its first round on:
+        // when the hub comes back as the standby of the promoted one, its
+        // rounds read the new hub from there (without one, it would be
+        // compared whole, its edits the new hub superseded taken as new).
+        let unmarked = standby && hub.peer_watermark(s.name()).await?.is_none();
+        if !up.has_no_rows() || local.upto != spoke_mark || unmarked {
             hub_written = self.apply_parking(hub, up, s.name(), s.name(), run).await?;
             conflicts.append(&mut hub_written.conflicts);
         }
@@ -474,7 +499,20 @@ impl Engine {
             conflicts.extend(resynced.conflicts);
         }
 
-        let (down, down_counts) = batch(
+        // The standby records what it downloads with the original stamps,
+        // as the hub records uploads; and where it stood before.
+        let standby_positions = match standby {
+            true => Some((
+                self.step(hub.name(), "reading the position", run, |_| {
+                    hub.committed_position()
+                })
+                .await?,
+                self.step(s.name(), "reading the position", run, |_| s.position())
+                    .await?,
+            )),
+            false => None,
+        };
+        let (mut down, down_counts) = batch(
             &mut plan,
             |p| (&mut p.download, Some(&mut p.download_stamps)),
             Vec::new(),
@@ -486,6 +524,9 @@ impl Engine {
             (local.upto, self.settle(Side::Spoke), run.log(Vec::new())),
         );
         merge_counts(&mut downloaded, down_counts);
+        if standby {
+            down.tracking = std::mem::take(&mut down.stamps);
+        }
         if !down.has_no_rows() || hub_mark != Some(remote.upto) || record_tables {
             let mut written = self
                 .apply_parking(s, down, hub.name(), s.name(), run)
@@ -495,6 +536,12 @@ impl Engine {
         }
         conflicts.append(&mut hub_written.conflicts);
         conflicts.append(&mut spoke_written.conflicts);
+        if let (Some(marks), Some(positions)) = (hub_marks, standby_positions) {
+            run.mirrored = Some(
+                self.after_standby_round(s, marks, (spoke_mark, remote.upto), positions)
+                    .await?,
+            );
+        }
         self.fault(s, FaultPoint::AfterSpokeApply).await?;
         tracing::debug!(
             spoke = s.name(),

@@ -19,7 +19,7 @@ impl Engine {
         nodes.extend(
             self.unreachable()
                 .iter()
-                .map(|u| unreachable_status(u, "spoke")),
+                .map(|u| unreachable_status(u, self.role_of(&u.name))),
         );
         last_rounds(&mut nodes, self.state.as_deref()).await?;
         report(nodes, self.state.as_deref()).await
@@ -35,7 +35,7 @@ impl Engine {
             return Ok(node_status(hub, "hub").await);
         }
         let mut st = match self.unreachable().iter().find(|u| u.name == name) {
-            Some(u) => unreachable_status(u, "spoke"),
+            Some(u) => unreachable_status(u, self.role_of(name)),
             None => self.spoke_status(self.spoke(name)?, true).await,
         };
         last_rounds(std::slice::from_mut(&mut st), self.state.as_deref()).await?;
@@ -45,13 +45,21 @@ impl Engine {
     /// A connected spoke's own part of its status and, when it and (per
     /// `hub_installed`) the hub are installed, what is pending between them.
     async fn spoke_status(&self, spoke: &dyn Node, hub_installed: bool) -> NodeStatus {
-        let mut st = node_status(spoke, "spoke").await;
+        let mut st = node_status(spoke, self.role_of(spoke.name())).await;
         if st.installed && hub_installed {
             if let Err(e) = self.pending(spoke, &mut st).await {
                 st.error = Some(e.to_string());
             }
         }
         st
+    }
+
+    /// A spoke's role as `status` names it: `standby` or `spoke`.
+    fn role_of(&self, spoke: &str) -> &'static str {
+        match self.is_standby(spoke) {
+            true => "standby",
+            false => "spoke",
+        }
     }
 
     async fn pending(&self, spoke: &dyn Node, st: &mut NodeStatus) -> Result<()> {
@@ -125,7 +133,7 @@ async fn report(nodes: Vec<NodeStatus>, state: Option<&dyn StateStore>) -> Resul
 /// Fills in each spoke's last successful and last failed round.
 async fn last_rounds(nodes: &mut [NodeStatus], state: Option<&dyn StateStore>) -> Result<()> {
     let Some(state) = state else { return Ok(()) };
-    for st in nodes.iter_mut().filter(|st| st.role == "spoke") {
+    for st in nodes.iter_mut().filter(|st| st.role != "hub") {
         st.last_success = state.last_success(&st.name).await?;
         st.last_failure = state.last_round(&st.name).await?.filter(|r| !r.ok);
         st.parked = state.parked(Some(&st.name)).await?.len() as u64;

@@ -548,6 +548,10 @@ impl Capture for MappedNode {
         self.inner.position().await
     }
 
+    async fn committed_position(&self) -> Result<Watermark> {
+        self.inner.committed_position().await
+    }
+
     async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {
         self.inner.count_events(since, exclude_origin).await
     }

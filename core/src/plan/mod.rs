@@ -143,6 +143,10 @@ pub struct Peers<'a> {
     pub spoke: &'a str,
     /// The hub's name.
     pub hub: &'a str,
+    /// A delete of a row neither side has is still sent across (recorded,
+    /// with a delete that finds nothing): with a standby, a node may have
+    /// the row from a hub that failed before the standby had it.
+    pub absent_deletes: bool,
 }
 
 /// Plans a round over every table.
@@ -208,6 +212,10 @@ pub fn plan_table(
             l: (&l, local.rows.get(code)),
             h: (&h, remote.rows.get(code)),
         };
+        if peers.absent_deletes && row.l.1.is_none() && row.h.1.is_none() {
+            row.plan_absent(&mut plan);
+            continue;
+        }
         match table.form {
             SyncForm::Field => row.plan_field(&mut plan),
             SyncForm::Table => row.plan_whole_row(&mut plan),
@@ -452,6 +460,16 @@ impl RowState<'_> {
             (Some(tomb), None) => self.delete_at(plan, present, tomb),
             (None, Some(_)) => copy_present(plan),
             (None, None) => {}
+        }
+    }
+
+    /// Neither side has the row ([`Peers::absent_deletes`]): a delete only
+    /// one side made is recorded on the other too.
+    fn plan_absent(&self, plan: &mut TablePlan) {
+        match (&self.l.0.tomb, &self.h.0.tomb) {
+            (Some(tomb), None) => self.delete_at(plan, Side::Hub, tomb),
+            (None, Some(tomb)) => self.delete_at(plan, Side::Spoke, tomb),
+            _ => {}
         }
     }
 

@@ -48,6 +48,7 @@ fn changes(events: Vec<Event>, rows: Vec<Vec<Value>>) -> TableChanges {
 const PEERS: Peers<'static> = Peers {
     spoke: "a",
     hub: "hub",
+    absent_deletes: false,
 };
 
 #[test]
@@ -190,6 +191,43 @@ fn spoke_delete_goes_up_as_delete() {
     let p = plan_table(&t, PEERS, &l, &h);
     assert_eq!(p.upload, vec![RowOp::Delete { code: code(1) }]);
     assert!(p.hub_tracking[0].deleted);
+}
+
+#[test]
+fn a_delete_of_a_row_neither_side_has_is_sent_across_only_with_a_standby() {
+    for form in [SyncForm::Field, SyncForm::Table] {
+        let t = table(form);
+        // Inserted and deleted on the spoke between two rounds.
+        let l = changes(
+            vec![
+                ev(5, 1, 100, "a", false, None),
+                ev(6, 1, 110, "a", true, None),
+            ],
+            vec![],
+        );
+        let p = plan_table(&t, PEERS, &l, &TableChanges::default());
+        assert!(p.upload.is_empty() && p.hub_tracking.is_empty(), "{form:?}");
+        let standby = Peers {
+            absent_deletes: true,
+            ..PEERS
+        };
+        let p = plan_table(&t, standby, &l, &TableChanges::default());
+        assert_eq!(p.upload, vec![RowOp::Delete { code: code(1) }], "{form:?}");
+        assert!(p.hub_tracking[0].deleted);
+        assert_eq!(p.hub_tracking[0].stamp, Stamp::new(110, "a"));
+        // On the hub: it goes down, with its stamp.
+        let h = changes(vec![ev(7, 1, 200, "b", true, None)], vec![]);
+        let p = plan_table(&t, standby, &TableChanges::default(), &h);
+        assert_eq!(
+            p.download,
+            vec![RowOp::Delete { code: code(1) }],
+            "{form:?}"
+        );
+        assert_eq!(p.download_stamps[0].stamp, Stamp::new(200, "b"));
+        // Deleted on both: nothing.
+        let p = plan_table(&t, standby, &l, &h);
+        assert!(p.upload.is_empty() && p.download.is_empty(), "{form:?}");
+    }
 }
 
 #[test]

@@ -90,6 +90,13 @@ pub trait Session: Send {
     /// The current end of the tracking table.
     async fn position(&mut self) -> Result<Watermark>;
 
+    /// A position past every change committed so far
+    /// ([`crate::adapter::Capture::committed_position`]); the final one by
+    /// default.
+    async fn committed_position(&mut self) -> Result<Watermark> {
+        self.position().await
+    }
+
     /// Takes the per-database installer lock (inside the install transaction
     /// where DDL is transactional).
     async fn lock_install(&mut self) -> Result<()> {

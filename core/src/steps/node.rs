@@ -48,6 +48,13 @@ impl<D: Driver> Capture for D {
         s.position().await
     }
 
+    async fn committed_position(&self) -> Result<Watermark> {
+        use super::Session;
+        let mut s = session(self).await?;
+        install::require_capture(&mut s).await?;
+        s.committed_position().await
+    }
+
     async fn count_events(&self, since: Watermark, exclude_origin: Option<&str>) -> Result<u64> {
         read::count_events(&mut session(self).await?, since, exclude_origin).await
     }

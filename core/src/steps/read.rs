@@ -54,10 +54,13 @@ async fn read_in_snapshot<S: Session + ?Sized>(
     range: &ReadRange,
     end: Watermark,
 ) -> Result<ChangeSet> {
-    let (rows, upto, rest) = match range.limit {
+    let (mut rows, upto, rest) = match range.limit {
         Some(limit) => read_bounded(s, range, end, limit).await?,
         None => (read_tracking(s, range, end).await?, end, None),
     };
+    if range.only_local {
+        rows.retain(|row| row.origin.is_none());
+    }
     let (mut changes, uncoded) = group_events(tables, rows, s.node())?;
     let codeless = pass_over_uncoded(s, tables, &uncoded).await?;
     for table in tables {
