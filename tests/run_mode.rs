@@ -251,9 +251,15 @@ async fn run_serves_metrics_health_and_a_status_page_that_follow_the_rounds() {
 
     let service = Service::start(&d.config(), &["run", "--listen", "127.0.0.1:0"]);
     let addr = service.address().await;
-    // Healthy once every spoke's first rounds succeeded.
-    eventually(limit, "/health answers 200", || async {
-        get(&addr, "/health").0 == 200
+    // Healthy, and every spoke's first rounds succeeded.
+    eventually(limit, "/health answers 200 after the first rounds", || {
+        let (code, body) = get(&addr, "/health");
+        let health: serde_json::Value = serde_json::from_str(&body).expect("/health is JSON");
+        std::future::ready(
+            code == 200
+                && health["nodes"][1]["last_round"] == "ok"
+                && health["nodes"][2]["last_round"] == "ok",
+        )
     })
     .await;
     let health: serde_json::Value =
@@ -397,6 +403,15 @@ async fn run_serves_metrics_health_and_a_status_page_that_follow_the_rounds() {
                 &metrics,
                 r#"hetsync_conflicts_total{spoke="b",table="t_field"}"#,
             ) == 1.0,
+        )
+    })
+    .await;
+    // The status of `gone` is read right after its round is counted.
+    eventually(limit, "/health names gone unreachable", || {
+        std::future::ready(
+            get(&addr, "/health")
+                .1
+                .contains("\"problem\": \"unreachable: "),
         )
     })
     .await;
@@ -639,9 +654,26 @@ async fn run_promotes_the_standby_when_the_hub_stops_and_the_old_hub_rejoins_as_
     d.append_config("[sync]\ninterval = \"300ms\"\nfailover_after = \"2s\"\n");
     d.run(&["install"]);
     let mut load = Load::new();
-    let service = Service::start(&d.config(), &["run"]);
+    let service = Service::start(&d.config(), &["run", "--listen", "127.0.0.1:0"]);
+    let addr = service.address().await;
     let limit = Duration::from_secs(60);
     load.run(&d, Duration::from_secs(2), "before").await;
+
+    // The standby is ready to take over once every spoke has recorded
+    // where it will read it from (after their second pass with it).
+    for spoke in ["a", "b"] {
+        eventually(
+            limit,
+            &format!("{spoke} records its watermark of the standby"),
+            || async {
+                d.query(spoke, "SELECT 1 FROM _hetsync_peer WHERE peer = 'standby'")
+                    .await
+                    .len()
+                    == 1
+            },
+        )
+        .await;
+    }
 
     // The hub stops with edits of its own on the way, and the spokes' keep
     // coming.
@@ -692,6 +724,23 @@ async fn run_promotes_the_standby_when_the_hub_stops_and_the_old_hub_rejoins_as_
         })
         .await;
     }
+    // Healthy again, in the roles they act in now.
+    eventually(limit, "/health answers 200", || async {
+        get(&addr, "/health").0 == 200
+    })
+    .await;
+    let health: serde_json::Value =
+        serde_json::from_str(&get(&addr, "/health").1).expect("/health is JSON");
+    assert_eq!(
+        support::roles(&health),
+        [
+            ("hub", "standby"),
+            ("standby", "hub"),
+            ("a", "spoke"),
+            ("b", "spoke")
+        ],
+        "{health:#}"
+    );
     let (status, out, err) = service.stop();
     assert!(status.success(), "exit {status:?}\n{out}\n{err}");
     assert!(

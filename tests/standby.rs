@@ -207,14 +207,8 @@ async fn a_promoted_standby_takes_over_and_the_old_hub_rejoins_as_its_standby() 
     d.run(&["sync"]);
     model.check(&d).await;
     let status = d.json(&["status", "--json"]);
-    let roles: Vec<(&str, &str)> = status["nodes"]
-        .as_array()
-        .expect("nodes")
-        .iter()
-        .map(|n| (n["name"].as_str().unwrap(), n["role"].as_str().unwrap()))
-        .collect();
     assert_eq!(
-        roles,
+        support::roles(&status),
         [
             ("standby", "hub"),
             ("hub", "standby"),

@@ -45,8 +45,9 @@ struct NodeView {
     name: String,
     role: &'static str,
     adapter: String,
-    /// Spokes: the longest allowed time since the last successful round.
-    max_lag: Option<Duration>,
+    /// The longest allowed time since the last successful round, for a
+    /// node that has rounds (not while it acts as the hub).
+    allowed_lag: Duration,
     /// As last read after a round of it ([`hetsync_core::engine::Engine::node_status`]).
     status: Option<NodeStatus>,
     /// Why the service could not reach the node (the hub, when the
@@ -54,6 +55,14 @@ struct NodeView {
     unreachable: Option<String>,
     last_success: Option<DateTime<Utc>>,
     last_result: Option<RoundResult>,
+}
+
+impl NodeView {
+    /// The longest allowed time since the last successful round; `None`
+    /// while the node acts as the hub (it has no rounds of its own).
+    fn max_lag(&self) -> Option<Duration> {
+        (self.role != "hub").then_some(self.allowed_lag)
+    }
 }
 
 /// How a spoke's last rounds ended.
@@ -212,6 +221,13 @@ impl Monitor {
             .map(|t| t.with_timezone(&Utc));
         node.last_success = node.last_success.max(recorded);
         node.unreachable = None;
+        // The roles it acts in: the hub and its standby trade places at a
+        // promotion.
+        node.role = match status.role.as_str() {
+            "hub" => "hub",
+            "standby" => "standby",
+            _ => "spoke",
+        };
         node.status = Some(status);
     }
 
@@ -269,7 +285,6 @@ fn node_views(
         .nodes
         .iter()
         .map(|n| {
-            let spoke = n.role != hetsync_config::Role::Hub;
             let interval = n.interval.unwrap_or(config.sync.interval);
             let kept = seen
                 .iter()
@@ -282,12 +297,12 @@ fn node_views(
                     hetsync_config::Role::Standby => "standby",
                 },
                 adapter: n.adapter.clone(),
-                max_lag: spoke.then(|| max_lag.unwrap_or((interval * 3).max(MIN_DEFAULT_LAG))),
+                allowed_lag: max_lag.unwrap_or((interval * 3).max(MIN_DEFAULT_LAG)),
                 ..kept.unwrap_or_else(|| NodeView {
                     name: n.name.clone(),
                     role: "",
                     adapter: String::new(),
-                    max_lag: None,
+                    allowed_lag: Duration::ZERO,
                     status: None,
                     unreachable: None,
                     last_success: None,
@@ -329,9 +344,14 @@ impl View {
                         .filter(|s| s.unreachable)
                         .map(|s| s.error.clone().unwrap_or_default())
                 });
-                let lag = node.max_lag.map(|_| self.lag(node, now));
-                let failed = node.last_result.as_ref().and_then(|r| r.error.clone());
-                let problem = match (unreachable, failed, lag.zip(node.max_lag)) {
+                let max_lag = node.max_lag();
+                let lag = max_lag.map(|_| self.lag(node, now));
+                // The hub has no rounds: those it had as the standby, before
+                // a promotion, no longer count.
+                let failed = max_lag
+                    .and(node.last_result.as_ref())
+                    .and_then(|r| r.error.clone());
+                let problem = match (unreachable, failed, lag.zip(max_lag)) {
                     (Some(e), _, _) => Some(format!("unreachable: {e}")),
                     (None, Some(e), _) => Some(format!("last round failed: {e}")),
                     (None, None, Some((lag, max))) if lag > max => Some(format!(
@@ -345,12 +365,14 @@ impl View {
                     name: node.name.clone(),
                     role: node.role,
                     healthy: problem.is_none(),
-                    last_round: node.last_result.as_ref().map(|r| match r.error {
-                        None => "ok",
-                        Some(_) => "failed",
-                    }),
+                    last_round: max_lag
+                        .and(node.last_result.as_ref())
+                        .map(|r| match r.error {
+                            None => "ok",
+                            Some(_) => "failed",
+                        }),
                     lag_seconds: lag.map(|l| l.as_secs_f64()),
-                    max_lag_seconds: node.max_lag.map(|m| m.as_secs_f64()),
+                    max_lag_seconds: max_lag.map(|m| m.as_secs_f64()),
                     problem,
                 }
             })

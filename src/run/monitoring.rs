@@ -65,7 +65,10 @@ impl Monitoring {
             .map(|(spoke, e)| (spoke.clone(), e.to_string()))
             .collect();
         self.monitor.rounds_finished(&pass.rounds, &failed);
-        for node in [engine.hub().name(), spoke] {
+        for node in [Some(engine.hub().name()), engine.standby(), Some(spoke)]
+            .into_iter()
+            .flatten()
+        {
             match engine.node_status(node).await {
                 Ok(status) => self.monitor.node_read(status),
                 Err(e) => tracing::warn!(node, error = %e, "reading the status for the monitor"),

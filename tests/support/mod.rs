@@ -704,3 +704,14 @@ impl Rng {
         items[usize::try_from(self.below(items.len() as u64)).expect("an index")]
     }
 }
+
+/// The `(name, role)` of each node a JSON report (`status --json`,
+/// `/health`) lists under `nodes`.
+pub fn roles(report: &serde_json::Value) -> Vec<(&str, &str)> {
+    report["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| (n["name"].as_str().unwrap(), n["role"].as_str().unwrap()))
+        .collect()
+}

@@ -25,6 +25,21 @@ pub(crate) enum Barrier {
 }
 
 impl MysqlNode {
+    /// The largest tracking sequence a fresh read sees: past every
+    /// committed tracking row.
+    pub(crate) async fn last_sequence(
+        &self,
+        conn: &mut MySqlConnection,
+    ) -> hetsync_core::Result<i64> {
+        sqlx::query_scalar::<_, i64>(&format!(
+            "SELECT CAST(COALESCE(MAX(seq), 0) AS SIGNED) FROM {}",
+            DIALECT.ident(TRACKING)
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(self.err("reading the last tracking sequence"))
+    }
+
     /// Waits until no transaction that wrote tracking rows is still open,
     /// then reads the last sequence.
     pub(crate) async fn barrier(
@@ -49,13 +64,7 @@ impl MysqlNode {
             }
             Err(e) => Err(self.err("waiting for open transactions")(e)),
             Ok(_) => {
-                let last = sqlx::query_scalar::<_, i64>(&format!(
-                    "SELECT CAST(COALESCE(MAX(seq), 0) AS SIGNED) FROM {}",
-                    DIALECT.ident(TRACKING)
-                ))
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(self.err("reading the last tracking sequence"));
+                let last = self.last_sequence(conn).await;
                 self.exec(conn, "UNLOCK TABLES", "ending the commit barrier")
                     .await?;
                 last.map(Barrier::Final)

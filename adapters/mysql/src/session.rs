@@ -172,6 +172,14 @@ impl Session for MysqlSession<'_> {
         }
     }
 
+    async fn committed_position(&mut self) -> Result<Watermark> {
+        // Every committed tracking row is visible to a fresh read: no
+        // barrier is needed.
+        Ok(Watermark::at(
+            self.node.last_sequence(&mut self.conn).await?,
+        ))
+    }
+
     async fn lock_install(&mut self) -> Result<()> {
         // DDL commits implicitly here: install is idempotent instead of
         // atomic, and one installer at a time holds a named lock.
