@@ -233,12 +233,12 @@ impl Engine {
         let hub = self.hub();
         let started = Instant::now();
         let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let spoke_mark = self
+        let recorded_spoke_mark = self
             .step(hub.name(), "reading a watermark", run, |_| {
                 hub.peer_watermark(s.name())
             })
-            .await?
-            .unwrap_or_default();
+            .await?;
+        let spoke_mark = recorded_spoke_mark.unwrap_or_default();
         let hub_mark = self
             .step(s.name(), "reading a watermark", run, |_| {
                 s.peer_watermark(hub.name())
@@ -361,6 +361,7 @@ impl Engine {
             started,
             started_at,
             spoke_mark,
+            spoke_unmarked: recorded_spoke_mark.is_none(),
             hub_mark,
             mode,
             compare_whole,
@@ -396,6 +397,7 @@ impl Engine {
             started,
             started_at,
             spoke_mark,
+            spoke_unmarked,
             hub_mark,
             mode,
             compare_whole,
@@ -440,8 +442,7 @@ impl Engine {
         // when the hub comes back as the standby of the promoted one, its
         // rounds read the new hub from there (without one, it would be
         // compared whole, its edits the new hub superseded taken as new).
-        let unmarked = standby && hub.peer_watermark(s.name()).await?.is_none();
-        if !up.has_no_rows() || local.upto != spoke_mark || unmarked {
+        if !up.has_no_rows() || local.upto != spoke_mark || (standby && spoke_unmarked) {
             hub_written = self.apply_parking(hub, up, s.name(), s.name(), run).await?;
             conflicts.append(&mut hub_written.conflicts);
         }
@@ -592,6 +593,8 @@ pub(super) struct Planned<'e> {
     pub started_at: String,
     /// The spoke's watermark on the hub: where its changes are read from.
     pub spoke_mark: Watermark,
+    /// The hub has recorded no watermark of the spoke yet.
+    pub spoke_unmarked: bool,
     /// The hub's watermark on the spoke; `None` before its first round.
     pub hub_mark: Option<Watermark>,
     pub mode: SyncMode,
