@@ -20,6 +20,8 @@ pub fn builtin_adapters() -> Vec<Arc<dyn AdapterFactory>> {
         Arc::new(hetsync_adapter_postgres::PostgresAdapter),
         #[cfg(feature = "mysql")]
         Arc::new(hetsync_adapter_mysql::MysqlAdapter),
+        #[cfg(feature = "odbc")]
+        Arc::new(hetsync_adapter_odbc::OdbcAdapter),
     ]
 }
 

@@ -6,7 +6,7 @@ mod support;
 
 use hetsync_plugin_sdk::{LoadOptions, PluginLibrary};
 use hetsync_testkit::conformance::{check_adapter, check_plugin};
-use support::{built_in_adapter, MYSQL, POSTGRES, SQLITE};
+use support::{built_in_adapter, KINGBASE_ODBC, MYSQL, POSTGRES, SQLITE};
 
 macro_rules! both_ways {
     ($($name:ident: $kind:expr),* $(,)?) => {
@@ -26,7 +26,7 @@ macro_rules! both_ways {
                 #[tokio::test]
                 async fn $name() {
                     let db = ($kind.start)();
-                    let library = hetsync_testkit::plugins::adapter_plugin($kind.family);
+                    let library = hetsync_testkit::plugins::adapter_plugin(db.adapter());
                     check_plugin(&*db, &library).await;
                 }
             )*
@@ -34,7 +34,7 @@ macro_rules! both_ways {
     };
 }
 
-both_ways!(sqlite: SQLITE, postgres: POSTGRES, mysql: MYSQL);
+both_ways!(sqlite: SQLITE, postgres: POSTGRES, mysql: MYSQL, kingbase_odbc: KINGBASE_ODBC);
 
 /// The vendor template (`examples/adapter-template`) builds with one plain
 /// `cargo build` in its directory, as a vendor builds it, into a library

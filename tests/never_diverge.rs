@@ -77,7 +77,9 @@ async fn a_table_added_to_the_config_is_backfilled(topology: Topology) {
 async fn drop_update_trigger(d: &Deploy, node: &str, table: &str) {
     let kind = d.node(node).kind.name;
     let sql = match kind {
-        "postgres" => format!("DROP TRIGGER \"_hetsync_update\" ON \"{table}\""),
+        "postgres" | "kingbase-odbc" => {
+            format!("DROP TRIGGER \"_hetsync_update\" ON \"{table}\"")
+        }
         // Capture by decoding: the table leaves the publication.
         "postgres-logical" => format!(
             "DO $$ BEGIN EXECUTE format('ALTER PUBLICATION %I DROP TABLE \"{table}\"', \

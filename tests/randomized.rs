@@ -56,7 +56,9 @@
 //! `HETSYNC_RANDOM_CASES` (default 200, all SQLite), `HETSYNC_RANDOM_MIXED_CASES`
 //! (default 50 per mixed topology: PostgreSQL hub with MariaDB and SQLite
 //! spokes; a PostgreSQL hub capturing by logical decoding with SQLite and
-//! PostgreSQL spokes; MariaDB hub with PostgreSQL spokes) and
+//! PostgreSQL spokes; MariaDB hub with spokes reached through ODBC, by the
+//! ODBC adapter's kingbase profile over psqlODBC; that kind of node as the
+//! hub with PostgreSQL and SQLite spokes) and
 //! `HETSYNC_RANDOM_SEED` pick the cases.
 
 mod support;
@@ -810,7 +812,16 @@ mod mixed {
     }
 
     #[tokio::test]
-    async fn mariadb_hub_with_postgres_spokes() {
+    async fn mariadb_hub_with_odbc_spokes() {
         run_mixed(2).await;
+    }
+
+    #[tokio::test]
+    async fn odbc_hub_with_postgres_and_sqlite_spokes() {
+        run_cases(
+            support::ODBC_HUB,
+            env_number("HETSYNC_RANDOM_MIXED_CASES", 50),
+        )
+        .await;
     }
 }

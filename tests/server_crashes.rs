@@ -191,7 +191,7 @@ async fn postgres_hub_and_mariadb_spoke_servers_killed_at_every_point() {
 }
 
 #[tokio::test]
-async fn mariadb_hub_and_postgres_spoke_servers_killed_at_every_point() {
+async fn mariadb_hub_and_odbc_spoke_servers_killed_at_every_point() {
     every_point_and_victim(MIXED[2]).await;
 }
 

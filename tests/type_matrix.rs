@@ -1,7 +1,7 @@
 //! The type matrix (issue 5): one column per canonical type, edge values in
 //! every column, rows written natively on each of SQLite, PostgreSQL and
 //! MariaDB and synced to the other two, with each database as the hub in
-//! turn. Every node must then hold every row, and each value, read through
+//! turn; and with PostgreSQL reached through ODBC (the kingbase profile). Every node must then hold every row, and each value, read through
 //! the node's adapter and brought to the canonical form of the node's own
 //! column type, must equal the expected canonical value.
 
@@ -11,7 +11,9 @@ use hetsync_core::adapter::Node;
 use hetsync_core::mapping::convert::normalize;
 use hetsync_core::schema::{SyncTable, TableDef};
 use hetsync_core::value::Value;
-use support::{DatabaseKind, Deploy, Servers, TableSpec, Topology, MYSQL, POSTGRES, SQLITE};
+use support::{
+    DatabaseKind, Deploy, Servers, TableSpec, Topology, KINGBASE_ODBC, MYSQL, POSTGRES, SQLITE,
+};
 
 /// One column: its name, native types and the values of the rows
 /// (minimum, maximum, a middle value; a fourth row is all NULL).
@@ -258,7 +260,7 @@ fn ddl(kind: DatabaseKind, columns: &[Column]) -> String {
     let cols: Vec<String> = columns
         .iter()
         .map(|c| {
-            let native = match kind.name {
+            let native = match kind.family {
                 "postgres" => c.postgres,
                 "mysql" => c.mysql,
                 "sqlite" => c.sqlite,
@@ -267,11 +269,11 @@ fn ddl(kind: DatabaseKind, columns: &[Column]) -> String {
             format!("\"{}\" {native}", c.name)
         })
         .collect();
-    let key = match kind.name {
+    let key = match kind.family {
         "sqlite" => "INTEGER",
         _ => "bigint",
     };
-    let charset = match kind.name {
+    let charset = match kind.family {
         "mysql" => " CHARACTER SET utf8mb4",
         _ => "",
     };
@@ -286,13 +288,13 @@ fn literal(kind: DatabaseKind, value: &Value, instant: bool) -> String {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     match value {
         Value::Null => "NULL".into(),
-        Value::Bool(b) => match kind.name {
+        Value::Bool(b) => match kind.family {
             "postgres" => b.to_string(),
             _ => (*b as i32).to_string(),
         },
         Value::Int(i) => i.to_string(),
         Value::Float(f) => format!("{f:?}"),
-        Value::Bytes(b) => match kind.name {
+        Value::Bytes(b) => match kind.family {
             "postgres" => format!("'\\x{}'::bytea", hex(b)),
             _ => format!("X'{}'", hex(b)),
         },
@@ -301,7 +303,7 @@ fn literal(kind: DatabaseKind, value: &Value, instant: bool) -> String {
             if kind == MYSQL {
                 quoted = quoted.replace('\\', "\\\\");
             }
-            match (kind.name, instant) {
+            match (kind.family, instant) {
                 ("postgres", true) => format!("'{quoted}+00'"),
                 ("mysql", true) => {
                     format!("CONVERT_TZ('{quoted}', '+00:00', @@session.time_zone)")
@@ -458,4 +460,16 @@ async fn every_canonical_type_crosses_every_pair_of_databases() {
     matrix(&servers, POSTGRES, &[MYSQL, SQLITE]).await;
     matrix(&servers, MYSQL, &[SQLITE, POSTGRES]).await;
     matrix(&servers, SQLITE, &[POSTGRES, MYSQL]).await;
+}
+
+/// The same through ODBC: PostgreSQL's types read and written by the ODBC
+/// adapter's kingbase profile over psqlODBC, as the hub and as a spoke.
+#[tokio::test]
+async fn every_canonical_type_crosses_odbc() {
+    let servers = Servers::for_topology(Topology {
+        hub: KINGBASE_ODBC,
+        spokes: &[MYSQL, SQLITE],
+    });
+    matrix(&servers, KINGBASE_ODBC, &[MYSQL, SQLITE]).await;
+    matrix(&servers, SQLITE, &[KINGBASE_ODBC, MYSQL]).await;
 }

@@ -396,7 +396,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         name: "hub".into(),
         url,
         base_dir: dir.path().to_path_buf(),
-        options: Default::default(),
+        options: crate::database::node_options(db),
     };
     let node = factory.connect(&spec).await.expect("connect");
     assert_eq!(node.adapter(), factory.name());

@@ -22,6 +22,12 @@ pub trait TestDatabase: Send + Sync {
         ""
     }
 
+    /// The adapter plugin a deployment loads for nodes on this database
+    /// (`plugins/<name>`), when hetsync does not have it built in.
+    fn plugin(&self) -> Option<&str> {
+        None
+    }
+
     /// Creates a new, empty database for node `node` (files go under `dir`)
     /// and returns its URL as `hetsync.toml` writes it.
     async fn create(&self, dir: &Path, node: &str) -> String;
@@ -118,12 +124,33 @@ pub const POSTGRES_LOGICAL: DatabaseKind = DatabaseKind {
     start: || Arc::new(crate::pg::PgServer::start_logical()),
 };
 
+/// A throwaway PostgreSQL server reached through psqlODBC by the ODBC
+/// adapter's `kingbase` profile (the live stand-in for KingbaseES).
+pub const KINGBASE_ODBC: DatabaseKind = DatabaseKind {
+    name: "kingbase-odbc",
+    family: "postgres",
+    start: || Arc::new(crate::odbc::KingbaseOverPsqlodbc::start()),
+};
+
 /// A throwaway MariaDB server.
 pub const MYSQL: DatabaseKind = DatabaseKind {
     name: "mysql",
     family: "mysql",
     start: || Arc::new(crate::mysql::MysqlServer::start()),
 };
+
+/// The node options of a node on `db` ([`TestDatabase::node_options`]),
+/// as a node's spec holds them.
+pub fn node_options(
+    db: &dyn TestDatabase,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    let options: std::collections::BTreeMap<String, toml::Value> =
+        toml::from_str(db.node_options()).expect("node options are TOML");
+    options
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::to_value(v).expect("a TOML value is JSON")))
+        .collect()
+}
 
 /// Runs one statement on a connection, panicking with the database's error
 /// and the SQL when it fails.

@@ -7,6 +7,7 @@
 pub mod conformance;
 pub mod database;
 pub mod mysql;
+pub mod odbc;
 pub mod pg;
 pub mod plugins;
 pub mod process;

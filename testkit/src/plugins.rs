@@ -102,7 +102,7 @@ pub fn built_beside_tests(krate: &str) -> PathBuf {
 }
 
 /// The adapters shipped as plugins, by crate suffix (`hetsync-plugin-<a>`).
-pub const ADAPTERS: [&str; 3] = ["sqlite", "postgres", "mysql"];
+pub const ADAPTERS: [&str; 4] = ["sqlite", "postgres", "mysql", "odbc"];
 
 /// The test libraries of `testkit/plugins/examples`: broken ones, an older
 /// one (`old_sqlite`) and a multi-adapter one (`profiles`).
@@ -170,6 +170,21 @@ pub fn plugin_file(adapter: &str) -> String {
 /// The plugin library of an adapter (`sqlite`, `postgres`, `mysql`).
 pub fn adapter_plugin(adapter: &str) -> PathBuf {
     built().join(plugin_file(adapter))
+}
+
+/// A directory holding the plugin library of one adapter alone (a
+/// deployment's `[plugins] dir`).
+/// Copied once per process, from this process's build.
+pub fn adapter_plugin_dir(adapter: &str) -> PathBuf {
+    static COPIED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut copied = COPIED.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = target_dir().join(format!("only-{adapter}"));
+    if !copied.iter().any(|a| a == adapter) {
+        let name = plugin_file(adapter);
+        install_copy(&adapter_plugin(adapter), &dir, &name);
+        copied.push(adapter.to_string());
+    }
+    dir
 }
 
 /// A test library of `testkit/plugins/examples/<name>.rs`.

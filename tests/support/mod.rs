@@ -5,7 +5,9 @@
 
 #![allow(dead_code)]
 
-pub use hetsync_testkit::database::{DatabaseKind, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE};
+pub use hetsync_testkit::database::{
+    DatabaseKind, KINGBASE_ODBC, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE,
+};
 
 use hetsync::setup::open_engine;
 use hetsync_core::engine::Engine;
@@ -40,11 +42,20 @@ pub const MIXED: &[Topology] = &[
         hub: POSTGRES_LOGICAL,
         spokes: &[SQLITE, POSTGRES],
     },
+    // PostgreSQL's SQL through psqlODBC (the ODBC adapter's kingbase
+    // profile) as the spoke; a native PostgreSQL spoke is in the one above.
     Topology {
         hub: MYSQL,
-        spokes: &[POSTGRES],
+        spokes: &[KINGBASE_ODBC],
     },
 ];
+
+/// A hub reached through ODBC (the kingbase profile over psqlODBC), with a
+/// native PostgreSQL spoke and a SQLite spoke.
+pub const ODBC_HUB: Topology = Topology {
+    hub: KINGBASE_ODBC,
+    spokes: &[POSTGRES, SQLITE],
+};
 
 impl Topology {
     /// Every kind of database a node runs on, each once, hub first.
@@ -93,6 +104,9 @@ impl Servers {
 
 /// The adapter built into hetsync for a kind of database.
 pub fn built_in_adapter(kind: DatabaseKind) -> Arc<dyn hetsync_core::adapter::AdapterFactory> {
+    if kind == KINGBASE_ODBC {
+        return Arc::new(hetsync_adapter_odbc::OdbcAdapter);
+    }
     match kind.family {
         "sqlite" => Arc::new(hetsync_adapter_sqlite::SqliteAdapter),
         "postgres" => Arc::new(hetsync_adapter_postgres::PostgresAdapter),
@@ -268,6 +282,13 @@ impl Deploy {
             config.push_str(t.config);
             config.push('\n');
         }
+        // Adapters hetsync does not have built in come as plugins.
+        let mut plugins: Vec<&str> = nodes.iter().filter_map(|n| n.database.plugin()).collect();
+        plugins.dedup();
+        if let [adapter] = plugins[..] {
+            let plugin_dir = hetsync_testkit::plugins::adapter_plugin_dir(adapter);
+            config.push_str(&format!("[plugins]\ndir = \"{}\"\n", plugin_dir.display()));
+        }
         std::fs::write(dir.path().join("hetsync.toml"), config).expect("write config");
         Deploy {
             dir,
@@ -327,7 +348,7 @@ impl Deploy {
             name: node.to_string(),
             url: self.node(node).url.clone(),
             base_dir: self.dir.path().to_path_buf(),
-            options: Default::default(),
+            options: hetsync_testkit::database::node_options(&*self.node(node).database),
         }
     }
 

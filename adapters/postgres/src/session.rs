@@ -11,7 +11,9 @@ use hetsync_core::adapter::{ChangeSign, IntegrationLock};
 use hetsync_core::change::{RowOp, TrackingEntry, Watermark};
 use hetsync_core::code::CombinedCode;
 use hetsync_core::dialect::pg_logical::LOGICAL_HORIZON;
-use hetsync_core::dialect::postgres::{Postgres, TRIGGERS, XMIN};
+use hetsync_core::dialect::postgres::{
+    Postgres, COMMITTED_POSITION, INSTALL_LOCK, INTEGRATION_LOCK, TRIGGERS, XMIN,
+};
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
 use hetsync_core::error::DbCode;
 use hetsync_core::schema::SyncTable;
@@ -159,14 +161,7 @@ impl Session for PostgresSession<'_> {
 
     async fn columns(&mut self, table: &SyncTable) -> Result<Vec<ColumnSql>> {
         let columns = self.node.sync_columns(&mut self.conn, table).await?;
-        Ok(columns
-            .into_iter()
-            .map(|c| ColumnSql {
-                text: c.kind == crate::dictionary::Kind::Text,
-                name: c.name,
-                sql_type: c.sql_type,
-            })
-            .collect())
+        Ok(columns.iter().map(|c| c.sql()).collect())
     }
 
     async fn begin_read(&mut self, _since: Watermark) -> Result<Watermark> {
@@ -182,23 +177,18 @@ impl Session for PostgresSession<'_> {
 
     async fn committed_position(&mut self) -> Result<Watermark> {
         // Every transaction that committed is below the snapshot's xmax.
-        let xmax: i64 =
-            sqlx::query_scalar("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
-                .fetch_one(&mut *self.conn)
-                .await
-                .map_err(self.node.err("reading the snapshot"))?;
+        let xmax: i64 = sqlx::query_scalar(COMMITTED_POSITION)
+            .fetch_one(&mut *self.conn)
+            .await
+            .map_err(self.node.err("reading the snapshot"))?;
         Ok(Watermark::at(xmax))
     }
 
     async fn lock_install(&mut self) -> Result<()> {
         // One installer at a time per database, until the install commits.
-        self.execute(
-            "SELECT pg_advisory_xact_lock(hashtext('hetsync install'))",
-            &[],
-            "locking install",
-        )
-        .await
-        .map(|_| ())
+        self.execute(INSTALL_LOCK, &[], "locking install")
+            .await
+            .map(|_| ())
     }
 
     async fn prepare_capture(&mut self) -> Result<()> {
@@ -339,7 +329,7 @@ impl Driver for PostgresNode {
 
     async fn lock_integration(&self) -> Result<IntegrationLock> {
         let mut conn = self.extra_connection().await?;
-        sqlx::query("SELECT pg_advisory_lock(hashtext('hetsync integration'))")
+        sqlx::query(INTEGRATION_LOCK)
             .execute(&mut conn)
             .await
             .map_err(self.err("taking the integration lock"))?;

@@ -2,7 +2,6 @@
 
 use crate::dictionary::{Column, Kind};
 use hetsync_core::code::{CombinedCode, KeyPart};
-use hetsync_core::sql::quote_ident;
 use hetsync_core::value::Value;
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{Row, ValueRef};
@@ -11,22 +10,11 @@ use std::fmt::Write;
 /// A query with its arguments.
 pub(crate) type Query<'q> = sqlx::query::Query<'q, sqlx::Postgres, PgArguments>;
 
-/// The select-list expression that reads a column.
-pub(crate) fn select_expr(column: &Column) -> String {
-    let c = quote_ident(&column.name);
-    match column.kind {
-        // money prints with the locale's currency sign; numeric does not.
-        Kind::Text if column.sql_type == "money" => format!("{c}::numeric::text"),
-        Kind::Text => format!("{c}::text"),
-        _ => c,
-    }
-}
-
 /// The select list of a table's columns.
 pub(crate) fn select_list(columns: &[Column]) -> String {
     columns
         .iter()
-        .map(select_expr)
+        .map(Column::select_expr)
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -12,6 +12,7 @@
 pub mod digest;
 pub mod mysql;
 mod names;
+pub mod pg_catalog;
 pub mod pg_logical;
 pub mod postgres;
 pub mod sqlite;
@@ -809,7 +810,8 @@ pub trait Dialect: Send + Sync {
     // ---- row statements (databases without procedures) ---------------------
 
     /// Updates `fields` of a row only where a value really changes.
-    /// Parameters: the field values, then the code.
+    /// Parameters: the field values, the code, then the field values again
+    /// (each placeholder once, for dialects whose parameters are positional).
     fn row_update_sql(&self, table: &SyncTable, fields: &[usize]) -> String {
         let sets: Vec<String> = fields
             .iter()
@@ -825,7 +827,10 @@ pub trait Dialect: Send + Sync {
         let differs: Vec<String> = fields
             .iter()
             .enumerate()
-            .map(|(p, &i)| self.differs(&self.ident(&table.columns[i]), &self.placeholder(p + 1)))
+            .map(|(p, &i)| {
+                let again = fields.len() + table.code.len() + p + 1;
+                self.differs(&self.ident(&table.columns[i]), &self.placeholder(again))
+            })
             .collect();
         format!(
             "UPDATE {} SET {} WHERE {} AND ({})",

@@ -21,11 +21,26 @@ pub const APPLY_SETTING: &str = "hetsync.apply";
 /// transaction is committed or rolled back, so reading up to it is final.
 pub const XMIN: &str = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint";
 
+/// A position past every transaction that committed: the snapshot's xmax
+/// ([`crate::adapter::Capture::committed_position`]).
+pub const COMMITTED_POSITION: &str = "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint";
+
+/// Takes the integration lock: a session-level advisory lock, held by a
+/// connection of its own until it closes.
+pub const INTEGRATION_LOCK: &str = "SELECT pg_advisory_lock(hashtext('hetsync integration'))";
+
+/// One installer at a time per database, until the install commits.
+pub const INSTALL_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtext('hetsync install'))";
+
 /// The PostgreSQL dialect, with the node's way of capturing changes.
 pub struct Postgres {
     /// Capture by logical decoding of the write-ahead log
     /// ([`super::pg_logical`]) instead of statement triggers.
     pub logical: bool,
+    /// Parameters are ODBC's `?` markers, bound in order, instead of
+    /// numbered `$n` (PostgreSQL's SQL spoken through an ODBC driver:
+    /// KingbaseES over ODBC, [`KINGBASE`]).
+    pub markers: bool,
 }
 
 /// The channel capture triggers notify once per transaction that changed
@@ -34,10 +49,24 @@ pub struct Postgres {
 pub const NOTIFY_CHANNEL: &str = "hetsync";
 
 /// PostgreSQL capturing by statement-level triggers.
-pub const TRIGGERS: Postgres = Postgres { logical: false };
+pub const TRIGGERS: Postgres = Postgres {
+    logical: false,
+    markers: false,
+};
 
 /// PostgreSQL capturing by logical decoding.
-pub const LOGICAL: Postgres = Postgres { logical: true };
+pub const LOGICAL: Postgres = Postgres {
+    logical: true,
+    markers: false,
+};
+
+/// PostgreSQL's SQL through an ODBC driver (the ODBC adapter's `kingbase`
+/// profile: KingbaseES is PostgreSQL-derived): statement triggers,
+/// parameters as `?` markers.
+pub const KINGBASE: Postgres = Postgres {
+    logical: false,
+    markers: true,
+};
 
 /// The capabilities of PostgreSQL.
 pub const CAPABILITIES: Capabilities = Capabilities {
@@ -216,9 +245,10 @@ impl Postgres {
 
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
-        match self.logical {
-            false => "postgres",
-            true => "postgres-logical",
+        match (self.logical, self.markers) {
+            (true, _) => "postgres-logical",
+            (false, true) => "kingbase",
+            (false, false) => "postgres",
         }
     }
 
@@ -231,11 +261,20 @@ impl Dialect for Postgres {
     }
 
     fn placeholder(&self, n: usize) -> String {
-        format!("${n}")
+        match self.markers {
+            true => "?".into(),
+            false => format!("${n}"),
+        }
     }
 
     fn max_params(&self) -> usize {
-        65_535
+        match self.markers {
+            // psqlODBC has the server describe untyped parameters and loses
+            // its place in a description over 32 kB (some 8,000
+            // parameters): "lost synchronization with server".
+            true => 4_000,
+            false => 65_535,
+        }
     }
 
     fn digest(&self) -> Option<&'static dyn DigestSql> {
@@ -291,13 +330,18 @@ impl Dialect for Postgres {
     }
 
     fn table_exists_sql(&self) -> String {
-        "SELECT count(*) FROM (SELECT to_regclass(quote_ident($1)) AS r) AS x WHERE r IS NOT NULL"
-            .into()
+        format!(
+            "SELECT count(*) FROM (SELECT to_regclass(quote_ident({})) AS r) AS x WHERE r IS NOT NULL",
+            self.placeholder(1)
+        )
     }
 
     fn column_exists_sql(&self) -> String {
-        "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(quote_ident($1)) AND attname = $2 AND NOT attisdropped"
-            .into()
+        format!(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(quote_ident({})) AND attname = {} AND NOT attisdropped",
+            self.placeholder(1),
+            self.placeholder(2)
+        )
     }
 
     fn now(&self) -> &'static str {

@@ -4,7 +4,7 @@
 //! hetsync-core golden` rewrites them after an intended change.
 
 use super::mysql::Mysql;
-use super::postgres::{LOGICAL, TRIGGERS};
+use super::postgres::{KINGBASE, LOGICAL, TRIGGERS};
 use super::sqlite::Sqlite;
 use super::*;
 use crate::code::{CombinedCode, KeyPart};
@@ -74,7 +74,7 @@ fn render(d: &dyn Dialect) -> String {
     );
     // The kind of object the listing above returns on each database.
     let kind = match d.name() {
-        "postgres" | "postgres-logical" => "FUNCTION",
+        "postgres" | "postgres-logical" | "kingbase" => "FUNCTION",
         _ => "TRIGGER",
     };
     section(
@@ -285,7 +285,7 @@ fn render_logical() -> String {
 fn golden_sql() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var_os("HETSYNC_BLESS").is_some();
-    let dialects: [&dyn Dialect; 4] = [&Sqlite, &TRIGGERS, &LOGICAL, &Mysql];
+    let dialects: [&dyn Dialect; 5] = [&Sqlite, &TRIGGERS, &LOGICAL, &KINGBASE, &Mysql];
     for d in dialects {
         let path = dir.join(format!("{}.sql", d.name()));
         let mut got = render(d);

@@ -566,6 +566,7 @@ async fn apply_row<S: Session + ?Sized>(
             if !set.is_empty() {
                 let mut params: Vec<Value> = set.iter().map(|&i| values[i].clone()).collect();
                 params.extend(code.iter().cloned());
+                params.extend(set.iter().map(|&i| values[i].clone()));
                 if s.execute(&d.row_update_sql(table, &set), &params, &context)
                     .await?
                     > 0

@@ -312,3 +312,9 @@ fn bad_value(node: &str, what: &str, value: &Value) -> Error {
 pub(crate) fn first(rows: &[Vec<Value>]) -> Option<&Value> {
     rows.first().and_then(|r| r.first())
 }
+
+/// The first value of the first row of a query of hetsync's tables, as an
+/// integer (an adapter's position queries).
+pub fn first_int(node: &str, rows: &[Vec<Value>], what: &str) -> Result<i64> {
+    int_of(node, first(rows).unwrap_or(&Value::Null), what)
+}

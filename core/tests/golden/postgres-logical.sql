@@ -57,7 +57,7 @@ SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('D') AS n OFF
 SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('U') AS n OFFSET 0) AS x;
 
 -- row update of 变电站表
-UPDATE "变电站表" SET "名称" = $1, "容量" = $2, "备注 ""x""" = $3 WHERE "单位编号" = $4 AND "年份" = $5 AND "ID" = $6 AND ("名称" IS DISTINCT FROM $1 OR "容量" IS DISTINCT FROM $2 OR "备注 ""x""" IS DISTINCT FROM $3);
+UPDATE "变电站表" SET "名称" = $1, "容量" = $2, "备注 ""x""" = $3 WHERE "单位编号" = $4 AND "年份" = $5 AND "ID" = $6 AND ("名称" IS DISTINCT FROM $7 OR "容量" IS DISTINCT FROM $8 OR "备注 ""x""" IS DISTINCT FROM $9);
 
 -- row insert and delete of 变电站表
 INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT $1, $2, $3, $4, $5, $6 WHERE NOT EXISTS (SELECT 1 FROM "变电站表" WHERE "单位编号" = $7 AND "年份" = $8 AND "ID" = $9);
@@ -95,7 +95,7 @@ SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路
 SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('U') AS n OFFSET 0) AS x;
 
 -- row update of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
-UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = $1 WHERE "ID" = $2 AND ("颜色" IS DISTINCT FROM $1);
+UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = $1 WHERE "ID" = $2 AND ("颜色" IS DISTINCT FROM $3);
 
 -- row insert and delete of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = $3);

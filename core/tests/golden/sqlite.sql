@@ -62,7 +62,7 @@ INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", 
 SELECT changes(), (SELECT n FROM "_hetsync_apply_counts"), 0;
 
 -- row update of 变电站表
-UPDATE "变电站表" SET "名称" = ?1, "容量" = ?2, "备注 ""x""" = ?3 WHERE "单位编号" = ?4 AND "年份" = ?5 AND "ID" = ?6 AND ("名称" IS NOT ?1 COLLATE BINARY OR "容量" IS NOT ?2 COLLATE BINARY OR "备注 ""x""" IS NOT ?3 COLLATE BINARY);
+UPDATE "变电站表" SET "名称" = ?1, "容量" = ?2, "备注 ""x""" = ?3 WHERE "单位编号" = ?4 AND "年份" = ?5 AND "ID" = ?6 AND ("名称" IS NOT ?7 COLLATE BINARY OR "容量" IS NOT ?8 COLLATE BINARY OR "备注 ""x""" IS NOT ?9 COLLATE BINARY);
 
 -- row insert and delete of 变电站表
 INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM "变电站表" WHERE "单位编号" = ?7 AND "年份" = ?8 AND "ID" = ?9);
@@ -117,7 +117,7 @@ INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压�
 SELECT changes(), (SELECT n FROM "_hetsync_apply_counts"), 0;
 
 -- row update of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
-UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = ?1 WHERE "ID" = ?2 AND ("颜色" IS NOT ?1 COLLATE BINARY);
+UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = ?1 WHERE "ID" = ?2 AND ("颜色" IS NOT ?3 COLLATE BINARY);
 
 -- row insert and delete of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = ?3);

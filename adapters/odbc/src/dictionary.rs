@@ -1,0 +1,174 @@
+//! The data dictionary, by the profile's catalog queries.
+
+use crate::connection::OdbcNode;
+use crate::session::OdbcSession;
+use async_trait::async_trait;
+use hetsync_core::adapter::TypeMapping;
+use hetsync_core::dialect::pg_catalog::{table_shape, Column};
+use hetsync_core::schema::{user_tables, SyncTable, TableShape};
+use hetsync_core::steps::Session;
+use hetsync_core::value::Value;
+use hetsync_core::{Error, Result};
+
+/// A catalog value that should be text.
+fn text_of(node: &str, v: &Value, what: &str) -> Result<String> {
+    match v {
+        Value::Text(s) => Ok(s.clone()),
+        other => Err(Error::db(
+            node,
+            format!("reading {what}"),
+            format!("unexpected value {other}"),
+        )),
+    }
+}
+
+/// A catalog value that should be an integer.
+fn int_of(node: &str, v: &Value, what: &str) -> Result<i64> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        Value::Text(s) => s.parse().map_err(|_| {
+            Error::db(
+                node,
+                format!("reading {what}"),
+                format!("unexpected value {s}"),
+            )
+        }),
+        other => Err(Error::db(
+            node,
+            format!("reading {what}"),
+            format!("unexpected value {other}"),
+        )),
+    }
+}
+
+/// A catalog value that should be a boolean (drivers print `1`/`0`).
+fn flag_of(v: &Value) -> bool {
+    matches!(v, Value::Bool(true) | Value::Int(1))
+        || matches!(v, Value::Text(s) if ["1", "t", "true"].contains(&s.as_str()))
+}
+
+impl OdbcSession<'_> {
+    /// Columns of a table in attribute order; empty when it does not exist.
+    pub(crate) async fn columns_on(&mut self, table: &str) -> Result<Vec<Column>> {
+        let what = format!("describing table '{table}'");
+        let sql = self.node.settings.profile.dialect().columns_sql();
+        let rows = self
+            .query(&sql, &[Value::Text(table.into())], &what)
+            .await?;
+        let node = self.node.name();
+        rows.iter()
+            .map(|r| {
+                let typname = text_of(node, &r[2], "a column type")?;
+                Ok(Column::new(
+                    text_of(node, &r[0], "a column name")?,
+                    text_of(node, &r[1], "a column type")?,
+                    &typname,
+                    flag_of(&r[3]),
+                    int_of(node, &r[4], "a type modifier")? as i32,
+                    flag_of(&r[5]),
+                ))
+            })
+            .collect()
+    }
+
+    /// The columns of a synced table, in the table's column order (cached
+    /// until the next install).
+    pub(crate) async fn sync_columns(&mut self, table: &SyncTable) -> Result<Vec<Column>> {
+        if let Some(cached) = self.node.columns.get(&table.name) {
+            return Ok(cached);
+        }
+        let all = self.columns_on(&table.name).await?;
+        table
+            .pick_columns(self.node.name(), &all, |c| &c.name)
+            .map(|found| self.node.columns.put(&table.name, found))
+    }
+
+    /// Rows of a catalog query about one table.
+    async fn about(&mut self, sql: String, table: &str, what: &str) -> Result<Vec<Vec<Value>>> {
+        self.query(
+            &sql,
+            &[Value::Text(table.into())],
+            &format!("reading {what} of '{table}'"),
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl TypeMapping for OdbcNode {
+    async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
+        use hetsync_core::steps::Driver;
+        let mut s = self.session().await?;
+        let columns = s.columns_on(table).await?;
+        if columns.is_empty() {
+            return Ok(None);
+        }
+        let d = self.settings.profile.dialect();
+        let node = self.name();
+        let primary_key = s
+            .about(d.primary_key_sql(), table, "the primary key")
+            .await?
+            .iter()
+            .map(|r| text_of(node, &r[0], "a key column"))
+            .collect::<Result<Vec<_>>>()?;
+        let unique = s
+            .about(d.unique_keys_sql(), table, "the unique keys")
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    int_of(node, &r[0], "a key")?,
+                    text_of(node, &r[1], "a key column")?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let foreign = s
+            .about(d.foreign_keys_sql(), table, "the foreign keys")
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    int_of(node, &r[0], "a foreign key")?,
+                    text_of(node, &r[1], "a referenced table")?,
+                    text_of(node, &r[2], "a key column")?,
+                    match &r[3] {
+                        Value::Null => None,
+                        v => Some(text_of(node, v, "a referenced column")?),
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let defaults = s
+            .about(d.defaults_sql(), table, "the defaults")
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    text_of(node, &r[0], "a column name")?,
+                    text_of(node, &r[1], "a default")?,
+                ))
+            })
+            .collect::<Result<Vec<(String, String)>>>()?;
+        Ok(Some(table_shape(
+            table,
+            columns,
+            primary_key,
+            unique,
+            foreign,
+            defaults,
+        )))
+    }
+
+    async fn list_tables(&self) -> Result<Vec<String>> {
+        use hetsync_core::steps::Driver;
+        let mut s = self.session().await?;
+        let sql = self.settings.profile.dialect().list_tables_sql();
+        let names = s
+            .query(sql, &[], "listing tables")
+            .await?
+            .iter()
+            .map(|r| text_of(self.name(), &r[0], "a table name"))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(user_tables(names))
+    }
+}

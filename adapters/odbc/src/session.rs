@@ -1,0 +1,178 @@
+//! The ODBC driver under the core's steps: statements on the node's
+//! connection with parameters bound in order, rows decoded by column kind.
+
+use crate::connection::{Failure, OdbcNode};
+use crate::values::{meta_rows, parameters, table_rows};
+use async_trait::async_trait;
+use hetsync_core::adapter::IntegrationLock;
+use hetsync_core::change::Watermark;
+use hetsync_core::dialect::pg_catalog::ValueKind;
+use hetsync_core::dialect::postgres::{COMMITTED_POSITION, INSTALL_LOCK, INTEGRATION_LOCK, XMIN};
+use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
+use hetsync_core::schema::SyncTable;
+use hetsync_core::steps::{self, Driver, SelectSql, Session};
+use hetsync_core::value::Value;
+use hetsync_core::Result;
+use odbc_api::Connection;
+use std::sync::atomic::AtomicBool;
+use tokio::sync::MutexGuard;
+
+/// One operation's hold on a node's connection.
+pub struct OdbcSession<'a> {
+    pub(crate) node: &'a OdbcNode,
+    _turn: MutexGuard<'a, ()>,
+}
+
+/// Runs a statement; the rows it changed (0 for a query, or when the
+/// driver does not say).
+fn execute_on(conn: &Connection<'_>, sql: &str, params: &[Value]) -> Result<u64, Failure> {
+    let params = parameters(params);
+    let mut statement = conn.preallocate()?;
+    if statement.execute(sql, &params[..])?.is_some() {
+        return Ok(0);
+    }
+    Ok(statement.row_count()?.unwrap_or(0) as u64)
+}
+
+impl OdbcSession<'_> {
+    /// A position the profile's SQL reads (`SELECT <expr>`).
+    async fn read_position(&mut self, sql: &str) -> Result<Watermark> {
+        let rows = self.query(sql, &[], "reading the snapshot").await?;
+        let pos = steps::first_int(self.node.name(), &rows, "the snapshot")?;
+        Ok(Watermark::at(pos))
+    }
+}
+
+#[async_trait]
+impl Session for OdbcSession<'_> {
+    fn node(&self) -> &str {
+        self.node.name()
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        self.node.settings.profile.dialect()
+    }
+
+    fn open_transaction(&self) -> &AtomicBool {
+        &self.node.open_tx
+    }
+
+    async fn execute(&mut self, sql: &str, params: &[Value], context: &str) -> Result<u64> {
+        let (sql, params) = (sql.to_string(), params.to_vec());
+        self.node
+            .run(context, move |conn| execute_on(conn, &sql, &params))
+            .await
+    }
+
+    async fn query(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        context: &str,
+    ) -> Result<Vec<Vec<Value>>> {
+        let (sql, params) = (sql.to_string(), params.to_vec());
+        self.node
+            .run(context, move |conn| {
+                let params = parameters(&params);
+                match conn.execute(&sql, &params[..], None)? {
+                    Some(cursor) => meta_rows(cursor),
+                    None => Ok(Vec::new()),
+                }
+            })
+            .await
+    }
+
+    async fn select_rows(
+        &mut self,
+        table: &SyncTable,
+        sql: SelectSql<'_>,
+        params: &[Value],
+    ) -> Result<Vec<Vec<Value>>> {
+        let columns = self.sync_columns(table).await?;
+        let list: Vec<String> = columns.iter().map(|c| c.select_expr()).collect();
+        let sql = sql(&list.join(", "));
+        let kinds: Vec<ValueKind> = columns.iter().map(|c| c.kind).collect();
+        let params = params.to_vec();
+        self.node
+            .run(&format!("reading table '{}'", table.name), move |conn| {
+                let params = parameters(&params);
+                match conn.execute(&sql, &params[..], None)? {
+                    Some(cursor) => table_rows(cursor, &kinds),
+                    None => Ok(Vec::new()),
+                }
+            })
+            .await
+    }
+
+    async fn columns(&mut self, table: &SyncTable) -> Result<Vec<ColumnSql>> {
+        Ok(self
+            .sync_columns(table)
+            .await?
+            .iter()
+            .map(|c| c.sql())
+            .collect())
+    }
+
+    async fn begin_read(&mut self, _since: Watermark) -> Result<Watermark> {
+        // Every change of a transaction older than the snapshot's xmin is
+        // committed or rolled back: reading up to it is final.
+        steps::begin(self, TxKind::ReadSnapshot).await?;
+        self.position().await
+    }
+
+    async fn position(&mut self) -> Result<Watermark> {
+        self.read_position(&format!("SELECT {XMIN}")).await
+    }
+
+    async fn committed_position(&mut self) -> Result<Watermark> {
+        self.read_position(COMMITTED_POSITION).await
+    }
+
+    async fn lock_install(&mut self) -> Result<()> {
+        self.query(INSTALL_LOCK, &[], "locking install")
+            .await
+            .map(|_| ())
+    }
+}
+
+#[async_trait]
+impl Driver for OdbcNode {
+    type Session<'a> = OdbcSession<'a>;
+
+    fn adapter(&self) -> &str {
+        "odbc"
+    }
+
+    fn name(&self) -> &str {
+        OdbcNode::name(self)
+    }
+
+    fn dialect(&self) -> &'static dyn Dialect {
+        self.settings.profile.dialect()
+    }
+
+    async fn session(&self) -> Result<OdbcSession<'_>> {
+        Ok(OdbcSession {
+            node: self,
+            _turn: self.turn.lock().await,
+        })
+    }
+
+    async fn lock_integration(&self) -> Result<IntegrationLock> {
+        // A session-level lock, held by a connection of its own until it
+        // is dropped (or the process dies).
+        let conn = self.settings.connect().await?;
+        let conn = tokio::task::spawn_blocking(move || {
+            let locked = conn.execute(INTEGRATION_LOCK, (), None).map(|_| ());
+            locked.map(|()| conn)
+        })
+        .await
+        .map_err(|e| hetsync_core::Error::db(self.name(), "taking the integration lock", e))?
+        .map_err(|e| self.error("taking the integration lock", Failure::Odbc(e)))?;
+        Ok(IntegrationLock(Box::new(std::sync::Mutex::new(conn))))
+    }
+
+    fn forget_columns(&self) {
+        self.columns.clear();
+    }
+}

@@ -1,0 +1,253 @@
+-- bookkeeping tables
+CREATE TABLE IF NOT EXISTS "_hetsync_tracking" (
+    seq bigserial PRIMARY KEY,
+    xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    table_name text NOT NULL,
+    code jsonb NOT NULL,
+    changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    deleted boolean NOT NULL DEFAULT false,
+    user_name text DEFAULT current_user,
+    fields jsonb,
+    origin text);
+CREATE INDEX IF NOT EXISTS "_hetsync_tracking_by_position" ON "_hetsync_tracking"(xid, seq);
+DROP INDEX IF EXISTS "_hetsync_tracking_by_xid";
+CREATE TABLE IF NOT EXISTS "_hetsync_peer" (
+    peer text PRIMARY KEY,
+    watermark bigint NOT NULL,
+    within_seq bigint NOT NULL DEFAULT 0,
+    updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS "_hetsync_installed" (
+    table_name text PRIMARY KEY,
+    installed_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS "_hetsync_meta" (
+    name text PRIMARY KEY,
+    value text NOT NULL);
+
+-- install: hetsync's objects to drop
+SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 2;
+
+-- install: drop one
+DROP FUNCTION IF EXISTS "_hetsync_x" CASCADE;
+
+-- install: layout version
+SELECT name, value FROM "_hetsync_meta";
+INSERT INTO "_hetsync_meta"(name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+
+-- install: columns an older layout lacks
+SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(quote_ident(?)) AND attname = ? AND NOT attisdropped;
+ALTER TABLE "_hetsync_peer" ADD COLUMN within_seq BIGINT NOT NULL DEFAULT 0;
+
+-- install: record a table
+INSERT INTO "_hetsync_installed"(table_name, installed_at) VALUES (?, now());
+
+-- is installed
+SELECT count(*) FROM (SELECT to_regclass(quote_ident(?)) AS r) AS x WHERE r IS NOT NULL;
+
+-- capture on 变电站表
+CREATE OR REPLACE FUNCTION "_hetsync_capture_变电站表"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '变电站表', jsonb_build_array(n."单位编号", n."年份", n."ID"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '变电站表', jsonb_build_array(o."单位编号", o."年份", o."ID"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '变电站表', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."单位编号" IS NULL THEN jsonb_build_array(o."单位编号", o."年份", o."ID") ELSE jsonb_build_array(n."单位编号", n."年份", n."ID") END AS code, n."单位编号" IS NULL AS deleted, o."单位编号" IS NULL OR n."单位编号" IS NULL AS moved, array_remove(ARRAY[CASE WHEN o."名称" IS DISTINCT FROM n."名称" THEN '名称' END, CASE WHEN o."容量" IS DISTINCT FROM n."容量" THEN '容量' END, CASE WHEN o."备注 ""x""" IS DISTINCT FROM n."备注 ""x""" THEN '备注 "x"' END], NULL) AS f FROM old_rows o FULL JOIN new_rows n ON o."单位编号" = n."单位编号" AND o."年份" = n."年份" AND o."ID" = n."ID") x WHERE x.moved OR cardinality(x.f) > 0; END IF; PERFORM pg_notify('hetsync', ''); RETURN NULL; END$hetsync$;
+CREATE OR REPLACE FUNCTION "_hetsync_apply_变电站表"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "变电站表" t USING pg_temp."_hetsync_stage_变电站表" s WHERE s.op = 'D' AND t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE UPDATE "变电站表" t SET "名称" = CASE WHEN s.m3 THEN s.c3 ELSE t."名称" END, "容量" = CASE WHEN s.m4 THEN s.c4 ELSE t."容量" END, "备注 ""x""" = CASE WHEN s.m5 THEN s.c5 ELSE t."备注 ""x""" END FROM pg_temp."_hetsync_stage_变电站表" s WHERE s.op = 'U' AND t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2 AND ((s.m3 AND t."名称" IS DISTINCT FROM s.c3) OR (s.m4 AND t."容量" IS DISTINCT FROM s.c4) OR (s.m5 AND t."备注 ""x""" IS DISTINCT FROM s.c5)); GET DIAGNOSTICS n_upd = ROW_COUNT; INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT s.c0, s.c1, s.c2, s.c3, s.c4, s.c5 FROM pg_temp."_hetsync_stage_变电站表" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "变电站表" t WHERE t."单位编号" = s.c0 AND t."年份" = s.c1 AND t."ID" = s.c2); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
+CREATE TRIGGER "_hetsync_insert" AFTER INSERT ON "变电站表" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_变电站表"();
+CREATE TRIGGER "_hetsync_update" AFTER UPDATE ON "变电站表" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_变电站表"();
+CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "变电站表" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_变电站表"();
+
+-- staging of 变电站表
+CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_变电站表" (c0 varchar(20), c1 integer, c2 integer, c3 varchar(100), c4 numeric(12,4), c5 text, m0 boolean, m1 boolean, m2 boolean, m3 boolean, m4 boolean, m5 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
+
+-- apply phase D of 变电站表
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('D') AS n OFFSET 0) AS x;
+
+-- apply phase U of 变电站表
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_变电站表"('U') AS n OFFSET 0) AS x;
+
+-- row update of 变电站表
+UPDATE "变电站表" SET "名称" = ?, "容量" = ?, "备注 ""x""" = ? WHERE "单位编号" = ? AND "年份" = ? AND "ID" = ? AND ("名称" IS DISTINCT FROM ? OR "容量" IS DISTINCT FROM ? OR "备注 ""x""" IS DISTINCT FROM ?);
+
+-- row insert and delete of 变电站表
+INSERT INTO "变电站表" ("单位编号", "年份", "ID", "名称", "容量", "备注 ""x""") SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "变电站表" WHERE "单位编号" = ? AND "年份" = ? AND "ID" = ?);
+DELETE FROM "变电站表" WHERE "单位编号" = ? AND "年份" = ? AND "ID" = ?;
+
+-- reading 变电站表
+SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN ((?, ?, ?), (?, ?, ?));
+SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?;
+SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > (?, ?, ?) ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?;
+SELECT count(*) FROM "变电站表";
+SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
+SELECT t."单位编号", t."年份", t."ID", count(*) FROM "变电站表" AS t WHERE t."单位编号" IS NOT NULL AND t."年份" IS NOT NULL AND t."ID" IS NOT NULL GROUP BY t."单位编号", t."年份", t."ID" HAVING count(*) > 1 ORDER BY t."单位编号", t."年份", t."ID" LIMIT 5;
+
+-- digest of 变电站表
+SELECT d.b, count(*), sum(d.h)::text FROM (SELECT ('x' || substr(md5((COALESCE(('i' || t."单位编号"::text || ';'), '-') || COALESCE(('t' || octet_length(t."年份"::text)::text || ':' || t."年份"::text), '-') || COALESCE(('b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END || ';'), '-'))), 1, 7))::bit(28)::bigint % 1024 AS b, ('x' || substr(md5((COALESCE(('i' || t."单位编号"::text || ';'), '-') || COALESCE(('t' || octet_length(t."年份"::text)::text || ':' || t."年份"::text), '-') || COALESCE(('b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END || ';'), '-') || COALESCE(('x' || encode(t."名称", 'hex') || ';'), '-') || COALESCE(('t' || octet_length(to_char(t."容量", 'YYYY-MM-DD'))::text || ':' || to_char(t."容量", 'YYYY-MM-DD')), '-') || COALESCE(('f' || encode(float8send(t."备注 ""x"""), 'hex') || ';'), '-'))), 1, 12))::bit(48)::bigint AS h FROM "变电站表" AS t) AS d GROUP BY d.b;
+SELECT (COALESCE(('i' || t."单位编号"::text || ';'), '-') || COALESCE(('t' || octet_length(t."年份"::text)::text || ':' || t."年份"::text), '-') || COALESCE(('b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END || ';'), '-')), md5((COALESCE(('i' || t."单位编号"::text || ';'), '-') || COALESCE(('t' || octet_length(t."年份"::text)::text || ':' || t."年份"::text), '-') || COALESCE(('b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END || ';'), '-') || COALESCE(('x' || encode(t."名称", 'hex') || ';'), '-') || COALESCE(('t' || octet_length(to_char(t."容量", 'YYYY-MM-DD'))::text || ':' || to_char(t."容量", 'YYYY-MM-DD')), '-') || COALESCE(('f' || encode(float8send(t."备注 ""x"""), 'hex') || ';'), '-'))) FROM "变电站表" AS t WHERE ('x' || substr(md5((COALESCE(('i' || t."单位编号"::text || ';'), '-') || COALESCE(('t' || octet_length(t."年份"::text)::text || ':' || t."年份"::text), '-') || COALESCE(('b' || CASE WHEN t."ID" THEN '1' WHEN NOT t."ID" THEN '0' END || ';'), '-'))), 1, 7))::bit(28)::bigint % 1024 IN (?, ?);
+
+-- lock 变电站表
+LOCK TABLE "变电站表" IN SHARE ROW EXCLUSIVE MODE;
+
+-- lock rows of 变电站表
+SELECT t."单位编号", t."年份", t."ID" FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN ((?, ?, ?), (?, ?, ?)) ORDER BY t."单位编号", t."年份", t."ID" FOR UPDATE;
+
+-- bulk begin on 变电站表
+DROP TABLE IF EXISTS "_hetsync_bulk_变电站表";
+CREATE TABLE "_hetsync_bulk_变电站表" AS SELECT "单位编号", "年份", "ID", "名称", "容量", "备注 ""x""" FROM "变电站表";
+CREATE INDEX "_hetsync_bulkcode_变电站表" ON "_hetsync_bulk_变电站表" ("单位编号", "年份", "ID");
+ALTER TABLE "变电站表" DISABLE TRIGGER "_hetsync_insert", DISABLE TRIGGER "_hetsync_update", DISABLE TRIGGER "_hetsync_delete";
+
+-- bulk end on 变电站表
+ALTER TABLE "变电站表" ENABLE TRIGGER "_hetsync_insert", ENABLE TRIGGER "_hetsync_update", ENABLE TRIGGER "_hetsync_delete";
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, jsonb_build_array(t."单位编号", t."年份", t."ID"), (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, NULL, NULL, ? FROM "变电站表" AS t LEFT JOIN "_hetsync_bulk_变电站表" AS s ON t."单位编号" = s."单位编号" AND t."年份" = s."年份" AND t."ID" = s."ID" WHERE t."单位编号" IS NOT NULL AND t."年份" IS NOT NULL AND t."ID" IS NOT NULL AND (s."单位编号" IS NULL OR t."单位编号" IS DISTINCT FROM s."单位编号" OR t."年份" IS DISTINCT FROM s."年份" OR t."ID" IS DISTINCT FROM s."ID" OR t."名称" IS DISTINCT FROM s."名称" OR t."容量" IS DISTINCT FROM s."容量" OR t."备注 ""x""" IS DISTINCT FROM s."备注 ""x""");
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, jsonb_build_array(s."单位编号", s."年份", s."ID"), (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, NULL, NULL, ? FROM "_hetsync_bulk_变电站表" AS s WHERE s."单位编号" IS NOT NULL AND s."年份" IS NOT NULL AND s."ID" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "变电站表" AS t WHERE t."单位编号" = s."单位编号" AND t."年份" = s."年份" AND t."ID" = s."ID" AND NOT (t."单位编号" IS DISTINCT FROM s."单位编号" OR t."年份" IS DISTINCT FROM s."年份" OR t."ID" IS DISTINCT FROM s."ID"));
+DROP TABLE IF EXISTS "_hetsync_bulk_变电站表";
+
+-- capture on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+CREATE OR REPLACE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(n."ID"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', jsonb_build_array(o."ID"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT '高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_''quoted''', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."ID" IS NULL THEN jsonb_build_array(o."ID") ELSE jsonb_build_array(n."ID") END AS code, n."ID" IS NULL AS deleted, o."ID" IS NULL OR n."ID" IS NULL AS moved, array_remove(ARRAY[CASE WHEN o."颜色" IS DISTINCT FROM n."颜色" THEN '颜色' END], NULL) AS f FROM old_rows o FULL JOIN new_rows n ON o."ID" = n."ID") x WHERE x.moved OR cardinality(x.f) > 0; END IF; PERFORM pg_notify('hetsync', ''); RETURN NULL; END$hetsync$;
+CREATE OR REPLACE FUNCTION "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t USING pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'D' AND t."ID" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t SET "颜色" = CASE WHEN s.m1 THEN s.c1 ELSE t."颜色" END FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND t."ID" = s.c0 AND ((s.m1 AND t."颜色" IS DISTINCT FROM s.c1)); GET DIAGNOSTICS n_upd = ROW_COUNT; INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT s.c0, s.c1 FROM pg_temp."_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" t WHERE t."ID" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
+CREATE TRIGGER "_hetsync_insert" AFTER INSERT ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"();
+CREATE TRIGGER "_hetsync_update" AFTER UPDATE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"();
+CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_高压线路表高压线路_9758e70a25fdd71c"();
+
+-- staging of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_高压线路表高压线路表_9758e70a25fdd71c" (c0 bigint, c1 text, m0 boolean, m1 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
+
+-- apply phase D of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('D') AS n OFFSET 0) AS x;
+
+-- apply phase U of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_高压线路表高压线路表_9758e70a25fdd71c"('U') AS n OFFSET 0) AS x;
+
+-- row update of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+UPDATE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" SET "颜色" = ? WHERE "ID" = ? AND ("颜色" IS DISTINCT FROM ?);
+
+-- row insert and delete of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+INSERT INTO "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ("ID", "颜色") SELECT ?, ? WHERE NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = ?);
+DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" = ?;
+
+-- reading 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN (?, ?);
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT ?;
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > (?) ORDER BY t."ID" LIMIT ?;
+SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
+SELECT t."ID", count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IS NOT NULL GROUP BY t."ID" HAVING count(*) > 1 ORDER BY t."ID" LIMIT 5;
+
+-- digest of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT d.b, count(*), sum(d.h)::text FROM (SELECT ((t."ID" % 1024) + 1024) % 1024 AS b, ('x' || substr(md5((COALESCE(('i' || t."ID"::text || ';'), '-') || COALESCE(('t' || octet_length(t."颜色"::text)::text || ':' || t."颜色"::text), '-'))), 1, 12))::bit(48)::bigint AS h FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t) AS d GROUP BY d.b;
+SELECT (COALESCE(('i' || t."ID"::text || ';'), '-')), md5((COALESCE(('i' || t."ID"::text || ';'), '-') || COALESCE(('t' || octet_length(t."颜色"::text)::text || ':' || t."颜色"::text), '-'))) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE ((t."ID" % 1024) + 1024) % 1024 IN (?, ?);
+
+-- lock 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+LOCK TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" IN SHARE ROW EXCLUSIVE MODE;
+
+-- lock rows of 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+SELECT t."ID" FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN (?, ?) ORDER BY t."ID" FOR UPDATE;
+
+-- bulk begin on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+DROP TABLE IF EXISTS "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c";
+CREATE TABLE "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" AS SELECT "ID", "颜色" FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
+CREATE INDEX "_hetsync_bulkcode_高压线路表高压线路_9758e70a25fdd71c" ON "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" ("ID");
+ALTER TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" DISABLE TRIGGER "_hetsync_insert", DISABLE TRIGGER "_hetsync_update", DISABLE TRIGGER "_hetsync_delete";
+
+-- bulk end on 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
+ALTER TABLE "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" ENABLE TRIGGER "_hetsync_insert", ENABLE TRIGGER "_hetsync_update", ENABLE TRIGGER "_hetsync_delete";
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, jsonb_build_array(t."ID"), (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, NULL, NULL, ? FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t LEFT JOIN "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" AS s ON t."ID" = s."ID" WHERE t."ID" IS NOT NULL AND (s."ID" IS NULL OR t."ID" IS DISTINCT FROM s."ID" OR t."颜色" IS DISTINCT FROM s."颜色");
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, jsonb_build_array(s."ID"), (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, NULL, NULL, ? FROM "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c" AS s WHERE s."ID" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" = s."ID" AND NOT (t."ID" IS DISTINCT FROM s."ID"));
+DROP TABLE IF EXISTS "_hetsync_bulk_高压线路表高压线路表_9758e70a25fdd71c";
+
+-- capture on k
+CREATE OR REPLACE FUNCTION "_hetsync_capture_k"() RETURNS trigger LANGUAGE plpgsql AS $hetsync$BEGIN IF current_setting('hetsync.apply', true) = 'on' THEN RETURN NULL; END IF; IF TG_OP = 'INSERT' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(n."a"), false, NULL FROM new_rows n; ELSIF TG_OP = 'DELETE' THEN INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', jsonb_build_array(o."a"), true, NULL FROM old_rows o; ELSE INSERT INTO "_hetsync_tracking"(table_name, code, deleted, fields) SELECT 'k', x.code, x.deleted, CASE WHEN x.moved THEN NULL ELSE to_jsonb(x.f) END FROM (SELECT CASE WHEN n."a" IS NULL THEN jsonb_build_array(o."a") ELSE jsonb_build_array(n."a") END AS code, n."a" IS NULL AS deleted, o."a" IS NULL OR n."a" IS NULL AS moved, NULL::text[] AS f FROM old_rows o FULL JOIN new_rows n ON o."a" = n."a") x WHERE x.moved OR cardinality(x.f) > 0; END IF; PERFORM pg_notify('hetsync', ''); RETURN NULL; END$hetsync$;
+CREATE OR REPLACE FUNCTION "_hetsync_apply_k"(phase "char") RETURNS bigint[] LANGUAGE plpgsql SET enable_hashjoin = off SET enable_mergejoin = off AS $hetsync$DECLARE n_ins bigint := 0; n_upd bigint := 0; n_del bigint := 0; BEGIN IF phase = 'D' THEN DELETE FROM "k" t USING pg_temp."_hetsync_stage_k" s WHERE s.op = 'D' AND t."a" = s.c0; GET DIAGNOSTICS n_del = ROW_COUNT; ELSE  INSERT INTO "k" ("a") SELECT s.c0 FROM pg_temp."_hetsync_stage_k" s WHERE s.op = 'U' AND NOT EXISTS (SELECT 1 FROM "k" t WHERE t."a" = s.c0); GET DIAGNOSTICS n_ins = ROW_COUNT; END IF; RETURN ARRAY[n_ins, n_upd, n_del]; END$hetsync$;
+CREATE TRIGGER "_hetsync_insert" AFTER INSERT ON "k" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_k"();
+CREATE TRIGGER "_hetsync_update" AFTER UPDATE ON "k" REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_k"();
+CREATE TRIGGER "_hetsync_delete" AFTER DELETE ON "k" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION "_hetsync_capture_k"();
+
+-- staging of k
+CREATE TEMPORARY TABLE IF NOT EXISTS "_hetsync_stage_k" (c0 bigint, m0 boolean, op "char" NOT NULL) ON COMMIT DELETE ROWS;
+
+-- apply phase D of k
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('D') AS n OFFSET 0) AS x;
+
+-- apply phase U of k
+SELECT n[1], n[2], n[3] FROM (SELECT "_hetsync_apply_k"('U') AS n OFFSET 0) AS x;
+
+-- row insert and delete of k
+INSERT INTO "k" ("a") SELECT ? WHERE NOT EXISTS (SELECT 1 FROM "k" WHERE "a" = ?);
+DELETE FROM "k" WHERE "a" = ?;
+
+-- reading k
+SELECT t.* FROM "k" AS t WHERE t."a" IN (?, ?);
+SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT ?;
+SELECT t.* FROM "k" AS t WHERE (t."a") > (?) ORDER BY t."a" LIMIT ?;
+SELECT count(*) FROM "k";
+SELECT count(*) FROM "k" WHERE "a" IS NULL;
+SELECT t."a", count(*) FROM "k" AS t WHERE t."a" IS NOT NULL GROUP BY t."a" HAVING count(*) > 1 ORDER BY t."a" LIMIT 5;
+
+-- digest of k
+SELECT d.b, count(*), sum(d.h)::text FROM (SELECT ((t."a" % 1024) + 1024) % 1024 AS b, ('x' || substr(md5((COALESCE(('i' || t."a"::text || ';'), '-'))), 1, 12))::bit(48)::bigint AS h FROM "k" AS t) AS d GROUP BY d.b;
+SELECT (COALESCE(('i' || t."a"::text || ';'), '-')), md5((COALESCE(('i' || t."a"::text || ';'), '-'))) FROM "k" AS t WHERE ((t."a" % 1024) + 1024) % 1024 IN (?, ?);
+
+-- lock k
+LOCK TABLE "k" IN SHARE ROW EXCLUSIVE MODE;
+
+-- lock rows of k
+SELECT t."a" FROM "k" AS t WHERE t."a" IN (?, ?) ORDER BY t."a" FOR UPDATE;
+
+-- bulk begin on k
+DROP TABLE IF EXISTS "_hetsync_bulk_k";
+CREATE TABLE "_hetsync_bulk_k" AS SELECT "a" FROM "k";
+CREATE INDEX "_hetsync_bulkcode_k" ON "_hetsync_bulk_k" ("a");
+ALTER TABLE "k" DISABLE TRIGGER "_hetsync_insert", DISABLE TRIGGER "_hetsync_update", DISABLE TRIGGER "_hetsync_delete";
+
+-- bulk end on k
+ALTER TABLE "k" ENABLE TRIGGER "_hetsync_insert", ENABLE TRIGGER "_hetsync_update", ENABLE TRIGGER "_hetsync_delete";
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, jsonb_build_array(t."a"), (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, NULL, NULL, ? FROM "k" AS t LEFT JOIN "_hetsync_bulk_k" AS s ON t."a" = s."a" WHERE t."a" IS NOT NULL AND (s."a" IS NULL OR t."a" IS DISTINCT FROM s."a");
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) SELECT ?, jsonb_build_array(s."a"), (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, NULL, NULL, ? FROM "_hetsync_bulk_k" AS s WHERE s."a" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "k" AS t WHERE t."a" = s."a" AND NOT (t."a" IS DISTINCT FROM s."a"));
+DROP TABLE IF EXISTS "_hetsync_bulk_k";
+
+-- read changes
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint) AND (xid, seq) <= (?::bigint::text::xid8, ?::bigint) ORDER BY seq;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint) AND (xid, seq) <= (?::bigint::text::xid8, ?::bigint) AND (origin IS NULL OR origin <> ?) ORDER BY seq;
+
+-- capture objects with their definitions
+SELECT 'trigger ' || t.tgname || ' on ' || c.relname, pg_get_triggerdef(t.oid) || ' ENABLED ' || t.tgenabled::text FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND left(t.tgname, 9) = '_hetsync_' AND NOT t.tgisinternal UNION ALL SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_' ORDER BY 1;
+
+-- bounded read
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint) AND (xid, seq) <= (?::bigint::text::xid8, ?::bigint) ORDER BY xid, seq LIMIT ?;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint) AND (xid, seq) <= (?::bigint::text::xid8, ?::bigint) AND (origin IS NULL OR origin <> ?) ORDER BY xid, seq LIMIT ?;
+
+-- count events
+SELECT count(*) FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint);
+SELECT count(*) FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint) AND (origin IS NULL OR origin <> ?);
+
+-- peer watermark
+SELECT watermark, within_seq FROM "_hetsync_peer" WHERE peer = ?;
+INSERT INTO "_hetsync_peer"(peer, watermark, within_seq, updated_at) VALUES (?, ?, ?, now()) ON CONFLICT (peer) DO UPDATE SET watermark = excluded.watermark, within_seq = excluded.within_seq, updated_at = excluded.updated_at;
+
+-- guard
+SET LOCAL enable_seqscan = off;
+SET LOCAL enable_sort = off;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint) AND origin IS NULL ORDER BY xid, seq LIMIT ?;
+SELECT seq, table_name::text, code::text, (extract(epoch FROM changed_at) * 1000000)::bigint, deleted, fields::text, origin::text, user_name::text, xid::text::bigint AS position_xid, seq FROM "_hetsync_tracking" WHERE (xid, seq) > (?::bigint::text::xid8, ?::bigint) AND (origin IS NULL OR origin <> ?) ORDER BY xid, seq LIMIT ?;
+SET LOCAL enable_seqscan = DEFAULT;
+SET LOCAL enable_sort = DEFAULT;
+
+-- conflicts recorded until the engine logged them
+CREATE TABLE IF NOT EXISTS "_hetsync_conflict" (
+    uid VARCHAR(200) NOT NULL PRIMARY KEY,
+    body TEXT NOT NULL);
+INSERT INTO "_hetsync_conflict"(uid, body) VALUES (?, ?), (?, ?);
+SELECT uid, body FROM "_hetsync_conflict" ORDER BY uid;
+DELETE FROM "_hetsync_conflict" WHERE uid IN (?, ?);
+
+-- trimming superseded local edits
+DELETE FROM "_hetsync_tracking" WHERE seq = ?;
+UPDATE "_hetsync_tracking" SET fields = ?::jsonb WHERE seq = ?;
+
+-- purging integrated tracking rows
+SELECT min(seq), max(seq) FROM "_hetsync_tracking";
+SELECT seq FROM "_hetsync_tracking" WHERE seq >= ? ORDER BY seq LIMIT 1 OFFSET 1000;
+DELETE FROM "_hetsync_tracking" WHERE seq >= ? AND seq < ? AND (xid, seq) <= (?::bigint::text::xid8, ?::bigint) AND (extract(epoch FROM changed_at) * 1000000)::bigint < ?;
+
+-- tracking rows written by the engine
+INSERT INTO "_hetsync_tracking"(table_name, code, changed_at, deleted, fields, origin, user_name) VALUES (?, ?, (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, ?, ?, ?), (?, ?, (timestamptz 'epoch' + ?::bigint * interval '1 microsecond'), ?, ?, ?, ?);
+
+-- transactions
+BEGIN;
+BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY;
+SELECT set_config('hetsync.apply', 'on', true);
+
