@@ -284,10 +284,15 @@ impl Deploy {
         }
         // Adapters hetsync does not have built in come as plugins.
         let mut plugins: Vec<&str> = nodes.iter().filter_map(|n| n.database.plugin()).collect();
+        plugins.sort_unstable();
         plugins.dedup();
-        if let [adapter] = plugins[..] {
-            let plugin_dir = hetsync_testkit::plugins::adapter_plugin_dir(adapter);
-            config.push_str(&format!("[plugins]\ndir = \"{}\"\n", plugin_dir.display()));
+        match plugins[..] {
+            [] => {}
+            [adapter] => {
+                let plugin_dir = hetsync_testkit::plugins::adapter_plugin_dir(adapter);
+                config.push_str(&format!("[plugins]\ndir = \"{}\"\n", plugin_dir.display()));
+            }
+            _ => panic!("a test deployment names one plugin directory, not {plugins:?}"),
         }
         std::fs::write(dir.path().join("hetsync.toml"), config).expect("write config");
         Deploy {

@@ -169,13 +169,22 @@ impl OdbcNode {
         work: impl FnOnce(&Connection<'static>) -> std::result::Result<T, Failure> + Send + 'static,
     ) -> Result<T> {
         let conn = self.conn.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
-            work(&conn)
+        self.blocking(context, move || {
+            work(&conn.lock().unwrap_or_else(|p| p.into_inner()))
         })
         .await
-        .map_err(|e| Error::db(self.name(), context, e))?;
-        done.map_err(|f| self.error(context, f))
+    }
+
+    /// Runs `work` on the blocking pool, its errors as [`OdbcNode::run`]'s.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        context: &str,
+        work: impl FnOnce() -> std::result::Result<T, Failure> + Send + 'static,
+    ) -> Result<T> {
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|e| Error::db(self.name(), context, e))?
+            .map_err(|f| self.error(context, f))
     }
 
     /// Wraps a failure with this node's name, what was being done and its class.

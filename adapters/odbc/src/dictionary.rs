@@ -6,39 +6,14 @@ use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
 use hetsync_core::dialect::pg_catalog::{table_shape, Column};
 use hetsync_core::schema::{user_tables, SyncTable, TableShape};
-use hetsync_core::steps::Session;
+use hetsync_core::steps::{int_of, into_text, Session};
 use hetsync_core::value::Value;
 use hetsync_core::{Error, Result};
 
-/// A catalog value that should be text.
+/// A catalog value that should be text, not NULL.
 fn text_of(node: &str, v: &Value, what: &str) -> Result<String> {
-    match v {
-        Value::Text(s) => Ok(s.clone()),
-        other => Err(Error::db(
-            node,
-            format!("reading {what}"),
-            format!("unexpected value {other}"),
-        )),
-    }
-}
-
-/// A catalog value that should be an integer.
-fn int_of(node: &str, v: &Value, what: &str) -> Result<i64> {
-    match v {
-        Value::Int(i) => Ok(*i),
-        Value::Text(s) => s.parse().map_err(|_| {
-            Error::db(
-                node,
-                format!("reading {what}"),
-                format!("unexpected value {s}"),
-            )
-        }),
-        other => Err(Error::db(
-            node,
-            format!("reading {what}"),
-            format!("unexpected value {other}"),
-        )),
-    }
+    into_text(node, v.clone(), what)?
+        .ok_or_else(|| Error::db(node, format!("reading {what}"), "unexpected value NULL"))
 }
 
 /// A catalog value that should be a boolean (drivers print `1`/`0`).
@@ -131,10 +106,7 @@ impl TypeMapping for OdbcNode {
                     int_of(node, &r[0], "a foreign key")?,
                     text_of(node, &r[1], "a referenced table")?,
                     text_of(node, &r[2], "a key column")?,
-                    match &r[3] {
-                        Value::Null => None,
-                        v => Some(text_of(node, v, "a referenced column")?),
-                    },
+                    into_text(node, r[3].clone(), "a referenced column")?,
                 ))
             })
             .collect::<Result<Vec<_>>>()?;

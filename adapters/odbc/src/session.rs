@@ -25,13 +25,29 @@ pub struct OdbcSession<'a> {
 
 /// Runs a statement; the rows it changed (0 for a query, or when the
 /// driver does not say).
-fn execute_on(conn: &Connection<'_>, sql: &str, params: &[Value]) -> Result<u64, Failure> {
+fn execute_on(conn: &Connection<'_>, sql: &str, params: Vec<Value>) -> Result<u64, Failure> {
     let params = parameters(params);
     let mut statement = conn.preallocate()?;
     if statement.execute(sql, &params[..])?.is_some() {
         return Ok(0);
     }
     Ok(statement.row_count()?.unwrap_or(0) as u64)
+}
+
+/// Runs a query; its rows, of a synced table read by column kind
+/// (`kinds`), or of hetsync's own tables by column type.
+fn rows_on(
+    conn: &Connection<'_>,
+    sql: &str,
+    params: Vec<Value>,
+    kinds: Option<&[ValueKind]>,
+) -> Result<Vec<Vec<Value>>, Failure> {
+    let params = parameters(params);
+    match (conn.execute(sql, &params[..], None)?, kinds) {
+        (None, _) => Ok(Vec::new()),
+        (Some(cursor), Some(kinds)) => table_rows(cursor, kinds),
+        (Some(cursor), None) => meta_rows(cursor),
+    }
 }
 
 impl OdbcSession<'_> {
@@ -60,7 +76,7 @@ impl Session for OdbcSession<'_> {
     async fn execute(&mut self, sql: &str, params: &[Value], context: &str) -> Result<u64> {
         let (sql, params) = (sql.to_string(), params.to_vec());
         self.node
-            .run(context, move |conn| execute_on(conn, &sql, &params))
+            .run(context, move |conn| execute_on(conn, &sql, params))
             .await
     }
 
@@ -72,13 +88,7 @@ impl Session for OdbcSession<'_> {
     ) -> Result<Vec<Vec<Value>>> {
         let (sql, params) = (sql.to_string(), params.to_vec());
         self.node
-            .run(context, move |conn| {
-                let params = parameters(&params);
-                match conn.execute(&sql, &params[..], None)? {
-                    Some(cursor) => meta_rows(cursor),
-                    None => Ok(Vec::new()),
-                }
-            })
+            .run(context, move |conn| rows_on(conn, &sql, params, None))
             .await
     }
 
@@ -95,11 +105,7 @@ impl Session for OdbcSession<'_> {
         let params = params.to_vec();
         self.node
             .run(&format!("reading table '{}'", table.name), move |conn| {
-                let params = parameters(&params);
-                match conn.execute(&sql, &params[..], None)? {
-                    Some(cursor) => table_rows(cursor, &kinds),
-                    None => Ok(Vec::new()),
-                }
+                rows_on(conn, &sql, params, Some(&kinds))
             })
             .await
     }
@@ -162,13 +168,12 @@ impl Driver for OdbcNode {
         // A session-level lock, held by a connection of its own until it
         // is dropped (or the process dies).
         let conn = self.settings.connect().await?;
-        let conn = tokio::task::spawn_blocking(move || {
-            let locked = conn.execute(INTEGRATION_LOCK, (), None).map(|_| ());
-            locked.map(|()| conn)
-        })
-        .await
-        .map_err(|e| hetsync_core::Error::db(self.name(), "taking the integration lock", e))?
-        .map_err(|e| self.error("taking the integration lock", Failure::Odbc(e)))?;
+        let conn = self
+            .blocking("taking the integration lock", move || {
+                conn.execute(INTEGRATION_LOCK, (), None)?;
+                Ok(conn)
+            })
+            .await?;
         Ok(IntegrationLock(Box::new(std::sync::Mutex::new(conn))))
     }
 

@@ -8,17 +8,18 @@ use odbc_api::{Bit, Cursor, CursorRow, DataType, IntoParameter, Nullable};
 
 /// The parameters of a statement. Text goes as character data and NULL as
 /// a character NULL, so the server types them by where they are used.
-pub(crate) fn parameters(values: &[Value]) -> Vec<Box<dyn InputParameter>> {
+/// The values are moved into the parameters, not copied.
+pub(crate) fn parameters(values: Vec<Value>) -> Vec<Box<dyn InputParameter>> {
     values
-        .iter()
+        .into_iter()
         .map(|v| -> Box<dyn InputParameter> {
             match v {
                 Value::Null => Box::new(VarCharBox::null()),
-                Value::Bool(b) => Box::new(Bit::from_bool(*b)),
-                Value::Int(i) => Box::new(*i),
-                Value::Float(f) => Box::new(*f),
-                Value::Text(s) => Box::new(s.clone().into_parameter()),
-                Value::Bytes(b) => Box::new(b.clone().into_parameter()),
+                Value::Bool(b) => Box::new(Bit::from_bool(b)),
+                Value::Int(i) => Box::new(i),
+                Value::Float(f) => Box::new(f),
+                Value::Text(s) => Box::new(s.into_parameter()),
+                Value::Bytes(b) => Box::new(b.into_parameter()),
             }
         })
         .collect()

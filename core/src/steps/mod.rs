@@ -278,8 +278,8 @@ pub(crate) async fn query_script<S: Session + ?Sized>(
     s.query(last, params, context).await
 }
 
-/// Reads an integer a query of hetsync's tables returned.
-pub(crate) fn int_of(node: &str, value: &Value, what: &str) -> Result<i64> {
+/// Reads an integer a query of hetsync's tables (or a catalog) returned.
+pub fn int_of(node: &str, value: &Value, what: &str) -> Result<i64> {
     match value {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(*b as i64),
@@ -288,8 +288,9 @@ pub(crate) fn int_of(node: &str, value: &Value, what: &str) -> Result<i64> {
     }
 }
 
-/// Takes optional text out of a value a query of hetsync's tables returned.
-pub(crate) fn into_text(node: &str, value: Value, what: &str) -> Result<Option<String>> {
+/// Takes optional text out of a value a query of hetsync's tables (or a
+/// catalog) returned.
+pub fn into_text(node: &str, value: Value, what: &str) -> Result<Option<String>> {
     match value {
         Value::Null => Ok(None),
         Value::Text(t) => Ok(Some(t)),
