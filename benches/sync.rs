@@ -39,6 +39,9 @@
 //! 14. (group `latency`) push mode: how soon an edit committed on one spoke
 //!     is visible on the other while `hetsync run` runs (a PostgreSQL hub,
 //!     a PostgreSQL and a SQLite spoke), over 200 edits: p50 and p95.
+//! 15. (group `odbc`) the ODBC adapter: a full sync into a spoke reached
+//!     through psqlODBC (kingbase profile) and one out of a hub reached so,
+//!     against the PostgreSQL adapter's own full sync PG → PG.
 
 #[path = "sync/bulk.rs"]
 mod bulk;
@@ -46,6 +49,8 @@ mod bulk;
 mod digest;
 #[path = "sync/latency.rs"]
 mod latency;
+#[path = "sync/odbc.rs"]
+mod odbc;
 #[path = "sync/pgbench.rs"]
 mod pgbench;
 #[path = "sync/purge.rs"]
@@ -536,31 +541,38 @@ fn push_pair(
     });
 }
 
-/// One full sync of table `t` into a fresh spoke database through `adapter`.
-async fn full_sync_through(
-    adapter: &dyn hetsync_core::adapter::AdapterFactory,
-    hub_url: &str,
-    spoke: (&PgServer, &str, &str),
+/// A node of a benchmark deployment: the adapter that reaches it, its URL
+/// and its node options.
+struct BenchNode<'a> {
+    adapter: &'a dyn hetsync_core::adapter::AdapterFactory,
+    url: String,
+    options: &'a [(&'a str, &'a str)],
+}
+
+impl BenchNode<'_> {
+    async fn connect(&self, name: &str) -> Box<dyn hetsync_core::adapter::Node> {
+        let mut spec = hetsync_core::adapter::NodeSpec::from_url(name, &self.url);
+        for (key, value) in self.options {
+            spec.options.insert((*key).into(), (*value).into());
+        }
+        self.adapter
+            .connect(&spec)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+}
+
+/// One full sync of table `t` from `hub` into the new spoke `spoke`.
+async fn full_sync_between(
+    hub: &BenchNode<'_>,
+    spoke: &BenchNode<'_>,
     table: hetsync_core::schema::TableDef,
     rows: u64,
 ) -> Duration {
-    use hetsync_core::adapter::NodeSpec;
     use hetsync_core::engine::Deployment;
-    let (spoke_server, spoke_db, spoke_ddl) = spoke;
-    spoke_server.create_db(spoke_db).await;
-    exec(&mut connect(spoke_server, spoke_db).await, spoke_ddl).await;
-    let spec = |name: &str, url: &str| NodeSpec {
-        name: name.into(),
-        url: url.into(),
-        base_dir: ".".into(),
-        options: Default::default(),
-    };
     let deployment = Deployment {
-        hub: adapter.connect(&spec("hub", hub_url)).await.expect("hub"),
-        spokes: vec![adapter
-            .connect(&spec("spoke", &spoke_server.url(spoke_db)))
-            .await
-            .expect("spoke")],
+        hub: hub.connect("hub").await,
+        spokes: vec![spoke.connect("spoke").await],
         unreachable: Vec::new(),
         tables: vec![table],
         mapping: None,
@@ -575,11 +587,36 @@ async fn full_sync_through(
     took
 }
 
+/// One full sync of table `t` into a fresh spoke database through `adapter`.
+async fn full_sync_through(
+    adapter: &dyn hetsync_core::adapter::AdapterFactory,
+    hub_url: &str,
+    spoke: (&PgServer, &str, &str),
+    table: hetsync_core::schema::TableDef,
+    rows: u64,
+) -> Duration {
+    let (spoke_server, spoke_db, spoke_ddl) = spoke;
+    spoke_server.create_db(spoke_db).await;
+    exec(&mut connect(spoke_server, spoke_db).await, spoke_ddl).await;
+    let node = |url: String| BenchNode {
+        adapter,
+        url,
+        options: &[],
+    };
+    full_sync_between(
+        &node(hub_url.into()),
+        &node(spoke_server.url(spoke_db)),
+        table,
+        rows,
+    )
+    .await
+}
+
 /// What the boundary itself costs per row of a full sync: a 20,000-row
 /// batch of the benchmark's table crosses twice (the scan's answer, the
 /// apply request), each encoded and decoded, best of five.
 fn boundary_cost_per_row() -> Duration {
-    use hetsync_core::change::{ApplyBatch, RowOp};
+    use hetsync_core::change::ApplyBatch;
     use hetsync_core::value::Value;
     use hetsync_plugin_sdk::wire::{decode, encode, Request};
     use std::borrow::Cow;
@@ -604,25 +641,7 @@ fn boundary_cost_per_row() -> Duration {
     for _ in 0..5 {
         let started = Instant::now();
         let answer: Vec<Vec<Value>> = decode(&encode(&rows)).unwrap();
-        let batch = ApplyBatch {
-            ops: vec![(
-                "t".into(),
-                answer
-                    .into_iter()
-                    .map(|values| RowOp::Upsert {
-                        values,
-                        fields: None,
-                    })
-                    .collect(),
-            )],
-            tracking: Vec::new(),
-            peer: None,
-            guard: None,
-            fresh: true,
-            settle: None,
-            stamps: Vec::new(),
-            log: None,
-        };
+        let batch = ApplyBatch::fresh_rows("t", answer);
         let request = encode(&Request::Apply {
             node: 1,
             tables: Cow::Owned(Vec::new()),
@@ -812,9 +831,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency,odbc (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| {
-        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency".into()
+        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency,odbc".into()
     });
     let mut lines = Vec::new();
     if only.contains("sync") {
@@ -846,6 +865,9 @@ async fn main() {
     }
     if only.contains("bulk") {
         bulk::bulk_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("odbc") {
+        odbc::odbc_benchmarks(rows, &mut lines).await;
     }
     if only.contains("latency") {
         latency::latency_benchmark(LATENCY_EDITS).await;

@@ -475,6 +475,23 @@ pub struct ConflictLog {
 }
 
 impl ApplyBatch {
+    /// A fresh batch ([`ApplyBatch::fresh`]) of whole rows of one table,
+    /// with nothing else: no tracking rows, watermark or guard.
+    pub fn fresh_rows(table: &str, rows: Vec<Vec<Value>>) -> ApplyBatch {
+        let upserts = rows
+            .into_iter()
+            .map(|values| RowOp::Upsert {
+                values,
+                fields: None,
+            })
+            .collect();
+        ApplyBatch {
+            ops: vec![(table.to_string(), upserts)],
+            fresh: true,
+            ..ApplyBatch::default()
+        }
+    }
+
     /// True when the batch writes no rows and no tracking entries.
     pub fn has_no_rows(&self) -> bool {
         self.tracking.is_empty() && self.ops.iter().all(|(_, ops)| ops.is_empty())

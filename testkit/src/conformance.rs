@@ -370,6 +370,41 @@ async fn push_signs(node: &dyn Node, app: &mut dyn TestConnection) {
 
 /// Loads the plugin library at `library` and runs [`check_adapter`] on its
 /// adapter.
+/// A fresh batch (a new copy's rows, written the adapter's fastest way)
+/// goes in whole, and fails as a concurrent edit, writing nothing, when one
+/// of its codes is already in the table. Adds two rows.
+async fn fresh_batches(node: &dyn Node, app: &mut dyn TestConnection, tables: &[SyncTable]) {
+    let before = rows(app).await;
+    let new_row = |id: &str| {
+        vec![
+            Value::Int(7),
+            text(id),
+            text("新的 it's"),
+            Value::Float(0.25),
+            Value::Null,
+        ]
+    };
+    let fresh = |rows| ApplyBatch::fresh_rows(TABLE, rows);
+    let refused = node
+        .apply(tables, &fresh(vec![new_row("f"), before[0].clone()]))
+        .await
+        .expect_err("a fresh batch with a code already in the table");
+    assert!(matches!(refused, Error::ConcurrentEdit { .. }), "{refused}");
+    assert_eq!(rows(app).await, before, "nothing half-applied");
+    let outcome = node
+        .apply(tables, &fresh(vec![new_row("f"), new_row("g")]))
+        .await
+        .expect("a fresh batch of new codes");
+    assert_eq!(outcome.inserted, 2);
+    let mut expected = before;
+    expected.extend([new_row("f"), new_row("g")]);
+    expected.sort_by_key(|row| match &row[..2] {
+        [Value::Int(unit), Value::Text(id)] => (*unit, id.clone()),
+        other => panic!("a code of the conformance table: {other:?}"),
+    });
+    assert_eq!(rows(app).await, expected);
+}
+
 pub async fn check_plugin(db: &dyn TestDatabase, library: &Path) {
     let library =
         PluginLibrary::load(library, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
@@ -788,6 +823,7 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
 
     bulk_mode(node.as_ref(), &mut *app, &tables).await;
     push_signs(node.as_ref(), &mut *app).await;
+    fresh_batches(node.as_ref(), &mut *app, &tables).await;
 
     // The integration lock is exclusive until dropped.
     let lock = node.lock_integration().await.expect("lock");
@@ -806,5 +842,5 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
         r#"INSERT INTO "变电站表" VALUES (3, 'd', NULL, NULL, NULL)"#,
     )
     .await;
-    assert_eq!(rows(&mut *app).await.len(), 3);
+    assert_eq!(rows(&mut *app).await.len(), 5);
 }

@@ -65,11 +65,17 @@ impl KingbaseOverPsqlodbc {
 
     /// The ODBC URL of a database on the server.
     pub fn url(&self, database: &str) -> String {
-        format!(
-            "odbc:Driver={{PostgreSQL Unicode}};Server=127.0.0.1;Port={};Database={database};Uid=postgres;",
-            self.pg.port
-        )
+        psqlodbc_url(&self.pg, database)
     }
+}
+
+/// The ODBC URL of a database on a test PostgreSQL server through psqlODBC
+/// (call [`register_drivers`] first).
+pub fn psqlodbc_url(server: &PgServer, database: &str) -> String {
+    format!(
+        "odbc:Driver={{PostgreSQL Unicode}};Server=127.0.0.1;Port={};Database={database};Uid=postgres;",
+        server.port
+    )
 }
 
 /// The database an ODBC URL of [`KingbaseOverPsqlodbc::url`] names.

@@ -9,7 +9,7 @@ use crate::dictionary::Kind;
 use crate::values::{bind_value, decode_row, select_list};
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
-use hetsync_core::change::Watermark;
+use hetsync_core::change::{RowOp, Watermark};
 use hetsync_core::dialect::mysql::Mysql;
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
 use hetsync_core::schema::SyncTable;
@@ -199,6 +199,15 @@ impl Session for MysqlSession<'_> {
                 message: "another hetsync install is running on this database".into(),
             })
         }
+    }
+
+    async fn insert_fresh(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<Option<u64>> {
+        // The look-up refuses a row already there (the batch is then
+        // retried as an ordinary one); one committed between the look-up
+        // and the insert fails it on the unique key, not overwritten.
+        steps::apply::insert_fresh_by_inserts(self, table, ops)
+            .await
+            .map(Some)
     }
 
     async fn unlock_install(&mut self) {

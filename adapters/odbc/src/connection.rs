@@ -58,6 +58,13 @@ pub(crate) enum Failure {
     Decode(String),
 }
 
+impl Failure {
+    /// Whether the driver reported a duplicate of a unique key.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, Failure::Odbc(e) if sql_state(e).as_deref() == Some("23505"))
+    }
+}
+
 impl From<odbc_api::Error> for Failure {
     fn from(e: odbc_api::Error) -> Self {
         Failure::Odbc(e)

@@ -11,7 +11,8 @@
 //!   ([`hetsync_core::dialect::postgres::KINGBASE`]) with ODBC's `?`
 //!   parameter markers: statement triggers, the `hetsync.apply` setting
 //!   against loops, transaction-id watermarks, set-based apply functions;
-//!   rows are staged by multi-row `INSERT`s;
+//!   rows are staged, and a new copy filled, by a single-row `INSERT` run
+//!   with arrays of parameters;
 //! - `dameng` and `generic` are refused for now, with an error that says so.
 //!
 //! The SQL is the dialect layer's and the order of steps the core's; this
@@ -19,6 +20,7 @@
 //! odbc-api is blocking: every call runs on tokio's blocking pool, one at a
 //! time per node.
 
+mod arrays;
 mod connection;
 mod dictionary;
 mod profile;

@@ -1,15 +1,19 @@
 //! The ODBC driver under the core's steps: statements on the node's
 //! connection with parameters bound in order, rows decoded by column kind.
 
+use crate::arrays::insert_rows;
 use crate::connection::{Failure, OdbcNode};
 use crate::values::{meta_rows, parameters, table_rows};
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
-use hetsync_core::change::Watermark;
+use hetsync_core::change::{RowOp, Watermark};
 use hetsync_core::dialect::pg_catalog::ValueKind;
 use hetsync_core::dialect::postgres::{COMMITTED_POSITION, INSTALL_LOCK, INTEGRATION_LOCK, XMIN};
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
 use hetsync_core::schema::SyncTable;
+use hetsync_core::steps::apply::{
+    check_width, fresh_row_arrived, fresh_rows, insert_values_sql, staging_column_list, staging_row,
+};
 use hetsync_core::steps::{self, Driver, SelectSql, Session};
 use hetsync_core::value::Value;
 use hetsync_core::Result;
@@ -138,6 +142,56 @@ impl Session for OdbcSession<'_> {
         self.query(INSTALL_LOCK, &[], "locking install")
             .await
             .map(|_| ())
+    }
+
+    async fn stage(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<()> {
+        let d = self.dialect();
+        let n = table.columns.len();
+        let rows = ops
+            .iter()
+            .map(|op| {
+                let (mut values, mask, kind) = staging_row(table, op, self.node())?;
+                values.extend(mask.into_iter().map(Value::Bool));
+                values.push(Value::Text(kind.into()));
+                Ok(values)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let width = 2 * n + 1;
+        let (into, columns) = (d.staging_table(&table.name), staging_column_list(n));
+        let statement = move |rows| insert_values_sql(d, &into, &columns, rows, width);
+        self.node
+            .run(&format!("staging rows of '{}'", table.name), move |conn| {
+                insert_rows(conn, &statement, rows, width, d.max_params())
+            })
+            .await
+    }
+
+    async fn insert_fresh(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<Option<u64>> {
+        let rows = fresh_rows(table, ops)?
+            .into_iter()
+            .map(|values| check_width(self.node(), table, values).map(|()| values.to_vec()))
+            .collect::<Result<Vec<_>>>()?;
+        let count = rows.len() as u64;
+        let d = self.dialect();
+        let width = table.columns.len();
+        let (into, columns) = (table.name.clone(), d.column_list(table));
+        let statement = move |rows| insert_values_sql(d, &into, &columns, rows, width);
+        // A fresh batch fails rather than overwrite a row that arrived
+        // since the pass began: the table's unique code says so.
+        let inserted = self
+            .node
+            .run(
+                &format!("inserting rows into '{}'", table.name),
+                move |conn| match insert_rows(conn, &statement, rows, width, d.max_params()) {
+                    Err(failure) if failure.is_unique_violation() => Ok(false),
+                    done => done.map(|()| true),
+                },
+            )
+            .await?;
+        match inserted {
+            true => Ok(Some(count)),
+            false => Err(fresh_row_arrived(self.node(), table)),
+        }
     }
 }
 

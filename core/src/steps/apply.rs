@@ -585,7 +585,8 @@ async fn apply_row<S: Session + ?Sized>(
     Ok(())
 }
 
-fn check_width(node: &str, table: &SyncTable, values: &[Value]) -> Result<()> {
+/// Refuses a row whose width is not the table's, naming node and table.
+pub fn check_width(node: &str, table: &SyncTable, values: &[Value]) -> Result<()> {
     if values.len() == table.columns.len() {
         Ok(())
     } else {
@@ -626,6 +627,17 @@ pub fn staging_row(
     })
 }
 
+/// The columns of the staging table of a table of `n` columns, in the
+/// order of [`staging_row`]: values `c0…`, write mask `m0…`, then `op`.
+pub fn staging_column_list(n: usize) -> String {
+    let names: Vec<String> = (0..n)
+        .map(|i| format!("c{i}"))
+        .chain((0..n).map(|i| format!("m{i}")))
+        .chain(std::iter::once("op".to_string()))
+        .collect();
+    names.join(", ")
+}
+
 /// Fills a staging table by multi-row `INSERT`s (the shared way).
 pub async fn stage_by_inserts<S: Session + ?Sized>(
     s: &mut S,
@@ -635,11 +647,7 @@ pub async fn stage_by_inserts<S: Session + ?Sized>(
     let d = s.dialect();
     let n = table.columns.len();
     let per_row = 2 * n + 1;
-    let names: Vec<String> = (0..n)
-        .map(|i| format!("c{i}"))
-        .chain((0..n).map(|i| format!("m{i}")))
-        .chain(std::iter::once("op".to_string()))
-        .collect();
+    let names = staging_column_list(n);
     let context = format!("staging rows of '{}'", table.name);
     for chunk in ops.chunks(ROWS_PER_INSERT.min(d.max_params() / per_row).max(1)) {
         let mut params = Vec::with_capacity(chunk.len() * per_row);
@@ -652,7 +660,7 @@ pub async fn stage_by_inserts<S: Session + ?Sized>(
         let sql = insert_values_sql(
             d,
             &d.staging_table(&table.name),
-            &names.join(", "),
+            &names,
             chunk.len(),
             per_row,
         );
@@ -723,7 +731,7 @@ pub fn fresh_row_arrived(node: &str, table: &SyncTable) -> Error {
 
 /// `INSERT INTO "into" (columns) VALUES (…), (…)`: `rows` tuples of
 /// `width` placeholders.
-fn insert_values_sql(
+pub fn insert_values_sql(
     d: &dyn crate::dialect::Dialect,
     into: &str,
     columns: &str,
