@@ -144,10 +144,12 @@ async fn copy_pipe(from: &mut PgConnection, query: &str, to: &mut PgConnection, 
 /// One `sync` of the spoke, as the binary runs it (rounds of
 /// `round_events` until it has caught up); the rows moved.
 async fn sync(engine: &Engine) -> u64 {
-    let pass = engine
-        .sync_pass(&["spoke".to_string()])
-        .await
-        .expect("sync");
+    sync_spoke(engine, "spoke").await
+}
+
+/// One `sync` of the spoke `name`; the rows moved.
+async fn sync_spoke(engine: &Engine, name: &str) -> u64 {
+    let pass = engine.sync_pass(&[name.to_string()]).await.expect("sync");
     if let Some((spoke, e)) = pass.failed.first() {
         panic!("round of {spoke} failed: {e}");
     }
@@ -562,17 +564,17 @@ impl BenchNode<'_> {
     }
 }
 
-/// One full sync of table `t` from `hub` into the new spoke `spoke`.
-async fn full_sync_between(
+/// The engine of a deployment of `hub` and one spoke (its node, its
+/// name), installed on both.
+async fn installed(
     hub: &BenchNode<'_>,
-    spoke: &BenchNode<'_>,
+    spoke: (&BenchNode<'_>, &str),
     table: hetsync_core::schema::TableDef,
-    rows: u64,
-) -> Duration {
+) -> Engine {
     use hetsync_core::engine::Deployment;
     let deployment = Deployment {
         hub: hub.connect("hub").await,
-        spokes: vec![spoke.connect("spoke").await],
+        spokes: vec![spoke.0.connect(spoke.1).await],
         unreachable: Vec::new(),
         tables: vec![table],
         mapping: None,
@@ -580,6 +582,17 @@ async fn full_sync_between(
     };
     let engine = Engine::new(deployment).await.expect("engine");
     engine.install().await.expect("install");
+    engine
+}
+
+/// One full sync of table `t` from `hub` into the new spoke `spoke`.
+async fn full_sync_between(
+    hub: &BenchNode<'_>,
+    spoke: &BenchNode<'_>,
+    table: hetsync_core::schema::TableDef,
+    rows: u64,
+) -> Duration {
+    let engine = installed(hub, (spoke, "spoke"), table).await;
     let started = Instant::now();
     let moved = sync(&engine).await;
     let took = started.elapsed();

@@ -1,6 +1,6 @@
-//! Many rows per execution: a single-row `INSERT` prepared once and run
-//! with arrays of parameters (ODBC parameter sets, bound from odbc-api's
-//! columnar buffers), instead of one statement text per few hundred rows.
+//! Many rows per execution: an `INSERT` of a few rows, prepared once and
+//! run with arrays of parameters (ODBC parameter sets, bound from
+//! odbc-api's columnar buffers).
 //!
 //! A statement inserts several rows (one parameter set binds them all), and
 //! one execution runs many sets: drivers without native parameter arrays,
