@@ -368,8 +368,6 @@ async fn push_signs(node: &dyn Node, app: &mut dyn TestConnection) {
     );
 }
 
-/// Loads the plugin library at `library` and runs [`check_adapter`] on its
-/// adapter.
 /// A fresh batch (a new copy's rows, written the adapter's fastest way)
 /// goes in whole, and fails as a concurrent edit, writing nothing, when one
 /// of its codes is already in the table. Adds two rows.
@@ -405,6 +403,8 @@ async fn fresh_batches(node: &dyn Node, app: &mut dyn TestConnection, tables: &[
     assert_eq!(rows(app).await, expected);
 }
 
+/// Loads the plugin library at `library` and runs [`check_adapter`] on its
+/// adapter.
 pub async fn check_plugin(db: &dyn TestDatabase, library: &Path) {
     let library =
         PluginLibrary::load(library, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));

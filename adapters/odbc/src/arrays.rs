@@ -48,7 +48,8 @@ enum Slot {
     Unbindable,
 }
 
-/// A value as character data, for a column of mixed kinds.
+/// A value as character data: a float always, any value in a column of
+/// mixed kinds.
 fn as_text(value: &Value) -> Option<String> {
     match value {
         Value::Null | Value::Bytes(_) => None,
@@ -63,6 +64,17 @@ fn as_text(value: &Value) -> Option<String> {
     }
 }
 
+/// Replaces every float by its shortest exact text, which the server
+/// parses by the column it goes to: a double bound as such is printed by
+/// the driver with 17 digits, which costs it and the server more.
+fn floats_as_text(rows: &mut [Vec<Value>]) {
+    for value in rows.iter_mut().flatten() {
+        if matches!(value, Value::Float(_)) {
+            *value = as_text(value).map_or(Value::Null, Value::Text);
+        }
+    }
+}
+
 /// The binding of column `col` of `rows`.
 fn slot_of(rows: &[Vec<Value>], col: usize) -> Slot {
     let mut slot = Slot::Null;
@@ -70,10 +82,8 @@ fn slot_of(rows: &[Vec<Value>], col: usize) -> Slot {
         let this = match &row[col] {
             Value::Null => continue,
             Value::Int(_) => Slot::Int,
-            // Its shortest exact text, which the server parses by the
-            // column it goes to (a double bound as such is printed by the
-            // driver with 17 digits, which costs it and the server more).
-            Value::Float(_) => Slot::Text(as_text(&row[col]).map_or(0, |t| t.len())),
+            // Floats go as text ([`floats_as_text`]).
+            Value::Float(_) => return text_slot(rows, col),
             Value::Bool(_) => Slot::Bit,
             Value::Text(t) => Slot::Text(t.len()),
             Value::Bytes(b) => Slot::Binary(b.len()),
@@ -132,10 +142,11 @@ impl Slot {
 pub(crate) fn insert_rows(
     conn: &Connection<'_>,
     statement: &dyn Fn(usize) -> String,
-    rows: Vec<Vec<Value>>,
+    mut rows: Vec<Vec<Value>>,
     width: usize,
     max_params: usize,
 ) -> Result<(), Failure> {
+    floats_as_text(&mut rows);
     let per_statement = (PARAMS_PER_STATEMENT.min(max_params) / width.max(1)).max(1);
     let mut rest = rows.as_slice();
     while !rest.is_empty() {
@@ -282,5 +293,9 @@ mod tests {
             Some("-Infinity")
         );
         assert_eq!(as_text(&Value::Float(0.1)).as_deref(), Some("0.1"));
+        let mut floats = rows(&[Value::Float(0.5), Value::Null, Value::Float(f64::NAN)]);
+        floats_as_text(&mut floats);
+        assert_eq!(floats, rows(&[t("0.5"), Value::Null, t("NaN")]));
+        assert_eq!(slot_of(&floats, 0), Slot::Text(3));
     }
 }

@@ -11,8 +11,8 @@
 //!   ([`hetsync_core::dialect::postgres::KINGBASE`]) with ODBC's `?`
 //!   parameter markers: statement triggers, the `hetsync.apply` setting
 //!   against loops, transaction-id watermarks, set-based apply functions;
-//!   rows are staged, and a new copy filled, by a single-row `INSERT` run
-//!   with arrays of parameters;
+//!   rows are staged, and a new copy filled, by `INSERT`s of a few rows
+//!   each, run with arrays of parameter sets;
 //! - `dameng` and `generic` are refused for now, with an error that says so.
 //!
 //! The SQL is the dialect layer's and the order of steps the core's; this

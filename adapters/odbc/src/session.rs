@@ -12,7 +12,7 @@ use hetsync_core::dialect::postgres::{COMMITTED_POSITION, INSTALL_LOCK, INTEGRAT
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
 use hetsync_core::schema::SyncTable;
 use hetsync_core::steps::apply::{
-    check_width, fresh_row_arrived, fresh_rows, insert_values_sql, staging_column_list, staging_row,
+    fresh_row_arrived, fresh_rows, insert_values_sql, staging_column_list, staging_values,
 };
 use hetsync_core::steps::{self, Driver, SelectSql, Session};
 use hetsync_core::value::Value;
@@ -149,12 +149,7 @@ impl Session for OdbcSession<'_> {
         let n = table.columns.len();
         let rows = ops
             .iter()
-            .map(|op| {
-                let (mut values, mask, kind) = staging_row(table, op, self.node())?;
-                values.extend(mask.into_iter().map(Value::Bool));
-                values.push(Value::Text(kind.into()));
-                Ok(values)
-            })
+            .map(|op| staging_values(table, op, self.node()))
             .collect::<Result<Vec<_>>>()?;
         let width = 2 * n + 1;
         let (into, columns) = (d.staging_table(&table.name), staging_column_list(n));
@@ -167,10 +162,10 @@ impl Session for OdbcSession<'_> {
     }
 
     async fn insert_fresh(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<Option<u64>> {
-        let rows = fresh_rows(table, ops)?
+        let rows: Vec<Vec<Value>> = fresh_rows(self.node(), table, ops)?
             .into_iter()
-            .map(|values| check_width(self.node(), table, values).map(|()| values.to_vec()))
-            .collect::<Result<Vec<_>>>()?;
+            .map(<[Value]>::to_vec)
+            .collect();
         let count = rows.len() as u64;
         let d = self.dialect();
         let width = table.columns.len();

@@ -54,7 +54,7 @@ impl PostgresSession<'_> {
     /// fails and the round starts over.
     pub(crate) async fn copy_fresh(&mut self, t: &SyncTable, ops: &[RowOp]) -> Result<u64> {
         let mut buf = String::new();
-        for values in fresh_rows(t, ops)? {
+        for values in fresh_rows(&self.node.name, t, ops)? {
             copy_line(&mut buf, values);
         }
         let sql = format!(

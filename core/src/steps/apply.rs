@@ -586,7 +586,7 @@ async fn apply_row<S: Session + ?Sized>(
 }
 
 /// Refuses a row whose width is not the table's, naming node and table.
-pub fn check_width(node: &str, table: &SyncTable, values: &[Value]) -> Result<()> {
+fn check_width(node: &str, table: &SyncTable, values: &[Value]) -> Result<()> {
     if values.len() == table.columns.len() {
         Ok(())
     } else {
@@ -627,6 +627,15 @@ pub fn staging_row(
     })
 }
 
+/// The staging row of one operation as one list of values, in the order of
+/// [`staging_column_list`]: values, write mask as booleans, then `op`.
+pub fn staging_values(table: &SyncTable, op: &RowOp, node: &str) -> Result<Vec<Value>> {
+    let (mut values, mask, kind) = staging_row(table, op, node)?;
+    values.extend(mask.into_iter().map(Value::Bool));
+    values.push(Value::Text(kind.into()));
+    Ok(values)
+}
+
 /// The columns of the staging table of a table of `n` columns, in the
 /// order of [`staging_row`]: values `c0…`, write mask `m0…`, then `op`.
 pub fn staging_column_list(n: usize) -> String {
@@ -652,10 +661,7 @@ pub async fn stage_by_inserts<S: Session + ?Sized>(
     for chunk in ops.chunks(ROWS_PER_INSERT.min(d.max_params() / per_row).max(1)) {
         let mut params = Vec::with_capacity(chunk.len() * per_row);
         for op in chunk {
-            let (values, mask, kind) = staging_row(table, op, s.node())?;
-            params.extend(values);
-            params.extend(mask.into_iter().map(Value::Bool));
-            params.push(Value::Text(kind.into()));
+            params.extend(staging_values(table, op, s.node())?);
         }
         let sql = insert_values_sql(
             d,
@@ -679,10 +685,7 @@ pub async fn insert_fresh_by_inserts<S: Session + ?Sized>(
     table: &SyncTable,
     ops: &[RowOp],
 ) -> Result<u64> {
-    let rows = fresh_rows(table, ops)?;
-    for values in &rows {
-        check_width(s.node(), table, values)?;
-    }
+    let rows = fresh_rows(s.node(), table, ops)?;
     let codes = rows
         .iter()
         .map(|v| table.code_of(v, s.node()))
@@ -704,11 +707,15 @@ pub async fn insert_fresh_by_inserts<S: Session + ?Sized>(
     Ok(rows.len() as u64)
 }
 
-/// The rows of a fresh batch, which holds upserts only.
-pub fn fresh_rows<'a>(table: &SyncTable, ops: &'a [RowOp]) -> Result<Vec<&'a [Value]>> {
+/// The rows of a fresh batch for `node`, which holds upserts only, each as
+/// wide as the table.
+pub fn fresh_rows<'a>(node: &str, table: &SyncTable, ops: &'a [RowOp]) -> Result<Vec<&'a [Value]>> {
     ops.iter()
         .map(|op| match op {
-            RowOp::Upsert { values, .. } => Ok(values.as_slice()),
+            RowOp::Upsert { values, .. } => {
+                check_width(node, table, values)?;
+                Ok(values.as_slice())
+            }
             RowOp::Delete { .. } => Err(Error::Schema {
                 table: table.name.clone(),
                 message: "a fresh batch holds a delete".into(),
