@@ -42,6 +42,9 @@
 //! 15. (group `odbc`) the ODBC adapter: a full sync into a spoke reached
 //!     through psqlODBC (kingbase profile) and one out of a hub reached so,
 //!     against the PostgreSQL adapter's own full sync PG → PG.
+//! 16. (group `snapshot`) capture by snapshot difference on SQLite against
+//!     row triggers: full sync, a round with nothing changed, the
+//!     application's UPDATE of every row, and the round that moves it.
 
 #[path = "sync/bulk.rs"]
 mod bulk;
@@ -55,6 +58,8 @@ mod odbc;
 mod pgbench;
 #[path = "sync/purge.rs"]
 mod purge;
+#[path = "sync/snapshot.rs"]
+mod snapshot;
 #[path = "sync/sqlite.rs"]
 mod sqlite;
 
@@ -844,9 +849,9 @@ async fn main() {
         .collect();
     let rows = args.first().copied().unwrap_or(1_000_000);
     let memory_rows = args.get(1).copied().unwrap_or(5_000_000);
-    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency,odbc (the default: all) picks the groups.
+    // HETSYNC_BENCH=sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,snapshot,pgbench,purge,bulk,latency,odbc (the default: all) picks the groups.
     let only = std::env::var("HETSYNC_BENCH").unwrap_or_else(|_| {
-        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,pgbench,purge,bulk,latency,odbc".into()
+        "sync,capture,memory,mariadb,plugin,mapping,digest,sqlite,snapshot,pgbench,purge,bulk,latency,odbc".into()
     });
     let mut lines = Vec::new();
     if only.contains("sync") {
@@ -869,6 +874,9 @@ async fn main() {
     }
     if only.contains("sqlite") {
         sqlite::sqlite_benchmarks(rows, &mut lines).await;
+    }
+    if only.contains("snapshot") {
+        snapshot::snapshot_benchmarks(rows, &mut lines).await;
     }
     if only.contains("pgbench") {
         pgbench::pgbench_benchmarks(&mut lines).await;

@@ -73,7 +73,8 @@ async fn a_table_added_to_the_config_is_backfilled(topology: Topology) {
 }
 
 /// Drops the capture trigger for updates of `table` on `node` (or takes
-/// the table out of the publication where capture decodes the log).
+/// the table out of the publication where capture decodes the log, or
+/// drops its snapshot where capture compares with one).
 async fn drop_update_trigger(d: &Deploy, node: &str, table: &str) {
     let kind = d.node(node).kind.name;
     let sql = match kind {
@@ -85,6 +86,8 @@ async fn drop_update_trigger(d: &Deploy, node: &str, table: &str) {
             "DO $$ BEGIN EXECUTE format('ALTER PUBLICATION %I DROP TABLE \"{table}\"', \
              'hetsync_' || left(md5(current_database() || '.' || current_schema()), 20)); END $$"
         ),
+        // Capture by snapshot difference: the table's snapshot goes.
+        "sqlite-snapshot" => format!("DROP TABLE \"_hetsync_snap_{table}\""),
         "sqlite" | "mysql" => {
             let find = if kind == "sqlite" {
                 format!(

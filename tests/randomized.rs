@@ -817,6 +817,11 @@ mod mixed {
     }
 
     #[tokio::test]
+    async fn snapshot_hub_with_snapshot_and_sqlite_spokes() {
+        run_mixed(3).await;
+    }
+
+    #[tokio::test]
     async fn odbc_hub_with_postgres_and_sqlite_spokes() {
         run_cases(
             support::ODBC_HUB,

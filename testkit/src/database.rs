@@ -110,6 +110,13 @@ pub const SQLITE: DatabaseKind = DatabaseKind {
     start: || Arc::new(crate::sqlite::SqliteFiles),
 };
 
+/// SQLite files whose nodes capture by snapshot difference, without triggers.
+pub const SQLITE_SNAPSHOT: DatabaseKind = DatabaseKind {
+    name: "sqlite-snapshot",
+    family: "sqlite",
+    start: || Arc::new(crate::sqlite::SqliteSnapshots),
+};
+
 /// A throwaway PostgreSQL server.
 pub const POSTGRES: DatabaseKind = DatabaseKind {
     name: "postgres",

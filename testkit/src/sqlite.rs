@@ -54,6 +54,37 @@ impl TestDatabase for SqliteFiles {
     }
 }
 
+/// SQLite files whose nodes capture by snapshot difference
+/// (`capture = "snapshot"`): no triggers.
+pub struct SqliteSnapshots;
+
+#[async_trait]
+impl TestDatabase for SqliteSnapshots {
+    fn adapter(&self) -> &str {
+        SqliteFiles.adapter()
+    }
+
+    fn node_options(&self) -> &str {
+        "capture = \"snapshot\"\n"
+    }
+
+    async fn create(&self, dir: &Path, node: &str) -> String {
+        SqliteFiles.create(dir, node).await
+    }
+
+    async fn connect(&self, dir: &Path, url: &str) -> Box<dyn TestConnection> {
+        SqliteFiles.connect(dir, url).await
+    }
+
+    fn local_events_query(&self, after: i64) -> String {
+        SqliteFiles.local_events_query(after)
+    }
+
+    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
+        SqliteFiles.shift_local_events_sql(after, millis)
+    }
+}
+
 #[async_trait]
 impl TestConnection for SqliteConnection {
     async fn execute(&mut self, sql: &str) -> Result<u64, String> {

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 pub use hetsync_testkit::database::{
-    DatabaseKind, KINGBASE_ODBC, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE,
+    DatabaseKind, KINGBASE_ODBC, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE, SQLITE_SNAPSHOT,
 };
 
 use hetsync::setup::open_engine;
@@ -47,6 +47,12 @@ pub const MIXED: &[Topology] = &[
     Topology {
         hub: MYSQL,
         spokes: &[KINGBASE_ODBC],
+    },
+    // Capture by snapshot difference: no triggers on the hub or on the
+    // first spoke.
+    Topology {
+        hub: SQLITE_SNAPSHOT,
+        spokes: &[SQLITE_SNAPSHOT, SQLITE],
     },
 ];
 
@@ -389,11 +395,44 @@ impl Deploy {
     }
 
     /// An application edit on a node, through its own connection.
+    /// An application edit on a node. On a node that captures by snapshot
+    /// difference, a catch-up follows it, so its change time is (about)
+    /// the edit's, as with the other kinds of capture: the sync rules'
+    /// "latest change" is the order in which catch-ups saw the edits.
     pub async fn exec(&self, node: &str, sql: &str) -> u64 {
         let mut conn = self.connect(node).await;
-        conn.execute(sql)
+        let changed = conn
+            .execute(sql)
             .await
-            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"))
+            .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"));
+        drop(conn);
+        if self.node(node).kind == SQLITE_SNAPSHOT {
+            // A node not installed yet, or whose capture a test broke, has
+            // nothing to take; the test's next round says so.
+            let _ = self.catch_up_apart(node).await;
+        }
+        changed
+    }
+
+    /// [`Deploy::take_captured`] by an engine of its own on a thread of its
+    /// own: SQLite statements wait for a busy file on the thread that runs
+    /// them, so a catch-up on this test's thread could wait for a lock an
+    /// engine of the test holds while that engine waits for the thread.
+    async fn catch_up_apart(&self, node: &str) -> anyhow::Result<()> {
+        let (config, node) = (self.config(), node.to_string());
+        let (done, result) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            let caught_up = runtime.block_on(async {
+                let engine = open_engine(&config, &[]).await?;
+                Ok(read_from_end(&engine, &node).await?)
+            });
+            let _ = done.send(caught_up);
+        });
+        result.await.expect("the catch-up thread answers")
     }
 
     /// An application edit on a node made by the database user `user` (a
@@ -500,21 +539,20 @@ impl Deploy {
     /// Takes into a node's tracking table what its capture has decoded
     /// but not recorded yet: capture by logical decoding records at the
     /// start of a round, and tests that read the tracking table right after
-    /// an edit want it now. Nothing for the other kinds of capture.
+    /// an edit want it now; so does capture by snapshot difference.
+    /// Nothing for the other kinds of capture.
     pub async fn capture_now(&self, node: &str) {
-        if self.node(node).kind != POSTGRES_LOGICAL {
+        if ![POSTGRES_LOGICAL, SQLITE_SNAPSHOT].contains(&self.node(node).kind) {
             return;
         }
+        self.take_captured(node).await.expect("catch up");
+    }
+
+    /// Reads a node's changes from its current end: what its capture
+    /// decoded or found goes into the tracking table first.
+    async fn take_captured(&self, node: &str) -> hetsync_core::Result<()> {
         let engine = self.capture.get_or_init(|| self.engine()).await;
-        let n = std::iter::once(engine.hub())
-            .chain(engine.spokes())
-            .find(|n| n.name() == node)
-            .unwrap_or_else(|| panic!("no node {node}"));
-        let end = n.position().await.expect("position");
-        let range = hetsync_core::change::ReadRange::since(end);
-        n.read_changes(engine.tables(), &range)
-            .await
-            .expect("drain the slot");
+        read_from_end(engine, node).await
     }
 
     /// Local edits captured on a node after `seq`: (seq, UTC micros, deleted, changed fields as JSON).
@@ -646,6 +684,18 @@ pub async fn late_commit_is_not_skipped(topology: Topology, spoke: &str) {
         "both transactions reached the hub"
     );
     d.assert_converged().await;
+}
+
+/// Reads `node`'s changes from its current end by `engine`: what its
+/// capture decoded or found goes into the tracking table first.
+async fn read_from_end(engine: &Engine, node: &str) -> hetsync_core::Result<()> {
+    let n = std::iter::once(engine.hub())
+        .chain(engine.spokes())
+        .find(|n| n.name() == node)
+        .unwrap_or_else(|| panic!("no node {node}"));
+    let end = n.position().await?;
+    let range = hetsync_core::change::ReadRange::since(end);
+    n.read_changes(engine.tables(), &range).await.map(drop)
 }
 
 /// Sleeps long enough that the next edit gets a later millisecond change time.

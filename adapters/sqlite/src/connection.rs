@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use hetsync_core::adapter::{AdapterFactory, Capabilities, Node, NodeSpec};
+use hetsync_core::dialect::sqlite::{Sqlite, SNAPSHOT, TRIGGERS};
 use hetsync_core::options::{OptionKind, OptionSpec};
 use hetsync_core::{Error, Result};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -16,11 +17,19 @@ use tokio::sync::Mutex;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The node options SQLite nodes take.
-const OPTIONS: &[OptionSpec] = &[OptionSpec {
-    name: "busy_timeout",
-    kind: OptionKind::Duration,
-    doc: "how long a statement waits for another writer of the file (default 30s)",
-}];
+const OPTIONS: &[OptionSpec] = &[
+    OptionSpec {
+        name: "busy_timeout",
+        kind: OptionKind::Duration,
+        doc: "how long a statement waits for another writer of the file (default 30s)",
+    },
+    OptionSpec {
+        name: "capture",
+        kind: OptionKind::Choice(&["trigger", "snapshot"]),
+        doc: "how changes are captured: \"trigger\" (row triggers, the default) or \
+              \"snapshot\" (no triggers: each round compares the tables with copies of them)",
+    },
+];
 
 /// Creates [`SqliteNode`]s. URLs: `sqlite://path/to/file.db`, `sqlite:file.db`
 /// or a bare path; relative paths are resolved against the config directory.
@@ -85,7 +94,11 @@ impl AdapterFactory for SqliteAdapter {
                 path.display()
             )));
         }
-        Ok(Box::new(SqliteNode::open(&spec.name, &path, busy).await?))
+        let mut node = SqliteNode::open(&spec.name, &path, busy).await?;
+        if spec.choice_option(&OPTIONS[1])? == "snapshot" {
+            node.dialect = &SNAPSHOT;
+        }
+        Ok(Box::new(node))
     }
 }
 
@@ -99,6 +112,8 @@ pub struct SqliteNode {
     /// Push mode's connection watching the file for commits; made by the
     /// first `await_changes`.
     pub(crate) watch: Mutex<Option<crate::watch::Watch>>,
+    /// The node's SQL: how it captures changes.
+    pub(crate) dialect: &'static Sqlite,
 }
 
 impl SqliteNode {
@@ -124,6 +139,7 @@ impl SqliteNode {
             conn: Mutex::new(conn),
             open_tx: AtomicBool::new(false),
             watch: Mutex::new(None),
+            dialect: &TRIGGERS,
         })
     }
 }

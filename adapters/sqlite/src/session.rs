@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use hetsync_core::adapter::{ChangeSign, IntegrationLock};
 use hetsync_core::change::RowOp;
 use hetsync_core::change::Watermark;
-use hetsync_core::dialect::sqlite::Sqlite;
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
 use hetsync_core::error::DbCode;
 use hetsync_core::schema::SyncTable;
@@ -18,9 +17,6 @@ use hetsync_core::{Error, Result};
 use sqlx::SqliteConnection;
 use std::sync::atomic::AtomicBool;
 use tokio::sync::MutexGuard;
-
-/// The SQLite dialect every node speaks.
-static DIALECT: Sqlite = Sqlite;
 
 /// One operation's hold on a node's connection.
 pub struct SqliteSession<'a> {
@@ -76,7 +72,7 @@ impl Session for SqliteSession<'_> {
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
-        &DIALECT
+        self.node.dialect
     }
 
     fn open_transaction(&self) -> &AtomicBool {
@@ -117,7 +113,7 @@ impl Session for SqliteSession<'_> {
         sql: SelectSql<'_>,
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>> {
-        let sql = sql(&DIALECT.column_list(table));
+        let sql = sql(&self.node.dialect.column_list(table));
         self.direct
             .query(&mut self.conn, &sql, params, Some(table.columns.len()))
             .await
@@ -200,12 +196,16 @@ impl SqliteSession<'_> {
 impl Driver for SqliteNode {
     type Session<'a> = SqliteSession<'a>;
 
+    fn adapter(&self) -> &str {
+        "sqlite"
+    }
+
     fn name(&self) -> &str {
         &self.name
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
-        &DIALECT
+        self.dialect
     }
 
     async fn session(&self) -> Result<SqliteSession<'_>> {

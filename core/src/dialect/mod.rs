@@ -15,6 +15,7 @@ mod names;
 pub mod pg_catalog;
 pub mod pg_logical;
 pub mod postgres;
+pub mod snapshot;
 pub mod sqlite;
 
 pub use names::IdentLimit;
@@ -303,6 +304,13 @@ pub trait Dialect: Send + Sync {
     /// procedures they and the apply call) on one table.
     fn capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String>;
 
+    /// Whether changes are captured by snapshot difference
+    /// ([`crate::steps::snapshot`]) instead of triggers or the log: each
+    /// catch-up compares the tables with the copies it last took.
+    fn snapshot_capture(&self) -> bool {
+        false
+    }
+
     /// The function that makes a JSON array of its arguments.
     fn json_array_function(&self) -> &'static str;
 
@@ -352,21 +360,12 @@ pub trait Dialect: Send + Sync {
     /// Copies a table's synced columns into its [`Dialect::bulk_snapshot`]
     /// (replacing one a failed bulk mode left), with an index on the code.
     fn bulk_snapshot_sql(&self, table: &SyncTable) -> Vec<String> {
-        let snapshot = self.ident(&self.bulk_snapshot(&table.name));
-        let code: Vec<String> = table.code_columns().map(|c| self.ident(c)).collect();
-        vec![
-            format!("DROP TABLE IF EXISTS {snapshot}"),
-            format!(
-                "CREATE TABLE {snapshot} AS SELECT {} FROM {}",
-                self.column_list(table),
-                self.ident(&table.name)
-            ),
-            format!(
-                "CREATE INDEX {} ON {snapshot} ({})",
-                self.ident(&self.object_name("_hetsync_bulkcode_", &table.name)),
-                code.join(", ")
-            ),
-        ]
+        snapshot::table_copy_sql(
+            self,
+            table,
+            &self.bulk_snapshot(&table.name),
+            &self.object_name("_hetsync_bulkcode_", &table.name),
+        )
     }
 
     /// The two set-based tracking inserts that record a bulk load: the rows
@@ -911,8 +910,17 @@ pub trait Dialect: Send + Sync {
     /// Selects `select` (a select list over alias `t`) of the rows with
     /// `n` given codes. Parameters: the codes' parts, code after code.
     fn rows_by_codes_sql(&self, table: &SyncTable, select: &str, n: usize) -> String {
+        format!(
+            "SELECT {select} FROM {} AS t WHERE {}",
+            self.ident(&table.name),
+            self.codes_in(table, &self.code_list(table, "t"), n)
+        )
+    }
+
+    /// `keys IN (…)` with `n` given codes (`keys`: the code columns as the
+    /// statement names them). Parameters: the codes' parts, code after code.
+    fn codes_in(&self, table: &SyncTable, keys: &[String], n: usize) -> String {
         let arity = table.code.len();
-        let keys = self.code_list(table, "t");
         let mut p = 0;
         let mut next = || {
             p += 1;
@@ -933,10 +941,7 @@ pub trait Dialect: Send + Sync {
         } else {
             (format!("({})", keys.join(", ")), self.tuple_list(&tuples))
         };
-        format!(
-            "SELECT {select} FROM {} AS t WHERE {lhs} IN {rhs}",
-            self.ident(&table.name)
-        )
+        format!("{lhs} IN {rhs}")
     }
 
     /// A parenthesised list of row values usable after `IN`.
@@ -948,19 +953,36 @@ pub trait Dialect: Send + Sync {
     /// given by the first parameters when `after`. The parameters are
     /// [`Dialect::scan_params`].
     fn scan_sql(&self, table: &SyncTable, select: &str, after: bool) -> String {
-        let keys = self.code_list(table, "t").join(", ");
-        let arity = table.code.len();
-        let filter = if after {
-            let params: Vec<String> = (1..=arity).map(|p| self.placeholder(p)).collect();
-            format!("WHERE ({keys}) > ({})", params.join(", "))
-        } else {
-            String::new()
+        let filter = match after {
+            true => format!("WHERE {} ", self.after_code(table)),
+            false => String::new(),
         };
-        let limit = self.placeholder(if after { arity + 1 } else { 1 });
         format!(
-            "SELECT {select} FROM {} AS t {filter} ORDER BY {keys} LIMIT {limit}",
-            self.ident(&table.name)
+            "SELECT {select} FROM {} AS t {filter}{}",
+            self.ident(&table.name),
+            self.code_page(table, after)
         )
+    }
+
+    /// `(t."k1", …) > ($1, …)`: rows of alias `t` whose code sorts after the
+    /// code in the first parameters ([`Dialect::scan_params`]).
+    fn after_code(&self, table: &SyncTable) -> String {
+        let keys = self.code_list(table, "t").join(", ");
+        let params: Vec<String> = (1..=table.code.len())
+            .map(|p| self.placeholder(p))
+            .collect();
+        format!("({keys}) > ({})", params.join(", "))
+    }
+
+    /// `ORDER BY` the code of alias `t` and `LIMIT` the parameter after the
+    /// code when `after` ([`Dialect::scan_params`]).
+    fn code_page(&self, table: &SyncTable, after: bool) -> String {
+        let keys = self.code_list(table, "t").join(", ");
+        let limit = match after {
+            true => table.code.len() + 1,
+            false => 1,
+        };
+        format!("ORDER BY {keys} LIMIT {}", self.placeholder(limit))
     }
 
     /// How the database computes the convergence digest itself

@@ -3,6 +3,7 @@
 //! apply procedures (SQLite has none).
 
 use super::digest::{DigestColumn, DigestSql};
+use super::snapshot::{SNAPSHOT_INDEX_PREFIX, SNAPSHOT_PREFIX};
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, CONFLICTS, INSTALLED, META, PEERS,
     PHASE_DELETE, TRACKING,
@@ -15,8 +16,18 @@ use crate::value::Value;
 /// Non-empty only inside the engine's own write transactions.
 pub const APPLY_FLAG: &str = "_hetsync_apply";
 
-/// The SQLite dialect.
-pub struct Sqlite;
+/// The SQLite dialect, with the node's way of capturing changes.
+pub struct Sqlite {
+    /// Capture by snapshot difference ([`super::snapshot`]) instead of
+    /// row triggers.
+    pub snapshot: bool,
+}
+
+/// SQLite capturing by row triggers.
+pub const TRIGGERS: Sqlite = Sqlite { snapshot: false };
+
+/// SQLite capturing by snapshot difference.
+pub const SNAPSHOT: Sqlite = Sqlite { snapshot: true };
 
 /// The change time as every SQLite since 3.0 writes it: UTC, milliseconds.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
@@ -46,13 +57,27 @@ impl Sqlite {
     }
 }
 
+/// The condition on `sqlite_master.name` that picks the snapshot tables
+/// and their indexes.
+fn snapshot_tables() -> String {
+    let prefixes = [SNAPSHOT_PREFIX, SNAPSHOT_INDEX_PREFIX];
+    let picks: Vec<String> = prefixes
+        .iter()
+        .map(|p| format!("substr(name, 1, {}) = '{p}'", p.len()))
+        .collect();
+    format!("({})", picks.join(" OR "))
+}
+
 /// The temporary table an apply phase keeps the count of its update in:
 /// `changes()` tells only the last statement's.
 const APPLY_COUNTS: &str = "_hetsync_apply_counts";
 
 impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
-        "sqlite"
+        match self.snapshot {
+            false => "sqlite",
+            true => "sqlite-snapshot",
+        }
     }
 
     /// SQLite has no procedures, but a batch is applied set-based all the
@@ -221,17 +246,33 @@ impl Dialect for Sqlite {
         NOW
     }
 
+    // Triggers, and the snapshot tables of capture by snapshot difference
+    // (whichever way the node captures: install switches between them).
     fn capture_objects_sql(&self) -> String {
-        "SELECT 'TRIGGER', name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY name".into()
+        format!(
+            "SELECT upper(type), name FROM sqlite_master WHERE (type = 'trigger' AND \
+             substr(name, 1, 9) = '_hetsync_') OR (type = 'table' AND {}) ORDER BY name",
+            snapshot_tables()
+        )
     }
 
     fn capture_definitions_sql(&self) -> String {
-        "SELECT 'trigger ' || name || ' on ' || tbl_name, sql FROM sqlite_master \
-         WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY 1"
-            .into()
+        format!(
+            "SELECT type || ' ' || name || ' on ' || tbl_name, sql FROM sqlite_master \
+             WHERE (type = 'trigger' AND substr(name, 1, 9) = '_hetsync_') OR \
+             (type IN ('table', 'index') AND {}) ORDER BY 1",
+            snapshot_tables()
+        )
+    }
+
+    fn snapshot_capture(&self) -> bool {
+        self.snapshot
     }
 
     fn capture_sql(&self, table: &SyncTable, _columns: &[ColumnSql]) -> Vec<String> {
+        if self.snapshot {
+            return super::snapshot::create_sql(self, table);
+        }
         let t = self.ident(&table.name);
         let quiet = format!("WHEN NOT EXISTS (SELECT 1 FROM {})", self.ident(APPLY_FLAG));
         let (old, new) = (self.code_json(table, "OLD"), self.code_json(table, "NEW"));
@@ -293,7 +334,20 @@ impl Dialect for Sqlite {
             .into()
     }
 
+    /// Snapshot capture costs writers nothing: no bulk mode.
+    fn suspend_capture_sql(&self, table: &SyncTable) -> Option<Vec<String>> {
+        (!self.snapshot).then(|| {
+            self.capture_triggers(&table.name)
+                .iter()
+                .map(|name| format!("DROP TRIGGER IF EXISTS {}", self.ident(name)))
+                .collect()
+        })
+    }
+
     fn resume_capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String> {
+        if self.snapshot {
+            return Vec::new();
+        }
         let mut out = self.suspend_capture_sql(table).unwrap_or_default();
         out.extend(self.capture_sql(table, columns));
         out

@@ -5,7 +5,7 @@
 
 use super::mysql::Mysql;
 use super::postgres::{KINGBASE, LOGICAL, TRIGGERS};
-use super::sqlite::Sqlite;
+use super::sqlite;
 use super::*;
 use crate::code::{CombinedCode, KeyPart};
 use crate::schema::{ConflictPolicy, SyncForm, SyncTable};
@@ -157,6 +157,19 @@ fn render(d: &dyn Dialect) -> String {
         if let Some(lock) = d.lock_rows_sql(&table, 2) {
             section(&format!("lock rows of {}", table.name), vec![lock]);
         }
+        if d.snapshot_capture() {
+            section(
+                &format!("snapshot comparison of {}", table.name),
+                vec![
+                    snapshot::changed_sql(d, &table, "t.*", false),
+                    snapshot::changed_sql(d, &table, "t.*", true),
+                    snapshot::gone_sql(d, &table, "t.*", true),
+                    snapshot::pending_sql(d, &table),
+                    snapshot::forget_sql(d, &table, 2),
+                    snapshot::take_sql(d, &table, 2),
+                ],
+            );
+        }
         if let Some(suspend) = d.suspend_capture_sql(&table) {
             section(
                 &format!("bulk begin on {}", table.name),
@@ -285,7 +298,14 @@ fn render_logical() -> String {
 fn golden_sql() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var_os("HETSYNC_BLESS").is_some();
-    let dialects: [&dyn Dialect; 5] = [&Sqlite, &TRIGGERS, &LOGICAL, &KINGBASE, &Mysql];
+    let dialects: [&dyn Dialect; 6] = [
+        &sqlite::TRIGGERS,
+        &sqlite::SNAPSHOT,
+        &TRIGGERS,
+        &LOGICAL,
+        &KINGBASE,
+        &Mysql,
+    ];
     for d in dialects {
         let path = dir.join(format!("{}.sql", d.name()));
         let mut got = render(d);
@@ -320,7 +340,7 @@ fn golden_sql() {
 fn identifiers_and_literals_are_quoted() {
     assert_eq!(TRIGGERS.ident(r#"a"b"#), r#""a""b""#);
     assert_eq!(Mysql.ident("a`b"), "`a``b`");
-    assert_eq!(Sqlite.literal("it's"), "'it''s'");
+    assert_eq!(sqlite::TRIGGERS.literal("it's"), "'it''s'");
     assert_eq!(Mysql.literal(r#"it's \"x\""#), r#"'it''s \\"x\\"'"#);
 }
 

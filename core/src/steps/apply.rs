@@ -28,7 +28,7 @@ use super::read::{position_scan, positioned_row};
 use super::{begin, commit, int_of, query_script, rollback, Session};
 use crate::change::{ApplyBatch, ApplyOutcome, Event, RowOp, TrackingEntry, Watermark};
 use crate::code::CombinedCode;
-use crate::dialect::{SilenceScope, TxKind, PHASE_DELETE, PHASE_UPSERT};
+use crate::dialect::{SilenceScope, TxKind, PHASE_DELETE, PHASE_UPSERT, TRACKING_INSERT_WIDTH};
 use crate::plan::settle::{settle_table, Pending, Settle, Trim};
 use crate::schema::SyncTable;
 use crate::value::Value;
@@ -125,6 +125,12 @@ async fn apply_in<S: Session + ?Sized>(
         None => {
             let locked: Vec<&SyncTable> = busy.iter().map(|(table, _)| *table).collect();
             super::lock_tables(s, &locked).await?;
+            if d.snapshot_capture() && !batch.fresh && !busy.is_empty() {
+                // Edits made before this batch are recorded before it
+                // writes over them (a settling batch did so above). A
+                // fresh batch writes only codes the table lacks.
+                s.catch_up(tables).await?;
+            }
             None
         }
     };
@@ -175,6 +181,9 @@ async fn apply_in<S: Session + ?Sized>(
                 apply_row(s, table, op, &mut out).await?;
             }
         }
+    }
+    for (table, ops) in busy {
+        super::snapshot::absorb(s, table, ops).await?;
     }
     let applied_ms = started.elapsed().as_millis();
     if let Some(guard) = guard {
@@ -262,7 +271,7 @@ async fn settle_batch<'b, S: Session + ?Sized>(
         }
         codes_of.push(codes);
     }
-    let edited = edits_after(s, tables, batch, guard, |table, event| {
+    let edited = edits_after(s, tables, batch, guard, true, |table, event| {
         busy.iter()
             .zip(&codes_of)
             .any(|((t, _), codes)| t.name == table && codes.binary_search(&event.code).is_ok())
@@ -370,12 +379,14 @@ async fn settle_batch<'b, S: Session + ?Sized>(
 /// up to `guard`, and another spoke's later changes may follow it). Only
 /// those `keep` takes are kept; they are read in pages of [`GUARD_PAGE`],
 /// each starting at the position where the last ended, so a long backlog
-/// after `guard` is never held whole.
+/// after `guard` is never held whole. With `catch_up`, capture that records
+/// later ([`Session::catch_up`]) takes what it has first.
 async fn edits_after<S: Session + ?Sized>(
     s: &mut S,
     tables: &[SyncTable],
     batch: &ApplyBatch,
     guard: Watermark,
+    catch_up: bool,
     keep: impl Fn(&str, &Event) -> bool,
 ) -> Result<Vec<(String, Event)>> {
     let d = s.dialect();
@@ -387,7 +398,9 @@ async fn edits_after<S: Session + ?Sized>(
     let mut from = guard;
     // The rows are locked by now: every edit of them has committed (or
     // waits for this transaction), so capture that decodes them later has them.
-    s.catch_up(tables).await?;
+    if catch_up {
+        s.catch_up(tables).await?;
+    }
     position_scan(s, true, context).await?;
     loop {
         let mut params = d.position_params(from);
@@ -522,7 +535,11 @@ async fn check_guard<S: Session + ?Sized>(
     seen: &HashSet<i64>,
 ) -> Result<()> {
     let touched = batch.touched(tables, s.node())?;
-    let edited = edits_after(s, tables, batch, guard, |table, event| {
+    // Snapshots were compared before the batch wrote, with the rows it
+    // writes locked, and took its writes: comparing again finds none of
+    // those rows.
+    let catch_up = !s.dialect().snapshot_capture();
+    let edited = edits_after(s, tables, batch, guard, catch_up, |table, event| {
         !seen.contains(&event.seq) && touched.get(table).is_some_and(|c| c.contains(&event.code))
     })
     .await?;
@@ -771,34 +788,77 @@ pub async fn insert_tracking<S: Session + ?Sized>(
     entries: &[TrackingEntry],
 ) -> Result<()> {
     let d = s.dialect();
-    let width = crate::dialect::TRACKING_INSERT_WIDTH;
-    for chunk in entries.chunks(ROWS_PER_INSERT.min(d.max_params() / width)) {
-        let mut params = Vec::with_capacity(chunk.len() * width);
-        for e in chunk {
+    let rows = entries
+        .iter()
+        .map(|e| {
             let time = d.stamp_value(e.stamp.time).ok_or_else(|| Error::Data {
                 table: e.table.clone(),
                 code: e.code.to_json(),
                 message: format!("change time {} µs is out of range", e.stamp.time),
             })?;
-            params.extend([
-                Value::Text(e.table.clone()),
-                Value::Text(e.code.to_json()),
-                time,
-                Value::Bool(e.deleted),
-                e.fields
-                    .as_ref()
-                    .map(|f| Value::Text(serde_json::to_string(f).expect("strings serialize")))
-                    .unwrap_or(Value::Null),
-                Value::Text(e.stamp.origin.clone()),
-                e.stamp.user.clone().map_or(Value::Null, Value::Text),
-            ]);
-        }
-        s.execute(
-            &d.tracking_insert_sql(chunk.len()),
-            &params,
-            "writing tracking rows",
-        )
-        .await?;
+            let row = TrackingParams {
+                table: &e.table,
+                code: e.code.to_json(),
+                deleted: e.deleted,
+                fields: e.fields.as_deref(),
+                origin: Some(&e.stamp.origin),
+                user: e.stamp.user.as_deref(),
+            };
+            Ok(row.values(time))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    insert_tracking_rows(s, rows, "writing tracking rows").await
+}
+
+/// One tracking row as [`crate::dialect::Dialect::tracking_insert_sql`]
+/// takes it, but for its time.
+pub(crate) struct TrackingParams<'a> {
+    /// The table's name.
+    pub table: &'a str,
+    /// The combined code as JSON.
+    pub code: String,
+    /// Whether it records a delete.
+    pub deleted: bool,
+    /// The changed fields, `None` for every column.
+    pub fields: Option<&'a [String]>,
+    /// The node it was integrated from, `None` for a local edit.
+    pub origin: Option<&'a str>,
+    /// The database user who made it, where known.
+    pub user: Option<&'a str>,
+}
+
+impl TrackingParams<'_> {
+    /// The row's parameters, with `time` ([`crate::dialect::Dialect::stamp_value`]).
+    pub fn values(&self, time: Value) -> [Value; TRACKING_INSERT_WIDTH] {
+        let text = |t: Option<&str>| t.map_or(Value::Null, |t| Value::Text(t.to_string()));
+        [
+            Value::Text(self.table.to_string()),
+            Value::Text(self.code.clone()),
+            time,
+            Value::Bool(self.deleted),
+            self.fields
+                .map(|f| Value::Text(serde_json::to_string(f).expect("strings serialize")))
+                .unwrap_or(Value::Null),
+            text(self.origin),
+            text(self.user),
+        ]
+    }
+}
+
+/// Writes tracking rows given as their parameters, by multi-row `INSERT`s.
+pub(crate) async fn insert_tracking_rows<S: Session + ?Sized>(
+    s: &mut S,
+    rows: Vec<[Value; TRACKING_INSERT_WIDTH]>,
+    context: &str,
+) -> Result<()> {
+    let d = s.dialect();
+    let per_statement = ROWS_PER_INSERT.min(d.max_params() / TRACKING_INSERT_WIDTH);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let params: Vec<Value> = rows.by_ref().take(per_statement).flatten().collect();
+        let n = params.len() / TRACKING_INSERT_WIDTH;
+        s.execute(&d.tracking_insert_sql(n), &params, context)
+            .await?;
     }
     Ok(())
 }

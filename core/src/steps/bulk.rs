@@ -80,8 +80,9 @@ pub async fn begin<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable], since: 
         s.columns(table).await?;
         suspend.push(d.suspend_capture_sql(table).ok_or_else(|| {
             Error::Setup(format!(
-                "node '{}' captures by logical decoding: the application's writes cost nothing \
-                 for capture there, so it has no bulk mode; load the data as usual",
+                "node '{}' captures without triggers (by logical decoding or snapshot \
+                 difference): the application's writes cost nothing for capture there, so it \
+                 has no bulk mode; load the data as usual",
                 s.node()
             ))
         })?);

@@ -71,7 +71,11 @@ async fn install_locked<S: Session + ?Sized>(
     // tracking table first, with the tables locked against writers until
     // install commits: no edit falls between the old capture and the new.
     super::lock_tables(s, &tables.iter().collect::<Vec<_>>()).await?;
-    s.catch_up(tables).await?;
+    if !d.snapshot_capture() {
+        s.catch_up(tables).await?;
+    }
+    // Snapshots an earlier install took, whatever capture is now.
+    super::snapshot::catch_up_existing(s).await?;
     drop_capture(s).await?;
     s.execute(
         &format!("DELETE FROM {}", d.ident(INSTALLED)),
@@ -91,6 +95,8 @@ async fn install_locked<S: Session + ?Sized>(
         )
         .await?;
     }
+    let snapshots: &[SyncTable] = if d.snapshot_capture() { tables } else { &[] };
+    super::snapshot::record(s, snapshots).await?;
     super::integrity::record(s).await?;
     meta_set(s, INSTALL_STATE, COMPLETE).await
 }
@@ -263,7 +269,7 @@ async fn drop_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
             continue;
         };
         let kind = match kind.as_str() {
-            "TRIGGER" | "FUNCTION" | "PROCEDURE" | "PUBLISHED" => kind,
+            "TRIGGER" | "FUNCTION" | "PROCEDURE" | "PUBLISHED" | "TABLE" => kind,
             other => {
                 return Err(Error::Database {
                     node: s.node().to_string(),

@@ -26,6 +26,7 @@ mod integrity;
 mod node;
 mod purge;
 pub mod read;
+pub mod snapshot;
 
 use crate::adapter::IntegrationLock;
 use crate::change::{RowOp, TrackingEntry, Watermark};
@@ -114,19 +115,28 @@ pub trait Session: Send {
     }
 
     /// Brings the tracking table up to date where capture does not write it
-    /// as the changes commit (logical decoding): before a round reads the
-    /// node, before apply reads the local edits after the guard, and inside
-    /// install before capture changes. Runs in the caller's transaction
-    /// when one is open, else in one of its own. Nothing by default.
+    /// as the changes commit (logical decoding, snapshot difference): before
+    /// a round reads the node, before apply reads the local edits after the
+    /// guard (and, for snapshots, before it writes), and inside install
+    /// before capture changes. Runs in the caller's transaction when one is
+    /// open, else in one of its own. By default, the snapshot comparison
+    /// where the dialect captures by snapshot difference, else nothing.
     async fn catch_up(&mut self, _tables: &[SyncTable]) -> Result<()> {
-        Ok(())
+        match self.dialect().snapshot_capture() {
+            true => snapshot::catch_up(self).await,
+            false => Ok(()),
+        }
     }
 
     /// How many row changes capture has decoded but not yet taken into the
     /// tracking table ([`Session::catch_up`]): local edits a count of
-    /// pending events includes. 0 by default.
+    /// pending events includes. By default, the edits since the snapshots
+    /// where the dialect captures by snapshot difference, else 0.
     async fn undrained_events(&mut self) -> Result<u64> {
-        Ok(0)
+        match self.dialect().snapshot_capture() {
+            true => snapshot::pending(self).await,
+            false => Ok(0),
+        }
     }
 
     /// Removes what [`Session::prepare_capture`] made once capture no longer

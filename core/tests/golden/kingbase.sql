@@ -68,7 +68,7 @@ DELETE FROM "变电站表" WHERE "单位编号" = ? AND "年份" = ? AND "ID" = 
 
 -- reading 变电站表
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN ((?, ?, ?), (?, ?, ?));
-SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?;
+SELECT t.* FROM "变电站表" AS t ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?;
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > (?, ?, ?) ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?;
 SELECT count(*) FROM "变电站表";
 SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
@@ -121,7 +121,7 @@ DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压�
 
 -- reading 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN (?, ?);
-SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT ?;
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t ORDER BY t."ID" LIMIT ?;
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > (?) ORDER BY t."ID" LIMIT ?;
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
@@ -171,7 +171,7 @@ DELETE FROM "k" WHERE "a" = ?;
 
 -- reading k
 SELECT t.* FROM "k" AS t WHERE t."a" IN (?, ?);
-SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT ?;
+SELECT t.* FROM "k" AS t ORDER BY t."a" LIMIT ?;
 SELECT t.* FROM "k" AS t WHERE (t."a") > (?) ORDER BY t."a" LIMIT ?;
 SELECT count(*) FROM "k";
 SELECT count(*) FROM "k" WHERE "a" IS NULL;

@@ -68,7 +68,7 @@ DELETE FROM "变电站表" WHERE "单位编号" = $1 AND "年份" = $2 AND "ID" 
 
 -- reading 变电站表
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (($1, $2, $3), ($4, $5, $6));
-SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT $1;
+SELECT t.* FROM "变电站表" AS t ORDER BY t."单位编号", t."年份", t."ID" LIMIT $1;
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > ($1, $2, $3) ORDER BY t."单位编号", t."年份", t."ID" LIMIT $4;
 SELECT count(*) FROM "变电站表";
 SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
@@ -121,7 +121,7 @@ DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压�
 
 -- reading 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN ($1, $2);
-SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT $1;
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t ORDER BY t."ID" LIMIT $1;
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > ($1) ORDER BY t."ID" LIMIT $2;
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
@@ -171,7 +171,7 @@ DELETE FROM "k" WHERE "a" = $1;
 
 -- reading k
 SELECT t.* FROM "k" AS t WHERE t."a" IN ($1, $2);
-SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT $1;
+SELECT t.* FROM "k" AS t ORDER BY t."a" LIMIT $1;
 SELECT t.* FROM "k" AS t WHERE (t."a") > ($1) ORDER BY t."a" LIMIT $2;
 SELECT count(*) FROM "k";
 SELECT count(*) FROM "k" WHERE "a" IS NULL;

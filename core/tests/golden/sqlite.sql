@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS "_hetsync_meta" (
     value TEXT NOT NULL);
 
 -- install: hetsync's objects to drop
-SELECT 'TRIGGER', name FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY name;
+SELECT upper(type), name FROM sqlite_master WHERE (type = 'trigger' AND substr(name, 1, 9) = '_hetsync_') OR (type = 'table' AND (substr(name, 1, 14) = '_hetsync_snap_' OR substr(name, 1, 18) = '_hetsync_snapcode_')) ORDER BY name;
 
 -- install: drop one
 DROP TRIGGER IF EXISTS "_hetsync_x";
@@ -70,7 +70,7 @@ DELETE FROM "变电站表" WHERE "单位编号" = ?1 AND "年份" = ?2 AND "ID" 
 
 -- reading 变电站表
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") IN (VALUES (?, ?, ?), (?, ?, ?));
-SELECT t.* FROM "变电站表" AS t  ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?1;
+SELECT t.* FROM "变电站表" AS t ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?1;
 SELECT t.* FROM "变电站表" AS t WHERE (t."单位编号", t."年份", t."ID") > (?1, ?2, ?3) ORDER BY t."单位编号", t."年份", t."ID" LIMIT ?4;
 SELECT count(*) FROM "变电站表";
 SELECT count(*) FROM "变电站表" WHERE "单位编号" IS NULL OR "年份" IS NULL OR "ID" IS NULL;
@@ -125,7 +125,7 @@ DELETE FROM "高压线路表高压线路表高压线路表高压线路表高压�
 
 -- reading 高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE t."ID" IN (?, ?);
-SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t  ORDER BY t."ID" LIMIT ?1;
+SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t ORDER BY t."ID" LIMIT ?1;
 SELECT t.* FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" AS t WHERE (t."ID") > (?1) ORDER BY t."ID" LIMIT ?2;
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'";
 SELECT count(*) FROM "高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表高压线路表_'quoted'" WHERE "ID" IS NULL;
@@ -178,7 +178,7 @@ DELETE FROM "k" WHERE "a" = ?1;
 
 -- reading k
 SELECT t.* FROM "k" AS t WHERE t."a" IN (?, ?);
-SELECT t.* FROM "k" AS t  ORDER BY t."a" LIMIT ?1;
+SELECT t.* FROM "k" AS t ORDER BY t."a" LIMIT ?1;
 SELECT t.* FROM "k" AS t WHERE (t."a") > (?1) ORDER BY t."a" LIMIT ?2;
 SELECT count(*) FROM "k";
 SELECT count(*) FROM "k" WHERE "a" IS NULL;
@@ -212,7 +212,7 @@ SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FRO
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 AND (origin IS NULL OR origin <> ?3) ORDER BY seq;
 
 -- capture objects with their definitions
-SELECT 'trigger ' || name || ' on ' || tbl_name, sql FROM sqlite_master WHERE type = 'trigger' AND substr(name, 1, 9) = '_hetsync_' ORDER BY 1;
+SELECT type || ' ' || name || ' on ' || tbl_name, sql FROM sqlite_master WHERE (type = 'trigger' AND substr(name, 1, 9) = '_hetsync_') OR (type IN ('table', 'index') AND (substr(name, 1, 14) = '_hetsync_snap_' OR substr(name, 1, 18) = '_hetsync_snapcode_')) ORDER BY 1;
 
 -- bounded read
 SELECT seq, table_name, code, changed_at, deleted, fields, origin, user_name, seq FROM "_hetsync_tracking" WHERE seq > ?1 AND seq <= ?2 ORDER BY seq LIMIT ?3;
