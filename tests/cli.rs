@@ -445,7 +445,7 @@ async fn node_options_are_checked_against_the_adapter_with_their_position() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(
         text(&out).contains(
-            "node 'hub': unknown option `colour` for adapter 'sqlite' (known: busy_timeout)"
+            "node 'hub': unknown option `colour` for adapter 'sqlite' (known: busy_timeout, capture)"
         ),
         "{}",
         text(&out)
