@@ -13,16 +13,28 @@ use std::time::{Duration, Instant};
 use support::{basic_row as row, hetsync_command, Deploy, Rng, BASIC, MIXED};
 
 /// Waits up to `limit` for `done`, checking every 100 ms.
-async fn eventually<F, Fut>(limit: Duration, what: &str, mut done: F)
+async fn eventually<F, Fut>(limit: Duration, what: &str, done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    assert!(within(limit, done).await, "not within {limit:?}: {what}");
+}
+
+/// Whether `done` comes true within `limit`, checking every 100 ms.
+async fn within<F, Fut>(limit: Duration, mut done: F) -> bool
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
     let started = Instant::now();
     while !done().await {
-        assert!(started.elapsed() < limit, "not within {limit:?}: {what}");
+        if started.elapsed() >= limit {
+            return false;
+        }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    true
 }
 
 /// `hetsync run` as a process, its output read line by line as it comes
@@ -91,6 +103,12 @@ impl Service {
 
     /// Sends SIGTERM, waits for the exit and returns its status with
     /// stdout and stderr.
+    /// What the service printed so far, standard output then error.
+    fn printed(&self) -> String {
+        let lines = |l: &Arc<Mutex<Vec<String>>>| l.lock().unwrap().join("\n");
+        format!("{}\n{}", lines(&self.out), lines(&self.err))
+    }
+
     fn stop(mut self) -> (std::process::ExitStatus, String, String) {
         signal(&self, "-TERM");
         let started = Instant::now();
@@ -486,11 +504,16 @@ async fn push_mode_starts_rounds_on_commits_on_postgres_mariadb_and_sqlite() {
         let committed = Instant::now();
         d.exec(node, sql).await;
         for other in others {
-            eventually(limit, &format!("{node}'s edit reaches {other}"), || async {
+            let reached = within(limit, || async {
                 d.rows(other, "t_field").await[0][1]
                     == hetsync_core::value::Value::Text(node.into())
             })
             .await;
+            assert!(
+                reached,
+                "not within {limit:?}: {node}'s edit reaches {other}; the service printed:\n{}",
+                service.printed()
+            );
         }
         println!("{node}'s edit everywhere after {:?}", committed.elapsed());
     }
