@@ -337,14 +337,15 @@ pub trait Dialect: Send + Sync {
 
     /// The statements that suspend capture on a table for a bulk load
     /// (`hetsync bulk begin`): its triggers are dropped. `None` where
-    /// capture costs writers nothing (logical decoding).
+    /// capture costs writers nothing (logical decoding, snapshot difference).
     fn suspend_capture_sql(&self, table: &SyncTable) -> Option<Vec<String>> {
-        Some(
+        // Capture by snapshot difference costs writers nothing.
+        (!self.snapshot_capture()).then(|| {
             self.capture_triggers(&table.name)
                 .iter()
                 .map(|name| format!("DROP TRIGGER IF EXISTS {}", self.ident(name)))
-                .collect(),
-        )
+                .collect()
+        })
     }
 
     /// The statements that give a table its capture back after a bulk load,
@@ -388,37 +389,22 @@ pub trait Dialect: Send + Sync {
                 self.ordered_placeholder(4)
             )
         };
-        let column = |alias: &str, i: usize| format!("{alias}.{}", self.ident(&table.columns[i]));
         let key_match = self.code_join(table, "t", "s");
-        let coded = |alias: &str| {
-            table
-                .code
-                .iter()
-                .map(|&i| format!("{} IS NOT NULL", column(alias, i)))
-                .collect::<Vec<_>>()
-                .join(" AND ")
-        };
-        let differ = |columns: &mut dyn Iterator<Item = usize>| {
-            columns
-                .map(|i| self.differs(&column("t", i), &column("s", i)))
-                .collect::<Vec<_>>()
-                .join(" OR ")
-        };
         [
             format!(
                 "{} FROM {t} AS t LEFT JOIN {snapshot} AS s ON {key_match} \
                  WHERE {} AND ({} IS NULL OR {})",
                 head("t"),
-                coded("t"),
-                column("s", table.code[0]),
-                differ(&mut (0..table.columns.len()))
+                snapshot::coded(self, table, "t"),
+                self.code_list(table, "s")[0],
+                snapshot::differ(self, table, &mut (0..table.columns.len()))
             ),
             format!(
                 "{} FROM {snapshot} AS s WHERE {} AND NOT EXISTS \
                  (SELECT 1 FROM {t} AS t WHERE {key_match} AND NOT ({}))",
                 head("s"),
-                coded("s"),
-                differ(&mut table.code.iter().copied())
+                snapshot::coded(self, table, "s"),
+                snapshot::differ(self, table, &mut table.code.iter().copied())
             ),
         ]
     }
@@ -716,13 +702,11 @@ pub trait Dialect: Send + Sync {
     /// Up to five combined codes that more than one row of a table holds,
     /// each with its count (rows without a code left out).
     fn duplicate_codes_sql(&self, table: &SyncTable) -> String {
-        let code = self.code_list(table, "t");
-        let coded: Vec<String> = code.iter().map(|c| format!("{c} IS NOT NULL")).collect();
-        let keys = code.join(", ");
+        let keys = self.code_list(table, "t").join(", ");
         format!(
             "SELECT {keys}, count(*) FROM {} AS t WHERE {} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 5",
             self.ident(&table.name),
-            coded.join(" AND ")
+            snapshot::coded(self, table, "t")
         )
     }
 

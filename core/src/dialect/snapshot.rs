@@ -58,13 +58,29 @@ pub fn create_sql<D: Dialect + ?Sized>(d: &D, table: &SyncTable) -> Vec<String> 
     table_copy_sql(d, table, &snapshot_table(d, &table.name), &index)
 }
 
-/// `t."k1" IS NOT NULL AND …`: a row of alias `t` that has a code.
-fn coded<D: Dialect + ?Sized>(d: &D, table: &SyncTable) -> String {
-    d.code_list(table, "t")
+/// `a."k1" IS NOT NULL AND …`: a row of alias `alias` that has a code.
+pub(super) fn coded<D: Dialect + ?Sized>(d: &D, table: &SyncTable, alias: &str) -> String {
+    d.code_list(table, alias)
         .iter()
         .map(|c| format!("{c} IS NOT NULL"))
         .collect::<Vec<_>>()
         .join(" AND ")
+}
+
+/// `t."c" <differs> s."c" OR …` over `columns`: rows of aliases `t` and
+/// `s` that differ in one of them, byte for byte.
+pub(super) fn differ<D: Dialect + ?Sized>(
+    d: &D,
+    table: &SyncTable,
+    columns: &mut dyn Iterator<Item = usize>,
+) -> String {
+    columns
+        .map(|i| {
+            let c = d.ident(&table.columns[i]);
+            d.differs(&format!("t.{c}"), &format!("s.{c}"))
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ")
 }
 
 /// Rows of aliases `t` and `s` with one code whose `columns` hold the same
@@ -74,16 +90,10 @@ fn same<D: Dialect + ?Sized>(
     table: &SyncTable,
     columns: &mut dyn Iterator<Item = usize>,
 ) -> String {
-    let differ: Vec<String> = columns
-        .map(|i| {
-            let c = d.ident(&table.columns[i]);
-            d.differs(&format!("t.{c}"), &format!("s.{c}"))
-        })
-        .collect();
     format!(
         "{} AND NOT ({})",
         d.code_join(table, "t", "s"),
-        differ.join(" OR ")
+        differ(d, table, columns)
     )
 }
 
@@ -93,7 +103,7 @@ fn changed<D: Dialect + ?Sized>(d: &D, table: &SyncTable, select: &str) -> Strin
     format!(
         "SELECT {select} FROM {} AS t WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})",
         d.ident(&table.name),
-        coded(d, table),
+        coded(d, table, "t"),
         d.ident(&snapshot_table(d, &table.name)),
         same(d, table, &mut (0..table.columns.len())),
     )
@@ -106,7 +116,7 @@ fn gone<D: Dialect + ?Sized>(d: &D, table: &SyncTable, select: &str) -> String {
     format!(
         "SELECT {select} FROM {} AS t WHERE {} AND NOT EXISTS (SELECT 1 FROM {} AS s WHERE {})",
         d.ident(&snapshot_table(d, &table.name)),
-        coded(d, table),
+        coded(d, table, "t"),
         d.ident(&table.name),
         same(d, table, &mut table.code.iter().copied()),
     )

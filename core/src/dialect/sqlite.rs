@@ -334,16 +334,6 @@ impl Dialect for Sqlite {
             .into()
     }
 
-    /// Snapshot capture costs writers nothing: no bulk mode.
-    fn suspend_capture_sql(&self, table: &SyncTable) -> Option<Vec<String>> {
-        (!self.snapshot).then(|| {
-            self.capture_triggers(&table.name)
-                .iter()
-                .map(|name| format!("DROP TRIGGER IF EXISTS {}", self.ident(name)))
-                .collect()
-        })
-    }
-
     fn resume_capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String> {
         if self.snapshot {
             return Vec::new();

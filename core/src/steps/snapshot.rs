@@ -120,46 +120,48 @@ pub async fn pending<S: Session + ?Sized>(s: &mut S) -> Result<u64> {
 async fn compare_all<S: Session + ?Sized>(s: &mut S, tables: &[SyncTable]) -> Result<()> {
     lock_tables(s, &tables.iter().collect::<Vec<_>>()).await?;
     for table in tables {
-        record_changed(s, table).await?;
-        record_gone(s, table).await?;
+        record_differing(s, table, Differing::Changed).await?;
+        record_differing(s, table, Differing::Gone).await?;
         record_uncoded(s, table).await?;
     }
     Ok(())
 }
 
-/// Records the new and changed rows of a table, a page at a time in code
-/// order.
-async fn record_changed<S: Session + ?Sized>(s: &mut S, table: &SyncTable) -> Result<()> {
+/// What a page of the comparison reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Differing {
+    /// The table's rows that are new or changed.
+    Changed,
+    /// The snapshot's rows whose code the table no longer holds.
+    Gone,
+}
+
+/// Records the table's rows that differ (`which`), a page at a time in
+/// code order, bringing the snapshot's rows of each page up to date.
+async fn record_differing<S: Session + ?Sized>(
+    s: &mut S,
+    table: &SyncTable,
+    which: Differing,
+) -> Result<()> {
     let d = s.dialect();
     let snapshot = as_snapshot(d, table);
+    let read = match which {
+        Differing::Changed => table,
+        Differing::Gone => &snapshot,
+    };
     let mut after: Option<CombinedCode> = None;
     loop {
-        let sql = |select: &str| changed_sql(d, table, select, after.is_some());
+        let page = |select: &str| match which {
+            Differing::Changed => changed_sql(d, table, select, after.is_some()),
+            Differing::Gone => gone_sql(d, table, select, after.is_some()),
+        };
         let params = d.scan_params(after.as_ref(), PAGE);
-        let rows = s.select_rows(table, &sql, &params).await?;
+        let rows = s.select_rows(read, &page, &params).await?;
         let codes = codes_of(s.node(), table, &rows)?;
-        let mut before: HashMap<CombinedCode, Vec<Value>> = HashMap::new();
-        for row in fetch_by_code_lists(s, &snapshot, &codes).await? {
-            before.insert(code_of(s.node(), table, &row)?, row);
-        }
-        let mut edits = Vec::with_capacity(rows.len());
-        for (row, code) in rows.iter().zip(&codes) {
-            match before.remove(code) {
-                None => edits.push(Edit::whole(code)),
-                Some(old) => {
-                    let fields: Vec<String> = (0..table.columns.len())
-                        .filter(|&i| !table.is_code_column(i) && old[i] != row[i])
-                        .map(|i| table.columns[i].clone())
-                        .collect();
-                    if !fields.is_empty() {
-                        edits.push(Edit::fields(code, fields));
-                    }
-                }
-            }
-        }
-        // Snapshot rows the database matched to a code that is not theirs
-        // byte for byte: the old form of a code whose case changed.
-        edits.extend(before.keys().map(Edit::delete));
+        let edits = match which {
+            Differing::Changed => changes(s, table, &snapshot, &rows, &codes).await?,
+            Differing::Gone => codes.iter().map(Edit::delete).collect(),
+        };
         record_edits(s, table, &edits).await?;
         refresh(s, table, &codes).await?;
         if rows.len() < PAGE {
@@ -169,25 +171,39 @@ async fn record_changed<S: Session + ?Sized>(s: &mut S, table: &SyncTable) -> Re
     }
 }
 
-/// Records the rows of a table gone since its snapshot, a page at a time
-/// in code order.
-async fn record_gone<S: Session + ?Sized>(s: &mut S, table: &SyncTable) -> Result<()> {
-    let d = s.dialect();
-    let snapshot = as_snapshot(d, table);
-    let mut after: Option<CombinedCode> = None;
-    loop {
-        let sql = |select: &str| gone_sql(d, table, select, after.is_some());
-        let params = d.scan_params(after.as_ref(), PAGE);
-        let rows = s.select_rows(&snapshot, &sql, &params).await?;
-        let codes = codes_of(s.node(), table, &rows)?;
-        let edits: Vec<Edit> = codes.iter().map(Edit::delete).collect();
-        record_edits(s, table, &edits).await?;
-        refresh(s, table, &codes).await?;
-        if rows.len() < PAGE {
-            return Ok(());
-        }
-        after = codes.last().cloned();
+/// The edits of new and changed `rows` (with their `codes`): a whole row
+/// where the snapshot has no row of the code, else the fields that differ
+/// from the snapshot's row (none: no edit); a snapshot row the database
+/// matched to a code that is not its own byte for byte is the old form of
+/// a code whose case changed, a delete.
+async fn changes<S: Session + ?Sized>(
+    s: &mut S,
+    table: &SyncTable,
+    snapshot: &SyncTable,
+    rows: &[Vec<Value>],
+    codes: &[CombinedCode],
+) -> Result<Vec<Edit>> {
+    let mut before: HashMap<CombinedCode, Vec<Value>> = HashMap::new();
+    for row in fetch_by_code_lists(s, snapshot, codes).await? {
+        before.insert(code_of(s.node(), table, &row)?, row);
     }
+    let mut edits = Vec::with_capacity(rows.len());
+    for (row, code) in rows.iter().zip(codes) {
+        match before.remove(code) {
+            None => edits.push(Edit::whole(code)),
+            Some(old) => {
+                let fields: Vec<String> = (0..table.columns.len())
+                    .filter(|&i| !table.is_code_column(i) && old[i] != row[i])
+                    .map(|i| table.columns[i].clone())
+                    .collect();
+                if !fields.is_empty() {
+                    edits.push(Edit::fields(code, fields));
+                }
+            }
+        }
+    }
+    edits.extend(before.keys().map(Edit::delete));
+    Ok(edits)
 }
 
 /// Takes the rows the engine just wrote (`ops`) into the table's snapshot,
