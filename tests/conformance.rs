@@ -6,7 +6,9 @@ mod support;
 
 use hetsync_plugin_sdk::{LoadOptions, PluginLibrary};
 use hetsync_testkit::conformance::{check_adapter, check_plugin};
-use support::{built_in_adapter, KINGBASE_ODBC, MYSQL, POSTGRES, SQLITE};
+use support::{
+    built_in_adapter, KINGBASE_ODBC, MYSQL, POSTGRES, SQLITE, SQLITE_ODBC, SQLITE_SNAPSHOT,
+};
 
 macro_rules! both_ways {
     ($($name:ident: $kind:expr),* $(,)?) => {
@@ -34,7 +36,14 @@ macro_rules! both_ways {
     };
 }
 
-both_ways!(sqlite: SQLITE, postgres: POSTGRES, mysql: MYSQL, kingbase_odbc: KINGBASE_ODBC);
+both_ways!(
+    sqlite: SQLITE,
+    sqlite_snapshot: SQLITE_SNAPSHOT,
+    postgres: POSTGRES,
+    mysql: MYSQL,
+    kingbase_odbc: KINGBASE_ODBC,
+    generic_odbc: SQLITE_ODBC,
+);
 
 /// The vendor template (`examples/adapter-template`) builds with one plain
 /// `cargo build` in its directory, as a vendor builds it, into a library

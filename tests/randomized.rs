@@ -817,8 +817,17 @@ mod mixed {
     }
 
     #[tokio::test]
-    async fn snapshot_hub_with_snapshot_and_sqlite_spokes() {
+    async fn snapshot_hub_with_generic_odbc_and_sqlite_spokes() {
         run_mixed(3).await;
+    }
+
+    #[tokio::test]
+    async fn generic_odbc_hub_with_snapshot_and_postgres_spokes() {
+        run_cases(
+            support::GENERIC_ODBC_HUB,
+            env_number("HETSYNC_RANDOM_MIXED_CASES", 50),
+        )
+        .await;
     }
 
     #[tokio::test]

@@ -36,6 +36,12 @@ pub trait TestDatabase: Send + Sync {
     /// made. Identifiers quote with `"` on every database.
     async fn connect(&self, dir: &Path, url: &str) -> Box<dyn TestConnection>;
 
+    /// Whether nodes on this database capture by snapshot difference: an
+    /// edit is recorded when a catch-up compares, not as it commits.
+    fn captures_by_snapshot(&self) -> bool {
+        false
+    }
+
     /// A derived table `s` with one column `i` holding 1 to `n`.
     fn series(&self, n: u64) -> String {
         format!(
@@ -137,6 +143,15 @@ pub const KINGBASE_ODBC: DatabaseKind = DatabaseKind {
     name: "kingbase-odbc",
     family: "postgres",
     start: || Arc::new(crate::odbc::KingbaseOverPsqlodbc::start()),
+};
+
+/// SQLite files reached through the SQLite ODBC driver by the ODBC
+/// adapter's `generic` profile: capture by snapshot difference, the
+/// catalog through the driver.
+pub const SQLITE_ODBC: DatabaseKind = DatabaseKind {
+    name: "sqlite-odbc",
+    family: "sqlite",
+    start: || Arc::new(crate::odbc::SqliteOverOdbc::start()),
 };
 
 /// A throwaway MariaDB server.

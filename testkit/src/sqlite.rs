@@ -68,6 +68,10 @@ impl TestDatabase for SqliteSnapshots {
         "capture = \"snapshot\"\n"
     }
 
+    fn captures_by_snapshot(&self) -> bool {
+        true
+    }
+
     async fn create(&self, dir: &Path, node: &str) -> String {
         SqliteFiles.create(dir, node).await
     }

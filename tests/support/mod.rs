@@ -6,7 +6,8 @@
 #![allow(dead_code)]
 
 pub use hetsync_testkit::database::{
-    DatabaseKind, KINGBASE_ODBC, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE, SQLITE_SNAPSHOT,
+    DatabaseKind, KINGBASE_ODBC, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE, SQLITE_ODBC,
+    SQLITE_SNAPSHOT,
 };
 
 use hetsync::setup::open_engine;
@@ -49,12 +50,24 @@ pub const MIXED: &[Topology] = &[
         spokes: &[KINGBASE_ODBC],
     },
     // Capture by snapshot difference: no triggers on the hub or on the
-    // first spoke.
+    // first spoke, a SQLite file behind the SQLite ODBC driver (the ODBC
+    // adapter's generic profile: generic SQL, the driver's catalog).
     Topology {
         hub: SQLITE_SNAPSHOT,
-        spokes: &[SQLITE_SNAPSHOT, SQLITE],
+        spokes: &[SQLITE_ODBC, SQLITE],
     },
 ];
+
+/// The kinds of database that capture by snapshot difference.
+pub const SNAPSHOT_KINDS: &[DatabaseKind] = &[SQLITE_SNAPSHOT, SQLITE_ODBC];
+
+/// A hub behind the SQLite ODBC driver (the ODBC adapter's generic
+/// profile), with a spoke capturing by snapshot difference and a
+/// PostgreSQL spoke.
+pub const GENERIC_ODBC_HUB: Topology = Topology {
+    hub: SQLITE_ODBC,
+    spokes: &[SQLITE_SNAPSHOT, POSTGRES],
+};
 
 /// A hub reached through ODBC (the kingbase profile over psqlODBC), with a
 /// native PostgreSQL spoke and a SQLite spoke.
@@ -110,7 +123,7 @@ impl Servers {
 
 /// The adapter built into hetsync for a kind of database.
 pub fn built_in_adapter(kind: DatabaseKind) -> Arc<dyn hetsync_core::adapter::AdapterFactory> {
-    if kind == KINGBASE_ODBC {
+    if [KINGBASE_ODBC, SQLITE_ODBC].contains(&kind) {
         return Arc::new(hetsync_adapter_odbc::OdbcAdapter);
     }
     match kind.family {
@@ -406,7 +419,7 @@ impl Deploy {
             .await
             .unwrap_or_else(|e| panic!("{node}: {sql}: {e}"));
         drop(conn);
-        if self.node(node).kind == SQLITE_SNAPSHOT {
+        if SNAPSHOT_KINDS.contains(&self.node(node).kind) {
             // A node not installed yet, or whose capture a test broke, has
             // nothing to take; the test's next round says so.
             let _ = self.catch_up_apart(node).await;
@@ -542,7 +555,8 @@ impl Deploy {
     /// an edit want it now; so does capture by snapshot difference.
     /// Nothing for the other kinds of capture.
     pub async fn capture_now(&self, node: &str) {
-        if ![POSTGRES_LOGICAL, SQLITE_SNAPSHOT].contains(&self.node(node).kind) {
+        let kind = self.node(node).kind;
+        if kind != POSTGRES_LOGICAL && !SNAPSHOT_KINDS.contains(&kind) {
             return;
         }
         self.take_captured(node).await.expect("catch up");

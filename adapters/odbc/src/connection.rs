@@ -1,11 +1,12 @@
 //! The adapter factory, the connected node and its connections. odbc-api
 //! blocks: every call runs on tokio's blocking pool.
 
-use crate::profile::{Profile, PROFILE};
+use crate::profile::{GenericDbms, Profile, PROFILE};
 use crate::url::{connection_string, redact};
 use async_trait::async_trait;
 use hetsync_core::adapter::{connect_within, AdapterFactory, Capabilities, Node, NodeSpec};
 use hetsync_core::cache::ColumnCache;
+use hetsync_core::dialect::Dialect;
 use hetsync_core::error::DbCode;
 use hetsync_core::options::{
     OptionSpec, CONNECT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT, STATEMENT_TIMEOUT,
@@ -86,9 +87,19 @@ pub(crate) struct Settings {
     connection_string: String,
     connect_timeout: Duration,
     statement_timeout: Option<Duration>,
+    /// What the driver said of the database, under the generic profile.
+    pub(crate) generic: Option<GenericDbms>,
 }
 
 impl Settings {
+    /// The node's SQL.
+    pub(crate) fn dialect(&self) -> &'static dyn Dialect {
+        match self.generic {
+            Some(dbms) => dbms.dialect,
+            None => Profile::postgres(),
+        }
+    }
+
     /// Opens a connection and readies its session ([`Profile::session_setup`]).
     pub(crate) async fn connect(&self) -> Result<Connection<'static>> {
         let (conn_str, setup) = (
@@ -130,18 +141,45 @@ pub struct OdbcNode {
     /// The node's connection; `turn` gives it to one operation at a time.
     conn: Arc<StdMutex<Connection<'static>>>,
     pub(crate) turn: Mutex<()>,
+    /// The generic profile's integration lock (one engine of this process
+    /// integrates at a time).
+    pub(crate) integrating: Arc<Mutex<()>>,
     pub(crate) columns: ColumnCache<hetsync_core::dialect::pg_catalog::Column>,
     /// Set while a transaction the core began is open on `conn`.
     pub(crate) open_tx: AtomicBool,
+}
+
+impl Drop for OdbcNode {
+    /// Ends a transaction a cancelled call left open (by statement and by
+    /// the driver, whichever began it): a driver may refuse to disconnect
+    /// in the middle of one, and odbc-api panics when it does.
+    fn drop(&mut self) {
+        if !self.open_tx.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = conn.execute("ROLLBACK", (), None);
+        let _ = conn.rollback();
+        let _ = conn.set_autocommit(true);
+    }
 }
 
 impl OdbcNode {
     /// Connects as `spec` says, with its node options; the connection
     /// string's password never appears in errors.
     pub async fn open(spec: &NodeSpec) -> Result<OdbcNode> {
-        let settings = Settings {
+        let profile = Profile::of(spec)?;
+        let statement_timeout = spec.duration_option(&STATEMENT_TIMEOUT)?;
+        if profile == Profile::Generic && statement_timeout.is_some() {
+            return Err(Error::Deployment(format!(
+                "node '{}': the odbc profile \"generic\" takes no statement_timeout (there is no \
+                 portable way to set one); leave it out",
+                spec.name
+            )));
+        }
+        let mut settings = Settings {
             name: spec.name.clone(),
-            profile: Profile::of(spec)?,
+            profile,
             connection_string: connection_string(&spec.url)
                 .map_err(|message| Error::Connect {
                     node: spec.name.clone(),
@@ -151,13 +189,33 @@ impl OdbcNode {
             connect_timeout: spec
                 .duration_option(&CONNECT_TIMEOUT)?
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
-            statement_timeout: spec.duration_option(&STATEMENT_TIMEOUT)?,
+            statement_timeout,
+            generic: None,
         };
-        let conn = settings.connect().await?;
+        let mut conn = settings.connect().await?;
+        if profile == Profile::Generic {
+            let (back, dbms) = tokio::task::spawn_blocking(move || {
+                let dbms = conn.database_management_system_name();
+                (conn, dbms)
+            })
+            .await
+            .map_err(|e| Error::db(&spec.name, "asking the driver for its database", e))?;
+            conn = back;
+            let dbms = dbms.map_err(|e| {
+                Error::db(
+                    &spec.name,
+                    "asking the driver for its database (SQL_DBMS_NAME)",
+                    e,
+                )
+            })?;
+            tracing::debug!(node = %spec.name, dbms = %dbms, "generic ODBC profile");
+            settings.generic = Some(GenericDbms::named(&dbms));
+        }
         Ok(OdbcNode {
             settings,
             conn: Arc::new(StdMutex::new(conn)),
             turn: Mutex::new(()),
+            integrating: Arc::new(Mutex::new(())),
             columns: ColumnCache::new(),
             open_tx: AtomicBool::new(false),
         })

@@ -1,6 +1,9 @@
-//! The data dictionary, by the profile's catalog queries.
+//! The data dictionary: the kingbase profile's catalog queries, or the
+//! driver's catalog functions under the generic profile ([`crate::catalog`]).
 
+use crate::catalog;
 use crate::connection::OdbcNode;
+use crate::profile::Profile;
 use crate::session::OdbcSession;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
@@ -26,7 +29,16 @@ impl OdbcSession<'_> {
     /// Columns of a table in attribute order; empty when it does not exist.
     pub(crate) async fn columns_on(&mut self, table: &str) -> Result<Vec<Column>> {
         let what = format!("describing table '{table}'");
-        let sql = self.node.settings.profile.dialect().columns_sql();
+        if self.node.settings.generic.is_some() {
+            let table = table.to_string();
+            return self
+                .node
+                .run(&what, move |conn| {
+                    catalog::columns(conn, &table).map(|(c, _)| c)
+                })
+                .await;
+        }
+        let sql = Profile::postgres().columns_sql();
         let rows = self
             .query(&sql, &[Value::Text(table.into())], &what)
             .await?;
@@ -69,16 +81,45 @@ impl OdbcSession<'_> {
     }
 }
 
+impl OdbcNode {
+    /// A table's shape from the driver's catalog functions (the generic
+    /// profile): columns, defaults, primary and foreign keys; unique keys
+    /// other than the primary key are not read (no portable call lists
+    /// them but `SQLStatistics`, which odbc-sys does not declare either).
+    async fn describe_by_catalog(&self, table: &str) -> Result<Option<TableShape>> {
+        use hetsync_core::steps::Driver;
+        let _turn = self.session().await?;
+        let name = table.to_string();
+        let found = self
+            .run(&format!("describing table '{table}'"), move |conn| {
+                let (columns, defaults) = catalog::columns(conn, &name)?;
+                if columns.is_empty() {
+                    return Ok(None);
+                }
+                let primary_key = catalog::primary_key(conn, &name)?;
+                let foreign = catalog::foreign_keys(conn, &name)?;
+                Ok(Some((columns, defaults, primary_key, foreign)))
+            })
+            .await?;
+        Ok(found.map(|(columns, defaults, primary_key, foreign)| {
+            table_shape(table, columns, primary_key, Vec::new(), foreign, defaults)
+        }))
+    }
+}
+
 #[async_trait]
 impl TypeMapping for OdbcNode {
     async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
         use hetsync_core::steps::Driver;
+        if self.settings.generic.is_some() {
+            return self.describe_by_catalog(table).await;
+        }
         let mut s = self.session().await?;
         let columns = s.columns_on(table).await?;
         if columns.is_empty() {
             return Ok(None);
         }
-        let d = self.settings.profile.dialect();
+        let d = Profile::postgres();
         let node = self.name();
         let primary_key = s
             .about(d.primary_key_sql(), table, "the primary key")
@@ -134,7 +175,12 @@ impl TypeMapping for OdbcNode {
     async fn list_tables(&self) -> Result<Vec<String>> {
         use hetsync_core::steps::Driver;
         let mut s = self.session().await?;
-        let sql = self.settings.profile.dialect().list_tables_sql();
+        if self.settings.generic.is_some() {
+            let _turn = s;
+            let names = self.run("listing tables", catalog::tables).await?;
+            return Ok(user_tables(names));
+        }
+        let sql = Profile::postgres().list_tables_sql();
         let names = s
             .query(sql, &[], "listing tables")
             .await?

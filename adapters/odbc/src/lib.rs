@@ -13,7 +13,13 @@
 //!   against loops, transaction-id watermarks, set-based apply functions;
 //!   rows are staged, and a new copy filled, by `INSERT`s of a few rows
 //!   each, run with arrays of parameter sets;
-//! - `dameng` and `generic` are refused for now, with an error that says so.
+//! - `generic`: any database behind an ODBC driver, without triggers:
+//!   generic SQL ([`hetsync_core::dialect::generic`], the identifier quote
+//!   chosen by the database's name, `SQL_DBMS_NAME`), capture by snapshot
+//!   difference, the catalog through the driver's catalog functions
+//!   (`catalog`), the driver's transactions (autocommit off, a writer
+//!   serializable), or SQLite's own `BEGIN IMMEDIATE` under its driver;
+//! - `dameng` is refused for now, with an error that says so.
 //!
 //! The SQL is the dialect layer's and the order of steps the core's; this
 //! crate holds the driver: connection, binding, decoding, error classes.
@@ -21,6 +27,7 @@
 //! time per node.
 
 mod arrays;
+mod catalog;
 mod connection;
 mod dictionary;
 mod profile;

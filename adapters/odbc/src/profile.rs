@@ -1,6 +1,7 @@
 //! Profiles: which SQL the database behind an ODBC data source speaks.
 
 use hetsync_core::adapter::NodeSpec;
+use hetsync_core::dialect::generic::{self, Generic};
 use hetsync_core::dialect::postgres::{Postgres, KINGBASE};
 use hetsync_core::options::{OptionKind, OptionSpec};
 use hetsync_core::{Error, Result};
@@ -11,8 +12,8 @@ pub(crate) const PROFILE: OptionSpec = OptionSpec {
     name: "profile",
     kind: OptionKind::Choice(&["kingbase", "dameng", "generic"]),
     doc: "the SQL the database behind the data source speaks (required): \"kingbase\" \
-          (KingbaseES, or PostgreSQL through psqlODBC: PostgreSQL's SQL), \"dameng\" or \
-          \"generic\" (not built yet)",
+          (KingbaseES, or PostgreSQL through psqlODBC: PostgreSQL's SQL), \"generic\" (any \
+          database, captured by snapshot difference, no triggers) or \"dameng\" (not built yet)",
 };
 
 /// What an ODBC node speaks.
@@ -21,6 +22,73 @@ pub enum Profile {
     /// KingbaseES (PostgreSQL-derived), or PostgreSQL itself through
     /// psqlODBC: PostgreSQL's dialect with `?` markers.
     Kingbase,
+    /// A database known only by its driver: generic SQL
+    /// ([`hetsync_core::dialect::generic`]), capture by snapshot
+    /// difference, the catalog through the driver's catalog functions.
+    Generic,
+}
+
+/// What the generic profile must know of the database behind a driver,
+/// by the name the driver reports (`SQL_DBMS_NAME`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct GenericDbms {
+    /// The SQL, with the database's identifier quotes.
+    pub(crate) dialect: &'static Generic,
+    /// How its transactions start and end.
+    pub(crate) transactions: Transactions,
+}
+
+/// How a generic database's transactions start and end. A write
+/// transaction must keep other writers from changing what it compared
+/// until it ends, or a snapshot catch-up could take an application's
+/// write into the snapshot without recording it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Transactions {
+    /// The driver's: autocommit off, a write transaction made
+    /// serializable first by this statement; ended by the driver.
+    Driver {
+        /// Makes the next transaction serializable.
+        serializable: &'static str,
+    },
+    /// By statements, with autocommit left on (SQLite: a writer begins
+    /// `IMMEDIATE`, taking the write lock before it reads, so two writers
+    /// never deadlock upgrading their locks); ended by `COMMIT` or
+    /// `ROLLBACK`.
+    Statements {
+        /// Begins a write transaction.
+        write: &'static str,
+        /// Begins a read transaction.
+        read: &'static str,
+    },
+}
+
+impl GenericDbms {
+    /// The database of a `SQL_DBMS_NAME`: MySQL and MariaDB quote with
+    /// backticks whatever their `sql_mode`; SQLite's transactions begin by
+    /// statement; any other database gets the standard's `"` and
+    /// `SET TRANSACTION ISOLATION LEVEL SERIALIZABLE`.
+    pub(crate) fn named(dbms: &str) -> GenericDbms {
+        let driver = Transactions::Driver {
+            serializable: "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+        };
+        match dbms.to_ascii_lowercase().as_str() {
+            "sqlite" => GenericDbms {
+                dialect: &generic::ANSI,
+                transactions: Transactions::Statements {
+                    write: "BEGIN IMMEDIATE",
+                    read: "BEGIN",
+                },
+            },
+            "mysql" | "mariadb" => GenericDbms {
+                dialect: &generic::BACKTICK,
+                transactions: driver,
+            },
+            _ => GenericDbms {
+                dialect: &generic::ANSI,
+                transactions: driver,
+            },
+        }
+    }
 }
 
 impl Profile {
@@ -35,19 +103,19 @@ impl Profile {
         }
         match spec.choice_option(&PROFILE)? {
             "kingbase" => Ok(Profile::Kingbase),
+            "generic" => Ok(Profile::Generic),
             other => Err(Error::Deployment(format!(
                 "node '{}': the odbc profile \"{other}\" is not built in this version of \
-                 hetsync; profile \"kingbase\" is (KingbaseES, or PostgreSQL through psqlODBC)",
+                 hetsync; profiles \"kingbase\" (KingbaseES, or PostgreSQL through psqlODBC) \
+                 and \"generic\" (any database, no triggers) are",
                 spec.name
             ))),
         }
     }
 
-    /// The profile's SQL.
-    pub fn dialect(self) -> &'static Postgres {
-        match self {
-            Profile::Kingbase => &KINGBASE,
-        }
+    /// The kingbase profile's PostgreSQL SQL (its catalog queries among it).
+    pub(crate) fn postgres() -> &'static Postgres {
+        &KINGBASE
     }
 
     /// Statements every new connection runs first: canonical values
@@ -68,6 +136,9 @@ impl Profile {
                 }
                 out
             }
+            // Nothing is portable here; the statement limit is the
+            // driver's query timeout.
+            Profile::Generic => Vec::new(),
         }
     }
 }

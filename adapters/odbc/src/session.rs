@@ -2,11 +2,14 @@
 //! connection with parameters bound in order, rows decoded by column kind.
 
 use crate::arrays::insert_rows;
+use crate::catalog;
 use crate::connection::{Failure, OdbcNode};
+use crate::profile::{Profile, Transactions};
 use crate::values::{meta_rows, parameters, table_rows};
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
 use hetsync_core::change::{RowOp, Watermark};
+use hetsync_core::dialect::generic::Generic;
 use hetsync_core::dialect::pg_catalog::ValueKind;
 use hetsync_core::dialect::postgres::{COMMITTED_POSITION, INSTALL_LOCK, INTEGRATION_LOCK, XMIN};
 use hetsync_core::dialect::{ColumnSql, Dialect, TxKind};
@@ -14,7 +17,7 @@ use hetsync_core::schema::SyncTable;
 use hetsync_core::steps::apply::{
     fresh_row_arrived, fresh_rows, insert_values_sql, staging_column_list, staging_values,
 };
-use hetsync_core::steps::{self, Driver, SelectSql, Session};
+use hetsync_core::steps::{self, CatalogQuestion, Driver, SelectSql, Session};
 use hetsync_core::value::Value;
 use hetsync_core::Result;
 use odbc_api::Connection;
@@ -54,7 +57,17 @@ fn rows_on(
     }
 }
 
+/// One row holding a count: how the catalog answers "how many are there".
+fn count_row(found: bool) -> Vec<Vec<Value>> {
+    vec![vec![Value::Int(i64::from(found))]]
+}
+
 impl OdbcSession<'_> {
+    /// The generic profile's SQL, `None` under another profile.
+    fn generic(&self) -> Option<&'static Generic> {
+        self.node.settings.generic.map(|dbms| dbms.dialect)
+    }
+
     /// A position the profile's SQL reads (`SELECT <expr>`).
     async fn read_position(&mut self, sql: &str) -> Result<Watermark> {
         let rows = self.query(sql, &[], "reading the snapshot").await?;
@@ -70,7 +83,7 @@ impl Session for OdbcSession<'_> {
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
-        self.node.settings.profile.dialect()
+        self.node.settings.dialect()
     }
 
     fn open_transaction(&self) -> &AtomicBool {
@@ -96,6 +109,94 @@ impl Session for OdbcSession<'_> {
             .await
     }
 
+    /// Under the generic profile, as the database's transactions go
+    /// ([`Transactions`]).
+    async fn begin_transaction(&mut self, kind: TxKind) -> Result<()> {
+        let Some(dbms) = self.node.settings.generic else {
+            return steps::begin_by_sql(self, kind).await;
+        };
+        let context = "starting a transaction";
+        match (dbms.transactions, kind) {
+            (Transactions::Statements { write, .. }, TxKind::Write) => {
+                self.execute(write, &[], context).await.map(|_| ())
+            }
+            (Transactions::Statements { read, .. }, TxKind::ReadSnapshot) => {
+                self.execute(read, &[], context).await.map(|_| ())
+            }
+            (Transactions::Driver { serializable }, kind) => {
+                self.node
+                    .run(context, move |conn| {
+                        conn.set_autocommit(false)?;
+                        if kind == TxKind::Write {
+                            conn.execute(serializable, (), None)?;
+                        }
+                        Ok(())
+                    })
+                    .await
+            }
+        }
+    }
+
+    async fn end_transaction(&mut self, commit: bool, context: &str) -> Result<()> {
+        let Some(Transactions::Driver { .. }) = self.node.settings.generic.map(|d| d.transactions)
+        else {
+            return steps::end_by_sql(self, commit, context).await;
+        };
+        self.node
+            .run(context, move |conn| {
+                let ended = match commit {
+                    true => conn.commit(),
+                    false => conn.rollback(),
+                };
+                if ended.is_err() {
+                    // What failed to commit is not left half-open.
+                    let _ = conn.rollback();
+                }
+                // Autocommit back on: the next statement outside a
+                // transaction commits by itself.
+                let restored = conn.set_autocommit(true);
+                ended?;
+                restored.map_err(Failure::from)
+            })
+            .await
+    }
+
+    /// Under the generic profile, the driver's catalog functions.
+    async fn catalog(
+        &mut self,
+        question: CatalogQuestion<'_>,
+        context: &str,
+    ) -> Result<Vec<Vec<Value>>> {
+        if self.node.settings.generic.is_none() {
+            return steps::catalog_by_sql(self, question, context).await;
+        }
+        let owned = |t: &str| t.to_string();
+        match question {
+            CatalogQuestion::TableCount(table) => {
+                let table = owned(table);
+                self.node
+                    .run(context, move |conn| {
+                        catalog::table_exists(conn, &table).map(count_row)
+                    })
+                    .await
+            }
+            CatalogQuestion::ColumnCount(table, column) => {
+                let (table, column) = (owned(table), owned(column));
+                self.node
+                    .run(context, move |conn| {
+                        catalog::column_exists(conn, &table, &column).map(count_row)
+                    })
+                    .await
+            }
+            CatalogQuestion::CaptureObjects => {
+                self.node.run(context, catalog::capture_objects).await
+            }
+            CatalogQuestion::CaptureDefinitions => {
+                self.node.run(context, catalog::capture_definitions).await
+            }
+        }
+    }
+
     async fn select_rows(
         &mut self,
         table: &SyncTable,
@@ -103,7 +204,10 @@ impl Session for OdbcSession<'_> {
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>> {
         let columns = self.sync_columns(table).await?;
-        let list: Vec<String> = columns.iter().map(|c| c.select_expr()).collect();
+        let list: Vec<String> = match self.generic() {
+            Some(d) => columns.iter().map(|c| d.ident(&c.name)).collect(),
+            None => columns.iter().map(|c| c.select_expr()).collect(),
+        };
         let sql = sql(&list.join(", "));
         let kinds: Vec<ValueKind> = columns.iter().map(|c| c.kind).collect();
         let params = params.to_vec();
@@ -130,15 +234,29 @@ impl Session for OdbcSession<'_> {
         self.position().await
     }
 
+    /// Kingbase: the snapshot's xmin. Generic: the last `seq` handed out
+    /// (only the engine writes the tracking table, one transaction at a
+    /// time: every `seq` up to it is committed).
     async fn position(&mut self) -> Result<Watermark> {
-        self.read_position(&format!("SELECT {XMIN}")).await
+        match self.generic() {
+            Some(d) => self.read_position(&d.position_sql()).await,
+            None => self.read_position(&format!("SELECT {XMIN}")).await,
+        }
     }
 
     async fn committed_position(&mut self) -> Result<Watermark> {
-        self.read_position(COMMITTED_POSITION).await
+        match self.generic() {
+            Some(_) => self.position().await,
+            None => self.read_position(COMMITTED_POSITION).await,
+        }
     }
 
+    /// Kingbase: an advisory lock. Generic: nothing portable; install's
+    /// statements are idempotent.
     async fn lock_install(&mut self) -> Result<()> {
+        if self.generic().is_some() {
+            return Ok(());
+        }
         self.query(INSTALL_LOCK, &[], "locking install")
             .await
             .map(|_| ())
@@ -161,7 +279,16 @@ impl Session for OdbcSession<'_> {
             .await
     }
 
+    /// Generic: the batch's codes are looked up first, then inserted (a
+    /// generic driver's duplicate-key error has no SQLSTATE of its own:
+    /// `23000` is every integrity error); the write transaction keeps
+    /// other writers out meanwhile.
     async fn insert_fresh(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<Option<u64>> {
+        if self.generic().is_some() {
+            return steps::apply::insert_fresh_by_inserts(self, table, ops)
+                .await
+                .map(Some);
+        }
         let rows: Vec<Vec<Value>> = fresh_rows(self.node(), table, ops)?
             .into_iter()
             .map(<[Value]>::to_vec)
@@ -203,7 +330,7 @@ impl Driver for OdbcNode {
     }
 
     fn dialect(&self) -> &'static dyn Dialect {
-        self.settings.profile.dialect()
+        self.settings.dialect()
     }
 
     async fn session(&self) -> Result<OdbcSession<'_>> {
@@ -213,7 +340,14 @@ impl Driver for OdbcNode {
         })
     }
 
+    /// Kingbase: a session-level advisory lock. Generic: a lock of this
+    /// process (there is no portable lock a crashed holder releases), so
+    /// one hetsync process at a time may run a generic node's rounds.
     async fn lock_integration(&self) -> Result<IntegrationLock> {
+        if self.settings.profile == Profile::Generic {
+            let held = self.integrating.clone().lock_owned().await;
+            return Ok(IntegrationLock(Box::new(held)));
+        }
         // A session-level lock, held by a connection of its own until it
         // is dropped (or the process dies).
         let conn = self.settings.connect().await?;

@@ -76,6 +76,12 @@ pub(crate) fn meta_rows(mut cursor: impl Cursor) -> Result<Vec<Vec<Value>>, Fail
                 DataType::BigInt | DataType::Integer | DataType::SmallInt | DataType::TinyInt => {
                     int(&mut row, col)?.map_or(Value::Null, Value::Int)
                 }
+                // The C type codes of 64-bit integers (`SQL_C_SBIGINT`,
+                // `SQL_C_UBIGINT`), which the SQLite ODBC driver reports
+                // for `INTEGER` columns under `BigInt=1`.
+                DataType::Other { data_type, .. } if [-25, -27].contains(&data_type.0) => {
+                    int(&mut row, col)?.map_or(Value::Null, Value::Int)
+                }
                 DataType::Bit => text(&mut row, col, &mut buf)?
                     .map_or(Ok(Value::Null), |s| flag(col, &s).map(Value::Bool))?,
                 DataType::Binary { .. }

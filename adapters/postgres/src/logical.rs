@@ -309,7 +309,7 @@ impl PostgresSession<'_> {
                 Value::Text(DRAINED_LSN.into()),
                 Value::Text(pgoutput::lsn_text(end)),
             ];
-            self.execute(&d.meta_set_sql(), &params, context).await?;
+            hetsync_core::steps::write_keyed(self, &d.meta_set_sql(), &params, context).await?;
         }
         tracing::debug!(node = %node, changes = ord, "drained the logical replication slot");
         Ok(())

@@ -10,6 +10,7 @@
 //! exactly what `install` creates on each database.
 
 pub mod digest;
+pub mod generic;
 pub mod mysql;
 mod names;
 pub mod pg_catalog;
@@ -221,12 +222,14 @@ pub trait Dialect: Send + Sync {
         )
     }
 
-    /// Counts tables named `$1` (0 or 1).
-    fn table_exists_sql(&self) -> String;
+    /// Counts tables named `$1` (0 or 1); `None` where the adapter asks
+    /// the driver's catalog instead ([`crate::steps::CatalogQuestion`]).
+    fn table_exists_sql(&self) -> Option<String>;
 
     /// Counts the columns named `$2` of table `$1` (0 or 1): install adds
-    /// to its tables what an older layout lacks.
-    fn column_exists_sql(&self) -> String;
+    /// to its tables what an older layout lacks. `None` as for
+    /// [`Dialect::table_exists_sql`].
+    fn column_exists_sql(&self) -> Option<String>;
 
     /// The columns a later layout added to hetsync's tables, as `(table,
     /// column, ALTER TABLE statement)`: install runs the statement where the
@@ -247,16 +250,28 @@ pub trait Dialect: Send + Sync {
         format!("SELECT name, value FROM {}", self.ident(META))
     }
 
-    /// Writes a setting of [`META`]: name `$1`, value `$2`.
-    fn meta_set_sql(&self) -> String {
-        format!(
-            "{} {}(name, value) VALUES ({}, {}) {}",
+    /// Writes a setting of [`META`]: name `$1`, value `$2`
+    /// ([`Dialect::keyed_write_sql`]).
+    fn meta_set_sql(&self) -> Vec<String> {
+        self.keyed_write_sql(META, "name", &[("value", self.placeholder(2))])
+    }
+
+    /// Writes the row of key `$1` in `table`, with `columns` set to their
+    /// value expressions (parameters from `$2` on): the statements, in
+    /// order, each but the last binding the key `$1` alone. One upsert by
+    /// default.
+    fn keyed_write_sql(&self, table: &str, key: &str, columns: &[(&str, String)]) -> Vec<String> {
+        let (names, values): (Vec<&str>, Vec<&str>) =
+            columns.iter().map(|(c, v)| (*c, v.as_str())).unzip();
+        vec![format!(
+            "{} {}({key}, {}) VALUES ({}, {}) {}",
             self.upsert_keyword(),
-            self.ident(META),
+            self.ident(table),
+            names.join(", "),
             self.placeholder(1),
-            self.placeholder(2),
-            self.upsert_tail("name", &["value"])
-        )
+            values.join(", "),
+            self.upsert_tail(key, &names)
+        )]
     }
 
     /// `INSERT` or the dialect's upsert variant of it.
@@ -284,14 +299,15 @@ pub trait Dialect: Send + Sync {
     fn now(&self) -> &'static str;
 
     /// Lists hetsync's capture objects as `(kind, name)` rows, whatever made
-    /// them (a failed install may have left some unrecorded).
-    fn capture_objects_sql(&self) -> String;
+    /// them (a failed install may have left some unrecorded). `None` as
+    /// for [`Dialect::table_exists_sql`].
+    fn capture_objects_sql(&self) -> Option<String>;
 
     /// Lists hetsync's capture objects with their definitions, as
     /// `(object, definition)` rows (`object` says what and where: "trigger
     /// … on …"): what install made and each round checks is still there,
-    /// unaltered and enabled.
-    fn capture_definitions_sql(&self) -> String;
+    /// unaltered and enabled. `None` as for [`Dialect::table_exists_sql`].
+    fn capture_definitions_sql(&self) -> Option<String>;
 
     /// Drops one object listed by [`Dialect::capture_objects_sql`].
     fn drop_object_sql(&self, kind: &str, name: &str) -> String {
@@ -536,17 +552,17 @@ pub trait Dialect: Send + Sync {
         )
     }
 
-    /// Records the watermark `($2, $3)` (`pos`, `within`) of peer `$1`.
-    fn record_peer_sql(&self) -> String {
-        format!(
-            "{} {}(peer, watermark, within_seq, updated_at) VALUES ({}, {}, {}, {}) {}",
-            self.upsert_keyword(),
-            self.ident(PEERS),
-            self.placeholder(1),
-            self.placeholder(2),
-            self.placeholder(3),
-            self.now(),
-            self.upsert_tail("peer", &["watermark", "within_seq", "updated_at"])
+    /// Records the watermark `($2, $3)` (`pos`, `within`) of peer `$1`
+    /// ([`Dialect::keyed_write_sql`]).
+    fn record_peer_sql(&self) -> Vec<String> {
+        self.keyed_write_sql(
+            PEERS,
+            "peer",
+            &[
+                ("watermark", self.placeholder(2)),
+                ("within_seq", self.placeholder(3)),
+                ("updated_at", self.now().to_string()),
+            ],
         )
     }
 
@@ -671,8 +687,10 @@ pub trait Dialect: Send + Sync {
 
     // ---- apply --------------------------------------------------------------
 
-    /// Statements that silence capture for the engine's own writes.
-    fn silence_sql(&self) -> String;
+    /// The statement that silences capture for the engine's own writes,
+    /// `None` where nothing captures them (capture by snapshot difference
+    /// takes them into the snapshots).
+    fn silence_sql(&self) -> Option<String>;
 
     /// The statement that lifts the silence, `None` when it ends by itself.
     fn unsilence_sql(&self) -> Option<String>;
@@ -721,6 +739,13 @@ pub trait Dialect: Send + Sync {
             self.ident(&table.name),
             nulls.join(" OR ")
         )
+    }
+
+    /// A statement that reserves the positions of `rows` tracking rows
+    /// about to be inserted ([`Dialect::tracking_insert_sql`]), where the
+    /// tracking table numbers no rows itself; `None` by default.
+    fn tracking_reserve_sql(&self, _rows: usize) -> Option<String> {
+        None
     }
 
     /// The tracking insert of `rows` integrated changes: per row the

@@ -278,14 +278,18 @@ impl Dialect for Mysql {
         ]
     }
 
-    fn table_exists_sql(&self) -> String {
-        "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
+    fn table_exists_sql(&self) -> Option<String> {
+        Some(
+            "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?"
             .into()
+        )
     }
 
-    fn column_exists_sql(&self) -> String {
-        "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
+    fn column_exists_sql(&self) -> Option<String> {
+        Some(
+            "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = ?"
             .into()
+        )
     }
 
     fn meta_sql(&self) -> String {
@@ -304,17 +308,20 @@ impl Dialect for Mysql {
         "UTC_TIMESTAMP(6)"
     }
 
-    fn capture_objects_sql(&self) -> String {
-        "SELECT 'TRIGGER', CAST(trigger_name AS CHAR) FROM information_schema.triggers \
+    fn capture_objects_sql(&self) -> Option<String> {
+        Some(
+            "SELECT 'TRIGGER', CAST(trigger_name AS CHAR) FROM information_schema.triggers \
          WHERE trigger_schema = DATABASE() AND trigger_name LIKE '\\\\_hetsync\\\\_%' \
          UNION ALL \
          SELECT 'PROCEDURE', CAST(routine_name AS CHAR) FROM information_schema.routines \
          WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name LIKE '\\\\_hetsync\\\\_%'"
             .into()
+        )
     }
 
-    fn capture_definitions_sql(&self) -> String {
-        "SELECT CAST(CONCAT('trigger ', trigger_name, ' on ', event_object_table) AS CHAR), \
+    fn capture_definitions_sql(&self) -> Option<String> {
+        Some(
+            "SELECT CAST(CONCAT('trigger ', trigger_name, ' on ', event_object_table) AS CHAR), \
                 CAST(CONCAT(action_timing, ' ', event_manipulation, ' ', action_statement) AS CHAR) \
          FROM information_schema.triggers \
          WHERE trigger_schema = DATABASE() AND trigger_name LIKE '\\\\_hetsync\\\\_%' \
@@ -323,6 +330,7 @@ impl Dialect for Mysql {
          FROM information_schema.routines \
          WHERE routine_schema = DATABASE() AND routine_type = 'PROCEDURE' AND routine_name LIKE '\\\\_hetsync\\\\_%'"
             .into()
+        )
     }
 
     fn capture_sql(&self, table: &SyncTable, columns: &[ColumnSql]) -> Vec<String> {
@@ -364,8 +372,8 @@ impl Dialect for Mysql {
         "CAST(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', changed_at) AS SIGNED)".into()
     }
 
-    fn silence_sql(&self) -> String {
-        "SET @hetsync_apply = 1".into()
+    fn silence_sql(&self) -> Option<String> {
+        Some("SET @hetsync_apply = 1".into())
     }
 
     fn unsilence_sql(&self) -> Option<String> {

@@ -329,18 +329,22 @@ impl Dialect for Postgres {
         ]
     }
 
-    fn table_exists_sql(&self) -> String {
-        format!(
+    fn table_exists_sql(&self) -> Option<String> {
+        Some(
+            format!(
             "SELECT count(*) FROM (SELECT to_regclass(quote_ident({})) AS r) AS x WHERE r IS NOT NULL",
             self.placeholder(1)
         )
+        )
     }
 
-    fn column_exists_sql(&self) -> String {
-        format!(
+    fn column_exists_sql(&self) -> Option<String> {
+        Some(
+            format!(
             "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass(quote_ident({})) AND attname = {} AND NOT attisdropped",
             self.placeholder(1),
             self.placeholder(2)
+        )
         )
     }
 
@@ -348,21 +352,21 @@ impl Dialect for Postgres {
         "now()"
     }
 
-    fn capture_objects_sql(&self) -> String {
+    fn capture_objects_sql(&self) -> Option<String> {
         // Functions of the current schema; dropping one with CASCADE drops
         // the triggers that call it. Logical capture's published tables too.
         let functions = "SELECT 'FUNCTION', p.proname::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_'";
-        match self.logical {
+        Some(match self.logical {
             false => format!("{functions} ORDER BY 2"),
             true => format!(
                 "{functions} UNION ALL {} ORDER BY 2",
                 self.published_objects_sql()
             ),
-        }
+        })
     }
 
-    fn capture_definitions_sql(&self) -> String {
+    fn capture_definitions_sql(&self) -> Option<String> {
         // A disabled trigger is an altered one: its enabled state is part of
         // the definition.
         let definitions = "SELECT 'trigger ' || t.tgname || ' on ' || c.relname, \
@@ -374,13 +378,13 @@ impl Dialect for Postgres {
          SELECT 'function ' || p.proname, pg_get_functiondef(p.oid) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE n.nspname = current_schema() AND left(p.proname, 9) = '_hetsync_'";
-        match self.logical {
+        Some(match self.logical {
             false => format!("{definitions} ORDER BY 1"),
             true => format!(
                 "{definitions} UNION ALL {} ORDER BY 1",
                 self.logical_definitions_sql()
             ),
-        }
+        })
     }
 
     fn drop_object_sql(&self, kind: &str, name: &str) -> String {
@@ -497,14 +501,14 @@ impl Dialect for Postgres {
         format!("{param}::jsonb")
     }
 
-    fn silence_sql(&self) -> String {
-        match self.logical {
+    fn silence_sql(&self) -> Option<String> {
+        Some(match self.logical {
             false => format!(
                 "SELECT set_config({}, 'on', true)",
                 self.literal(APPLY_SETTING)
             ),
             true => self.origin_setup_sql(),
-        }
+        })
     }
 
     fn unsilence_sql(&self) -> Option<String> {

@@ -234,12 +234,12 @@ impl Dialect for Sqlite {
         vec![INSTALLED, PEERS, META, CONFLICTS, APPLY_FLAG, TRACKING]
     }
 
-    fn table_exists_sql(&self) -> String {
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".into()
+    fn table_exists_sql(&self) -> Option<String> {
+        Some("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1".into())
     }
 
-    fn column_exists_sql(&self) -> String {
-        "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2".into()
+    fn column_exists_sql(&self) -> Option<String> {
+        Some("SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2".into())
     }
 
     fn now(&self) -> &'static str {
@@ -248,21 +248,21 @@ impl Dialect for Sqlite {
 
     // Triggers, and the snapshot tables of capture by snapshot difference
     // (whichever way the node captures: install switches between them).
-    fn capture_objects_sql(&self) -> String {
-        format!(
+    fn capture_objects_sql(&self) -> Option<String> {
+        Some(format!(
             "SELECT upper(type), name FROM sqlite_master WHERE (type = 'trigger' AND \
              substr(name, 1, 9) = '_hetsync_') OR (type = 'table' AND {}) ORDER BY name",
             snapshot_tables()
-        )
+        ))
     }
 
-    fn capture_definitions_sql(&self) -> String {
-        format!(
+    fn capture_definitions_sql(&self) -> Option<String> {
+        Some(format!(
             "SELECT type || ' ' || name || ' on ' || tbl_name, sql FROM sqlite_master \
              WHERE (type = 'trigger' AND substr(name, 1, 9) = '_hetsync_') OR \
              (type IN ('table', 'index') AND {}) ORDER BY 1",
             snapshot_tables()
-        )
+        ))
     }
 
     fn snapshot_capture(&self) -> bool {
@@ -347,11 +347,11 @@ impl Dialect for Sqlite {
         "changed_at".into()
     }
 
-    fn silence_sql(&self) -> String {
-        format!(
+    fn silence_sql(&self) -> Option<String> {
+        Some(format!(
             "INSERT INTO {}(origin) VALUES ('hetsync')",
             self.ident(APPLY_FLAG)
-        )
+        ))
     }
 
     fn unsilence_sql(&self) -> Option<String> {

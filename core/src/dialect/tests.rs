@@ -70,7 +70,7 @@ fn render(d: &dyn Dialect) -> String {
     section("bookkeeping tables", d.meta_tables());
     section(
         "install: hetsync's objects to drop",
-        vec![d.capture_objects_sql()],
+        d.capture_objects_sql().into_iter().collect(),
     );
     // The kind of object the listing above returns on each database.
     let kind = match d.name() {
@@ -83,16 +83,19 @@ fn render(d: &dyn Dialect) -> String {
     );
     section(
         "install: layout version",
-        vec![d.meta_sql(), d.meta_set_sql()],
+        std::iter::once(d.meta_sql())
+            .chain(d.meta_set_sql())
+            .collect(),
     );
     section(
         "install: columns an older layout lacks",
-        std::iter::once(d.column_exists_sql())
+        d.column_exists_sql()
+            .into_iter()
             .chain(d.added_columns().into_iter().map(|(_, _, alter)| alter))
             .collect(),
     );
     section("install: record a table", vec![d.record_installed_sql()]);
-    section("is installed", vec![d.table_exists_sql()]);
+    section("is installed", d.table_exists_sql().into_iter().collect());
     for (table, columns) in fixture() {
         section(
             &format!("capture on {}", table.name),
@@ -194,7 +197,7 @@ fn render(d: &dyn Dialect) -> String {
     );
     section(
         "capture objects with their definitions",
-        vec![d.capture_definitions_sql()],
+        d.capture_definitions_sql().into_iter().collect(),
     );
     section(
         "bounded read",
@@ -204,7 +207,12 @@ fn render(d: &dyn Dialect) -> String {
         "count events",
         vec![d.count_events_sql(false), d.count_events_sql(true)],
     );
-    section("peer watermark", vec![d.peer_sql(), d.record_peer_sql()]);
+    section(
+        "peer watermark",
+        std::iter::once(d.peer_sql())
+            .chain(d.record_peer_sql())
+            .collect(),
+    );
     section(
         "guard",
         d.position_scan_sql()
@@ -236,14 +244,17 @@ fn render(d: &dyn Dialect) -> String {
     );
     section(
         "tracking rows written by the engine",
-        vec![d.tracking_insert_sql(2)],
+        d.tracking_reserve_sql(2)
+            .into_iter()
+            .chain([d.tracking_insert_sql(2)])
+            .collect(),
     );
     section(
         "transactions",
         [TxKind::Write, TxKind::ReadSnapshot]
             .into_iter()
             .flat_map(|k| d.begin_sql(k))
-            .chain([d.silence_sql()])
+            .chain(d.silence_sql())
             .chain(d.unsilence_sql())
             .chain(d.end_silence_sql())
             .collect(),
@@ -298,13 +309,14 @@ fn render_logical() -> String {
 fn golden_sql() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var_os("HETSYNC_BLESS").is_some();
-    let dialects: [&dyn Dialect; 6] = [
+    let dialects: [&dyn Dialect; 7] = [
         &sqlite::TRIGGERS,
         &sqlite::SNAPSHOT,
         &TRIGGERS,
         &LOGICAL,
         &KINGBASE,
         &Mysql,
+        &super::generic::ANSI,
     ];
     for d in dialects {
         let path = dir.join(format!("{}.sql", d.name()));

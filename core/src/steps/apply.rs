@@ -109,8 +109,9 @@ async fn apply_in<S: Session + ?Sized>(
     staged: bool,
 ) -> Result<ApplyOutcome> {
     let d = s.dialect();
-    s.execute(&d.silence_sql(), &[], "silencing capture")
-        .await?;
+    if let Some(sql) = d.silence_sql() {
+        s.execute(&sql, &[], "silencing capture").await?;
+    }
     let mut out = ApplyOutcome::default();
     // The guard protects the rows the batch writes: a batch that writes
     // none (only a watermark) has nothing to settle or check, and reads
@@ -197,16 +198,13 @@ async fn apply_in<S: Session + ?Sized>(
         record_conflicts(s, log.conflicts.iter().chain(&out.conflicts)).await?;
     }
     if let Some(mark) = &batch.peer {
-        s.execute(
-            &d.record_peer_sql(),
-            &[
-                Value::Text(mark.peer.clone()),
-                Value::Int(mark.watermark.pos),
-                Value::Int(mark.watermark.within),
-            ],
-            "recording the peer watermark",
-        )
-        .await?;
+        let params = [
+            Value::Text(mark.peer.clone()),
+            Value::Int(mark.watermark.pos),
+            Value::Int(mark.watermark.within),
+        ];
+        let statements = d.record_peer_sql();
+        super::write_keyed(s, &statements, &params, "recording the peer watermark").await?;
         if let Some(tables) = &mark.tables {
             super::install::record_synced_tables(s, &mark.peer, tables).await?;
         }
@@ -857,6 +855,9 @@ pub(crate) async fn insert_tracking_rows<S: Session + ?Sized>(
     while rows.peek().is_some() {
         let params: Vec<Value> = rows.by_ref().take(per_statement).flatten().collect();
         let n = params.len() / TRACKING_INSERT_WIDTH;
+        if let Some(sql) = d.tracking_reserve_sql(n) {
+            s.execute(&sql, &[], context).await?;
+        }
         s.execute(&d.tracking_insert_sql(n), &params, context)
             .await?;
     }

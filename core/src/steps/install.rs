@@ -5,7 +5,7 @@
 //! between drops the capture objects made so far, and the mark keeps the
 //! node refused ([`require_installed`]) until an install finishes.
 
-use super::{begin, commit, first, int_of, into_text, rollback, Session};
+use super::{begin, commit, first, int_of, into_text, rollback, CatalogQuestion, Session};
 use crate::dialect::{
     check_schema_version, require_current_schema, ColumnSql, TxKind, INSTALLED, SCHEMA_VERSION,
     TRACKING,
@@ -107,8 +107,9 @@ async fn add_missing_columns<S: Session + ?Sized>(s: &mut S) -> Result<()> {
     let d = s.dialect();
     for (table, column, alter) in d.added_columns() {
         let context = format!("looking for column '{column}' of '{table}'");
-        let params = [Value::Text(table.into()), Value::Text(column.into())];
-        let found = s.query(&d.column_exists_sql(), &params, &context).await?;
+        let found = s
+            .catalog(CatalogQuestion::ColumnCount(table, column), &context)
+            .await?;
         let found = first(&found)
             .map(|v| int_of(s.node(), v, "a column count"))
             .transpose()?;
@@ -212,14 +213,9 @@ pub(super) async fn meta_set<S: Session + ?Sized>(
     name: &str,
     value: &str,
 ) -> Result<()> {
-    let d = s.dialect();
-    s.execute(
-        &d.meta_set_sql(),
-        &[Value::Text(name.into()), Value::Text(value.into())],
-        &format!("recording {name}"),
-    )
-    .await
-    .map(|_| ())
+    let statements = s.dialect().meta_set_sql();
+    let params = [Value::Text(name.into()), Value::Text(value.into())];
+    super::write_keyed(s, &statements, &params, &format!("recording {name}")).await
 }
 
 /// The rows of the meta table, by name.
@@ -251,9 +247,8 @@ pub(super) async fn meta<S: Session + ?Sized>(s: &mut S) -> Result<Settings> {
 async fn drop_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
     let d = s.dialect();
     let objects = s
-        .query(
-            &d.capture_objects_sql(),
-            &[],
+        .catalog(
+            CatalogQuestion::CaptureObjects,
             "listing hetsync's capture objects",
         )
         .await?;
@@ -344,9 +339,8 @@ pub(super) async fn table_exists<S: Session + ?Sized>(
     name: &str,
     context: &str,
 ) -> Result<bool> {
-    let d = s.dialect();
     let rows = s
-        .query(&d.table_exists_sql(), &[Value::Text(name.into())], context)
+        .catalog(CatalogQuestion::TableCount(name), context)
         .await?;
     match first(&rows) {
         Some(v) => Ok(int_of(s.node(), v, "a table count")? > 0),

@@ -5,7 +5,7 @@
 //! instead of losing edits without a word.
 
 use super::install::{meta_set, Settings};
-use super::{into_text, Session};
+use super::{into_text, CatalogQuestion, Session};
 use crate::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -16,9 +16,11 @@ const CAPTURE_OBJECTS: &str = "capture_objects";
 /// The capture objects on the node now, each with the digest of its
 /// definition.
 async fn current<S: Session + ?Sized>(s: &mut S) -> Result<BTreeMap<String, String>> {
-    let sql = s.dialect().capture_definitions_sql();
     let rows = s
-        .query(&sql, &[], "reading hetsync's capture objects")
+        .catalog(
+            CatalogQuestion::CaptureDefinitions,
+            "reading hetsync's capture objects",
+        )
         .await?;
     let mut out = BTreeMap::new();
     for row in rows {

@@ -42,6 +42,41 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// [`SyncTable::columns`] order, over table alias `t`).
 pub type SelectSql<'a> = &'a (dyn Fn(&str) -> String + Send + Sync);
 
+/// A question about the database's catalog that install and the
+/// integrity check ask ([`Session::catalog`]); the answer has the rows
+/// the dialect's SQL for it selects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogQuestion<'a> {
+    /// How many tables have this name: one row, a count
+    /// ([`Dialect::table_exists_sql`]).
+    TableCount(&'a str),
+    /// How many columns of table `.0` are named `.1`: one row, a count
+    /// ([`Dialect::column_exists_sql`]).
+    ColumnCount(&'a str, &'a str),
+    /// hetsync's capture objects, `(kind, name)` rows
+    /// ([`Dialect::capture_objects_sql`]).
+    CaptureObjects,
+    /// hetsync's capture objects with their definitions, `(object,
+    /// definition)` rows ([`Dialect::capture_definitions_sql`]).
+    CaptureDefinitions,
+}
+
+impl CatalogQuestion<'_> {
+    /// The dialect's SQL for the question with its parameters, `None`
+    /// where the dialect leaves the catalog to the adapter.
+    pub fn sql(&self, d: &dyn Dialect) -> Option<(String, Vec<Value>)> {
+        let text = |t: &str| Value::Text(t.to_string());
+        match *self {
+            CatalogQuestion::TableCount(table) => Some((d.table_exists_sql()?, vec![text(table)])),
+            CatalogQuestion::ColumnCount(table, column) => {
+                Some((d.column_exists_sql()?, vec![text(table), text(column)]))
+            }
+            CatalogQuestion::CaptureObjects => Some((d.capture_objects_sql()?, Vec::new())),
+            CatalogQuestion::CaptureDefinitions => Some((d.capture_definitions_sql()?, Vec::new())),
+        }
+    }
+}
+
 /// One connection of a node, driven by the core. The required methods are
 /// driver work; the provided ones are shared implementations an adapter
 /// replaces only where its database has a faster way (COPY, for one).
@@ -79,6 +114,30 @@ pub trait Session: Send {
         sql: SelectSql<'_>,
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>>;
+
+    /// Starts a transaction: the dialect's [`Dialect::begin_sql`] by
+    /// default. Called through [`begin`], which marks it open.
+    async fn begin_transaction(&mut self, kind: TxKind) -> Result<()> {
+        begin_by_sql(self, kind).await
+    }
+
+    /// Ends the open transaction, committing it or rolling it back: the
+    /// dialect's statement by default. Called through [`commit`] and
+    /// [`rollback`].
+    async fn end_transaction(&mut self, commit: bool, context: &str) -> Result<()> {
+        end_by_sql(self, commit, context).await
+    }
+
+    /// Answers a question about the database's catalog: by the dialect's
+    /// SQL by default ([`catalog_by_sql`]); an adapter whose dialect has
+    /// none asks its driver.
+    async fn catalog(
+        &mut self,
+        question: CatalogQuestion<'_>,
+        context: &str,
+    ) -> Result<Vec<Vec<Value>>> {
+        catalog_by_sql(self, question, context).await
+    }
 
     /// The synced columns of a table as templates need them; a missing table
     /// or column, or a column unusable in a combined code, is an error.
@@ -233,27 +292,79 @@ pub async fn recover<S: Session + ?Sized>(s: &mut S) {
 /// Begins a transaction (the session was recovered when it was made).
 pub async fn begin<S: Session + ?Sized>(s: &mut S, kind: TxKind) -> Result<()> {
     s.open_transaction().store(true, Ordering::SeqCst);
-    for sql in s.dialect().begin_sql(kind) {
-        s.execute(&sql, &[], "starting a transaction").await?;
-    }
-    Ok(())
+    s.begin_transaction(kind).await
 }
 
 /// Commits the open transaction.
 pub async fn commit<S: Session + ?Sized>(s: &mut S, context: &str) -> Result<()> {
-    let sql = s.dialect().commit_sql();
-    s.execute(sql, &[], context).await?;
+    s.end_transaction(true, context).await?;
     s.open_transaction().store(false, Ordering::SeqCst);
     Ok(())
 }
 
 /// Rolls the open transaction back. What failed matters, not the rollback.
 pub async fn rollback<S: Session + ?Sized>(s: &mut S) {
-    let sql = s.dialect().rollback_sql();
     // A rollback that fails has nothing left to end (SQLite says "no
     // transaction is active") or no connection left to end it on.
-    let _ = s.execute(sql, &[], "rolling back").await;
+    let _ = s.end_transaction(false, "rolling back").await;
     s.open_transaction().store(false, Ordering::SeqCst);
+}
+
+/// Starts a transaction by the dialect's [`Dialect::begin_sql`] (the
+/// default [`Session::begin_transaction`]).
+pub async fn begin_by_sql<S: Session + ?Sized>(s: &mut S, kind: TxKind) -> Result<()> {
+    for sql in s.dialect().begin_sql(kind) {
+        s.execute(&sql, &[], "starting a transaction").await?;
+    }
+    Ok(())
+}
+
+/// Ends a transaction by the dialect's `COMMIT` or `ROLLBACK` (the
+/// default [`Session::end_transaction`]).
+pub async fn end_by_sql<S: Session + ?Sized>(s: &mut S, commit: bool, context: &str) -> Result<()> {
+    let d = s.dialect();
+    let sql = if commit {
+        d.commit_sql()
+    } else {
+        d.rollback_sql()
+    };
+    s.execute(sql, &[], context).await.map(|_| ())
+}
+
+/// Answers a catalog question by the dialect's SQL (the default
+/// [`Session::catalog`]); an error where the dialect has none.
+pub async fn catalog_by_sql<S: Session + ?Sized>(
+    s: &mut S,
+    question: CatalogQuestion<'_>,
+    context: &str,
+) -> Result<Vec<Vec<Value>>> {
+    let Some((sql, params)) = question.sql(s.dialect()) else {
+        return Err(Error::Setup(format!(
+            "node '{}': the {} dialect has no SQL for {question:?}, and the adapter does not \
+             answer it from the driver's catalog",
+            s.node(),
+            s.dialect().name()
+        )));
+    };
+    s.query(&sql, &params, context).await
+}
+
+/// Runs the statements of a keyed write
+/// ([`Dialect::keyed_write_sql`]): each but the last binds the key (the
+/// first parameter) alone.
+pub async fn write_keyed<S: Session + ?Sized>(
+    s: &mut S,
+    statements: &[String],
+    params: &[Value],
+    context: &str,
+) -> Result<()> {
+    let Some((last, before)) = statements.split_last() else {
+        return Ok(());
+    };
+    for sql in before {
+        s.execute(sql, &params[..1], context).await?;
+    }
+    s.execute(last, params, context).await.map(|_| ())
 }
 
 /// Locks tables against writers until the transaction ends, where the

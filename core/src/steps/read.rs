@@ -275,14 +275,20 @@ pub(crate) fn tracking_row(node: &str, row: Vec<Value>) -> Result<TrackingRow> {
     let seq = int_of(node, &seq, "a tracking sequence")?;
     let table = into_text(node, table, "a table name")?.unwrap_or_default();
     let code = into_text(node, code, "a combined code")?.unwrap_or_default();
+    // Microseconds, or text: an instant, or the microseconds as a driver
+    // that reads every column as text printed them.
     let time = match &time {
-        Value::Text(text) => parse_micros(text).ok_or_else(|| Error::Data {
-            table: table.clone(),
-            code: code.clone(),
-            message: format!(
-                "tracking row {seq} on node '{node}': unreadable change time {text:?}"
-            ),
-        })?,
+        Value::Text(text) => text
+            .parse()
+            .ok()
+            .or_else(|| parse_micros(text))
+            .ok_or_else(|| Error::Data {
+                table: table.clone(),
+                code: code.clone(),
+                message: format!(
+                    "tracking row {seq} on node '{node}': unreadable change time {text:?}"
+                ),
+            })?,
         other => int_of(node, other, "a change time")?,
     };
     Ok(TrackingRow {
