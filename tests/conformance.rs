@@ -7,7 +7,8 @@ mod support;
 use hetsync_plugin_sdk::{LoadOptions, PluginLibrary};
 use hetsync_testkit::conformance::{check_adapter, check_plugin};
 use support::{
-    built_in_adapter, KINGBASE_ODBC, MYSQL, POSTGRES, SQLITE, SQLITE_ODBC, SQLITE_SNAPSHOT,
+    built_in_adapter, KINGBASE_ODBC, MARIADB_ODBC, MYSQL, POSTGRES, SQLITE, SQLITE_ODBC,
+    SQLITE_SNAPSHOT,
 };
 
 macro_rules! both_ways {
@@ -43,6 +44,7 @@ both_ways!(
     mysql: MYSQL,
     kingbase_odbc: KINGBASE_ODBC,
     generic_odbc: SQLITE_ODBC,
+    generic_odbc_mariadb: MARIADB_ODBC,
 );
 
 /// The vendor template (`examples/adapter-template`) builds with one plain

@@ -87,7 +87,9 @@ async fn drop_update_trigger(d: &Deploy, node: &str, table: &str) {
              'hetsync_' || left(md5(current_database() || '.' || current_schema()), 20)); END $$"
         ),
         // Capture by snapshot difference: the table's snapshot goes.
-        "sqlite-snapshot" | "sqlite-odbc" => format!("DROP TABLE \"_hetsync_snap_{table}\""),
+        "sqlite-snapshot" | "sqlite-odbc" | "mariadb-odbc" => {
+            format!("DROP TABLE \"_hetsync_snap_{table}\"")
+        }
         "sqlite" | "mysql" => {
             let find = if kind == "sqlite" {
                 format!(

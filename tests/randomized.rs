@@ -822,7 +822,7 @@ mod mixed {
     }
 
     #[tokio::test]
-    async fn generic_odbc_hub_with_snapshot_and_postgres_spokes() {
+    async fn generic_odbc_hub_with_snapshot_and_generic_mariadb_spokes() {
         run_cases(
             support::GENERIC_ODBC_HUB,
             env_number("HETSYNC_RANDOM_MIXED_CASES", 50),

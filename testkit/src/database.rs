@@ -154,6 +154,14 @@ pub const SQLITE_ODBC: DatabaseKind = DatabaseKind {
     start: || Arc::new(crate::odbc::SqliteOverOdbc::start()),
 };
 
+/// A throwaway MariaDB server reached through MariaDB Connector/ODBC by
+/// the ODBC adapter's `generic` profile.
+pub const MARIADB_ODBC: DatabaseKind = DatabaseKind {
+    name: "mariadb-odbc",
+    family: "mysql",
+    start: || Arc::new(crate::odbc::MariadbOverOdbc::start()),
+};
+
 /// A throwaway MariaDB server.
 pub const MYSQL: DatabaseKind = DatabaseKind {
     name: "mysql",

@@ -20,6 +20,7 @@ const DRIVER_DIRS: &[&str] = &[
 const DRIVERS: &[(&str, &str, &str)] = &[
     ("PostgreSQL Unicode", "psqlodbcw.so", "odbc-postgresql"),
     ("SQLite3", "libsqlite3odbc.so", "libsqliteodbc"),
+    ("MariaDB Unicode", "libmaodbc.so", "odbc-mariadb"),
 ];
 
 /// Writes the test drivers into an `odbcinst.ini` of this process's and
@@ -309,5 +310,78 @@ impl TestDatabase for SqliteOverOdbc {
              WHERE seq > {after} AND origin IS NULL",
             millis * 1000
         )
+    }
+}
+
+/// A throwaway MariaDB server reached through MariaDB Connector/ODBC by
+/// the ODBC adapter's `generic` profile (backtick quotes, the driver's
+/// serializable transactions, capture by snapshot difference). The
+/// application reaches the same database natively.
+pub struct MariadbOverOdbc {
+    server: crate::mysql::MysqlServer,
+}
+
+impl MariadbOverOdbc {
+    /// Starts the server and registers the drivers.
+    pub fn start() -> MariadbOverOdbc {
+        register_drivers();
+        MariadbOverOdbc {
+            server: crate::mysql::MysqlServer::start(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TestDatabase for MariadbOverOdbc {
+    fn adapter(&self) -> &str {
+        "odbc"
+    }
+
+    fn node_options(&self) -> &str {
+        "profile = \"generic\"\n"
+    }
+
+    fn captures_by_snapshot(&self) -> bool {
+        true
+    }
+
+    fn plugin(&self) -> Option<&str> {
+        Some("odbc")
+    }
+
+    async fn create(&self, dir: &Path, node: &str) -> String {
+        let url = self.server.create(dir, node).await;
+        let database = url.rsplit('/').next().expect("a database name");
+        format!(
+            "odbc:Driver={{MariaDB Unicode}};Server=127.0.0.1;Port={};Database={database};User=root;",
+            self.server.port
+        )
+    }
+
+    async fn connect(&self, dir: &Path, url: &str) -> Box<dyn TestConnection> {
+        self.server
+            .connect(dir, &self.server.url(database_of(url)))
+            .await
+    }
+
+    fn series(&self, n: u64) -> String {
+        self.server.series(n)
+    }
+
+    /// The generic tracking table stamps changes in UTC microseconds.
+    fn local_events_query(&self, after: i64) -> String {
+        crate::sqlite::SqliteFiles.local_events_query(after)
+    }
+
+    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
+        SqliteOverOdbc.shift_local_events_sql(after, millis)
+    }
+
+    fn kill_server(&self) -> bool {
+        self.server.kill_server()
+    }
+
+    fn restart_server(&self) {
+        self.server.restart_server()
     }
 }

@@ -6,8 +6,8 @@
 #![allow(dead_code)]
 
 pub use hetsync_testkit::database::{
-    DatabaseKind, KINGBASE_ODBC, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE, SQLITE_ODBC,
-    SQLITE_SNAPSHOT,
+    DatabaseKind, KINGBASE_ODBC, MARIADB_ODBC, MYSQL, POSTGRES, POSTGRES_LOGICAL, SQLITE,
+    SQLITE_ODBC, SQLITE_SNAPSHOT,
 };
 
 use hetsync::setup::open_engine;
@@ -59,14 +59,14 @@ pub const MIXED: &[Topology] = &[
 ];
 
 /// The kinds of database that capture by snapshot difference.
-pub const SNAPSHOT_KINDS: &[DatabaseKind] = &[SQLITE_SNAPSHOT, SQLITE_ODBC];
+pub const SNAPSHOT_KINDS: &[DatabaseKind] = &[SQLITE_SNAPSHOT, SQLITE_ODBC, MARIADB_ODBC];
 
 /// A hub behind the SQLite ODBC driver (the ODBC adapter's generic
-/// profile), with a spoke capturing by snapshot difference and a
-/// PostgreSQL spoke.
+/// profile), with a spoke capturing by snapshot difference and a MariaDB
+/// spoke behind MariaDB Connector/ODBC (the generic profile too).
 pub const GENERIC_ODBC_HUB: Topology = Topology {
     hub: SQLITE_ODBC,
-    spokes: &[SQLITE_SNAPSHOT, POSTGRES],
+    spokes: &[SQLITE_SNAPSHOT, MARIADB_ODBC],
 };
 
 /// A hub reached through ODBC (the kingbase profile over psqlODBC), with a
@@ -123,7 +123,7 @@ impl Servers {
 
 /// The adapter built into hetsync for a kind of database.
 pub fn built_in_adapter(kind: DatabaseKind) -> Arc<dyn hetsync_core::adapter::AdapterFactory> {
-    if [KINGBASE_ODBC, SQLITE_ODBC].contains(&kind) {
+    if [KINGBASE_ODBC, SQLITE_ODBC, MARIADB_ODBC].contains(&kind) {
         return Arc::new(hetsync_adapter_odbc::OdbcAdapter);
     }
     match kind.family {

@@ -45,15 +45,22 @@ fn int(row: &[Value], field: usize) -> Option<i64> {
     }
 }
 
+/// The connection's current catalog (its database), empty where the
+/// driver has none: every catalog call looks in it alone, not in every
+/// database on the server.
+fn current(conn: &Connection<'_>) -> String {
+    conn.current_catalog().unwrap_or_default()
+}
+
 /// The names of the base tables.
 pub(crate) fn tables(conn: &Connection<'_>) -> Result<Vec<String>, Failure> {
-    let rows = meta_rows(conn.tables("", "", "%", "TABLE")?)?;
+    let rows = meta_rows(conn.tables(&current(conn), "", "%", "TABLE")?)?;
     Ok(rows.iter().map(|r| text(r, 3)).collect())
 }
 
 /// Whether a base table of this exact name exists.
 pub(crate) fn table_exists(conn: &Connection<'_>, table: &str) -> Result<bool, Failure> {
-    let rows = meta_rows(conn.tables("", "", table, "TABLE")?)?;
+    let rows = meta_rows(conn.tables(&current(conn), "", table, "TABLE")?)?;
     Ok(rows.iter().any(|r| text(r, 3) == table))
 }
 
@@ -70,7 +77,7 @@ struct Described {
 
 /// The columns of a table in column order, as `SQLColumns` says.
 fn described(conn: &Connection<'_>, table: &str) -> Result<Vec<Described>, Failure> {
-    let rows = meta_rows(conn.columns("", "", table, "%")?)?;
+    let rows = meta_rows(conn.columns(&current(conn), "", table, "%")?)?;
     let mut out: Vec<(i64, Described)> = rows
         .iter()
         .filter(|r| text(r, 3) == table)
@@ -245,17 +252,19 @@ pub(crate) type ForeignKeyColumns = Vec<(i64, String, String, Option<String>)>;
 
 /// The primary key's columns in key order, by `SQLPrimaryKeys`.
 pub(crate) fn primary_key(conn: &Connection<'_>, table: &str) -> Result<Vec<String>, Failure> {
+    let catalog = current(conn);
     let statement = conn.preallocate()?.into_statement();
-    let len = i16::try_from(table.len())
-        .map_err(|_| Failure::Decode(format!("the table name '{table}' is too long")))?;
+    let too_long = |name: &str| Failure::Decode(format!("the name '{name}' is too long"));
+    let len = i16::try_from(table.len()).map_err(|_| too_long(table))?;
+    let catalog_len = i16::try_from(catalog.len()).map_err(|_| too_long(&catalog))?;
     // SAFETY: the handle is a live statement handle this function owns;
-    // the empty catalog and schema are zero-length, the table name is
-    // passed with its length and outlives the call.
+    // the catalog and table names are passed with their lengths and
+    // outlive the call; the schema is a null pointer (any).
     let done = unsafe {
         SQLPrimaryKeys(
             statement.as_handle() as sys::HStmt,
-            std::ptr::null(),
-            0,
+            catalog.as_ptr(),
+            catalog_len,
             std::ptr::null(),
             0,
             table.as_ptr(),
@@ -286,7 +295,8 @@ pub(crate) fn foreign_keys(
     conn: &Connection<'_>,
     table: &str,
 ) -> Result<ForeignKeyColumns, Failure> {
-    let rows = meta_rows(conn.foreign_keys("", "", "", "", "", table)?)?;
+    let catalog = current(conn);
+    let rows = meta_rows(conn.foreign_keys(&catalog, "", "", &catalog, "", table)?)?;
     let mut names: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for r in rows.iter().filter(|r| text(r, 7) == table) {
