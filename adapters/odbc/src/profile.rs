@@ -136,8 +136,8 @@ impl Profile {
                 }
                 out
             }
-            // Nothing is portable here; the statement limit is the
-            // driver's query timeout.
+            // Nothing is portable here (a generic node takes no
+            // statement_timeout: `OdbcNode::open` refuses one).
             Profile::Generic => Vec::new(),
         }
     }
