@@ -1,9 +1,11 @@
 //! The type matrix (issue 5): one column per canonical type, edge values in
 //! every column, rows written natively on each of SQLite, PostgreSQL and
 //! MariaDB and synced to the other two, with each database as the hub in
-//! turn; and with PostgreSQL reached through ODBC (the kingbase profile). Every node must then hold every row, and each value, read through
-//! the node's adapter and brought to the canonical form of the node's own
-//! column type, must equal the expected canonical value.
+//! turn; and through ODBC: PostgreSQL by the kingbase profile, SQLite and
+//! MariaDB by the generic profile. Every node must then hold every row, and
+//! each value, read through the node's adapter and brought to the canonical
+//! form of the node's own column type, must equal the expected canonical
+//! value.
 
 mod support;
 
@@ -12,7 +14,8 @@ use hetsync_core::mapping::convert::normalize;
 use hetsync_core::schema::{SyncTable, TableDef};
 use hetsync_core::value::Value;
 use support::{
-    DatabaseKind, Deploy, Servers, TableSpec, Topology, KINGBASE_ODBC, MYSQL, POSTGRES, SQLITE,
+    DatabaseKind, Deploy, Servers, TableSpec, Topology, KINGBASE_ODBC, MARIADB_ODBC, MYSQL,
+    POSTGRES, SQLITE, SQLITE_ODBC,
 };
 
 /// One column: its name, native types and the values of the rows
@@ -300,7 +303,7 @@ fn literal(kind: DatabaseKind, value: &Value, instant: bool) -> String {
         },
         Value::Text(s) => {
             let mut quoted = s.replace('\'', "''");
-            if kind == MYSQL {
+            if kind.family == "mysql" {
                 quoted = quoted.replace('\\', "\\\\");
             }
             match (kind.family, instant) {
@@ -472,4 +475,17 @@ async fn every_canonical_type_crosses_odbc() {
     });
     matrix(&servers, KINGBASE_ODBC, &[MYSQL, SQLITE]).await;
     matrix(&servers, SQLITE, &[KINGBASE_ODBC, MYSQL]).await;
+}
+
+/// The same through the generic profile: SQLite's and MariaDB's types read
+/// and written through their own ODBC drivers, by the driver's catalog and
+/// plain statements, as the hub and as spokes.
+#[tokio::test]
+async fn every_canonical_type_crosses_generic_odbc() {
+    let servers = Servers::for_topology(Topology {
+        hub: SQLITE_ODBC,
+        spokes: &[MARIADB_ODBC, POSTGRES],
+    });
+    matrix(&servers, SQLITE_ODBC, &[MARIADB_ODBC, POSTGRES]).await;
+    matrix(&servers, POSTGRES, &[SQLITE_ODBC, MARIADB_ODBC]).await;
 }

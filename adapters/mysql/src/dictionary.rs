@@ -64,19 +64,11 @@ impl MysqlNode {
         conn: &mut MySqlConnection,
         table: &str,
     ) -> Result<Vec<Column>> {
-        let rows = sqlx::query(
-            "SELECT CAST(column_name AS CHAR), CAST(column_type AS CHAR), CAST(data_type AS CHAR), \
-                    is_nullable = 'YES', CAST(character_set_name AS CHAR), CAST(collation_name AS CHAR), \
-                    CAST(LEAST(character_maximum_length, 4294967295) AS SIGNED), CAST(numeric_precision AS SIGNED), \
-                    CAST(numeric_scale AS SIGNED), CAST(datetime_precision AS SIGNED), \
-                    CAST(column_default AS CHAR) \
-             FROM information_schema.columns \
-             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
-        )
-        .bind(table)
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(self.err(&format!("describing table '{table}'")))?;
+        let rows = sqlx::query(crate::types::COLUMNS_SQL)
+            .bind(table)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(self.err(&format!("describing table '{table}'")))?;
         rows.iter()
             .map(|r| {
                 let column_type: String = r.try_get(1)?;

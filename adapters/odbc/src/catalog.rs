@@ -2,12 +2,16 @@
 //! functions (`SQLTables`, `SQLColumns`, `SQLPrimaryKeys`,
 //! `SQLForeignKeys`) instead of SQL: the one catalog every ODBC driver has.
 //! Catalog arguments are patterns (`_` and `%` match anything), so every
-//! answer is filtered to the exact name.
+//! answer is filtered to the exact name. Column types map by the
+//! database's own rules where hetsync knows them ([`NativeTypes`]), else
+//! by their ODBC SQL types.
 
 use crate::connection::Failure;
-use crate::values::meta_rows;
+use crate::profile::NativeTypes;
+use crate::values::{meta_rows, parameters};
 use hetsync_core::dialect::pg_catalog::{Column, ValueKind};
 use hetsync_core::dialect::snapshot::SNAPSHOT_PREFIX;
+use hetsync_core::dialect::{mysql_types, sqlite_types};
 use hetsync_core::types::CanonicalType;
 use hetsync_core::value::Value;
 use odbc_api::handles::AsHandle;
@@ -216,12 +220,31 @@ fn sql_type(c: &Described) -> String {
     }
 }
 
+/// How values of a canonical type are read (text where there is none).
+fn kind_of(canonical: Option<&CanonicalType>) -> ValueKind {
+    use CanonicalType as C;
+    match canonical {
+        Some(C::Bool) => ValueKind::Bool,
+        Some(C::Int8 | C::Int16) => ValueKind::Int2,
+        Some(C::Int32) => ValueKind::Int4,
+        Some(C::Int64) => ValueKind::Int8,
+        Some(C::Float32) => ValueKind::Float4,
+        Some(C::Float64) => ValueKind::Float8,
+        Some(C::Binary { .. } | C::Varbinary { .. } | C::Blob) => ValueKind::Bytea,
+        _ => ValueKind::Text,
+    }
+}
+
 /// The columns of a table in column order (empty when there is no such
-/// table), with the defaults the driver reports.
+/// table), with their defaults, described as `types` says.
 pub(crate) fn columns(
     conn: &Connection<'_>,
     table: &str,
+    types: NativeTypes,
 ) -> Result<(Vec<Column>, Defaults), Failure> {
+    if types == NativeTypes::Mysql {
+        return mysql_columns(conn, table);
+    }
     let described = described(conn, table)?;
     let defaults = described
         .iter()
@@ -230,7 +253,15 @@ pub(crate) fn columns(
     let columns = described
         .iter()
         .map(|c| {
-            let (kind, canonical) = mapped(c);
+            let (kind, canonical) = match types {
+                // SQLite's driver reports the declaration whole
+                // (`DECIMAL(15,4)`, typed VARCHAR of size 4).
+                NativeTypes::Sqlite => {
+                    let canonical = sqlite_types::canonical(&c.type_name);
+                    (kind_of(Some(&canonical)), Some(canonical))
+                }
+                NativeTypes::Mysql | NativeTypes::Driver => mapped(c),
+            };
             Column {
                 name: c.name.clone(),
                 sql_type: sql_type(c),
@@ -240,6 +271,47 @@ pub(crate) fn columns(
             }
         })
         .collect();
+    Ok((columns, defaults))
+}
+
+/// The columns of a MariaDB or MySQL table from `information_schema`
+/// ([`mysql_types::COLUMNS_SQL`]), with their defaults.
+fn mysql_columns(conn: &Connection<'_>, table: &str) -> Result<(Vec<Column>, Defaults), Failure> {
+    let params = parameters(vec![Value::Text(table.to_string())]);
+    let Some(cursor) = conn.execute(mysql_types::COLUMNS_SQL, &params[..], None)? else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let (mut columns, mut defaults) = (Vec::new(), Vec::new());
+    for r in meta_rows(cursor)? {
+        let number = |field| int(&r, field).and_then(|n| u32::try_from(n.max(0)).ok());
+        let (name, column_type) = (text(&r, 1), text(&r, 2).to_ascii_lowercase());
+        let (charset, collation) = (text(&r, 5), text(&r, 6));
+        let canonical = mysql_types::canonical(&mysql_types::Declared {
+            data_type: &text(&r, 3).to_ascii_lowercase(),
+            column_type: &column_type,
+            length: number(7),
+            precision: number(8),
+            scale: number(9),
+            fraction: number(10),
+            charset: Some(charset.as_str()).filter(|c| !c.is_empty()),
+        });
+        let sql_type = match (charset.is_empty(), collation.is_empty()) {
+            (false, false) => format!("{column_type} CHARACTER SET {charset} COLLATE {collation}"),
+            _ => column_type,
+        };
+        // MariaDB prints a missing default of a nullable column as NULL.
+        let default = text(&r, 11);
+        if !default.is_empty() && !default.eq_ignore_ascii_case("NULL") {
+            defaults.push((name.clone(), default));
+        }
+        columns.push(Column {
+            name,
+            sql_type,
+            kind: kind_of(canonical.as_ref()),
+            nullable: int(&r, 4) == Some(1),
+            canonical,
+        });
+    }
     Ok((columns, defaults))
 }
 

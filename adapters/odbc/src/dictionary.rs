@@ -3,7 +3,7 @@
 
 use crate::catalog;
 use crate::connection::OdbcNode;
-use crate::profile::Profile;
+use crate::profile::{NativeTypes, Profile};
 use crate::session::OdbcSession;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
@@ -29,12 +29,12 @@ impl OdbcSession<'_> {
     /// Columns of a table in attribute order; empty when it does not exist.
     pub(crate) async fn columns_on(&mut self, table: &str) -> Result<Vec<Column>> {
         let what = format!("describing table '{table}'");
-        if self.node.settings.generic.is_some() {
+        if let Some(dbms) = self.node.settings.generic {
             let table = table.to_string();
             return self
                 .node
                 .run(&what, move |conn| {
-                    catalog::columns(conn, &table).map(|(c, _)| c)
+                    catalog::columns(conn, &table, dbms.types).map(|(c, _)| c)
                 })
                 .await;
         }
@@ -83,16 +83,21 @@ impl OdbcSession<'_> {
 
 impl OdbcNode {
     /// A table's shape from the driver's catalog functions (the generic
-    /// profile): columns, defaults, primary and foreign keys; unique keys
+    /// profile; the columns and defaults as `types` says): columns,
+    /// defaults, primary and foreign keys; unique keys
     /// other than the primary key are not read (no portable call lists
     /// them but `SQLStatistics`, which odbc-sys does not declare either).
-    async fn describe_by_catalog(&self, table: &str) -> Result<Option<TableShape>> {
+    async fn describe_by_catalog(
+        &self,
+        table: &str,
+        types: NativeTypes,
+    ) -> Result<Option<TableShape>> {
         use hetsync_core::steps::Driver;
         let _turn = self.session().await?;
         let name = table.to_string();
         let found = self
             .run(&format!("describing table '{table}'"), move |conn| {
-                let (columns, defaults) = catalog::columns(conn, &name)?;
+                let (columns, defaults) = catalog::columns(conn, &name, types)?;
                 if columns.is_empty() {
                     return Ok(None);
                 }
@@ -111,8 +116,8 @@ impl OdbcNode {
 impl TypeMapping for OdbcNode {
     async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
         use hetsync_core::steps::Driver;
-        if self.settings.generic.is_some() {
-            return self.describe_by_catalog(table).await;
+        if let Some(dbms) = self.settings.generic {
+            return self.describe_by_catalog(table, dbms.types).await;
         }
         let mut s = self.session().await?;
         let columns = s.columns_on(table).await?;

@@ -2,7 +2,9 @@
 
 use hetsync_core::adapter::NodeSpec;
 use hetsync_core::dialect::generic::{self, Generic};
+use hetsync_core::dialect::pg_catalog::{Column, ValueKind};
 use hetsync_core::dialect::postgres::{Postgres, KINGBASE};
+use hetsync_core::dialect::Dialect;
 use hetsync_core::options::{OptionKind, OptionSpec};
 use hetsync_core::{Error, Result};
 use std::time::Duration;
@@ -36,6 +38,23 @@ pub(crate) struct GenericDbms {
     pub(crate) dialect: &'static Generic,
     /// How its transactions start and end.
     pub(crate) transactions: Transactions,
+    /// How its column types map to canonical ones.
+    pub(crate) types: NativeTypes,
+}
+
+/// How a generic database's columns are described and their types mapped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NativeTypes {
+    /// By their ODBC SQL types, as the driver's `SQLColumns` gives them.
+    Driver,
+    /// By SQLite's rules over the declaration, which SQLite's driver
+    /// reports whole as the type name (its SQL types are guesses:
+    /// `DECIMAL(15,4)` is a VARCHAR of size 4).
+    Sqlite,
+    /// By MariaDB's rules over `information_schema.columns`
+    /// (Connector/ODBC's `SQLColumns` loses fractional seconds,
+    /// `tinyint(1)`, `json` and `uuid`).
+    Mysql,
 }
 
 /// How a generic database's transactions start and end. A write
@@ -63,8 +82,25 @@ pub(crate) enum Transactions {
 }
 
 impl GenericDbms {
+    /// How a column is selected: by name, but floating-point numbers in
+    /// text that holds all their digits, where the driver reads values as
+    /// the text the database prints: a SQLite `REAL` with 18 significant
+    /// digits (SQLite prints 15; `!` lifts printf's limit of 16), a MariaDB
+    /// `FLOAT` as a `DOUBLE` (MariaDB prints a `FLOAT` with 6).
+    pub(crate) fn select_expr(&self, column: &Column) -> String {
+        let name = self.dialect.ident(&column.name);
+        match (self.types, column.kind) {
+            (NativeTypes::Sqlite, ValueKind::Float8) => format!(
+                "CASE typeof({name}) WHEN 'real' THEN printf('%!.18g', {name}) ELSE {name} END"
+            ),
+            (NativeTypes::Mysql, ValueKind::Float4) => format!("CAST({name} AS DOUBLE)"),
+            _ => name,
+        }
+    }
+
     /// The database of a `SQL_DBMS_NAME`: MySQL and MariaDB quote with
-    /// backticks whatever their `sql_mode`; SQLite's transactions begin by
+    /// backticks whatever their `sql_mode` and compare with `<=>`
+    /// ([`generic::MYSQL`]); SQLite's transactions begin by
     /// statement; any other database gets the standard's `"` and
     /// `SET TRANSACTION ISOLATION LEVEL SERIALIZABLE`.
     pub(crate) fn named(dbms: &str) -> GenericDbms {
@@ -78,14 +114,17 @@ impl GenericDbms {
                     write: "BEGIN IMMEDIATE",
                     read: "BEGIN",
                 },
+                types: NativeTypes::Sqlite,
             },
             "mysql" | "mariadb" => GenericDbms {
-                dialect: &generic::BACKTICK,
+                dialect: &generic::MYSQL,
                 transactions: driver,
+                types: NativeTypes::Mysql,
             },
             _ => GenericDbms {
                 dialect: &generic::ANSI,
                 transactions: driver,
+                types: NativeTypes::Driver,
             },
         }
     }

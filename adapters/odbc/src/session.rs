@@ -204,8 +204,8 @@ impl Session for OdbcSession<'_> {
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>> {
         let columns = self.sync_columns(table).await?;
-        let list: Vec<String> = match self.generic() {
-            Some(d) => columns.iter().map(|c| d.ident(&c.name)).collect(),
+        let list: Vec<String> = match self.node.settings.generic {
+            Some(dbms) => columns.iter().map(|c| dbms.select_expr(c)).collect(),
             None => columns.iter().map(|c| c.select_expr()).collect(),
         };
         let sql = sql(&list.join(", "));

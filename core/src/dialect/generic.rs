@@ -11,7 +11,7 @@
 //! What it still assumes: `LIMIT`/`OFFSET`, `CREATE TABLE … AS SELECT`,
 //! `DROP TABLE IF EXISTS`, row-value comparison `(a, b) > (?, ?)`,
 //! `SELECT` without `FROM`, `EXCEPT`, and the identifier quote of the
-//! database ([`ANSI`] or [`BACKTICK`]).
+//! database ([`ANSI`], or [`MYSQL`] with MySQL's own quotes and comparison).
 
 use super::{
     ColumnSql, Dialect, IdentLimit, SilenceScope, TxKind, INSTALLED, META, PEERS, TRACKING,
@@ -22,17 +22,44 @@ use crate::schema::SyncTable;
 /// The one-row table whose `n` is the last tracking `seq` handed out.
 pub const SEQ: &str = "_hetsync_seq";
 
-/// Generic SQL, quoting identifiers as the database does.
+/// Generic SQL, quoting identifiers and comparing values as the database
+/// does.
 #[derive(Debug)]
 pub struct Generic {
+    /// The golden file's name.
+    name: &'static str,
     quote: char,
+    distinct: Distinct,
+}
+
+/// How a database says "these two values differ, NULLs alike".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Distinct {
+    /// `EXISTS (SELECT a EXCEPT SELECT b)`: standard SQL (`EXCEPT` compares
+    /// NULLs as equal), each operand written once so that a placeholder
+    /// binds one parameter. Text compares as the database's collation says.
+    Except,
+    /// `NOT (CAST(a AS BINARY) <=> CAST(b AS BINARY))`: MySQL's NULL-safe
+    /// equality over the bytes, so a change of case is a change whatever the
+    /// collation. MariaDB 10.11's `EXCEPT` over a long text or blob fails
+    /// ("Got error 127 \"Table file is corrupted\"" on its temporary table).
+    MysqlBinary,
 }
 
 /// Generic SQL with standard `"` quotes.
-pub const ANSI: Generic = Generic { quote: '"' };
+pub const ANSI: Generic = Generic {
+    name: "generic",
+    quote: '"',
+    distinct: Distinct::Except,
+};
 
-/// Generic SQL with `` ` `` quotes (MySQL and MariaDB without `ANSI_QUOTES`).
-pub const BACKTICK: Generic = Generic { quote: '`' };
+/// Generic SQL for MySQL and MariaDB: `` ` `` quotes (whatever the
+/// `sql_mode`), values compared byte for byte with `<=>`.
+pub const MYSQL: Generic = Generic {
+    name: "generic-mysql",
+    quote: '`',
+    distinct: Distinct::MysqlBinary,
+};
 
 impl Generic {
     /// Reads the last tracking `seq` handed out: the end of the tracking
@@ -52,7 +79,7 @@ pub const CAPABILITIES: Capabilities = Capabilities {
 
 impl Dialect for Generic {
     fn name(&self) -> &'static str {
-        "generic"
+        self.name
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -246,11 +273,13 @@ impl Dialect for Generic {
         None
     }
 
-    /// `a` and `b` differ, NULLs alike (`EXCEPT` compares NULLs as equal),
-    /// each written once so that a placeholder binds one parameter. Text
-    /// compares as the database's collation says.
+    /// `a` and `b` differ, NULLs alike, each written once so that a
+    /// placeholder binds one parameter ([`Distinct`]).
     fn differs(&self, a: &str, b: &str) -> String {
-        format!("EXISTS (SELECT {a} EXCEPT SELECT {b})")
+        match self.distinct {
+            Distinct::Except => format!("EXISTS (SELECT {a} EXCEPT SELECT {b})"),
+            Distinct::MysqlBinary => format!("NOT (CAST({a} AS BINARY) <=> CAST({b} AS BINARY))"),
+        }
     }
 
     /// Codes of more than one part as `(k1 = ? AND k2 = ?) OR …`: row

@@ -12,12 +12,14 @@
 pub mod digest;
 pub mod generic;
 pub mod mysql;
+pub mod mysql_types;
 mod names;
 pub mod pg_catalog;
 pub mod pg_logical;
 pub mod postgres;
 pub mod snapshot;
 pub mod sqlite;
+pub mod sqlite_types;
 
 pub use names::IdentLimit;
 

@@ -309,7 +309,7 @@ fn render_logical() -> String {
 fn golden_sql() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var_os("HETSYNC_BLESS").is_some();
-    let dialects: [&dyn Dialect; 7] = [
+    let dialects: [&dyn Dialect; 8] = [
         &sqlite::TRIGGERS,
         &sqlite::SNAPSHOT,
         &TRIGGERS,
@@ -317,6 +317,7 @@ fn golden_sql() {
         &KINGBASE,
         &Mysql,
         &super::generic::ANSI,
+        &super::generic::MYSQL,
     ];
     for d in dialects {
         let path = dir.join(format!("{}.sql", d.name()));
