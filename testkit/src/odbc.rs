@@ -132,10 +132,45 @@ impl TestDatabase for KingbaseOverPsqlodbc {
     }
 }
 
+/// The [`TestDatabase`] methods every database behind the ODBC adapter's
+/// generic profile shares: capture by snapshot difference, and a tracking
+/// table that stamps changes in UTC microseconds.
+macro_rules! generic_profile {
+    () => {
+        fn adapter(&self) -> &str {
+            "odbc"
+        }
+
+        fn node_options(&self) -> &str {
+            "profile = \"generic\"\n"
+        }
+
+        fn captures_by_snapshot(&self) -> bool {
+            true
+        }
+
+        fn plugin(&self) -> Option<&str> {
+            Some("odbc")
+        }
+
+        fn local_events_query(&self, after: i64) -> String {
+            crate::sqlite::SqliteFiles.local_events_query(after)
+        }
+
+        fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
+            format!(
+                "UPDATE _hetsync_tracking SET changed_at = changed_at + {} \
+                 WHERE seq > {after} AND origin IS NULL",
+                millis * 1000
+            )
+        }
+    };
+}
+
 /// SQLite files reached through the SQLite ODBC driver by the ODBC
 /// adapter's `generic` profile: generic SQL, capture by snapshot
 /// difference (no triggers), the catalog through the driver. The
-/// application edits the same file natively.
+/// application edits the same file through the driver too.
 pub struct SqliteOverOdbc;
 
 impl SqliteOverOdbc {
@@ -264,21 +299,7 @@ impl TestConnection for OdbcConnection {
 
 #[async_trait::async_trait]
 impl TestDatabase for SqliteOverOdbc {
-    fn adapter(&self) -> &str {
-        "odbc"
-    }
-
-    fn node_options(&self) -> &str {
-        "profile = \"generic\"\n"
-    }
-
-    fn captures_by_snapshot(&self) -> bool {
-        true
-    }
-
-    fn plugin(&self) -> Option<&str> {
-        Some("odbc")
-    }
+    generic_profile!();
 
     async fn create(&self, dir: &Path, node: &str) -> String {
         let file = crate::sqlite::SqliteFiles.create(dir, node).await;
@@ -297,19 +318,6 @@ impl TestDatabase for SqliteOverOdbc {
     async fn connect(&self, _dir: &Path, url: &str) -> Box<dyn TestConnection> {
         let conn_str = url.strip_prefix("odbc:").expect("an odbc: URL").to_string();
         Box::new(OdbcConnection::open(conn_str).await)
-    }
-
-    /// The generic tracking table stamps changes in UTC microseconds.
-    fn local_events_query(&self, after: i64) -> String {
-        crate::sqlite::SqliteFiles.local_events_query(after)
-    }
-
-    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
-        format!(
-            "UPDATE _hetsync_tracking SET changed_at = changed_at + {} \
-             WHERE seq > {after} AND origin IS NULL",
-            millis * 1000
-        )
     }
 }
 
@@ -333,21 +341,7 @@ impl MariadbOverOdbc {
 
 #[async_trait::async_trait]
 impl TestDatabase for MariadbOverOdbc {
-    fn adapter(&self) -> &str {
-        "odbc"
-    }
-
-    fn node_options(&self) -> &str {
-        "profile = \"generic\"\n"
-    }
-
-    fn captures_by_snapshot(&self) -> bool {
-        true
-    }
-
-    fn plugin(&self) -> Option<&str> {
-        Some("odbc")
-    }
+    generic_profile!();
 
     async fn create(&self, dir: &Path, node: &str) -> String {
         let url = self.server.create(dir, node).await;
@@ -366,15 +360,6 @@ impl TestDatabase for MariadbOverOdbc {
 
     fn series(&self, n: u64) -> String {
         self.server.series(n)
-    }
-
-    /// The generic tracking table stamps changes in UTC microseconds.
-    fn local_events_query(&self, after: i64) -> String {
-        crate::sqlite::SqliteFiles.local_events_query(after)
-    }
-
-    fn shift_local_events_sql(&self, after: i64, millis: i64) -> String {
-        SqliteOverOdbc.shift_local_events_sql(after, millis)
     }
 
     fn kill_server(&self) -> bool {

@@ -87,7 +87,9 @@ pub(crate) struct Settings {
     connection_string: String,
     connect_timeout: Duration,
     statement_timeout: Option<Duration>,
-    /// What the driver said of the database, under the generic profile.
+    /// What the driver said of the database: `Some` exactly under the
+    /// generic profile, once [`OdbcNode::open`] has asked. Every choice
+    /// between the profiles' ways is made by it.
     pub(crate) generic: Option<GenericDbms>,
 }
 

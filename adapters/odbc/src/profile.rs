@@ -4,7 +4,7 @@ use hetsync_core::adapter::NodeSpec;
 use hetsync_core::dialect::generic::{self, Generic};
 use hetsync_core::dialect::pg_catalog::{Column, ValueKind};
 use hetsync_core::dialect::postgres::{Postgres, KINGBASE};
-use hetsync_core::dialect::Dialect;
+use hetsync_core::dialect::{sqlite, Dialect};
 use hetsync_core::options::{OptionKind, OptionSpec};
 use hetsync_core::{Error, Result};
 use std::time::Duration;
@@ -32,7 +32,7 @@ pub enum Profile {
 
 /// What the generic profile must know of the database behind a driver,
 /// by the name the driver reports (`SQL_DBMS_NAME`).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy)]
 pub(crate) struct GenericDbms {
     /// The SQL, with the database's identifier quotes.
     pub(crate) dialect: &'static Generic,
@@ -61,7 +61,7 @@ pub(crate) enum NativeTypes {
 /// transaction must keep other writers from changing what it compared
 /// until it ends, or a snapshot catch-up could take an application's
 /// write into the snapshot without recording it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub(crate) enum Transactions {
     /// The driver's: autocommit off, a write transaction made
     /// serializable first by this statement; ended by the driver.
@@ -69,15 +69,13 @@ pub(crate) enum Transactions {
         /// Makes the next transaction serializable.
         serializable: &'static str,
     },
-    /// By statements, with autocommit left on (SQLite: a writer begins
-    /// `IMMEDIATE`, taking the write lock before it reads, so two writers
-    /// never deadlock upgrading their locks); ended by `COMMIT` or
-    /// `ROLLBACK`.
+    /// By statements, as the database's own dialect begins them, with
+    /// autocommit left on (SQLite: a writer begins `IMMEDIATE`, taking the
+    /// write lock before it reads, so two writers never deadlock upgrading
+    /// their locks); ended by `COMMIT` or `ROLLBACK`.
     Statements {
-        /// Begins a write transaction.
-        write: &'static str,
-        /// Begins a read transaction.
-        read: &'static str,
+        /// The dialect whose [`Dialect::begin_sql`] begins a transaction.
+        begin: &'static dyn Dialect,
     },
 }
 
@@ -111,8 +109,7 @@ impl GenericDbms {
             "sqlite" => GenericDbms {
                 dialect: &generic::ANSI,
                 transactions: Transactions::Statements {
-                    write: "BEGIN IMMEDIATE",
-                    read: "BEGIN",
+                    begin: &sqlite::TRIGGERS,
                 },
                 types: NativeTypes::Sqlite,
             },

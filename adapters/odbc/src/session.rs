@@ -4,7 +4,7 @@
 use crate::arrays::insert_rows;
 use crate::catalog;
 use crate::connection::{Failure, OdbcNode};
-use crate::profile::{Profile, Transactions};
+use crate::profile::Transactions;
 use crate::values::{meta_rows, parameters, table_rows};
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
@@ -116,14 +116,14 @@ impl Session for OdbcSession<'_> {
             return steps::begin_by_sql(self, kind).await;
         };
         let context = "starting a transaction";
-        match (dbms.transactions, kind) {
-            (Transactions::Statements { write, .. }, TxKind::Write) => {
-                self.execute(write, &[], context).await.map(|_| ())
+        match dbms.transactions {
+            Transactions::Statements { begin } => {
+                for sql in begin.begin_sql(kind) {
+                    self.execute(&sql, &[], context).await?;
+                }
+                Ok(())
             }
-            (Transactions::Statements { read, .. }, TxKind::ReadSnapshot) => {
-                self.execute(read, &[], context).await.map(|_| ())
-            }
-            (Transactions::Driver { serializable }, kind) => {
+            Transactions::Driver { serializable } => {
                 self.node
                     .run(context, move |conn| {
                         conn.set_autocommit(false)?;
@@ -344,7 +344,7 @@ impl Driver for OdbcNode {
     /// process (there is no portable lock a crashed holder releases), so
     /// one hetsync process at a time may run a generic node's rounds.
     async fn lock_integration(&self) -> Result<IntegrationLock> {
-        if self.settings.profile == Profile::Generic {
+        if self.settings.generic.is_some() {
             let held = self.integrating.clone().lock_owned().await;
             return Ok(IntegrationLock(Box::new(held)));
         }
