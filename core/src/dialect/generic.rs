@@ -165,22 +165,7 @@ impl Dialect for Generic {
 
     /// No upsert: the row of the key is deleted, then inserted.
     fn keyed_write_sql(&self, table: &str, key: &str, columns: &[(&str, String)]) -> Vec<String> {
-        let (names, values): (Vec<&str>, Vec<&str>) =
-            columns.iter().map(|(c, v)| (*c, v.as_str())).unzip();
-        vec![
-            format!(
-                "DELETE FROM {} WHERE {key} = {}",
-                self.ident(table),
-                self.placeholder(1)
-            ),
-            format!(
-                "INSERT INTO {}({key}, {}) VALUES ({}, {})",
-                self.ident(table),
-                names.join(", "),
-                self.placeholder(1),
-                values.join(", ")
-            ),
-        ]
+        super::delete_then_insert(self, table, key, columns)
     }
 
     fn now(&self) -> &'static str {
@@ -201,11 +186,6 @@ impl Dialect for Generic {
 
     fn snapshot_capture(&self) -> bool {
         true
-    }
-
-    /// SQL:2016's JSON constructor (capture here writes no JSON in SQL).
-    fn json_array_function(&self) -> &'static str {
-        "JSON_ARRAY"
     }
 
     fn capture_triggers(&self, _table: &str) -> Vec<String> {

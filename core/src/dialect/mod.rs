@@ -6,9 +6,11 @@
 //! Most statements are shared templates written once here in terms of a
 //! dialect's quoting, placeholders and a few expressions; a dialect overrides
 //! only what its database spells differently. Kingbase reuses
-//! [`postgres::Postgres`]. Golden files under `core/tests/golden/` show
+//! [`postgres::Postgres`]; Dameng's ([`dameng::Dameng`]) is Oracle-like.
+//! Golden files under `core/tests/golden/` show
 //! exactly what `install` creates on each database.
 
+pub mod dameng;
 pub mod digest;
 pub mod generic;
 pub mod mysql;
@@ -329,8 +331,11 @@ pub trait Dialect: Send + Sync {
         false
     }
 
-    /// The function that makes a JSON array of its arguments.
-    fn json_array_function(&self) -> &'static str;
+    /// The function that makes a JSON array of its arguments: SQL:2016's
+    /// `JSON_ARRAY` by default.
+    fn json_array_function(&self) -> &'static str {
+        "JSON_ARRAY"
+    }
 
     /// The code of the row over `alias` as the JSON array capture writes
     /// into the tracking table.
@@ -861,12 +866,19 @@ pub trait Dialect: Send + Sync {
         let n = table.columns.len();
         let values: Vec<String> = (1..=n).map(|p| self.placeholder(p)).collect();
         format!(
-            "INSERT INTO {t} ({}) SELECT {} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {})",
+            "INSERT INTO {t} ({}) SELECT {}{} WHERE NOT EXISTS (SELECT 1 FROM {t} WHERE {})",
             self.column_list(table),
             values.join(", "),
+            self.values_from(),
             self.code_match(table, n + 1),
             t = self.ident(&table.name),
         )
+    }
+
+    /// What follows a `SELECT` of values alone: nothing where a `SELECT`
+    /// needs no `FROM`.
+    fn values_from(&self) -> &'static str {
+        ""
     }
 
     /// Deletes a row by code (parameters: the code).
@@ -1077,6 +1089,95 @@ pub(crate) fn apply_parts(
             .collect::<Vec<_>>()
             .join(", "),
     }
+}
+
+/// A row trigger's "the code did not change": `same(i)` of each code
+/// column `i`, joined by `AND`.
+pub(crate) fn same_code(table: &SyncTable, same: impl Fn(usize) -> String) -> String {
+    table
+        .code
+        .iter()
+        .map(|&i| same(i))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// [`Dialect::keyed_write_sql`] for databases without an upsert that binds
+/// each positional parameter once: the key's row is deleted, then inserted.
+pub(crate) fn delete_then_insert<D: Dialect + ?Sized>(
+    d: &D,
+    table: &str,
+    key: &str,
+    columns: &[(&str, String)],
+) -> Vec<String> {
+    let (names, values): (Vec<&str>, Vec<&str>) =
+        columns.iter().map(|(c, v)| (*c, v.as_str())).unzip();
+    vec![
+        format!(
+            "DELETE FROM {} WHERE {key} = {}",
+            d.ident(table),
+            d.placeholder(1)
+        ),
+        format!(
+            "INSERT INTO {}({key}, {}) VALUES ({}, {})",
+            d.ident(table),
+            names.join(", "),
+            d.placeholder(1),
+            values.join(", ")
+        ),
+    ]
+}
+
+/// [`Dialect::scan_sql`] with `(k1, k2) > (a, b)` spelled out as
+/// `(k1 > a) OR (k1 = a AND k2 > b)`, which every optimizer turns into an
+/// index range, for databases without row-value comparison (or whose
+/// optimizer does not use an index for it); parameters by
+/// [`spelled_scan_params`].
+pub(crate) fn spelled_scan_sql<D: Dialect + ?Sized>(
+    d: &D,
+    table: &SyncTable,
+    select: &str,
+    after: bool,
+) -> String {
+    let keys = d.code_list(table, "t");
+    let filter = if after {
+        let terms: Vec<String> = (0..keys.len())
+            .map(|i| {
+                let mut term: Vec<String> = keys[..i]
+                    .iter()
+                    .map(|k| format!("{k} = {}", d.placeholder(1)))
+                    .collect();
+                term.push(format!("{} > {}", keys[i], d.placeholder(1)));
+                format!("({})", term.join(" AND "))
+            })
+            .collect();
+        format!("WHERE {}", terms.join(" OR "))
+    } else {
+        String::new()
+    };
+    format!(
+        "SELECT {select} FROM {} AS t {filter} ORDER BY {} LIMIT {}",
+        d.ident(&table.name),
+        keys.join(", "),
+        d.placeholder(1)
+    )
+}
+
+/// The parameters of [`spelled_scan_sql`]: the code's first part, then its
+/// first two, and so on, then the limit.
+pub(crate) fn spelled_scan_params(
+    after: Option<&crate::code::CombinedCode>,
+    limit: usize,
+) -> Vec<Value> {
+    let mut params = Vec::new();
+    if let Some(code) = after {
+        let parts = code.to_values();
+        for i in 0..parts.len() {
+            params.extend(parts[..=i].iter().cloned());
+        }
+    }
+    params.push(Value::Int(limit as i64));
+    params
 }
 
 /// One page of tracking rows meeting `conditions`, in position order, as

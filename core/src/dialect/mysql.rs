@@ -77,12 +77,7 @@ impl Mysql {
             let c = self.ident(&table.columns[i]);
             self.same(&columns[i], &format!("NEW.{c}"), &format!("OLD.{c}"))
         };
-        let same_code = table
-            .code
-            .iter()
-            .map(|&i| same_column(i))
-            .collect::<Vec<_>>()
-            .join(" AND ");
+        let same_code = super::same_code(table, same_column);
         let moved = format!(
             "{insert_into} {}, {}",
             self.tracking_values(table, "OLD", true, "NULL"),
@@ -339,10 +334,6 @@ impl Dialect for Mysql {
         out
     }
 
-    fn json_array_function(&self) -> &'static str {
-        "JSON_ARRAY"
-    }
-
     fn capture_triggers(&self, table: &str) -> Vec<String> {
         OPERATIONS
             .iter()
@@ -433,40 +424,14 @@ impl Dialect for Mysql {
         format!("NOT (CAST({a} AS BINARY) <=> CAST({b} AS BINARY))")
     }
 
+    /// `(k1, k2, k3) > (a, b, c)` spelled out, which every optimizer turns
+    /// into an index range.
     fn scan_sql(&self, table: &SyncTable, select: &str, after: bool) -> String {
-        let keys = self.code_list(table, "t");
-        // (k1, k2, k3) > (a, b, c) spelled out, which every optimizer turns
-        // into an index range.
-        let filter = if after {
-            let terms: Vec<String> = (0..keys.len())
-                .map(|i| {
-                    let mut term: Vec<String> =
-                        keys[..i].iter().map(|k| format!("{k} = ?")).collect();
-                    term.push(format!("{} > ?", keys[i]));
-                    format!("({})", term.join(" AND "))
-                })
-                .collect();
-            format!("WHERE {}", terms.join(" OR "))
-        } else {
-            String::new()
-        };
-        format!(
-            "SELECT {select} FROM {} AS t {filter} ORDER BY {} LIMIT ?",
-            self.ident(&table.name),
-            keys.join(", ")
-        )
+        super::spelled_scan_sql(self, table, select, after)
     }
 
     fn scan_params(&self, after: Option<&crate::code::CombinedCode>, limit: usize) -> Vec<Value> {
-        let mut params = Vec::new();
-        if let Some(code) = after {
-            let parts = code.to_values();
-            for i in 0..parts.len() {
-                params.extend(parts[..=i].iter().cloned());
-            }
-        }
-        params.push(Value::Int(limit as i64));
-        params
+        super::spelled_scan_params(after, limit)
     }
 }
 

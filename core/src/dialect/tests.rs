@@ -309,7 +309,7 @@ fn render_logical() -> String {
 fn golden_sql() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
     let bless = std::env::var_os("HETSYNC_BLESS").is_some();
-    let dialects: [&dyn Dialect; 8] = [
+    let dialects: [&dyn Dialect; 9] = [
         &sqlite::TRIGGERS,
         &sqlite::SNAPSHOT,
         &TRIGGERS,
@@ -318,12 +318,22 @@ fn golden_sql() {
         &Mysql,
         &super::generic::ANSI,
         &super::generic::MYSQL,
+        &super::dameng::Dameng,
     ];
     for d in dialects {
         let path = dir.join(format!("{}.sql", d.name()));
         let mut got = render(d);
         if d.name() == LOGICAL.name() {
             got.push_str(&render_logical());
+        }
+        if d.name() == super::dameng::Dameng.name() {
+            let mut out = String::new();
+            push_section(
+                &mut out,
+                "dameng: the commit barrier",
+                super::dameng::Dameng.barrier_sql().to_vec(),
+            );
+            got.push_str(&out);
         }
         if bless {
             std::fs::create_dir_all(&dir).expect("golden dir");
@@ -380,4 +390,18 @@ fn newer_layouts_are_refused() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("node 'n'") && err.contains("99"), "{err}");
+}
+
+#[test]
+fn dameng_change_times_read_back_as_written() {
+    let d = super::dameng::Dameng;
+    for micros in [0, 1_700_000_000_123_456, -86_400_000_001] {
+        let Some(Value::Text(text)) = d.stamp_value(micros) else {
+            panic!("a change time is text");
+        };
+        // TO_CHAR(changed_at, 'YYYY-MM-DD HH24:MI:SS.FF6') prints the
+        // same form, which sorts as it reads.
+        assert_eq!(crate::change::parse_micros(&text), Some(micros), "{text}");
+        assert_eq!(text.len(), "1970-01-01 00:00:00.000000".len(), "{text}");
+    }
 }

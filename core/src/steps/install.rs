@@ -264,7 +264,7 @@ async fn drop_capture<S: Session + ?Sized>(s: &mut S) -> Result<()> {
             continue;
         };
         let kind = match kind.as_str() {
-            "TRIGGER" | "FUNCTION" | "PROCEDURE" | "PUBLISHED" | "TABLE" => kind,
+            "TRIGGER" | "FUNCTION" | "PROCEDURE" | "PACKAGE" | "PUBLISHED" | "TABLE" => kind,
             other => {
                 return Err(Error::Database {
                     node: s.node().to_string(),
