@@ -47,7 +47,7 @@ async fn an_odbc_hub_and_its_spokes_sync_both_ways_through_the_plugin() {
 }
 
 #[tokio::test]
-async fn an_odbc_node_names_its_profile_and_unbuilt_profiles_are_refused() {
+async fn an_odbc_node_names_its_profile_and_a_limit_it_cannot_set_is_refused() {
     let d = Deploy::with(ODBC_HUB, &["a"], &BASIC[..1]).await;
     d.edit_config("profile = \"kingbase\"\n", "");
     let out = hetsync(&d.config(), &["install"]);
@@ -57,10 +57,14 @@ async fn an_odbc_node_names_its_profile_and_unbuilt_profiles_are_refused() {
         text.contains("node 'hub'") && text.contains("profile = \"kingbase\""),
         "the error names the node and the option: {text}"
     );
-    d.edit_config("[node.options]\n", "[node.options]\nprofile = \"dameng\"\n");
+    d.edit_config(
+        "[node.options]\n",
+        "[node.options]\nprofile = \"dameng\"\nstatement_timeout = \"5s\"\n",
+    );
     let text = output_text(&hetsync(&d.config(), &["install"]));
     assert!(
-        text.contains("\"dameng\" is not built in this version"),
+        text.contains("node 'hub'")
+            && text.contains("the odbc profile \"dameng\" takes no statement_timeout"),
         "{text}"
     );
 }

@@ -1,4 +1,4 @@
-//! The generic profile's catalog, asked through the driver's catalog
+//! The generic and dameng profiles' catalog, asked through the driver's catalog
 //! functions (`SQLTables`, `SQLColumns`, `SQLPrimaryKeys`,
 //! `SQLForeignKeys`) instead of SQL: the one catalog every ODBC driver has.
 //! Catalog arguments are patterns (`_` and `%` match anything), so every
@@ -235,6 +235,21 @@ fn kind_of(canonical: Option<&CanonicalType>) -> ValueKind {
     }
 }
 
+/// An integral decimal that an `i64` holds (scale 0, up to 18 digits)
+/// read as an integer, keeping its canonical type.
+fn integral(mapped: (ValueKind, Option<CanonicalType>)) -> (ValueKind, Option<CanonicalType>) {
+    match mapped {
+        (
+            _,
+            canonical @ Some(CanonicalType::Decimal {
+                precision: Some(1..=18),
+                scale: 0,
+            }),
+        ) => (ValueKind::Int8, canonical),
+        other => other,
+    }
+}
+
 /// The columns of a table in column order (empty when there is no such
 /// table), with their defaults, described as `types` says.
 pub(crate) fn columns(
@@ -260,6 +275,7 @@ pub(crate) fn columns(
                     let canonical = sqlite_types::canonical(&c.type_name);
                     (kind_of(Some(&canonical)), Some(canonical))
                 }
+                NativeTypes::Dameng => integral(mapped(c)),
                 NativeTypes::Mysql | NativeTypes::Driver => mapped(c),
             };
             Column {

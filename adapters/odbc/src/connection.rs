@@ -1,11 +1,12 @@
 //! The adapter factory, the connected node and its connections. odbc-api
 //! blocks: every call runs on tokio's blocking pool.
 
-use crate::profile::{GenericDbms, Profile, PROFILE};
+use crate::profile::{GenericDbms, Profile, Speaks, PROFILE};
 use crate::url::{connection_string, redact};
 use async_trait::async_trait;
 use hetsync_core::adapter::{connect_within, AdapterFactory, Capabilities, Node, NodeSpec};
 use hetsync_core::cache::ColumnCache;
+use hetsync_core::dialect::dameng::Dameng;
 use hetsync_core::dialect::Dialect;
 use hetsync_core::error::DbCode;
 use hetsync_core::options::{
@@ -87,18 +88,18 @@ pub(crate) struct Settings {
     connection_string: String,
     connect_timeout: Duration,
     statement_timeout: Option<Duration>,
-    /// What the driver said of the database: `Some` exactly under the
-    /// generic profile, once [`OdbcNode::open`] has asked. Every choice
-    /// between the profiles' ways is made by it.
-    pub(crate) generic: Option<GenericDbms>,
+    /// The SQL the node speaks (under the generic profile, as the driver
+    /// said once [`OdbcNode::open`] asked).
+    pub(crate) speaks: Speaks,
 }
 
 impl Settings {
     /// The node's SQL.
     pub(crate) fn dialect(&self) -> &'static dyn Dialect {
-        match self.generic {
-            Some(dbms) => dbms.dialect,
-            None => Profile::postgres(),
+        match self.speaks {
+            Speaks::Postgres => Profile::postgres(),
+            Speaks::Dameng => &Dameng,
+            Speaks::Generic(dbms) => dbms.dialect,
         }
     }
 
@@ -143,8 +144,8 @@ pub struct OdbcNode {
     /// The node's connection; `turn` gives it to one operation at a time.
     conn: Arc<StdMutex<Connection<'static>>>,
     pub(crate) turn: Mutex<()>,
-    /// The generic profile's integration lock (one engine of this process
-    /// integrates at a time).
+    /// The integration lock of the profiles that hold it in the process
+    /// (one engine of this process integrates at a time).
     pub(crate) integrating: Arc<Mutex<()>>,
     pub(crate) columns: ColumnCache<hetsync_core::dialect::pg_catalog::Column>,
     /// Set while a transaction the core began is open on `conn`.
@@ -172,9 +173,10 @@ impl OdbcNode {
     pub async fn open(spec: &NodeSpec) -> Result<OdbcNode> {
         let profile = Profile::of(spec)?;
         let statement_timeout = spec.duration_option(&STATEMENT_TIMEOUT)?;
-        if profile == Profile::Generic && statement_timeout.is_some() {
+        if profile != Profile::Kingbase && statement_timeout.is_some() {
+            let name = spec.choice_option(&PROFILE)?;
             return Err(Error::Deployment(format!(
-                "node '{}': the odbc profile \"generic\" takes no statement_timeout (there is no \
+                "node '{}': the odbc profile \"{name}\" takes no statement_timeout (there is no \
                  portable way to set one); leave it out",
                 spec.name
             )));
@@ -192,7 +194,11 @@ impl OdbcNode {
                 .duration_option(&CONNECT_TIMEOUT)?
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT),
             statement_timeout,
-            generic: None,
+            speaks: match profile {
+                Profile::Dameng => Speaks::Dameng,
+                // Until the driver names the generic profile's database.
+                Profile::Kingbase | Profile::Generic => Speaks::Postgres,
+            },
         };
         let mut conn = settings.connect().await?;
         if profile == Profile::Generic {
@@ -211,7 +217,7 @@ impl OdbcNode {
                 )
             })?;
             tracing::debug!(node = %spec.name, dbms = %dbms, "generic ODBC profile");
-            settings.generic = Some(GenericDbms::named(&dbms));
+            settings.speaks = Speaks::Generic(GenericDbms::named(&dbms));
         }
         Ok(OdbcNode {
             settings,

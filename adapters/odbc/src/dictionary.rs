@@ -1,5 +1,5 @@
 //! The data dictionary: the kingbase profile's catalog queries, or the
-//! driver's catalog functions under the generic profile ([`crate::catalog`]).
+//! driver's catalog functions under the others ([`crate::catalog`]).
 
 use crate::catalog;
 use crate::connection::OdbcNode;
@@ -29,12 +29,12 @@ impl OdbcSession<'_> {
     /// Columns of a table in attribute order; empty when it does not exist.
     pub(crate) async fn columns_on(&mut self, table: &str) -> Result<Vec<Column>> {
         let what = format!("describing table '{table}'");
-        if let Some(dbms) = self.node.settings.generic {
+        if let Some(types) = self.node.settings.speaks.driver_catalog() {
             let table = table.to_string();
             return self
                 .node
                 .run(&what, move |conn| {
-                    catalog::columns(conn, &table, dbms.types).map(|(c, _)| c)
+                    catalog::columns(conn, &table, types).map(|(c, _)| c)
                 })
                 .await;
         }
@@ -83,7 +83,7 @@ impl OdbcSession<'_> {
 
 impl OdbcNode {
     /// A table's shape from the driver's catalog functions (the generic
-    /// profile; the columns and defaults as `types` says): columns,
+    /// and dameng profiles; the columns and defaults as `types` says): columns,
     /// defaults, primary and foreign keys; unique keys
     /// other than the primary key are not read (no portable call lists
     /// them but `SQLStatistics`, which odbc-sys does not declare either).
@@ -116,8 +116,8 @@ impl OdbcNode {
 impl TypeMapping for OdbcNode {
     async fn describe(&self, table: &str) -> Result<Option<TableShape>> {
         use hetsync_core::steps::Driver;
-        if let Some(dbms) = self.settings.generic {
-            return self.describe_by_catalog(table, dbms.types).await;
+        if let Some(types) = self.settings.speaks.driver_catalog() {
+            return self.describe_by_catalog(table, types).await;
         }
         let mut s = self.session().await?;
         let columns = s.columns_on(table).await?;
@@ -180,7 +180,7 @@ impl TypeMapping for OdbcNode {
     async fn list_tables(&self) -> Result<Vec<String>> {
         use hetsync_core::steps::Driver;
         let mut s = self.session().await?;
-        if self.settings.generic.is_some() {
+        if self.settings.speaks.driver_catalog().is_some() {
             let _turn = s;
             let names = self.run("listing tables", catalog::tables).await?;
             return Ok(user_tables(names));

@@ -19,7 +19,11 @@
 //!   difference, the catalog through the driver's catalog functions
 //!   (`catalog`), the driver's transactions (autocommit off, a writer
 //!   serializable), or SQLite's own `BEGIN IMMEDIATE` under its driver;
-//! - `dameng` is refused for now, with an error that says so.
+//! - `dameng`: DM8's Oracle-like dialect
+//!   ([`hetsync_core::dialect::dameng`]): row triggers, a package variable
+//!   against loops, the tracking `seq` behind a commit barrier (`barrier`),
+//!   the driver's transactions set by `SET TRANSACTION`, rows applied by
+//!   statements, the catalog through the driver's catalog functions.
 //!
 //! The SQL is the dialect layer's and the order of steps the core's; this
 //! crate holds the driver: connection, binding, decoding, error classes.
@@ -27,6 +31,7 @@
 //! time per node.
 
 mod arrays;
+mod barrier;
 mod catalog;
 mod connection;
 mod dictionary;

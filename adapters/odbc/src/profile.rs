@@ -14,8 +14,9 @@ pub(crate) const PROFILE: OptionSpec = OptionSpec {
     name: "profile",
     kind: OptionKind::Choice(&["kingbase", "dameng", "generic"]),
     doc: "the SQL the database behind the data source speaks (required): \"kingbase\" \
-          (KingbaseES, or PostgreSQL through psqlODBC: PostgreSQL's SQL), \"generic\" (any \
-          database, captured by snapshot difference, no triggers) or \"dameng\" (not built yet)",
+          (KingbaseES, or PostgreSQL through psqlODBC: PostgreSQL's SQL), \"dameng\" (DM8: \
+          Oracle-like SQL, row triggers) or \"generic\" (any database, captured by snapshot \
+          difference, no triggers)",
 };
 
 /// What an ODBC node speaks.
@@ -24,10 +25,63 @@ pub enum Profile {
     /// KingbaseES (PostgreSQL-derived), or PostgreSQL itself through
     /// psqlODBC: PostgreSQL's dialect with `?` markers.
     Kingbase,
+    /// Dameng (DM8): its Oracle-like dialect
+    /// ([`hetsync_core::dialect::dameng`]), row triggers, the commit
+    /// barrier, the catalog through the driver's catalog functions.
+    Dameng,
     /// A database known only by its driver: generic SQL
     /// ([`hetsync_core::dialect::generic`]), capture by snapshot
     /// difference, the catalog through the driver's catalog functions.
     Generic,
+}
+
+/// The SQL a connected node speaks, by its profile and, under the generic
+/// one, by the database its driver names: every choice between the
+/// profiles' ways is made by it.
+#[derive(Clone, Copy)]
+pub(crate) enum Speaks {
+    /// PostgreSQL's (the kingbase profile).
+    Postgres,
+    /// DM8's (the dameng profile).
+    Dameng,
+    /// Generic SQL for the database the driver named.
+    Generic(GenericDbms),
+}
+
+impl Speaks {
+    /// The generic profile's database, `None` under the others.
+    pub(crate) fn generic(self) -> Option<GenericDbms> {
+        match self {
+            Speaks::Generic(dbms) => Some(dbms),
+            Speaks::Postgres | Speaks::Dameng => None,
+        }
+    }
+
+    /// How the node's column types map, where the driver's catalog
+    /// describes them (`None`: PostgreSQL's catalog queries do).
+    pub(crate) fn driver_catalog(self) -> Option<NativeTypes> {
+        match self {
+            Speaks::Generic(dbms) => Some(dbms.types),
+            Speaks::Dameng => Some(NativeTypes::Dameng),
+            Speaks::Postgres => None,
+        }
+    }
+
+    /// Whether transactions are the driver's (autocommit off), not begun
+    /// and ended by statements.
+    pub(crate) fn driver_transactions(self) -> bool {
+        match self {
+            Speaks::Generic(dbms) => matches!(dbms.transactions, Transactions::Driver { .. }),
+            Speaks::Dameng => true,
+            Speaks::Postgres => false,
+        }
+    }
+
+    /// Whether the integration lock is held inside this process (no lock
+    /// of the database that a crashed holder gives back is used).
+    pub(crate) fn lock_in_process(self) -> bool {
+        !matches!(self, Speaks::Postgres)
+    }
 }
 
 /// What the generic profile must know of the database behind a driver,
@@ -55,6 +109,10 @@ pub(crate) enum NativeTypes {
     /// (Connector/ODBC's `SQLColumns` loses fractional seconds,
     /// `tinyint(1)`, `json` and `uuid`).
     Mysql,
+    /// By their ODBC SQL types, with integral `NUMBER`s (scale 0, up to
+    /// 18 digits) read as integers: DM8's triggers write such a code part
+    /// as a JSON number, which must match the row's.
+    Dameng,
 }
 
 /// How a generic database's transactions start and end. A write
@@ -139,11 +197,10 @@ impl Profile {
         }
         match spec.choice_option(&PROFILE)? {
             "kingbase" => Ok(Profile::Kingbase),
+            "dameng" => Ok(Profile::Dameng),
             "generic" => Ok(Profile::Generic),
             other => Err(Error::Deployment(format!(
-                "node '{}': the odbc profile \"{other}\" is not built in this version of \
-                 hetsync; profiles \"kingbase\" (KingbaseES, or PostgreSQL through psqlODBC) \
-                 and \"generic\" (any database, no triggers) are",
+                "node '{}': unknown odbc profile \"{other}\"",
                 spec.name
             ))),
         }
@@ -172,9 +229,9 @@ impl Profile {
                 }
                 out
             }
-            // Nothing is portable here (a generic node takes no
-            // statement_timeout: `OdbcNode::open` refuses one).
-            Profile::Generic => Vec::new(),
+            // Nothing is portable here (these take no statement_timeout:
+            // `OdbcNode::open` refuses one).
+            Profile::Dameng | Profile::Generic => Vec::new(),
         }
     }
 }

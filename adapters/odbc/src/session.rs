@@ -2,13 +2,15 @@
 //! connection with parameters bound in order, rows decoded by column kind.
 
 use crate::arrays::insert_rows;
+use crate::barrier::{self, Barrier, BARRIER_WAIT};
 use crate::catalog;
 use crate::connection::{Failure, OdbcNode};
-use crate::profile::Transactions;
+use crate::profile::{GenericDbms, Speaks, Transactions};
 use crate::values::{meta_rows, parameters, table_rows};
 use async_trait::async_trait;
 use hetsync_core::adapter::IntegrationLock;
 use hetsync_core::change::{RowOp, Watermark};
+use hetsync_core::dialect::dameng::Dameng;
 use hetsync_core::dialect::generic::Generic;
 use hetsync_core::dialect::pg_catalog::ValueKind;
 use hetsync_core::dialect::postgres::{COMMITTED_POSITION, INSTALL_LOCK, INTEGRATION_LOCK, XMIN};
@@ -19,7 +21,7 @@ use hetsync_core::steps::apply::{
 };
 use hetsync_core::steps::{self, CatalogQuestion, Driver, SelectSql, Session};
 use hetsync_core::value::Value;
-use hetsync_core::Result;
+use hetsync_core::{Error, Result};
 use odbc_api::Connection;
 use std::sync::atomic::AtomicBool;
 use tokio::sync::MutexGuard;
@@ -65,7 +67,14 @@ fn count_row(found: bool) -> Vec<Vec<Value>> {
 impl OdbcSession<'_> {
     /// The generic profile's SQL, `None` under another profile.
     fn generic(&self) -> Option<&'static Generic> {
-        self.node.settings.generic.map(|dbms| dbms.dialect)
+        self.node.settings.speaks.generic().map(|dbms| dbms.dialect)
+    }
+
+    /// The dameng profile's commit barrier ([`crate::barrier`]).
+    async fn barrier(&mut self) -> Result<Barrier> {
+        self.node
+            .run("waiting for open transactions", barrier::barrier)
+            .await
     }
 
     /// A position the profile's SQL reads (`SELECT <expr>`).
@@ -109,39 +118,46 @@ impl Session for OdbcSession<'_> {
             .await
     }
 
-    /// Under the generic profile, as the database's transactions go
-    /// ([`Transactions`]).
+    /// As the profile's transactions go: PostgreSQL's statements; under
+    /// the generic profile as the database's do ([`Transactions`]); DM8's
+    /// the driver's, set by the dialect's `SET TRANSACTION`.
     async fn begin_transaction(&mut self, kind: TxKind) -> Result<()> {
-        let Some(dbms) = self.node.settings.generic else {
-            return steps::begin_by_sql(self, kind).await;
-        };
         let context = "starting a transaction";
-        match dbms.transactions {
-            Transactions::Statements { begin } => {
+        let first: Vec<String> = match self.node.settings.speaks {
+            Speaks::Postgres => return steps::begin_by_sql(self, kind).await,
+            Speaks::Generic(GenericDbms {
+                transactions: Transactions::Statements { begin },
+                ..
+            }) => {
                 for sql in begin.begin_sql(kind) {
                     self.execute(&sql, &[], context).await?;
                 }
+                return Ok(());
+            }
+            Speaks::Generic(GenericDbms {
+                transactions: Transactions::Driver { serializable },
+                ..
+            }) => match kind {
+                TxKind::Write => vec![serializable.to_string()],
+                TxKind::ReadSnapshot => Vec::new(),
+            },
+            Speaks::Dameng => Dameng.begin_sql(kind),
+        };
+        self.node
+            .run(context, move |conn| {
+                conn.set_autocommit(false)?;
+                for sql in &first {
+                    conn.execute(sql, (), None)?;
+                }
                 Ok(())
-            }
-            Transactions::Driver { serializable } => {
-                self.node
-                    .run(context, move |conn| {
-                        conn.set_autocommit(false)?;
-                        if kind == TxKind::Write {
-                            conn.execute(serializable, (), None)?;
-                        }
-                        Ok(())
-                    })
-                    .await
-            }
-        }
+            })
+            .await
     }
 
     async fn end_transaction(&mut self, commit: bool, context: &str) -> Result<()> {
-        let Some(Transactions::Driver { .. }) = self.node.settings.generic.map(|d| d.transactions)
-        else {
+        if !self.node.settings.speaks.driver_transactions() {
             return steps::end_by_sql(self, commit, context).await;
-        };
+        }
         self.node
             .run(context, move |conn| {
                 let ended = match commit {
@@ -167,7 +183,7 @@ impl Session for OdbcSession<'_> {
         question: CatalogQuestion<'_>,
         context: &str,
     ) -> Result<Vec<Vec<Value>>> {
-        if self.node.settings.generic.is_none() {
+        if self.generic().is_none() {
             return steps::catalog_by_sql(self, question, context).await;
         }
         let owned = |t: &str| t.to_string();
@@ -204,9 +220,10 @@ impl Session for OdbcSession<'_> {
         params: &[Value],
     ) -> Result<Vec<Vec<Value>>> {
         let columns = self.sync_columns(table).await?;
-        let list: Vec<String> = match self.node.settings.generic {
-            Some(dbms) => columns.iter().map(|c| dbms.select_expr(c)).collect(),
-            None => columns.iter().map(|c| c.select_expr()).collect(),
+        let list: Vec<String> = match self.node.settings.speaks {
+            Speaks::Generic(dbms) => columns.iter().map(|c| dbms.select_expr(c)).collect(),
+            Speaks::Dameng => columns.iter().map(|c| Dameng.ident(&c.name)).collect(),
+            Speaks::Postgres => columns.iter().map(|c| c.select_expr()).collect(),
         };
         let sql = sql(&list.join(", "));
         let kinds: Vec<ValueKind> = columns.iter().map(|c| c.kind).collect();
@@ -227,34 +244,67 @@ impl Session for OdbcSession<'_> {
             .collect())
     }
 
-    async fn begin_read(&mut self, _since: Watermark) -> Result<Watermark> {
+    async fn begin_read(&mut self, since: Watermark) -> Result<Watermark> {
+        if let Speaks::Dameng = self.node.settings.speaks {
+            let upto = match self.barrier().await? {
+                Barrier::Final(last) => last,
+                Barrier::Busy(why) => {
+                    tracing::warn!(
+                        node = %self.node.name(),
+                        "a transaction that changed synced tables has been open for more than \
+                         {} s ({why}); its changes and later ones are read once it ends",
+                        BARRIER_WAIT.as_secs()
+                    );
+                    since.pos
+                }
+            };
+            // The snapshot is taken after the barrier, so every change up
+            // to `upto` is in it.
+            steps::begin(self, TxKind::ReadSnapshot).await?;
+            return Ok(Watermark::at(upto));
+        }
         // Every change of a transaction older than the snapshot's xmin is
         // committed or rolled back: reading up to it is final.
         steps::begin(self, TxKind::ReadSnapshot).await?;
         self.position().await
     }
 
-    /// Kingbase: the snapshot's xmin. Generic: the last `seq` handed out
-    /// (only the engine writes the tracking table, one transaction at a
-    /// time: every `seq` up to it is committed).
+    /// Kingbase: the snapshot's xmin. Dameng: the last `seq` behind the
+    /// commit barrier. Generic: the last `seq` handed out (only the engine
+    /// writes the tracking table, one transaction at a time: every `seq`
+    /// up to it is committed).
     async fn position(&mut self) -> Result<Watermark> {
-        match self.generic() {
-            Some(d) => self.read_position(&d.position_sql()).await,
-            None => self.read_position(&format!("SELECT {XMIN}")).await,
+        match self.node.settings.speaks {
+            Speaks::Generic(dbms) => self.read_position(&dbms.dialect.position_sql()).await,
+            Speaks::Dameng => match self.barrier().await? {
+                Barrier::Final(last) => Ok(Watermark::at(last)),
+                Barrier::Busy(why) => Err(Error::Transient {
+                    node: self.node.name().to_string(),
+                    context: "waiting for open transactions".into(),
+                    message: format!(
+                        "a transaction that changed synced tables has been open for more than \
+                         {} s ({why}); the full sync starts once it ends",
+                        BARRIER_WAIT.as_secs()
+                    ),
+                }),
+            },
+            Speaks::Postgres => self.read_position(&format!("SELECT {XMIN}")).await,
         }
     }
 
+    /// Dameng: every committed tracking row is visible to a fresh read.
     async fn committed_position(&mut self) -> Result<Watermark> {
-        match self.generic() {
-            Some(_) => self.position().await,
-            None => self.read_position(COMMITTED_POSITION).await,
+        match self.node.settings.speaks {
+            Speaks::Generic(_) => self.position().await,
+            Speaks::Dameng => self.read_position(&Dameng.last_seq_sql()).await,
+            Speaks::Postgres => self.read_position(COMMITTED_POSITION).await,
         }
     }
 
-    /// Kingbase: an advisory lock. Generic: nothing portable; install's
+    /// Kingbase: an advisory lock. The others: nothing portable; install's
     /// statements are idempotent.
     async fn lock_install(&mut self) -> Result<()> {
-        if self.generic().is_some() {
+        if !matches!(self.node.settings.speaks, Speaks::Postgres) {
             return Ok(());
         }
         self.query(INSTALL_LOCK, &[], "locking install")
@@ -279,12 +329,12 @@ impl Session for OdbcSession<'_> {
             .await
     }
 
-    /// Generic: the batch's codes are looked up first, then inserted (a
-    /// generic driver's duplicate-key error has no SQLSTATE of its own:
-    /// `23000` is every integrity error); the write transaction keeps
+    /// Generic and dameng: the batch's codes are looked up first, then
+    /// inserted (a driver's duplicate-key error has no SQLSTATE of its
+    /// own: `23000` is every integrity error); the write transaction keeps
     /// other writers out meanwhile.
     async fn insert_fresh(&mut self, table: &SyncTable, ops: &[RowOp]) -> Result<Option<u64>> {
-        if self.generic().is_some() {
+        if !matches!(self.node.settings.speaks, Speaks::Postgres) {
             return steps::apply::insert_fresh_by_inserts(self, table, ops)
                 .await
                 .map(Some);
@@ -340,11 +390,12 @@ impl Driver for OdbcNode {
         })
     }
 
-    /// Kingbase: a session-level advisory lock. Generic: a lock of this
-    /// process (there is no portable lock a crashed holder releases), so
-    /// one hetsync process at a time may run a generic node's rounds.
+    /// Kingbase: a session-level advisory lock. Generic and dameng: a lock
+    /// of this process (there is no portable lock a crashed holder
+    /// releases), so one hetsync process at a time may run such a node's
+    /// rounds.
     async fn lock_integration(&self) -> Result<IntegrationLock> {
-        if self.settings.generic.is_some() {
+        if self.settings.speaks.lock_in_process() {
             let held = self.integrating.clone().lock_owned().await;
             return Ok(IntegrationLock(Box::new(held)));
         }
