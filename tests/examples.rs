@@ -115,3 +115,54 @@ async fn the_mixed_example_installs_syncs_and_verifies_from_its_readme() {
         .unwrap();
     assert_eq!(stations, 3);
 }
+
+/// Paper 004's Kingbase ⇄ Dameng deployment. No DM8 runs here (its live
+/// round trip is `tests/odbc_dameng.rs`, run where `HETSYNC_DAMENG_ODBC`
+/// names one): the configuration loads as the README tells an operator to
+/// use it, its type rules parse, and the README's Kingbase block runs on
+/// PostgreSQL, which stands in for KingbaseES.
+#[tokio::test]
+async fn the_kingbase_dameng_example_is_a_valid_deployment() {
+    let dir = example("kingbase-dameng");
+    let readme = std::fs::read_to_string(dir.join("README.md")).unwrap();
+    std::env::set_var("PLANNING_KINGBASE_ODBC", "DSN=kingbase_planning;UID=sync");
+    std::env::set_var("PLANNING_DAMENG_ODBC", "DSN=dm_planning;UID=SYNC");
+    let config = hetsync_config::load(&dir.join("hetsync.toml")).expect("the configuration");
+    let profiles: Vec<(&str, &str, &str)> = config
+        .nodes
+        .iter()
+        .map(|n| {
+            let profile = n.options.get("profile").and_then(|p| p.as_str());
+            (n.name.as_str(), n.url.as_str(), profile.unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(
+        profiles,
+        [
+            (
+                "kingbase_a",
+                "odbc:DSN=kingbase_planning;UID=sync",
+                "kingbase"
+            ),
+            ("dameng_b", "odbc:DSN=dm_planning;UID=SYNC", "dameng"),
+        ]
+    );
+    let rules = hetsync_core::mapping::rules::TypeRules::load_if_exists(&dir.join("types.toml"))
+        .expect("the type rules");
+    assert_eq!(rules.rules.len(), 3, "types.toml holds its rules");
+    assert!(sql_blocks(&readme, "dameng").contains("NUMBER(12,4)"));
+
+    let pg = PgServer::start();
+    pg.create_db("planning").await;
+    let mut conn = sqlx::PgConnection::connect(&pg.url("planning"))
+        .await
+        .unwrap();
+    conn.execute(sql_blocks(&readme, "kingbase").as_str())
+        .await
+        .expect("Kingbase block");
+    let stations: i64 = sqlx::query_scalar(r#"SELECT count(*) FROM "变电站表""#)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(stations, 2);
+}
