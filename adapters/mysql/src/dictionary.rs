@@ -1,6 +1,7 @@
 //! The data dictionary of a MariaDB/MySQL database (`information_schema`).
 
 use crate::connection::MysqlNode;
+use crate::types::ColumnRow;
 use async_trait::async_trait;
 use hetsync_core::adapter::TypeMapping;
 use hetsync_core::schema::{
@@ -71,42 +72,29 @@ impl MysqlNode {
             .map_err(self.err(&format!("describing table '{table}'")))?;
         rows.iter()
             .map(|r| {
-                let column_type: String = r.try_get(1)?;
-                let data_type: String = r.try_get(2)?;
-                let charset: Option<String> = r.try_get(4)?;
-                let collation: Option<String> = r.try_get(5)?;
-                let number = |i: usize| -> std::result::Result<Option<u32>, sqlx::Error> {
-                    Ok(r.try_get::<Option<i64>, _>(i)?
-                        .map(|n| n.clamp(0, u32::MAX as i64) as u32))
-                };
-                let canonical = crate::types::canonical(&crate::types::Declared {
-                    data_type: &data_type.to_ascii_lowercase(),
-                    column_type: &column_type.to_ascii_lowercase(),
-                    length: number(6)?,
-                    precision: number(7)?,
-                    scale: number(8)?,
-                    fraction: number(9)?,
-                    charset: charset.as_deref(),
-                });
-                let sql_type = match (charset, collation) {
-                    (Some(cs), Some(co)) => {
-                        format!("{column_type} CHARACTER SET {cs} COLLATE {co}")
-                    }
-                    _ => column_type.clone(),
+                let row = ColumnRow {
+                    name: r.try_get(0)?,
+                    column_type: r.try_get(1)?,
+                    data_type: r.try_get(2)?,
+                    nullable: r.try_get::<i64, _>(3)? != 0,
+                    charset: r.try_get(4)?,
+                    collation: r.try_get(5)?,
+                    length: r.try_get(6)?,
+                    precision: r.try_get(7)?,
+                    scale: r.try_get(8)?,
+                    fraction: r.try_get(9)?,
+                    default: r.try_get(10)?,
                 };
                 Ok(Column {
-                    name: r.try_get(0)?,
                     kind: kind(
-                        &data_type.to_ascii_lowercase(),
-                        &column_type.to_ascii_lowercase(),
+                        &row.data_type.to_ascii_lowercase(),
+                        &row.column_type.to_ascii_lowercase(),
                     ),
-                    sql_type,
-                    nullable: r.try_get::<i64, _>(3)? != 0,
-                    canonical,
-                    // MariaDB prints a missing default of a nullable column as NULL.
-                    default: r
-                        .try_get::<Option<String>, _>(10)?
-                        .filter(|d| !d.eq_ignore_ascii_case("NULL")),
+                    sql_type: row.sql_type(),
+                    canonical: row.canonical(),
+                    default: row.default().map(str::to_string),
+                    nullable: row.nullable,
+                    name: row.name,
                 })
             })
             .collect::<std::result::Result<_, sqlx::Error>>()

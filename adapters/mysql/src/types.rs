@@ -3,5 +3,5 @@
 //! generic profile on MariaDB and MySQL.
 
 pub use hetsync_core::dialect::mysql_types::{
-    canonical, Declared, COLUMNS_SQL, DEFAULT_TYPE_RULES,
+    canonical, ColumnRow, Declared, COLUMNS_SQL, DEFAULT_TYPE_RULES,
 };

@@ -6,7 +6,7 @@
 //! than one attempt.
 
 use crate::connection::Failure;
-use crate::values::meta_rows;
+use crate::session::rows_on;
 use hetsync_core::dialect::dameng::Dameng;
 use hetsync_core::value::Value;
 use odbc_api::Connection;
@@ -19,23 +19,24 @@ pub(crate) const BARRIER_WAIT: Duration = Duration::from_secs(2);
 const RETRY: Duration = Duration::from_millis(50);
 
 /// The result of the commit barrier.
-pub(crate) enum Barrier {
+pub(crate) enum Barrier<Seq> {
     /// Every tracking row up to this `seq` is final.
-    Final(i64),
+    Final(Seq),
     /// A transaction stayed open longer than [`BARRIER_WAIT`]; what the
     /// last try said.
     Busy(String),
 }
 
 /// Runs the barrier in a transaction of its own, ended before it returns
-/// (the lock with it), autocommit back on.
-pub(crate) fn barrier(conn: &Connection<'_>) -> Result<Barrier, Failure> {
+/// (the lock with it), autocommit back on; once the lock is granted, the
+/// rows of the last-`seq` query.
+pub(crate) fn barrier(conn: &Connection<'_>) -> Result<Barrier<Vec<Vec<Value>>>, Failure> {
     let [lock, last] = Dameng.barrier_sql();
     conn.set_autocommit(false)?;
     let started = Instant::now();
     let result = loop {
         match conn.execute(&lock, (), None) {
-            Ok(_) => break last_seq(conn, &last).map(Barrier::Final),
+            Ok(_) => break rows_on(conn, &last, Vec::new(), None).map(Barrier::Final),
             Err(e) if started.elapsed() >= BARRIER_WAIT => break Ok(Barrier::Busy(e.to_string())),
             Err(_) => {
                 let _ = conn.rollback();
@@ -48,22 +49,4 @@ pub(crate) fn barrier(conn: &Connection<'_>) -> Result<Barrier, Failure> {
     ended?;
     restored?;
     result
-}
-
-/// The last `seq` handed out.
-fn last_seq(conn: &Connection<'_>, sql: &str) -> Result<i64, Failure> {
-    let rows = match conn.execute(sql, (), None)? {
-        Some(cursor) => meta_rows(cursor)?,
-        None => Vec::new(),
-    };
-    match rows.first().and_then(|r| r.first()) {
-        Some(Value::Int(last)) => Ok(*last),
-        Some(Value::Text(text)) => text
-            .trim()
-            .parse()
-            .map_err(|_| Failure::Decode(format!("the last tracking seq is '{text}'"))),
-        other => Err(Failure::Decode(format!(
-            "the last tracking seq is {other:?}"
-        ))),
-    }
 }

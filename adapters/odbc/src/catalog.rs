@@ -299,33 +299,30 @@ fn mysql_columns(conn: &Connection<'_>, table: &str) -> Result<(Vec<Column>, Def
     };
     let (mut columns, mut defaults) = (Vec::new(), Vec::new());
     for r in meta_rows(cursor)? {
-        let number = |field| int(&r, field).and_then(|n| u32::try_from(n.max(0)).ok());
-        let (name, column_type) = (text(&r, 1), text(&r, 2).to_ascii_lowercase());
-        let (charset, collation) = (text(&r, 5), text(&r, 6));
-        let canonical = mysql_types::canonical(&mysql_types::Declared {
-            data_type: &text(&r, 3).to_ascii_lowercase(),
-            column_type: &column_type,
-            length: number(7),
-            precision: number(8),
-            scale: number(9),
-            fraction: number(10),
-            charset: Some(charset.as_str()).filter(|c| !c.is_empty()),
-        });
-        let sql_type = match (charset.is_empty(), collation.is_empty()) {
-            (false, false) => format!("{column_type} CHARACTER SET {charset} COLLATE {collation}"),
-            _ => column_type,
-        };
-        // MariaDB prints a missing default of a nullable column as NULL.
-        let default = text(&r, 11);
-        if !default.is_empty() && !default.eq_ignore_ascii_case("NULL") {
-            defaults.push((name.clone(), default));
-        }
-        columns.push(Column {
-            name,
-            sql_type,
-            kind: kind_of(canonical.as_ref()),
+        let some_text = |field| Some(text(&r, field)).filter(|t| !t.is_empty());
+        let row = mysql_types::ColumnRow {
+            name: text(&r, 1),
+            column_type: text(&r, 2),
+            data_type: text(&r, 3),
             nullable: int(&r, 4) == Some(1),
+            charset: some_text(5),
+            collation: some_text(6),
+            length: int(&r, 7),
+            precision: int(&r, 8),
+            scale: int(&r, 9),
+            fraction: int(&r, 10),
+            default: some_text(11),
+        };
+        if let Some(default) = row.default() {
+            defaults.push((row.name.clone(), default.to_string()));
+        }
+        let canonical = row.canonical();
+        columns.push(Column {
+            sql_type: row.sql_type(),
+            kind: kind_of(canonical.as_ref()),
+            nullable: row.nullable,
             canonical,
+            name: row.name,
         });
     }
     Ok((columns, defaults))

@@ -45,7 +45,7 @@ fn execute_on(conn: &Connection<'_>, sql: &str, params: Vec<Value>) -> Result<u6
 
 /// Runs a query; its rows, of a synced table read by column kind
 /// (`kinds`), or of hetsync's own tables by column type.
-fn rows_on(
+pub(crate) fn rows_on(
     conn: &Connection<'_>,
     sql: &str,
     params: Vec<Value>,
@@ -71,10 +71,14 @@ impl OdbcSession<'_> {
     }
 
     /// The dameng profile's commit barrier ([`crate::barrier`]).
-    async fn barrier(&mut self) -> Result<Barrier> {
-        self.node
-            .run("waiting for open transactions", barrier::barrier)
-            .await
+    async fn barrier(&mut self) -> Result<Barrier<i64>> {
+        let context = "waiting for open transactions";
+        match self.node.run(context, barrier::barrier).await? {
+            Barrier::Final(rows) => {
+                steps::first_int(self.node(), &rows, "the last tracking seq").map(Barrier::Final)
+            }
+            Barrier::Busy(why) => Ok(Barrier::Busy(why)),
+        }
     }
 
     /// A position the profile's SQL reads (`SELECT <expr>`).

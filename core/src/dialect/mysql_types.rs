@@ -36,6 +36,66 @@ pub const COLUMNS_SQL: &str = "SELECT CAST(column_name AS CHAR), CAST(column_typ
      FROM information_schema.columns \
      WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position";
 
+/// One row of [`COLUMNS_SQL`], as either adapter reads it.
+#[derive(Clone, Debug, Default)]
+pub struct ColumnRow {
+    /// `column_name`.
+    pub name: String,
+    /// `column_type`, as MariaDB spells it.
+    pub column_type: String,
+    /// `data_type`.
+    pub data_type: String,
+    /// `is_nullable`.
+    pub nullable: bool,
+    /// `character_set_name`.
+    pub charset: Option<String>,
+    /// `collation_name`.
+    pub collation: Option<String>,
+    /// `character_maximum_length`.
+    pub length: Option<i64>,
+    /// `numeric_precision`.
+    pub precision: Option<i64>,
+    /// `numeric_scale`.
+    pub scale: Option<i64>,
+    /// `datetime_precision`.
+    pub fraction: Option<i64>,
+    /// `column_default`.
+    pub default: Option<String>,
+}
+
+impl ColumnRow {
+    /// The column's canonical type ([`canonical`]).
+    pub fn canonical(&self) -> Option<CanonicalType> {
+        let number = |n: Option<i64>| n.map(|n| n.clamp(0, u32::MAX as i64) as u32);
+        canonical(&Declared {
+            data_type: &self.data_type.to_ascii_lowercase(),
+            column_type: &self.column_type.to_ascii_lowercase(),
+            length: number(self.length),
+            precision: number(self.precision),
+            scale: number(self.scale),
+            fraction: number(self.fraction),
+            charset: self.charset.as_deref(),
+        })
+    }
+
+    /// The type as DDL spells it, with the character set and collation of
+    /// a character column.
+    pub fn sql_type(&self) -> String {
+        match (&self.charset, &self.collation) {
+            (Some(cs), Some(co)) => format!("{} CHARACTER SET {cs} COLLATE {co}", self.column_type),
+            _ => self.column_type.clone(),
+        }
+    }
+
+    /// The default expression, if any: MariaDB prints a missing default of
+    /// a nullable column as NULL.
+    pub fn default(&self) -> Option<&str> {
+        self.default
+            .as_deref()
+            .filter(|d| !d.eq_ignore_ascii_case("NULL"))
+    }
+}
+
 /// Whether a character set stores every Unicode character (utf8mb3 lacks
 /// the 4-byte ones).
 fn stores_all_unicode(charset: Option<&str>) -> bool {
