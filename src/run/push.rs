@@ -124,25 +124,67 @@ impl Poll {
     }
 
     /// Waits its turn, then whether the position moved since the last
-    /// look (the first look only sees where it is).
+    /// look ([`Poll::look`]).
     async fn moved(&mut self, node: &dyn Node) -> bool {
         tokio::time::sleep(self.every).await;
-        match node.position().await {
-            Ok(position) if self.seen != Some(position) => {
-                let moved = self.seen.is_some();
+        let position = node.position().await;
+        if let Err(e) = &position {
+            tracing::debug!(node = node.name(), error = %e, "polling the tracking position");
+        }
+        self.look(position.ok())
+    }
+
+    /// Whether `position` (`None`: it could not be read) is a move since
+    /// the last look; the wait before the next look follows. The first
+    /// position read tells of a move: what was committed before it is not
+    /// known (a commit between the watcher's start and its first look
+    /// would be missed otherwise), as when a PostgreSQL listener or a
+    /// SQLite watch starts.
+    fn look(&mut self, position: Option<Watermark>) -> bool {
+        match position {
+            Some(position) if self.seen != Some(position) => {
                 self.seen = Some(position);
                 self.every = MIN_POLL;
-                moved
+                true
             }
-            Ok(_) => {
+            Some(_) => {
                 self.every = (self.every * 2).min(self.max);
                 false
             }
-            Err(e) => {
-                tracing::debug!(node = node.name(), error = %e, "polling the tracking position");
+            None => {
                 self.every = self.max;
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_look_and_every_move_tell_of_commits() {
+        let mut poll = Poll::new(Duration::from_secs(1));
+        let (p1, p2) = (Watermark::at(7), Watermark::at(9));
+        assert!(poll.look(Some(p1)), "the first look");
+        assert_eq!(poll.every, MIN_POLL);
+        assert!(!poll.look(Some(p1)));
+        assert_eq!(poll.every, MIN_POLL * 2);
+        assert!(!poll.look(Some(p1)));
+        assert!(!poll.look(Some(p1)));
+        assert_eq!(poll.every, Duration::from_secs(1), "slower up to the most");
+        assert!(!poll.look(None), "an unreadable position is no move");
+        assert!(poll.look(Some(p2)));
+        assert_eq!(poll.every, MIN_POLL, "quick again after a move");
+        assert!(!poll.look(Some(p2)));
+    }
+
+    #[test]
+    fn a_watcher_that_never_read_the_position_tells_of_the_first_one_it_reads() {
+        let mut poll = Poll::new(Duration::from_secs(2));
+        assert!(!poll.look(None));
+        assert_eq!(poll.every, Duration::from_secs(2));
+        assert!(poll.look(Some(Watermark::at(3))));
     }
 }
