@@ -102,18 +102,26 @@ pub async fn run(options: &DiscoverOptions<'_>) -> Result<DiscoverReport> {
     let mut mapping_written = None;
     if options.write_mapping {
         let rules = TypeRules::load_if_exists(&config.base_dir.join("types.toml"))?;
+        // A node's own rules (an ODBC node's, by its profile), else its
+        // adapter's.
         let defaults: Vec<TypeRules> = spoke_dicts
             .iter()
-            .map(|d| {
-                let factory = adapters
-                    .find(&d.adapter)
-                    .expect("the node connected with this adapter")
-                    .factory
-                    .clone();
-                TypeRules::parse(
-                    factory.default_type_rules(),
-                    &format!("default type rules of adapter '{}'", d.adapter),
-                )
+            .zip(&spokes)
+            .map(|(d, node)| match node.default_type_rules() {
+                Some(rules) => {
+                    TypeRules::parse(rules, &format!("default type rules of node '{}'", d.node))
+                }
+                None => {
+                    let factory = adapters
+                        .find(&d.adapter)
+                        .expect("the node connected with this adapter")
+                        .factory
+                        .clone();
+                    TypeRules::parse(
+                        factory.default_type_rules(),
+                        &format!("default type rules of adapter '{}'", d.adapter),
+                    )
+                }
             })
             .collect::<hetsync_core::Result<_>>()?;
         let spokes: Vec<SpokeDictionary<'_>> = spoke_dicts

@@ -245,6 +245,13 @@ pub trait Node: Capture + TypeMapping + Apply {
     fn name(&self) -> &str;
     /// What the database can do.
     fn capabilities(&self) -> Capabilities;
+    /// The default type rules towards this node (TOML, as
+    /// [`AdapterFactory::default_type_rules`]) when they are not its
+    /// adapter's: an adapter whose nodes speak several databases (the ODBC
+    /// adapter's profiles) tells them per node. `None`: the adapter's.
+    fn default_type_rules(&self) -> Option<&str> {
+        None
+    }
 }
 
 /// Creates connected nodes for one database kind.

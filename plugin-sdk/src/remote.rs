@@ -267,13 +267,20 @@ impl AdapterFactory for PluginAdapter {
                 options: Cow::Borrowed(&spec.options),
             })
             .await?;
-        Ok(Box::new(PluginNode {
+        let mut node = PluginNode {
             library: self.library.clone(),
             id,
             name: spec.name.clone(),
             adapter: self.name,
             capabilities: self.offered.capabilities,
-        }))
+            default_type_rules: None,
+        };
+        // Dropped (and closed in the plugin) if the question fails.
+        let request = Request::DefaultTypeRules { node: id };
+        if let Supported::Answer(rules) = self.library.call_if_supported(&request).await? {
+            node.default_type_rules = rules;
+        }
+        Ok(Box::new(node))
     }
 }
 
@@ -284,6 +291,8 @@ struct PluginNode {
     name: String,
     adapter: &'static str,
     capabilities: Capabilities,
+    /// The node's own default type rules, when the plugin says it has them.
+    default_type_rules: Option<String>,
 }
 
 impl Drop for PluginNode {
@@ -598,5 +607,9 @@ impl Node for PluginNode {
 
     fn capabilities(&self) -> Capabilities {
         self.capabilities
+    }
+
+    fn default_type_rules(&self) -> Option<&str> {
+        self.default_type_rules.as_deref()
     }
 }

@@ -332,6 +332,10 @@ impl Server {
                 })
                 .await,
             ),
+            Request::DefaultTypeRules { node } => answer(
+                self.node(node)
+                    .map(|n| n.default_type_rules().map(str::to_string)),
+            ),
             Request::Unlock { lock } => {
                 let removed = self
                     .locks

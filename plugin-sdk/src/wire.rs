@@ -338,6 +338,11 @@ pub enum Request<'a> {
         buckets: u32,
         which: Cow<'a, [u32]>,
     },
+    /// `Node::default_type_rules`, asked once when the node is connected
+    /// (added with per-node rules; a plugin from before answers
+    /// unsupported, and its adapter's rules are taken). Answer:
+    /// `Option<String>`.
+    DefaultTypeRules { node: NodeId },
 }
 
 impl Request<'_> {
@@ -374,6 +379,7 @@ impl Request<'_> {
             Request::BackupFile { .. } => "backup_file",
             Request::Digest { .. } => "digest",
             Request::DigestRows { .. } => "digest_rows",
+            Request::DefaultTypeRules { .. } => "default_type_rules",
         }
     }
 }

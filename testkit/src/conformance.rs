@@ -435,16 +435,6 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
     let dir = tempfile::tempdir().expect("temp dir");
     let url = db.create(dir.path(), "hub").await;
     let mut app = db.connect(dir.path(), &url).await;
-    let rules = TypeRules::parse(
-        factory.default_type_rules(),
-        &format!("default type rules of {}", factory.name()),
-    )
-    .expect("the default type rules parse");
-    assert!(
-        rules.rules.len() >= 23,
-        "a default rule for every canonical type"
-    );
-    must_execute(&mut *app, &create_table(factory.as_ref(), &rules)).await;
     let spec = NodeSpec {
         name: "hub".into(),
         url,
@@ -454,6 +444,20 @@ pub async fn check_adapter(db: &dyn TestDatabase, factory: Arc<dyn AdapterFactor
     let node = factory.connect(&spec).await.expect("connect");
     assert_eq!(node.adapter(), factory.name());
     assert_eq!(node.name(), "hub");
+    // The table is declared by the node's default rules (an ODBC node's
+    // are its profile's), so they must name types its database takes and
+    // describes back as they were meant.
+    let rules = TypeRules::parse(
+        node.default_type_rules()
+            .unwrap_or_else(|| factory.default_type_rules()),
+        &format!("default type rules of {}", factory.name()),
+    )
+    .expect("the default type rules parse");
+    assert!(
+        rules.rules.len() >= 23,
+        "a default rule for every canonical type"
+    );
+    must_execute(&mut *app, &create_table(factory.as_ref(), &rules)).await;
     if db.node_options().is_empty() {
         // A node option may choose other SQL (an ODBC profile): the
         // factory says what its nodes can do by default.

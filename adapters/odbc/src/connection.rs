@@ -39,6 +39,8 @@ impl AdapterFactory for OdbcAdapter {
         hetsync_core::dialect::postgres::CAPABILITIES
     }
 
+    /// The kingbase profile's; each node tells its own profile's
+    /// ([`Node::default_type_rules`]).
     fn default_type_rules(&self) -> &str {
         hetsync_core::dialect::pg_catalog::DEFAULT_TYPE_RULES
     }

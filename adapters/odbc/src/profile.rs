@@ -67,6 +67,21 @@ impl Speaks {
         }
     }
 
+    /// The default type rules towards the node: the rules of the database
+    /// it speaks, or standard SQL names for one known only by its driver.
+    pub(crate) fn default_type_rules(self) -> &'static str {
+        match self {
+            Speaks::Postgres => hetsync_core::dialect::pg_catalog::DEFAULT_TYPE_RULES,
+            Speaks::Dameng => hetsync_core::dialect::dameng::DEFAULT_TYPE_RULES,
+            Speaks::Generic(dbms) => match dbms.types {
+                NativeTypes::Sqlite => hetsync_core::dialect::sqlite_types::DEFAULT_TYPE_RULES,
+                NativeTypes::Mysql => hetsync_core::dialect::mysql_types::DEFAULT_TYPE_RULES,
+                NativeTypes::Dameng => hetsync_core::dialect::dameng::DEFAULT_TYPE_RULES,
+                NativeTypes::Driver => generic::DEFAULT_TYPE_RULES,
+            },
+        }
+    }
+
     /// Whether transactions are the driver's (autocommit off), not begun
     /// and ended by statements.
     pub(crate) fn driver_transactions(self) -> bool {

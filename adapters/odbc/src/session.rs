@@ -387,6 +387,10 @@ impl Driver for OdbcNode {
         self.settings.dialect()
     }
 
+    fn default_type_rules(&self) -> Option<&'static str> {
+        Some(self.settings.speaks.default_type_rules())
+    }
+
     async fn session(&self) -> Result<OdbcSession<'_>> {
         Ok(OdbcSession {
             node: self,

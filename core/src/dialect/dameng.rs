@@ -39,6 +39,10 @@ use crate::value::Value;
 #[derive(Debug)]
 pub struct Dameng;
 
+/// The default type rules towards DM8 (see `hetsync_core::mapping::rules`):
+/// which type a column of another database gets there.
+pub const DEFAULT_TYPE_RULES: &str = include_str!("dameng_types.toml");
+
 /// The package holding the silence flag and the JSON of code parts.
 pub const PACKAGE: &str = "_hetsync_pkg";
 
@@ -359,8 +363,7 @@ impl Dialect for Dameng {
 
     /// The time as text in [`TIME_FORMAT`], which sorts as it reads.
     fn stamp_value(&self, micros: i64) -> Option<Value> {
-        chrono::DateTime::from_timestamp_micros(micros)
-            .map(|t| Value::Text(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()))
+        super::text_stamp(micros)
     }
 
     fn stamp_expr(&self, param: &str) -> String {

@@ -19,6 +19,10 @@ use super::{
 use crate::adapter::{BulkCopyKind, Capabilities};
 use crate::schema::SyncTable;
 
+/// The default type rules towards a database known only by its driver:
+/// standard SQL type names (see `hetsync_core::mapping::rules`).
+pub const DEFAULT_TYPE_RULES: &str = include_str!("generic_types.toml");
+
 /// The one-row table whose `n` is the last tracking `seq` handed out.
 pub const SEQ: &str = "_hetsync_seq";
 

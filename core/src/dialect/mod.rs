@@ -13,6 +13,7 @@
 pub mod dameng;
 pub mod digest;
 pub mod generic;
+pub mod mssql;
 pub mod mysql;
 pub mod mysql_types;
 mod names;
@@ -131,6 +132,15 @@ pub trait Dialect: Send + Sync {
 
     /// How many parameters one statement may bind.
     fn max_params(&self) -> usize;
+
+    /// What follows an `ORDER BY` to keep `count` rows (a number or a
+    /// placeholder) after skipping `offset`: `LIMIT … OFFSET …` by default.
+    fn limit(&self, count: &str, offset: usize) -> String {
+        match offset {
+            0 => format!("LIMIT {count}"),
+            offset => format!("LIMIT {count} OFFSET {offset}"),
+        }
+    }
 
     /// The name of an object made for `table`, fitted to [`Dialect::ident_limit`]
     /// with a hash of the table name when it is too long.
@@ -432,6 +442,12 @@ pub trait Dialect: Send + Sync {
         ]
     }
 
+    /// Creates table `copy` (quoted) holding `columns` of every row of
+    /// table `from` (quoted): `CREATE TABLE … AS SELECT` by default.
+    fn copy_table_sql(&self, copy: &str, columns: &str, from: &str) -> String {
+        format!("CREATE TABLE {copy} AS SELECT {columns} FROM {from}")
+    }
+
     /// Drops a table's [`Dialect::bulk_snapshot`].
     fn drop_bulk_snapshot_sql(&self, table: &str) -> String {
         format!(
@@ -657,9 +673,10 @@ pub trait Dialect: Send + Sync {
     /// when fewer are left): where one purge batch ends.
     fn tracking_step_sql(&self, rows: usize) -> String {
         format!(
-            "SELECT seq FROM {} WHERE seq >= {} ORDER BY seq LIMIT 1 OFFSET {rows}",
+            "SELECT seq FROM {} WHERE seq >= {} ORDER BY seq {}",
             self.ident(TRACKING),
-            self.placeholder(1)
+            self.placeholder(1),
+            self.limit("1", rows)
         )
     }
 
@@ -729,9 +746,10 @@ pub trait Dialect: Send + Sync {
     fn duplicate_codes_sql(&self, table: &SyncTable) -> String {
         let keys = self.code_list(table, "t").join(", ");
         format!(
-            "SELECT {keys}, count(*) FROM {} AS t WHERE {} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} LIMIT 5",
+            "SELECT {keys}, count(*) FROM {} AS t WHERE {} GROUP BY {keys} HAVING count(*) > 1 ORDER BY {keys} {}",
             self.ident(&table.name),
-            snapshot::coded(self, table, "t")
+            snapshot::coded(self, table, "t"),
+            self.limit("5", 0)
         )
     }
 
@@ -997,7 +1015,7 @@ pub trait Dialect: Send + Sync {
         format!("({keys}) > ({})", params.join(", "))
     }
 
-    /// `ORDER BY` the code of alias `t` and `LIMIT` the parameter after the
+    /// `ORDER BY` the code of alias `t` and [`Dialect::limit`] the parameter after the
     /// code when `after` ([`Dialect::scan_params`]).
     fn code_page(&self, table: &SyncTable, after: bool) -> String {
         let keys = self.code_list(table, "t").join(", ");
@@ -1005,7 +1023,10 @@ pub trait Dialect: Send + Sync {
             true => table.code.len() + 1,
             false => 1,
         };
-        format!("ORDER BY {keys} LIMIT {}", self.placeholder(limit))
+        format!(
+            "ORDER BY {keys} {}",
+            self.limit(&self.placeholder(limit), 0)
+        )
     }
 
     /// How the database computes the convergence digest itself
@@ -1140,14 +1161,19 @@ pub(crate) fn spelled_scan_sql<D: Dialect + ?Sized>(
     after: bool,
 ) -> String {
     let keys = d.code_list(table, "t");
+    let mut p = 0;
+    let mut next = || {
+        p += 1;
+        d.placeholder(p)
+    };
     let filter = if after {
         let terms: Vec<String> = (0..keys.len())
             .map(|i| {
                 let mut term: Vec<String> = keys[..i]
                     .iter()
-                    .map(|k| format!("{k} = {}", d.placeholder(1)))
+                    .map(|k| format!("{k} = {}", next()))
                     .collect();
-                term.push(format!("{} > {}", keys[i], d.placeholder(1)));
+                term.push(format!("{} > {}", keys[i], next()));
                 format!("({})", term.join(" AND "))
             })
             .collect();
@@ -1156,10 +1182,10 @@ pub(crate) fn spelled_scan_sql<D: Dialect + ?Sized>(
         String::new()
     };
     format!(
-        "SELECT {select} FROM {} AS t {filter} ORDER BY {} LIMIT {}",
+        "SELECT {select} FROM {} AS t {filter} ORDER BY {} {}",
         d.ident(&table.name),
         keys.join(", "),
-        d.placeholder(1)
+        d.limit(&next(), 0)
     )
 }
 
@@ -1180,18 +1206,26 @@ pub(crate) fn spelled_scan_params(
     params
 }
 
+/// A change time of `micros` µs as text, `YYYY-MM-DD HH:MM:SS.ffffff`
+/// (UTC), which sorts as it reads and which [`crate::change::parse_micros`]
+/// reads back: for databases whose change times are read as text.
+pub(crate) fn text_stamp(micros: i64) -> Option<Value> {
+    chrono::DateTime::from_timestamp_micros(micros)
+        .map(|t| Value::Text(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()))
+}
+
 /// One page of tracking rows meeting `conditions`, in position order, as
 /// many as parameter `limit` says at most: each one's
 /// [`Dialect::tracking_columns`], then its position
 /// ([`Dialect::position_value`]), where the next page starts.
 fn positioned_page<D: Dialect + ?Sized>(d: &D, conditions: &str, limit: usize) -> String {
     format!(
-        "SELECT {}, {} FROM {} WHERE {conditions} ORDER BY {} LIMIT {}",
+        "SELECT {}, {} FROM {} WHERE {conditions} ORDER BY {} {}",
         d.tracking_columns(),
         d.position_value(),
         d.ident(TRACKING),
         d.position_order(),
-        d.placeholder(limit)
+        d.limit(&d.placeholder(limit), 0)
     )
 }
 

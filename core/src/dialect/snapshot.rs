@@ -39,11 +39,7 @@ pub fn table_copy_sql<D: Dialect + ?Sized>(
     let code: Vec<String> = table.code_columns().map(|c| d.ident(c)).collect();
     vec![
         format!("DROP TABLE IF EXISTS {copy}"),
-        format!(
-            "CREATE TABLE {copy} AS SELECT {} FROM {}",
-            d.column_list(table),
-            d.ident(&table.name)
-        ),
+        d.copy_table_sql(&copy, &d.column_list(table), &d.ident(&table.name)),
         format!(
             "CREATE INDEX {} ON {copy} ({})",
             d.ident(index),

@@ -208,7 +208,8 @@ pub fn unmatched_tables<'d>(
 pub struct SpokeDictionary<'a> {
     /// Its dictionary.
     pub dictionary: &'a Dictionary,
-    /// Its adapter's default type rules.
+    /// The default type rules towards it: its own, else its adapter's
+    /// ([`crate::adapter::Node::default_type_rules`]).
     pub defaults: &'a TypeRules,
 }
 

@@ -690,6 +690,10 @@ impl Node for MappedNode {
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
+
+    fn default_type_rules(&self) -> Option<&str> {
+        self.inner.default_type_rules()
+    }
 }
 
 /// Takes a change whose row could not be read out of `table`: a value that

@@ -29,8 +29,10 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TypeRule {
-    /// The source column's canonical type name (`varchar`, `timestamptz`, …)
-    /// or its native type name (`money`, `nvarchar`).
+    /// The source column's canonical type name (`varchar`, `timestamptz`, …),
+    /// which matches its canonical type only, or another native type name
+    /// (`nvarchar`, `timestamp with time zone`), which matches the native
+    /// type without its parenthesised modifiers.
     pub from: String,
     /// The target's native type, with `{length}`, `{precision}`, `{scale}`
     /// and `{fraction}` taken from the source column.
@@ -123,9 +125,13 @@ impl TypeRules {
 impl TypeRule {
     fn matches(&self, target: &str, s: &RuleSource<'_>) -> bool {
         let named = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
-        let native_name = s.native.split('(').next().unwrap_or_default().trim();
-        let type_matches = s.canonical.is_some_and(|c| kind_name(c) == self.from)
-            || native_name.eq_ignore_ascii_case(&self.from);
+        // A canonical name matches the canonical type only: PostgreSQL's
+        // `timestamp(6) with time zone` is a `timestamptz`, never a
+        // `timestamp` by its first word.
+        let type_matches = match s.canonical {
+            Some(c) if KIND_NAMES.contains(&self.from.as_str()) => kind_name(c) == self.from,
+            _ => native_name(s.native).eq_ignore_ascii_case(&self.from),
+        };
         let fits = self
             .max_length
             .is_none_or(|max| s.canonical.and_then(length).is_some_and(|n| n <= max));
@@ -170,6 +176,50 @@ impl TypeRule {
         }
         out
     }
+}
+
+/// Every name [`kind_name`] gives.
+const KIND_NAMES: &[&str] = &[
+    "bool",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "decimal",
+    "numeric",
+    "float32",
+    "float64",
+    "money",
+    "char",
+    "varchar",
+    "text",
+    "binary",
+    "varbinary",
+    "blob",
+    "date",
+    "time",
+    "timestamp",
+    "timestamptz",
+    "interval",
+    "uuid",
+    "json",
+];
+
+/// A native type's name as a rule's `from` gives it: without its
+/// parenthesised modifiers, words single-spaced (`timestamp(6) with time
+/// zone` → `timestamp with time zone`).
+fn native_name(native: &str) -> String {
+    let mut bare = String::with_capacity(native.len());
+    let mut depth = 0usize;
+    for c in native.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => bare.push(c),
+            _ => {}
+        }
+    }
+    bare.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The name a rule's `from` uses for a canonical type.
@@ -222,6 +272,138 @@ fn length(t: &CanonicalType) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One type of every kind, a short and a long one where rules choose
+    /// by length.
+    fn every_kind() -> Vec<CanonicalType> {
+        use CanonicalType as C;
+        let mut kinds = vec![
+            C::Bool,
+            C::Int8,
+            C::Int16,
+            C::Int32,
+            C::Int64,
+            C::Decimal {
+                precision: Some(15),
+                scale: 4,
+            },
+            C::Decimal {
+                precision: None,
+                scale: 0,
+            },
+            C::Float32,
+            C::Float64,
+            C::Money { scale: 2 },
+            C::Text { unicode: true },
+            C::Blob,
+            C::Date,
+            C::Time { fraction: 6 },
+            C::Timestamp {
+                fraction: 3,
+                time_zone: false,
+            },
+            C::Timestamp {
+                fraction: 6,
+                time_zone: true,
+            },
+            C::Interval,
+            C::Uuid,
+            C::Json,
+        ];
+        for length in [10, 100_000] {
+            kinds.extend([
+                C::Char {
+                    length,
+                    unicode: true,
+                },
+                C::Varchar {
+                    length,
+                    unicode: true,
+                },
+                C::Binary { length },
+                C::Varbinary { length },
+            ]);
+        }
+        kinds
+    }
+
+    #[test]
+    fn every_default_rule_table_names_a_type_for_every_canonical_type() {
+        use crate::dialect::{dameng, generic, mssql, mysql_types, pg_catalog, sqlite_types};
+        let tables = [
+            ("postgres", pg_catalog::DEFAULT_TYPE_RULES),
+            ("mssql", mssql::DEFAULT_TYPE_RULES),
+            ("sqlite", sqlite_types::DEFAULT_TYPE_RULES),
+            ("mysql", mysql_types::DEFAULT_TYPE_RULES),
+            ("dameng", dameng::DEFAULT_TYPE_RULES),
+            ("generic", generic::DEFAULT_TYPE_RULES),
+        ];
+        for (name, text) in tables {
+            let defaults = TypeRules::parse(text, name).expect("the defaults parse");
+            for kind in every_kind() {
+                let to = TypeRules::default().target_type(&defaults, name, &source("", &kind));
+                let to = to.unwrap_or_else(|| panic!("{name}: no rule for {kind:?}"));
+                assert!(
+                    !to.contains('{'),
+                    "{name}: {kind:?} → {to}: a placeholder left"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kind_names_lists_every_name_a_canonical_type_has() {
+        for kind in every_kind() {
+            assert!(KIND_NAMES.contains(&kind_name(&kind)), "{kind:?}");
+        }
+        assert_eq!(KIND_NAMES.len(), 23);
+    }
+
+    /// A canonical name matches by the canonical type, never by the first
+    /// word of a native name; other names match the whole native name.
+    #[test]
+    fn a_time_zone_timestamp_is_never_taken_for_a_plain_one() {
+        let defaults = TypeRules::parse(crate::dialect::sqlite_types::DEFAULT_TYPE_RULES, "sqlite")
+            .expect("the defaults parse");
+        let kind = CanonicalType::Timestamp {
+            fraction: 6,
+            time_zone: true,
+        };
+        let to =
+            |native| TypeRules::default().target_type(&defaults, "sqlite", &source(native, &kind));
+        assert_eq!(
+            to("timestamp(6) with time zone").as_deref(),
+            Some("TIMESTAMPTZ(6)")
+        );
+        let operator = TypeRules::parse(
+            "[[rule]]\nfrom = \"timestamp with time zone\"\nto = \"TEXT\"\n",
+            "types.toml",
+        )
+        .unwrap();
+        let by_native = operator.target_type(
+            &defaults,
+            "sqlite",
+            &source("timestamp(6) with time zone", &kind),
+        );
+        assert_eq!(by_native.as_deref(), Some("TEXT"));
+        assert_eq!(native_name("character  varying(40)"), "character varying");
+    }
+
+    #[test]
+    fn dameng_text_is_counted_in_characters_up_to_what_a_row_holds() {
+        let defaults = TypeRules::parse(crate::dialect::dameng::DEFAULT_TYPE_RULES, "dameng")
+            .expect("the defaults parse");
+        let to = |length| {
+            let kind = CanonicalType::Varchar {
+                length,
+                unicode: true,
+            };
+            TypeRules::default().target_type(&defaults, "odbc", &source("varchar", &kind))
+        };
+        assert_eq!(to(40).as_deref(), Some("VARCHAR(40 CHAR)"));
+        assert_eq!(to(2047).as_deref(), Some("VARCHAR(2047 CHAR)"));
+        assert_eq!(to(2048).as_deref(), Some("CLOB"));
+    }
 
     const MYSQL: &str = r#"
         [[rule]]

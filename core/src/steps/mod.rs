@@ -257,6 +257,12 @@ pub trait Driver: Send + Sync {
     /// The SQL family.
     fn dialect(&self) -> &'static dyn Dialect;
 
+    /// [`crate::adapter::Node::default_type_rules`]: the adapter's by
+    /// default.
+    fn default_type_rules(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Locks the node's connection for one operation.
     async fn session(&self) -> Result<Self::Session<'_>>;
 

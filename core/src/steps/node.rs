@@ -178,4 +178,8 @@ impl<D: Driver + TypeMapping> Node for D {
     fn capabilities(&self) -> Capabilities {
         self.dialect().capabilities()
     }
+
+    fn default_type_rules(&self) -> Option<&str> {
+        Driver::default_type_rules(self)
+    }
 }
