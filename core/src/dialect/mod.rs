@@ -14,6 +14,7 @@ pub mod dameng;
 pub mod digest;
 pub mod generic;
 pub mod mssql;
+pub mod mssql_types;
 pub mod mysql;
 pub mod mysql_types;
 mod names;

@@ -46,11 +46,6 @@ pub struct Mssql;
 /// The session-context key that silences capture.
 pub const APPLY_KEY: &str = "hetsync.apply";
 
-/// The default type rules towards SQL Server (see
-/// `hetsync_core::mapping::rules`): which type a column of another database
-/// gets there.
-pub const DEFAULT_TYPE_RULES: &str = include_str!("mssql_types.toml");
-
 /// How far a read is final: every row below the oldest `rowversion` an
 /// open transaction holds is committed or rolled back.
 pub const POSITION: &str = "SELECT CAST(MIN_ACTIVE_ROWVERSION() AS BIGINT)";

@@ -329,10 +329,10 @@ mod tests {
 
     #[test]
     fn every_default_rule_table_names_a_type_for_every_canonical_type() {
-        use crate::dialect::{dameng, generic, mssql, mysql_types, pg_catalog, sqlite_types};
+        use crate::dialect::{dameng, generic, mssql_types, mysql_types, pg_catalog, sqlite_types};
         let tables = [
             ("postgres", pg_catalog::DEFAULT_TYPE_RULES),
-            ("mssql", mssql::DEFAULT_TYPE_RULES),
+            ("mssql", mssql_types::DEFAULT_TYPE_RULES),
             ("sqlite", sqlite_types::DEFAULT_TYPE_RULES),
             ("mysql", mysql_types::DEFAULT_TYPE_RULES),
             ("dameng", dameng::DEFAULT_TYPE_RULES),
