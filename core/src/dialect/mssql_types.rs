@@ -55,14 +55,17 @@ pub struct ColumnRow {
 impl ColumnRow {
     /// Why this column cannot be synced, naming it: a `rowversion` is set
     /// by the server on every write and a computed column is never
-    /// written, so neither can take a peer's value.
+    /// written, so neither can take a peer's value; a `text`, `ntext` or
+    /// `image` column is invisible to the capture trigger (SQL Server keeps
+    /// it out of `inserted` and `deleted`).
     pub fn refusal(&self, table: &str) -> Option<String> {
-        let why = if self.type_name == "timestamp" {
-            "is a rowversion, which the server sets on every write"
-        } else if self.computed {
-            "is computed, and a computed column cannot be written"
-        } else {
-            return None;
+        let why = match self.type_name.as_str() {
+            "timestamp" => "is a rowversion, which the server sets on every write",
+            _ if self.computed => "is computed, and a computed column cannot be written",
+            "text" => "is text, which a trigger cannot read (make it varchar(max))",
+            "ntext" => "is ntext, which a trigger cannot read (make it nvarchar(max))",
+            "image" => "is image, which a trigger cannot read (make it varbinary(max))",
+            _ => return None,
         };
         Some(format!(
             "table '{table}': column '{}' {why}; leave it out of the sync (isDeleted=\"true\" in the mapping file, or a table without it)",
@@ -369,6 +372,14 @@ mod tests {
             ..column("int", 4, 10, 0)
         };
         assert!(computed.refusal("t").unwrap().contains("computed"));
+        for (old, new) in [
+            ("text", "varchar(max)"),
+            ("ntext", "nvarchar(max)"),
+            ("image", "varbinary(max)"),
+        ] {
+            let refusal = column(old, 16, 0, 0).refusal("t").expect("refused");
+            assert!(refusal.contains(new), "{refusal}");
+        }
         assert_eq!(column("int", 4, 10, 0).refusal("t"), None);
     }
 
