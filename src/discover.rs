@@ -107,21 +107,19 @@ pub async fn run(options: &DiscoverOptions<'_>) -> Result<DiscoverReport> {
         let defaults: Vec<TypeRules> = spoke_dicts
             .iter()
             .zip(&spokes)
-            .map(|(d, node)| match node.default_type_rules() {
-                Some(rules) => {
-                    TypeRules::parse(rules, &format!("default type rules of node '{}'", d.node))
-                }
-                None => {
-                    let factory = adapters
-                        .find(&d.adapter)
-                        .expect("the node connected with this adapter")
-                        .factory
-                        .clone();
-                    TypeRules::parse(
+            .map(|(d, node)| {
+                let factory = &adapters
+                    .find(&d.adapter)
+                    .expect("the node connected with this adapter")
+                    .factory;
+                let (rules, origin) = match node.default_type_rules() {
+                    Some(rules) => (rules, format!("node '{}'", d.node)),
+                    None => (
                         factory.default_type_rules(),
-                        &format!("default type rules of adapter '{}'", d.adapter),
-                    )
-                }
+                        format!("adapter '{}'", d.adapter),
+                    ),
+                };
+                TypeRules::parse(rules, &format!("default type rules of {origin}"))
             })
             .collect::<hetsync_core::Result<_>>()?;
         let spokes: Vec<SpokeDictionary<'_>> = spoke_dicts

@@ -269,23 +269,6 @@ impl Dialect for Generic {
     /// Codes of more than one part as `(k1 = ? AND k2 = ?) OR …`: row
     /// values in an `IN` list are not everywhere.
     fn codes_in(&self, table: &SyncTable, keys: &[String], n: usize) -> String {
-        let arity = table.code.len();
-        if arity == 1 {
-            let list: Vec<String> = (1..=n).map(|p| self.ordered_placeholder(p)).collect();
-            return format!("{} IN ({})", keys[0], list.join(", "));
-        }
-        let codes: Vec<String> = (0..n)
-            .map(|c| {
-                let parts: Vec<String> = keys
-                    .iter()
-                    .enumerate()
-                    .map(|(k, key)| {
-                        format!("{key} = {}", self.ordered_placeholder(c * arity + k + 1))
-                    })
-                    .collect();
-                format!("({})", parts.join(" AND "))
-            })
-            .collect();
-        format!("({})", codes.join(" OR "))
+        super::codes_matched_part_by_part(self, table, keys, n)
     }
 }

@@ -1150,6 +1150,33 @@ pub(crate) fn delete_then_insert<D: Dialect + ?Sized>(
     ]
 }
 
+/// [`Dialect::codes_in`] for databases without row values in an `IN`
+/// list: `k IN (?, ?)` for a one-part code, else
+/// `((k1 = ? AND k2 = ?) OR (k1 = ? AND k2 = ?))`, parameters code by code.
+pub(crate) fn codes_matched_part_by_part<D: Dialect + ?Sized>(
+    d: &D,
+    table: &SyncTable,
+    keys: &[String],
+    n: usize,
+) -> String {
+    let mut p = 0;
+    let mut next = || {
+        p += 1;
+        d.ordered_placeholder(p)
+    };
+    if table.code.len() == 1 {
+        let list: Vec<String> = (0..n).map(|_| next()).collect();
+        return format!("{} IN ({})", keys[0], list.join(", "));
+    }
+    let codes: Vec<String> = (0..n)
+        .map(|_| {
+            let parts: Vec<String> = keys.iter().map(|k| format!("{k} = {}", next())).collect();
+            format!("({})", parts.join(" AND "))
+        })
+        .collect();
+    format!("({})", codes.join(" OR "))
+}
+
 /// [`Dialect::scan_sql`] with `(k1, k2) > (a, b)` spelled out as
 /// `(k1 > a) OR (k1 = a AND k2 > b)`, which every optimizer turns into an
 /// index range, for databases without row-value comparison (or whose

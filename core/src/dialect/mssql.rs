@@ -575,22 +575,7 @@ impl Dialect for Mssql {
 
     /// Without row values, a code of several parts is matched part by part.
     fn codes_in(&self, table: &SyncTable, keys: &[String], n: usize) -> String {
-        let mut p = 0;
-        let mut next = || {
-            p += 1;
-            self.placeholder(p)
-        };
-        if table.code.len() == 1 {
-            let params: Vec<String> = (0..n).map(|_| next()).collect();
-            return format!("{} IN ({})", keys[0], params.join(", "));
-        }
-        let codes: Vec<String> = (0..n)
-            .map(|_| {
-                let parts: Vec<String> = keys.iter().map(|k| format!("{k} = {}", next())).collect();
-                format!("({})", parts.join(" AND "))
-            })
-            .collect();
-        format!("({})", codes.join(" OR "))
+        super::codes_matched_part_by_part(self, table, keys, n)
     }
 
     /// Row values compare with `=` only: `(k1, k2) > (a, b)` spelled out.

@@ -79,7 +79,6 @@ impl ColumnRow {
     pub fn canonical(&self) -> Option<CanonicalType> {
         use CanonicalType as C;
         let bytes = u32::try_from(self.max_length).ok();
-        let fits = |per_char: u32| bytes.map(|b| b / per_char);
         let unicode = self.code_page == Some(UTF8_CODE_PAGE);
         let scale = u32::try_from(self.scale).unwrap_or(0);
         Some(match self.type_name.as_str() {
@@ -96,21 +95,14 @@ impl ColumnRow {
             "real" => C::Float32,
             "float" => C::Float64,
             "char" | "varchar" | "nchar" | "nvarchar" => {
-                let national = self.type_name.starts_with('n');
-                let per_char = if national { 2 } else { self.bytes_per_char() };
-                let fixed = !self.type_name.contains("var");
-                match (fits(per_char), fixed) {
-                    (None, _) => C::Text {
-                        unicode: national || unicode,
-                    },
-                    (Some(length), true) => C::Char {
-                        length,
-                        unicode: national || unicode,
-                    },
-                    (Some(length), false) => C::Varchar {
-                        length,
-                        unicode: national || unicode,
-                    },
+                let unicode = unicode || self.is_national();
+                match (
+                    bytes.map(|b| b / self.bytes_per_char()),
+                    self.type_name.contains("var"),
+                ) {
+                    (None, _) => C::Text { unicode },
+                    (Some(length), false) => C::Char { length, unicode },
+                    (Some(length), true) => C::Varchar { length, unicode },
                 }
             }
             "text" => C::Text { unicode },
@@ -145,8 +137,17 @@ impl ColumnRow {
         })
     }
 
-    /// Bytes a character of this column's code page may take.
+    /// Whether this is an `nchar`, `nvarchar` or `ntext` (UTF-16) column.
+    fn is_national(&self) -> bool {
+        self.type_name.starts_with('n')
+    }
+
+    /// Bytes a character of this column may take: two in UTF-16, else as
+    /// many as its code page's widest.
     fn bytes_per_char(&self) -> u32 {
+        if self.is_national() {
+            return 2;
+        }
         match self.code_page {
             Some(UTF8_CODE_PAGE) => 4,
             // Shift-JIS, GBK, Korean, Big5.

@@ -114,23 +114,26 @@ impl TypeRules {
         target: &str,
         source: &RuleSource<'_>,
     ) -> Option<String> {
+        let native = native_name(source.native);
         self.rules
             .iter()
             .chain(&defaults.rules)
-            .find(|r| r.matches(target, source))
+            .find(|r| r.matches(target, source, &native))
             .map(|r| r.apply(source.canonical))
     }
 }
 
 impl TypeRule {
-    fn matches(&self, target: &str, s: &RuleSource<'_>) -> bool {
+    /// Whether the rule applies to `s` (whose native type, as a rule
+    /// names it, is `native`: [`native_name`]) towards `target`.
+    fn matches(&self, target: &str, s: &RuleSource<'_>, native: &str) -> bool {
         let named = |want: &Option<String>, have: &str| want.as_deref().is_none_or(|w| w == have);
         // A canonical name matches the canonical type only: PostgreSQL's
         // `timestamp(6) with time zone` is a `timestamptz`, never a
         // `timestamp` by its first word.
         let type_matches = match s.canonical {
             Some(c) if KIND_NAMES.contains(&self.from.as_str()) => kind_name(c) == self.from,
-            _ => native_name(s.native).eq_ignore_ascii_case(&self.from),
+            _ => native.eq_ignore_ascii_case(&self.from),
         };
         let fits = self
             .max_length
